@@ -1,0 +1,4 @@
+export * from './timeframe';
+export * from './ids';
+export * from './bar';
+export * from './errors';

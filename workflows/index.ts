@@ -1,0 +1,2 @@
+// Workflow registry: every workflow exported by name. Workers bundle this file.
+export * from './skeleton.workflow';

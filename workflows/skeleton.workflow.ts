@@ -1,0 +1,16 @@
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { SkeletonActivities, SkeletonInput, SkeletonResult } from '../contracts/skeleton';
+import { TASK_QUEUES } from '../contracts/task-queues';
+
+const { recordPing } = proxyActivities<SkeletonActivities>({
+  taskQueue: TASK_QUEUES.io,
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 5, initialInterval: '200 ms' },
+});
+
+/** Proves the whole path: client → Temporal → io worker → activity → Postgres → back. */
+export async function skeletonWorkflow(input: SkeletonInput): Promise<SkeletonResult> {
+  const message = input.message.trim();
+  const { pingId, rowsForWorkflow } = await recordPing({ workflowId: workflowInfo().workflowId, message });
+  return { pingId, stored: message, rowsForWorkflow };
+}
