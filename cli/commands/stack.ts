@@ -1,0 +1,106 @@
+import { Client, Connection } from '@temporalio/client';
+import type { Command } from 'commander';
+import { randomUUID } from 'node:crypto';
+import { TASK_QUEUES } from '../../contracts/task-queues';
+import { loadConfig, redactConfig } from '../../src/config/config';
+import { formatDoctor, runDoctor } from '../../src/stack/doctor';
+import { resolvePostgres } from '../../src/stack/postgres';
+import { readStackState, redactUrl, stackDown, stackStatus, stackUp } from '../../src/stack/stack';
+import { createPool } from '../../src/storage/pool';
+import { migrate } from '../../src/storage/migrate';
+
+export function register(program: Command): void {
+  const stack = program.command('stack').description('the embedded Temporal + PostgreSQL + Redis stack');
+  stack
+    .command('up')
+    .description('start (or reuse) Temporal, PostgreSQL, Redis and the dev worker; prints where they are')
+    .option('--no-worker', 'do not start the all-in-one dev worker')
+    .action(async (opts: { worker: boolean }) => {
+      const config = loadConfig();
+      const state = await stackUp(config, { worker: opts.worker });
+      console.log(`Temporal:   ${state.temporal.address} (namespace ${state.temporal.namespace}, ${state.temporal.source})`);
+      console.log(`Temporal UI: ${state.temporal.uiUrl ?? '(managed elsewhere)'}`);
+      console.log(`PostgreSQL: ${redactUrl(state.postgres.url)} (${state.postgres.source}${state.postgres.timescale ? ', TimescaleDB' : ', native partitions'})`);
+      console.log(`Redis:      ${state.redis.kind === 'redis' ? state.redis.url : 'in-process cache (Redis not reachable)'}`);
+      if (state.worker) console.log(`Dev worker: pid ${state.worker.pid}, metrics ${state.worker.metricsUrl}, log ${state.worker.logFile}`);
+    });
+  stack
+    .command('down')
+    .description('stop what `stack up` started (never a server it only reused)')
+    .action(async () => {
+      const r = await stackDown(loadConfig());
+      for (const l of r.leftRunning) console.log(`left running: ${l}`);
+    });
+  stack
+    .command('status')
+    .description('show what is running')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const s = await stackStatus(loadConfig());
+      if (opts.json) {
+        console.log(JSON.stringify({ ...s, state: undefined }, null, 2));
+        return;
+      }
+      console.log(`Temporal:   ${s.temporal.address ?? '(not started)'} ${s.temporal.serving ? 'SERVING' : 'DOWN'}`);
+      console.log(`Temporal UI: ${s.temporal.uiUrl ?? '-'}`);
+      console.log(`PostgreSQL: ${s.postgres.url ?? '-'} (${s.postgres.source ?? '-'})`);
+      console.log(`Redis:      ${s.redis.kind ?? '-'}`);
+      console.log(`Dev worker: ${s.worker.pid ? `pid ${s.worker.pid} ${s.worker.alive ? 'running' : 'DEAD'}` : '-'}`);
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations (each once, in a transaction)')
+    .action(async () => {
+      const config = loadConfig();
+      const url = readStackState(config)?.postgres.url;
+      const pg = url ? { url } : await resolvePostgres({ databaseUrl: config.DATABASE_URL, dataDir: config.TRADER_DATA_DIR });
+      const pool = createPool(pg.url, { max: 1 });
+      try {
+        const r = await migrate(pool);
+        console.log(r.applied.length ? `applied: ${r.applied.join(', ')}` : 'database is up to date');
+        console.log(`already applied: ${r.skipped.length}; time-series storage: ${r.timescale ? 'TimescaleDB hypertables' : 'native monthly partitions'}`);
+      } finally {
+        await pool.end();
+      }
+    });
+
+  program
+    .command('doctor')
+    .description('check every dependency and print the exact fix for each miss')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const checks = await runDoctor(loadConfig());
+      console.log(opts.json ? JSON.stringify(checks, null, 2) : formatDoctor(checks));
+      if (checks.some((c) => c.level === 'fail')) process.exitCode = 1;
+    });
+
+  program
+    .command('config')
+    .description('print the validated configuration (secrets redacted)')
+    .action(() => console.log(JSON.stringify(redactConfig(loadConfig()), null, 2)));
+
+  program
+    .command('skeleton')
+    .description('run the walking-skeleton workflow (Temporal → io worker → Postgres) and print its result')
+    .option('-m, --message <text>', 'message to store', 'hello from the skeleton')
+    .action(async (opts: { message: string }) => {
+      const config = loadConfig();
+      const address = config.TEMPORAL_ADDRESS ?? readStackState(config)?.temporal.address;
+      if (!address) throw new Error('TEMPORAL_ADDRESS: not set and no stack is up; run `npm run trader -- stack up`');
+      const connection = await Connection.connect({ address });
+      try {
+        const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+        const workflowId = `skeleton-${randomUUID()}`;
+        const result = await client.workflow.execute('skeletonWorkflow', {
+          taskQueue: `${process.env.TASK_QUEUE_PREFIX ?? ''}${TASK_QUEUES.io}`,
+          workflowId,
+          args: [{ message: opts.message }],
+          workflowExecutionTimeout: '2 minutes',
+        });
+        console.log(JSON.stringify({ workflowId, ...result }));
+      } finally {
+        await connection.close();
+      }
+    });
+}

@@ -1,0 +1,239 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { AppConfig } from '../config/config';
+import { createPool } from '../storage/pool';
+import { migrate } from '../storage/migrate';
+import { DEFAULT_REDIS_URL, tryConnectRedis } from '../storage/cache';
+import { readPostmasterPid, resolvePostgres, stopEmbeddedPostgres, type PostgresSource } from './postgres';
+import {
+  processGroupAlive,
+  startTemporalDevServer,
+  stopProcessGroup,
+  temporalIsServing,
+  type TemporalBinarySource,
+} from './temporal';
+
+export const REPO_ROOT = resolve(__dirname, '../..');
+
+/** What `stack up` started or found, persisted so `stack down` in another process can stop it. */
+export interface StackState {
+  temporal: {
+    address: string;
+    namespace: string;
+    uiUrl?: string;
+    /** Set only when this stack started the server (else it belongs to someone else). */
+    pid?: number;
+    binary?: { path: string; source: TemporalBinarySource };
+    logFile?: string;
+    source: 'TEMPORAL_ADDRESS' | 'started' | 'reused';
+  };
+  postgres: { url: string; source: PostgresSource; embeddedDataDir?: string; timescale: boolean };
+  redis: { kind: 'redis' | 'memory'; url?: string };
+  worker?: { pid: number; logFile: string; metricsUrl: string };
+  startedAt: string;
+}
+
+export function stackStateFile(config: Pick<AppConfig, 'TRADER_DATA_DIR'>): string {
+  return resolve(config.TRADER_DATA_DIR, 'stack.json');
+}
+
+export function readStackState(config: Pick<AppConfig, 'TRADER_DATA_DIR'>): StackState | undefined {
+  const f = stackStateFile(config);
+  if (!existsSync(f)) return undefined;
+  try {
+    return JSON.parse(readFileSync(f, 'utf8')) as StackState;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeStackState(config: AppConfig, state: StackState) {
+  mkdirSync(config.TRADER_DATA_DIR, { recursive: true });
+  writeFileSync(stackStateFile(config), JSON.stringify(state, null, 2) + '\n');
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+export interface StackUpOptions {
+  /** Start the all-in-one dev worker in the background (default true). */
+  readonly worker?: boolean;
+  readonly log?: (msg: string) => void;
+  readonly skipLocalPostgres?: boolean;
+}
+
+/**
+ * Brings up Temporal, PostgreSQL (migrated) and Redis, each reused if already running, and optionally the
+ * all-in-one dev worker. Idempotent: a second call finds everything up and changes nothing.
+ */
+export async function stackUp(config: AppConfig, opts: StackUpOptions = {}): Promise<StackState> {
+  const log = opts.log ?? console.log;
+  const prior = readStackState(config);
+  mkdirSync(config.TRADER_DATA_DIR, { recursive: true });
+
+  // Temporal
+  let temporal: StackState['temporal'];
+  if (config.TEMPORAL_ADDRESS) {
+    if (!(await temporalIsServing(config.TEMPORAL_ADDRESS, 5000))) {
+      throw new Error(`TEMPORAL_ADDRESS: no Temporal frontend answers at ${config.TEMPORAL_ADDRESS}; start it or unset the variable`);
+    }
+    temporal = { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, source: 'TEMPORAL_ADDRESS' };
+  } else if (prior?.temporal.pid && processGroupAlive(prior.temporal.pid) && (await temporalIsServing(prior.temporal.address))) {
+    temporal = prior.temporal;
+    log(`reusing Temporal dev server at ${temporal.address} (pid ${temporal.pid})`);
+  } else {
+    const address = `127.0.0.1:${config.TEMPORAL_PORT}`;
+    if (await temporalIsServing(address)) {
+      temporal = {
+        address,
+        namespace: config.TEMPORAL_NAMESPACE,
+        uiUrl: `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`,
+        source: 'reused',
+      };
+      log(`a Temporal server already answers at ${address}; reusing it (not ours to stop)`);
+    } else {
+      log('starting Temporal dev server…');
+      const started = await startTemporalDevServer({
+        dataDir: config.TRADER_DATA_DIR,
+        port: config.TEMPORAL_PORT,
+        uiPort: config.TEMPORAL_UI_PORT,
+        namespace: config.TEMPORAL_NAMESPACE,
+        metricsPort: config.TEMPORAL_PORT + 2, // 7235 by default; scraped by deploy/prometheus
+      });
+      temporal = {
+        address: started.address,
+        namespace: config.TEMPORAL_NAMESPACE,
+        uiUrl: started.uiUrl,
+        pid: started.pid,
+        binary: started.binary,
+        logFile: started.logFile,
+        source: 'started',
+      };
+      log(`Temporal dev server up at ${started.address} (binary from ${started.binary.source}: ${started.binary.path})`);
+    }
+  }
+
+  // PostgreSQL
+  const pg = await resolvePostgres({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.TRADER_DATA_DIR,
+    skipLocal: opts.skipLocalPostgres,
+    log,
+  });
+  const pool = createPool(pg.url, { max: 2 });
+  let timescale = false;
+  try {
+    const m = await migrate(pool);
+    timescale = m.timescale;
+    if (m.applied.length) log(`migrations applied: ${m.applied.join(', ')}`);
+  } finally {
+    await pool.end();
+  }
+
+  // Redis
+  const redisUrl = config.REDIS_URL ?? DEFAULT_REDIS_URL;
+  const redisClient = await tryConnectRedis(redisUrl);
+  redisClient?.disconnect();
+  if (!redisClient) log(`redis not reachable at ${redactUrl(redisUrl)}: workers will use an in-process cache`);
+
+  const state: StackState = {
+    temporal,
+    postgres: { url: pg.url, source: pg.source, embeddedDataDir: pg.dataDir, timescale },
+    redis: redisClient ? { kind: 'redis', url: redisUrl } : { kind: 'memory' },
+    startedAt: prior?.startedAt ?? new Date().toISOString(),
+  };
+  if (prior?.worker && processGroupAlive(prior.worker.pid)) state.worker = prior.worker;
+  writeStackState(config, state);
+
+  if (opts.worker !== false && !state.worker) {
+    state.worker = startDevWorker(config, state);
+    writeStackState(config, state);
+    log(`dev worker started (pid ${state.worker.pid}, log ${state.worker.logFile})`);
+  }
+  return state;
+}
+
+/** Environment that points a child process at this stack. Credentials are inherited, never written down. */
+export function stackEnv(config: AppConfig, state: StackState): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    TEMPORAL_ADDRESS: state.temporal.address,
+    TEMPORAL_NAMESPACE: state.temporal.namespace,
+    DATABASE_URL: state.postgres.url,
+    ...(state.redis.url ? { REDIS_URL: state.redis.url } : {}),
+    TRADER_DATA_DIR: config.TRADER_DATA_DIR,
+  };
+}
+
+function startDevWorker(config: AppConfig, state: StackState): NonNullable<StackState['worker']> {
+  const logFile = resolve(config.TRADER_DATA_DIR, 'dev-worker.log');
+  const out = openSync(logFile, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(REPO_ROOT, 'workers/dev.ts')], {
+    cwd: REPO_ROOT,
+    env: stackEnv(config, state),
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
+  child.unref();
+  return { pid: child.pid!, logFile, metricsUrl: `http://127.0.0.1:${config.METRICS_PORT}/metrics` };
+}
+
+export interface StackDownResult {
+  stopped: string[];
+  leftRunning: string[];
+}
+
+/** Stops what `stack up` started (never a server it merely reused) and forgets the state. */
+export async function stackDown(config: AppConfig, log: (msg: string) => void = console.log): Promise<StackDownResult> {
+  const state = readStackState(config);
+  const stopped: string[] = [];
+  const leftRunning: string[] = [];
+  if (!state) {
+    log('stack: nothing recorded as running');
+    return { stopped, leftRunning };
+  }
+  if (state.worker) {
+    await stopProcessGroup(state.worker.pid, 30_000);
+    stopped.push(`dev worker (pid ${state.worker.pid})`);
+  }
+  if (state.temporal.pid) {
+    await stopProcessGroup(state.temporal.pid, 15_000);
+    stopped.push(`Temporal dev server (pid ${state.temporal.pid})`);
+  } else {
+    leftRunning.push(`Temporal at ${state.temporal.address} (${state.temporal.source}, not started by us)`);
+  }
+  if (state.postgres.source === 'embedded' && state.postgres.embeddedDataDir) {
+    const pid = readPostmasterPid(state.postgres.embeddedDataDir);
+    await stopEmbeddedPostgres(state.postgres.embeddedDataDir);
+    stopped.push(`embedded PostgreSQL${pid ? ` (pid ${pid})` : ''}`);
+  } else {
+    leftRunning.push(`PostgreSQL (${state.postgres.source}, not started by us)`);
+  }
+  rmSync(stackStateFile(config), { force: true });
+  for (const s of stopped) log(`stopped ${s}`);
+  return { stopped, leftRunning };
+}
+
+export interface StackStatus {
+  state?: StackState;
+  temporal: { address?: string; serving: boolean; uiUrl?: string };
+  postgres: { url?: string; source?: string };
+  redis: { kind?: string };
+  worker: { pid?: number; alive: boolean };
+}
+
+export async function stackStatus(config: AppConfig): Promise<StackStatus> {
+  const state = readStackState(config);
+  const address = state?.temporal.address ?? config.TEMPORAL_ADDRESS;
+  return {
+    state,
+    temporal: { address, serving: address ? await temporalIsServing(address) : false, uiUrl: state?.temporal.uiUrl },
+    postgres: { url: state ? redactUrl(state.postgres.url) : undefined, source: state?.postgres.source },
+    redis: { kind: state?.redis.kind },
+    worker: { pid: state?.worker?.pid, alive: state?.worker ? processGroupAlive(state.worker.pid) : false },
+  };
+}
+
+export { redactUrl };
