@@ -1,9 +1,8 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { SkeletonActivities, SkeletonInput, SkeletonResult } from '../contracts/skeleton';
-import { TASK_QUEUES } from '../contracts/task-queues';
 
+// Runs on the io queue; its activity stays on the workflow's own queue so prefixed test queues stay isolated.
 const { recordPing } = proxyActivities<SkeletonActivities>({
-  taskQueue: TASK_QUEUES.io,
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 5, initialInterval: '200 ms' },
 });

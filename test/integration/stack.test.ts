@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { after, describe, test } from 'node:test';
+import type { StackState } from '../../src/stack/stack';
+
+const root = resolve(__dirname, '../..');
+const run = promisify(execFile);
+
+/**
+ * `stack up` → UI answers 200 → the skeleton workflow runs through the stack's own dev worker and shows in
+ * `temporal workflow list` → `stack down` leaves no process of ours alive. Runs on its own ports and data
+ * dir so it never touches the suite's Temporal server.
+ */
+describe('stack up / down', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'trader-stack-'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TRADER_DATA_DIR: dataDir,
+    TEMPORAL_PORT: '7833',
+    TEMPORAL_UI_PORT: '8833',
+    METRICS_PORT: '9833',
+  };
+  delete env.TEMPORAL_ADDRESS;
+  const cli = (...args: string[]) =>
+    run(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: root, env, timeout: 240_000 });
+  let pids: number[] = [];
+
+  after(async () => {
+    await cli('stack', 'down').catch(() => undefined);
+    for (const pid of pids) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('when the stack goes up and down, then the UI serves, the workflow is listed, and nothing is left running', async () => {
+    const up = await cli('stack', 'up');
+    const uiUrl = /Temporal UI: (http:\/\/\S+)/.exec(up.stdout)?.[1];
+    assert.equal(uiUrl, 'http://127.0.0.1:8833', up.stdout);
+    const state = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as StackState;
+    assert.equal(state.temporal.source, 'started');
+    pids = [state.temporal.pid!, state.worker!.pid];
+
+    const res = await fetch(uiUrl!);
+    assert.equal(res.status, 200);
+
+    const again = await cli('stack', 'up');
+    assert.match(again.stdout, /reusing Temporal dev server/);
+    const state2 = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as StackState;
+    assert.equal(state2.temporal.pid, state.temporal.pid, 'a second `stack up` reuses the running server');
+    assert.equal(state2.worker?.pid, state.worker?.pid);
+
+    const sk = await cli('skeleton', '--message', 'stack test');
+    const { workflowId } = JSON.parse(sk.stdout.trim().split('\n').pop()!) as { workflowId: string };
+    const list = execFileSync(state.temporal.binary!.path, ['workflow', 'list', '--address', '127.0.0.1:7833', '--output', 'json'], {
+      encoding: 'utf8',
+    });
+    assert.ok(list.includes(workflowId), `temporal workflow list shows ${workflowId}`);
+
+    const metrics = await (await fetch('http://127.0.0.1:9833/metrics')).text();
+    assert.match(metrics, /trader_worker_up\{queue="io"\} 1/);
+
+    const down = await cli('stack', 'down');
+    assert.match(down.stdout, /stopped Temporal dev server/);
+    for (const pid of pids) {
+      assert.throws(() => process.kill(-pid, 0), `process group ${pid} is gone`);
+    }
+    const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    assert.ok(!ps.includes(dataDir), 'no process refers to the stack data dir');
+    await assert.rejects(fetch(uiUrl!), 'the UI no longer answers');
+  });
+});
