@@ -1,0 +1,594 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { TIMEFRAMES } from '../model/timeframe';
+
+/**
+ * The one Prometheus registry of the trading system. Every metric the system exports is defined here, and
+ * other code changes them only through the typed helpers below (recordOrderSubmitted, setPnl, ...), so names,
+ * units and labels stay consistent and the Grafana dashboards / alert rules can be checked against this file.
+ *
+ * Naming: `trader_` prefix, base units in the name (`_dollars`, `_seconds`, `_bps`, `_ratio`), counters end
+ * in `_total`, timestamps are `_timestamp_seconds` (epoch seconds).
+ *
+ * Label cardinality is bounded (every bound is enforced by `BoundedLabel` or a closed enum):
+ *   ticker / symbol  at most METRIC_LABEL_LIMITS.tickers distinct values (first come), then "other"
+ *   model            at most METRIC_LABEL_LIMITS.models distinct values, then "other"
+ *   account          at most METRIC_LABEL_LIMITS.accounts distinct values, then "other"
+ *   workflow_type    at most METRIC_LABEL_LIMITS.workflowTypes distinct values, then "other"
+ *   timeframe        one of TIMEFRAMES (1m 5m 15m 1h 1d), else "other"
+ *   side             buy | sell;  order_type  market | limit | stop | stop_limit | trailing_stop | other
+ *   reason / state / outcome / queue: closed enums below, anything else maps to "other"
+ * So the largest series count is tickers x timeframes x models for P&L: 200 x 6 x 20 = 24k at the extreme, in
+ * practice tens of tickers x 1-2 timeframes x a few models.
+ */
+
+export const METRIC_LABEL_LIMITS = {
+  tickers: 200,
+  models: 20,
+  accounts: 10,
+  workflowTypes: 30,
+} as const;
+
+export const OTHER_LABEL = 'other';
+
+/** Admits the first `limit` distinct values; later new values collapse into "other" so series stay bounded. */
+export class BoundedLabel {
+  private readonly seen = new Set<string>();
+  constructor(
+    readonly name: string,
+    readonly limit: number,
+  ) {}
+
+  value(raw: string | undefined): string {
+    const v = sanitizeLabel(raw);
+    if (this.seen.has(v)) return v;
+    if (this.seen.size >= this.limit) return OTHER_LABEL;
+    this.seen.add(v);
+    return v;
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
+
+  reset(): void {
+    this.seen.clear();
+  }
+}
+
+function sanitizeLabel(raw: string | undefined): string {
+  if (raw === undefined || raw === '') return 'unknown';
+  // Label values may hold any UTF-8, but capping length keeps a malformed id from bloating every scrape.
+  return raw.length > 64 ? raw.slice(0, 64) : raw;
+}
+
+function oneOf<T extends string>(allowed: readonly T[], raw: string | undefined): T | typeof OTHER_LABEL {
+  return raw !== undefined && (allowed as readonly string[]).includes(raw) ? (raw as T) : OTHER_LABEL;
+}
+
+export const RISK_STATES = ['ACTIVE', 'REDUCING', 'HALTED'] as const;
+export type RiskStateLabel = (typeof RISK_STATES)[number];
+export const ORDER_SIDES = ['buy', 'sell'] as const;
+export const ORDER_TYPES = ['market', 'limit', 'stop', 'stop_limit', 'trailing_stop'] as const;
+export const ORDER_REJECT_REASONS = [
+  'risk_denied',
+  'insufficient_buying_power',
+  'invalid_order',
+  'market_closed',
+  'pdt_rule',
+  'broker_error',
+  'duplicate',
+] as const;
+export const DATA_QUALITY_REASONS = [
+  'ohlc_inconsistent',
+  'non_positive_price',
+  'negative_volume',
+  'duplicate',
+  'out_of_order',
+  'outside_session',
+  'gap',
+  'return_outlier',
+  'stale',
+] as const;
+export const RISK_LIMITS = ['position_size', 'total_open_risk', 'correlated_exposure', 'daily_loss', 'monthly_loss', 'pdt', 'drawdown'] as const;
+export const TRAINING_OUTCOMES = ['succeeded', 'failed', 'promoted', 'rejected'] as const;
+export const WORKER_QUEUES = ['io', 'training', 'execution', 'dev'] as const;
+export const DECISION_STAGES = ['end_to_end', 'features', 'inference', 'risk', 'submit'] as const;
+
+const timeframeLabel = (tf: string | undefined) => oneOf(TIMEFRAMES, tf);
+
+/** Slippage in basis points: positive = worse than the decision price for the order's side. */
+const SLIPPAGE_BPS_BUCKETS = [-50, -20, -10, -5, -2, -1, 0, 1, 2, 5, 10, 20, 50, 100];
+/** Bar close → decision/submit: sub-second is the target, minutes is a problem. */
+const LATENCY_SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Model scores live in [-1, 1] (tanh position map); probabilities in [0, 1] fall in the upper half. */
+const PREDICTION_BUCKETS = [-1, -0.75, -0.5, -0.25, -0.1, -0.05, 0, 0.05, 0.1, 0.25, 0.5, 0.75, 1];
+const TRAINING_SECONDS_BUCKETS = [10, 30, 60, 300, 600, 1800, 3600, 7200, 14400];
+
+/** Clock used to compute data staleness at scrape time; replay tests inject a simulated clock. */
+let clockMs: () => number = () => Date.now();
+export function setMetricsClock(clock: () => number): void {
+  clockMs = clock;
+}
+
+/** Every metric and bounded label of one registry. One default instance backs the helper functions. */
+export class TradingMetrics {
+  readonly registry = new Registry();
+  readonly labels = {
+    ticker: new BoundedLabel('ticker', METRIC_LABEL_LIMITS.tickers),
+    model: new BoundedLabel('model', METRIC_LABEL_LIMITS.models),
+    account: new BoundedLabel('account', METRIC_LABEL_LIMITS.accounts),
+    workflowType: new BoundedLabel('workflow_type', METRIC_LABEL_LIMITS.workflowTypes),
+  };
+  private readonly lastBarEndMs = new Map<string, { symbol: string; timeframe: string; endMs: number }>();
+  private processMetrics = false;
+  private readonly positionTickers = new Map<string, readonly string[]>();
+
+  // --- P&L, positions, exposure -----------------------------------------------------------------------
+  readonly pnlRealized = new Gauge({
+    name: 'trader_pnl_realized_dollars',
+    help: 'Realized P&L in dollars since the start of the trading day, by ticker, timeframe and model',
+    labelNames: ['ticker', 'timeframe', 'model'] as const,
+    registers: [this.registry],
+  });
+  readonly pnlUnrealized = new Gauge({
+    name: 'trader_pnl_unrealized_dollars',
+    help: 'Unrealized (mark-to-market) P&L in dollars of open positions, by ticker, timeframe and model',
+    labelNames: ['ticker', 'timeframe', 'model'] as const,
+    registers: [this.registry],
+  });
+  readonly dailyPnl = new Gauge({
+    name: 'trader_daily_pnl_dollars',
+    help: 'Account P&L in dollars since the start of the trading day (realized + unrealized, after costs)',
+    labelNames: ['account'] as const,
+    registers: [this.registry],
+  });
+  readonly dailyPnlRatio = new Gauge({
+    name: 'trader_daily_pnl_ratio',
+    help: 'Daily P&L as a fraction of start-of-day equity (-0.03 = a 3% loss)',
+    labelNames: ['account'] as const,
+    registers: [this.registry],
+  });
+  readonly equity = new Gauge({
+    name: 'trader_equity_dollars',
+    help: 'Account equity in dollars',
+    labelNames: ['account'] as const,
+    registers: [this.registry],
+  });
+  readonly positionQuantity = new Gauge({
+    name: 'trader_position_quantity',
+    help: 'Signed position size in shares/units (negative = short)',
+    labelNames: ['account', 'ticker'] as const,
+    registers: [this.registry],
+  });
+  readonly positionValue = new Gauge({
+    name: 'trader_position_market_value_dollars',
+    help: 'Signed market value of the position in dollars',
+    labelNames: ['account', 'ticker'] as const,
+    registers: [this.registry],
+  });
+  readonly exposureGross = new Gauge({
+    name: 'trader_exposure_gross_dollars',
+    help: 'Sum of absolute position market values in dollars',
+    labelNames: ['account'] as const,
+    registers: [this.registry],
+  });
+  readonly exposureNet = new Gauge({
+    name: 'trader_exposure_net_dollars',
+    help: 'Sum of signed position market values in dollars',
+    labelNames: ['account'] as const,
+    registers: [this.registry],
+  });
+
+  // --- Risk --------------------------------------------------------------------------------------------
+  readonly riskState = new Gauge({
+    name: 'trader_risk_state',
+    help: 'Risk engine state: 1 for the current state (ACTIVE, REDUCING, HALTED), 0 for the others',
+    labelNames: ['account', 'state'] as const,
+    registers: [this.registry],
+  });
+  readonly riskOpenRiskRatio = new Gauge({
+    name: 'trader_risk_open_risk_ratio',
+    help: 'Total open risk (loss to stops) as a fraction of equity',
+    labelNames: ['account'] as const,
+    registers: [this.registry],
+  });
+  readonly riskDrawdownRatio = new Gauge({
+    name: 'trader_risk_drawdown_ratio',
+    help: 'Current drawdown from the equity peak as a fraction (0.05 = 5% below peak)',
+    labelNames: ['account'] as const,
+    registers: [this.registry],
+  });
+  readonly riskDailyLossLimitRatio = new Gauge({
+    name: 'trader_risk_daily_loss_limit_ratio',
+    help: 'Configured daily loss limit as a fraction of start-of-day equity (0.03 = 3%)',
+    labelNames: ['account'] as const,
+    registers: [this.registry],
+  });
+  readonly riskLimitBreaches = new Counter({
+    name: 'trader_risk_limit_breaches_total',
+    help: 'Risk limit breaches detected (a breaker tripped or a limit was found exceeded)',
+    labelNames: ['account', 'limit'] as const,
+    registers: [this.registry],
+  });
+  readonly riskDenials = new Counter({
+    name: 'trader_risk_denials_total',
+    help: 'Strategy commands the risk engine denied, by the limit that denied them',
+    labelNames: ['account', 'limit'] as const,
+    registers: [this.registry],
+  });
+
+  // --- Orders and execution quality -------------------------------------------------------------------
+  readonly ordersSubmitted = new Counter({
+    name: 'trader_orders_submitted_total',
+    help: 'Orders submitted to the broker',
+    labelNames: ['ticker', 'side', 'order_type'] as const,
+    registers: [this.registry],
+  });
+  readonly ordersFilled = new Counter({
+    name: 'trader_orders_filled_total',
+    help: 'Orders completely filled',
+    labelNames: ['ticker', 'side'] as const,
+    registers: [this.registry],
+  });
+  readonly ordersRejected = new Counter({
+    name: 'trader_orders_rejected_total',
+    help: 'Orders rejected by the broker or the risk engine, by reason',
+    labelNames: ['ticker', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly filledNotional = new Counter({
+    name: 'trader_filled_notional_dollars_total',
+    help: 'Dollar notional of fills (turnover)',
+    labelNames: ['ticker', 'side'] as const,
+    registers: [this.registry],
+  });
+  readonly slippage = new Histogram({
+    name: 'trader_order_slippage_bps',
+    help: 'Fill price vs the decision price in basis points; positive = worse for the order side',
+    labelNames: ['side'] as const,
+    buckets: SLIPPAGE_BPS_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly decisionLatency = new Histogram({
+    name: 'trader_decision_latency_seconds',
+    help: 'Time from bar close to the decision (stage=end_to_end) and per pipeline stage',
+    labelNames: ['timeframe', 'stage'] as const,
+    buckets: LATENCY_SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly decisions = new Counter({
+    name: 'trader_decisions_total',
+    help: 'Decision cycles completed (one per bar per session)',
+    labelNames: ['timeframe'] as const,
+    registers: [this.registry],
+  });
+
+  // --- Data health -------------------------------------------------------------------------------------
+  readonly lastBarTimestamp = new Gauge({
+    name: 'trader_data_last_bar_timestamp_seconds',
+    help: 'End time (epoch seconds) of the newest stored bar per symbol and timeframe',
+    labelNames: ['symbol', 'timeframe'] as const,
+    registers: [this.registry],
+  });
+  readonly dataStaleness: Gauge<'symbol' | 'timeframe'>;
+  readonly dataQualityRejects = new Counter({
+    name: 'trader_data_quality_rejects_total',
+    help: 'Bars rejected or quarantined by validation, by reason',
+    labelNames: ['symbol', 'timeframe', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly barsIngested = new Counter({
+    name: 'trader_data_bars_ingested_total',
+    help: 'Bars accepted and stored',
+    labelNames: ['symbol', 'timeframe'] as const,
+    registers: [this.registry],
+  });
+  readonly marketOpen = new Gauge({
+    name: 'trader_market_open',
+    help: '1 while the regular trading session is open (stale-data alerts only apply then)',
+    registers: [this.registry],
+  });
+
+  // --- Models ------------------------------------------------------------------------------------------
+  readonly prediction = new Histogram({
+    name: 'trader_model_prediction',
+    help: 'Distribution of model scores (position-mapped, in [-1, 1])',
+    labelNames: ['model', 'timeframe'] as const,
+    buckets: PREDICTION_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly predictionDrift = new Gauge({
+    name: 'trader_model_prediction_drift',
+    help: 'Population stability index of recent predictions vs the training distribution (>0.25 = significant drift)',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly modelConfidence = new Gauge({
+    name: 'trader_model_confidence_ratio',
+    help: 'Latest mean model confidence in [0, 1] (|score| or ensemble consensus)',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly trainingRuns = new Counter({
+    name: 'trader_training_runs_total',
+    help: 'Model training runs by outcome (succeeded, failed, promoted, rejected)',
+    labelNames: ['model', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly trainingDuration = new Histogram({
+    name: 'trader_training_duration_seconds',
+    help: 'Wall time of a model training run',
+    labelNames: ['model'] as const,
+    buckets: TRAINING_SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+
+  // --- Workers and workflows ---------------------------------------------------------------------------
+  readonly workerUp = new Gauge({
+    name: 'trader_worker_up',
+    help: 'Worker polling (1) or stopped (0), per task queue',
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+  });
+  readonly workerInfo = new Gauge({
+    name: 'trader_worker_info',
+    help: 'Constant 1 with build/runtime information as labels',
+    labelNames: ['worker', 'version', 'node_version', 'trading_mode'] as const,
+    registers: [this.registry],
+  });
+  readonly workflowFailures = new Counter({
+    name: 'trader_workflow_failures_total',
+    help: 'Workflows that ended failed, timed out or terminated, by workflow type',
+    labelNames: ['workflow_type', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly alertsSent = new Counter({
+    name: 'trader_alerts_sent_total',
+    help: 'Alerts delivered (or logged without a Slack token), by severity and outcome',
+    labelNames: ['severity', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    // Staleness is computed at scrape time so it keeps growing when ingestion stalls (the alert case).
+    const lastBar = this.lastBarEndMs;
+    this.dataStaleness = new Gauge({
+      name: 'trader_data_staleness_seconds',
+      help: 'Seconds since the end of the newest bar per symbol and timeframe (computed at scrape time)',
+      labelNames: ['symbol', 'timeframe'] as const,
+      registers: [this.registry],
+      collect() {
+        const now = clockMs();
+        for (const { symbol, timeframe, endMs } of lastBar.values()) {
+          this.set({ symbol, timeframe }, Math.max(0, (now - endMs) / 1000));
+        }
+      },
+    });
+  }
+
+  /** Node process metrics (CPU, memory, event loop lag, GC) under `trader_worker_`; idempotent. */
+  enableProcessMetrics(): void {
+    if (this.processMetrics) return;
+    this.processMetrics = true;
+    collectDefaultMetrics({ register: this.registry, prefix: 'trader_worker_' });
+  }
+
+  /** Records the newest bar end for staleness; called by ingestion after a successful store. */
+  noteLastBar(symbol: string, timeframe: string, barEndMs: number): void {
+    const s = this.labels.ticker.value(symbol);
+    const tf = timeframeLabel(timeframe);
+    const key = `${s}\u0000${tf}`;
+    const prev = this.lastBarEndMs.get(key);
+    if (prev && prev.endMs >= barEndMs) return;
+    this.lastBarEndMs.set(key, { symbol: s, timeframe: tf, endMs: barEndMs });
+    this.lastBarTimestamp.set({ symbol: s, timeframe: tf }, barEndMs / 1000);
+  }
+
+  openPositionTickers(account: string): readonly string[] {
+    return this.positionTickers.get(account) ?? [];
+  }
+
+  setOpenPositionTickers(account: string, tickers: readonly string[]): void {
+    this.positionTickers.set(account, tickers);
+  }
+
+  /** Clears values (not definitions): used between tests and at process start. */
+  reset(): void {
+    this.registry.resetMetrics();
+    this.lastBarEndMs.clear();
+    this.positionTickers.clear();
+    for (const l of Object.values(this.labels)) l.reset();
+  }
+}
+
+/** The process-wide instance every helper below writes to and /metrics serves. */
+export const tradingMetrics = new TradingMetrics();
+export const metricsRegistry: Registry = tradingMetrics.registry;
+
+// --- Typed helpers: the only way other code touches metrics -------------------------------------------
+
+export interface PnlSample {
+  readonly ticker: string;
+  readonly timeframe: string;
+  readonly model: string;
+  readonly realizedDollars: number;
+  readonly unrealizedDollars: number;
+}
+
+/** Sets P&L for one (ticker, timeframe, model) attribution bucket; call after each fill and each mark. */
+export function setPnl(s: PnlSample, m: TradingMetrics = tradingMetrics): void {
+  const labels = { ticker: m.labels.ticker.value(s.ticker), timeframe: timeframeLabel(s.timeframe), model: m.labels.model.value(s.model) };
+  m.pnlRealized.set(labels, finite(s.realizedDollars, 'realizedDollars'));
+  m.pnlUnrealized.set(labels, finite(s.unrealizedDollars, 'unrealizedDollars'));
+}
+
+export interface AccountSnapshot {
+  readonly account: string;
+  readonly equityDollars: number;
+  /** Equity at the start of the trading day; the base for the daily P&L ratio. */
+  readonly startOfDayEquityDollars: number;
+  readonly positions: ReadonlyArray<{ readonly ticker: string; readonly quantity: number; readonly marketValueDollars: number }>;
+}
+
+/** Sets equity, daily P&L, positions and exposure from one account snapshot (after sync with the broker). */
+export function setAccountSnapshot(s: AccountSnapshot, m: TradingMetrics = tradingMetrics): void {
+  const account = m.labels.account.value(s.account);
+  const equity = finite(s.equityDollars, 'equityDollars');
+  const sod = finite(s.startOfDayEquityDollars, 'startOfDayEquityDollars');
+  m.equity.set({ account }, equity);
+  m.dailyPnl.set({ account }, equity - sod);
+  m.dailyPnlRatio.set({ account }, sod > 0 ? (equity - sod) / sod : 0);
+  let gross = 0;
+  let net = 0;
+  const qty = new Map<string, number>();
+  const value = new Map<string, number>();
+  for (const p of s.positions) {
+    // Tickers past the cardinality cap share "other", so values are summed, not overwritten.
+    const ticker = m.labels.ticker.value(p.ticker);
+    qty.set(ticker, (qty.get(ticker) ?? 0) + finite(p.quantity, 'quantity'));
+    value.set(ticker, (value.get(ticker) ?? 0) + finite(p.marketValueDollars, 'marketValueDollars'));
+    gross += Math.abs(p.marketValueDollars);
+    net += p.marketValueDollars;
+  }
+  // Positions closed since the last snapshot disappear instead of keeping their last value.
+  for (const ticker of m.openPositionTickers(account)) {
+    if (!qty.has(ticker)) {
+      m.positionQuantity.remove({ account, ticker });
+      m.positionValue.remove({ account, ticker });
+    }
+  }
+  for (const [ticker, q] of qty) {
+    m.positionQuantity.set({ account, ticker }, q);
+    m.positionValue.set({ account, ticker }, value.get(ticker) ?? 0);
+  }
+  m.setOpenPositionTickers(account, [...qty.keys()]);
+  m.exposureGross.set({ account }, gross);
+  m.exposureNet.set({ account }, net);
+}
+
+export interface RiskSnapshot {
+  readonly account: string;
+  readonly state: RiskStateLabel;
+  readonly openRiskRatio?: number;
+  readonly drawdownRatio?: number;
+  readonly dailyLossLimitRatio?: number;
+}
+
+export function setRiskState(s: RiskSnapshot, m: TradingMetrics = tradingMetrics): void {
+  const account = m.labels.account.value(s.account);
+  for (const state of RISK_STATES) m.riskState.set({ account, state }, state === s.state ? 1 : 0);
+  if (s.openRiskRatio !== undefined) m.riskOpenRiskRatio.set({ account }, finite(s.openRiskRatio, 'openRiskRatio'));
+  if (s.drawdownRatio !== undefined) m.riskDrawdownRatio.set({ account }, finite(s.drawdownRatio, 'drawdownRatio'));
+  if (s.dailyLossLimitRatio !== undefined) m.riskDailyLossLimitRatio.set({ account }, finite(s.dailyLossLimitRatio, 'dailyLossLimitRatio'));
+}
+
+export function recordRiskBreach(account: string, limit: string, m: TradingMetrics = tradingMetrics): void {
+  m.riskLimitBreaches.inc({ account: m.labels.account.value(account), limit: oneOf(RISK_LIMITS, limit) });
+}
+
+export function recordRiskDenial(account: string, limit: string, m: TradingMetrics = tradingMetrics): void {
+  m.riskDenials.inc({ account: m.labels.account.value(account), limit: oneOf(RISK_LIMITS, limit) });
+}
+
+export interface OrderLabels {
+  readonly ticker: string;
+  readonly side: 'buy' | 'sell';
+  readonly orderType?: string;
+}
+
+export function recordOrderSubmitted(o: OrderLabels, m: TradingMetrics = tradingMetrics): void {
+  m.ordersSubmitted.inc({ ticker: m.labels.ticker.value(o.ticker), side: oneOf(ORDER_SIDES, o.side), order_type: oneOf(ORDER_TYPES, o.orderType ?? 'market') });
+}
+
+export interface FillSample {
+  readonly ticker: string;
+  readonly side: 'buy' | 'sell';
+  readonly quantity: number;
+  readonly fillPrice: number;
+  /** The price the decision was made at (e.g. the bar close the strategy saw). */
+  readonly decisionPrice: number;
+}
+
+/** Slippage in bps, signed so that positive is worse for the side: buying above or selling below the decision. */
+export function slippageBps(side: 'buy' | 'sell', fillPrice: number, decisionPrice: number): number {
+  if (!(decisionPrice > 0)) throw new RangeError(`decisionPrice: must be > 0 (got ${decisionPrice})`);
+  const raw = ((fillPrice - decisionPrice) / decisionPrice) * 10_000;
+  return side === 'buy' ? raw : -raw;
+}
+
+/** A complete fill: counts it, adds turnover and observes slippage against the decision price. */
+export function recordOrderFilled(f: FillSample, m: TradingMetrics = tradingMetrics): void {
+  const ticker = m.labels.ticker.value(f.ticker);
+  const side = oneOf(ORDER_SIDES, f.side);
+  m.ordersFilled.inc({ ticker, side });
+  m.filledNotional.inc({ ticker, side }, Math.abs(finite(f.quantity, 'quantity') * finite(f.fillPrice, 'fillPrice')));
+  m.slippage.observe({ side }, slippageBps(f.side, f.fillPrice, f.decisionPrice));
+}
+
+export function recordOrderRejected(ticker: string, reason: string, m: TradingMetrics = tradingMetrics): void {
+  m.ordersRejected.inc({ ticker: m.labels.ticker.value(ticker), reason: oneOf(ORDER_REJECT_REASONS, reason) });
+}
+
+/** Observes decision latency; stage "end_to_end" (default) is bar close → decisions returned. */
+export function observeDecisionLatency(timeframe: string, seconds: number, stage: (typeof DECISION_STAGES)[number] = 'end_to_end', m: TradingMetrics = tradingMetrics): void {
+  const tf = timeframeLabel(timeframe);
+  m.decisionLatency.observe({ timeframe: tf, stage: oneOf(DECISION_STAGES, stage) }, Math.max(0, finite(seconds, 'seconds')));
+  if (stage === 'end_to_end') m.decisions.inc({ timeframe: tf });
+}
+
+/** Records that bars up to `barEndMs` (exclusive end of the newest bar) are stored for symbol/timeframe. */
+export function setDataFreshness(symbol: string, timeframe: string, barEndMs: number, m: TradingMetrics = tradingMetrics): void {
+  m.noteLastBar(symbol, timeframe, finite(barEndMs, 'barEndMs'));
+}
+
+export function recordBarsIngested(symbol: string, timeframe: string, count: number, m: TradingMetrics = tradingMetrics): void {
+  if (count > 0) m.barsIngested.inc({ symbol: m.labels.ticker.value(symbol), timeframe: timeframeLabel(timeframe) }, count);
+}
+
+export function recordDataQualityReject(symbol: string, timeframe: string, reason: string, count = 1, m: TradingMetrics = tradingMetrics): void {
+  m.dataQualityRejects.inc({ symbol: m.labels.ticker.value(symbol), timeframe: timeframeLabel(timeframe), reason: oneOf(DATA_QUALITY_REASONS, reason) }, count);
+}
+
+export function setMarketOpen(open: boolean, m: TradingMetrics = tradingMetrics): void {
+  m.marketOpen.set(open ? 1 : 0);
+}
+
+export function observePrediction(model: string, timeframe: string, score: number, m: TradingMetrics = tradingMetrics): void {
+  m.prediction.observe({ model: m.labels.model.value(model), timeframe: timeframeLabel(timeframe) }, finite(score, 'score'));
+}
+
+export function setPredictionDrift(model: string, psi: number, m: TradingMetrics = tradingMetrics): void {
+  m.predictionDrift.set({ model: m.labels.model.value(model) }, finite(psi, 'psi'));
+}
+
+export function setModelConfidence(model: string, confidence: number, m: TradingMetrics = tradingMetrics): void {
+  m.modelConfidence.set({ model: m.labels.model.value(model) }, Math.min(1, Math.max(0, finite(confidence, 'confidence'))));
+}
+
+export function recordTrainingRun(model: string, outcome: (typeof TRAINING_OUTCOMES)[number], durationSeconds?: number, m: TradingMetrics = tradingMetrics): void {
+  const label = m.labels.model.value(model);
+  m.trainingRuns.inc({ model: label, outcome: oneOf(TRAINING_OUTCOMES, outcome) });
+  if (durationSeconds !== undefined) m.trainingDuration.observe({ model: label }, finite(durationSeconds, 'durationSeconds'));
+}
+
+export function setWorkerUp(queue: string, up: boolean, m: TradingMetrics = tradingMetrics): void {
+  m.workerUp.set({ queue: oneOf(WORKER_QUEUES, queue) }, up ? 1 : 0);
+}
+
+export function setWorkerInfo(info: { worker: string; version: string; tradingMode: string }, m: TradingMetrics = tradingMetrics): void {
+  m.workerInfo.reset();
+  m.workerInfo.set({ worker: sanitizeLabel(info.worker), version: sanitizeLabel(info.version), node_version: process.version, trading_mode: sanitizeLabel(info.tradingMode) }, 1);
+}
+
+export function recordWorkflowFailure(workflowType: string, status: 'failed' | 'timed_out' | 'terminated' | 'canceled' = 'failed', m: TradingMetrics = tradingMetrics): void {
+  m.workflowFailures.inc({ workflow_type: m.labels.workflowType.value(workflowType), status });
+}
+
+export function recordAlertSent(severity: string, outcome: 'sent' | 'logged' | 'deduplicated' | 'rate_limited' | 'failed', m: TradingMetrics = tradingMetrics): void {
+  m.alertsSent.inc({ severity: oneOf(['critical', 'warning', 'info'] as const, severity), outcome });
+}
+
+function finite(v: number, field: string): number {
+  if (!Number.isFinite(v)) throw new RangeError(`${field}: must be a finite number (got ${v})`);
+  return v;
+}
