@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import * as demo from './demo';
 import * as stack from './stack';
 
 /** Each area registers its subcommands: add one import above and one entry below per area. */
 export type RegisterCommands = (program: Command) => void;
 
-export const commandModules: Array<{ register: RegisterCommands }> = [stack];
+export const commandModules: Array<{ register: RegisterCommands }> = [stack, demo];
