@@ -29,6 +29,7 @@ export const SYSTEM_XGBOOST_CANDIDATES = [
 
 /** Loads libxgboost with koffi and asks its version; throws with the reason when it cannot. */
 export function probeXGBoost(libraryPath?: string): { path: string; version: string } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- native module loaded only when checked
   const koffi = require('koffi') as { load(path: string): { func(signature: string): (...args: unknown[]) => unknown } };
   const candidates = libraryPath ? [libraryPath] : SYSTEM_XGBOOST_CANDIDATES;
   const errors: string[] = [];
@@ -150,6 +151,7 @@ export async function runDoctor(config: AppConfig): Promise<DoctorCheck[]> {
 
   checks.push(
     check('ONNX Runtime', () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- native module loaded only when checked
       const ort = require('onnxruntime-node') as { listSupportedBackends?: () => Array<{ name: string }> };
       const backends = ort.listSupportedBackends?.().map((b) => b.name).join(', ') ?? 'cpu';
       return { level: 'ok', detail: `onnxruntime-node loaded (backends: ${backends})` };
@@ -183,6 +185,7 @@ export async function runDoctor(config: AppConfig): Promise<DoctorCheck[]> {
 async function tfjsCheck(): Promise<DoctorCheck> {
   for (const native of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional native backends may be absent
       require(native);
       return { name: 'TensorFlow.js', level: 'ok', detail: `${native} (native)` };
     } catch {
