@@ -30,7 +30,7 @@ describe('metrics registry', () => {
       assert.match(name, /^trader_[a-z0-9_]+$/, `${name}: must be snake_case with the trader_ prefix`);
       // prom-client's default process metrics keep their upstream names (only prefixed).
       if (name.startsWith('trader_worker_process') || name.startsWith('trader_worker_nodejs')) continue;
-      if (metric.type === 'counter') assert.ok(name.endsWith('_total'), `${name}: counters end in _total`);
+      if (String(metric.type) === 'counter') assert.ok(name.endsWith('_total'), `${name}: counters end in _total`);
       else assert.ok(!name.endsWith('_total'), `${name}: only counters end in _total`);
       assert.ok(UNIT_SUFFIXES.some((s) => name.includes(s)), `${name}: names a unit or kind suffix`);
       assert.ok(!/_(ms|milliseconds|minutes|cents)(_|$)/.test(name), `${name}: use base units (seconds, dollars)`);
