@@ -1,0 +1,2 @@
+export * from './dollar-profit';
+export * from './standard';
