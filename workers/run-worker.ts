@@ -1,7 +1,7 @@
-import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { setWorkerUp } from '../src/monitoring/metrics';
+import { startMetricsServer, type MetricsServer } from '../src/monitoring/metrics-server';
 import { loadConfig, type AppConfig } from '../src/config/config';
 import type { TaskQueueName } from '../contracts/task-queues';
 import { activitiesFor } from './activities';
@@ -34,9 +34,6 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<void> {
   });
   const deps = await createWorkerDeps(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'trader_worker_' });
-  const up = new Gauge({ name: 'trader_worker_up', help: 'Worker running (1) per task queue', labelNames: ['queue'], registers: [registry] });
   let bundle: WorkflowBundleWithSourceMap | undefined;
   if (opts.queues.length > 1) {
     bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });
@@ -58,14 +55,21 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<void> {
     ),
   );
   const server = config.METRICS_PORT
-    ? await serveMetrics(config.METRICS_PORT, registry, runtimeMetricsPort, () => workers.every((w) => w.getState() === 'RUNNING'))
+    ? await startMetricsServer({
+        port: config.METRICS_PORT,
+        temporalMetricsUrl: runtimeMetricsPort ? `http://127.0.0.1:${runtimeMetricsPort}/metrics` : undefined,
+        checks: {
+          workers: () => workers.every((w) => w.getState() === 'RUNNING'),
+          postgres: async () => void (await deps.pool.query('select 1')),
+        },
+      })
     : undefined;
   const stop = () => {
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  for (const q of opts.queues) up.set({ queue: q }, 1);
+  for (const q of opts.queues) setWorkerUp(q, true);
   console.log(
     `${opts.name}: polling ${opts.queues.map((q) => `${opts.queuePrefix ?? ''}${q}`).join(', ')} on ${config.TEMPORAL_ADDRESS}` +
       (server ? `; metrics on http://127.0.0.1:${config.METRICS_PORT}/metrics` : ''),
@@ -73,52 +77,15 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<void> {
   try {
     await Promise.all(workers.map((w) => w.run()));
   } finally {
-    for (const q of opts.queues) up.set({ queue: q }, 0);
+    for (const q of opts.queues) setWorkerUp(q, false);
     await closeAll(server, connection, deps);
   }
 }
 
-async function closeAll(server: Server | undefined, connection: NativeConnection, deps: WorkerDeps) {
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+async function closeAll(server: MetricsServer | undefined, connection: NativeConnection, deps: WorkerDeps) {
+  await server?.close().catch(() => undefined);
   await connection.close().catch(() => undefined);
   await deps.close().catch(() => undefined);
-}
-
-async function serveMetrics(port: number, registry: Registry, runtimePort: number, healthy: () => boolean): Promise<Server> {
-  const server = createServer((req, res) => {
-    void (async () => {
-      if (req.url === '/metrics') {
-        let body = await registry.metrics();
-        try {
-          const global = await import('prom-client').then((m) => m.register.metrics());
-          body += '\n' + global;
-        } catch {
-          /* no global registry content */
-        }
-        if (runtimePort) {
-          try {
-            const r = await fetch(`http://127.0.0.1:${runtimePort}/metrics`);
-            if (r.ok) body += '\n' + (await r.text());
-          } catch {
-            /* the runtime exporter starts with the first worker; a scrape before then lacks it */
-          }
-        }
-        res.writeHead(200, { 'content-type': registry.contentType });
-        res.end(body);
-      } else if (req.url === '/healthz' || req.url === '/readyz') {
-        const ok = healthy();
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable' }));
-      } else {
-        res.writeHead(404).end();
-      }
-    })();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  return server;
 }
 
 /** Entry-point helper: runs and exits non-zero with a readable message on failure. */
