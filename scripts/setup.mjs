@@ -28,14 +28,17 @@ function run(cmd, args, opts = {}) {
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 20 || (major === 20 && minor < 3)) fail(`Node.js >= 20.3 is required (found ${process.version}).`);
 
-// 2. npm packages: reinstall only when package-lock.json changed since the last install.
+// 2. npm packages: install only when package-lock.json changed since the last install.
 const lock = resolve(root, 'package-lock.json');
 const stamp = resolve(root, 'node_modules/.setup-stamp');
-const lockHash = createHash('sha256').update(readFileSync(lock)).digest('hex');
+const lockHash = createHash('sha256').update(readFileSync(lock)).update(readFileSync(resolve(root, 'package.json'))).digest('hex');
 if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== lockHash) {
-  log('installing npm packages (npm ci)…');
-  run('npm', ['ci', '--no-audit', '--no-fund']);
-  writeFileSync(stamp, lockHash);
+  // `npm install` (not `npm ci`): it installs exactly the lockfile's versions when in sync, and npm 11 rejects
+  // `npm ci` for lockfiles whose other-platform optional packages (@swc/core-*) it recorded without versions.
+  log('installing npm packages (npm install, from package-lock.json)…');
+  run('npm', ['install', '--no-audit', '--no-fund']);
+  // npm may normalise the lockfile on install: stamp what is there now.
+  writeFileSync(stamp, createHash('sha256').update(readFileSync(lock)).update(readFileSync(resolve(root, 'package.json'))).digest('hex'));
 } else {
   log('npm packages up to date');
 }
