@@ -1,4 +1,4 @@
-import { LogLevel, WebClient, type Logger } from '@slack/web-api';
+import { LogLevel, WebClient, type ChatPostMessageArguments, type Logger } from '@slack/web-api';
 import { recordAlertSent } from '../metrics';
 import { renderAlertText, SEVERITIES, temporalWorkflowUrl, type Alert, type Severity } from './alert';
 
@@ -168,8 +168,10 @@ function escapeMrkdwn(s: string): string {
 }
 
 /** Block Kit layout: header, text, fields, a button to the workflow, the commands as code. */
-function blocksFor(alert: Alert, url: string | undefined): unknown[] {
-  const blocks: unknown[] = [
+type Blocks = NonNullable<Extract<ChatPostMessageArguments, { blocks?: unknown }>['blocks']>;
+
+function blocksFor(alert: Alert, url: string | undefined): Blocks {
+  const blocks: Blocks = [
     { type: 'header', text: { type: 'plain_text', text: `${alert.severity.toUpperCase()}: ${alert.title}`.slice(0, 150) } },
     { type: 'section', text: { type: 'mrkdwn', text: `${EMOJI[alert.severity]} ${escapeMrkdwn(alert.text)}`.slice(0, 3000) } },
   ];
