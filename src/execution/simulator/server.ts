@@ -1,0 +1,477 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { decode as msgpackDecode, encode as msgpackEncode } from '@msgpack/msgpack';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Bar } from '../../model/bar';
+import type { TradeUpdate } from '../broker';
+import { clockAt, nyOffsetMinutes, tradingDays } from './calendar';
+import { ExchangeError, SimulatedExchange, type ExchangeOptions } from './exchange';
+import { BarReplay } from './replay';
+import {
+  accountToWire,
+  alpacaError,
+  assetIdFor,
+  barToWire,
+  calendarDayToWire,
+  clockToWire,
+  orderRequestFromWire,
+  orderToWire,
+  positionToWire,
+} from './wire';
+
+/**
+ * An Alpaca-compatible simulator: the trading REST API (/v2/account, orders, positions, clock, calendar,
+ * assets), the market-data REST API (/v2/stocks/.../bars), the trade_updates WebSocket (/stream, JSON,
+ * Alpaca's authenticate/listen protocol) and the market-data WebSocket (/v2/{feed}, JSON or msgpack), over a
+ * SimulatedExchange fed by a BarReplay. The real SDK talks to it over HTTP. Admin routes under /sim/ drive
+ * the replay and the fault knobs; they are the simulator's own and never faulted.
+ */
+export interface SimulatorFaults {
+  /** Added to every /v2 response, ms. */
+  readonly latencyMs?: number;
+  readonly latencyJitterMs?: number;
+  /** Fraction (0..1) of /v2 requests answered with 500, 503 or 429. */
+  readonly errorRate?: number;
+  /** Fraction (0..1) of /v2 requests whose connection is destroyed without a response. */
+  readonly dropRate?: number;
+  /** Of the failed/dropped requests, the fraction that fail AFTER taking effect (the response is lost). */
+  readonly failAfterEffectShare?: number;
+  /** PRNG seed so a faulty run is reproducible. */
+  readonly seed?: number;
+}
+
+export interface SimulatorOptions extends ExchangeOptions {
+  readonly port?: number;
+  readonly host?: string;
+  /** When set, requests must carry exactly these credentials (as Alpaca checks them). */
+  readonly keyId?: string;
+  readonly secretKey?: string;
+  readonly bars?: readonly Bar[];
+  readonly faults?: SimulatorFaults;
+  /** Replay clock start (epoch ms); defaults to one bar before the first bar. */
+  readonly startAt?: number;
+}
+
+export interface SimulatorServer {
+  /** Trading API base URL (basePath for the SDK). */
+  readonly url: string;
+  /** Market-data API base URL. */
+  readonly dataUrl: string;
+  /** Trading stream URL (trade_updates). */
+  readonly streamUrl: string;
+  /** Market-data stream URL for a feed. */
+  marketDataStreamUrl(feed?: string): string;
+  readonly exchange: SimulatedExchange;
+  readonly replay: BarReplay;
+  setFaults(f: SimulatorFaults): void;
+  /** Closes every open WebSocket (a dropped-connection fault); clients reconnect. */
+  dropStreams(): void;
+  readonly stats: { requests: number; faulted: number; dropped: number };
+  close(): Promise<void>;
+}
+
+export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise<SimulatorServer> {
+  const bars = opts.bars ?? [];
+  const firstTs = bars.length ? Math.min(...bars.map((b) => b.ts)) : Date.now();
+  const exchange = new SimulatedExchange(opts, opts.startAt ?? firstTs);
+  const replay = new BarReplay(exchange, bars);
+  let faults: SimulatorFaults = opts.faults ?? {};
+  let rng = mulberry32(faults.seed ?? 1);
+  const stats = { requests: 0, faulted: 0, dropped: 0 };
+  const tradeSockets = new Set<WebSocket>();
+  const dataSockets = new Map<WebSocket, { bars: Set<string>; binary: boolean }>();
+
+  const authorized = (key: unknown, secret: unknown) =>
+    opts.keyId === undefined ? Boolean(key) && Boolean(secret) : key === opts.keyId && secret === opts.secretKey;
+
+  exchange.onTradeUpdate((u) => {
+    const frame = JSON.stringify({ stream: 'trade_updates', data: tradeUpdateToWire(u) });
+    for (const ws of tradeSockets) if (ws.readyState === ws.OPEN) ws.send(frame);
+  });
+  replay.onBar((bar) => {
+    for (const [ws, sub] of dataSockets) {
+      if (ws.readyState !== ws.OPEN || !(sub.bars.has(bar.symbol) || sub.bars.has('*'))) continue;
+      const msg = [{ T: 'b', S: bar.symbol, ...barToWire(bar) }];
+      ws.send(sub.binary ? Buffer.from(msgpackEncode(msg)) : JSON.stringify(msg));
+    }
+  });
+
+  const routes = new Router();
+  // ---- trading API --------------------------------------------------------------------------------------
+  routes.add('GET', '/v2/account', () => ok(accountToWire(exchange.getAccount(), exchange.getPositions(), exchange.now)));
+  routes.add('GET', '/v2/orders', (_p, q) => {
+    const status = (q.get('status') ?? 'open') as 'open' | 'closed' | 'all';
+    const symbols = q.get('symbols')?.split(',').filter(Boolean);
+    const limit = Math.min(Number(q.get('limit') ?? 50), 500);
+    return ok(exchange.listOrders(status, symbols).slice(0, limit).map((o) => orderToWire(o)));
+  });
+  routes.add('POST', '/v2/orders', (_p, _q, body) => {
+    let req;
+    try {
+      req = orderRequestFromWire(body as Record<string, unknown>);
+    } catch (e) {
+      return err(422, 40010000, (e as Error).message);
+    }
+    return ok(orderToWire(exchange.submit(req)));
+  });
+  routes.add('GET', '/v2/orders:by_client_order_id', (_p, q) => {
+    const id = q.get('client_order_id');
+    if (!id) return err(422, 40010000, 'client_order_id is required');
+    const o = exchange.getOrderByClientOrderId(id);
+    return o ? ok(orderToWire(o)) : err(404, 40410000, 'order not found');
+  });
+  routes.add('GET', '/v2/orders/:id', (p) => {
+    const o = exchange.getOrder(p.id!);
+    return o ? ok(orderToWire(o)) : err(404, 40410000, 'order not found');
+  });
+  routes.add('DELETE', '/v2/orders/:id', (p) => {
+    exchange.cancel(p.id!);
+    return { status: 204 };
+  });
+  routes.add('DELETE', '/v2/orders', () => ok(exchange.cancelAll().map((id) => ({ id, status: 200 })), 207));
+  routes.add('GET', '/v2/positions', () => ok(exchange.getPositions().map((p) => positionToWire(p))));
+  routes.add('GET', '/v2/positions/:symbol', (p) => {
+    const pos = exchange.getPosition(p.symbol!.toUpperCase());
+    return pos ? ok(positionToWire(pos)) : err(404, 40410000, 'position does not exist');
+  });
+  routes.add('DELETE', '/v2/positions/:symbol', (p) => {
+    const o = closePosition(p.symbol!.toUpperCase());
+    return o ? ok(o) : err(404, 40410000, 'position does not exist');
+  });
+  routes.add('DELETE', '/v2/positions', (_p, q) => {
+    if (q.get('cancel_orders') === 'true') exchange.cancelAll();
+    const out = exchange.getPositions().map((pos) => ({ symbol: pos.symbol, status: 200, body: closePosition(pos.symbol) }));
+    return ok(out, 207);
+  });
+  routes.add('GET', '/v2/clock', () => ok(clockToWire(clockAt(exchange.now), nyOffsetMinutes(exchange.now))));
+  routes.add('GET', '/v2/calendar', (_p, q) => {
+    const today = new Date(exchange.now).toISOString().slice(0, 10);
+    const start = (q.get('start') ?? today).slice(0, 10);
+    return ok(tradingDays(start, (q.get('end') ?? start).slice(0, 10)).map(calendarDayToWire));
+  });
+  routes.add('GET', '/v2/assets', () => ok(replay.symbols.map(assetToWire)));
+  routes.add('GET', '/v2/assets/:symbol', (p) =>
+    replay.symbols.includes(p.symbol!.toUpperCase()) ? ok(assetToWire(p.symbol!.toUpperCase())) : err(404, 40410000, 'asset not found'),
+  );
+  // ---- market-data API ----------------------------------------------------------------------------------
+  routes.add('GET', '/v2/stocks/bars/latest', (_p, q) => {
+    const out: Record<string, unknown> = {};
+    for (const s of (q.get('symbols') ?? '').split(',').filter(Boolean)) {
+      const b = replay.latest(s);
+      if (b) out[s] = barToWire(b);
+    }
+    return ok({ bars: out });
+  });
+  routes.add('GET', '/v2/stocks/bars', (_p, q) => {
+    const out: Record<string, unknown[]> = {};
+    for (const s of (q.get('symbols') ?? '').split(',').filter(Boolean)) out[s] = barsFor(s, q).map(barToWire);
+    return ok({ bars: out, next_page_token: null });
+  });
+  routes.add('GET', '/v2/stocks/:symbol/bars', (p, q) =>
+    ok({ bars: barsFor(p.symbol!, q).map(barToWire), symbol: p.symbol, next_page_token: null }),
+  );
+  // ---- simulator admin ----------------------------------------------------------------------------------
+  routes.add('POST', '/sim/advance', (_p, _q, body) => {
+    const until = Number((body as { until?: unknown }).until);
+    if (!Number.isFinite(until)) return err(422, 40010000, 'until: must be an epoch-ms number');
+    const processed = replay.advanceTo(until);
+    return ok({ processed, watermark: replay.watermark, now: exchange.now, done: replay.done });
+  });
+  routes.add('POST', '/sim/faults', (_p, _q, body) => {
+    faults = body as SimulatorFaults;
+    rng = mulberry32(faults.seed ?? 1);
+    return ok(faults);
+  });
+  routes.add('POST', '/sim/drop-streams', () => {
+    dropStreams();
+    return ok({ dropped: true });
+  });
+  routes.add('GET', '/sim/state', () =>
+    ok({
+      now: exchange.now,
+      watermark: replay.watermark,
+      done: replay.done,
+      barTimes: replay.barTimes(),
+      symbols: replay.symbols,
+      placements: exchange.placementLog,
+      orders: exchange.listOrders('all').map((o) => orderToWire(o)),
+      positions: exchange.getPositions(),
+      account: exchange.getAccount(),
+      stats,
+    }),
+  );
+
+  function closePosition(symbol: string) {
+    const pos = exchange.getPosition(symbol);
+    if (!pos) return undefined;
+    return orderToWire(
+      exchange.submit({
+        clientOrderId: `close:${symbol}:${exchange.now}:${exchange.placementLog.length}`,
+        symbol,
+        side: pos.qty > 0 ? 'sell' : 'buy',
+        qty: Math.abs(pos.qty),
+        type: 'market',
+        timeInForce: 'day',
+      }),
+    );
+  }
+
+  function barsFor(symbol: string, q: URLSearchParams): Bar[] {
+    const start = q.get('start') ? Date.parse(q.get('start')!) : -Infinity;
+    const end = q.get('end') ? Date.parse(q.get('end')!) : Infinity;
+    const limit = Number(q.get('limit') ?? 10_000);
+    return replay.history(symbol, start, end).slice(-limit);
+  }
+
+  const server: Server = createServer((req, res) => {
+    void handle(req, res);
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const body = await readBody(req);
+    const isApi = url.pathname.startsWith('/v2/');
+    if (isApi) {
+      stats.requests++;
+      const key = req.headers['apca-api-key-id'];
+      const secret = req.headers['apca-api-secret-key'];
+      if (!authorized(key, secret)) return send(res, 401, alpacaError(40110000, 'request is not authorized'));
+      const delay = (faults.latencyMs ?? 0) + (faults.latencyJitterMs ? rng() * faults.latencyJitterMs : 0);
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    }
+    // Fault decision: before the effect (the request is lost) or after it (the response is lost).
+    let fault: 'error' | 'drop' | undefined;
+    if (isApi) {
+      const r = rng();
+      if (r < (faults.dropRate ?? 0)) fault = 'drop';
+      else if (r < (faults.dropRate ?? 0) + (faults.errorRate ?? 0)) fault = 'error';
+    }
+    const after = fault !== undefined && rng() < (faults.failAfterEffectShare ?? 0.5);
+    if (fault && !after) return injectFault(res, fault);
+    let result: RouteResult;
+    const match = routes.match(req.method ?? 'GET', url.pathname);
+    if (!match) result = err(404, 40410000, `route not found: ${req.method} ${url.pathname}`);
+    else {
+      try {
+        result = match.handler(match.params, url.searchParams, body);
+      } catch (e) {
+        result = e instanceof ExchangeError ? err(e.httpStatus, e.code, e.message) : err(500, 50010000, (e as Error).message);
+      }
+    }
+    if (fault && after) return injectFault(res, fault);
+    send(res, result.status, result.body);
+  }
+
+  function injectFault(res: ServerResponse, fault: 'error' | 'drop') {
+    if (fault === 'drop') {
+      stats.dropped++;
+      res.socket?.destroy();
+      return;
+    }
+    stats.faulted++;
+    const pick = Math.floor(rng() * 3);
+    if (pick === 2) {
+      res.setHeader('Retry-After', '0');
+      return send(res, 429, alpacaError(42910000, 'rate limit exceeded'));
+    }
+    send(res, pick === 0 ? 500 : 503, alpacaError(50010000, 'internal server error'));
+  }
+
+  // ---- WebSockets -----------------------------------------------------------------------------------------
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://sim').pathname;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (path === '/stream') tradingStream(ws);
+      else if (/^\/v2\/[a-z_]+$/.test(path)) marketDataStream(ws);
+      else ws.close(1008, 'unknown stream');
+    });
+  });
+
+  function tradingStream(ws: WebSocket) {
+    let authed = false;
+    ws.on('message', (raw) => {
+      let msg: { action?: string; data?: Record<string, any> };
+      try {
+        msg = JSON.parse(raw.toString()) as typeof msg;
+      } catch {
+        return ws.send(JSON.stringify({ stream: 'error', data: { error_message: 'invalid syntax' } }));
+      }
+      if (msg.action === 'authenticate' || msg.action === 'auth') {
+        authed = authorized(msg.data?.key_id, msg.data?.secret_key);
+        ws.send(JSON.stringify({ stream: 'authorization', data: { status: authed ? 'authorized' : 'unauthorized', action: 'authenticate' } }));
+        if (!authed) ws.close();
+      } else if (msg.action === 'listen') {
+        if (!authed) return ws.send(JSON.stringify({ stream: 'authorization', data: { status: 'unauthorized', action: 'listen' } }));
+        const streams: string[] = msg.data?.streams ?? [];
+        if (streams.includes('trade_updates')) tradeSockets.add(ws);
+        else tradeSockets.delete(ws);
+        ws.send(JSON.stringify({ stream: 'listening', data: { streams } }));
+      }
+    });
+    ws.on('close', () => tradeSockets.delete(ws));
+  }
+
+  function marketDataStream(ws: WebSocket) {
+    const sub = { bars: new Set<string>(), binary: false, authed: false };
+    const reply = (msg: unknown[]) => ws.send(sub.binary ? Buffer.from(msgpackEncode(msg)) : JSON.stringify(msg));
+    ws.send(JSON.stringify([{ T: 'success', msg: 'connected' }]));
+    ws.on('message', (raw, isBinary) => {
+      let msg: Record<string, any>;
+      try {
+        if (isBinary) {
+          sub.binary = true;
+          msg = msgpackDecode(raw as Buffer) as Record<string, any>;
+        } else msg = JSON.parse(raw.toString()) as Record<string, any>;
+      } catch {
+        return reply([{ T: 'error', code: 400, msg: 'invalid syntax' }]);
+      }
+      if (msg.action === 'auth') {
+        sub.authed = authorized(msg.key, msg.secret);
+        if (!sub.authed) {
+          reply([{ T: 'error', code: 402, msg: 'auth failed' }]);
+          return ws.close();
+        }
+        reply([{ T: 'success', msg: 'authenticated' }]);
+        dataSockets.set(ws, sub);
+      } else if (!sub.authed) {
+        reply([{ T: 'error', code: 401, msg: 'not authenticated' }]);
+      } else if (msg.action === 'subscribe' || msg.action === 'unsubscribe') {
+        for (const s of (msg.bars as string[] | undefined) ?? []) {
+          if (msg.action === 'subscribe') sub.bars.add(s);
+          else sub.bars.delete(s);
+        }
+        reply([{ T: 'subscription', trades: [], quotes: [], bars: [...sub.bars], updatedBars: [], dailyBars: [], statuses: [], lulds: [], corrections: [], cancelErrors: [] }]);
+      }
+    });
+    ws.on('close', () => dataSockets.delete(ws));
+  }
+
+  function dropStreams() {
+    for (const ws of [...tradeSockets, ...dataSockets.keys()]) ws.terminate();
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const base = `http://${addr.address}:${addr.port}`;
+  return {
+    url: base,
+    dataUrl: base,
+    streamUrl: `ws://${addr.address}:${addr.port}/stream`,
+    marketDataStreamUrl: (feed = 'iex') => `ws://${addr.address}:${addr.port}/v2/${feed}`,
+    exchange,
+    replay,
+    stats,
+    setFaults(f) {
+      faults = f;
+      rng = mulberry32(f.seed ?? 1);
+    },
+    dropStreams,
+    async close() {
+      replay.stop();
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+function tradeUpdateToWire(u: TradeUpdate): Record<string, unknown> {
+  return {
+    event: u.event,
+    execution_id: `${u.order.id}:${u.order.filledQty}`,
+    order: orderToWire(u.order, u.timestamp),
+    timestamp: new Date(u.timestamp).toISOString(),
+    ...(u.price !== undefined ? { price: String(u.price), qty: String(u.qty), position_qty: String(u.positionQty) } : {}),
+  };
+}
+
+function assetToWire(symbol: string) {
+  return {
+    id: assetIdFor(symbol),
+    class: 'us_equity',
+    exchange: 'NASDAQ',
+    symbol,
+    name: symbol,
+    status: 'active',
+    tradable: true,
+    marginable: true,
+    shortable: true,
+    easy_to_borrow: true,
+    fractionable: true,
+    maintenance_margin_requirement: 30,
+    attributes: [],
+  };
+}
+
+interface RouteResult {
+  status: number;
+  body?: unknown;
+}
+type Handler = (params: Record<string, string>, query: URLSearchParams, body: unknown) => RouteResult;
+
+const ok = (body: unknown, status = 200): RouteResult => ({ status, body });
+const err = (status: number, code: number, message: string): RouteResult => ({ status, body: alpacaError(code, message) });
+
+class Router {
+  private readonly routes: Array<{ method: string; re: RegExp; keys: string[]; handler: Handler }> = [];
+  add(method: string, pattern: string, handler: Handler) {
+    const keys: string[] = [];
+    const re = new RegExp(
+      '^' +
+        pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\/:([a-z]+)/g, (_m, k: string) => {
+          keys.push(k);
+          return '/([^/:]+)';
+        }) +
+        '$',
+    );
+    this.routes.push({ method, re, keys, handler });
+  }
+  match(method: string, path: string) {
+    for (const r of this.routes) {
+      if (r.method !== method) continue;
+      const m = r.re.exec(path);
+      if (!m) continue;
+      const params: Record<string, string> = {};
+      r.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1]!)));
+      return { handler: r.handler, params };
+    }
+    return undefined;
+  }
+}
+
+function send(res: ServerResponse, status: number, body?: unknown) {
+  if (res.writableEnded || res.destroyed) return;
+  if (body === undefined) {
+    res.writeHead(status).end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': `sim-${Date.now().toString(36)}` }).end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  if (!chunks.length) return {};
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    return {};
+  }
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
