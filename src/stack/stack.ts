@@ -7,6 +7,7 @@ import { migrate } from '../storage/migrate';
 import { DEFAULT_REDIS_URL, tryConnectRedis } from '../storage/cache';
 import { readPostmasterPid, resolvePostgres, stopEmbeddedPostgres, type PostgresSource } from './postgres';
 import {
+  ensureSearchAttributes,
   processGroupAlive,
   startTemporalDevServer,
   stopProcessGroup,
@@ -113,6 +114,11 @@ export async function stackUp(config: AppConfig, opts: StackUpOptions = {}): Pro
       };
       log(`Temporal dev server up at ${started.address} (binary from ${started.binary.source}: ${started.binary.path})`);
     }
+  }
+
+  if (temporal.source !== 'started') {
+    const added = await ensureSearchAttributes(temporal.address, temporal.namespace);
+    if (added.length) log(`registered search attributes on ${temporal.namespace}: ${added.join(', ')}`);
   }
 
   // PostgreSQL

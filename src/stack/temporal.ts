@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../../contracts/task-queues';
 
 const execFileAsync = promisify(execFile);
@@ -236,4 +237,36 @@ function isZombie(pid: number): boolean {
   if (!existsSync(stat)) return false;
   const r = spawnSync('cat', [stat], { encoding: 'utf8' });
   return / Z /.test(r.stdout ?? '');
+}
+
+const INDEXED_TYPES: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+  Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  KeywordList: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+  Text: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+  Int: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  Double: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+  Bool: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+  Datetime: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+};
+
+/**
+ * Registers our custom search attributes on a namespace when missing (a server we did not start, e.g.
+ * TEMPORAL_ADDRESS or a cluster, may lack them). Idempotent; returns the names it added.
+ */
+export async function ensureSearchAttributes(address: string, namespace: string): Promise<string[]> {
+  const conn = await Connection.connect({ address });
+  try {
+    const existing = await conn.operatorService.listSearchAttributes({ namespace });
+    const have = new Set(Object.keys(existing.customAttributes ?? {}));
+    const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !have.has(name));
+    if (missing.length) {
+      await conn.operatorService.addSearchAttributes({
+        namespace,
+        searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, INDEXED_TYPES[type]!])),
+      });
+    }
+    return missing.map(([name]) => name);
+  } finally {
+    await conn.close();
+  }
 }
