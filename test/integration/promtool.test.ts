@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { describe, test } from 'node:test';
+
+const dir = resolve(__dirname, '../../deploy/prometheus');
+const hasPromtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' }).status === 0;
+const skip = hasPromtool ? false : 'promtool not found on PATH: install Debian package `prometheus` (apt-get install prometheus) to run these checks';
+
+function promtool(...args: string[]) {
+  const r = spawnSync('promtool', args, { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+describe('deploy/prometheus with promtool', { skip }, () => {
+  test('when the scrape config is checked, then promtool accepts it and its rule files', () => {
+    const r = promtool('check', 'config', 'prometheus.yml');
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /SUCCESS: prometheus\.yml is valid/);
+  });
+
+  test('when the alert rules are checked, then every rule parses', () => {
+    const r = promtool('check', 'rules', 'rules/trader-alerts.yml');
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /SUCCESS: \d+ rules found/);
+  });
+
+  test('when the rule unit tests run, then daily-loss, stale-data and the other alerts fire on crafted series', () => {
+    const r = promtool('test', 'rules', 'tests/trader-alerts.test.yml');
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /SUCCESS/);
+  });
+});
