@@ -128,7 +128,8 @@ export function dollarPnl(margins: ArrayLike<number>, data: DollarProfitData, co
     net += g - c;
     sum += g - c;
     sumSq += (g - c) * (g - c);
-    if (Math.abs(p) > 1e-3) {
+    // A flat forward return is neither a hit nor a miss (common at minute horizons).
+    if (Math.abs(p) > 1e-3 && data.forwardReturn[i]! !== 0) {
       trades++;
       if (Math.sign(p) === Math.sign(data.forwardReturn[i]!)) hits++;
     }

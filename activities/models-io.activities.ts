@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import type { DatasetRef, ModelIoActivities } from '../contracts/retrain';
+import { buildDataset, readBarsCsvGz, serializeDataset, type MinuteBars } from '../src/models/dataset';
+
+export interface ModelIoDeps {
+  pool: Pool;
+  artifactDir: string;
+  /** ../shared/data (SHARED_DATA_DIR) for `shared-csv` sources. */
+  sharedDataDir?: string;
+  log?: (msg: string) => void;
+}
+
+async function barsFromDb(pool: Pool, symbol: string, fromMs: number, toMs: number): Promise<MinuteBars> {
+  const { rows } = await pool.query<{ ts: Date; open: number; high: number; low: number; close: number; volume: number }>(
+    `select ts, open, high, low, close, volume from bars
+     where symbol = $1 and timeframe = '1m' and ts >= to_timestamp($2/1000.0) and ts < to_timestamp($3/1000.0) order by ts`,
+    [symbol, fromMs, toMs],
+  );
+  const col = (f: (r: (typeof rows)[number]) => number) => Float64Array.from(rows, f);
+  return { symbol, ts: col((r) => r.ts.getTime()), open: col((r) => r.open), high: col((r) => r.high), low: col((r) => r.low), close: col((r) => r.close), volume: col((r) => r.volume) };
+}
+
+/** Activities for the `io` task queue: build the training dataset, and announce the retrain's outcome. */
+export function createModelIoActivities(deps: ModelIoDeps): ModelIoActivities {
+  const log = deps.log ?? ((m: string) => console.log(m));
+  return {
+    async buildRetrainDataset({ source, horizonMinutes, maxRows }): Promise<DatasetRef> {
+      let bars: MinuteBars;
+      if (source.kind === 'shared-csv') {
+        if (!deps.sharedDataDir) throw ApplicationFailure.nonRetryable('source: shared-csv needs SHARED_DATA_DIR on the io worker', 'ConfigError');
+        if (source.path.includes('..')) throw ApplicationFailure.nonRetryable(`source.path: "${source.path}" must stay inside the shared data dir`, 'ValidationError');
+        bars = readBarsCsvGz(resolve(deps.sharedDataDir, source.path), source.symbol);
+      } else {
+        bars = await barsFromDb(deps.pool, source.symbol, source.fromMs, source.toMs);
+      }
+      let ds;
+      try {
+        ds = buildDataset(bars, { horizonMinutes });
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable((err as Error).message, 'ValidationError');
+      }
+      if (maxRows && ds.nrow > maxRows) {
+        // Keep the most recent rows: retraining cares about the latest regime.
+        const from = ds.nrow - maxRows;
+        ds = {
+          ...ds,
+          nrow: maxRows,
+          X: ds.X.slice(from * ds.ncol),
+          forwardReturn: ds.forwardReturn.slice(from),
+          notional: ds.notional.slice(from),
+          decisionTs: ds.decisionTs.slice(from),
+          labelEndTs: ds.labelEndTs.slice(from),
+        };
+        ds.dataHash = createHash('sha256').update(Buffer.from(ds.X.buffer)).update(Buffer.from(ds.forwardReturn.buffer)).digest('hex');
+      }
+      const path = join(deps.artifactDir, 'datasets', `${ds.dataHash}.bin`);
+      mkdirSync(join(deps.artifactDir, 'datasets'), { recursive: true });
+      writeFileSync(path, serializeDataset(ds));
+      return {
+        path,
+        dataHash: ds.dataHash,
+        symbol: ds.symbol,
+        featureSet: ds.featureSet,
+        featureSetVersion: ds.featureSetVersion,
+        featureNames: ds.featureNames,
+        rows: ds.nrow,
+        fromMs: ds.decisionTs[0]!,
+        toMs: ds.labelEndTs[ds.nrow - 1]!,
+        horizonMinutes: ds.horizonMinutes,
+      };
+    },
+
+    async notifyRetrain({ workflowId, name, modelId, decision, reason, oos }): Promise<void> {
+      log(`[retrain] ${name}: model ${modelId} ${decision} — ${reason}`);
+      await deps.pool.query(
+        `insert into audit_log (actor, action, subject, reason, details, workflow_id)
+         select 'retrain-workflow', $1, $2, $3, $4, $5
+         where not exists (select 1 from audit_log where workflow_id = $5 and action = $1 and subject = $2)`,
+        [`model.${decision}`, modelId, reason, JSON.stringify({ name, oos }), workflowId],
+      );
+    },
+  };
+}

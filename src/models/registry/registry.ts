@@ -1,0 +1,171 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Pool } from 'pg';
+import { ValidationError } from '../../model/errors';
+import type { ModelSpec } from '../spec';
+
+export type ModelStatus = 'candidate' | 'champion' | 'retired' | 'rejected';
+
+export interface ModelRecord {
+  id: string;
+  name: string;
+  kind: string;
+  spec: ModelSpec;
+  featureSet: string;
+  featureSetVersion: number;
+  symbol: string;
+  trainFrom: number;
+  trainTo: number;
+  dataHash: string;
+  metrics: Record<string, unknown>;
+  artifacts: { native?: string; onnx?: string; card?: string };
+  modelCard: string;
+  status: ModelStatus;
+  createdAt: number;
+  workflowId: string | null;
+}
+
+interface Row {
+  id: string;
+  name: string;
+  kind: string;
+  spec: ModelSpec;
+  feature_set: string;
+  feature_set_version: number;
+  symbol: string;
+  train_from: Date;
+  train_to: Date;
+  data_hash: string;
+  metrics: Record<string, unknown>;
+  artifacts: ModelRecord['artifacts'];
+  model_card: string;
+  status: ModelStatus;
+  created_at: Date;
+  workflow_id: string | null;
+}
+
+const fromRow = (r: Row): ModelRecord => ({
+  id: r.id,
+  name: r.name,
+  kind: r.kind,
+  spec: r.spec,
+  featureSet: r.feature_set,
+  featureSetVersion: r.feature_set_version,
+  symbol: r.symbol,
+  trainFrom: r.train_from.getTime(),
+  trainTo: r.train_to.getTime(),
+  dataHash: r.data_hash,
+  metrics: r.metrics,
+  artifacts: r.artifacts,
+  modelCard: r.model_card,
+  status: r.status,
+  createdAt: r.created_at.getTime(),
+  workflowId: r.workflow_id,
+});
+
+/** The model registry: a Postgres table plus an artifact directory (one folder per model id). */
+export class ModelRegistry {
+  constructor(
+    private readonly pool: Pool,
+    readonly artifactDir: string,
+  ) {}
+
+  modelDir(id: string): string {
+    if (!/^[A-Za-z0-9._-]+$/.test(id)) throw new ValidationError('id', `"${id}" may contain only letters, digits, . _ -`);
+    return join(this.artifactDir, 'models', id);
+  }
+
+  /** Writes the artifacts and inserts the row; re-registering the same id (a retried activity) is a no-op. */
+  async register(
+    rec: Omit<ModelRecord, 'status' | 'createdAt' | 'artifacts' | 'modelCard'>,
+    files: { native: Buffer; onnx: Uint8Array; modelCard: string },
+  ): Promise<ModelRecord> {
+    const dir = this.modelDir(rec.id);
+    mkdirSync(dir, { recursive: true });
+    const artifacts = { native: join(dir, 'model.json'), onnx: join(dir, 'model.onnx'), card: join(dir, 'MODEL_CARD.md') };
+    writeFileSync(artifacts.native, files.native);
+    writeFileSync(artifacts.onnx, files.onnx);
+    writeFileSync(artifacts.card, files.modelCard);
+    await this.pool.query(
+      `insert into models (id, name, kind, spec, feature_set, feature_set_version, symbol, train_from, train_to, data_hash,
+                           metrics, artifacts, model_card, workflow_id)
+       values ($1,$2,$3,$4,$5,$6,$7,to_timestamp($8/1000.0),to_timestamp($9/1000.0),$10,$11,$12,$13,$14)
+       on conflict (id) do nothing`,
+      [
+        rec.id, rec.name, rec.kind, JSON.stringify(rec.spec), rec.featureSet, rec.featureSetVersion, rec.symbol, rec.trainFrom,
+        rec.trainTo, rec.dataHash, JSON.stringify(rec.metrics), JSON.stringify(artifacts), files.modelCard, rec.workflowId,
+      ],
+    );
+    const got = await this.get(rec.id);
+    if (!got) throw new Error(`registry: model ${rec.id} vanished after insert`);
+    return got;
+  }
+
+  async get(id: string): Promise<ModelRecord | undefined> {
+    const { rows } = await this.pool.query<Row>('select * from models where id = $1', [id]);
+    return rows[0] ? fromRow(rows[0]) : undefined;
+  }
+
+  async list(filter: { name?: string; status?: ModelStatus } = {}): Promise<ModelRecord[]> {
+    const { rows } = await this.pool.query<Row>(
+      `select * from models where ($1::text is null or name = $1) and ($2::text is null or status = $2) order by created_at desc, id`,
+      [filter.name ?? null, filter.status ?? null],
+    );
+    return rows.map(fromRow);
+  }
+
+  async champion(name: string): Promise<ModelRecord | undefined> {
+    return (await this.list({ name, status: 'champion' }))[0];
+  }
+
+  /** Makes `id` the champion of its name and retires the previous one, atomically. Idempotent. */
+  async promote(id: string): Promise<void> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('begin');
+      const { rows } = await c.query<{ name: string; status: ModelStatus }>('select name, status from models where id = $1 for update', [id]);
+      if (!rows[0]) throw new ValidationError('id', `no model ${id}`);
+      if (rows[0].status !== 'champion') {
+        await c.query(`update models set status = 'retired', status_changed_at = now() where name = $1 and status = 'champion'`, [rows[0].name]);
+        await c.query(`update models set status = 'champion', status_changed_at = now() where id = $1`, [id]);
+      }
+      await c.query('commit');
+    } catch (err) {
+      await c.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  async setStatus(id: string, status: Exclude<ModelStatus, 'champion'>): Promise<void> {
+    const r = await this.pool.query(`update models set status = $2, status_changed_at = now() where id = $1`, [id, status]);
+    if (r.rowCount === 0) throw new ValidationError('id', `no model ${id}`);
+  }
+}
+
+/** A short model card: what it is, what it was trained on, how it did out of sample, and its limits. */
+export function modelCard(rec: Omit<ModelRecord, 'status' | 'createdAt' | 'artifacts' | 'modelCard'>): string {
+  const m = rec.metrics as { summary?: Record<string, number>; folds?: unknown[] };
+  const s = m.summary ?? {};
+  return [
+    `# Model ${rec.id}`,
+    '',
+    `- name: ${rec.name} (${rec.kind}, objective ${rec.spec.objective})`,
+    `- feature set: ${rec.featureSet} v${rec.featureSetVersion}; symbol ${rec.symbol}`,
+    `- training range: ${new Date(rec.trainFrom).toISOString()} .. ${new Date(rec.trainTo).toISOString()}`,
+    `- data hash: ${rec.dataHash}`,
+    `- spec: \`${JSON.stringify(rec.spec)}\``,
+    '',
+    '## Out-of-sample (walk-forward, purged, embargoed)',
+    '',
+    `- folds: ${m.folds?.length ?? 0}`,
+    `- net dollar P&L: ${s.netPnl?.toFixed(2) ?? 'n/a'}; Sharpe (per row): ${s.sharpe?.toFixed(4) ?? 'n/a'}; hit rate: ${s.hitRate?.toFixed(3) ?? 'n/a'}; IC: ${s.ic?.toFixed(4) ?? 'n/a'}`,
+    '',
+    '## Limits',
+    '',
+    '- Trained on a few months of one symbol\'s minute bars; costs are a flat rate of notional, not a fill simulation.',
+    '- Scores map to positions by tanh; the sizing rule caps notional at the configured fraction of equity.',
+    '',
+  ].join('\n');
+}

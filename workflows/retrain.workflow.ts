@@ -1,0 +1,61 @@
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { ModelIoActivities, RetrainInput, RetrainResult, TrainingActivities } from '../contracts/retrain';
+import { TASK_QUEUES } from '../contracts/task-queues';
+
+/**
+ * Retrain: dataset (io) → train (training, heartbeating with checkpoints) → walk-forward evaluation of challenger
+ * and champion on the same folds → register (ONNX export + parity) → gate (one-sided paired t-test) → promote or
+ * reject → alert either way.
+ */
+export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResult> {
+  const ioQueue = input.taskQueues?.io ?? TASK_QUEUES.io;
+  const trainingQueue = input.taskQueues?.training ?? TASK_QUEUES.training;
+  const io = proxyActivities<ModelIoActivities>({
+    taskQueue: ioQueue,
+    startToCloseTimeout: '5 minutes',
+    retry: { maximumAttempts: 5, initialInterval: '1 second' },
+  });
+  const training = proxyActivities<TrainingActivities>({
+    taskQueue: trainingQueue,
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: input.trainHeartbeatTimeoutMs ?? 30_000,
+    retry: { maximumAttempts: 10, initialInterval: '1 second', maximumInterval: '30 seconds' },
+  });
+
+  const { workflowId, runId } = workflowInfo();
+  const dataset = await io.buildRetrainDataset({ source: input.source, horizonMinutes: input.horizonMinutes ?? 5, maxRows: input.maxRows });
+  const runKey = `${workflowId}:${runId}`;
+  const trained = await training.trainRetrainModel({ runKey, dataset, spec: input.spec });
+  const evaluation = await training.evaluateRetrainModel({
+    name: input.name,
+    dataset,
+    spec: input.spec,
+    folds: input.folds ?? 4,
+    embargoMinutes: input.embargoMinutes ?? 30,
+    alpha: input.alpha ?? 0.05,
+  });
+  // The whole run id: UUIDv7 prefixes are timestamps and collide between runs started close together.
+  const modelId = `${input.name}-${runId}`;
+  const registered = await training.registerRetrainModel({
+    id: modelId,
+    name: input.name,
+    workflowId,
+    dataset,
+    spec: input.spec,
+    modelPath: trained.modelPath,
+    evaluation,
+  });
+  const promote = evaluation.gate.promote;
+  await training.setModelDecision({ id: registered.id, promote });
+  const decision = promote ? 'promoted' : 'rejected';
+  await io.notifyRetrain({ workflowId, name: input.name, modelId: registered.id, decision, reason: evaluation.gate.reason, oos: evaluation.challenger.summary });
+  return {
+    modelId: registered.id,
+    decision,
+    gate: evaluation.gate,
+    oos: evaluation.challenger.summary,
+    parityMaxAbsDiff: registered.parityMaxAbsDiff,
+    resumedFromRound: trained.resumedFromRound,
+    dataHash: dataset.dataHash,
+  };
+}
