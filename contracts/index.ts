@@ -1,1 +1,2 @@
 export * from './task-queues';
+export * from './retrain';

@@ -1,2 +1,3 @@
 // Workflow registry: every workflow exported by name. Workers bundle this file.
 export * from './skeleton.workflow';
+export * from './retrain.workflow';
