@@ -1,2 +1,3 @@
 export * from './task-queues';
 export * from './retrain';
+export * from './monitoring';
