@@ -63,11 +63,13 @@ type problem struct {
 	msg   string
 }
 
+// String renders the problem on one line, so each output line is one finding.
 func (p problem) String() string {
+	msg := strings.Join(strings.Fields(p.msg), " ")
 	if p.field == "" {
-		return fmt.Sprintf("%s: %s", p.where, p.msg)
+		return fmt.Sprintf("%s: %s", p.where, msg)
 	}
-	return fmt.Sprintf("%s: %s: %s", p.where, p.field, p.msg)
+	return fmt.Sprintf("%s: %s: %s", p.where, p.field, msg)
 }
 
 type report struct{ problems []problem }

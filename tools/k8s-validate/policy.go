@@ -24,8 +24,9 @@ type policyOptions struct {
 	workerGraceSeconds int64
 }
 
-// workerComponent marks our Temporal worker pods (label app.kubernetes.io/component).
-const workerComponent = "worker"
+// taskQueueLabel marks our Temporal worker pods and names the task queue they poll. (Temporal's own
+// "worker" service is not one of ours: it has no such label.)
+const taskQueueLabel = "trader.io/task-queue"
 
 // podTemplate is the pod part of any workload kind, with where it sits in the document.
 type podTemplate struct {
@@ -57,7 +58,7 @@ func podTemplateOf(d *document) *podTemplate {
 }
 
 func (p *podTemplate) isWorker() bool {
-	return p.meta.Labels["app.kubernetes.io/component"] == workerComponent
+	return p.meta.Labels[taskQueueLabel] != ""
 }
 
 func checkPolicy(docs []*document, rep *report, opts policyOptions) {
@@ -76,6 +77,13 @@ func checkPolicy(docs []*document, rep *report, opts policyOptions) {
 		if p := podTemplateOf(d); p != nil {
 			pods = append(pods, p)
 			checkPod(p, rep, opts)
+		}
+	}
+	// References are meaningful only over the complete set: with a document that failed to decode, every
+	// object pointing at it would be reported too, burying the real error.
+	for _, d := range docs {
+		if d.obj == nil {
+			return
 		}
 	}
 	checkReferences(docs, pods, rep)
