@@ -3,6 +3,7 @@ import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkflowBun
 import { setWorkerUp } from '../src/monitoring/metrics';
 import { startMetricsServer, type MetricsServer } from '../src/monitoring/metrics-server';
 import { loadConfig, type AppConfig } from '../src/config/config';
+import { tradingModeBanner } from '../src/config/mode-banner';
 import type { TaskQueueName } from '../contracts/task-queues';
 import { activitiesFor } from './activities';
 import { createWorkerDeps, type WorkerDeps } from './deps';
@@ -25,6 +26,9 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<void> {
   if (!config.TEMPORAL_ADDRESS) {
     throw new Error('TEMPORAL_ADDRESS: not set; run `npm run trader -- stack up` first, or point it at a Temporal server');
   }
+  const banner = tradingModeBanner(config);
+  if (config.TRADING_MODE === 'live') console.error(banner);
+  else console.log(banner);
   const runtimeMetricsPort = config.METRICS_PORT ? config.METRICS_PORT + 100 : 0;
   Runtime.install({
     telemetryOptions: runtimeMetricsPort

@@ -39,3 +39,14 @@ describe('configuration', () => {
     for (const secret of ['AKSECRET', 'SSECRET', 'xoxb-1']) assert.ok(!text.includes(secret));
   });
 });
+
+describe('trading mode banner', () => {
+  test('when live, then the banner says LIVE and real money; when paper, it says no real money', async () => {
+    const { tradingModeBanner } = await import('../../../src/config/mode-banner');
+    const live = tradingModeBanner(
+      loadConfig({ TRADING_MODE: 'live', APCA_API_KEY_ID: 'k', APCA_API_SECRET_KEY: 's', LIVE_TRADING_CONFIRM: 'I understand this trades real money' }),
+    );
+    assert.match(live, /LIVE TRADING.*REAL MONEY/);
+    assert.match(tradingModeBanner(loadConfig({})), /paper \(the local Alpaca-compatible simulator; no real money\)/);
+  });
+});
