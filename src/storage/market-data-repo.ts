@@ -105,22 +105,39 @@ export class MarketDataRepository {
 
   constructor(private readonly pool: Pool) {}
 
-  private async ensurePartitions(client: PoolClient, table: string, minTs: number, maxTs: number): Promise<void> {
+  /**
+   * Runs in its own autocommit statement, never inside the batch transaction: creating a partition locks
+   * the parent table, and doing that while holding row locks from an insert deadlocks parallel writers.
+   */
+  private async ensurePartitions(table: string, minTs: number, maxTs: number): Promise<void> {
     const key = `${table}:${new Date(minTs).toISOString().slice(0, 7)}:${new Date(maxTs).toISOString().slice(0, 7)}`;
     if (this.ensured.has(key)) return;
-    await client.query('select ensure_time_partitions($1, $2, $3)', [table, new Date(minTs), new Date(maxTs + 1)]);
+    // One creator at a time per table: two concurrent creations each delete from the default partition
+    // and then wait for the other's lock on it (deadlock).
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query('select pg_advisory_xact_lock(hashtext($1))', [`ensure_time_partitions:${table}`]);
+      await client.query('select ensure_time_partitions($1, $2, $3)', [table, new Date(minTs), new Date(maxTs + 1)]);
+      await client.query('commit');
+    } catch (e) {
+      await client.query('rollback').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
     this.ensured.add(key);
     if (this.ensured.size > 10_000) this.ensured.clear();
   }
 
   /** Writes one batch of bars and its findings atomically. Returns rows inserted or changed. */
   async writeBars(batch: BarCopyBatch | null, findings: readonly QualityFinding[], ctx: FindingContext): Promise<{ changed: number }> {
+    if (batch && batch.count > 0) await this.ensurePartitions('bars', batch.minTs, batch.maxTs);
     const client = await this.pool.connect();
     try {
       await client.query('begin');
       let changed = 0;
       if (batch && batch.count > 0) {
-        await this.ensurePartitions(client, 'bars', batch.minTs, batch.maxTs);
         await client.query(`create temp table if not exists bars_stage (
           ts bigint, open float8, high float8, low float8, close float8, volume float8, vwap float8, trade_count integer
         ) on commit delete rows`);
@@ -154,12 +171,12 @@ export class MarketDataRepository {
   }
 
   async writeQuotes(batch: QuoteCopyBatch | null, findings: readonly QualityFinding[], ctx: FindingContext): Promise<{ changed: number }> {
+    if (batch && batch.count > 0) await this.ensurePartitions('quotes', batch.minTs, batch.maxTs);
     const client = await this.pool.connect();
     try {
       await client.query('begin');
       let changed = 0;
       if (batch && batch.count > 0) {
-        await this.ensurePartitions(client, 'quotes', batch.minTs, batch.maxTs);
         await client.query(`create temp table if not exists quotes_stage (
           ts bigint, bid float8, ask float8, bid_size float8, ask_size float8
         ) on commit delete rows`);
