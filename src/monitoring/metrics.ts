@@ -349,6 +349,25 @@ export class TradingMetrics {
     registers: [this.registry],
   });
 
+  // --- Host (the live dashboard's sampler sets these; GPU only where nvidia-smi answers) -----------------
+  readonly hostCpuUtilization = new Gauge({
+    name: 'trader_host_cpu_utilization_ratio',
+    help: 'Host CPU utilisation over the last sample interval, all cores, in [0, 1]',
+    registers: [this.registry],
+  });
+  readonly gpuUtilization = new Gauge({
+    name: 'trader_gpu_utilization_ratio',
+    help: 'GPU utilisation in [0, 1] as reported by nvidia-smi, per GPU index',
+    labelNames: ['gpu'] as const,
+    registers: [this.registry],
+  });
+  readonly gpuMemoryUsed = new Gauge({
+    name: 'trader_gpu_memory_used_bytes',
+    help: 'GPU memory in use as reported by nvidia-smi, per GPU index',
+    labelNames: ['gpu'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     // Staleness is computed at scrape time so it keeps growing when ingestion stalls (the alert case).
     const lastBar = this.lastBarEndMs;
@@ -586,6 +605,20 @@ export function recordWorkflowFailure(workflowType: string, status: 'failed' | '
 
 export function recordAlertSent(severity: string, outcome: 'sent' | 'logged' | 'deduplicated' | 'rate_limited' | 'failed', m: TradingMetrics = tradingMetrics): void {
   m.alertsSent.inc({ severity: oneOf(['critical', 'warning', 'info'] as const, severity), outcome });
+}
+
+export interface HostSample {
+  readonly cpuUtilization: number;
+  readonly gpus: ReadonlyArray<{ readonly index: number; readonly utilization: number; readonly memoryUsedBytes: number }>;
+}
+
+export function setHostStats(h: HostSample, m: TradingMetrics = tradingMetrics): void {
+  m.hostCpuUtilization.set(Math.min(1, Math.max(0, finite(h.cpuUtilization, 'cpuUtilization'))));
+  // GPU indexes are few (a node has at most 8-16), so the label stays bounded.
+  for (const g of h.gpus.slice(0, 16)) {
+    m.gpuUtilization.set({ gpu: String(g.index) }, Math.min(1, Math.max(0, finite(g.utilization, 'utilization'))));
+    m.gpuMemoryUsed.set({ gpu: String(g.index) }, finite(g.memoryUsedBytes, 'memoryUsedBytes'));
+  }
 }
 
 function finite(v: number, field: string): number {

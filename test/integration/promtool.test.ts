@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 
 const dir = resolve(__dirname, '../../deploy/prometheus');
@@ -29,5 +31,29 @@ describe('deploy/prometheus with promtool', { skip }, () => {
     const r = promtool('test', 'rules', 'tests/trader-alerts.test.yml');
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /SUCCESS/);
+  });
+
+  test('when every Grafana panel query is compiled by promtool, then each is valid PromQL', () => {
+    const dashboards = resolve(__dirname, '../../deploy/grafana/dashboards');
+    const rules: string[] = [];
+    for (const f of readdirSync(dashboards).filter((x) => x.endsWith('.json'))) {
+      const d = JSON.parse(readFileSync(join(dashboards, f), 'utf8')) as { panels: Array<{ targets?: Array<{ expr: string }> }> };
+      for (const p of d.panels) {
+        for (const t of p.targets ?? []) {
+          // Grafana's variables are substituted the way Grafana would before sending the query.
+          const expr = t.expr.replace(/\$__rate_interval/g, '1m').replace(/\$__range/g, '6h').replace(/\$\w+/g, '.*');
+          rules.push(`      - record: panel_query_${rules.length}\n        expr: ${JSON.stringify(expr)}`);
+        }
+      }
+    }
+    const tmp = mkdtempSync(join(tmpdir(), 'grafana-promql-'));
+    try {
+      writeFileSync(join(tmp, 'panels.yml'), `groups:\n  - name: panels\n    rules:\n${rules.join('\n')}\n`);
+      const r = promtool('check', 'rules', join(tmp, 'panels.yml'));
+      assert.equal(r.code, 0, r.out);
+      assert.match(r.out, new RegExp(`SUCCESS: ${rules.length} rules found`));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
