@@ -161,6 +161,11 @@ describe('deploy manifests', { skip: skipReason }, () => {
     assert.equal(find(docs, 'HorizontalPodAutoscaler', 'worker-io').spec.scaleTargetRef.name, 'worker-io');
     assert.equal(docs.filter((d) => d.kind === 'HorizontalPodAutoscaler').length, 1, 'only io autoscales');
     find(docs, 'StatefulSet', 'redis');
+    // migrations run as a Job from the very image the workers run
+    const migrate = find(docs, 'Job', 'trader-migrate').spec.template.spec.containers[0];
+    assert.deepEqual(migrate.command, ['node', '--import', 'tsx', 'cli/main.ts', 'migrate']);
+    assert.ok(existsSync(join(root, 'cli/main.ts')));
+    assert.deepEqual(new Set(workers.map((w) => w.spec.template.spec.containers[0].image)), new Set([migrate.image]));
     const config = configMapData(docs, 'trader-config');
     assert.equal(config.TRADING_MODE, 'paper');
     assert.equal(config.METRICS_PORT, '9464');
