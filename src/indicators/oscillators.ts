@@ -1,0 +1,556 @@
+/** Momentum oscillators with TA-Lib definitions: RSI, MACD, ROC, MOM, WILLR, STOCH, STOCHF, STOCHRSI, CCI. */
+import { IndicatorBase, RingBuffer, nanArray, perToK, requirePeriod, taIsZero, type IndicatorInput } from './core';
+import { EmaState, ExtremeState, SmaState, windowExtreme } from './primitives';
+
+// ------------------------------------------------------------------------------------------ RSI
+/** Wilder's RSI: gains/losses averaged over the first `period` changes, then Wilder smoothing. */
+export function rsiBatch(x: Float64Array, period: number): Float64Array {
+  requirePeriod('RSI', 'period', period, 2);
+  const n = x.length;
+  const out = nanArray(n);
+  if (n <= period) return out;
+  let prevGain = 0;
+  let prevLoss = 0;
+  let prevValue = x[0]!;
+  for (let i = 1; i <= period; i++) {
+    const v = x[i]!;
+    const d = v - prevValue;
+    prevValue = v;
+    if (d < 0) prevLoss -= d;
+    else prevGain += d;
+  }
+  prevLoss /= period;
+  prevGain /= period;
+  let t = prevGain + prevLoss;
+  out[period] = taIsZero(t) ? 0.0 : 100.0 * (prevGain / t);
+  const pm1 = period - 1;
+  for (let i = period + 1; i < n; i++) {
+    const v = x[i]!;
+    const d = v - prevValue;
+    prevValue = v;
+    prevLoss *= pm1;
+    prevGain *= pm1;
+    if (d < 0) prevLoss -= d;
+    else prevGain += d;
+    prevLoss /= period;
+    prevGain /= period;
+    t = prevGain + prevLoss;
+    out[i] = taIsZero(t) ? 0.0 : 100.0 * (prevGain / t);
+  }
+  return out;
+}
+
+/** Streaming RSI over raw numbers (shared by RSI and STOCHRSI). */
+export class RsiState {
+  private n = 0;
+  private prevValue = 0;
+  private prevGain = 0;
+  private prevLoss = 0;
+  constructor(readonly period: number) {}
+  push(v: number): number {
+    const p = this.period;
+    const i = this.n++;
+    if (i === 0) {
+      this.prevValue = v;
+      return NaN;
+    }
+    const d = v - this.prevValue;
+    this.prevValue = v;
+    if (i > p) {
+      this.prevLoss *= p - 1;
+      this.prevGain *= p - 1;
+    }
+    if (d < 0) this.prevLoss -= d;
+    else this.prevGain += d;
+    if (i < p) return NaN;
+    this.prevLoss /= p;
+    this.prevGain /= p;
+    const t = this.prevGain + this.prevLoss;
+    return taIsZero(t) ? 0.0 : 100.0 * (this.prevGain / t);
+  }
+  reset(): void {
+    this.n = 0;
+    this.prevValue = this.prevGain = this.prevLoss = 0;
+  }
+}
+
+export class RSI extends IndicatorBase {
+  readonly name: string;
+  private readonly s: RsiState;
+  constructor(readonly period = 14) {
+    super(['rsi'], requirePeriod('RSI', 'period', period, 2) + 1);
+    this.name = `RSI(${period})`;
+    this.s = new RsiState(period);
+  }
+  protected step(b: IndicatorInput): void {
+    const v = this.s.push(b.close);
+    if (!Number.isNaN(v)) this.outputs[0] = v;
+  }
+  protected clear(): void {
+    this.s.reset();
+  }
+}
+
+// ------------------------------------------------------------------------------------------ MACD
+/**
+ * TA-Lib MACD: both EMAs start at index slow−1, so the fast EMA is seeded with the SMA of the `fast`
+ * values ending there (not at index fast−1); the signal EMA runs on the MACD line from that index.
+ */
+export function macdBatch(x: Float64Array, fast = 12, slow = 26, signal = 9): [Float64Array, Float64Array, Float64Array] {
+  requirePeriod('MACD', 'fast', fast, 2);
+  requirePeriod('MACD', 'slow', slow, 2);
+  requirePeriod('MACD', 'signal', signal, 1);
+  if (slow < fast) [fast, slow] = [slow, fast];
+  const n = x.length;
+  const macd = nanArray(n);
+  const sig = nanArray(n);
+  const hist = nanArray(n);
+  const start = slow - 1;
+  if (n <= start) return [macd, sig, hist];
+  const k1 = perToK(slow);
+  const k2 = perToK(fast);
+  const k3 = perToK(signal);
+  let s = 0;
+  for (let i = 0; i < slow; i++) s += x[i]!;
+  let slowEma = s / slow;
+  let f = 0;
+  for (let i = slow - fast; i < slow; i++) f += x[i]!;
+  let fastEma = f / fast;
+  let line = fastEma - slowEma;
+  let sigSum = line;
+  let sigEma = NaN;
+  const firstOut = start + signal - 1;
+  if (signal === 1) sigEma = sigSum;
+  if (firstOut === start) {
+    macd[start] = line;
+    sig[start] = sigEma;
+    hist[start] = line - sigEma;
+  }
+  for (let i = slow; i < n; i++) {
+    const v = x[i]!;
+    slowEma = (v - slowEma) * k1 + slowEma;
+    fastEma = (v - fastEma) * k2 + fastEma;
+    line = fastEma - slowEma;
+    if (i < firstOut) {
+      sigSum += line;
+      continue;
+    }
+    if (i === firstOut) {
+      sigSum += line;
+      sigEma = sigSum / signal;
+    } else {
+      sigEma = (line - sigEma) * k3 + sigEma;
+    }
+    macd[i] = line;
+    sig[i] = sigEma;
+    hist[i] = line - sigEma;
+  }
+  return [macd, sig, hist];
+}
+
+export class MACD extends IndicatorBase {
+  readonly name: string;
+  private readonly slowE: EmaState;
+  private readonly fastE: EmaState;
+  private readonly sigE: EmaState;
+  readonly fast: number;
+  readonly slow: number;
+  constructor(
+    fast = 12,
+    slow = 26,
+    readonly signal = 9,
+  ) {
+    requirePeriod('MACD', 'fast', fast, 2);
+    requirePeriod('MACD', 'slow', slow, 2);
+    requirePeriod('MACD', 'signal', signal, 1);
+    if (slow < fast) [fast, slow] = [slow, fast];
+    super(['macd', 'signal', 'hist'], slow - 1 + signal);
+    this.fast = fast;
+    this.slow = slow;
+    this.name = `MACD(${fast},${slow},${signal})`;
+    this.slowE = new EmaState(slow);
+    this.fastE = new EmaState(fast);
+    this.sigE = new EmaState(signal);
+  }
+  protected step(b: IndicatorInput, i: number): void {
+    const s = this.slowE.push(b.close);
+    // The fast EMA only sees data from index slow−fast, so its SMA seed lands at index slow−1.
+    if (i < this.slow - this.fast) return;
+    const f = this.fastE.push(b.close);
+    if (Number.isNaN(s)) return;
+    const line = f - s;
+    const sg = this.sigE.push(line);
+    if (Number.isNaN(sg)) return;
+    this.outputs[0] = line;
+    this.outputs[1] = sg;
+    this.outputs[2] = line - sg;
+  }
+  protected clear(): void {
+    this.slowE.reset();
+    this.fastE.reset();
+    this.sigE.reset();
+  }
+}
+
+// ------------------------------------------------------------------------------------------ ROC / MOM
+export function rocBatch(x: Float64Array, period = 10): Float64Array {
+  requirePeriod('ROC', 'period', period);
+  const out = nanArray(x.length);
+  for (let i = period; i < x.length; i++) {
+    const prev = x[i - period]!;
+    out[i] = prev !== 0.0 ? (x[i]! / prev - 1.0) * 100.0 : 0.0;
+  }
+  return out;
+}
+
+export function momBatch(x: Float64Array, period = 10): Float64Array {
+  requirePeriod('MOM', 'period', period);
+  const out = nanArray(x.length);
+  for (let i = period; i < x.length; i++) out[i] = x[i]! - x[i - period]!;
+  return out;
+}
+
+abstract class LagIndicator extends IndicatorBase {
+  private readonly ring: RingBuffer;
+  constructor(
+    name: string,
+    readonly period: number,
+  ) {
+    super([name], requirePeriod(name.toUpperCase(), 'period', period) + 1);
+    this.ring = new RingBuffer(period + 1);
+  }
+  protected step(b: IndicatorInput, i: number): void {
+    this.ring.push(b.close);
+    if (i >= this.period) this.outputs[0] = this.compute(b.close, this.ring.ago(this.period));
+  }
+  protected abstract compute(now: number, then: number): number;
+  protected clear(): void {
+    this.ring.clear();
+  }
+}
+
+export class ROC extends LagIndicator {
+  readonly name: string;
+  constructor(period = 10) {
+    super('roc', period);
+    this.name = `ROC(${period})`;
+  }
+  protected compute(now: number, then: number): number {
+    return then !== 0.0 ? (now / then - 1.0) * 100.0 : 0.0;
+  }
+}
+
+export class MOM extends LagIndicator {
+  readonly name: string;
+  constructor(period = 10) {
+    super('mom', period);
+    this.name = `MOM(${period})`;
+  }
+  protected compute(now: number, then: number): number {
+    return now - then;
+  }
+}
+
+// ------------------------------------------------------------------------------------------ WILLR
+export function willrBatch(high: Float64Array, low: Float64Array, close: Float64Array, period = 14): Float64Array {
+  requirePeriod('WILLR', 'period', period, 2);
+  const n = close.length;
+  const hh = nanArray(n);
+  const ll = nanArray(n);
+  windowExtreme(high, period, true, hh);
+  windowExtreme(low, period, false, ll);
+  const out = nanArray(n);
+  for (let i = period - 1; i < n; i++) {
+    const h = hh[i]!;
+    const diff = (h - ll[i]!) / -100.0;
+    out[i] = diff !== 0.0 ? (h - close[i]!) / diff : 0.0;
+  }
+  return out;
+}
+
+export class WILLR extends IndicatorBase {
+  readonly name: string;
+  private readonly hi: ExtremeState;
+  private readonly lo: ExtremeState;
+  constructor(readonly period = 14) {
+    super(['willr'], requirePeriod('WILLR', 'period', period, 2));
+    this.name = `WILLR(${period})`;
+    this.hi = new ExtremeState(period, true);
+    this.lo = new ExtremeState(period, false);
+  }
+  protected step(b: IndicatorInput): void {
+    const l = this.lo.push(b.low);
+    const h = this.hi.push(b.high);
+    if (Number.isNaN(h)) return;
+    const diff = (h - l) / -100.0;
+    this.outputs[0] = diff !== 0.0 ? (h - b.close) / diff : 0.0;
+  }
+  protected clear(): void {
+    this.hi.reset();
+    this.lo.reset();
+  }
+}
+
+// ------------------------------------------------------------------------------------------ STOCH
+function fastK(h: number, l: number, c: number): number {
+  const diff = (h - l) / 100.0;
+  return diff !== 0.0 ? (c - l) / diff : 0.0;
+}
+
+/** Slow stochastic: %K over `fastK` bars, slowK = SMA(%K, slowK), slowD = SMA(slowK, slowD). */
+export function stochBatch(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  fastKPeriod = 5,
+  slowKPeriod = 3,
+  slowDPeriod = 3,
+): [Float64Array, Float64Array] {
+  requirePeriod('STOCH', 'fastK', fastKPeriod);
+  const n = close.length;
+  const hh = nanArray(n);
+  const ll = nanArray(n);
+  windowExtreme(high, fastKPeriod, true, hh);
+  windowExtreme(low, fastKPeriod, false, ll);
+  const k = nanArray(n);
+  const d = nanArray(n);
+  const sk = new SmaState(slowKPeriod);
+  const sd = new SmaState(slowDPeriod);
+  for (let i = fastKPeriod - 1; i < n; i++) {
+    const s = sk.push(fastK(hh[i]!, ll[i]!, close[i]!));
+    if (Number.isNaN(s)) continue;
+    const dd = sd.push(s);
+    if (Number.isNaN(dd)) continue;
+    k[i] = s;
+    d[i] = dd;
+  }
+  return [k, d];
+}
+
+export class STOCH extends IndicatorBase {
+  readonly name: string;
+  private readonly hi: ExtremeState;
+  private readonly lo: ExtremeState;
+  private readonly sk: SmaState;
+  private readonly sd: SmaState;
+  constructor(
+    readonly fastKPeriod = 5,
+    readonly slowKPeriod = 3,
+    readonly slowDPeriod = 3,
+  ) {
+    super(['slowK', 'slowD'], requirePeriod('STOCH', 'fastK', fastKPeriod) + slowKPeriod + slowDPeriod - 2);
+    this.name = `STOCH(${fastKPeriod},${slowKPeriod},${slowDPeriod})`;
+    this.hi = new ExtremeState(fastKPeriod, true);
+    this.lo = new ExtremeState(fastKPeriod, false);
+    this.sk = new SmaState(slowKPeriod);
+    this.sd = new SmaState(slowDPeriod);
+  }
+  protected step(b: IndicatorInput): void {
+    const h = this.hi.push(b.high);
+    const l = this.lo.push(b.low);
+    if (Number.isNaN(h)) return;
+    const s = this.sk.push(fastK(h, l, b.close));
+    if (Number.isNaN(s)) return;
+    const d = this.sd.push(s);
+    if (Number.isNaN(d)) return;
+    this.outputs[0] = s;
+    this.outputs[1] = d;
+  }
+  protected clear(): void {
+    this.hi.reset();
+    this.lo.reset();
+    this.sk.reset();
+    this.sd.reset();
+  }
+}
+
+/** Fast stochastic: fastK = %K, fastD = SMA(%K, fastD). */
+export function stochfBatch(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  fastKPeriod = 5,
+  fastDPeriod = 3,
+): [Float64Array, Float64Array] {
+  requirePeriod('STOCHF', 'fastK', fastKPeriod);
+  const n = close.length;
+  const hh = nanArray(n);
+  const ll = nanArray(n);
+  windowExtreme(high, fastKPeriod, true, hh);
+  windowExtreme(low, fastKPeriod, false, ll);
+  const k = nanArray(n);
+  const d = nanArray(n);
+  const sd = new SmaState(fastDPeriod);
+  for (let i = fastKPeriod - 1; i < n; i++) {
+    const kk = fastK(hh[i]!, ll[i]!, close[i]!);
+    const dd = sd.push(kk);
+    if (Number.isNaN(dd)) continue;
+    k[i] = kk;
+    d[i] = dd;
+  }
+  return [k, d];
+}
+
+export class STOCHF extends IndicatorBase {
+  readonly name: string;
+  private readonly hi: ExtremeState;
+  private readonly lo: ExtremeState;
+  private readonly sd: SmaState;
+  constructor(
+    readonly fastKPeriod = 5,
+    readonly fastDPeriod = 3,
+  ) {
+    super(['fastK', 'fastD'], requirePeriod('STOCHF', 'fastK', fastKPeriod) + fastDPeriod - 1);
+    this.name = `STOCHF(${fastKPeriod},${fastDPeriod})`;
+    this.hi = new ExtremeState(fastKPeriod, true);
+    this.lo = new ExtremeState(fastKPeriod, false);
+    this.sd = new SmaState(fastDPeriod);
+  }
+  protected step(b: IndicatorInput): void {
+    const h = this.hi.push(b.high);
+    const l = this.lo.push(b.low);
+    if (Number.isNaN(h)) return;
+    const k = fastK(h, l, b.close);
+    const d = this.sd.push(k);
+    if (Number.isNaN(d)) return;
+    this.outputs[0] = k;
+    this.outputs[1] = d;
+  }
+  protected clear(): void {
+    this.hi.reset();
+    this.lo.reset();
+    this.sd.reset();
+  }
+}
+
+// ------------------------------------------------------------------------------------------ STOCHRSI
+/** TA-Lib STOCHRSI: a fast stochastic of the RSI series (high = low = close = RSI). */
+export class StochRsiState {
+  private readonly rsi: RsiState;
+  private readonly hi: ExtremeState;
+  private readonly lo: ExtremeState;
+  private readonly sd: SmaState;
+  constructor(period: number, fastKPeriod: number, fastDPeriod: number) {
+    this.rsi = new RsiState(period);
+    this.hi = new ExtremeState(fastKPeriod, true);
+    this.lo = new ExtremeState(fastKPeriod, false);
+    this.sd = new SmaState(fastDPeriod);
+  }
+  /** Returns true when `out` got new values. */
+  push(x: number, out: Float64Array): boolean {
+    const r = this.rsi.push(x);
+    if (Number.isNaN(r)) return false;
+    const h = this.hi.push(r);
+    const l = this.lo.push(r);
+    if (Number.isNaN(h)) return false;
+    const k = fastK(h, l, r);
+    const d = this.sd.push(k);
+    if (Number.isNaN(d)) return false;
+    out[0] = k;
+    out[1] = d;
+    return true;
+  }
+  reset(): void {
+    this.rsi.reset();
+    this.hi.reset();
+    this.lo.reset();
+    this.sd.reset();
+  }
+}
+
+export function stochRsiBatch(x: Float64Array, period = 14, fastKPeriod = 5, fastDPeriod = 3): [Float64Array, Float64Array] {
+  const s = new StochRsiState(period, fastKPeriod, fastDPeriod);
+  const n = x.length;
+  const k = nanArray(n);
+  const d = nanArray(n);
+  const tmp = new Float64Array(2);
+  for (let i = 0; i < n; i++) {
+    if (s.push(x[i]!, tmp)) {
+      k[i] = tmp[0]!;
+      d[i] = tmp[1]!;
+    }
+  }
+  return [k, d];
+}
+
+export class STOCHRSI extends IndicatorBase {
+  readonly name: string;
+  private readonly s: StochRsiState;
+  constructor(
+    readonly period = 14,
+    readonly fastKPeriod = 5,
+    readonly fastDPeriod = 3,
+  ) {
+    super(['fastK', 'fastD'], requirePeriod('STOCHRSI', 'period', period, 2) + fastKPeriod + fastDPeriod - 1);
+    this.name = `STOCHRSI(${period},${fastKPeriod},${fastDPeriod})`;
+    this.s = new StochRsiState(period, fastKPeriod, fastDPeriod);
+  }
+  protected step(b: IndicatorInput): void {
+    this.s.push(b.close, this.outputs);
+  }
+  protected clear(): void {
+    this.s.reset();
+  }
+}
+
+// ------------------------------------------------------------------------------------------ CCI
+/**
+ * TA-Lib CCI. The window lives in a circular buffer and TA-Lib sums it in buffer-slot order (not time
+ * order); we do the same so that values near zero, where rounding dominates, still match.
+ */
+export class CciState {
+  private readonly circ: Float64Array;
+  private idx = 0;
+  private n = 0;
+  constructor(readonly period: number) {
+    this.circ = new Float64Array(period);
+  }
+  push(h: number, l: number, c: number): number {
+    const p = this.period;
+    const last = (h + l + c) / 3;
+    this.circ[this.idx] = last;
+    this.n++;
+    let out = NaN;
+    if (this.n >= p) {
+      let avg = 0;
+      for (let j = 0; j < p; j++) avg += this.circ[j]!;
+      avg /= p;
+      let dev = 0;
+      for (let j = 0; j < p; j++) dev += Math.abs(this.circ[j]! - avg);
+      const t = last - avg;
+      out = t !== 0.0 && dev !== 0.0 ? t / (0.015 * (dev / p)) : 0.0;
+    }
+    this.idx = this.idx + 1 === p ? 0 : this.idx + 1;
+    return out;
+  }
+  reset(): void {
+    this.idx = 0;
+    this.n = 0;
+    this.circ.fill(0);
+  }
+}
+
+export function cciBatch(high: Float64Array, low: Float64Array, close: Float64Array, period = 14): Float64Array {
+  requirePeriod('CCI', 'period', period, 2);
+  const s = new CciState(period);
+  const out = nanArray(close.length);
+  for (let i = 0; i < close.length; i++) out[i] = s.push(high[i]!, low[i]!, close[i]!);
+  return out;
+}
+
+export class CCI extends IndicatorBase {
+  readonly name: string;
+  private readonly s: CciState;
+  constructor(readonly period = 14) {
+    super(['cci'], requirePeriod('CCI', 'period', period, 2));
+    this.name = `CCI(${period})`;
+    this.s = new CciState(period);
+  }
+  protected step(b: IndicatorInput): void {
+    const v = this.s.push(b.high, b.low, b.close);
+    if (!Number.isNaN(v)) this.outputs[0] = v;
+  }
+  protected clear(): void {
+    this.s.reset();
+  }
+}

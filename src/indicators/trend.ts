@@ -1,0 +1,298 @@
+/** Directional movement (ADX, +DI, −DI) and Aroon, TA-Lib definitions including its tie rule. */
+import { IndicatorBase, nanArray, requirePeriod, taIsZero, type IndicatorInput } from './core';
+
+/** TA-Lib's TRUE_RANGE macro (high − low, then the gaps to the previous close). */
+export function trueRange(h: number, l: number, prevClose: number): number {
+  let out = h - l;
+  let t = Math.abs(h - prevClose);
+  if (t > out) out = t;
+  t = Math.abs(l - prevClose);
+  if (t > out) out = t;
+  return out;
+}
+
+/**
+ * Wilder's directional movement. TA-Lib's tie rule: an up-move counts as +DM only when it is positive and
+ * strictly larger than the down-move (and vice versa), so equal moves give neither. +DI/−DI are available
+ * from index `period`, ADX from index 2·period − 1.
+ */
+export class DirectionalState {
+  private i = -1;
+  private prevHigh = 0;
+  private prevLow = 0;
+  private prevClose = 0;
+  private plusDM = 0;
+  private minusDM = 0;
+  private tr = 0;
+  private sumDX = 0;
+  private adx = NaN;
+  plusDI = NaN;
+  minusDI = NaN;
+  constructor(readonly period: number) {}
+
+  /** Returns ADX (NaN before it exists); plusDI/minusDI are updated as soon as they exist. */
+  push(h: number, l: number, c: number): number {
+    const p = this.period;
+    const i = ++this.i;
+    if (i === 0) {
+      this.prevHigh = h;
+      this.prevLow = l;
+      this.prevClose = c;
+      return NaN;
+    }
+    const diffP = h - this.prevHigh;
+    this.prevHigh = h;
+    const diffM = this.prevLow - l;
+    this.prevLow = l;
+    const tr = trueRange(h, l, this.prevClose);
+    this.prevClose = c;
+    if (i < p) {
+      if (diffM > 0 && diffP < diffM) this.minusDM += diffM;
+      else if (diffP > 0 && diffP > diffM) this.plusDM += diffP;
+      this.tr += tr;
+      return NaN;
+    }
+    this.minusDM -= this.minusDM / p;
+    this.plusDM -= this.plusDM / p;
+    if (diffM > 0 && diffP < diffM) this.minusDM += diffM;
+    else if (diffP > 0 && diffP > diffM) this.plusDM += diffP;
+    this.tr = this.tr - this.tr / p + tr;
+    if (taIsZero(this.tr)) {
+      this.plusDI = 0.0;
+      this.minusDI = 0.0;
+      return i >= 2 * p - 1 ? this.finishAdx(i, NaN) : NaN;
+    }
+    const minusDI = 100.0 * (this.minusDM / this.tr);
+    const plusDI = 100.0 * (this.plusDM / this.tr);
+    this.minusDI = minusDI;
+    this.plusDI = plusDI;
+    const sum = minusDI + plusDI;
+    const dx = taIsZero(sum) ? NaN : 100.0 * (Math.abs(minusDI - plusDI) / sum);
+    return this.finishAdx(i, dx);
+  }
+
+  private finishAdx(i: number, dx: number): number {
+    const p = this.period;
+    if (i < 2 * p - 1) {
+      if (!Number.isNaN(dx)) this.sumDX += dx;
+      return NaN;
+    }
+    if (i === 2 * p - 1) {
+      if (!Number.isNaN(dx)) this.sumDX += dx;
+      this.adx = this.sumDX / p;
+    } else if (!Number.isNaN(dx)) {
+      this.adx = (this.adx * (p - 1) + dx) / p;
+    }
+    return this.adx;
+  }
+
+  reset(): void {
+    this.i = -1;
+    this.prevHigh = this.prevLow = this.prevClose = 0;
+    this.plusDM = this.minusDM = this.tr = this.sumDX = 0;
+    this.adx = this.plusDI = this.minusDI = NaN;
+  }
+}
+
+/** [adx, plusDI, minusDI]. A tight loop with the same arithmetic as DirectionalState. */
+export function adxBatch(high: Float64Array, low: Float64Array, close: Float64Array, period = 14): [Float64Array, Float64Array, Float64Array] {
+  requirePeriod('ADX', 'period', period, 2);
+  const n = close.length;
+  const adx = nanArray(n);
+  const pdi = nanArray(n);
+  const mdi = nanArray(n);
+  if (n === 0) return [adx, pdi, mdi];
+  let prevHigh = high[0]!;
+  let prevLow = low[0]!;
+  let prevClose = close[0]!;
+  let plusDM = 0;
+  let minusDM = 0;
+  let tr = 0;
+  let sumDX = 0;
+  let prevADX = NaN;
+  const p = period;
+  const adxStart = 2 * p - 1;
+  for (let i = 1; i < n; i++) {
+    const h = high[i]!;
+    const l = low[i]!;
+    const diffP = h - prevHigh;
+    prevHigh = h;
+    const diffM = prevLow - l;
+    prevLow = l;
+    let t = h - l;
+    let t2 = Math.abs(h - prevClose);
+    if (t2 > t) t = t2;
+    t2 = Math.abs(l - prevClose);
+    if (t2 > t) t = t2;
+    prevClose = close[i]!;
+    if (i < p) {
+      if (diffM > 0 && diffP < diffM) minusDM += diffM;
+      else if (diffP > 0 && diffP > diffM) plusDM += diffP;
+      tr += t;
+      continue;
+    }
+    minusDM -= minusDM / p;
+    plusDM -= plusDM / p;
+    if (diffM > 0 && diffP < diffM) minusDM += diffM;
+    else if (diffP > 0 && diffP > diffM) plusDM += diffP;
+    tr = tr - tr / p + t;
+    let dx = NaN;
+    if (taIsZero(tr)) {
+      pdi[i] = 0.0;
+      mdi[i] = 0.0;
+    } else {
+      const m = 100.0 * (minusDM / tr);
+      const pl = 100.0 * (plusDM / tr);
+      mdi[i] = m;
+      pdi[i] = pl;
+      const sum = m + pl;
+      if (!taIsZero(sum)) dx = 100.0 * (Math.abs(m - pl) / sum);
+    }
+    if (i < adxStart) {
+      if (!Number.isNaN(dx)) sumDX += dx;
+      continue;
+    }
+    if (i === adxStart) {
+      if (!Number.isNaN(dx)) sumDX += dx;
+      prevADX = sumDX / p;
+    } else if (!Number.isNaN(dx)) {
+      prevADX = (prevADX * (p - 1) + dx) / p;
+    }
+    adx[i] = prevADX;
+  }
+  return [adx, pdi, mdi];
+}
+
+export class ADX extends IndicatorBase {
+  readonly name: string;
+  private readonly s: DirectionalState;
+  constructor(readonly period = 14) {
+    super(['adx', 'plusDI', 'minusDI'], 2 * requirePeriod('ADX', 'period', period, 2));
+    this.name = `ADX(${period})`;
+    this.s = new DirectionalState(period);
+  }
+  protected step(b: IndicatorInput): void {
+    const a = this.s.push(b.high, b.low, b.close);
+    if (!Number.isNaN(a)) this.outputs[0] = a;
+    this.outputs[1] = this.s.plusDI;
+    this.outputs[2] = this.s.minusDI;
+  }
+  protected clear(): void {
+    this.s.reset();
+  }
+}
+
+// ------------------------------------------------------------------------------------------ Aroon
+/** [aroonDown, aroonUp] over period+1 bars; ties go to the most recent bar (TA-Lib). */
+export function aroonBatch(high: Float64Array, low: Float64Array, period = 14): [Float64Array, Float64Array] {
+  requirePeriod('AROON', 'period', period, 2);
+  const n = high.length;
+  const down = nanArray(n);
+  const up = nanArray(n);
+  const factor = 100.0 / period;
+  let lowestIdx = -1;
+  let highestIdx = -1;
+  let lowest = 0;
+  let highest = 0;
+  for (let i = period; i < n; i++) {
+    const trailing = i - period;
+    let tmp = low[i]!;
+    if (lowestIdx < trailing) {
+      lowestIdx = trailing;
+      lowest = low[trailing]!;
+      for (let j = trailing + 1; j <= i; j++) {
+        tmp = low[j]!;
+        if (tmp <= lowest) {
+          lowestIdx = j;
+          lowest = tmp;
+        }
+      }
+    } else if (tmp <= lowest) {
+      lowestIdx = i;
+      lowest = tmp;
+    }
+    tmp = high[i]!;
+    if (highestIdx < trailing) {
+      highestIdx = trailing;
+      highest = high[trailing]!;
+      for (let j = trailing + 1; j <= i; j++) {
+        tmp = high[j]!;
+        if (tmp >= highest) {
+          highestIdx = j;
+          highest = tmp;
+        }
+      }
+    } else if (tmp >= highest) {
+      highestIdx = i;
+      highest = tmp;
+    }
+    up[i] = factor * (period - (i - highestIdx));
+    down[i] = factor * (period - (i - lowestIdx));
+  }
+  return [down, up];
+}
+
+/** Aroon's rescan keeps the most recent extreme on ties (unlike MAX/MIN), so it has its own window state. */
+class AroonExtreme {
+  private readonly vals: number[] = [];
+  private i = -1;
+  private extIdx = -1;
+  private ext = 0;
+  constructor(
+    readonly size: number,
+    readonly highest: boolean,
+  ) {}
+  push(x: number): number {
+    this.i++;
+    this.vals.push(x);
+    if (this.vals.length > this.size) this.vals.shift();
+    const trailing = this.i - this.size + 1;
+    if (trailing < 0) return NaN;
+    const better = (a: number, b: number) => (this.highest ? a >= b : a <= b);
+    if (this.extIdx < trailing) {
+      this.extIdx = trailing;
+      this.ext = this.vals[0]!;
+      for (let j = 1; j < this.vals.length; j++) {
+        if (better(this.vals[j]!, this.ext)) {
+          this.extIdx = trailing + j;
+          this.ext = this.vals[j]!;
+        }
+      }
+    } else if (better(x, this.ext)) {
+      this.extIdx = this.i;
+      this.ext = x;
+    }
+    return this.i - this.extIdx;
+  }
+  reset(): void {
+    this.vals.length = 0;
+    this.i = -1;
+    this.extIdx = -1;
+    this.ext = 0;
+  }
+}
+
+export class AROON extends IndicatorBase {
+  readonly name: string;
+  private readonly lo: AroonExtreme;
+  private readonly hi: AroonExtreme;
+  private readonly factor: number;
+  constructor(readonly period = 14) {
+    super(['aroonDown', 'aroonUp'], requirePeriod('AROON', 'period', period, 2) + 1);
+    this.name = `AROON(${period})`;
+    this.lo = new AroonExtreme(period + 1, false);
+    this.hi = new AroonExtreme(period + 1, true);
+    this.factor = 100.0 / period;
+  }
+  protected step(b: IndicatorInput): void {
+    const ageLow = this.lo.push(b.low);
+    const ageHigh = this.hi.push(b.high);
+    if (Number.isNaN(ageLow)) return;
+    this.outputs[0] = this.factor * (this.period - ageLow);
+    this.outputs[1] = this.factor * (this.period - ageHigh);
+  }
+  protected clear(): void {
+    this.lo.reset();
+    this.hi.reset();
+  }
+}
