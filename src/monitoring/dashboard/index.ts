@@ -1,0 +1,4 @@
+export * from './host-stats';
+export * from './page';
+export * from './server';
+export * from './snapshot';

@@ -1,0 +1,1 @@
+export { parsePrometheusText, sumOf, type Sample } from '../../src/monitoring/prom-text';
