@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import * as audit from './audit';
+import * as dashboard from './dashboard';
 import * as demo from './demo';
 import * as stack from './stack';
 
 /** Each area registers its subcommands: add one import above and one entry below per area. */
 export type RegisterCommands = (program: Command) => void;
 
-export const commandModules: Array<{ register: RegisterCommands }> = [stack, demo, audit];
+export const commandModules: Array<{ register: RegisterCommands }> = [stack, demo, audit, dashboard];
