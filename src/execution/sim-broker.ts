@@ -24,7 +24,7 @@ import {
   type TimeInForce,
 } from '../model/order';
 import { applyFillToPosition, flatPosition, type Position } from '../model/position';
-import { nyDate } from '../market/calendar';
+import { calendarFor } from '../market/calendar';
 import {
   borrowFeeFor,
   commissionFor,
@@ -92,7 +92,8 @@ interface WorkingOrder {
   submittedAt: number;
   updatedAt: number;
   eligibleAt: number;
-  nyDay: string;
+  /** day orders expire at this session close (epoch ms); Infinity for other time-in-force */
+  expireAt: number;
   triggered: boolean;
   trailMark: number | undefined;
   parentId: string | undefined;
@@ -124,6 +125,17 @@ export class SimBrokerError extends Error {
 }
 
 const EMPTY: TradingEvent[] = [];
+
+/**
+ * A day order lives until the close of the session it was placed in; placed outside a session (after the
+ * close, on a weekend) it is queued for the next session, as Alpaca does.
+ */
+export function dayOrderExpiry(symbol: string, ts: number): number {
+  const cal = calendarFor(symbol);
+  const s = cal.sessionFor(ts);
+  if (s && ts < s.closeMs) return s.closeMs;
+  return cal.nextSession(ts).closeMs;
+}
 
 export class SimBroker {
   readonly accountId: string;
@@ -432,7 +444,7 @@ export class SimBroker {
       submittedAt: nowTs,
       updatedAt: nowTs,
       eligibleAt: nowTs + this.fill.latencyMs,
-      nyDay: nyDate(nowTs),
+      expireAt: spec.timeInForce === 'day' ? dayOrderExpiry(spec.symbol, nowTs) : Number.POSITIVE_INFINITY,
       triggered: false,
       trailMark: undefined,
       parentId,
@@ -482,7 +494,7 @@ export class SimBroker {
     leg.spec = { ...leg.spec, qty };
     leg.eligibleAt = ts + 1; // from the next bar on: a protective leg never fills on its parent's fill bar
     leg.submittedAt = ts + 1;
-    leg.nyDay = nyDate(ts);
+    if (leg.spec.timeInForce === 'day') leg.expireAt = dayOrderExpiry(leg.spec.symbol, ts + 1);
     this.addOpen(leg);
   }
 
@@ -560,8 +572,8 @@ export class SimBroker {
     const snapshot = list.slice();
     for (const o of snapshot) {
       if (!isOpenOrder(o) || o.held) continue;
-      // day orders die at the end of their session
-      if (o.spec.timeInForce === 'day' && nyDate(ts) !== o.nyDay && ts >= o.submittedAt) {
+      // day orders die at the close of their session
+      if (ts >= o.expireAt) {
         this.removeOpen(o);
         o.status = transition(o.id, o.status, 'expired');
         o.updatedAt = ts;

@@ -1,0 +1,412 @@
+/**
+ * The reference AI strategy.
+ *
+ * Signals: model predictions per symbol (or, when no model is given, two indicator "models": EMA trend and
+ * momentum, so the strategy runs without the models area). Signal tier by consensus confidence:
+ * tier 1 ≥ 0.70, tier 2 ≥ 0.60, tier 3 ≥ 0.55, below that no trade.
+ * Universe, three tiers, rebuilt every bar: primary (price and dollar-volume filters) → active (unusual
+ * relative volume or volatility) → focus (top N by expected dollar profit).
+ * Timeframe per ticker: the one whose past predictions scored best out of sample (each prediction is scored
+ * only after its horizon has passed, so the choice never uses the future).
+ * Entry: model consensus + volume confirmation + trend alignment (EMA fast vs slow, price vs slow) +
+ * reward/risk ≥ 1.5, sized by the shared sizing rule (risk to the ATR stop, tier band, Kelly from the
+ * strategy's own measured win rate and payoff once it has enough trades, drawdown haircut).
+ * Exits: ATR-adaptive stop, take profit scaled by timeframe, trailing stop once in profit, peak detection
+ * (giving back a set share of the best open profit), maximum holding time, and flattening intraday positions
+ * before the session close.
+ */
+import type { Command } from '../model/command';
+import type { Timeframe } from '../model/timeframe';
+import type { SignalTier } from '../risk/sizing';
+import { IncAtr, IncEma, RollingMean } from './indicators';
+import { STRATEGY_API_VERSION, type BarFeed, type Prediction, type PredictionSet, type Strategy, type StrategyContext } from './types';
+
+export interface UniverseParams {
+  readonly minPrice: number;
+  /** average dollar volume per bar */
+  readonly minDollarVolume: number;
+  readonly activeRelVolume: number;
+  /** ATR as a fraction of price that counts as unusually volatile */
+  readonly activeAtrFraction: number;
+  readonly focusTopN: number;
+}
+
+export interface ReferenceAiParams {
+  readonly tierConfidence: readonly [number, number, number];
+  readonly minConsensus: number;
+  readonly volumeConfirm: number;
+  readonly emaFast: number;
+  readonly emaSlow: number;
+  readonly atrPeriod: number;
+  readonly volumePeriod: number;
+  readonly momentumBars: number;
+  readonly stopAtr: number;
+  readonly takeProfitAtr: Readonly<Record<Timeframe, number>>;
+  readonly trailAtr: number;
+  readonly trailActivationAtr: number;
+  readonly peakMinProfitAtr: number;
+  readonly peakGiveBack: number;
+  readonly maxHoldBars: Readonly<Record<Timeframe, number>>;
+  readonly minRewardRisk: number;
+  readonly flattenBeforeCloseMs: number;
+  readonly universe: UniverseParams;
+  /** EWMA weight of the newest out-of-sample score when ranking timeframes */
+  readonly timeframeScoreAlpha: number;
+  readonly allowShort: boolean;
+  /** closed trades needed before Kelly sizing replaces the default risk fraction */
+  readonly kellyMinTrades: number;
+}
+
+export const DEFAULT_REFERENCE_PARAMS: ReferenceAiParams = {
+  tierConfidence: [0.7, 0.6, 0.55],
+  minConsensus: 0.66,
+  volumeConfirm: 1.2,
+  emaFast: 10,
+  emaSlow: 30,
+  atrPeriod: 14,
+  volumePeriod: 20,
+  momentumBars: 10,
+  stopAtr: 1.5,
+  takeProfitAtr: { '1m': 3, '5m': 3.5, '15m': 4, '1h': 5, '1d': 6 },
+  trailAtr: 2,
+  trailActivationAtr: 1,
+  peakMinProfitAtr: 2,
+  peakGiveBack: 0.5,
+  maxHoldBars: { '1m': 120, '5m': 78, '15m': 52, '1h': 35, '1d': 20 },
+  minRewardRisk: 1.5,
+  flattenBeforeCloseMs: 5 * 60_000,
+  universe: { minPrice: 5, minDollarVolume: 50_000, activeRelVolume: 1.5, activeAtrFraction: 0.01, focusTopN: 5 },
+  timeframeScoreAlpha: 0.05,
+  allowShort: true,
+  kellyMinTrades: 20,
+};
+
+interface SeriesState {
+  readonly emaF: IncEma;
+  readonly emaS: IncEma;
+  readonly atr: IncAtr;
+  readonly vol: RollingMean;
+  readonly closes: Float64Array;
+  head: number;
+  n: number;
+  close: number;
+  volume: number;
+  /** average volume of the bars before the newest one */
+  avgVol: number;
+  /** out-of-sample score of this timeframe's predictions (EWMA of signed realized return) */
+  score: number;
+  /** predictions waiting for their horizon: [dueIndex, sign, closeAtPrediction] triples */
+  readonly pending: number[];
+}
+
+interface ManagedPosition {
+  readonly side: 1 | -1;
+  readonly timeframe: Timeframe;
+  readonly entryRef: number;
+  readonly atr: number;
+  stop: number;
+  readonly takeProfit: number;
+  best: number;
+  bars: number;
+  readonly tier: SignalTier;
+  readonly model: string;
+}
+
+interface Candidate {
+  readonly symbol: string;
+  readonly timeframe: Timeframe;
+  readonly side: 1 | -1;
+  readonly qty: number;
+  readonly price: number;
+  readonly stop: number;
+  readonly takeProfit: number;
+  readonly atr: number;
+  readonly tier: SignalTier;
+  readonly model: string;
+  readonly expectedDollars: number;
+}
+
+const INTRADAY: ReadonlySet<Timeframe> = new Set(['1m', '5m', '15m', '1h']);
+
+export class ReferenceAiStrategy implements Strategy {
+  readonly name = 'reference-ai';
+  readonly apiVersion = STRATEGY_API_VERSION;
+  readonly warmUpBars: number;
+  readonly timeframes: readonly Timeframe[];
+  readonly p: ReferenceAiParams;
+  private readonly series = new Map<string, SeriesState>();
+  private readonly managed = new Map<string, ManagedPosition>();
+  private readonly pendingEntry = new Map<string, { m: ManagedPosition; at: number }>();
+  private readonly stats = new Map<SignalTier, { wins: number; losses: number; winSum: number; lossSum: number }>();
+
+  constructor(timeframes: readonly Timeframe[] = ['1m'], params: Partial<ReferenceAiParams> = {}) {
+    this.p = { ...DEFAULT_REFERENCE_PARAMS, ...params, universe: { ...DEFAULT_REFERENCE_PARAMS.universe, ...(params.universe ?? {}) } };
+    if (!(this.p.emaFast < this.p.emaSlow)) throw new RangeError(`emaFast: ${this.p.emaFast} must be below emaSlow ${this.p.emaSlow}`);
+    const [t1, t2, t3] = this.p.tierConfidence;
+    if (!(t1 >= t2 && t2 >= t3 && t3 > 0.5)) throw new RangeError(`tierConfidence: [${this.p.tierConfidence.join(', ')}] must be descending and above 0.5`);
+    this.timeframes = timeframes;
+    // EMA seeded with the SMA needs emaSlow bars; ATR needs period+1; momentum needs its lookback + 1
+    this.warmUpBars = Math.max(this.p.emaSlow, this.p.atrPeriod + 1, this.p.volumePeriod, this.p.momentumBars + 1);
+  }
+
+  get params(): Record<string, number | string | boolean> {
+    return { stopAtr: this.p.stopAtr, trailAtr: this.p.trailAtr, minRewardRisk: this.p.minRewardRisk, emaFast: this.p.emaFast, emaSlow: this.p.emaSlow, volumeConfirm: this.p.volumeConfirm, focusTopN: this.p.universe.focusTopN };
+  }
+
+  onBar(ctx: StrategyContext, bars: BarFeed, predictions?: PredictionSet): Command[] {
+    const out: Command[] = [];
+    const touched: Array<{ symbol: string; timeframe: Timeframe }> = [];
+    for (const u of bars.updated) {
+      if (!this.timeframes.includes(u.timeframe)) continue;
+      const b = bars.last(u.symbol, u.timeframe)!;
+      const s = this.state(u.symbol, u.timeframe);
+      this.updateSeries(s, b.high, b.low, b.close, b.volume);
+      const preds = this.predictionsFor(u.symbol, u.timeframe, s, predictions);
+      this.recordForScoring(s, preds);
+      touched.push(u);
+    }
+    this.adoptFills(ctx);
+    this.manageExits(ctx, bars, touched, out);
+    this.findEntries(ctx, touched, predictions, out);
+    return out;
+  }
+
+  // ------------------------------------------------------------------ state
+
+  private key(symbol: string, tf: Timeframe): string {
+    return `${symbol}|${tf}`;
+  }
+
+  private state(symbol: string, tf: Timeframe): SeriesState {
+    const k = this.key(symbol, tf);
+    let s = this.series.get(k);
+    if (!s) {
+      s = { emaF: new IncEma(this.p.emaFast), emaS: new IncEma(this.p.emaSlow), atr: new IncAtr(this.p.atrPeriod), vol: new RollingMean(this.p.volumePeriod), closes: new Float64Array(this.p.momentumBars + 1), head: 0, n: 0, close: 0, volume: 0, avgVol: 0, score: 0, pending: [] };
+      this.series.set(k, s);
+    }
+    return s;
+  }
+
+  private updateSeries(s: SeriesState, h: number, l: number, c: number, v: number): void {
+    s.emaF.push(c);
+    s.emaS.push(c);
+    s.atr.push(h, l, c);
+    s.closes[s.head] = c;
+    s.head = (s.head + 1) % s.closes.length;
+    s.n++;
+    s.close = c;
+    s.volume = v;
+    // score matured predictions (their horizon has passed: realized return is known now)
+    const pend = s.pending;
+    while (pend.length >= 3 && pend[0]! <= s.n) {
+      const sign = pend[1]!;
+      const c0 = pend[2]!;
+      pend.splice(0, 3);
+      const realized = sign * (c / c0 - 1);
+      s.score += this.p.timeframeScoreAlpha * (realized - s.score);
+    }
+    // the volume average excludes the current bar, so "relative volume" compares it to its past
+    s.avgVol = s.vol.value;
+    s.vol.push(v);
+  }
+
+  private ready(s: SeriesState): boolean {
+    return s.n >= this.warmUpBars && s.emaS.ready && s.atr.ready;
+  }
+
+  private momentum(s: SeriesState): number {
+    const len = s.closes.length;
+    const oldest = s.closes[s.head % len]!; // the slot about to be overwritten is momentumBars bars back
+    return oldest > 0 ? s.close / oldest - 1 : 0;
+  }
+
+  /** Model predictions for this timeframe, else all for the symbol; with no models, indicator signals. */
+  private predictionsFor(symbol: string, tf: Timeframe, s: SeriesState, predictions?: PredictionSet): readonly Prediction[] {
+    const given = predictions?.[symbol];
+    if (given && given.length > 0) {
+      const sameTf = given.filter((p) => p.timeframe === tf);
+      return sameTf.length > 0 ? sameTf : given;
+    }
+    if (!this.ready(s)) return [];
+    const atrFrac = s.atr.value / s.close;
+    const trend = (s.emaF.value - s.emaS.value) / s.atr.value;
+    const mom = this.momentum(s);
+    const momZ = atrFrac > 0 ? mom / (atrFrac * Math.sqrt(this.p.momentumBars)) : 0;
+    return [
+      { model: 'indicator:ema-trend', timeframe: tf, expectedReturn: Math.sign(trend) * Math.abs(mom), confidence: 0.5 + 0.5 * Math.tanh(Math.abs(trend) / 2), horizonBars: this.p.momentumBars },
+      { model: 'indicator:momentum', timeframe: tf, expectedReturn: mom, confidence: 0.5 + 0.5 * Math.tanh(Math.abs(momZ) / 2), horizonBars: this.p.momentumBars },
+    ];
+  }
+
+  private recordForScoring(s: SeriesState, preds: readonly Prediction[]): void {
+    if (preds.length === 0 || s.pending.length > 300) return;
+    let w = 0;
+    for (const p of preds) w += p.expectedReturn * (2 * p.confidence - 1);
+    if (w === 0) return;
+    const h = Math.max(1, Math.round(preds[0]!.horizonBars));
+    s.pending.push(s.n + h, Math.sign(w), s.close);
+  }
+
+  private selectedTimeframe(symbol: string): Timeframe | undefined {
+    let best: Timeframe | undefined;
+    let bestScore = -Infinity;
+    for (const tf of this.timeframes) {
+      const s = this.series.get(this.key(symbol, tf));
+      if (!s || !this.ready(s)) continue;
+      if (s.score > bestScore) {
+        best = tf;
+        bestScore = s.score;
+      }
+    }
+    return best;
+  }
+
+  // ------------------------------------------------------------------ positions
+
+  private adoptFills(ctx: StrategyContext): void {
+    for (const [symbol, pe] of this.pendingEntry) {
+      const pos = ctx.portfolio.position(symbol);
+      if (pos && Math.sign(pos.qty) === pe.m.side) {
+        this.managed.set(symbol, pe.m);
+        this.pendingEntry.delete(symbol);
+      } else if (ctx.portfolio.openOrders(symbol).length === 0) {
+        this.pendingEntry.delete(symbol); // denied, rejected or expired
+      }
+    }
+    for (const symbol of [...this.managed.keys()]) {
+      const pos = ctx.portfolio.position(symbol);
+      if (!pos || pos.qty === 0) this.managed.delete(symbol);
+    }
+  }
+
+  private recordOutcome(m: ManagedPosition, exitPrice: number): void {
+    const r = m.side * (exitPrice - m.entryRef);
+    const st = this.stats.get(m.tier) ?? { wins: 0, losses: 0, winSum: 0, lossSum: 0 };
+    if (r > 0) {
+      st.wins++;
+      st.winSum += r;
+    } else {
+      st.losses++;
+      st.lossSum -= r;
+    }
+    this.stats.set(m.tier, st);
+  }
+
+  private manageExits(ctx: StrategyContext, bars: BarFeed, touched: ReadonlyArray<{ symbol: string; timeframe: Timeframe }>, out: Command[]): void {
+    // end of day first: intraday positions never stay overnight
+    for (const [symbol, m] of this.managed) {
+      if (!INTRADAY.has(m.timeframe)) continue;
+      const close = ctx.sessionClose(symbol, ctx.now - 1);
+      if (close !== undefined && ctx.now >= close - this.p.flattenBeforeCloseMs) {
+        const last = bars.last(symbol, m.timeframe);
+        this.exit(ctx, symbol, m, last?.close ?? m.entryRef, 'end of day', out);
+      }
+    }
+    for (const u of touched) {
+      const m = this.managed.get(u.symbol);
+      if (!m || m.timeframe !== u.timeframe) continue;
+      const s = this.series.get(this.key(u.symbol, u.timeframe))!;
+      const c = s.close;
+      m.bars++;
+      const atr = Number.isFinite(s.atr.value) ? s.atr.value : m.atr;
+      const gain = m.side * (c - m.entryRef);
+      m.best = Math.max(m.best, gain);
+      if (m.best >= this.p.trailActivationAtr * m.atr) {
+        const trail = m.side === 1 ? c - this.p.trailAtr * atr : c + this.p.trailAtr * atr;
+        m.stop = m.side === 1 ? Math.max(m.stop, trail) : Math.min(m.stop, trail);
+      }
+      let reason: string | undefined;
+      if (m.side * (c - m.stop) <= 0) reason = m.best >= this.p.trailActivationAtr * m.atr ? 'trailing stop' : 'ATR stop';
+      else if (m.side * (c - m.takeProfit) >= 0) reason = 'take profit';
+      else if (m.best >= this.p.peakMinProfitAtr * m.atr && gain <= (1 - this.p.peakGiveBack) * m.best) reason = 'peak passed';
+      else if (m.bars >= this.p.maxHoldBars[m.timeframe]) reason = 'max holding time';
+      if (reason) this.exit(ctx, u.symbol, m, c, reason, out);
+    }
+  }
+
+  private exit(ctx: StrategyContext, symbol: string, m: ManagedPosition, price: number, reason: string, out: Command[]): void {
+    this.recordOutcome(m, price);
+    this.managed.delete(symbol);
+    out.push(ctx.orders.flatten(symbol, reason));
+  }
+
+  // ------------------------------------------------------------------ entries
+
+  private findEntries(ctx: StrategyContext, touched: ReadonlyArray<{ symbol: string; timeframe: Timeframe }>, predictions: PredictionSet | undefined, out: Command[]): void {
+    const cands: Candidate[] = [];
+    const u = this.p.universe;
+    for (const t of touched) {
+      if (this.managed.has(t.symbol) || this.pendingEntry.has(t.symbol)) continue;
+      if (ctx.portfolio.position(t.symbol) || ctx.portfolio.openOrders(t.symbol).length > 0) continue;
+      if (this.selectedTimeframe(t.symbol) !== t.timeframe) continue;
+      const s = this.series.get(this.key(t.symbol, t.timeframe))!;
+      if (!this.ready(s)) continue;
+      const price = s.close;
+      const atr = s.atr.value;
+      const avgVol = s.avgVol;
+      // primary universe: liquidity and price
+      if (price < u.minPrice || price * avgVol < u.minDollarVolume) continue;
+      // active universe: something unusual is happening
+      const relVol = avgVol > 0 ? s.volume / avgVol : 0;
+      if (!(relVol >= u.activeRelVolume || atr / price >= u.activeAtrFraction)) continue;
+      const preds = this.predictionsFor(t.symbol, t.timeframe, s, predictions);
+      if (preds.length === 0) continue;
+      let wsum = 0;
+      let csum = 0;
+      for (const p of preds) {
+        wsum += p.expectedReturn * p.confidence;
+        csum += p.confidence;
+      }
+      const dir = Math.sign(wsum) as 1 | -1 | 0;
+      if (dir === 0 || (dir === -1 && !this.p.allowShort)) continue;
+      let agree = 0;
+      let confAgree = 0;
+      for (const p of preds) {
+        if (Math.sign(p.expectedReturn) === dir) {
+          agree++;
+          confAgree += p.confidence;
+        }
+      }
+      if (agree / preds.length < this.p.minConsensus) continue;
+      const confidence = confAgree / agree;
+      const tier = this.tierOf(confidence);
+      if (tier === undefined) continue;
+      if (!(s.volume >= this.p.volumeConfirm * avgVol)) continue; // volume confirmation
+      const trendUp = price > s.emaS.value && s.emaF.value > s.emaS.value;
+      const trendDown = price < s.emaS.value && s.emaF.value < s.emaS.value;
+      if (dir === 1 ? !trendUp : !trendDown) continue; // trend alignment
+      const stopDist = this.p.stopAtr * atr;
+      const tpDist = this.p.takeProfitAtr[t.timeframe] * atr;
+      const expectedMove = Math.abs(wsum / csum) * price;
+      const reward = Math.min(tpDist, expectedMove);
+      if (!(stopDist > 0) || reward / stopDist < this.p.minRewardRisk) continue;
+      const stop = price - dir * stopDist;
+      const st = this.stats.get(tier);
+      const n = st ? st.wins + st.losses : 0;
+      const kellyInputs = st && n >= this.p.kellyMinTrades && st.wins > 0 && st.losses > 0 ? { winRate: st.wins / n, payoff: st.winSum / st.wins / (st.lossSum / st.losses) } : {};
+      const [t1, t2, t3] = this.p.tierConfidence;
+      const lo = tier === 1 ? t1 : tier === 2 ? t2 : t3;
+      const hi = tier === 1 ? 1 : tier === 2 ? t1 : t2;
+      const sized = ctx.size({ price, stopPrice: stop, tier, confidence: (confidence - lo) / (hi - lo), drawdown: 1 - ctx.portfolio.equity / ctx.portfolio.peakEquity, ...kellyInputs });
+      if (sized.qty <= 0) continue;
+      const model = preds.length === 1 ? preds[0]!.model : preds.every((p) => p.model.startsWith('indicator:')) ? 'indicators' : 'consensus';
+      cands.push({ symbol: t.symbol, timeframe: t.timeframe, side: dir, qty: sized.qty, price, stop, takeProfit: price + dir * tpDist, atr, tier, model, expectedDollars: sized.qty * expectedMove * (2 * confidence - 1) });
+    }
+    // focus universe: top N by expected dollar profit (ties broken by symbol for determinism)
+    cands.sort((a, b) => b.expectedDollars - a.expectedDollars || (a.symbol < b.symbol ? -1 : 1));
+    for (const c of cands.slice(0, u.focusTopN)) {
+      const tag = { tier: c.tier, model: c.model, timeframe: c.timeframe, intent: 'entry' as const, reason: 'consensus+volume+trend' };
+      const order = ctx.orders.market(c.symbol, c.side === 1 ? 'buy' : 'sell', c.qty, tag);
+      out.push(ctx.orders.submit(order, c.price, { riskStopPrice: c.stop }));
+      this.pendingEntry.set(c.symbol, { m: { side: c.side, timeframe: c.timeframe, entryRef: c.price, atr: c.atr, stop: c.stop, takeProfit: c.takeProfit, best: 0, bars: 0, tier: c.tier, model: c.model }, at: ctx.now });
+    }
+  }
+
+  private tierOf(confidence: number): SignalTier | undefined {
+    const [t1, t2, t3] = this.p.tierConfidence;
+    if (confidence >= t1) return 1;
+    if (confidence >= t2) return 2;
+    if (confidence >= t3) return 3;
+    return undefined;
+  }
+}
