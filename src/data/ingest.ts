@@ -28,6 +28,14 @@ export interface IngestCursor {
   /** Sequence number of the last committed batch of this chunk. */
   readonly batchSeq: number;
   readonly rowsStored: number;
+  /** Tallies up to this cursor, so a resumed run reports the same totals as an uninterrupted one. */
+  readonly tallies?: IngestTallies;
+}
+
+export interface IngestTallies {
+  readonly rejected: number;
+  readonly findingsByRule: Partial<Record<QualityRule, number>>;
+  readonly rejectedByRule: Partial<Record<QualityRule, number>>;
 }
 
 export interface IngestSummary {
@@ -102,9 +110,9 @@ export async function ingestCsvFile(opts: CsvIngestOptions): Promise<IngestSumma
   let linesRead = 0;
   let rowsStored = opts.resume?.rowsStored ?? 0;
   let rowsChanged = 0;
-  let rejected = 0;
-  const findingsByRule: Partial<Record<QualityRule, number>> = {};
-  const rejectedByRule: Partial<Record<QualityRule, number>> = {};
+  let rejected = opts.resume?.tallies?.rejected ?? 0;
+  const findingsByRule: Partial<Record<QualityRule, number>> = { ...opts.resume?.tallies?.findingsByRule };
+  const rejectedByRule: Partial<Record<QualityRule, number>> = { ...opts.resume?.tallies?.rejectedByRule };
   let batchSeq = opts.resume?.batchSeq ?? 0;
   let lastLine = resumeLine;
 
@@ -128,7 +136,7 @@ export async function ingestCsvFile(opts: CsvIngestOptions): Promise<IngestSumma
     rejected,
     findingsByRule,
     rejectedByRule,
-    cursor: { line: lastLine, batchSeq, rowsStored },
+    cursor: { line: lastLine, batchSeq, rowsStored, tallies: { rejected, findingsByRule: { ...findingsByRule }, rejectedByRule: { ...rejectedByRule } } },
   });
 
   const flush = async () => {
@@ -149,7 +157,8 @@ export async function ingestCsvFile(opts: CsvIngestOptions): Promise<IngestSumma
     maxTs = -Infinity;
     findings = [];
     linesInBatch = 0;
-    await opts.onBatch?.({ line: lastLine, batchSeq, rowsStored }, summary());
+    const sum = summary();
+    await opts.onBatch?.(sum.cursor, sum);
   };
 
   /** Validates a line; `live` false replays it for context only (nothing stored or reported). */
