@@ -1,5 +1,4 @@
 // Workflow registry: every workflow exported by name. Workers bundle this file.
 export * from './skeleton.workflow';
 export * from './retrain.workflow';
-export * from './trading-session.workflow';
 export * from './backfill.workflow';
