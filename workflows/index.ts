@@ -1,4 +1,5 @@
 // Workflow registry: every workflow exported by name. Workers bundle this file.
 export * from './skeleton.workflow';
 export * from './retrain.workflow';
+export * from './trading-session.workflow';
 export * from './backfill.workflow';

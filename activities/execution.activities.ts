@@ -1,0 +1,104 @@
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import type { ExecutionActivities, OrderAck, PortfolioSnapshot, SessionPosition } from '../contracts/session';
+import type { Broker, BrokerPosition } from '../src/execution/broker';
+import type { ReplayDriver } from '../src/execution/simulator/replay-driver';
+import { TradingError } from '../src/model/errors';
+
+export interface ExecutionActivityDeps {
+  readonly broker: Broker;
+  /** Present in replay mode: advances the simulator's bar replay. */
+  readonly replay?: ReplayDriver;
+}
+
+/**
+ * execution task queue: everything that talks to the broker. Submits are exactly-once by client order id
+ * (the adapter looks each id up first and treats "already exists" as success); errors map to Temporal
+ * retry semantics (rejections and auth are non-retryable, transient faults retry with backoff).
+ */
+export function createExecutionActivities(deps: ExecutionActivityDeps): ExecutionActivities {
+  const { broker } = deps;
+  return {
+    async reconcile() {
+      return wrap(() => snapshot(broker));
+    },
+
+    async advanceReplay({ untilTs }) {
+      if (!deps.replay) throw ApplicationFailure.nonRetryable('replay: this execution worker has no bar replay (mode replay needs the simulator)', 'ConfigError');
+      await wrap(() => deps.replay!.advanceTo(untilTs));
+    },
+
+    async submitOrders({ orders }) {
+      const acks: OrderAck[] = [];
+      for (const o of orders) {
+        try {
+          const r = await broker.submitOrder({ clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, qty: o.qty, type: o.type, timeInForce: o.timeInForce, limitPrice: o.limitPrice });
+          acks.push({ clientOrderId: o.clientOrderId, brokerOrderId: r.order.id, status: r.order.status, alreadyExisted: r.alreadyExisted, rejected: null });
+        } catch (e) {
+          // A rejected order is an outcome, not a failure of the batch: report it and go on.
+          if (e instanceof TradingError && !e.retryable && e.name === 'OrderRejectedError') {
+            acks.push({ clientOrderId: o.clientOrderId, brokerOrderId: null, status: 'rejected', alreadyExisted: false, rejected: e.message });
+            continue;
+          }
+          throw toFailure(e);
+        }
+        heartbeat(acks.length);
+      }
+      return acks;
+    },
+
+    async syncPortfolio({ advanceReplayTo }) {
+      if (advanceReplayTo !== undefined && advanceReplayTo !== null) {
+        if (!deps.replay) throw ApplicationFailure.nonRetryable('replay: this execution worker has no bar replay (mode replay needs the simulator)', 'ConfigError');
+        await wrap(() => deps.replay!.advanceTo(advanceReplayTo));
+      }
+      return wrap(() => snapshot(broker));
+    },
+
+    async cancelOpenOrders() {
+      return wrap(() => broker.cancelAllOrders());
+    },
+
+    async flattenAll() {
+      return wrap(async () => {
+        await broker.cancelAllOrders();
+        let n = 0;
+        for (const p of await broker.getPositions()) if (await broker.closePosition(p.symbol)) n++;
+        return n;
+      });
+    },
+
+    async verifyFlat() {
+      return wrap(async () => {
+        const positions = (await broker.getPositions()).map(toSessionPosition);
+        const openOrders = (await broker.listOrders({ status: 'open' })).length;
+        return { flat: positions.length === 0 && openOrders === 0, positions, openOrders };
+      });
+    },
+  };
+}
+
+async function snapshot(broker: Broker): Promise<PortfolioSnapshot> {
+  const [account, positions, open] = await Promise.all([broker.getAccount(), broker.getPositions(), broker.listOrders({ status: 'open' })]);
+  return { equity: account.equity, cash: account.cash, positions: positions.map(toSessionPosition), openOrders: open.length };
+}
+
+function toSessionPosition(p: BrokerPosition): SessionPosition {
+  return { symbol: p.symbol, qty: p.qty, avgEntryPrice: p.avgEntryPrice, marketValue: p.marketValue };
+}
+
+async function wrap<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw toFailure(e);
+  }
+}
+
+function toFailure(e: unknown): Error {
+  if (e instanceof TradingError) {
+    return e.retryable
+      ? ApplicationFailure.retryable(e.message, e.name)
+      : ApplicationFailure.nonRetryable(e.message, e.name);
+  }
+  return e instanceof Error ? e : new Error(String(e));
+}

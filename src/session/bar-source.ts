@@ -1,0 +1,74 @@
+import type { Pool } from 'pg';
+import type { Bar } from '../model/bar';
+
+/** Where the session reads closed bars from: the store (replay, parity) or a live feed. */
+export interface BarSource {
+  /** Up to `lookback` most recent 1m bars per symbol with ts <= untilTs (closed by untilTs + 1 minute). */
+  recentBars(symbols: readonly string[], untilTs: number, lookback: number): Promise<Map<string, Bar[]>>;
+  /** Dollar volume per symbol over [fromTs, toTs). */
+  dollarVolume(symbols: readonly string[], fromTs: number, toTs: number): Promise<Map<string, number>>;
+  /** Distinct 1m bar start times in [fromTs, toTs). */
+  barTimes(symbols: readonly string[], fromTs: number, toTs: number): Promise<number[]>;
+}
+
+export class PgBarSource implements BarSource {
+  constructor(private readonly pool: Pool) {}
+
+  async recentBars(symbols: readonly string[], untilTs: number, lookback: number): Promise<Map<string, Bar[]>> {
+    // One round trip for all symbols: a lateral join takes the newest `lookback` per symbol on the pk index.
+    const { rows } = await this.pool.query<{ symbol: string; ts: Date; open: number; high: number; low: number; close: number; volume: number }>(
+      `select s.symbol, b.ts, b.open, b.high, b.low, b.close, b.volume
+         from unnest($1::text[]) as s(symbol)
+         cross join lateral (
+           select ts, open, high, low, close, volume from bars
+            where bars.symbol = s.symbol and timeframe = '1m' and ts <= $2 and ts > $2::timestamptz - interval '3 days'
+            order by ts desc limit $3) b`,
+      [symbols, new Date(untilTs), lookback],
+    );
+    const out = new Map<string, Bar[]>(symbols.map((s) => [s, []]));
+    for (const r of rows) {
+      out.get(r.symbol)!.push({ symbol: r.symbol, timeframe: '1m', ts: r.ts.getTime(), open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume });
+    }
+    for (const list of out.values()) list.sort((a, b) => a.ts - b.ts);
+    return out;
+  }
+
+  async dollarVolume(symbols: readonly string[], fromTs: number, toTs: number): Promise<Map<string, number>> {
+    const { rows } = await this.pool.query<{ symbol: string; dv: number }>(
+      `select symbol, sum(close * volume)::float8 as dv from bars
+        where symbol = any($1) and timeframe = '1m' and ts >= $2 and ts < $3 group by symbol`,
+      [symbols, new Date(fromTs), new Date(toTs)],
+    );
+    return new Map(rows.map((r) => [r.symbol, r.dv]));
+  }
+
+  async barTimes(symbols: readonly string[], fromTs: number, toTs: number): Promise<number[]> {
+    const { rows } = await this.pool.query<{ ts: Date }>(
+      `select distinct ts from bars where symbol = any($1) and timeframe = '1m' and ts >= $2 and ts < $3 order by ts`,
+      [symbols, new Date(fromTs), new Date(toTs)],
+    );
+    return rows.map((r) => r.ts.getTime());
+  }
+}
+
+/** Writes bars into the store idempotently (tests and the demo seed the replay day with it). */
+export async function upsertBars(pool: Pool, bars: readonly Bar[], source: string, synthetic: boolean): Promise<void> {
+  if (!bars.length) return;
+  const from = new Date(Math.min(...bars.map((b) => b.ts)));
+  const to = new Date(Math.max(...bars.map((b) => b.ts)) + 86_400_000);
+  await pool.query('select ensure_time_partitions($1, $2, $3)', ['bars', from, to]);
+  const chunk = 2_000;
+  for (let i = 0; i < bars.length; i += chunk) {
+    const part = bars.slice(i, i + chunk);
+    await pool.query(
+      `insert into bars (symbol, timeframe, ts, open, high, low, close, volume, source, synthetic)
+       select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::text[], $10::bool[])
+       on conflict (symbol, timeframe, ts) do update set open = excluded.open, high = excluded.high, low = excluded.low,
+         close = excluded.close, volume = excluded.volume, source = excluded.source`,
+      [
+        part.map((b) => b.symbol), part.map((b) => b.timeframe), part.map((b) => new Date(b.ts)), part.map((b) => b.open), part.map((b) => b.high),
+        part.map((b) => b.low), part.map((b) => b.close), part.map((b) => b.volume), part.map(() => source), part.map(() => synthetic),
+      ],
+    );
+  }
+}
