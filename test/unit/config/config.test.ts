@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfig, redactConfig } from '../../../src/config/config';
+import { tradingModeBanner } from '../../../src/config/mode-banner';
 import { ConfigError } from '../../../src/model/errors';
 
 describe('configuration', () => {
@@ -41,8 +42,7 @@ describe('configuration', () => {
 });
 
 describe('trading mode banner', () => {
-  test('when live, then the banner says LIVE and real money; when paper, it says no real money', async () => {
-    const { tradingModeBanner } = await import('../../../src/config/mode-banner');
+  test('when live, then the banner says LIVE and real money; when paper, it says no real money', () => {
     const live = tradingModeBanner(
       loadConfig({ TRADING_MODE: 'live', APCA_API_KEY_ID: 'k', APCA_API_SECRET_KEY: 's', LIVE_TRADING_CONFIRM: 'I understand this trades real money' }),
     );
