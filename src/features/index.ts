@@ -11,3 +11,5 @@ export * from './matrix';
 export * from './labels';
 export * from './sets';
 export * from './prepare';
+export * from './parallel-protocol';
+export * from './parallel';
