@@ -85,7 +85,8 @@ export interface OnnxNode {
 export interface OnnxTensor {
   name: string;
   dims: number[];
-  data: Float32Array;
+  /** Float32 weights, or int64 values (shapes, axes). */
+  data: Float32Array | BigInt64Array;
 }
 
 export interface OnnxValueInfo {
@@ -166,7 +167,7 @@ export function encodeModel(g: OnnxGraph, producer = 'temporal-trader'): Uint8Ar
     for (const t of g.initializers ?? []) {
       gw.message(5, (tw) => {
         for (const d of t.dims) tw.int(1, d);
-        tw.int(2, TensorType.FLOAT);
+        tw.int(2, t.data instanceof BigInt64Array ? TensorType.INT64 : TensorType.FLOAT);
         tw.bytes(8, t.name);
         tw.bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
       });
