@@ -57,3 +57,29 @@ describe('deploy/prometheus with promtool', { skip }, () => {
     }
   });
 });
+
+const amtool = process.env.AMTOOL ?? 'amtool';
+const hasAmtool = spawnSync(amtool, ['--version'], { encoding: 'utf8' }).status === 0;
+
+describe('deploy/prometheus/alertmanager.yml with amtool', {
+  skip: hasAmtool ? false : 'amtool not found: `go install github.com/prometheus/alertmanager/cmd/amtool@v0.27.0` (or set AMTOOL) to check the Alertmanager routing',
+}, () => {
+  const run = (...args: string[]) => {
+    const r = spawnSync(amtool, args, { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    return { code: r.status, out: `${r.stdout}${r.stderr}` };
+  };
+
+  test('when the Alertmanager config is checked, then amtool accepts it', () => {
+    const r = run('check-config', 'alertmanager.yml');
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /SUCCESS/);
+  });
+
+  test('when alerts of each severity are routed, then each reaches its own Slack receiver', () => {
+    for (const [severity, receiver] of [['critical', 'slack-critical'], ['warning', 'slack-warning'], ['info', 'slack-info']] as const) {
+      const r = run('config', 'routes', 'test', '--config.file=alertmanager.yml', `severity=${severity}`);
+      assert.equal(r.code, 0, r.out);
+      assert.equal(r.out.trim(), receiver);
+    }
+  });
+});
