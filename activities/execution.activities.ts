@@ -41,7 +41,7 @@ export function createExecutionActivities(deps: ExecutionActivityDeps): Executio
           }
           throw toFailure(e);
         }
-        heartbeat(acks.length);
+        heartbeatIfInActivity(acks.length);
       }
       return acks;
     },
@@ -101,4 +101,13 @@ function toFailure(e: unknown): Error {
       : ApplicationFailure.nonRetryable(e.message, e.name);
   }
   return e instanceof Error ? e : new Error(String(e));
+}
+
+/** The in-process day runner calls these functions outside an activity; heartbeats only exist inside one. */
+function heartbeatIfInActivity(details: unknown): void {
+  try {
+    heartbeat(details);
+  } catch {
+    // not inside a Temporal activity: nothing to report to
+  }
 }

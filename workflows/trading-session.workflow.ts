@@ -11,7 +11,6 @@ import {
 } from '@temporalio/workflow';
 import {
   DEFAULT_SESSION_LIMITS,
-  DEFAULT_STRATEGY,
   killSignal,
   liquidateUpdate,
   pauseUpdate,
@@ -20,8 +19,6 @@ import {
   statusQuery,
   validateLimitsPatch,
   type ExecutionActivities,
-  type PlannedOrder,
-  type PortfolioSnapshot,
   type SessionActivities,
   type SessionInput,
   type SessionResult,
@@ -29,7 +26,8 @@ import {
   type SessionStatus,
 } from '../contracts/session';
 import { TASK_QUEUES } from '../contracts/task-queues';
-import { EMPTY_ORDER_HASH, SEQ, appendControl, flattenOrders, foldOrderHash, nextRiskState, planCycleOrders } from '../src/session/cycle';
+import { appendControl } from '../src/session/cycle';
+import { applySnapshot, initialSessionState, round2, runCycle, sessionResult, type CycleOps, type StateCell } from '../src/session/cycle-runner';
 
 /**
  * One trading day for one account: pre-open reconciliation and universe selection, then one cycle per bar
@@ -57,8 +55,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
       nonRetryableErrorTypes: ['OrderRejectedError', 'PermanentError', 'ConfigError', 'ValidationError'],
     },
   });
-  const strategy = input.strategy ?? DEFAULT_STRATEGY;
-  let state: SessionState = input.carried ?? initialState(input);
+  let state: SessionState = input.carried ?? initialSessionState({ ...DEFAULT_SESSION_LIMITS, ...(input.limits ?? {}) });
   let pendingControls: Array<{ action: string; detail: string }> = [];
 
   const status = (): SessionStatus => ({
@@ -148,15 +145,8 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
     pendingControls = [];
     for (const c of batch) await io.recordControl({ sessionId: input.sessionId, action: c.action, detail: c.detail, workflowId: info.workflowId, runId: info.runId });
   };
-  const applySnapshot = (snap: PortfolioSnapshot) => {
-    state = { ...state, positions: snap.positions, equity: snap.equity, riskState: nextRiskState(state.riskState, state.startEquity, snap.equity, state.limits) };
-  };
-  const submit = async (orders: PlannedOrder[]) => {
-    if (!orders.length) return;
-    const acks = await exec.submitOrders({ sessionId: input.sessionId, orders });
-    const placed = orders.filter((o) => acks.find((a) => a.clientOrderId === o.clientOrderId && !a.rejected));
-    state = { ...state, ordersPlaced: state.ordersPlaced + placed.length, orderHash: foldOrderHash(state.orderHash, placed), deniedCount: state.deniedCount + (orders.length - placed.length) };
-  };
+  const cell: StateCell = { get: () => state, set: (next) => (state = next) };
+  const ops: CycleOps = { io, exec };
 
   // ---- pre-open (first run only) -------------------------------------------------------------------------
   if (!input.carried) {
@@ -170,41 +160,15 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
   state = { ...state, runs: state.runs + 1 };
 
   // ---- one cycle per bar ---------------------------------------------------------------------------------
-  const flattenAt = Math.max(0, state.barTimes.length - 1 - (input.flattenBarsBeforeClose ?? 2));
   let cyclesThisRun = 0;
   while (state.nextBar < state.barTimes.length && !state.killed) {
     const barTs = state.barTimes[state.nextBar]!;
-    // Timer to the bar's close plus a settle delay (workflow time), or the replay's accelerated pace.
-    // Replay with no delay skips the timer: the server fires timers with ~1 s granularity.
+    // Timer to the bar's close plus a settle delay (workflow time), or the replay's pace. Replay with no delay
+    // skips the timer: the server fires timers with about one second of granularity.
     const wait = input.mode === 'replay' ? (input.replayBarDelayMs ?? 0) : barTs + state.barMs + (input.settleMs ?? 2_000) - Date.now();
     if (wait > 0) await condition(() => state.killed, wait);
     if (state.killed) break;
-    // Replay: the simulator plays the bar (fills from the previous cycle happen here) in the same call.
-    applySnapshot(await exec.syncPortfolio({ sessionId: input.sessionId, advanceReplayTo: input.mode === 'replay' ? barTs : null }));
-
-    const endOfDay = state.nextBar >= flattenAt;
-    if (state.riskState === 'HALTED' || state.liquidateRequested || endOfDay) {
-      const seq = endOfDay ? SEQ.endOfDay : SEQ.liquidate;
-      const reason = endOfDay ? 'end of day flatten' : state.liquidateRequested ? 'liquidate requested' : 'daily loss breaker';
-      const orders = flattenOrders(input.sessionId, barTs, state.positions, seq, reason);
-      if (orders.length) await exec.cancelOpenOrders({ reason });
-      await submit(orders);
-    } else if (!state.paused) {
-      const decisions = await io.decideCycle({
-        sessionId: input.sessionId,
-        barTs,
-        barMs: state.barMs,
-        symbols: state.universe,
-        positions: state.positions,
-        equity: state.equity,
-        strategy,
-        modelId: input.modelId ?? null,
-      });
-      const plan = planCycleOrders({ sessionId: input.sessionId, barTs, decisions, positions: state.positions, equity: state.equity, limits: state.limits, riskState: state.riskState });
-      state = { ...state, deniedCount: state.deniedCount + plan.denied.length };
-      await submit(plan.orders);
-    }
-    state = { ...state, nextBar: state.nextBar + 1, lastBarTs: barTs, cycles: state.cycles + 1 };
+    await runCycle(ops, cell, input, barTs);
     cyclesThisRun++;
     await flushControls();
 
@@ -223,50 +187,12 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
   } else if (input.mode === 'replay' && state.lastBarTs !== null) {
     await exec.advanceReplay({ untilTs: state.barTimes[state.barTimes.length - 1]! });
   }
-  applySnapshot(await exec.syncPortfolio({ sessionId: input.sessionId }));
+  applySnapshot(cell, await exec.syncPortfolio({ sessionId: input.sessionId, advanceReplayTo: null }));
   state = { ...state, done: true, dailyPnl: round2(state.equity - state.startEquity) };
   await condition(allHandlersFinished);
   await flushControls();
   await io.recordSessionReport({ sessionId: input.sessionId, date: input.date, account: input.account, mode: input.mode, state });
   if (!Number.isFinite(state.dailyPnl ?? NaN)) throw ApplicationFailure.nonRetryable('dailyPnl: not finite', 'InvariantError');
-  return {
-    sessionId: input.sessionId,
-    ordersPlaced: state.ordersPlaced,
-    orderHash: state.orderHash,
-    dailyPnl: state.dailyPnl ?? 0,
-    finalPositions: state.positions,
-    killed: state.killed,
-    runs: state.runs,
-  };
+  return sessionResult(input, state);
 }
 
-function initialState(input: SessionInput): SessionState {
-  return {
-    universe: [],
-    barTimes: [],
-    barMs: 60_000,
-    nextBar: 0,
-    paused: false,
-    killed: false,
-    liquidateRequested: false,
-    riskState: 'ACTIVE',
-    limits: { ...DEFAULT_SESSION_LIMITS, ...(input.limits ?? {}) },
-    limitsVersion: 0,
-    positions: [],
-    startEquity: 0,
-    equity: 0,
-    lastBarTs: null,
-    ordersPlaced: 0,
-    orderHash: EMPTY_ORDER_HASH,
-    deniedCount: 0,
-    runs: 0,
-    cycles: 0,
-    controls: [],
-    done: false,
-    dailyPnl: null,
-  };
-}
-
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
-}

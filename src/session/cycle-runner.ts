@@ -1,0 +1,123 @@
+import {
+  DEFAULT_STRATEGY,
+  type ExecutionActivities,
+  type PlannedOrder,
+  type PortfolioSnapshot,
+  type SessionActivities,
+  type SessionInput,
+  type SessionResult,
+  type SessionState,
+} from '../../contracts/session';
+import { EMPTY_ORDER_HASH, SEQ, flattenOrders, foldOrderHash, nextRiskState, planCycleOrders } from './cycle';
+
+/**
+ * One bar's cycle, shared by the TradingSession workflow (ops = activity proxies) and the in-process day
+ * runner (ops = the same activity implementations called directly). Deterministic given the ops' answers,
+ * free of Node and Temporal imports, so the workflow bundle can include it.
+ *
+ * State goes through a cell rather than a parameter: update handlers may change it (pause, limits) while an
+ * activity is in flight, and the cycle must see and keep those changes.
+ */
+export interface CycleOps {
+  readonly io: Pick<SessionActivities, 'decideCycle'>;
+  readonly exec: Pick<ExecutionActivities, 'syncPortfolio' | 'submitOrders' | 'cancelOpenOrders'>;
+}
+
+export interface StateCell {
+  get(): SessionState;
+  set(next: SessionState): void;
+}
+
+export function applySnapshot(cell: StateCell, snap: PortfolioSnapshot): void {
+  const s = cell.get();
+  cell.set({ ...s, positions: snap.positions, equity: snap.equity, riskState: nextRiskState(s.riskState, s.startEquity, snap.equity, s.limits) });
+}
+
+export async function submitPlanned(ops: CycleOps, cell: StateCell, sessionId: string, orders: PlannedOrder[]): Promise<void> {
+  if (!orders.length) return;
+  const acks = await ops.exec.submitOrders({ sessionId, orders });
+  const ok = new Set(acks.filter((a) => !a.rejected).map((a) => a.clientOrderId));
+  const placed = orders.filter((o) => ok.has(o.clientOrderId));
+  const s = cell.get();
+  cell.set({ ...s, ordersPlaced: s.ordersPlaced + placed.length, orderHash: foldOrderHash(s.orderHash, placed), deniedCount: s.deniedCount + (orders.length - placed.length) });
+}
+
+/** Index of the bar at which intraday positions are flattened (their orders fill on the next bar). */
+export function flattenIndex(state: SessionState, input: SessionInput): number {
+  return Math.max(0, state.barTimes.length - 1 - (input.flattenBarsBeforeClose ?? 2));
+}
+
+export async function runCycle(ops: CycleOps, cell: StateCell, input: SessionInput, barTs: number): Promise<void> {
+  // Replay: the simulator plays this bar first (fills of the previous cycle's orders happen here).
+  applySnapshot(cell, await ops.exec.syncPortfolio({ sessionId: input.sessionId, advanceReplayTo: input.mode === 'replay' ? barTs : null }));
+  const s = cell.get();
+  const endOfDay = s.nextBar >= flattenIndex(s, input);
+  if (s.riskState === 'HALTED' || s.liquidateRequested || endOfDay) {
+    const seq = endOfDay ? SEQ.endOfDay : SEQ.liquidate;
+    const reason = endOfDay ? 'end of day flatten' : s.liquidateRequested ? 'liquidate requested' : 'daily loss breaker';
+    const orders = flattenOrders(input.sessionId, barTs, s.positions, seq, reason);
+    if (orders.length) await ops.exec.cancelOpenOrders({ reason });
+    await submitPlanned(ops, cell, input.sessionId, orders);
+  } else if (!s.paused) {
+    const decisions = await ops.io.decideCycle({
+      sessionId: input.sessionId,
+      barTs,
+      barMs: s.barMs,
+      symbols: s.universe,
+      positions: s.positions,
+      equity: s.equity,
+      strategy: input.strategy ?? DEFAULT_STRATEGY,
+      modelId: input.modelId ?? null,
+    });
+    // Risk gate on the state as it is now: a limit changed during the decide call applies to this bar.
+    const now = cell.get();
+    const plan = planCycleOrders({ sessionId: input.sessionId, barTs, decisions, positions: now.positions, equity: now.equity, limits: now.limits, riskState: now.riskState });
+    cell.set({ ...now, deniedCount: now.deniedCount + plan.denied.length });
+    if (!cell.get().paused) await submitPlanned(ops, cell, input.sessionId, plan.orders);
+  }
+  const after = cell.get();
+  cell.set({ ...after, nextBar: after.nextBar + 1, lastBarTs: barTs, cycles: after.cycles + 1 });
+}
+
+export function initialSessionState(limits: SessionState['limits']): SessionState {
+  return {
+    universe: [],
+    barTimes: [],
+    barMs: 60_000,
+    nextBar: 0,
+    paused: false,
+    killed: false,
+    liquidateRequested: false,
+    riskState: 'ACTIVE',
+    limits,
+    limitsVersion: 0,
+    positions: [],
+    startEquity: 0,
+    equity: 0,
+    lastBarTs: null,
+    ordersPlaced: 0,
+    orderHash: EMPTY_ORDER_HASH,
+    deniedCount: 0,
+    runs: 0,
+    cycles: 0,
+    controls: [],
+    done: false,
+    dailyPnl: null,
+  };
+}
+
+export function sessionResult(input: SessionInput, s: SessionState): SessionResult {
+  return {
+    sessionId: input.sessionId,
+    ordersPlaced: s.ordersPlaced,
+    orderHash: s.orderHash,
+    dailyPnl: s.dailyPnl ?? 0,
+    finalPositions: s.positions,
+    killed: s.killed,
+    runs: s.runs,
+  };
+}
+
+export function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
