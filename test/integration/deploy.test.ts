@@ -1,15 +1,16 @@
 /**
  * Static validation of the production manifests (deploy/k8s overlays and deploy/temporal): no Docker engine
- * or cluster exists here, so kustomize renders each one and tools/k8s-validate decodes every document
- * strictly into the typed k8s.io/api objects and applies the project's deployment policy. Both tools are
+ * or cluster exists here, so kustomize renders each one, tools/k8s-validate decodes every document strictly
+ * into the typed k8s.io/api objects and applies the project's deployment policy, and
+ * tools/temporal-config-check renders the Temporal server config with the server's own code. The tools are
  * built with Go into a cache outside the clone (~/.cache/trading-system/tools) and reused on later runs.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../../contracts/task-queues';
 
@@ -68,16 +69,16 @@ function kustomizeBinary(): string {
   );
 }
 
-/** The validator binary is keyed by a hash of its sources, so an edit to tools/k8s-validate rebuilds it. */
-function validatorBinary(): string {
-  const src = join(root, 'tools/k8s-validate');
+/** A Go program under tools/, keyed by a hash of its sources, so an edit to it rebuilds it. */
+function toolBinary(name: string): string {
+  const src = join(root, 'tools', name);
   const hash = createHash('sha256');
   for (const f of readdirSync(src).filter((n) => n.endsWith('.go') || n === 'go.mod' || n === 'go.sum').sort()) {
     hash.update(f).update(readFileSync(join(src, f)));
   }
   const key = hash.digest('hex').slice(0, 16);
-  return buildOnce(join(toolsDir, `k8s-validate-${key}`), 'k8s-validate', (out) =>
-    run('go', ['build', '-o', join(out, 'k8s-validate'), '.'], { cwd: src, env: goEnv() }),
+  return buildOnce(join(toolsDir, `${name}-${key}`), name, (out) =>
+    run('go', ['build', '-o', join(out, name), '.'], { cwd: src, env: goEnv() }),
   );
 }
 
@@ -89,9 +90,9 @@ interface K8sObject {
   data?: Record<string, string>;
 }
 
-let tools: { kustomize: string; validator: string } | undefined;
+let tools: { kustomize: string; validator: string; temporalConfigCheck: string } | undefined;
 function getTools() {
-  tools ??= { kustomize: kustomizeBinary(), validator: validatorBinary() };
+  tools ??= { kustomize: kustomizeBinary(), validator: toolBinary('k8s-validate'), temporalConfigCheck: toolBinary('temporal-config-check') };
   return tools;
 }
 
@@ -122,8 +123,8 @@ const overlays = readdirSync(join(root, 'deploy/k8s/overlays')).sort();
 
 describe('deploy manifests', { skip: skipReason }, () => {
   test('when the tools are built, then they land in the cache outside the clone and are reused', () => {
-    const { kustomize, validator } = getTools();
-    for (const bin of [kustomize, validator]) {
+    const { kustomize, validator, temporalConfigCheck } = getTools();
+    for (const bin of [kustomize, validator, temporalConfigCheck]) {
       assert.ok(bin.startsWith(toolsDir) && !bin.startsWith(root), `${bin} should live under ${toolsDir}`);
       assert.ok(existsSync(bin));
     }
@@ -229,6 +230,69 @@ describe('deploy manifests', { skip: skipReason }, () => {
     const frontend = find(docs, 'Service', 'temporal-frontend');
     const grpcPort = frontend.spec.ports.find((p: any) => p.name === 'grpc').port as number;
     assert.equal(workerConfig.TEMPORAL_ADDRESS, `temporal-frontend.${frontend.metadata.namespace}.svc.cluster.local:${grpcPort}`);
+  });
+
+  test('when each Temporal service renders its server config, then the server code accepts it and it matches the pod', () => {
+    const docs = buildAndValidate('deploy/temporal');
+    const serverConfig = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name.startsWith('temporal-server-config'));
+    assert.ok(serverConfig?.data);
+    // check what is deployed (the rendered ConfigMap), not the source files
+    const dir = mkdtempSync(join(tmpdir(), 'temporal-config-'));
+    try {
+      for (const [key, value] of Object.entries(serverConfig.data)) writeFileSync(join(dir, key), value);
+      for (const svc of ['frontend', 'history', 'matching', 'worker']) {
+        const pod = find(docs, 'Deployment', `temporal-${svc}`).spec.template.spec;
+        const c = pod.containers[0];
+        // exactly the environment the container gets: literal values, the ConfigMap, stand-ins for the rest
+        const env: Record<string, string> = {};
+        for (const from of c.envFrom ?? []) {
+          if (from.configMapRef) Object.assign(env, configMapData(docs, from.configMapRef.name as string));
+        }
+        for (const e of c.env) env[e.name] = e.value ?? (e.valueFrom?.fieldRef ? '10.1.2.3' : 'stand-in-secret');
+        const r = run(getTools().temporalConfigCheck, [
+          ...Object.entries(env).flatMap(([k, v]) => ['-set', `${k}=${v}`]),
+          '-dynamic', join(dir, 'dynamic_config.yaml'),
+          '-o', 'json',
+          join(dir, 'config_template.yaml'),
+        ]);
+        assert.equal(r.status, 0, `temporal-${svc}: ${r.stderr}`);
+        const cfg = JSON.parse(r.stdout);
+        // the file the server is told to read is the one mounted from the ConfigMap
+        const mounts = c.volumeMounts as { name: string; mountPath: string; subPath?: string }[];
+        assert.ok(mounts.some((m) => m.mountPath === env.TEMPORAL_SERVER_CONFIG_FILE_PATH && m.subPath === 'config_template.yaml'));
+        assert.ok(mounts.some((m) => cfg.dynamicConfigClient.filepath === `${m.mountPath}/dynamic_config.yaml`));
+        // every port the service listens on is a declared container port
+        const rpc = cfg.services[svc].rpc;
+        const declared = (c.ports as { name: string; containerPort: number }[]).map((p) => p.containerPort);
+        for (const port of [rpc.grpcPort, rpc.membershipPort, rpc.httpPort].filter((p) => p !== undefined)) {
+          assert.ok(declared.includes(port), `temporal-${svc} listens on ${port} but declares ${declared.join(', ')}`);
+        }
+        assert.equal(cfg.global.metrics.prometheus.listenAddress, `0.0.0.0:${pod.containers[0].ports.find((p: any) => p.name === 'metrics').containerPort}`);
+        assert.equal(cfg.global.membership.broadcastAddress, '10.1.2.3');
+        assert.equal(cfg.persistence.datastores.default.sql.pluginName, 'postgres12');
+        assert.equal(cfg.persistence.datastores.visibility.sql.pluginName, 'postgres12');
+      }
+      const frontendSvc = find(docs, 'Service', 'temporal-frontend');
+      assert.equal(frontendSvc.spec.ports.find((p: any) => p.name === 'grpc').port, 7233);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('when the Temporal config has a misspelt key or an unknown dynamic setting, then the checker rejects it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'temporal-config-'));
+    try {
+      const good = readFileSync(join(root, 'deploy/temporal/config/config_template.yaml'), 'utf8');
+      writeFileSync(join(dir, 'config.yaml'), good.replace('numHistoryShards:', 'numHistoryShard:'));
+      writeFileSync(join(dir, 'dynamic.yaml'), 'frontend.enableSchedulez:\n  - value: true\n');
+      const r = run(getTools().temporalConfigCheck, ['-dynamic', join(dir, 'dynamic.yaml'), join(dir, 'config.yaml')]);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /field numHistoryShard not found/);
+      assert.match(r.stderr, /reads environment variable\(s\) the pod does not set: POD_IP, SQL_DATABASE/);
+      assert.match(r.stderr, /unregistered key "frontend\.enableschedulez"/i);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('when the Dockerfile builds the image, then its user is the uid the worker pods run as', () => {
