@@ -48,6 +48,8 @@ export interface BacktestConfig {
   /** only bars with ts in [from, to) are processed */
   readonly from?: number;
   readonly to?: number;
+  /** commands before this instant are dropped: the strategy warms up on [from, tradeFrom) without trading */
+  readonly tradeFrom?: number;
   readonly onProgress?: (done: number, total: number) => void;
   /** keep every fill in the result (off for benchmarks with millions of fills) */
   readonly keepFills?: boolean;
@@ -417,7 +419,7 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
     if (cmds.length === 0) return;
     const state = riskState(now);
     for (const c of cmds) {
-      if (c.kind === 'submit' && !warmedUp(c.order.symbol)) continue;
+      if (c.kind === 'submit' && (!warmedUp(c.order.symbol) || (cfg.tradeFrom !== undefined && now < cfg.tradeFrom))) continue;
       const d = checkCommand(c, state, limits);
       if (!d.approved) {
         const cid = c.kind === 'cancel' ? c.clientOrderId : c.kind === 'flatten' ? c.clientOrderId : c.order.clientOrderId;
@@ -529,11 +531,13 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
       const cmds = strategy.onBar(ctx, feed, preds);
       handle(cmds, T);
 
-      equityTs.push(T);
-      equityV.push(equityNow);
-      let gross = 0;
-      for (const p of broker.positions()) gross += Math.abs(p.qty * p.lastPrice);
-      exposureV.push(equityNow > 0 ? gross / equityNow : 0);
+      if (cfg.tradeFrom === undefined || T >= cfg.tradeFrom) {
+        equityTs.push(T);
+        equityV.push(equityNow);
+        let gross = 0;
+        for (const p of broker.positions()) gross += Math.abs(p.qty * p.lastPrice);
+        exposureV.push(equityNow > 0 ? gross / equityNow : 0);
+      }
       if (barEvents >= progressAt && cfg.onProgress) {
         cfg.onProgress(barEvents, total);
         progressAt = barEvents + 65_536;
