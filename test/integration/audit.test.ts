@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createMonitoringActivities } from '../../activities/monitoring.activities';
 import { buildProgram } from '../../cli/main';
+import { SlackAlerter } from '../../src/monitoring/alerting';
 import { formatAuditTable } from '../../cli/commands/audit';
 import { AuditLog } from '../../src/monitoring/audit/audit-log';
 import { createTestDatabase, type TestDatabase } from '../support/db';
@@ -72,4 +74,21 @@ describe('audit log', () => {
   test('when there is nothing to show, then the table says so', () => {
     assert.equal(formatAuditTable([]), 'no audit entries match');
   });
+
+  test('when a workflow records an audit entry through the activity twice (a retry), then one row is written', async () => {
+    const logs: string[] = [];
+    const acts = createMonitoringActivities({
+      audit,
+      alerter: new SlackAlerter({ channels: { critical: '#c', warning: '#w', info: '#i' }, log: (l) => logs.push(l) }),
+    });
+    const entry = { actor: 'workflow:emergencyShutdown', action: 'shutdown.emergency', reason: 'operator kill', workflowId: 'shutdown-1', idempotencyKey: 'shutdown-1:shutdown.emergency' };
+    const a = await acts.recordAudit(entry);
+    const b = await acts.recordAudit(entry);
+    assert.equal(a.id, b.id);
+    assert.equal((await audit.list({ action: 'shutdown.emergency' })).length, 1);
+    await assert.rejects(acts.recordAudit({ actor: 'workflow:x', action: 'BAD' }), (e: Error & { nonRetryable?: boolean }) => e.nonRetryable === true && /action/.test(e.message));
+    assert.deepEqual(await acts.sendAlert({ key: 'k', severity: 'info', title: 'shutdown done', text: 'flat' }), { outcome: 'logged' });
+    assert.match(logs.join('\n'), /shutdown done/);
+  });
 });
+

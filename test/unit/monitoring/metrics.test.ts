@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import {
   BoundedLabel,
   METRIC_LABEL_LIMITS,
@@ -60,6 +61,19 @@ describe('bounded label cardinality', () => {
     recordOrderRejected('AAPL', 'risk_denied', m);
     const v = await m.ordersRejected.get();
     assert.deepEqual(v.values.map((x) => x.labels.reason).sort(), ['other', 'risk_denied']);
+  });
+
+  test('when any stream of label values arrives, then at most limit + 1 distinct values come out and admitted ones are stable', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10 }), fc.array(fc.string({ maxLength: 80 }), { maxLength: 200 }), (limit, values) => {
+        const l = new BoundedLabel('x', limit);
+        const out = values.map((v) => l.value(v));
+        assert.ok(new Set(out).size <= limit + 1);
+        assert.ok(out.every((o) => o.length <= 64));
+        // Same input, same output: a series never moves between its own label and "other".
+        values.forEach((v, i) => assert.equal(l.value(v), out[i]));
+      }),
+    );
   });
 
   test('when a label was admitted once, then it keeps its own value after the cap fills', () => {
