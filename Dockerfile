@@ -25,6 +25,9 @@ RUN npm ci --omit=dev && npm cache clean --force
 # Source (what .dockerignore lets through); owned by root and read-only to the worker user.
 COPY . .
 USER 10001:10001
+# Anything that caches under $HOME writes to /tmp, a writable emptyDir in the pods (the root filesystem is
+# read-only there).
+ENV HOME=/tmp
 EXPOSE 9464
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "--import", "tsx", "workers/dev.ts"]

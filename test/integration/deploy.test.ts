@@ -25,7 +25,7 @@ const fixturesDir = join(root, 'test/fixtures/k8s');
 const goVersion = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' });
 const skipReason =
   goVersion.error || goVersion.status !== 0
-    ? 'SKIPPED: Go is not on PATH, so kustomize and tools/k8s-validate cannot be built; install Go (>= 1.26) to validate deploy/'
+    ? 'SKIPPED: Go is not on PATH, so kustomize and the tools/ checkers cannot be built; install Go (>= 1.26) to validate deploy/'
     : false;
 if (skipReason) console.log(skipReason);
 

@@ -201,6 +201,31 @@ func checkSecurity(d *document, field string, pod *corev1.PodSecurityContext, c 
 	if c != nil && c.Privileged != nil && *c.Privileged {
 		rep.add(d, field+".securityContext.privileged", "privileged containers are not allowed")
 	}
+	// The rest of the "restricted" Pod Security Standard, which our namespaces enforce at admission:
+	// better to fail here than as a rejected pod during a rollout.
+	dropsAll := false
+	if c != nil && c.Capabilities != nil {
+		for _, capability := range c.Capabilities.Drop {
+			if capability == "ALL" {
+				dropsAll = true
+			}
+		}
+		for _, capability := range c.Capabilities.Add {
+			if capability != "NET_BIND_SERVICE" {
+				rep.add(d, field+".securityContext.capabilities.add", "%s is not allowed (only NET_BIND_SERVICE)", capability)
+			}
+		}
+	}
+	if !dropsAll {
+		rep.add(d, field+".securityContext.capabilities.drop", "must include ALL")
+	}
+	seccomp := pod != nil && pod.SeccompProfile != nil && pod.SeccompProfile.Type != corev1.SeccompProfileTypeUnconfined
+	if c != nil && c.SeccompProfile != nil {
+		seccomp = c.SeccompProfile.Type != corev1.SeccompProfileTypeUnconfined
+	}
+	if !seccomp {
+		rep.add(d, field+".securityContext.seccompProfile", "set type RuntimeDefault (on the pod or the container)")
+	}
 }
 
 // secretName matches environment and ConfigMap keys whose values are credentials. DATABASE_URL and
@@ -463,8 +488,12 @@ func checkReferences(docs []*document, pods []*podTemplate, rep *report) {
 			}
 		case *autoscalingv2.HorizontalPodAutoscaler:
 			ref := o.Spec.ScaleTargetRef
-			if !has(ref.Kind, d.ns, ref.Name) {
+			target, ok := present[objectKey{ref.Kind, d.ns, ref.Name}]
+			if !ok {
 				rep.add(d, "spec.scaleTargetRef", "%s %q is not defined in these manifests", ref.Kind, ref.Name)
+			} else if dep, isDeployment := target.obj.(*appsv1.Deployment); isDeployment && dep.Spec.Replicas != nil {
+				// every `kubectl apply` would reset the replica count the autoscaler chose
+				rep.add(target, "spec.replicas", "must be left out: HorizontalPodAutoscaler/%s manages it", d.name)
 			}
 			if o.Spec.MinReplicas != nil && *o.Spec.MinReplicas > o.Spec.MaxReplicas {
 				rep.add(d, "spec.minReplicas", "%d exceeds maxReplicas %d", *o.Spec.MinReplicas, o.Spec.MaxReplicas)
