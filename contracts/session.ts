@@ -62,6 +62,8 @@ export interface SessionInput {
   readonly flattenBarsBeforeClose?: number;
   /** Test-only: continue-as-new after this many cycles in one run (production relies on the server's suggestion). */
   readonly continueAsNewAfterCycles?: number;
+  /** Activity start-to-close timeout, ms (default 30 s); chaos tests lower it so a killed worker's task retries fast. */
+  readonly activityTimeoutMs?: number;
   /** Task queues for the activities; default TASK_QUEUES.io / TASK_QUEUES.execution. */
   readonly taskQueues?: { readonly io?: string; readonly execution?: string };
   /** Carried state on continue-as-new; absent on the first run. */

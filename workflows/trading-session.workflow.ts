@@ -41,12 +41,12 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
   // production queues.
   const io = proxyActivities<SessionActivities>({
     taskQueue: input.taskQueues?.io ?? TASK_QUEUES.io,
-    startToCloseTimeout: '30 seconds',
+    startToCloseTimeout: input.activityTimeoutMs ?? 30_000,
     retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '5 seconds' },
   });
   const exec = proxyActivities<ExecutionActivities>({
     taskQueue: input.taskQueues?.execution ?? TASK_QUEUES.execution,
-    startToCloseTimeout: '30 seconds',
+    startToCloseTimeout: input.activityTimeoutMs ?? 30_000,
     heartbeatTimeout: '20 seconds',
     retry: {
       initialInterval: '200 ms',
