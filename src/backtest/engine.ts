@@ -351,6 +351,9 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
       sessionCache = { cal: cal.name, open: s.openMs, close: s.closeMs };
       return ts >= s.openMs && ts < s.closeMs ? s.closeMs : undefined;
     },
+    isMarketOpen(symbol: string, ts: number): boolean {
+      return calendarFor(symbol).name === 'CRYPTO' || ctx.sessionClose(symbol, ts) !== undefined;
+    },
     random: rng,
   };
 

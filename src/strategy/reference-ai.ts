@@ -295,12 +295,9 @@ export class ReferenceAiStrategy implements Strategy {
   private manageExits(ctx: StrategyContext, bars: BarFeed, touched: ReadonlyArray<{ symbol: string; timeframe: Timeframe }>, out: Command[]): void {
     // end of day first: intraday positions never stay overnight
     for (const [symbol, m] of this.managed) {
-      if (!INTRADAY.has(m.timeframe)) continue;
-      const close = ctx.sessionClose(symbol, ctx.now - 1);
-      if (close !== undefined && ctx.now >= close - this.p.flattenBeforeCloseMs) {
-        const last = bars.last(symbol, m.timeframe);
-        this.exit(ctx, symbol, m, last?.close ?? m.entryRef, 'end of day', out);
-      }
+      if (!INTRADAY.has(m.timeframe) || !this.mustBeFlat(ctx, symbol)) continue;
+      const last = bars.last(symbol, m.timeframe);
+      this.exit(ctx, symbol, m, last?.close ?? m.entryRef, 'end of day', out);
     }
     for (const u of touched) {
       const m = this.managed.get(u.symbol);
@@ -324,6 +321,14 @@ export class ReferenceAiStrategy implements Strategy {
     }
   }
 
+  /** Intraday positions are flat from `flattenBeforeCloseMs` before the close until the next open (24/7 markets never). */
+  private mustBeFlat(ctx: StrategyContext, symbol: string): boolean {
+    const t = ctx.now - 1; // the bar that just closed
+    if (!ctx.isMarketOpen(symbol, t)) return true;
+    const close = ctx.sessionClose(symbol, t);
+    return close !== undefined && ctx.now >= close - this.p.flattenBeforeCloseMs;
+  }
+
   private exit(ctx: StrategyContext, symbol: string, m: ManagedPosition, price: number, reason: string, out: Command[]): void {
     this.recordOutcome(m, price);
     this.managed.delete(symbol);
@@ -341,6 +346,7 @@ export class ReferenceAiStrategy implements Strategy {
       if (this.selectedTimeframe(t.symbol) !== t.timeframe) continue;
       const s = this.series.get(this.key(t.symbol, t.timeframe))!;
       if (!this.ready(s)) continue;
+      if (INTRADAY.has(t.timeframe) && this.mustBeFlat(ctx, t.symbol)) continue; // no intraday entries outside the session or into the close
       const price = s.close;
       const atr = s.atr.value;
       const avgVol = s.avgVol;

@@ -95,6 +95,8 @@ export interface StrategyContext {
   size(input: Omit<SizingInput, 'equity'>): SizingResult;
   /** session close (epoch ms) of the session containing `ts` for the symbol's exchange, or undefined */
   sessionClose(symbol: string, ts: number): number | undefined;
+  /** true inside the regular session (always for 24/7 markets such as crypto) */
+  isMarketOpen(symbol: string, ts: number): boolean;
   /** seeded PRNG in [0, 1): a strategy that randomises stays reproducible */
   random(): number;
 }
