@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../../contracts/task-queues';
+import { configSchema, loadConfig } from '../../src/config/config';
 
 const root = resolve(__dirname, '../..');
 const KUSTOMIZE_VERSION = 'v5.8.2';
@@ -196,6 +197,36 @@ describe('deploy manifests', { skip: skipReason }, () => {
       const confirm = w.spec.template.spec.containers[0].env.find((e: any) => e.name === 'LIVE_TRADING_CONFIRM');
       assert.equal(confirm?.valueFrom?.secretKeyRef?.name, 'trader-secrets', `${w.metadata.name} reads LIVE_TRADING_CONFIRM from the Secret`);
       assert.notEqual(confirm.valueFrom.secretKeyRef.optional, true);
+    }
+  });
+
+  test("when a worker's environment is assembled from the ConfigMap and the Secret, then the app's config accepts it", () => {
+    // Keys the pods set that are not part of the app's config object: Node's own, and the address the
+    // metrics server binds to inside a pod.
+    const runtimeOnly = new Set(['NODE_ENV', 'NODE_OPTIONS', 'METRICS_HOST']);
+    const secrets = {
+      DATABASE_URL: 'postgres://trader:stand-in@db.example.internal:5432/trader',
+      REDIS_URL: 'redis://:stand-in@redis.trading.svc.cluster.local:6379',
+      APCA_API_KEY_ID: 'stand-in-key',
+      APCA_API_SECRET_KEY: 'stand-in-secret',
+    };
+    for (const [overlay, mode, extra] of [
+      ['paper', 'paper', {}],
+      ['live', 'live', { LIVE_TRADING_CONFIRM: 'I understand this trades real money' }],
+    ] as const) {
+      const docs = buildAndValidate(`deploy/k8s/overlays/${overlay}`);
+      const data = configMapData(docs, 'trader-config');
+      for (const key of Object.keys(data)) {
+        assert.ok(key in configSchema.shape || runtimeOnly.has(key), `${overlay}: ConfigMap key ${key} is not a config setting`);
+      }
+      for (const w of workerDeployments(docs)) {
+        const env: Record<string, string> = { ...data, ...secrets, ...extra };
+        for (const e of w.spec.template.spec.containers[0].env) if (e.value !== undefined) env[e.name] = e.value;
+        const config = loadConfig(env);
+        assert.equal(config.TRADING_MODE, mode, w.metadata.name);
+        assert.equal(config.METRICS_PORT, 9464);
+        assert.equal(config.TEMPORAL_NAMESPACE, 'trading');
+      }
     }
   });
 
