@@ -9,7 +9,16 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../../contracts/task-queues';
@@ -20,7 +29,8 @@ const KUSTOMIZE_VERSION = 'v5.8.2';
 /** The workers' shutdownGraceTime (workers/run-worker.ts); pods must get longer than this after SIGTERM. */
 const WORKER_SHUTDOWN_GRACE_S = 20;
 const toolsDir =
-  process.env.TRADER_TOOLS_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'trading-system', 'tools');
+  process.env.TRADER_TOOLS_DIR ??
+  join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'trading-system', 'tools');
 const fixturesDir = join(root, 'test/fixtures/k8s');
 
 const goVersion = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' });
@@ -36,14 +46,28 @@ function goEnv(): NodeJS.ProcessEnv {
   return { ...process.env, GOFLAGS: flags.includes('buildvcs') ? flags : `${flags} -buildvcs=false`.trim() };
 }
 
-function run(cmd: string, args: string[], opts: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
-  const r = spawnSync(cmd, args, { cwd: opts.cwd ?? root, input: opts.input, env: opts.env, encoding: 'utf8', maxBuffer: 64 << 20 });
+function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {},
+): SpawnSyncReturns<string> {
+  const r = spawnSync(cmd, args, {
+    cwd: opts.cwd ?? root,
+    input: opts.input,
+    env: opts.env,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   if (r.error) throw r.error;
   return r;
 }
 
 /** Builds into a temporary directory, then renames it into place, so a killed build never leaves a half binary. */
-function buildOnce(finalDir: string, binary: string, build: (outDir: string) => SpawnSyncReturns<string>): string {
+function buildOnce(
+  finalDir: string,
+  binary: string,
+  build: (outDir: string) => SpawnSyncReturns<string>,
+): string {
   const target = join(finalDir, binary);
   if (existsSync(target)) return target;
   mkdirSync(toolsDir, { recursive: true });
@@ -66,7 +90,9 @@ function buildOnce(finalDir: string, binary: string, build: (outDir: string) => 
 
 function kustomizeBinary(): string {
   return buildOnce(join(toolsDir, `kustomize-${KUSTOMIZE_VERSION}`), 'kustomize', (out) =>
-    run('go', ['install', `sigs.k8s.io/kustomize/kustomize/v5@${KUSTOMIZE_VERSION}`], { env: { ...goEnv(), GOBIN: out } }),
+    run('go', ['install', `sigs.k8s.io/kustomize/kustomize/v5@${KUSTOMIZE_VERSION}`], {
+      env: { ...goEnv(), GOBIN: out },
+    }),
   );
 }
 
@@ -74,7 +100,9 @@ function kustomizeBinary(): string {
 function toolBinary(name: string): string {
   const src = join(root, 'tools', name);
   const hash = createHash('sha256');
-  for (const f of readdirSync(src).filter((n) => n.endsWith('.go') || n === 'go.mod' || n === 'go.sum').sort()) {
+  for (const f of readdirSync(src)
+    .filter((n) => n.endsWith('.go') || n === 'go.mod' || n === 'go.sum')
+    .sort()) {
     hash.update(f).update(readFileSync(join(src, f)));
   }
   const key = hash.digest('hex').slice(0, 16);
@@ -86,14 +114,23 @@ function toolBinary(name: string): string {
 interface K8sObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec?: any;
   data?: Record<string, string>;
 }
 
 let tools: { kustomize: string; validator: string; temporalConfigCheck: string } | undefined;
 function getTools() {
-  tools ??= { kustomize: kustomizeBinary(), validator: toolBinary('k8s-validate'), temporalConfigCheck: toolBinary('temporal-config-check') };
+  tools ??= {
+    kustomize: kustomizeBinary(),
+    validator: toolBinary('k8s-validate'),
+    temporalConfigCheck: toolBinary('temporal-config-check'),
+  };
   return tools;
 }
 
@@ -109,7 +146,10 @@ function buildAndValidate(dir: string): K8sObject[] {
 
 const find = (docs: K8sObject[], kind: string, name: string): K8sObject => {
   const o = docs.find((d) => d.kind === kind && d.metadata.name === name);
-  assert.ok(o, `${kind}/${name} is missing; have ${docs.map((d) => `${d.kind}/${d.metadata.name}`).join(', ')}`);
+  assert.ok(
+    o,
+    `${kind}/${name} is missing; have ${docs.map((d) => `${d.kind}/${d.metadata.name}`).join(', ')}`,
+  );
   return o;
 };
 const workerDeployments = (docs: K8sObject[]) =>
@@ -145,19 +185,29 @@ describe('deploy manifests', { skip: skipReason }, () => {
   test('when the paper overlay is rendered, then there is one worker per task queue with PDBs, an io HPA and Redis', () => {
     const docs = buildAndValidate('deploy/k8s/overlays/paper');
     const workers = workerDeployments(docs);
-    assert.deepEqual(workers.map((w) => w.spec.template.metadata.labels['trader.io/task-queue']).sort(), Object.values(TASK_QUEUES).sort());
+    assert.deepEqual(
+      workers.map((w) => w.spec.template.metadata.labels['trader.io/task-queue']).sort(),
+      Object.values(TASK_QUEUES).sort(),
+    );
     for (const w of workers) {
       const queue = w.spec.template.metadata.labels['trader.io/task-queue'] as string;
       const pod = w.spec.template.spec;
       const [container] = pod.containers;
       assert.deepEqual(container.command, ['node', '--import', 'tsx', `workers/${queue}.ts`]);
       assert.ok(existsSync(join(root, `workers/${queue}.ts`)), `workers/${queue}.ts must exist`);
-      assert.ok(pod.terminationGracePeriodSeconds > WORKER_SHUTDOWN_GRACE_S, `${w.metadata.name} grace period`);
+      assert.ok(
+        pod.terminationGracePeriodSeconds > WORKER_SHUTDOWN_GRACE_S,
+        `${w.metadata.name} grace period`,
+      );
       assert.equal(w.spec.template.metadata.annotations['prometheus.io/port'], '9464');
       const secretEnv = container.env.filter((e: any) => e.valueFrom?.secretKeyRef).map((e: any) => e.name);
       assert.deepEqual(secretEnv.sort(), ['DATABASE_URL', 'REDIS_URL']);
       assert.ok(container.envFrom.some((e: any) => e.secretRef?.name === 'trader-secrets'));
-      const pdb = docs.find((d) => d.kind === 'PodDisruptionBudget' && d.spec.selector.matchLabels['app.kubernetes.io/name'] === w.metadata.name);
+      const pdb = docs.find(
+        (d) =>
+          d.kind === 'PodDisruptionBudget' &&
+          d.spec.selector.matchLabels['app.kubernetes.io/name'] === w.metadata.name,
+      );
       assert.ok(pdb, `${w.metadata.name} has a PodDisruptionBudget`);
     }
     assert.equal(find(docs, 'HorizontalPodAutoscaler', 'worker-io').spec.scaleTargetRef.name, 'worker-io');
@@ -167,11 +217,15 @@ describe('deploy manifests', { skip: skipReason }, () => {
     const migrate = find(docs, 'Job', 'trader-migrate').spec.template.spec.containers[0];
     assert.deepEqual(migrate.command, ['node', '--import', 'tsx', 'cli/main.ts', 'migrate']);
     assert.ok(existsSync(join(root, 'cli/main.ts')));
-    assert.deepEqual(new Set(workers.map((w) => w.spec.template.spec.containers[0].image)), new Set([migrate.image]));
+    assert.deepEqual(
+      new Set(workers.map((w) => w.spec.template.spec.containers[0].image)),
+      new Set([migrate.image]),
+    );
     const config = configMapData(docs, 'trader-config');
     assert.equal(config.TRADING_MODE, 'paper');
     assert.equal(config.METRICS_PORT, '9464');
-    for (const key of Object.keys(config)) assert.doesNotMatch(key, /SECRET|TOKEN|PASSWORD|DATABASE_URL|REDIS_URL/);
+    for (const key of Object.keys(config))
+      assert.doesNotMatch(key, /SECRET|TOKEN|PASSWORD|DATABASE_URL|REDIS_URL/);
   });
 
   test('when the gpu overlay is rendered, then only the training worker requests a GPU and lands on GPU nodes', () => {
@@ -194,8 +248,14 @@ describe('deploy manifests', { skip: skipReason }, () => {
     const docs = buildAndValidate('deploy/k8s/overlays/live');
     assert.equal(configMapData(docs, 'trader-config').TRADING_MODE, 'live');
     for (const w of workerDeployments(docs)) {
-      const confirm = w.spec.template.spec.containers[0].env.find((e: any) => e.name === 'LIVE_TRADING_CONFIRM');
-      assert.equal(confirm?.valueFrom?.secretKeyRef?.name, 'trader-secrets', `${w.metadata.name} reads LIVE_TRADING_CONFIRM from the Secret`);
+      const confirm = w.spec.template.spec.containers[0].env.find(
+        (e: any) => e.name === 'LIVE_TRADING_CONFIRM',
+      );
+      assert.equal(
+        confirm?.valueFrom?.secretKeyRef?.name,
+        'trader-secrets',
+        `${w.metadata.name} reads LIVE_TRADING_CONFIRM from the Secret`,
+      );
       assert.notEqual(confirm.valueFrom.secretKeyRef.optional, true);
     }
   });
@@ -217,11 +277,15 @@ describe('deploy manifests', { skip: skipReason }, () => {
       const docs = buildAndValidate(`deploy/k8s/overlays/${overlay}`);
       const data = configMapData(docs, 'trader-config');
       for (const key of Object.keys(data)) {
-        assert.ok(key in configSchema.shape || runtimeOnly.has(key), `${overlay}: ConfigMap key ${key} is not a config setting`);
+        assert.ok(
+          key in configSchema.shape || runtimeOnly.has(key),
+          `${overlay}: ConfigMap key ${key} is not a config setting`,
+        );
       }
       for (const w of workerDeployments(docs)) {
         const env: Record<string, string> = { ...data, ...secrets, ...extra };
-        for (const e of w.spec.template.spec.containers[0].env) if (e.value !== undefined) env[e.name] = e.value;
+        for (const e of w.spec.template.spec.containers[0].env)
+          if (e.value !== undefined) env[e.name] = e.value;
         const config = loadConfig(env);
         assert.equal(config.TRADING_MODE, mode, w.metadata.name);
         assert.equal(config.METRICS_PORT, 9464);
@@ -238,7 +302,10 @@ describe('deploy manifests', { skip: skipReason }, () => {
       const c = d.spec.template.spec.containers[0];
       images.add(c.image.split(':')[1]);
       assert.equal(c.env.find((e: any) => e.name === 'TEMPORAL_SERVICES').value, svc);
-      assert.equal(c.env.find((e: any) => e.name === 'SQL_PASSWORD').valueFrom.secretKeyRef.name, 'temporal-postgres');
+      assert.equal(
+        c.env.find((e: any) => e.name === 'SQL_PASSWORD').valueFrom.secretKeyRef.name,
+        'temporal-postgres',
+      );
     }
     const schemaJob = find(docs, 'Job', 'temporal-schema');
     const schemaContainer = schemaJob.spec.template.spec.containers[0];
@@ -255,17 +322,23 @@ describe('deploy manifests', { skip: skipReason }, () => {
     // the namespace Job registers the namespace and search attributes the workers and workflows use
     const nsJob = find(docs, 'Job', 'temporal-namespace').spec.template.spec.containers[0];
     const script = nsJob.args.join('\n') as string;
-    for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) assert.ok(script.includes(`${name}:${type}`), `search attribute ${name}:${type}`);
+    for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES))
+      assert.ok(script.includes(`${name}:${type}`), `search attribute ${name}:${type}`);
     const workerConfig = configMapData(buildAndValidate('deploy/k8s/overlays/paper'), 'trader-config');
     assert.equal(nsJob.env.find((e: any) => e.name === 'NAMESPACE').value, workerConfig.TEMPORAL_NAMESPACE);
     const frontend = find(docs, 'Service', 'temporal-frontend');
     const grpcPort = frontend.spec.ports.find((p: any) => p.name === 'grpc').port as number;
-    assert.equal(workerConfig.TEMPORAL_ADDRESS, `temporal-frontend.${frontend.metadata.namespace}.svc.cluster.local:${grpcPort}`);
+    assert.equal(
+      workerConfig.TEMPORAL_ADDRESS,
+      `temporal-frontend.${frontend.metadata.namespace}.svc.cluster.local:${grpcPort}`,
+    );
   });
 
   test('when each Temporal service renders its server config, then the server code accepts it and it matches the pod', () => {
     const docs = buildAndValidate('deploy/temporal');
-    const serverConfig = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name.startsWith('temporal-server-config'));
+    const serverConfig = docs.find(
+      (d) => d.kind === 'ConfigMap' && d.metadata.name.startsWith('temporal-server-config'),
+    );
     assert.ok(serverConfig?.data);
     // check what is deployed (the rendered ConfigMap), not the source files
     const dir = mkdtempSync(join(tmpdir(), 'temporal-config-'));
@@ -279,26 +352,42 @@ describe('deploy manifests', { skip: skipReason }, () => {
         for (const from of c.envFrom ?? []) {
           if (from.configMapRef) Object.assign(env, configMapData(docs, from.configMapRef.name as string));
         }
-        for (const e of c.env) env[e.name] = e.value ?? (e.valueFrom?.fieldRef ? '10.1.2.3' : 'stand-in-secret');
+        for (const e of c.env)
+          env[e.name] = e.value ?? (e.valueFrom?.fieldRef ? '10.1.2.3' : 'stand-in-secret');
         const r = run(getTools().temporalConfigCheck, [
           ...Object.entries(env).flatMap(([k, v]) => ['-set', `${k}=${v}`]),
-          '-dynamic', join(dir, 'dynamic_config.yaml'),
-          '-o', 'json',
+          '-dynamic',
+          join(dir, 'dynamic_config.yaml'),
+          '-o',
+          'json',
           join(dir, 'config_template.yaml'),
         ]);
         assert.equal(r.status, 0, `temporal-${svc}: ${r.stderr}`);
         const cfg = JSON.parse(r.stdout);
         // the file the server is told to read is the one mounted from the ConfigMap
         const mounts = c.volumeMounts as { name: string; mountPath: string; subPath?: string }[];
-        assert.ok(mounts.some((m) => m.mountPath === env.TEMPORAL_SERVER_CONFIG_FILE_PATH && m.subPath === 'config_template.yaml'));
-        assert.ok(mounts.some((m) => cfg.dynamicConfigClient.filepath === `${m.mountPath}/dynamic_config.yaml`));
+        assert.ok(
+          mounts.some(
+            (m) =>
+              m.mountPath === env.TEMPORAL_SERVER_CONFIG_FILE_PATH && m.subPath === 'config_template.yaml',
+          ),
+        );
+        assert.ok(
+          mounts.some((m) => cfg.dynamicConfigClient.filepath === `${m.mountPath}/dynamic_config.yaml`),
+        );
         // every port the service listens on is a declared container port
         const rpc = cfg.services[svc].rpc;
         const declared = (c.ports as { name: string; containerPort: number }[]).map((p) => p.containerPort);
         for (const port of [rpc.grpcPort, rpc.membershipPort, rpc.httpPort].filter((p) => p !== undefined)) {
-          assert.ok(declared.includes(port), `temporal-${svc} listens on ${port} but declares ${declared.join(', ')}`);
+          assert.ok(
+            declared.includes(port),
+            `temporal-${svc} listens on ${port} but declares ${declared.join(', ')}`,
+          );
         }
-        assert.equal(cfg.global.metrics.prometheus.listenAddress, `0.0.0.0:${pod.containers[0].ports.find((p: any) => p.name === 'metrics').containerPort}`);
+        assert.equal(
+          cfg.global.metrics.prometheus.listenAddress,
+          `0.0.0.0:${pod.containers[0].ports.find((p: any) => p.name === 'metrics').containerPort}`,
+        );
         assert.equal(cfg.global.membership.broadcastAddress, '10.1.2.3');
         assert.equal(cfg.persistence.datastores.default.sql.pluginName, 'postgres12');
         assert.equal(cfg.persistence.datastores.visibility.sql.pluginName, 'postgres12');
@@ -316,7 +405,11 @@ describe('deploy manifests', { skip: skipReason }, () => {
       const good = readFileSync(join(root, 'deploy/temporal/config/config_template.yaml'), 'utf8');
       writeFileSync(join(dir, 'config.yaml'), good.replace('numHistoryShards:', 'numHistoryShard:'));
       writeFileSync(join(dir, 'dynamic.yaml'), 'frontend.enableSchedulez:\n  - value: true\n');
-      const r = run(getTools().temporalConfigCheck, ['-dynamic', join(dir, 'dynamic.yaml'), join(dir, 'config.yaml')]);
+      const r = run(getTools().temporalConfigCheck, [
+        '-dynamic',
+        join(dir, 'dynamic.yaml'),
+        join(dir, 'config.yaml'),
+      ]);
       assert.equal(r.status, 1, r.stderr);
       assert.match(r.stderr, /field numHistoryShard not found/);
       assert.match(r.stderr, /reads environment variable\(s\) the pod does not set: POD_IP, SQL_DATABASE/);
@@ -344,7 +437,9 @@ describe('deploy manifests', { skip: skipReason }, () => {
     assert.equal(r.status, 0, r.stderr);
   });
 
-  const broken = readdirSync(fixturesDir).filter((f) => f.startsWith('broken-') && f.endsWith('.yaml')).sort();
+  const broken = readdirSync(fixturesDir)
+    .filter((f) => f.startsWith('broken-') && f.endsWith('.yaml'))
+    .sort();
   test('when there are broken fixtures, then there is one per kind of check', () => {
     assert.ok(broken.length >= 15, `only ${broken.length} broken fixtures`);
   });
@@ -359,9 +454,16 @@ describe('deploy manifests', { skip: skipReason }, () => {
       assert.ok(problems.length > 0, `no located problem in:\n${r.stderr}`);
       for (const line of problems) {
         assert.match(line, /^[^:]+:\d+: document \d+ \([^/]+\/[^)]+\): /, `unlocated: ${line}`);
-        assert.ok(expects.some((e) => line.includes(e)), `unexpected problem (only ${expects.join(' | ')} expected): ${line}`);
+        assert.ok(
+          expects.some((e) => line.includes(e)),
+          `unexpected problem (only ${expects.join(' | ')} expected): ${line}`,
+        );
       }
-      for (const e of expects) assert.ok(problems.some((l) => l.includes(e)), `expected "${e}" in:\n${r.stderr}`);
+      for (const e of expects)
+        assert.ok(
+          problems.some((l) => l.includes(e)),
+          `expected "${e}" in:\n${r.stderr}`,
+        );
     });
   }
 });
