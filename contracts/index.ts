@@ -1,3 +1,4 @@
 export * from './task-queues';
 export * from './retrain';
 export * from './monitoring';
+export * from './features';

@@ -178,16 +178,18 @@ export class FeatureStore {
 
   /**
    * The latest vector for (symbol, set): online hit, else computed once (stampede-protected), then
-   * published online and written offline. `minTs` rejects a cached vector older than the bar you need.
+   * published online and written offline. `ts` asks for the vector of that exact base bar (as-of
+   * queries, replays): a cached vector of another bar is not used, and an older vector never replaces a
+   * newer one online.
    */
   async getLatest(
     symbol: string,
     set: FeatureSet,
     compute: () => Promise<{ ts: number; values: Float32Array }>,
-    opts: { minTs?: number } = {},
+    opts: { ts?: number } = {},
   ): Promise<FeatureVector> {
     const tf = set.baseTimeframe;
-    const fresh = (v: FeatureVector | null) => v !== null && (opts.minTs === undefined || v.ts >= opts.minTs);
+    const fresh = (v: FeatureVector | null) => v !== null && (opts.ts === undefined || v.ts === opts.ts);
     const hit = await this.getOnline(symbol, tf, set.version);
     if (fresh(hit)) return hit!;
     const lockKey = `${onlineKey(symbol, tf, set.version)}:lock`;
@@ -209,7 +211,8 @@ export class FeatureStore {
       }
       const v: FeatureVector = { symbol, timeframe: tf, version: set.version, ts: c.ts, values: Float32Array.from(c.values) };
       await this.writeOfflineVector(v);
-      await this.putOnline(v);
+      const current = await this.getOnline(symbol, tf, set.version);
+      if (!current || current.ts <= v.ts) await this.putOnline(v);
       return v;
     } finally {
       if (owner && (await this.cache.get(lockKey)) === token) await this.cache.del(lockKey);
