@@ -9,7 +9,7 @@ import { relative } from 'node:path';
 import type { Timeframe } from '../model/timeframe';
 import { calendarFor, type ExchangeCalendar } from '../market/calendar';
 import { BarValidator, QuoteValidator, type QualityFinding, type QualityRule } from '../market/validation';
-import type { MarketDataRepository } from '../storage/market-data-repo';
+import { copyEscape, type MarketDataRepository } from '../storage/market-data-repo';
 import {
   BAR_HEADER,
   QUOTE_HEADER,
@@ -117,6 +117,9 @@ export async function ingestCsvFile(opts: CsvIngestOptions): Promise<IngestSumma
   let lastLine = resumeLine;
 
   let copyText = '';
+  // Constant parts of each bars COPY line (see BAR_COPY_COLUMNS); the ts is the file's own ISO text.
+  const rowHead = `${copyEscape(symbol)}\t${timeframe}\t`;
+  const rowTail = `\t\\N\t\\N\t${copyEscape(source)}\tf\n`;
   let count = 0;
   let minTs = Infinity;
   let maxTs = -Infinity;
@@ -136,29 +139,55 @@ export async function ingestCsvFile(opts: CsvIngestOptions): Promise<IngestSumma
     rejected,
     findingsByRule,
     rejectedByRule,
-    cursor: { line: lastLine, batchSeq, rowsStored, tallies: { rejected, findingsByRule: { ...findingsByRule }, rejectedByRule: { ...rejectedByRule } } },
+    cursor: {
+      line: lastLine,
+      batchSeq,
+      rowsStored,
+      tallies: { rejected, findingsByRule: { ...findingsByRule }, rejectedByRule: { ...rejectedByRule } },
+    },
   });
 
+  // One batch is written while the next is parsed (Postgres and Node work in parallel); commits stay in
+  // order and a batch's cursor is reported only after its commit.
+  let inflight: Promise<void> | null = null;
+  let rowsQueued = rowsStored;
   const flush = async () => {
     if (linesInBatch === 0) return;
     batchSeq++;
+    rowsQueued += count;
     const ctx = { source, dataset, chunkKey: opts.chunkKey, batchSeq };
-    if (timeframe) {
-      const batch = count > 0 ? { symbol, timeframe, source, synthetic: false, copyText, count, minTs, maxTs } : null;
-      rowsChanged += (await opts.repo.writeBars(batch, findings, ctx)).changed;
-    } else {
-      const batch = count > 0 ? { symbol, source, synthetic: false, copyText, count, minTs, maxTs } : null;
-      rowsChanged += (await opts.repo.writeQuotes(batch, findings, ctx)).changed;
-    }
-    rowsStored += count;
+    const cursor: IngestCursor = {
+      line: lastLine,
+      batchSeq,
+      rowsStored: rowsQueued,
+      tallies: { rejected, findingsByRule: { ...findingsByRule }, rejectedByRule: { ...rejectedByRule } },
+    };
+    const batchFindings = findings;
+    const barBatch =
+      timeframe && count > 0
+        ? { symbol, timeframe, source, synthetic: false, copyText, count, minTs, maxTs }
+        : null;
+    const quoteBatch =
+      !timeframe && count > 0 ? { symbol, source, synthetic: false, copyText, count, minTs, maxTs } : null;
     copyText = '';
     count = 0;
     minTs = Infinity;
     maxTs = -Infinity;
     findings = [];
     linesInBatch = 0;
-    const sum = summary();
-    await opts.onBatch?.(sum.cursor, sum);
+    const prev = inflight;
+    inflight = (async () => {
+      if (prev) await prev;
+      const r = timeframe
+        ? await opts.repo.writeBars(barBatch, batchFindings, ctx)
+        : await opts.repo.writeQuotes(quoteBatch, batchFindings, ctx);
+      rowsChanged += r.changed;
+      rowsStored = cursor.rowsStored;
+      await opts.onBatch?.(cursor, { ...summary(), cursor });
+    })();
+    // Marked handled here; the error still surfaces where the promise is awaited.
+    inflight.catch(() => undefined);
+    if (prev) await prev;
   };
 
   /** Validates a line; `live` false replays it for context only (nothing stored or reported). */
@@ -168,7 +197,17 @@ export async function ingestCsvFile(opts: CsvIngestOptions): Promise<IngestSumma
       const row = parseBarLine(ln.text);
       if (isProblem(row)) {
         if (!live) return;
-        findings.push({ symbol, timeframe, ts: null, rule: 'parse_error', severity: 'reject', value: row.value, detail: `${row.field}: ${row.problem}`, location, field: row.field });
+        findings.push({
+          symbol,
+          timeframe,
+          ts: null,
+          rule: 'parse_error',
+          severity: 'reject',
+          value: row.value,
+          detail: `${row.field}: ${row.problem}`,
+          location,
+          field: row.field,
+        });
         bump(findingsByRule, 'parse_error');
         bump(rejectedByRule, 'parse_error');
         rejected++;
@@ -188,7 +227,7 @@ export async function ingestCsvFile(opts: CsvIngestOptions): Promise<IngestSumma
         return;
       }
       const f = row.fields;
-      copyText += `${row.ts}\t${f[1]}\t${f[2]}\t${f[3]}\t${f[4]}\t${f[5]}\t\\N\t\\N\n`;
+      copyText += `${rowHead}${f[0]}\t${f[1]}\t${f[2]}\t${f[3]}\t${f[4]}\t${f[5]}${rowTail}`;
       count++;
       if (row.ts < minTs) minTs = row.ts;
       if (row.ts > maxTs) maxTs = row.ts;
@@ -196,7 +235,17 @@ export async function ingestCsvFile(opts: CsvIngestOptions): Promise<IngestSumma
       const row = parseQuoteLine(ln.text);
       if (isProblem(row)) {
         if (!live) return;
-        findings.push({ symbol, timeframe: null, ts: null, rule: 'parse_error', severity: 'reject', value: row.value, detail: `${row.field}: ${row.problem}`, location, field: row.field });
+        findings.push({
+          symbol,
+          timeframe: null,
+          ts: null,
+          rule: 'parse_error',
+          severity: 'reject',
+          value: row.value,
+          detail: `${row.field}: ${row.problem}`,
+          location,
+          field: row.field,
+        });
         bump(findingsByRule, 'parse_error');
         bump(rejectedByRule, 'parse_error');
         rejected++;
@@ -261,5 +310,6 @@ export async function ingestCsvFile(opts: CsvIngestOptions): Promise<IngestSumma
   }
   if (!headerSeen) throw new RangeError(`${fileLabel}: file is empty (no header line)`);
   await flush();
+  if (inflight) await inflight;
   return summary();
 }

@@ -11,7 +11,11 @@ import type { Bar, BarColumns } from '../model/bar';
 import type { Timeframe } from '../model/timeframe';
 import type { QualityFinding } from '../market/validation';
 
-/** Rows for COPY, one per line: ts_ms \t open \t high \t low \t close \t volume \t vwap|\N \t trade_count|\N */
+/**
+ * Rows for COPY in the column order of `bars` (BAR_COPY_COLUMNS), one per line:
+ * symbol \t timeframe \t ts (ISO-8601) \t open \t high \t low \t close \t volume \t vwap|\N \t trade_count|\N \t source \t synthetic
+ * All rows of a batch share symbol, timeframe, source and synthetic (given again on the batch).
+ */
 export interface BarCopyBatch {
   readonly symbol: string;
   readonly timeframe: Timeframe;
@@ -68,13 +72,25 @@ export interface QualityReportRow {
   readonly example: string;
 }
 
-const num = (v: number | undefined | null): string => (v === undefined || v === null || Number.isNaN(v) ? '\\N' : String(v));
+/** Escapes a value for COPY text format. */
+export function copyEscape(v: string): string {
+  return v.replace(/[\\\t\n\r]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+  );
+}
+
+export const BAR_COPY_COLUMNS =
+  'symbol, timeframe, ts, open, high, low, close, volume, vwap, trade_count, source, synthetic';
+
+const num = (v: number | undefined | null): string =>
+  v === undefined || v === null || Number.isNaN(v) ? '\\N' : String(v);
 
 /** COPY text for Bar objects (API and synthetic sources). */
-export function barsToCopyText(bars: readonly Bar[]): string {
+export function barsToCopyText(bars: readonly Bar[], source: string, synthetic: boolean): string {
   let s = '';
+  const tail = `\t${copyEscape(source)}\t${synthetic ? 't' : 'f'}\n`;
   for (const b of bars) {
-    s += `${b.ts}\t${b.open}\t${b.high}\t${b.low}\t${b.close}\t${b.volume}\t${num(b.vwap)}\t${num(b.tradeCount)}\n`;
+    s += `${copyEscape(b.symbol)}\t${b.timeframe}\t${new Date(b.ts).toISOString()}\t${b.open}\t${b.high}\t${b.low}\t${b.close}\t${b.volume}\t${num(b.vwap)}\t${num(b.tradeCount)}${tail}`;
   }
   return s;
 }
@@ -87,7 +103,16 @@ export function barCopyBatch(bars: readonly Bar[], source: string, synthetic: bo
     if (b.ts < minTs) minTs = b.ts;
     if (b.ts > maxTs) maxTs = b.ts;
   }
-  return { symbol: bars[0]!.symbol, timeframe: bars[0]!.timeframe, source, synthetic, copyText: barsToCopyText(bars), count: bars.length, minTs, maxTs };
+  return {
+    symbol: bars[0]!.symbol,
+    timeframe: bars[0]!.timeframe,
+    source,
+    synthetic,
+    copyText: barsToCopyText(bars, source, synthetic),
+    count: bars.length,
+    minTs,
+    maxTs,
+  };
 }
 
 async function copyInto(client: PoolClient, sql: string, text: string): Promise<void> {
@@ -118,7 +143,11 @@ export class MarketDataRepository {
     try {
       await client.query('begin');
       await client.query('select pg_advisory_xact_lock(hashtext($1))', [`ensure_time_partitions:${table}`]);
-      await client.query('select ensure_time_partitions($1, $2, $3)', [table, new Date(minTs), new Date(maxTs + 1)]);
+      await client.query('select ensure_time_partitions($1, $2, $3)', [
+        table,
+        new Date(minTs),
+        new Date(maxTs + 1),
+      ]);
       await client.query('commit');
     } catch (e) {
       await client.query('rollback').catch(() => undefined);
@@ -131,21 +160,47 @@ export class MarketDataRepository {
   }
 
   /** Writes one batch of bars and its findings atomically. Returns rows inserted or changed. */
-  async writeBars(batch: BarCopyBatch | null, findings: readonly QualityFinding[], ctx: FindingContext): Promise<{ changed: number }> {
+  async writeBars(
+    batch: BarCopyBatch | null,
+    findings: readonly QualityFinding[],
+    ctx: FindingContext,
+  ): Promise<{ changed: number }> {
     if (batch && batch.count > 0) await this.ensurePartitions('bars', batch.minTs, batch.maxTs);
     const client = await this.pool.connect();
     try {
       await client.query('begin');
       let changed = 0;
       if (batch && batch.count > 0) {
-        await client.query(`create temp table if not exists bars_stage (
-          ts bigint, open float8, high float8, low float8, close float8, volume float8, vwap float8, trade_count integer
+        // Fast path: nothing stored yet in this key range, so COPY straight into `bars` (multi-row
+        // inserts into the partitions). A concurrent writer of the same range makes it fail with a
+        // unique violation, and the batch is redone through the upsert below.
+        const occupied = await client.query(
+          'select 1 from bars where symbol = $1 and timeframe = $2 and ts >= $3 and ts <= $4 limit 1',
+          [batch.symbol, batch.timeframe, new Date(batch.minTs), new Date(batch.maxTs)],
+        );
+        let direct = false;
+        if (occupied.rowCount === 0) {
+          await client.query('savepoint direct_copy');
+          try {
+            await copyInto(client, `COPY bars (${BAR_COPY_COLUMNS}) FROM STDIN`, batch.copyText);
+            await client.query('release savepoint direct_copy');
+            direct = true;
+          } catch (e) {
+            if ((e as { code?: string }).code !== '23505') throw e;
+            await client.query('rollback to savepoint direct_copy');
+          }
+        }
+        if (direct) {
+          changed = batch.count;
+        } else {
+          await client.query(`create temp table if not exists bars_stage (
+          symbol text, timeframe text, ts timestamptz, open float8, high float8, low float8, close float8, volume float8,
+          vwap float8, trade_count integer, source text, synthetic boolean
         ) on commit delete rows`);
-        await copyInto(client, 'COPY bars_stage FROM STDIN', batch.copyText);
-        const r = await client.query(
-          `insert into bars as b (symbol, timeframe, ts, open, high, low, close, volume, vwap, trade_count, source, synthetic)
-           select $1, $2, timestamptz 'epoch' + s.ts * interval '1 millisecond', s.open, s.high, s.low, s.close, s.volume,
-                  s.vwap, s.trade_count, $3, $4
+          await copyInto(client, `COPY bars_stage (${BAR_COPY_COLUMNS}) FROM STDIN`, batch.copyText);
+          const r = await client.query(
+            `insert into bars as b (${BAR_COPY_COLUMNS})
+           select s.symbol, s.timeframe, s.ts, s.open, s.high, s.low, s.close, s.volume, s.vwap, s.trade_count, s.source, s.synthetic
              from bars_stage s
            on conflict (symbol, timeframe, ts) do update set
              open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
@@ -155,9 +210,9 @@ export class MarketDataRepository {
                  is distinct from
                  (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume, excluded.vwap,
                   excluded.trade_count, excluded.source, excluded.synthetic)`,
-          [batch.symbol, batch.timeframe, batch.source, batch.synthetic],
-        );
-        changed = r.rowCount ?? 0;
+          );
+          changed = r.rowCount ?? 0;
+        }
       }
       await this.insertFindings(client, findings, ctx);
       await client.query('commit');
@@ -170,7 +225,11 @@ export class MarketDataRepository {
     }
   }
 
-  async writeQuotes(batch: QuoteCopyBatch | null, findings: readonly QualityFinding[], ctx: FindingContext): Promise<{ changed: number }> {
+  async writeQuotes(
+    batch: QuoteCopyBatch | null,
+    findings: readonly QualityFinding[],
+    ctx: FindingContext,
+  ): Promise<{ changed: number }> {
     if (batch && batch.count > 0) await this.ensurePartitions('quotes', batch.minTs, batch.maxTs);
     const client = await this.pool.connect();
     try {
@@ -205,7 +264,11 @@ export class MarketDataRepository {
     }
   }
 
-  private async insertFindings(client: PoolClient, findings: readonly QualityFinding[], ctx: FindingContext): Promise<void> {
+  private async insertFindings(
+    client: PoolClient,
+    findings: readonly QualityFinding[],
+    ctx: FindingContext,
+  ): Promise<void> {
     if (findings.length === 0) return;
     await client.query(
       `insert into data_quality (symbol, timeframe, ts, rule, severity, value, detail, location, field, source, dataset, chunk_key, batch_seq)
@@ -238,14 +301,22 @@ export class MarketDataRepository {
 
   /** Drops the findings a chunk wrote after a batch, before that chunk redoes those batches. */
   async deleteFindingsAfter(chunkKey: string, batchSeq: number): Promise<number> {
-    const r = await this.pool.query('delete from data_quality where chunk_key = $1 and batch_seq > $2', [chunkKey, batchSeq]);
+    const r = await this.pool.query('delete from data_quality where chunk_key = $1 and batch_seq > $2', [
+      chunkKey,
+      batchSeq,
+    ]);
     return r.rowCount ?? 0;
   }
 
   /** Bars of one symbol/timeframe with fromMs <= ts < toMs, ascending, as Float64Arrays. */
-  async readBarColumns(symbol: string, timeframe: Timeframe, fromMs: number, toMs: number): Promise<BarColumns> {
+  async readBarColumns(
+    symbol: string,
+    timeframe: Timeframe,
+    fromMs: number,
+    toMs: number,
+  ): Promise<BarColumns> {
     const r = await this.pool.query<[number, number, number, number, number, number]>({
-      text: `select (extract(epoch from ts) * 1000)::float8, open, high, low, close, volume
+      text: `select round(date_part('epoch', ts) * 1000), open, high, low, close, volume
                from bars where symbol = $1 and timeframe = $2 and ts >= $3 and ts < $4 order by ts`,
       values: [symbol, timeframe, new Date(fromMs), new Date(toMs)],
       rowMode: 'array',
@@ -275,8 +346,17 @@ export class MarketDataRepository {
 
   /** Bars as objects (CLI output, aggregation input). */
   async readBars(symbol: string, timeframe: Timeframe, fromMs: number, toMs: number): Promise<Bar[]> {
-    const r = await this.pool.query<{ ts: number; open: number; high: number; low: number; close: number; volume: number; vwap: number | null; trade_count: number | null }>(
-      `select (extract(epoch from ts) * 1000)::float8 as ts, open, high, low, close, volume, vwap, trade_count
+    const r = await this.pool.query<{
+      ts: number;
+      open: number;
+      high: number;
+      low: number;
+      close: number;
+      volume: number;
+      vwap: number | null;
+      trade_count: number | null;
+    }>(
+      `select round(date_part('epoch', ts) * 1000) as ts, open, high, low, close, volume, vwap, trade_count
          from bars where symbol = $1 and timeframe = $2 and ts >= $3 and ts < $4 order by ts`,
       [symbol, timeframe, new Date(fromMs), new Date(toMs)],
     );
@@ -295,23 +375,39 @@ export class MarketDataRepository {
   }
 
   /** Row count and an order-independent-of-storage checksum of stored bars (ingest time excluded). */
-  async barChecksum(filter: { symbol?: string; timeframe?: Timeframe; fromMs?: number; toMs?: number } = {}): Promise<{ count: number; md5: string }> {
+  async barChecksum(
+    filter: { symbol?: string; timeframe?: Timeframe; fromMs?: number; toMs?: number } = {},
+  ): Promise<{ count: number; md5: string }> {
     const r = await this.pool.query<{ count: string; md5: string | null }>(
       `select count(*)::text as count,
               md5(string_agg(concat_ws('|', symbol, timeframe, (extract(epoch from ts) * 1000)::bigint, open, high, low, close, volume, vwap, trade_count, source, synthetic), ',' order by symbol, timeframe, ts)) as md5
          from bars
         where ($1::text is null or symbol = $1) and ($2::text is null or timeframe = $2)
           and ($3::timestamptz is null or ts >= $3) and ($4::timestamptz is null or ts < $4)`,
-      [filter.symbol ?? null, filter.timeframe ?? null, filter.fromMs === undefined ? null : new Date(filter.fromMs), filter.toMs === undefined ? null : new Date(filter.toMs)],
+      [
+        filter.symbol ?? null,
+        filter.timeframe ?? null,
+        filter.fromMs === undefined ? null : new Date(filter.fromMs),
+        filter.toMs === undefined ? null : new Date(filter.toMs),
+      ],
     );
     return { count: Number(r.rows[0]!.count), md5: r.rows[0]!.md5 ?? '' };
   }
 
   /** Findings grouped per dataset, symbol, rule: count, first ts and one example location. */
   async qualityReport(filter: { dataset?: string; symbol?: string } = {}): Promise<QualityReportRow[]> {
-    const r = await this.pool.query<{ dataset: string | null; symbol: string; timeframe: string | null; rule: string; severity: string; count: string; first_ts: number | null; example: string }>(
+    const r = await this.pool.query<{
+      dataset: string | null;
+      symbol: string;
+      timeframe: string | null;
+      rule: string;
+      severity: string;
+      count: string;
+      first_ts: number | null;
+      example: string;
+    }>(
       `select dataset, symbol, timeframe, rule, severity, count(*)::text as count,
-              (extract(epoch from min(ts)) * 1000)::float8 as first_ts,
+              round(date_part('epoch', min(ts)) * 1000) as first_ts,
               (array_agg(concat_ws(' ', location, field, value) order by id))[1] as example
          from data_quality
         where ($1::text is null or dataset = $1) and ($2::text is null or symbol = $2)
@@ -319,13 +415,27 @@ export class MarketDataRepository {
         order by dataset nulls first, symbol, timeframe, rule`,
       [filter.dataset ?? null, filter.symbol ?? null],
     );
-    return r.rows.map((x) => ({ dataset: x.dataset, symbol: x.symbol, timeframe: x.timeframe, rule: x.rule, severity: x.severity, count: Number(x.count), firstTs: x.first_ts, example: x.example }));
+    return r.rows.map((x) => ({
+      dataset: x.dataset,
+      symbol: x.symbol,
+      timeframe: x.timeframe,
+      rule: x.rule,
+      severity: x.severity,
+      count: Number(x.count),
+      firstTs: x.first_ts,
+      example: x.example,
+    }));
   }
 
   /** Distinct bar ts values stored in a range (gap-fill compares them with the calendar). */
-  async storedBarTimes(symbol: string, timeframe: Timeframe, fromMs: number, toMs: number): Promise<number[]> {
+  async storedBarTimes(
+    symbol: string,
+    timeframe: Timeframe,
+    fromMs: number,
+    toMs: number,
+  ): Promise<number[]> {
     const r = await this.pool.query<[number]>({
-      text: `select (extract(epoch from ts) * 1000)::float8 from bars where symbol = $1 and timeframe = $2 and ts >= $3 and ts < $4 order by ts`,
+      text: `select round(date_part('epoch', ts) * 1000) from bars where symbol = $1 and timeframe = $2 and ts >= $3 and ts < $4 order by ts`,
       values: [symbol, timeframe, new Date(fromMs), new Date(toMs)],
       rowMode: 'array',
     });
