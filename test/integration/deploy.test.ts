@@ -424,6 +424,27 @@ describe('deploy manifests', { skip: skipReason }, () => {
     assert.match(dockerfile, /^FROM node:20-bookworm-slim AS base$/m);
     assert.match(dockerfile, /apt-get install[^\n]*libxgboost0/);
     assert.match(dockerfile, /npm ci --omit=dev/);
+    // the build context keeps everything `node --import tsx workers/<queue>.ts` and `cli/main.ts migrate` load
+    const ignored = readFileSync(join(root, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim().replace(/\/$/, ''))
+      .filter((l) => l && !l.startsWith('#'));
+    for (const needed of [
+      'package.json',
+      'package-lock.json',
+      '.npmrc',
+      'tsconfig.json',
+      'workers',
+      'workflows',
+      'activities',
+      'contracts',
+      'src',
+      'cli',
+      'migrations',
+    ]) {
+      assert.ok(existsSync(join(root, needed)), `${needed} exists`);
+      assert.ok(!ignored.includes(needed), `.dockerignore must not exclude ${needed}`);
+    }
     const uid = /useradd[^\n]*--uid (\d+)/.exec(dockerfile)?.[1];
     assert.ok(uid, 'Dockerfile creates a user with a fixed uid');
     assert.match(dockerfile, new RegExp(`^USER ${uid}:`, 'm'));
