@@ -3,8 +3,9 @@ import * as audit from './audit';
 import * as dashboard from './dashboard';
 import * as demo from './demo';
 import * as stack from './stack';
+import * as backtest from './backtest';
 
 /** Each area registers its subcommands: add one import above and one entry below per area. */
 export type RegisterCommands = (program: Command) => void;
 
-export const commandModules: Array<{ register: RegisterCommands }> = [stack, demo, audit, dashboard];
+export const commandModules: Array<{ register: RegisterCommands }> = [stack, demo, audit, dashboard, backtest];
