@@ -82,3 +82,14 @@ export class HostSampler {
     return { cpuUtilization, cores: cpus().length, loadAverage1m: loadavg()[0] ?? 0, memoryUsedRatio: 1 - freemem() / totalmem(), gpus, ...(note ? { gpuNote: note } : {}) };
   }
 }
+
+/**
+ * Keeps trader_host_cpu_utilization_ratio and the GPU gauges current in a worker (the Grafana system panels
+ * read them). Returns a stop function; the timer does not keep the process alive.
+ */
+export function startHostSampling(intervalMs = 15_000, onError: (err: Error) => void = () => undefined): () => void {
+  const sampler = new HostSampler();
+  const timer = setInterval(() => void sampler.sample().catch(onError), intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

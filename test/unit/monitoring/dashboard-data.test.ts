@@ -3,9 +3,9 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
-import { HostSampler, parseNvidiaSmi, readGpus } from '../../../src/monitoring/dashboard/host-stats';
+import { HostSampler, parseNvidiaSmi, readGpus, startHostSampling } from '../../../src/monitoring/dashboard/host-stats';
 import { buildSnapshot, collectSamples } from '../../../src/monitoring/dashboard/snapshot';
-import { recordOrderRejected, setAccountSnapshot, setRiskState, setWorkerUp, TradingMetrics } from '../../../src/monitoring/metrics';
+import { recordOrderRejected, setAccountSnapshot, setRiskState, setWorkerUp, tradingMetrics, TradingMetrics } from '../../../src/monitoring/metrics';
 
 const fixture = resolve(__dirname, '../../fixtures/nvidia-smi/query-gpu.csv');
 const host = { cpuUtilization: 0.5, cores: 2, loadAverage1m: 1, memoryUsedRatio: 0.3, gpus: [] };
@@ -40,6 +40,25 @@ describe('host stats', () => {
       if (prev === undefined) delete process.env.NVIDIA_SMI;
       else process.env.NVIDIA_SMI = prev;
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('host sampling in a worker', () => {
+  test('when sampling runs, then the host CPU gauge of the process registry gets a value in [0, 1]', async () => {
+    // A sentinel no sample can produce, so the test sees the sampler's own write.
+    tradingMetrics.hostCpuUtilization.set(-1);
+    const stop = startHostSampling(20);
+    try {
+      let v: number | undefined = -1;
+      // Wait on the gauge itself (not a fixed sleep): the first sample lands after one interval.
+      for (let i = 0; i < 200 && v === -1; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        v = (await tradingMetrics.hostCpuUtilization.get()).values[0]?.value;
+      }
+      assert.ok(v !== undefined && v >= 0 && v <= 1, `cpu ${v}`);
+    } finally {
+      stop();
     }
   });
 });
