@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import * as audit from './audit';
 import * as dashboard from './dashboard';
 import * as demo from './demo';
+import * as models from './models';
 import * as stack from './stack';
 import * as backtest from './backtest';
 
 /** Each area registers its subcommands: add one import above and one entry below per area. */
 export type RegisterCommands = (program: Command) => void;
 
-export const commandModules: Array<{ register: RegisterCommands }> = [stack, demo, audit, dashboard, backtest];
+export const commandModules: Array<{ register: RegisterCommands }> = [stack, demo, audit, dashboard, backtest, models];
