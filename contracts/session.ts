@@ -241,17 +241,24 @@ export function validateLimitsPatch(p: Partial<SessionRiskLimits>): string | und
 export interface EmergencyShutdownInput {
   readonly reason: string;
   readonly requestedBy: string;
+  /** Only sessions of this account (Account search attribute); all accounts when absent. */
+  readonly account?: string;
+  /** How many times to re-check flatness at the broker (every verifyIntervalMs) before giving up. */
+  readonly verifyAttempts?: number;
+  readonly verifyIntervalMs?: number;
+  readonly taskQueues?: { readonly io?: string; readonly execution?: string };
 }
 
 export interface EmergencyShutdownResult {
   readonly sessionsKilled: readonly string[];
+  readonly remainingPositions: readonly SessionPosition[];
   readonly ordersCanceled: number;
   readonly closeOrders: number;
   readonly flat: boolean;
 }
 
 export interface ShutdownActivities {
-  findRunningSessions(input: Record<string, never>): Promise<string[]>;
+  findRunningSessions(input: { account: string | null }): Promise<string[]>;
   killSession(input: { workflowId: string; reason: string }): Promise<void>;
   alert(input: { severity: 'critical' | 'info'; text: string }): Promise<void>;
   audit(input: { action: string; reason: string; details: Record<string, unknown>; workflowId: string; runId: string }): Promise<void>;

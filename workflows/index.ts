@@ -3,3 +3,4 @@ export * from './skeleton.workflow';
 export * from './retrain.workflow';
 export * from './trading-session.workflow';
 export * from './backfill.workflow';
+export * from './emergency-shutdown.workflow';

@@ -3,6 +3,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import type { SessionInput } from '../../contracts/session';
 import { createExecutionActivities } from '../../activities/execution.activities';
 import { createSessionActivities } from '../../activities/session.activities';
+import { createShutdownActivities } from '../../activities/shutdown.activities';
 import { AlpacaBroker } from '../../src/execution/alpaca/adapter';
 import { loadBarsFromStore } from '../../src/execution/simulator/replay';
 import { httpReplayDriver } from '../../src/execution/simulator/replay-driver';
@@ -51,6 +52,8 @@ export async function startReplaySimulator(db: TestDatabase, symbols: readonly s
 export interface SessionWorkers {
   readonly ioQueue: string;
   readonly execQueue: string;
+  /** Alerts the shutdown activities sent (the Slack sink in production). */
+  readonly alerts: Array<{ severity: string; text: string }>;
   /** Stops both workers (they run from creation until then). */
   shutdown(): Promise<void>;
 }
@@ -58,13 +61,17 @@ export interface SessionWorkers {
 /** io worker (workflows + session activities) and execution worker (broker activities), in this process. */
 export async function createSessionWorkers(t: TemporalTestContext, db: TestDatabase, sim: SimulatorServer, creds: { keyId: string; secret: string }): Promise<SessionWorkers> {
   const ioQueue = `session-io-${randomUUID()}`;
+  const alerts: Array<{ severity: string; text: string }> = [];
   const execQueue = `session-exec-${randomUUID()}`;
   const broker = new AlpacaBroker({ keyId: creds.keyId, secret: creds.secret, baseUrl: sim.url, dataBaseUrl: sim.dataUrl, timeoutMs: 3_000 });
   const ioWorker = await Worker.create({
     connection: t.nativeConnection,
     taskQueue: ioQueue,
     workflowBundle: await workflowBundle(),
-    activities: createSessionActivities({ bars: new PgBarSource(db.pool), pool: db.pool }),
+    activities: {
+      ...createSessionActivities({ bars: new PgBarSource(db.pool), pool: db.pool }),
+      ...createShutdownActivities({ client: t.client, pool: db.pool, alert: async (a) => void alerts.push(a) }),
+    },
   });
   const execWorker = await Worker.create({
     connection: t.nativeConnection,
@@ -77,6 +84,7 @@ export async function createSessionWorkers(t: TemporalTestContext, db: TestDatab
   return {
     ioQueue,
     execQueue,
+    alerts,
     async shutdown() {
       stop();
       await running;
