@@ -5,8 +5,9 @@ import * as demo from './demo';
 import * as models from './models';
 import * as stack from './stack';
 import * as backtest from './backtest';
+import * as features from './features';
 
 /** Each area registers its subcommands: add one import above and one entry below per area. */
 export type RegisterCommands = (program: Command) => void;
 
-export const commandModules: Array<{ register: RegisterCommands }> = [stack, demo, audit, dashboard, backtest, models];
+export const commandModules: Array<{ register: RegisterCommands }> = [stack, demo, audit, dashboard, backtest, features, models];
