@@ -13,7 +13,7 @@ import { ModelRegistry } from '../../src/models/registry/registry';
 import { Booster, DMatrix } from '../../src/models/xgboost';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { sharedDataOrSkip } from '../support/shared-data';
-import { connectTemporal, uniqueQueue, WORKFLOWS_PATH, type TemporalTestContext } from '../support/temporal';
+import { connectTemporal, recordHistory, uniqueQueue, WORKFLOWS_PATH, type TemporalTestContext } from '../support/temporal';
 
 describe('RetrainWorkflow on real minute data (SPY 2011, pyalgotrade_ninjatrader)', () => {
   let db: TestDatabase;
@@ -62,11 +62,13 @@ describe('RetrainWorkflow on real minute data (SPY 2011, pyalgotrade_ninjatrader
       taskQueues: { io: ioQueue, training: trainingQueue },
     };
     const [first, second] = await ioWorker.runUntil(trainingWorker.runUntil(async () => {
-      const r1 = await t.client.workflow.execute<(i: RetrainInput) => Promise<RetrainResult>>('retrainWorkflow', {
+      const h1 = await t.client.workflow.start<(i: RetrainInput) => Promise<RetrainResult>>('retrainWorkflow', {
         taskQueue: ioQueue,
         workflowId: `retrain-1-${ioQueue}`,
         args: [base],
       });
+      const r1 = await h1.result();
+      await recordHistory(h1, 'retrain');
       const r2 = await t.client.workflow.execute<(i: RetrainInput) => Promise<RetrainResult>>('retrainWorkflow', {
         taskQueue: ioQueue,
         workflowId: `retrain-2-${ioQueue}`,
