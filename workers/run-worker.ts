@@ -61,6 +61,7 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<void> {
   const server = config.METRICS_PORT
     ? await startMetricsServer({
         port: config.METRICS_PORT,
+        host: config.METRICS_HOST,
         temporalMetricsUrl: runtimeMetricsPort ? `http://127.0.0.1:${runtimeMetricsPort}/metrics` : undefined,
         checks: {
           workers: () => workers.every((w) => w.getState() === 'RUNNING'),

@@ -46,6 +46,8 @@ export const configSchema = z
     TRADER_ARTIFACT_DIR: z.string().min(1).optional(),
     SHARED_DATA_DIR: z.string().min(1).optional(),
     METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+    /** 127.0.0.1 on laptops; 0.0.0.0 in Kubernetes so kubelet probes and Prometheus reach the pod IP. */
+    METRICS_HOST: z.string().regex(/^[0-9a-fA-F.:]+$|^localhost$/, 'must be an IP address to bind, e.g. 0.0.0.0').default('127.0.0.1'),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     PAYLOAD_ENCRYPTION_KEYS: z.string().optional(),
   })
