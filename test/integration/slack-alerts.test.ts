@@ -156,6 +156,16 @@ describe('Slack alerts against a local chat.postMessage stub', () => {
     assert.match(logs.join('\n'), /no SLACK_BOT_TOKEN[\s\S]*halted[\s\S]*http:\/\/ui:8233\/namespaces\/prod\/workflows\/wf-1/);
   });
 
+  test('when many distinct keys pass through over hours, then expired keys are forgotten', async () => {
+    let now = 0;
+    const a = new SlackAlerter({ channels: CHANNELS, log: () => undefined, clock: () => now, dedupWindowMs: 60_000, rateLimit: { perMinute: 1_000_000, burst: 1_000_000 } });
+    for (let i = 0; i < 1000; i++) {
+      now += 1_000;
+      await a.send({ key: `k${i}`, severity: 'info', title: 't', text: 'x' });
+    }
+    assert.ok(a.trackedKeys <= 256 + 60, `tracked ${a.trackedKeys}`);
+  });
+
   test('when a channel is missing for a severity, then construction fails naming it', () => {
     assert.throws(() => new SlackAlerter({ channels: { critical: '#c', warning: '#w', info: '' } }), /channels\.info/);
   });

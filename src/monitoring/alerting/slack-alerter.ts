@@ -86,6 +86,11 @@ export class SlackAlerter {
     }
   }
 
+  /** Keys remembered for de-duplication (bounded by pruning expired ones). */
+  get trackedKeys(): number {
+    return this.lastSent.size;
+  }
+
   get sendsToSlack(): boolean {
     return this.client !== undefined;
   }
@@ -98,6 +103,7 @@ export class SlackAlerter {
       return this.suppress(alert);
     }
     const now = this.clock();
+    this.pruneExpired(now);
     const prev = this.lastSent.get(alert.key);
     if (prev && now - prev.at < this.dedupWindowMs) return this.suppress(alert);
     if (alert.severity !== 'critical' && !this.takeToken(now)) {
@@ -114,6 +120,12 @@ export class SlackAlerter {
     } finally {
       this.inFlight.delete(alert.key);
     }
+  }
+
+  /** Keys whose window ended are forgotten, so a long-running worker's memory stays bounded. */
+  private pruneExpired(now: number): void {
+    if (this.lastSent.size < 256) return;
+    for (const [key, e] of this.lastSent) if (now - e.at >= this.dedupWindowMs) this.lastSent.delete(key);
   }
 
   private suppress(alert: Alert): AlertResult {
