@@ -6,8 +6,9 @@ import * as models from './models';
 import * as stack from './stack';
 import * as backtest from './backtest';
 import * as features from './features';
+import * as data from './data';
 
 /** Each area registers its subcommands: add one import above and one entry below per area. */
 export type RegisterCommands = (program: Command) => void;
 
-export const commandModules: Array<{ register: RegisterCommands }> = [stack, demo, audit, dashboard, backtest, features, models];
+export const commandModules: Array<{ register: RegisterCommands }> = [stack, demo, audit, dashboard, backtest, features, models, data];
