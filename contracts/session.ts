@@ -263,3 +263,20 @@ export interface ShutdownActivities {
   alert(input: { severity: 'critical' | 'info'; text: string }): Promise<void>;
   audit(input: { action: string; reason: string; details: Record<string, unknown>; workflowId: string; runId: string }): Promise<void>;
 }
+
+// ---- daily routines (Temporal Schedules) ------------------------------------------------------------------
+
+export interface DailyRoutineInput {
+  readonly account: string;
+  readonly mode: SessionMode;
+  readonly candidates: readonly string[];
+  readonly maxSymbols?: number;
+  readonly modelId?: string;
+  readonly taskQueues?: { readonly io?: string; readonly execution?: string };
+}
+
+export interface DailyRoutineResult {
+  readonly date: string;
+  readonly skipped: string | null;
+  readonly sessionWorkflowId: string | null;
+}

@@ -4,3 +4,4 @@ export * from './retrain.workflow';
 export * from './trading-session.workflow';
 export * from './backfill.workflow';
 export * from './emergency-shutdown.workflow';
+export * from './daily-routines.workflow';
