@@ -1,5 +1,6 @@
 import { TASK_QUEUES, type TaskQueueName } from '../contracts/task-queues';
 import { createSkeletonActivities } from '../activities/skeleton.activities';
+import { createMonitoringActivities } from '../activities/monitoring.activities';
 import type { WorkerDeps } from './deps';
 
 /**
@@ -9,7 +10,10 @@ import type { WorkerDeps } from './deps';
 export function activitiesFor(queue: TaskQueueName, deps: WorkerDeps): Record<string, (...args: any[]) => unknown> {
   switch (queue) {
     case TASK_QUEUES.io:
-      return { ...createSkeletonActivities({ pool: deps.pool }) };
+      return {
+        ...createSkeletonActivities({ pool: deps.pool }),
+        ...createMonitoringActivities({ alerter: deps.alerter, audit: deps.audit }),
+      };
     case TASK_QUEUES.training:
       return {};
     case TASK_QUEUES.execution:

@@ -1,6 +1,9 @@
 import { hostname } from 'node:os';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { setWorkerUp } from '../src/monitoring/metrics';
+import { metricsRegistry, setWorkerInfo, setWorkerUp, tradingMetrics } from '../src/monitoring/metrics';
+import { startHostSampling } from '../src/monitoring/dashboard/host-stats';
+import { DashboardService, dashboardRoutes } from '../src/monitoring/dashboard/server';
+import { version } from '../package.json';
 import { startMetricsServer, type MetricsServer } from '../src/monitoring/metrics-server';
 import { loadConfig, type AppConfig } from '../src/config/config';
 import { tradingModeBanner } from '../src/config/mode-banner';
@@ -36,6 +39,13 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<void> {
       : {},
     shutdownSignals: [],
   });
+  tradingMetrics.enableProcessMetrics();
+  setWorkerInfo({ worker: opts.name, version, tradingMode: config.TRADING_MODE });
+  // Training nodes may hold GPUs: sample host CPU/GPU for the system dashboard there and on the dev worker.
+  const stopHostSampling = opts.queues.includes('training') ? startHostSampling() : () => undefined;
+  // The all-in-one dev worker also serves the live dashboard page at / on its metrics port.
+  const dashboard = opts.queues.length > 1 ? new DashboardService({ source: { kind: 'registry', registry: metricsRegistry } }) : undefined;
+  dashboard?.start();
   const deps = await createWorkerDeps(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   let bundle: WorkflowBundleWithSourceMap | undefined;
@@ -67,6 +77,7 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<void> {
           workers: () => workers.every((w) => w.getState() === 'RUNNING'),
           postgres: async () => void (await deps.pool.query('select 1')),
         },
+        routes: dashboard ? [dashboardRoutes(dashboard)] : [],
       })
     : undefined;
   const stop = () => {
@@ -83,6 +94,8 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<void> {
     await Promise.all(workers.map((w) => w.run()));
   } finally {
     for (const q of opts.queues) setWorkerUp(q, false);
+    stopHostSampling();
+    dashboard?.stop();
     await closeAll(server, connection, deps);
   }
 }
