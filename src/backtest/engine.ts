@@ -478,6 +478,7 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
   };
 
   // ---- main loop
+  const refs = feedSeries.map((s) => ({ symbol: s.symbol, timeframe: s.timeframe }));
   const nextClose = new Float64Array(S);
   for (let i = 0; i < S; i++) nextClose[i] = pos[i]! < end[i]! ? feedSeries[i]!.cols.ts[pos[i]!]! + feedSeries[i]!.tfMs : Infinity;
   let progressAt = 65_536;
@@ -513,7 +514,7 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
         s.cursor = k;
         pos[i] = k + 1;
         nextClose[i] = k + 1 < end[i]! ? c.ts[k + 1]! + s.tfMs : Infinity;
-        updated.push({ symbol: s.symbol, timeframe: s.timeframe });
+        updated.push(refs[i]!);
         barEvents++;
       }
       feed.now = T;
@@ -524,7 +525,7 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
       // circuit breakers before the strategy: a halted account only exits
       const ev = evaluateMode({ mode, modeReason, now: T, equity: equityNow, buyingPower: 0, dayStartEquity: dayStart, monthStartEquity: monthStart, quarterStartEquity: quarterStart, positions: [], lastDataTs, dayTradesInWindow: 0, volatilityRatio: volRatio() }, limits);
       if (ev.mode !== mode) setMode(ev.mode, ev.reason, T);
-      if (ev.flatten) {
+      if (ev.flatten && broker.positionCount() > 0) {
         factory.setBar(T);
         for (const p of broker.positions()) flattenSymbol(p.symbol, factory.flatten(p.symbol, ev.reason).clientOrderId, `breaker: ${ev.reason}`, T);
       }
@@ -537,9 +538,7 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
       if (cfg.tradeFrom === undefined || T >= cfg.tradeFrom) {
         equityTs.push(T);
         equityV.push(equityNow);
-        let gross = 0;
-        for (const p of broker.positions()) gross += Math.abs(p.qty * p.lastPrice);
-        exposureV.push(equityNow > 0 ? gross / equityNow : 0);
+        exposureV.push(equityNow > 0 ? broker.grossExposure() / equityNow : 0);
       }
       if (barEvents >= progressAt && cfg.onProgress) {
         cfg.onProgress(barEvents, total);

@@ -126,6 +126,9 @@ export class SimBrokerError extends Error {
 
 const EMPTY: TradingEvent[] = [];
 
+/** Positions are mutated in place on every bar (mark to market); callers only ever get copies. */
+type MutablePosition = { -readonly [K in keyof Position]: Position[K] };
+
 /**
  * A day order lives until the close of the session it was placed in; placed outside a session (after the
  * close, on a weekend) it is queued for the next session, as Alpaca does.
@@ -151,7 +154,7 @@ export class SimBroker {
   private commissions = 0;
   private regFees = 0;
   private borrowFees = 0;
-  private readonly positionsBySymbol = new Map<string, Position>();
+  private readonly positionsBySymbol = new Map<string, MutablePosition>();
   private readonly borrowChargedTo = new Map<string, number>();
   private readonly orders = new Map<string, WorkingOrder>();
   private readonly byClientId = new Map<string, string>();
@@ -298,11 +301,24 @@ export class SimBroker {
   // ------------------------------------------------------------------ account
 
   position(symbol: string): Position | undefined {
-    return this.positionsBySymbol.get(symbol);
+    const p = this.positionsBySymbol.get(symbol);
+    return p ? { ...p } : undefined;
   }
 
   positions(): Position[] {
-    return [...this.positionsBySymbol.values()];
+    return [...this.positionsBySymbol.values()].map((p) => ({ ...p }));
+  }
+
+  /** Sum of |market value| over positions. */
+  grossExposure(): number {
+    let g = 0;
+    for (const p of this.positionsBySymbol.values()) g += Math.abs(p.qty * p.lastPrice);
+    return g;
+  }
+
+  /** Number of open positions (allocation-free). */
+  positionCount(): number {
+    return this.positionsBySymbol.size;
   }
 
   /** Signed position quantity (0 when flat). Fast path for the engine. */
@@ -348,7 +364,7 @@ export class SimBroker {
 
   ledger(): Ledger {
     const positions: Record<string, Position> = {};
-    for (const [s, p] of this.positionsBySymbol) positions[s] = p;
+    for (const [s, p] of this.positionsBySymbol) positions[s] = { ...p };
     return {
       cash: this.cash,
       positions,
@@ -401,7 +417,7 @@ export class SimBroker {
     const pos = this.positionsBySymbol.get(symbol);
     if (pos !== undefined) {
       if (pos.qty < 0) this.chargeBorrow(symbol, pos, ts + barMs, events === EMPTY ? (events = []) : events);
-      this.positionsBySymbol.set(symbol, { ...pos, lastPrice: close });
+      pos.lastPrice = close;
     }
     const sig = parkinsonSigma(high, low);
     s.sigma = s.sigma === 0 ? sig : s.sigma + this.volAlpha * (sig - s.sigma);
