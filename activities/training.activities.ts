@@ -2,10 +2,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import type { DatasetRef, EvaluationDto, RegisteredDto, TrainingActivities, TrainResultDto } from '../contracts/retrain';
+import type { DatasetRef, EvaluationDto, LstmTrainResult, RegisteredDto, TrainingActivities, TrainResultDto } from '../contracts/retrain';
 import { TradingError } from '../src/model/errors';
 import { deserializeDataset, sliceRows, type Dataset } from '../src/models/dataset';
 import { championChallengerGate, rowPnl } from '../src/models/gate/champion-challenger';
+import { selectTfBackend, tf } from '../src/models/nn/backend';
+import { createLstm, fitLstm, lstmToOnnx, predictLstm } from '../src/models/nn/lstm';
 import { OnnxScorer, maxAbsDiff } from '../src/models/onnx/serving';
 import { xgboostToOnnx } from '../src/models/onnx/xgboost-export';
 import { ModelRegistry, modelCard } from '../src/models/registry/registry';
@@ -84,7 +86,7 @@ export function createTrainingActivities(deps: TrainingDeps): TrainingActivities
           },
         });
         try {
-          const modelPath = join(deps.artifactDir, 'runs', runKey, 'model.json');
+          const modelPath = join(deps.artifactDir, 'runs', runKey.replace(/[^A-Za-z0-9._-]/g, '_'), 'model.json');
           mkdirSync(dirname(modelPath), { recursive: true });
           writeFileSync(modelPath, model.booster.toBuffer('json'));
           return { runKey, modelPath, rounds: model.state.round, resumedFromRound, attempt: ctx.info.attempt };
@@ -162,6 +164,59 @@ export function createTrainingActivities(deps: TrainingDeps): TrainingActivities
       });
     },
 
+    /** LSTM training: heartbeat + checkpoint (weights) every epoch; a retry continues from the last finished epoch. */
+    async trainLstmModel({ runKey, dataset, timesteps, units, epochs, batchSize }): Promise<LstmTrainResult> {
+      return mapErrors(async () => {
+        const backend = await selectTfBackend(log);
+        const ds = loadDataset(dataset);
+        const { X, y } = lstmWindows(ds, timesteps);
+        if (y.length === 0) throw ApplicationFailure.nonRetryable(`timesteps: no ${timesteps}-minute contiguous windows in the dataset`, 'ValidationError');
+        const spec = { timesteps, features: ds.ncol, units, seed: 1 };
+        const ctx = Context.current();
+        const model = createLstm(spec);
+        try {
+          const { rows } = await deps.pool.query<{ round: number; model: Buffer }>('select round, model from model_checkpoints where run_key = $1', [runKey]);
+          const resumedFromEpoch = rows[0]?.round ?? 0;
+          if (rows[0]) {
+            const saved = JSON.parse(rows[0].model.toString('utf8')) as Array<{ shape: number[]; data: number[] }>;
+            model.setWeights(saved.map((w) => tf.tensor(w.data, w.shape)));
+            log(`lstm ${runKey}: resuming after epoch ${resumedFromEpoch} (optimizer moments restart)`);
+          }
+          if (resumedFromEpoch < epochs) {
+            await fitLstm(model, X, y, spec, {
+              epochs: epochs - resumedFromEpoch,
+              batchSize,
+              onEpoch: async (e, loss) => {
+                const epoch = resumedFromEpoch + e + 1;
+                const weights = model.getWeights().map((w) => ({ shape: w.shape, data: Array.from(w.dataSync()) }));
+                await deps.pool.query(
+                  `insert into model_checkpoints (run_key, round, state, model) values ($1, $2, $3, $4)
+                   on conflict (run_key) do update set round = excluded.round, state = excluded.state, model = excluded.model, updated_at = now()`,
+                  [runKey, epoch, JSON.stringify({ epoch, loss }), Buffer.from(JSON.stringify(weights))],
+                );
+                ctx.heartbeat({ epoch, loss });
+              },
+            });
+          }
+          const onnx = lstmToOnnx(model, spec);
+          const session = await OnnxScorer.create(onnx, [timesteps, ds.ncol]);
+          let parity: number;
+          try {
+            parity = maxAbsDiff(await session.score(X, y.length), predictLstm(model, X, spec));
+          } finally {
+            await session.close();
+          }
+          if (!(parity <= ONNX_PARITY_TOLERANCE)) throw ApplicationFailure.nonRetryable(`onnx parity: ${parity} exceeds ${ONNX_PARITY_TOLERANCE}`, 'ParityError');
+          const onnxPath = join(deps.artifactDir, 'runs', runKey.replace(/[^A-Za-z0-9._-]/g, '_'), 'lstm.onnx');
+          mkdirSync(dirname(onnxPath), { recursive: true });
+          writeFileSync(onnxPath, onnx);
+          return { runKey, onnxPath, epochs, resumedFromEpoch, parityMaxAbsDiff: parity, backend, samples: y.length };
+        } finally {
+          model.dispose();
+        }
+      });
+    },
+
     async setModelDecision({ id, promote }): Promise<void> {
       return mapErrors(async () => {
         if (promote) await registry.promote(id);
@@ -173,6 +228,29 @@ export function createTrainingActivities(deps: TrainingDeps): TrainingActivities
       });
     },
   };
+}
+
+/**
+ * Windows of `timesteps` consecutive rows (one minute apart, NaN → 0) ending at each row; the target is that
+ * row's forward return in standard deviations. Rows without a full contiguous window are skipped.
+ */
+export function lstmWindows(ds: Dataset, timesteps: number): { X: Float32Array; y: Float32Array; rows: number[] } {
+  const rows: number[] = [];
+  for (let i = timesteps - 1; i < ds.nrow; i++) {
+    if (ds.decisionTs[i]! - ds.decisionTs[i - timesteps + 1]! === (timesteps - 1) * 60_000) rows.push(i);
+  }
+  const X = new Float32Array(rows.length * timesteps * ds.ncol);
+  rows.forEach((r, k) => {
+    const src = ds.X.subarray((r - timesteps + 1) * ds.ncol, (r + 1) * ds.ncol);
+    for (let j = 0; j < src.length; j++) X[k * src.length + j] = Number.isNaN(src[j]!) ? 0 : src[j]!;
+  });
+  let s = 0, q = 0;
+  for (const r of rows) {
+    s += ds.forwardReturn[r]!;
+    q += ds.forwardReturn[r]! ** 2;
+  }
+  const sd = Math.sqrt(Math.max(1e-20, q / rows.length - (s / rows.length) ** 2));
+  return { X, y: Float32Array.from(rows, (r) => ds.forwardReturn[r]! / sd), rows };
 }
 
 function range(n: number): number[] {

@@ -118,6 +118,27 @@ export interface TrainingActivities {
     evaluation: EvaluationDto;
   }): Promise<RegisteredDto>;
   setModelDecision(input: { id: string; promote: boolean }): Promise<void>;
+  trainLstmModel(input: LstmTrainInput): Promise<LstmTrainResult>;
+}
+
+/** LSTM over windows of consecutive dataset rows; heartbeats and checkpoints every epoch. */
+export interface LstmTrainInput {
+  runKey: string;
+  dataset: DatasetRef;
+  timesteps: number;
+  units: number;
+  epochs: number;
+  batchSize?: number;
+}
+
+export interface LstmTrainResult {
+  runKey: string;
+  onnxPath: string;
+  epochs: number;
+  resumedFromEpoch: number;
+  parityMaxAbsDiff: number;
+  backend: string;
+  samples: number;
 }
 
 export const RETRAIN_WORKFLOW = 'retrainWorkflow';
