@@ -1,0 +1,231 @@
+import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Command } from 'commander';
+import {
+  killSignal,
+  liquidateUpdate,
+  pauseUpdate,
+  resumeUpdate,
+  sessionWorkflowId,
+  setRiskLimitsUpdate,
+  statusQuery,
+  type EmergencyShutdownInput,
+  type EmergencyShutdownResult,
+  type SessionInput,
+  type SessionMode,
+  type SessionResult,
+  type SessionRiskLimits,
+  type SessionStatus,
+} from '../../contracts/session';
+import { TASK_QUEUES } from '../../contracts/task-queues';
+import { loadConfig, type AppConfig } from '../../src/config/config';
+import { ConfigError } from '../../src/model/errors';
+import { applySchedules } from '../../src/session/schedules';
+import { readStackState } from '../../src/stack/stack';
+
+/**
+ * Operator commands for trading sessions: start, inspect and steer a session (updates with validators, kill
+ * signal), the emergency shutdown and the daily Schedules. docs/operations.md gives the `temporal` CLI and
+ * Web UI equivalent of each.
+ */
+async function withClient<T>(fn: (client: Client, config: AppConfig) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const address = config.TEMPORAL_ADDRESS ?? readStackState(config)?.temporal.address;
+  if (!address) throw new ConfigError('TEMPORAL_ADDRESS: not set and no stack is up; run `npm run trader -- stack up`');
+  const connection = await Connection.connect({ address });
+  try {
+    return await fn(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), config);
+  } finally {
+    await connection.close();
+  }
+}
+
+function uiUrl(config: AppConfig, workflowId: string): string {
+  const base = readStackState(config)?.temporal.uiUrl ?? `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`;
+  return `${base.replace(/\/+$/, '')}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+function printStatus(s: SessionStatus): void {
+  const st = s.state;
+  console.log(`session ${s.sessionId}  ${s.mode}  account ${s.account}  date ${s.date}  model ${s.modelId ?? '-'}`);
+  console.log(
+    `  bar ${st.nextBar}/${st.barTimes.length}  last bar ${st.lastBarTs ? new Date(st.lastBarTs).toISOString() : '-'}  risk ${st.riskState}` +
+      `${st.paused ? '  PAUSED' : ''}${st.killed ? '  KILLED' : ''}${st.liquidateRequested ? '  LIQUIDATING' : ''}${st.done ? '  DONE' : ''}`,
+  );
+  console.log(`  equity ${st.equity.toFixed(2)}  day P&L ${(st.equity - st.startEquity).toFixed(2)}  orders ${st.ordersPlaced}  denied ${st.deniedCount}  runs ${st.runs}`);
+  console.log(`  limits ${JSON.stringify(st.limits)}`);
+  if (st.positions.length) console.table(st.positions.map((p) => ({ symbol: p.symbol, qty: p.qty, avgEntry: p.avgEntryPrice.toFixed(2), value: p.marketValue.toFixed(2) })));
+}
+
+async function runUpdate(fn: () => Promise<SessionStatus>): Promise<void> {
+  try {
+    printStatus(await fn());
+  } catch (e) {
+    if (e instanceof WorkflowUpdateFailedError) {
+      console.error(`refused: ${(e.cause as Error | undefined)?.message ?? e.message}`);
+      process.exitCode = 1;
+      return;
+    }
+    throw e;
+  }
+}
+
+function parseLimits(opts: Record<string, string | undefined>): Partial<SessionRiskLimits> {
+  const map: Record<string, keyof SessionRiskLimits> = {
+    maxPositionPct: 'maxPositionPct',
+    maxGrossExposurePct: 'maxGrossExposurePct',
+    maxDailyLossPct: 'maxDailyLossPct',
+    maxOrderNotional: 'maxOrderNotional',
+    maxOrdersPerCycle: 'maxOrdersPerCycle',
+  };
+  const out: Record<string, number> = {};
+  for (const [opt, key] of Object.entries(map)) {
+    const v = opts[opt];
+    if (v === undefined) continue;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new ConfigError(`--${opt.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: "${v}" is not a number`);
+    out[key] = n;
+  }
+  if (!Object.keys(out).length) throw new ConfigError('set-limits: give at least one limit, e.g. --max-position-pct 0.03');
+  return out;
+}
+
+export function register(program: Command): void {
+  const session = program.command('session').description('trading sessions on Temporal: start, status, pause/resume, limits, liquidate, kill');
+
+  session
+    .command('start')
+    .description('start the trading session for one account and day (replay: a stored day through the simulator)')
+    .requiredOption('--date <YYYY-MM-DD>', 'exchange date')
+    .requiredOption('--symbols <list>', 'candidate symbols, comma separated')
+    .option('--mode <mode>', 'replay | paper | live', 'paper')
+    .option('--account <id>', 'account label (search attribute Account)', 'paper')
+    .option('--max-symbols <n>', 'universe size', '100')
+    .option('--model-id <id>', 'model in use (search attribute ModelId)')
+    .option('--replay-delay-ms <ms>', 'replay: wall ms per bar', '0')
+    .option('--max-bars <n>', 'only the first N bars of the day')
+    .option('--wait', 'wait for the session to finish and print the result')
+    .action(async (opts: { date: string; symbols: string; mode: string; account: string; maxSymbols: string; modelId?: string; replayDelayMs: string; maxBars?: string; wait?: boolean }) => {
+      const mode = opts.mode as SessionMode;
+      if (!['replay', 'paper', 'live'].includes(mode)) throw new ConfigError(`--mode: "${opts.mode}" must be replay, paper or live`);
+      await withClient(async (client, config) => {
+        if (mode === 'live') {
+          if (config.TRADING_MODE !== 'live') throw new ConfigError('--mode live: set TRADING_MODE=live and LIVE_TRADING_CONFIRM to trade real money');
+          console.error('\n!!! LIVE TRADING: this session sends REAL orders with REAL money to Alpaca !!!\n');
+        }
+        const workflowId = sessionWorkflowId(opts.account, opts.date, mode);
+        const input: SessionInput = {
+          sessionId: workflowId,
+          account: opts.account,
+          mode,
+          date: opts.date,
+          candidates: opts.symbols.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean),
+          maxSymbols: Number(opts.maxSymbols),
+          modelId: opts.modelId,
+          replayBarDelayMs: Number(opts.replayDelayMs),
+          maxBars: opts.maxBars ? Number(opts.maxBars) : undefined,
+        };
+        const handle = await client.workflow.start('tradingSessionWorkflow', { taskQueue: TASK_QUEUES.io, workflowId, args: [input] });
+        console.log(`started ${workflowId} (run ${handle.firstExecutionRunId})`);
+        console.log(`watch it: ${uiUrl(config, workflowId)}`);
+        console.log(`status:   npm run trader -- session status ${workflowId}`);
+        if (opts.wait) console.log(JSON.stringify((await handle.result()) as SessionResult, null, 2));
+      });
+    });
+
+  session
+    .command('status <workflowId>')
+    .description('positions, P&L, risk state, last bar and model of a session (query `status`)')
+    .option('--json', 'print JSON')
+    .action(async (workflowId: string, opts: { json?: boolean }) => {
+      await withClient(async (client) => {
+        const s = await client.workflow.getHandle(workflowId).query(statusQuery);
+        if (opts.json) console.log(JSON.stringify(s, null, 2));
+        else printStatus(s);
+      });
+    });
+
+  session
+    .command('pause <workflowId>')
+    .description('stop new orders (positions are kept and synced)')
+    .requiredOption('--reason <text>', 'why (audit log)')
+    .action(async (workflowId: string, opts: { reason: string }) => {
+      await withClient((client) => runUpdate(() => client.workflow.getHandle(workflowId).executeUpdate(pauseUpdate, { args: [{ reason: opts.reason }] })));
+    });
+
+  session
+    .command('resume <workflowId>')
+    .description('resume a paused session')
+    .requiredOption('--reason <text>', 'why (audit log)')
+    .action(async (workflowId: string, opts: { reason: string }) => {
+      await withClient((client) => runUpdate(() => client.workflow.getHandle(workflowId).executeUpdate(resumeUpdate, { args: [{ reason: opts.reason }] })));
+    });
+
+  session
+    .command('set-limits <workflowId>')
+    .description('change risk limits of a running session (validated before they are accepted)')
+    .option('--max-position-pct <f>', 'largest position, fraction of equity')
+    .option('--max-gross-exposure-pct <f>', 'gross exposure, multiple of equity')
+    .option('--max-daily-loss-pct <f>', 'daily loss that halts and flattens')
+    .option('--max-order-notional <usd>', 'largest single order')
+    .option('--max-orders-per-cycle <n>', 'orders per bar')
+    .action(async (workflowId: string, opts: Record<string, string | undefined>) => {
+      const patch = parseLimits(opts);
+      await withClient((client) => runUpdate(() => client.workflow.getHandle(workflowId).executeUpdate(setRiskLimitsUpdate, { args: [patch] })));
+    });
+
+  session
+    .command('liquidate <workflowId>')
+    .description('flatten every position and take no new entries for the rest of the day')
+    .requiredOption('--reason <text>', 'why (audit log)')
+    .action(async (workflowId: string, opts: { reason: string }) => {
+      await withClient((client) => runUpdate(() => client.workflow.getHandle(workflowId).executeUpdate(liquidateUpdate, { args: [{ reason: opts.reason }] })));
+    });
+
+  session
+    .command('kill <workflowId>')
+    .description('stop the session now (signal: delivered even when no worker is up); open orders are canceled')
+    .requiredOption('--reason <text>', 'why (audit log)')
+    .action(async (workflowId: string, opts: { reason: string }) => {
+      await withClient(async (client) => {
+        await client.workflow.getHandle(workflowId).signal(killSignal, { reason: opts.reason });
+        console.log(`kill sent to ${workflowId}`);
+      });
+    });
+
+  program
+    .command('shutdown')
+    .description('EMERGENCY: kill every running session, cancel orders, flatten, verify flat, alert')
+    .requiredOption('--emergency', 'required: confirms you mean it')
+    .requiredOption('--reason <text>', 'why (alert and audit log)')
+    .option('--account <id>', 'only this account’s sessions')
+    .action(async (opts: { reason: string; account?: string }) => {
+      await withClient(async (client, config) => {
+        const workflowId = `emergency-shutdown-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+        const input: EmergencyShutdownInput = { reason: opts.reason, requestedBy: process.env.USER ?? 'cli', account: opts.account };
+        const handle = await client.workflow.start('emergencyShutdownWorkflow', { taskQueue: TASK_QUEUES.io, workflowId, args: [input] });
+        console.log(`emergency shutdown ${workflowId}: ${uiUrl(config, workflowId)}`);
+        const r = (await handle.result()) as EmergencyShutdownResult;
+        console.log(JSON.stringify(r, null, 2));
+        if (!r.flat) process.exitCode = 2;
+      });
+    });
+
+  const schedules = program.command('schedules').description('pre-market and post-market Temporal Schedules');
+  schedules
+    .command('apply')
+    .description('create or update the daily Schedules (idempotent)')
+    .requiredOption('--symbols <list>', 'candidate symbols for the daily session')
+    .option('--account <id>', 'account label', 'paper')
+    .option('--mode <mode>', 'paper | live', 'paper')
+    .option('--catchup-window <duration>', 'how late a missed routine may still run', '30 minutes')
+    .action(async (opts: { symbols: string; account: string; mode: string; catchupWindow: string }) => {
+      await withClient(async (client) => {
+        const results = await applySchedules(client, {
+          routine: { account: opts.account, mode: opts.mode as SessionMode, candidates: opts.symbols.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean) },
+          fromYear: new Date().getUTCFullYear(),
+          catchupWindow: opts.catchupWindow,
+        });
+        for (const r of results) console.log(`${r.outcome.padEnd(8)} ${r.scheduleId}`);
+      });
+    });
+}
