@@ -1,0 +1,44 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runBacktestCommand } from '../../cli/commands/backtest';
+import { sharedDataOrSkip } from '../support/shared-data';
+
+describe('trader backtest (CLI)', () => {
+  test('when run on real daily bars with a grid and walk-forward, then it writes a self-contained report and JSON', async (t) => {
+    const dataDir = sharedDataOrSkip(t);
+    if (!dataDir) return;
+    const dir = mkdtempSync(join(tmpdir(), 'bt-cli-'));
+    try {
+      const lines: string[] = [];
+      const out = await runBacktestCommand(
+        { symbols: ['AAPL', 'MSFT', 'JPM'], from: '2014-01-01', to: '2017-01-01', timeframes: ['1d'], report: join(dir, 'r.html'), json: join(dir, 'r.json'), cash: 100_000, seed: 1, dataDir, source: 'kaggle_sandp500_5yr', db: false, grid: 'stopAtr=1,2', walkForward: 2, mcRuns: 100, progress: false },
+        (s) => lines.push(s),
+      );
+      assert.equal(out.reportPath, join(dir, 'r.html'));
+      const html = readFileSync(out.reportPath, 'utf8');
+      assert.match(html, /LightweightCharts/);
+      assert.match(html, /Walk-forward \(out of sample\)/);
+      assert.match(html, /Parameter sensitivity/);
+      assert.ok(!/https?:\/\/[^"'\s]*\.js/.test(html.replace(/\/\*[\s\S]*?\*\//g, '')), 'no remote scripts');
+      const json = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as { metrics: { trades: number }; walkForward: unknown[]; orderHash: string };
+      assert.equal(json.walkForward.length, 2);
+      assert.match(json.orderHash, /^[0-9a-f]{16}$/);
+      assert.ok(lines.some((l) => l.startsWith('report: ')));
+      assert.ok(existsSync(join(dir, 'r.json')));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('when a symbol has no data file, then the error names the flag and the symbols', async (t) => {
+    const dataDir = sharedDataOrSkip(t);
+    if (!dataDir) return;
+    await assert.rejects(
+      runBacktestCommand({ symbols: ['NOPE_X'], timeframes: ['1d'], cash: 1e5, seed: 1, dataDir, db: false, mcRuns: 10, progress: false }, () => undefined),
+      /--symbols: no source .* NOPE_X/,
+    );
+  });
+});
