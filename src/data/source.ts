@@ -22,6 +22,8 @@ export interface BarRequest {
 export interface BarPage {
   readonly bars: readonly Bar[];
   readonly location: string;
+  /** Records of the page that could not be read as bars; reported, never stored. */
+  readonly problems?: ReadonlyArray<{ readonly index: number; readonly field: string; readonly problem: string; readonly value: string }>;
 }
 
 export interface BarSource {
@@ -95,6 +97,12 @@ export async function ingestFromSource(opts: {
   for await (const page of source.fetchBars({ ...request, fromMs }, opts.signal)) {
     const accepted: Bar[] = [];
     const findings: QualityFinding[] = [];
+    for (const p of page.problems ?? []) {
+      findings.push({ symbol: request.symbol, timeframe: request.timeframe, ts: null, rule: 'parse_error', severity: 'reject', value: p.value, detail: `${p.field}: ${p.problem}`, location: `${page.location} record ${p.index}`, field: p.field });
+      findingsByRule.parse_error = (findingsByRule.parse_error ?? 0) + 1;
+      rejectedByRule.parse_error = (rejectedByRule.parse_error ?? 0) + 1;
+      rejected++;
+    }
     for (const bar of page.bars) {
       if (bar.ts < request.fromMs || bar.ts >= request.toMs || !inRanges(bar.ts)) continue;
       const v = validator.check(bar, page.location);
