@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { DatasetRef, ModelIoActivities } from '../contracts/retrain';
-import { buildDataset, readBarsCsvGz, serializeDataset, type MinuteBars } from '../src/models/dataset';
+import { FEATURE_SETS } from '../src/features';
+import { buildDatasetFor, MODELS_FEATURE_SET, readBarsCsvGz, serializeDataset, type DatasetFeatureSet, type MinuteBars } from '../src/models/dataset';
 
 export interface ModelIoDeps {
   pool: Pool;
@@ -28,7 +29,11 @@ async function barsFromDb(pool: Pool, symbol: string, fromMs: number, toMs: numb
 export function createModelIoActivities(deps: ModelIoDeps): ModelIoActivities {
   const log = deps.log ?? ((m: string) => console.log(m));
   return {
-    async buildRetrainDataset({ source, horizonMinutes, maxRows }): Promise<DatasetRef> {
+    async buildRetrainDataset({ source, horizonMinutes, maxRows, featureSet }): Promise<DatasetRef> {
+      const set = featureSet ?? MODELS_FEATURE_SET;
+      if (set !== MODELS_FEATURE_SET && !(set in FEATURE_SETS)) {
+        throw ApplicationFailure.nonRetryable(`featureSet: unknown "${set}"; known: ${[MODELS_FEATURE_SET, ...Object.keys(FEATURE_SETS)].join(', ')}`, 'ValidationError');
+      }
       let bars: MinuteBars;
       if (source.kind === 'shared-csv') {
         if (!deps.sharedDataDir) throw ApplicationFailure.nonRetryable('source: shared-csv needs SHARED_DATA_DIR on the io worker', 'ConfigError');
@@ -39,7 +44,7 @@ export function createModelIoActivities(deps: ModelIoDeps): ModelIoActivities {
       }
       let ds;
       try {
-        ds = buildDataset(bars, { horizonMinutes });
+        ds = buildDatasetFor(bars, set as DatasetFeatureSet, { horizonMinutes });
       } catch (err) {
         throw ApplicationFailure.nonRetryable((err as Error).message, 'ValidationError');
       }

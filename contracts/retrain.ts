@@ -20,6 +20,8 @@ export interface RetrainInput {
   /** Model name in the registry; the champion is per name. */
   name: string;
   source: RetrainDataSource;
+  /** 'models.minute-basic' (this area's own features, default) or a src/features set name ('core', 'compact'). */
+  featureSet?: string;
   spec: RetrainModelSpec;
   horizonMinutes?: number;
   /** Keep only the last N dataset rows (small, fast runs). */
@@ -39,7 +41,7 @@ export interface DatasetRef {
   dataHash: string;
   symbol: string;
   featureSet: string;
-  featureSetVersion: number;
+  featureSetVersion: string;
   featureNames: string[];
   rows: number;
   fromMs: number;
@@ -101,7 +103,7 @@ export interface RetrainResult {
 }
 
 export interface ModelIoActivities {
-  buildRetrainDataset(input: { source: RetrainDataSource; horizonMinutes: number; maxRows?: number }): Promise<DatasetRef>;
+  buildRetrainDataset(input: { source: RetrainDataSource; horizonMinutes: number; maxRows?: number; featureSet?: string }): Promise<DatasetRef>;
   notifyRetrain(input: { workflowId: string; name: string; modelId: string; decision: 'promoted' | 'rejected'; reason: string; oos: OosSummary }): Promise<void>;
 }
 

@@ -23,7 +23,7 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResul
   });
 
   const { workflowId, runId } = workflowInfo();
-  const dataset = await io.buildRetrainDataset({ source: input.source, horizonMinutes: input.horizonMinutes ?? 5, maxRows: input.maxRows });
+  const dataset = await io.buildRetrainDataset({ source: input.source, horizonMinutes: input.horizonMinutes ?? 5, maxRows: input.maxRows, featureSet: input.featureSet });
   const runKey = `${workflowId}:${runId}`;
   const trained = await training.trainRetrainModel({ runKey, dataset, spec: input.spec });
   const evaluation = await training.evaluateRetrainModel({

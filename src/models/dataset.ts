@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { buildFeatureMatrix, barsFromMinutes, FEATURE_SETS } from '../features';
 import { ValidationError } from '../model/errors';
+import { TIMEFRAME_MS } from '../model/timeframe';
 import { sizingNotional } from './objectives/dollar-profit';
 
 /** Minute bars in columns (ts = epoch ms of the bar start). */
@@ -19,7 +21,7 @@ export interface MinuteBars {
 export interface Dataset {
   symbol: string;
   featureSet: string;
-  featureSetVersion: number;
+  featureSetVersion: string;
   featureNames: string[];
   nrow: number;
   ncol: number;
@@ -68,7 +70,7 @@ export function readBarsCsvGz(path: string, symbol: string): MinuteBars {
 }
 
 export const MODELS_FEATURE_SET = 'models.minute-basic';
-export const MODELS_FEATURE_SET_VERSION = 1;
+export const MODELS_FEATURE_SET_VERSION = '1';
 export const MODELS_FEATURE_NAMES = [
   'ret_1',
   'ret_5',
@@ -174,6 +176,70 @@ export function buildDataset(bars: MinuteBars, opts: BuildOptions = {}): Dataset
     horizonMinutes: h,
     dataHash: hash.digest('hex'),
   };
+}
+
+/** Names accepted by `buildDatasetFor`: this module's own minute features, or a src/features set. */
+export type DatasetFeatureSet = typeof MODELS_FEATURE_SET | keyof typeof FEATURE_SETS;
+
+/**
+ * A dataset over a versioned src/features feature set (multi-timeframe, each higher-timeframe value from the
+ * last completed bar). Rows are the set's base bars; the decision time is the base bar's close, the label the
+ * return `horizon` minutes later (exactly, or the row is dropped). Rows still mostly warming up are dropped.
+ */
+export function buildDatasetFromFeatureSet(bars: MinuteBars, setName: keyof typeof FEATURE_SETS, opts: BuildOptions = {}): Dataset {
+  const set = FEATURE_SETS[setName];
+  if (!set) throw new ValidationError('featureSet', `unknown feature set "${String(setName)}"; known: ${Object.keys(FEATURE_SETS).join(', ')}`);
+  const h = opts.horizonMinutes ?? 5;
+  const baseMs = TIMEFRAME_MS[set.baseTimeframe];
+  if ((h * 60_000) % baseMs !== 0) throw new ValidationError('horizonMinutes', `${h} is not a multiple of the ${set.baseTimeframe} base timeframe`);
+  const steps = (h * 60_000) / baseMs;
+  const byTf = barsFromMinutes({ ...bars, timeframe: '1m' }, set.timeframes);
+  const m = buildFeatureMatrix(byTf, set, { symbol: bars.symbol });
+  const base = byTf[set.baseTimeframe]!;
+  const equity = opts.equity ?? 100_000;
+  const rows: number[] = [];
+  const fr: number[] = [], notional: number[] = [];
+  for (let i = 60; i + steps < m.rows; i++) {
+    if (base.ts[i + steps]! - base.ts[i]! !== h * 60_000) continue;
+    let nan = 0;
+    for (let j = 0; j < m.cols; j++) if (Number.isNaN(m.values[i * m.cols + j]!)) nan++;
+    if (nan > m.cols / 2) continue;
+    let s = 0, q = 0;
+    for (let k = 0; k < 60; k++) {
+      const r = Math.log(base.close[i - k]! / base.close[i - k - 1]!);
+      s += r;
+      q += r * r;
+    }
+    const vol = Math.sqrt(Math.max(0, q / 60 - (s / 60) ** 2));
+    rows.push(i);
+    fr.push(base.close[i + steps]! / base.close[i]! - 1);
+    notional.push(sizingNotional(equity, 2 * vol * Math.sqrt(steps), opts.riskFraction ?? 0.02, opts.maxPositionFraction ?? 0.05));
+  }
+  if (rows.length === 0) throw new ValidationError('bars', `no usable rows for ${bars.symbol} with feature set ${set.name}`);
+  const X = new Float32Array(rows.length * m.cols);
+  rows.forEach((r, k) => X.set(m.values.subarray(r * m.cols, (r + 1) * m.cols), k * m.cols));
+  const forwardReturn = Float64Array.from(fr);
+  const hash = createHash('sha256').update(Buffer.from(X.buffer)).update(Buffer.from(forwardReturn.buffer));
+  return {
+    symbol: bars.symbol,
+    featureSet: `features.${set.name}`,
+    featureSetVersion: set.version,
+    featureNames: [...m.names],
+    nrow: rows.length,
+    ncol: m.cols,
+    X,
+    forwardReturn,
+    notional: Float64Array.from(notional),
+    decisionTs: Float64Array.from(rows, (r) => m.availableAt[r]!),
+    labelEndTs: Float64Array.from(rows, (r) => m.availableAt[r + steps]!),
+    horizonMinutes: h,
+    dataHash: hash.digest('hex'),
+  };
+}
+
+/** One entry point for both feature sources. */
+export function buildDatasetFor(bars: MinuteBars, featureSet: DatasetFeatureSet, opts: BuildOptions = {}): Dataset {
+  return featureSet === MODELS_FEATURE_SET ? buildDataset(bars, opts) : buildDatasetFromFeatureSet(bars, featureSet, opts);
 }
 
 /** Rows [from, to) as a new dataset (same features). */

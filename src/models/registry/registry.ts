@@ -12,7 +12,7 @@ export interface ModelRecord {
   kind: string;
   spec: ModelSpec;
   featureSet: string;
-  featureSetVersion: number;
+  featureSetVersion: string;
   symbol: string;
   trainFrom: number;
   trainTo: number;
@@ -31,7 +31,7 @@ interface Row {
   kind: string;
   spec: ModelSpec;
   feature_set: string;
-  feature_set_version: number;
+  feature_set_version: string;
   symbol: string;
   train_from: Date;
   train_to: Date;

@@ -27,7 +27,7 @@ describe('model registry (Postgres table + artifact directory)', () => {
     kind: 'xgboost',
     spec: DEFAULT_XGBOOST_SPEC,
     featureSet: 'models.minute-basic',
-    featureSetVersion: 1,
+    featureSetVersion: '1',
     symbol: 'SPY',
     trainFrom: Date.UTC(2011, 0, 3),
     trainTo: Date.UTC(2011, 2, 31),
