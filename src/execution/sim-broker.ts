@@ -126,6 +126,10 @@ export class SimBrokerError extends Error {
 
 const EMPTY: TradingEvent[] = [];
 
+function matchRank(o: WorkingOrder): number {
+  return o.spec.type === 'limit' ? 1 : 0;
+}
+
 /** Positions are mutated in place on every bar (mark to market); callers only ever get copies. */
 type MutablePosition = { -readonly [K in keyof Position]: Position[K] };
 
@@ -585,7 +589,10 @@ export class SimBroker {
   private matchBar(list: WorkingOrder[], s: SymbolState, ts: number, barMs: number, open: number, high: number, low: number, close: number, volume: number, events: TradingEvent[]): void {
     // capacity shared by every order on this bar: the participation cap is per bar, not per order
     let capacity = participationCap(this.fill, volume);
-    const snapshot = list.slice();
+    // the order of prices inside a bar is unknown: stops go before limits, so when one bar touches both legs
+    // of a bracket or OCO the adverse (stop) side wins — the conservative assumption (stable sort keeps
+    // submission order otherwise)
+    const snapshot = list.slice().sort((a, b) => matchRank(a) - matchRank(b));
     for (const o of snapshot) {
       if (!isOpenOrder(o) || o.held) continue;
       // day orders die at the close of their session

@@ -82,3 +82,15 @@ describe('SimBroker order types', () => {
     assert.equal(b.submit({ clientOrderId: 'c', symbol: 'SPY', side: 'sell', qty: 20, type: 'market', timeInForce: 'day' }, T0 + MIN).order.status, 'rejected');
   });
 });
+
+describe('SimBroker intrabar ambiguity', () => {
+  test('when one bar touches both the take profit and the stop of a bracket, then the stop fills', () => {
+    const b = new SimBroker({ fill: noCosts });
+    b.onBar(bar(0, 100, 100, 100, 100));
+    b.submit({ clientOrderId: 'b', symbol: 'SPY', side: 'buy', qty: 10, type: 'market', timeInForce: 'gtc', orderClass: 'bracket', takeProfit: { limitPrice: 105 }, stopLoss: { stopPrice: 95 } }, T0 + MIN);
+    b.onBar(bar(1, 100, 100, 100, 100));
+    b.onBar(bar(2, 100, 106, 94, 100));
+    assert.equal(b.getOrderByClientId('b:sl')!.status, 'filled');
+    assert.equal(b.getOrderByClientId('b:tp')!.status, 'canceled');
+  });
+});
