@@ -8,6 +8,8 @@ export interface ExecutionActivityDeps {
   readonly broker: Broker;
   /** Present in replay mode: advances the simulator's bar replay. */
   readonly replay?: ReplayDriver;
+  /** Orders in flight at once per submit call (default 8). */
+  readonly submitConcurrency?: number;
 }
 
 /**
@@ -28,20 +30,31 @@ export function createExecutionActivities(deps: ExecutionActivityDeps): Executio
     },
 
     async submitOrders({ orders }) {
-      const acks: OrderAck[] = [];
-      for (const o of orders) {
-        try {
-          const r = await broker.submitOrder({ clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, qty: o.qty, type: o.type, timeInForce: o.timeInForce, limitPrice: o.limitPrice });
-          acks.push({ clientOrderId: o.clientOrderId, brokerOrderId: r.order.id, status: r.order.status, alreadyExisted: r.alreadyExisted, rejected: null });
-        } catch (e) {
-          // A rejected order is an outcome, not a failure of the batch: report it and go on.
-          if (e instanceof TradingError && !e.retryable && e.name === 'OrderRejectedError') {
-            acks.push({ clientOrderId: o.clientOrderId, brokerOrderId: null, status: 'rejected', alreadyExisted: false, rejected: e.message });
-            continue;
+      // Bounded concurrency: a 100-symbol bar is ~100 orders; acks come back in the plan's order.
+      const acks: OrderAck[] = new Array(orders.length);
+      let next = 0;
+      let done = 0;
+      const lane = async () => {
+        while (next < orders.length) {
+          const i = next++;
+          const o = orders[i]!;
+          try {
+            const r = await broker.submitOrder({ clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, qty: o.qty, type: o.type, timeInForce: o.timeInForce, limitPrice: o.limitPrice });
+            acks[i] = { clientOrderId: o.clientOrderId, brokerOrderId: r.order.id, status: r.order.status, alreadyExisted: r.alreadyExisted, rejected: null };
+          } catch (e) {
+            // A rejected order is an outcome, not a failure of the batch: report it and go on.
+            if (e instanceof TradingError && !e.retryable && e.name === 'OrderRejectedError') {
+              acks[i] = { clientOrderId: o.clientOrderId, brokerOrderId: null, status: 'rejected', alreadyExisted: false, rejected: e.message };
+            } else throw e;
           }
-          throw toFailure(e);
+          heartbeatIfInActivity(++done);
         }
-        heartbeatIfInActivity(acks.length);
+      };
+      try {
+        await Promise.all(Array.from({ length: Math.min(deps.submitConcurrency ?? 8, orders.length) }, lane));
+      } catch (e) {
+        // A retry resubmits the whole batch; the lookup-first submit makes the already-placed ones no-ops.
+        throw toFailure(e);
       }
       return acks;
     },

@@ -5,3 +5,4 @@ export * from './trading-session.workflow';
 export * from './backfill.workflow';
 export * from './emergency-shutdown.workflow';
 export * from './daily-routines.workflow';
+export * from './echo.workflow';

@@ -154,7 +154,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
     const prep = await io.prepareSession({ date: input.date, candidates: input.candidates, maxSymbols: input.maxSymbols ?? 100, maxBars: input.maxBars ?? null });
     const recon = await exec.reconcile({ sessionId: input.sessionId });
     state = { ...state, universe: prep.universe, barTimes: prep.barTimes, barMs: prep.barMs, positions: recon.positions, equity: recon.equity, startEquity: recon.equity };
-    upsertSearchAttributes({ Symbols: [...prep.universe] });
+    upsertSearchAttributes({ Symbols: symbolsForSearch(prep.universe) });
     log.info('session prepared', { sessionId: input.sessionId, symbols: prep.universe.length, bars: prep.barTimes.length });
   }
   state = { ...state, runs: state.runs + 1 };
@@ -196,3 +196,15 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
   return sessionResult(input, state);
 }
 
+
+/** The Symbols search attribute holds at most 2 KB: the first symbols that fit (all of a normal universe). */
+function symbolsForSearch(universe: readonly string[]): string[] {
+  const out: string[] = [];
+  let bytes = 2;
+  for (const s of universe) {
+    bytes += s.length + 3;
+    if (bytes > 1_900) break;
+    out.push(s);
+  }
+  return out;
+}

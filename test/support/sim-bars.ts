@@ -16,7 +16,7 @@ export function syntheticDayBars(opts: { date: string; symbols: readonly string[
   const open = opts.start ?? sessionBounds(opts.date).open;
   const out: Bar[] = [];
   opts.symbols.forEach((symbol, k) => {
-    let price = 50 + 25 * k;
+    let price = 20 + (k % 40) * 5; // $20-$215: realistic share counts for any universe size
     for (let i = 0; i < opts.minutes; i++) {
       const o = price;
       const c = Math.max(1, o * (1 + (rnd() - 0.5) * 0.01));

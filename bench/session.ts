@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { Worker } from '@temporalio/worker';
+import type { temporal } from '@temporalio/proto';
+import type { SessionResult } from '../contracts/session';
+import { createTestDatabase } from '../test/support/db';
+import { seedReplayDay, sessionInput, startSessionEnv, workflowBundle } from '../test/support/session-harness';
+import { connectTemporal } from '../test/support/temporal';
+import { median, percentile, writeResults, type BenchRow } from './lib';
+
+/**
+ * Session cycle latency through Temporal on the simulator: per bar, from the cycle's first activity being
+ * scheduled (the timer has fired; replay here runs without timers, which the dev server fires with ~1 s
+ * granularity) to the submit activity completing, i.e. every order acknowledged by the simulator over HTTP.
+ * Peer: a bare echo activity round trip on the same server in the same run. History events per session-day
+ * are measured per cycle and scaled to a 390-bar regular session.
+ */
+const SIZES = [10, 100, 500];
+const BARS = 20;
+const REGULAR_SESSION_BARS = 390;
+const STRATEGY = { name: 'sma-trend' as const, fast: 2, slow: 4, weight: 0.01 };
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+const ms = (e: HistoryEvent) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+
+/** Cycle durations from a session history: one cycle = syncPortfolio scheduled → last activity completed before the next. */
+function cycleDurations(events: HistoryEvent[]): { cycles: number[]; eventsPerCycle: number } {
+  const names = new Map<number, string>();
+  const starts: number[] = [];
+  const startIdx: number[] = [];
+  events.forEach((e, i) => {
+    const sched = e.activityTaskScheduledEventAttributes;
+    if (sched) {
+      names.set(Number(e.eventId), sched.activityType?.name ?? '');
+      if (sched.activityType?.name === 'syncPortfolio') {
+        starts.push(ms(e));
+        startIdx.push(i);
+      }
+    }
+  });
+  const cycles: number[] = [];
+  for (let c = 0; c + 1 < startIdx.length; c++) {
+    let end = starts[c]!;
+    for (let i = startIdx[c]!; i < startIdx[c + 1]!; i++) if (events[i]!.activityTaskCompletedEventAttributes) end = ms(events[i]!);
+    cycles.push(end - starts[c]!);
+  }
+  const eventsPerCycle = startIdx.length > 2 ? (startIdx[startIdx.length - 1]! - startIdx[1]!) / (startIdx.length - 2) : 0;
+  return { cycles, eventsPerCycle };
+}
+
+export async function main(): Promise<void> {
+  const db = await createTestDatabase('tt_bench_session');
+  const t = await connectTemporal();
+  const rows: BenchRow[] = [];
+  const creds = { keyId: 'PKBENCH', secret: 'bench-secret' };
+  let p50At100 = NaN;
+  try {
+    // Peer: bare echo activity round trips (workflow and activity on different queues, like the session).
+    const wfQueue = `bench-echo-wf-${randomUUID()}`;
+    const actQueue = `bench-echo-act-${randomUUID()}`;
+    const echoActs = await Worker.create({ connection: t.nativeConnection, taskQueue: actQueue, activities: { async echo(x: unknown) { return x; } } });
+    const echoWf = await Worker.create({ connection: t.nativeConnection, taskQueue: wfQueue, workflowBundle: await workflowBundle() });
+    const echoMs = await echoWf.runUntil(
+      echoActs.runUntil(async () => {
+        const handle = await t.client.workflow.start('echoActivityWorkflow', { taskQueue: wfQueue, workflowId: `bench-echo-${randomUUID()}`, args: [{ count: 40, taskQueue: actQueue }] });
+        await handle.result();
+        const events = (await handle.fetchHistory()).events ?? [];
+        const sched = new Map<number, number>();
+        const rts: number[] = [];
+        for (const e of events) {
+          if (e.activityTaskScheduledEventAttributes) sched.set(Number(e.eventId), ms(e));
+          const done = e.activityTaskCompletedEventAttributes;
+          if (done) rts.push(ms(e) - sched.get(Number(done.scheduledEventId))!);
+        }
+        return median(rts);
+      }),
+    );
+
+    let eventsPerCycle100 = NaN;
+    for (const n of SIZES) {
+      const symbols = Array.from({ length: n }, (_, i) => `S${String(i).padStart(3, '0')}`);
+      await seedReplayDay(db, symbols, BARS, 100 + n);
+      const env = await startSessionEnv(t, db, symbols, creds);
+      try {
+        const input = sessionInput(env.workers, symbols, { strategy: STRATEGY, limits: { maxPositionPct: 0.01, maxGrossExposurePct: 2, maxDailyLossPct: 0.5, maxOrderNotional: 100_000, maxOrdersPerCycle: 1_000 } });
+        const handle = await t.client.workflow.start('tradingSessionWorkflow', { taskQueue: env.workers.ioQueue, workflowId: `bench-session-${n}-${randomUUID()}`, args: [input] });
+        const result = (await handle.result()) as SessionResult;
+        const { cycles, eventsPerCycle } = cycleDurations((await handle.fetchHistory()).events ?? []);
+        const p50 = percentile(cycles, 50);
+        const p99 = percentile(cycles, 99);
+        console.log(`${n} symbols: ${cycles.length} cycles, ${result.ordersPlaced} orders, p50 ${p50} ms, p99 ${p99} ms, ${eventsPerCycle.toFixed(1)} events/cycle`);
+        if (n === 100) {
+          p50At100 = p50;
+          eventsPerCycle100 = eventsPerCycle;
+        }
+        rows.push({ metric: `cycle_p50_ms_${n}_symbols`, value: p50, unit: 'ms', peer: { name: 'echo activity round trip', value: echoMs }, ratio: echoMs / p50, note: `${result.ordersPlaced} orders over ${cycles.length} cycles; ratio = echo/cycle (bigger is better)` });
+        rows.push({ metric: `cycle_p99_ms_${n}_symbols`, value: p99, unit: 'ms', ...(n === 100 ? { target: { op: '<' as const, value: 250 } } : {}) });
+      } finally {
+        await env.close();
+      }
+    }
+    rows.push({
+      metric: 'history_events_per_day',
+      value: Math.round(eventsPerCycle100 * REGULAR_SESSION_BARS + 20),
+      unit: 'events',
+      target: { op: '<=', value: 51_200 },
+      note: `${eventsPerCycle100.toFixed(1)} events per cycle at 100 symbols × ${REGULAR_SESSION_BARS} bars + pre-open/end-of-day; continue-as-new splits it across runs when the server suggests`,
+    });
+    rows.push({ metric: 'echo_activity_roundtrip_ms', value: echoMs, unit: 'ms', target: { op: '<=', value: 250 } });
+    rows.push({ metric: 'cycle_to_echo_ratio_100_symbols', value: p50At100 / echoMs, unit: 'x', note: 'a cycle is 3 activities (sync, decide, submit) plus workflow tasks' });
+  } finally {
+    await t.close();
+    await db.drop();
+  }
+  writeResults('session', rows);
+}
