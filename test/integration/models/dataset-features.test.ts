@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createModelIoActivities } from '../../../activities/models-io.activities';
+import type { DatasetRef } from '../../../contracts/retrain';
 import { CORE_FEATURE_SET } from '../../../src/features';
 import { buildDatasetFromFeatureSet, readBarsCsvGz, type MinuteBars } from '../../../src/models/dataset';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
@@ -51,7 +52,7 @@ describe('training datasets over src/features feature sets', () => {
     const io = createModelIoActivities({ pool: db.pool, artifactDir: dir, sharedDataDir: data, log: () => undefined });
     const input: Parameters<typeof io.buildRetrainDataset>[0] = { source: { kind: 'shared-csv', path: 'lean_equity_usa/1min/SPY.csv.gz', symbol: 'SPY' }, horizonMinutes: 5, featureSet: 'nope' };
     await assert.rejects(new MockActivityEnvironment().run(io.buildRetrainDataset, input), /featureSet: unknown "nope"/);
-    const ok = await new MockActivityEnvironment().run(io.buildRetrainDataset, { ...input, featureSet: 'core' });
+    const ok: DatasetRef = await new MockActivityEnvironment().run(io.buildRetrainDataset, { ...input, featureSet: 'core' });
     assert.equal(ok.featureSetVersion, CORE_FEATURE_SET.version);
   });
 });

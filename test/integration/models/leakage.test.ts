@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { buildDataset, readBarsCsvGz, type Dataset } from '../../../src/models/dataset';
+import { tuneXGBoost } from '../../../src/models/hpo/tune';
 import { DEFAULT_XGBOOST_SPEC } from '../../../src/models/spec';
 import { evaluateWalkForward } from '../../../src/models/validation/evaluate';
 import { detectLeakyFeatures, shuffled, shuffledLabelControl } from '../../../src/models/validation/leakage';
@@ -62,5 +63,19 @@ describe('leakage controls on real SPY minute data', () => {
     const labels = shuffled(ds.forwardReturn, 11);
     const wf = await evaluateWalkForward(withCanary(ds, labels), spec, folds, { labels });
     assert.ok(wf.summary.hitRate > 0.8, `leaky pipeline on shuffled labels: hit rate ${wf.summary.hitRate}`);
+  });
+});
+
+describe('hyperparameter search on walk-forward folds of real data', () => {
+  test('when tuning with a rounds budget, then the budget holds and the best trial reached the last rung', async (t) => {
+    const dir = sharedDataOrSkip(t);
+    if (!dir) return;
+    const full = buildDataset(readBarsCsvGz(join(dir, 'lean_equity_usa/1min/SPY.csv.gz'), 'SPY'));
+    const folds = walkForwardSplits(full.decisionTs, full.labelEndTs, { folds: 2, embargoMs: 30 * 60_000 });
+    const r = await tuneXGBoost(full, { ...DEFAULT_XGBOOST_SPEC, rounds: 1 }, folds, { trials: 4, minRounds: 2, eta: 2, budgetRounds: 40, seed: 3 });
+    assert.ok(r.state.spent <= 40);
+    assert.ok(r.best.scores.length >= 2);
+    assert.equal(r.spec.rounds, 2 * 2 ** (r.best.scores.length - 1));
+    assert.equal(r.spec.params.max_depth, r.best.params.max_depth);
   });
 });
