@@ -2,7 +2,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { syntheticMinuteBars } from '../../../src/data/synthetic';
 import { barCopyBatch, MarketDataRepository } from '../../../src/storage/market-data-repo';
+import { ingestOptionsFlow } from '../../../src/data/options-flow';
+import { UnusualWhalesClient } from '../../../src/data/unusual-whales';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
+import { fixture, startStub } from '../../support/http-stub';
 
 void describe('MarketDataRepository on PostgreSQL', () => {
   let db: TestDatabase;
@@ -68,5 +71,31 @@ void describe('MarketDataRepository on PostgreSQL', () => {
     const flow = [{ id: 'a1', symbol: 'MSFT', ts: from, putCall: 'call', strike: 400, expiry: '2024-01-19', premium: 1e6, payload: { id: 'a1' } }];
     assert.equal(await repo.upsertOptionsFlow(flow, 'unusual-whales'), 1);
     assert.equal(await repo.upsertOptionsFlow(flow, 'unusual-whales'), 0);
+  });
+});
+
+void describe('options flow ingest', () => {
+  void test('when Unusual Whales pages are ingested twice, then rows are stored once and the bad record is a finding', async () => {
+    const stub = await startStub();
+    const db = await createTestDatabase('tt_flow');
+    try {
+      const repo = new MarketDataRepository(db.pool);
+      const client = new UnusualWhalesClient({ token: 't', baseUrl: stub.url, limit: 2, maxRetries: 0 });
+      const pages = () => stub.enqueue({ body: fixture('unusual-whales', 'flow-alerts-page1.json') }, { body: fixture('unusual-whales', 'flow-alerts-page2.json') }, { body: '{"data":[]}' });
+      pages();
+      const first = await ingestOptionsFlow({ client, repo, ticker: 'AAPL', fromMs: Date.UTC(2024, 0, 3), toMs: Date.UTC(2024, 0, 4) });
+      assert.deepEqual(first, { stored: 3, changed: 3, rejected: 1 });
+      pages();
+      const second = await ingestOptionsFlow({ client, repo, ticker: 'AAPL', fromMs: Date.UTC(2024, 0, 3), toMs: Date.UTC(2024, 0, 4) });
+      assert.equal(second.changed, 0);
+      const { rows } = await db.pool.query<{ n: string }>('select count(*)::text as n from options_flow');
+      assert.equal(Number(rows[0]!.n), 3);
+      const report = await repo.qualityReport({ dataset: 'options_flow' });
+      assert.equal(report[0]!.rule, 'parse_error');
+      assert.match(report[0]!.example, /flow-alerts AAPL page 2 record 1 id/);
+    } finally {
+      await stub.close();
+      await db.drop();
+    }
   });
 });
