@@ -1,4 +1,5 @@
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import type { ChildFill, ExecAlgoActivities } from '../contracts/exec-algo';
 import type { ExecutionActivities, OrderAck, PortfolioSnapshot, SessionPosition } from '../contracts/session';
 import type { Broker, BrokerPosition } from '../src/execution/broker';
 import type { ReplayDriver } from '../src/execution/simulator/replay-driver';
@@ -17,7 +18,7 @@ export interface ExecutionActivityDeps {
  * (the adapter looks each id up first and treats "already exists" as success); errors map to Temporal
  * retry semantics (rejections and auth are non-retryable, transient faults retry with backoff).
  */
-export function createExecutionActivities(deps: ExecutionActivityDeps): ExecutionActivities {
+export function createExecutionActivities(deps: ExecutionActivityDeps): ExecutionActivities & Pick<ExecAlgoActivities, 'getOrderFills'> {
   const { broker } = deps;
   return {
     async reconcile() {
@@ -77,6 +78,17 @@ export function createExecutionActivities(deps: ExecutionActivityDeps): Executio
         let n = 0;
         for (const p of await broker.getPositions()) if (await broker.closePosition(p.symbol)) n++;
         return n;
+      });
+    },
+
+    async getOrderFills({ clientOrderIds }) {
+      return wrap(async () => {
+        const out: ChildFill[] = [];
+        for (const id of clientOrderIds) {
+          const o = await broker.getOrderByClientOrderId(id);
+          out.push({ clientOrderId: id, qty: o?.qty ?? 0, filledQty: o?.filledQty ?? 0, avgPrice: o?.filledAvgPrice ?? null, status: o?.status ?? 'not_found' });
+        }
+        return out;
       });
     },
 

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
+import type { ExecAlgoActivities } from '../contracts/exec-algo';
 import type { SessionActivities } from '../contracts/session';
 import { NYSE } from '../src/market/calendar';
 import type { BarSource } from '../src/session/bar-source';
@@ -12,7 +13,7 @@ export interface SessionActivityDeps {
 }
 
 /** io task queue: session preparation, per-bar decisions (bars → strategy → targets), reports, audit. */
-export function createSessionActivities(deps: SessionActivityDeps): SessionActivities {
+export function createSessionActivities(deps: SessionActivityDeps): SessionActivities & Pick<ExecAlgoActivities, 'recordExecutionQuality'> {
   return {
     async prepareSession({ date, candidates, maxSymbols, maxBars }) {
       const session = NYSE.sessionFor(date);
@@ -40,6 +41,17 @@ export function createSessionActivities(deps: SessionActivityDeps): SessionActiv
          on conflict (session_id) do update set daily_pnl = excluded.daily_pnl, orders_placed = excluded.orders_placed,
            order_hash = excluded.order_hash, killed = excluded.killed, state = excluded.state, recorded_at = now()`,
         [sessionId, date, account, mode, state.dailyPnl ?? 0, state.ordersPlaced, state.orderHash, state.killed, JSON.stringify(state)],
+      );
+    },
+
+    async recordExecutionQuality({ sessionId, decidedAt, symbol, side, algo, qty, arrivalPrice, result }) {
+      if (!deps.pool) return;
+      await deps.pool.query(
+        `insert into execution_quality (parent_key, session_id, symbol, side, algo, qty, filled_qty, arrival_price, avg_price, slippage_bps, implementation_shortfall, children)
+         values ($12, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         on conflict (parent_key) do update set filled_qty = excluded.filled_qty, avg_price = excluded.avg_price,
+           slippage_bps = excluded.slippage_bps, implementation_shortfall = excluded.implementation_shortfall, children = excluded.children`,
+        [sessionId, symbol, side, algo, qty, result.filledQty, arrivalPrice, result.avgPrice, result.slippageBps, result.implementationShortfall, JSON.stringify(result.children), `${sessionId}:${decidedAt}:${symbol}`],
       );
     },
 

@@ -6,3 +6,4 @@ export * from './backfill.workflow';
 export * from './emergency-shutdown.workflow';
 export * from './daily-routines.workflow';
 export * from './echo.workflow';
+export * from './exec-algo.workflow';
