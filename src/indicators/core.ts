@@ -122,6 +122,18 @@ export function nanArray(n: number): Float64Array {
   return new Float64Array(n).fill(NaN);
 }
 
+/**
+ * An output column of length n: `out` when the caller passes one (reusing memory avoids allocating and
+ * page-faulting megabytes per call in hot loops), else a new array. Only [0, lookback) is set to NaN
+ * here; kernels write every index from `lookback` on.
+ */
+export function outputColumn(n: number, lookback: number, out?: Float64Array): Float64Array {
+  if (out && out.length !== n) throw new RangeError(`output column has length ${out.length}, input has ${n}`);
+  const o = out ?? new Float64Array(n);
+  o.fill(NaN, 0, Math.min(n, Math.max(0, lookback)));
+  return o;
+}
+
 export function requirePeriod(name: string, field: string, value: number, min = 1): number {
   if (!Number.isInteger(value) || value < min) {
     throw new RangeError(`${name}: ${field} must be an integer >= ${min}, got ${value}`);

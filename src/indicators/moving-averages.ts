@@ -1,12 +1,12 @@
 /** Moving averages with TA-Lib definitions: SMA, EMA (SMA seed), WMA, DEMA, TEMA, KAMA. */
-import { IndicatorBase, RingBuffer, nanArray, perToK, requirePeriod, taIsZero, type IndicatorInput } from './core';
+import { IndicatorBase, RingBuffer, nanArray, outputColumn, perToK, requirePeriod, taIsZero, type IndicatorInput } from './core';
 import { EmaState, SmaState } from './primitives';
 
 // ------------------------------------------------------------------------------------------ SMA
-export function smaBatch(x: Float64Array, period: number): Float64Array {
+export function smaBatch(x: Float64Array, period: number, into?: Float64Array): Float64Array {
   requirePeriod('SMA', 'period', period);
   const n = x.length;
-  const out = nanArray(n);
+  const out = outputColumn(n, period - 1, into);
   if (n < period) return out;
   let total = 0;
   for (let i = 0; i < period - 1; i++) total += x[i]!;
@@ -38,10 +38,10 @@ export class SMA extends IndicatorBase {
 }
 
 // ------------------------------------------------------------------------------------------ EMA
-export function emaBatch(x: Float64Array, period: number, k = perToK(period)): Float64Array {
+export function emaBatch(x: Float64Array, period: number, k = perToK(period), into?: Float64Array): Float64Array {
   requirePeriod('EMA', 'period', period);
   const n = x.length;
-  const out = nanArray(n);
+  const out = outputColumn(n, period - 1, into);
   if (n < period) return out;
   let sum = 0;
   for (let i = 0; i < period; i++) sum += x[i]!;
@@ -73,10 +73,10 @@ export class EMA extends IndicatorBase {
 
 // ------------------------------------------------------------------------------------------ WMA
 /** TA-Lib's WMA: a running weighted sum updated by subtracting the plain running sum. */
-export function wmaBatch(x: Float64Array, period: number): Float64Array {
+export function wmaBatch(x: Float64Array, period: number, into?: Float64Array): Float64Array {
   requirePeriod('WMA', 'period', period);
   const n = x.length;
-  const out = nanArray(n);
+  const out = outputColumn(n, period - 1, into);
   if (n < period) return out;
   const divider = (period * (period + 1)) / 2;
   let periodSum = 0;

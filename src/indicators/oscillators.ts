@@ -1,13 +1,13 @@
 /** Momentum oscillators with TA-Lib definitions: RSI, MACD, ROC, MOM, WILLR, STOCH, STOCHF, STOCHRSI, CCI. */
-import { IndicatorBase, RingBuffer, nanArray, perToK, requirePeriod, taIsZero, type IndicatorInput } from './core';
+import { IndicatorBase, RingBuffer, TA_EPSILON, nanArray, outputColumn, perToK, requirePeriod, taIsZero, type IndicatorInput } from './core';
 import { EmaState, ExtremeState, SmaState, windowExtreme } from './primitives';
 
 // ------------------------------------------------------------------------------------------ RSI
 /** Wilder's RSI: gains/losses averaged over the first `period` changes, then Wilder smoothing. */
-export function rsiBatch(x: Float64Array, period: number): Float64Array {
+export function rsiBatch(x: Float64Array, period: number, into?: Float64Array): Float64Array {
   requirePeriod('RSI', 'period', period, 2);
   const n = x.length;
-  const out = nanArray(n);
+  const out = outputColumn(n, period, into);
   if (n <= period) return out;
   let prevGain = 0;
   let prevLoss = 0;
@@ -30,12 +30,13 @@ export function rsiBatch(x: Float64Array, period: number): Float64Array {
     prevValue = v;
     prevLoss *= pm1;
     prevGain *= pm1;
-    if (d < 0) prevLoss -= d;
-    else prevGain += d;
+    // Branch-free (random up/down moves mispredict): subtracting/adding 0 leaves the sums bit-identical.
+    prevLoss -= d < 0 ? d : 0;
+    prevGain += d < 0 ? 0 : d;
     prevLoss /= period;
     prevGain /= period;
     t = prevGain + prevLoss;
-    out[i] = taIsZero(t) ? 0.0 : 100.0 * (prevGain / t);
+    out[i] = -TA_EPSILON < t && t < TA_EPSILON ? 0.0 : 100.0 * (prevGain / t);
   }
   return out;
 }
@@ -96,15 +97,22 @@ export class RSI extends IndicatorBase {
  * TA-Lib MACD: both EMAs start at index slow−1, so the fast EMA is seeded with the SMA of the `fast`
  * values ending there (not at index fast−1); the signal EMA runs on the MACD line from that index.
  */
-export function macdBatch(x: Float64Array, fast = 12, slow = 26, signal = 9): [Float64Array, Float64Array, Float64Array] {
+export function macdBatch(
+  x: Float64Array,
+  fast = 12,
+  slow = 26,
+  signal = 9,
+  into?: readonly [Float64Array, Float64Array, Float64Array],
+): [Float64Array, Float64Array, Float64Array] {
   requirePeriod('MACD', 'fast', fast, 2);
   requirePeriod('MACD', 'slow', slow, 2);
   requirePeriod('MACD', 'signal', signal, 1);
   if (slow < fast) [fast, slow] = [slow, fast];
   const n = x.length;
-  const macd = nanArray(n);
-  const sig = nanArray(n);
-  const hist = nanArray(n);
+  const lookback = slow - 1 + signal - 1;
+  const macd = outputColumn(n, lookback, into?.[0]);
+  const sig = outputColumn(n, lookback, into?.[1]);
+  const hist = outputColumn(n, lookback, into?.[2]);
   const start = slow - 1;
   if (n <= start) return [macd, sig, hist];
   const k1 = perToK(slow);
@@ -193,9 +201,9 @@ export class MACD extends IndicatorBase {
 }
 
 // ------------------------------------------------------------------------------------------ ROC / MOM
-export function rocBatch(x: Float64Array, period = 10): Float64Array {
+export function rocBatch(x: Float64Array, period = 10, into?: Float64Array): Float64Array {
   requirePeriod('ROC', 'period', period);
-  const out = nanArray(x.length);
+  const out = outputColumn(x.length, period, into);
   for (let i = period; i < x.length; i++) {
     const prev = x[i - period]!;
     out[i] = prev !== 0.0 ? (x[i]! / prev - 1.0) * 100.0 : 0.0;
@@ -252,18 +260,49 @@ export class MOM extends LagIndicator {
 }
 
 // ------------------------------------------------------------------------------------------ WILLR
-export function willrBatch(high: Float64Array, low: Float64Array, close: Float64Array, period = 14): Float64Array {
+export function willrBatch(high: Float64Array, low: Float64Array, close: Float64Array, period = 14, into?: Float64Array): Float64Array {
   requirePeriod('WILLR', 'period', period, 2);
   const n = close.length;
-  const hh = nanArray(n);
-  const ll = nanArray(n);
-  windowExtreme(high, period, true, hh);
-  windowExtreme(low, period, false, ll);
-  const out = nanArray(n);
+  const out = outputColumn(n, period - 1, into);
+  // TA-Lib's two running extremes, inline (rescan only when the extreme leaves the window).
+  let hiIdx = -1;
+  let loIdx = -1;
+  let hi = 0;
+  let lo = 0;
   for (let i = period - 1; i < n; i++) {
-    const h = hh[i]!;
-    const diff = (h - ll[i]!) / -100.0;
-    out[i] = diff !== 0.0 ? (h - close[i]!) / diff : 0.0;
+    const trailing = i - period + 1;
+    const l = low[i]!;
+    if (loIdx < trailing) {
+      loIdx = trailing;
+      lo = low[trailing]!;
+      for (let j = trailing + 1; j <= i; j++) {
+        const v = low[j]!;
+        if (v < lo) {
+          loIdx = j;
+          lo = v;
+        }
+      }
+    } else if (l <= lo) {
+      loIdx = i;
+      lo = l;
+    }
+    const h = high[i]!;
+    if (hiIdx < trailing) {
+      hiIdx = trailing;
+      hi = high[trailing]!;
+      for (let j = trailing + 1; j <= i; j++) {
+        const v = high[j]!;
+        if (v > hi) {
+          hiIdx = j;
+          hi = v;
+        }
+      }
+    } else if (h >= hi) {
+      hiIdx = i;
+      hi = h;
+    }
+    const diff = (hi - lo) / -100.0;
+    out[i] = diff !== 0.0 ? (hi - close[i]!) / diff : 0.0;
   }
   return out;
 }
@@ -305,23 +344,72 @@ export function stochBatch(
   fastKPeriod = 5,
   slowKPeriod = 3,
   slowDPeriod = 3,
+  into?: readonly [Float64Array, Float64Array],
 ): [Float64Array, Float64Array] {
   requirePeriod('STOCH', 'fastK', fastKPeriod);
+  requirePeriod('STOCH', 'slowK', slowKPeriod);
+  requirePeriod('STOCH', 'slowD', slowDPeriod);
   const n = close.length;
-  const hh = nanArray(n);
-  const ll = nanArray(n);
-  windowExtreme(high, fastKPeriod, true, hh);
-  windowExtreme(low, fastKPeriod, false, ll);
-  const k = nanArray(n);
-  const d = nanArray(n);
-  const sk = new SmaState(slowKPeriod);
-  const sd = new SmaState(slowDPeriod);
+  const lookback = fastKPeriod - 1 + slowKPeriod - 1 + slowDPeriod - 1;
+  const k = outputColumn(n, lookback, into?.[0]);
+  const d = outputColumn(n, lookback, into?.[1]);
+  // Windows of the two SMAs as small rings; running sums exactly as SmaState keeps them.
+  const rk = new Float64Array(slowKPeriod);
+  const rd = new Float64Array(slowDPeriod);
+  let nk = 0;
+  let nd = 0;
+  let tk = 0;
+  let td = 0;
+  let hiIdx = -1;
+  let loIdx = -1;
+  let hi = 0;
+  let lo = 0;
   for (let i = fastKPeriod - 1; i < n; i++) {
-    const s = sk.push(fastK(hh[i]!, ll[i]!, close[i]!));
-    if (Number.isNaN(s)) continue;
-    const dd = sd.push(s);
-    if (Number.isNaN(dd)) continue;
-    k[i] = s;
+    const trailing = i - fastKPeriod + 1;
+    const h = high[i]!;
+    if (hiIdx < trailing) {
+      hiIdx = trailing;
+      hi = high[trailing]!;
+      for (let j = trailing + 1; j <= i; j++) {
+        const v = high[j]!;
+        if (v > hi) {
+          hiIdx = j;
+          hi = v;
+        }
+      }
+    } else if (h >= hi) {
+      hiIdx = i;
+      hi = h;
+    }
+    const l = low[i]!;
+    if (loIdx < trailing) {
+      loIdx = trailing;
+      lo = low[trailing]!;
+      for (let j = trailing + 1; j <= i; j++) {
+        const v = low[j]!;
+        if (v < lo) {
+          loIdx = j;
+          lo = v;
+        }
+      }
+    } else if (l <= lo) {
+      loIdx = i;
+      lo = l;
+    }
+    const fk = fastK(hi, lo, close[i]!);
+    rk[nk % slowKPeriod] = fk;
+    tk += fk;
+    nk++;
+    if (nk < slowKPeriod) continue;
+    const sk = tk / slowKPeriod;
+    tk -= rk[(nk - slowKPeriod) % slowKPeriod]!;
+    rd[nd % slowDPeriod] = sk;
+    td += sk;
+    nd++;
+    if (nd < slowDPeriod) continue;
+    const dd = td / slowDPeriod;
+    td -= rd[(nd - slowDPeriod) % slowDPeriod]!;
+    k[i] = sk;
     d[i] = dd;
   }
   return [k, d];
@@ -530,11 +618,27 @@ export class CciState {
   }
 }
 
-export function cciBatch(high: Float64Array, low: Float64Array, close: Float64Array, period = 14): Float64Array {
+export function cciBatch(high: Float64Array, low: Float64Array, close: Float64Array, period = 14, into?: Float64Array): Float64Array {
   requirePeriod('CCI', 'period', period, 2);
-  const s = new CciState(period);
-  const out = nanArray(close.length);
-  for (let i = 0; i < close.length; i++) out[i] = s.push(high[i]!, low[i]!, close[i]!);
+  const n = close.length;
+  const out = outputColumn(n, period - 1, into);
+  const circ = new Float64Array(period);
+  let idx = 0;
+  for (let i = 0; i < n; i++) {
+    const last = (high[i]! + low[i]! + close[i]!) / 3;
+    circ[idx] = last;
+    if (i >= period - 1) {
+      // Slot order, as TA-Lib sums its circular buffer (see CciState).
+      let avg = 0;
+      for (let j = 0; j < period; j++) avg += circ[j]!;
+      avg /= period;
+      let dev = 0;
+      for (let j = 0; j < period; j++) dev += Math.abs(circ[j]! - avg);
+      const t = last - avg;
+      out[i] = t !== 0.0 && dev !== 0.0 ? t / (0.015 * (dev / period)) : 0.0;
+    }
+    idx = idx + 1 === period ? 0 : idx + 1;
+  }
   return out;
 }
 

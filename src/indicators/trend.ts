@@ -1,5 +1,5 @@
 /** Directional movement (ADX, +DI, −DI) and Aroon, TA-Lib definitions including its tie rule. */
-import { IndicatorBase, nanArray, requirePeriod, taIsZero, type IndicatorInput } from './core';
+import { IndicatorBase, TA_EPSILON, nanArray, outputColumn, requirePeriod, taIsZero, type IndicatorInput } from './core';
 
 /** TA-Lib's TRUE_RANGE macro (high − low, then the gaps to the previous close). */
 export function trueRange(h: number, l: number, prevClose: number): number {
@@ -95,12 +95,18 @@ export class DirectionalState {
 }
 
 /** [adx, plusDI, minusDI]. A tight loop with the same arithmetic as DirectionalState. */
-export function adxBatch(high: Float64Array, low: Float64Array, close: Float64Array, period = 14): [Float64Array, Float64Array, Float64Array] {
+export function adxBatch(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  period = 14,
+  into?: readonly [Float64Array, Float64Array, Float64Array],
+): [Float64Array, Float64Array, Float64Array] {
   requirePeriod('ADX', 'period', period, 2);
   const n = close.length;
-  const adx = nanArray(n);
-  const pdi = nanArray(n);
-  const mdi = nanArray(n);
+  const adx = outputColumn(n, 2 * period - 1, into?.[0]);
+  const pdi = outputColumn(n, period, into?.[1]);
+  const mdi = outputColumn(n, period, into?.[2]);
   if (n === 0) return [adx, pdi, mdi];
   let prevHigh = high[0]!;
   let prevLow = low[0]!;
@@ -109,7 +115,7 @@ export function adxBatch(high: Float64Array, low: Float64Array, close: Float64Ar
   let minusDM = 0;
   let tr = 0;
   let sumDX = 0;
-  let prevADX = NaN;
+  let prevADX = 0;
   const p = period;
   const adxStart = 2 * p - 1;
   for (let i = 1; i < n; i++) {
@@ -136,8 +142,10 @@ export function adxBatch(high: Float64Array, low: Float64Array, close: Float64Ar
     if (diffM > 0 && diffP < diffM) minusDM += diffM;
     else if (diffP > 0 && diffP > diffM) plusDM += diffP;
     tr = tr - tr / p + t;
-    let dx = NaN;
-    if (taIsZero(tr)) {
+    // dxOk instead of a NaN sentinel keeps this loop free of NaN checks (it is the hot path).
+    let dx = 0;
+    let dxOk = false;
+    if (-TA_EPSILON < tr && tr < TA_EPSILON) {
       pdi[i] = 0.0;
       mdi[i] = 0.0;
     } else {
@@ -146,16 +154,19 @@ export function adxBatch(high: Float64Array, low: Float64Array, close: Float64Ar
       mdi[i] = m;
       pdi[i] = pl;
       const sum = m + pl;
-      if (!taIsZero(sum)) dx = 100.0 * (Math.abs(m - pl) / sum);
+      if (!(-TA_EPSILON < sum && sum < TA_EPSILON)) {
+        dx = 100.0 * (Math.abs(m - pl) / sum);
+        dxOk = true;
+      }
     }
     if (i < adxStart) {
-      if (!Number.isNaN(dx)) sumDX += dx;
+      if (dxOk) sumDX += dx;
       continue;
     }
     if (i === adxStart) {
-      if (!Number.isNaN(dx)) sumDX += dx;
+      if (dxOk) sumDX += dx;
       prevADX = sumDX / p;
-    } else if (!Number.isNaN(dx)) {
+    } else if (dxOk) {
       prevADX = (prevADX * (p - 1) + dx) / p;
     }
     adx[i] = prevADX;

@@ -6,7 +6,7 @@
  * The window statistics recompute their sums per window, oldest sample first, in both the batch kernel
  * and the incremental class: exact (no drift over millions of bars) and bit-identical between the two.
  */
-import { IndicatorBase, nanArray, requirePeriod, taIsZero, type IndicatorInput } from './core';
+import { IndicatorBase, nanArray, outputColumn, requirePeriod, taIsZero, type IndicatorInput } from './core';
 import { EmaState, ExtremeState, SmaState, windowExtreme } from './primitives';
 import { trueRange } from './trend';
 
@@ -48,10 +48,10 @@ export class AtrState {
   }
 }
 
-export function atrBatch(high: Float64Array, low: Float64Array, close: Float64Array, period = 14): Float64Array {
+export function atrBatch(high: Float64Array, low: Float64Array, close: Float64Array, period = 14, into?: Float64Array): Float64Array {
   requirePeriod('ATR', 'period', period, 2);
   const n = close.length;
-  const out = nanArray(n);
+  const out = outputColumn(n, period, into);
   if (n <= period) return out;
   let sum = 0;
   for (let i = 1; i <= period; i++) sum += trueRange(high[i]!, low[i]!, close[i - 1]!);
@@ -142,12 +142,18 @@ export function stdDevBatch(x: Float64Array, period: number): Float64Array {
 }
 
 /** [upper, middle, lower]: middle = TA-Lib SMA, bands = middle ± k·σ with σ exact per window. */
-export function bbandsBatch(x: Float64Array, period = 20, nbDevUp = 2, nbDevDn = 2): [Float64Array, Float64Array, Float64Array] {
+export function bbandsBatch(
+  x: Float64Array,
+  period = 20,
+  nbDevUp = 2,
+  nbDevDn = 2,
+  into?: readonly [Float64Array, Float64Array, Float64Array],
+): [Float64Array, Float64Array, Float64Array] {
   requirePeriod('BBANDS', 'period', period, 2);
   const n = x.length;
-  const upper = nanArray(n);
-  const middle = nanArray(n);
-  const lower = nanArray(n);
+  const upper = outputColumn(n, period - 1, into?.[0]);
+  const middle = outputColumn(n, period - 1, into?.[1]);
+  const lower = outputColumn(n, period - 1, into?.[2]);
   if (n < period) return [upper, middle, lower];
   let total = 0;
   for (let i = 0; i < period - 1; i++) total += x[i]!;
@@ -156,7 +162,16 @@ export function bbandsBatch(x: Float64Array, period = 20, nbDevUp = 2, nbDevDn =
     total += x[i]!;
     const mid = total / period;
     total -= x[from]!;
-    const sd = exactStdDev(x, from, period);
+    // exactStdDev inlined (same operations): two passes over the window.
+    let s = 0;
+    for (let j = from; j <= i; j++) s += x[j]!;
+    const mean = s / period;
+    let ss = 0;
+    for (let j = from; j <= i; j++) {
+      const d = x[j]! - mean;
+      ss += d * d;
+    }
+    const sd = Math.sqrt(ss / period);
     middle[i] = mid;
     upper[i] = mid + nbDevUp * sd;
     lower[i] = mid - nbDevDn * sd;

@@ -3,20 +3,21 @@
  * volume against the same minute-of-day average.
  */
 import { newYorkDayNumber, newYorkMinuteOfDay, type SessionKeyFn } from './clock';
-import { IndicatorBase, RingBuffer, nanArray, perToK, requirePeriod, type IndicatorInput } from './core';
+import { IndicatorBase, RingBuffer, nanArray, outputColumn, perToK, requirePeriod, type IndicatorInput } from './core';
 
 // ------------------------------------------------------------------------------------------ OBV
 /** TA-Lib OBV: starts at the first bar's volume, then ± volume on up/down closes. */
-export function obvBatch(close: Float64Array, volume: Float64Array): Float64Array {
+export function obvBatch(close: Float64Array, volume: Float64Array, into?: Float64Array): Float64Array {
   const n = close.length;
-  const out = nanArray(n);
+  const out = outputColumn(n, 0, into);
   if (n === 0) return out;
   let obv = volume[0]!;
   let prev = close[0]!;
   for (let i = 0; i < n; i++) {
     const c = close[i]!;
-    if (c > prev) obv += volume[i]!;
-    else if (c < prev) obv -= volume[i]!;
+    const v = volume[i]!;
+    // Branch-free form of "+v if up, −v if down": a + (−b) is the same IEEE operation as a − b.
+    obv += c > prev ? v : c < prev ? -v : 0;
     out[i] = obv;
     prev = c;
   }
@@ -35,8 +36,7 @@ export class OBV extends IndicatorBase {
       this.obv = b.volume;
       this.prev = b.close;
     }
-    if (b.close > this.prev) this.obv += b.volume;
-    else if (b.close < this.prev) this.obv -= b.volume;
+    this.obv += b.close > this.prev ? b.volume : b.close < this.prev ? -b.volume : 0;
     this.prev = b.close;
     this.outputs[0] = this.obv;
   }
@@ -221,11 +221,44 @@ export class MfiState {
   }
 }
 
-export function mfiBatch(high: Float64Array, low: Float64Array, close: Float64Array, volume: Float64Array, period = 14): Float64Array {
+export function mfiBatch(high: Float64Array, low: Float64Array, close: Float64Array, volume: Float64Array, period = 14, into?: Float64Array): Float64Array {
   requirePeriod('MFI', 'period', period, 2);
-  const s = new MfiState(period);
-  const out = nanArray(close.length);
-  for (let i = 0; i < close.length; i++) out[i] = s.push(high[i]!, low[i]!, close[i]!, volume[i]!);
+  const n = close.length;
+  const out = outputColumn(n, period, into);
+  if (n === 0) return out;
+  // MfiState inlined (same operations) with local rings.
+  const pos = new Float64Array(period);
+  const neg = new Float64Array(period);
+  let idx = 0;
+  let posSum = 0;
+  let negSum = 0;
+  let prevTp = (high[0]! + low[0]! + close[0]!) / 3.0;
+  for (let i = 1; i < n; i++) {
+    if (i > period) {
+      posSum -= pos[idx]!;
+      negSum -= neg[idx]!;
+    }
+    const tp = (high[i]! + low[i]! + close[i]!) / 3.0;
+    const d = tp - prevTp;
+    prevTp = tp;
+    const mf = tp * volume[i]!;
+    if (d < 0) {
+      neg[idx] = mf;
+      negSum += mf;
+      pos[idx] = 0.0;
+    } else if (d > 0) {
+      pos[idx] = mf;
+      posSum += mf;
+      neg[idx] = 0.0;
+    } else {
+      pos[idx] = 0.0;
+      neg[idx] = 0.0;
+    }
+    idx = idx + 1 === period ? 0 : idx + 1;
+    if (i < period) continue;
+    const t = posSum + negSum;
+    out[i] = t < 1.0 ? 0.0 : 100.0 * (posSum / t);
+  }
   return out;
 }
 
