@@ -103,7 +103,8 @@ export function createTrainingActivities(deps: TrainingDeps): TrainingActivities
         const ds = loadDataset(dataset);
         const ctx = Context.current();
         const splits = walkForwardSplits(ds.decisionTs, ds.labelEndTs, { folds, embargoMs: embargoMinutes * 60_000 });
-        const challenger = await evaluateWalkForward(ds, s, splits, { onFold: (m) => ctx.heartbeat({ model: 'challenger', fold: m.fold }) });
+        // Heartbeat every boosting round, not only per fold: a slow fold must not look like a dead worker.
+        const challenger = await evaluateWalkForward(ds, s, splits, { onRound: (fold, round) => ctx.heartbeat({ model: 'challenger', fold, round }) });
         const oos = sliceRows(ds, challenger.oos.rows);
         const challengerPnl = rowPnl(challenger.oos.scores, oos.forwardReturn, oos.notional, s.costRate);
         const champ = await registry.champion(name);
@@ -112,7 +113,7 @@ export function createTrainingActivities(deps: TrainingDeps): TrainingActivities
         if (champ) {
           // The champion's spec is retrained per fold: scoring its stored model on these folds would leak its own training data.
           const cs = parseSpec(champ.spec);
-          const cr = await evaluateWalkForward(ds, cs, splits, { onFold: (m) => ctx.heartbeat({ model: 'champion', fold: m.fold }) });
+          const cr = await evaluateWalkForward(ds, cs, splits, { onRound: (fold, round) => ctx.heartbeat({ model: 'champion', fold, round }) });
           championPnl = rowPnl(cr.oos.scores, oos.forwardReturn, oos.notional, cs.costRate);
           champion = { id: champ.id, summary: cr.summary };
         }

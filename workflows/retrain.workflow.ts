@@ -15,18 +15,23 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResul
     startToCloseTimeout: '5 minutes',
     retry: { maximumAttempts: 5, initialInterval: '1 second' },
   });
+  const retry = { maximumAttempts: 10, initialInterval: '1 second', maximumInterval: '30 seconds' };
+  // Training heartbeats every round: a short heartbeat timeout finds a dead worker fast and the retry resumes.
   const training = proxyActivities<TrainingActivities>({
     taskQueue: trainingQueue,
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: input.trainHeartbeatTimeoutMs ?? 30_000,
-    retry: { maximumAttempts: 10, initialInterval: '1 second', maximumInterval: '30 seconds' },
+    retry,
   });
+  // Evaluation heartbeats per round too; registration and the decision are short and do not heartbeat.
+  const evaluation = proxyActivities<TrainingActivities>({ taskQueue: trainingQueue, startToCloseTimeout: '2 hours', heartbeatTimeout: '2 minutes', retry });
+  const registry = proxyActivities<TrainingActivities>({ taskQueue: trainingQueue, startToCloseTimeout: '10 minutes', retry });
 
   const { workflowId, runId } = workflowInfo();
   const dataset = await io.buildRetrainDataset({ source: input.source, horizonMinutes: input.horizonMinutes ?? 5, maxRows: input.maxRows, featureSet: input.featureSet });
   const runKey = `${workflowId}:${runId}`;
   const trained = await training.trainRetrainModel({ runKey, dataset, spec: input.spec });
-  const evaluation = await training.evaluateRetrainModel({
+  const evaluated = await evaluation.evaluateRetrainModel({
     name: input.name,
     dataset,
     spec: input.spec,
@@ -36,24 +41,24 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResul
   });
   // The whole run id: UUIDv7 prefixes are timestamps and collide between runs started close together.
   const modelId = `${input.name}-${runId}`;
-  const registered = await training.registerRetrainModel({
+  const registered = await registry.registerRetrainModel({
     id: modelId,
     name: input.name,
     workflowId,
     dataset,
     spec: input.spec,
     modelPath: trained.modelPath,
-    evaluation,
+    evaluation: evaluated,
   });
-  const promote = evaluation.gate.promote;
-  await training.setModelDecision({ id: registered.id, promote });
+  const promote = evaluated.gate.promote;
+  await registry.setModelDecision({ id: registered.id, promote });
   const decision = promote ? 'promoted' : 'rejected';
-  await io.notifyRetrain({ workflowId, name: input.name, modelId: registered.id, decision, reason: evaluation.gate.reason, oos: evaluation.challenger.summary });
+  await io.notifyRetrain({ workflowId, name: input.name, modelId: registered.id, decision, reason: evaluated.gate.reason, oos: evaluated.challenger.summary });
   return {
     modelId: registered.id,
     decision,
-    gate: evaluation.gate,
-    oos: evaluation.challenger.summary,
+    gate: evaluated.gate,
+    oos: evaluated.challenger.summary,
     parityMaxAbsDiff: registered.parityMaxAbsDiff,
     resumedFromRound: trained.resumedFromRound,
     dataHash: dataset.dataHash,

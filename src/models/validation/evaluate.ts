@@ -69,7 +69,7 @@ export async function evaluateWalkForward(
   ds: Dataset,
   spec: ModelSpec,
   folds: Fold[],
-  opts: { onFold?: (m: FoldMetrics) => void | Promise<void>; labels?: Float64Array } = {},
+  opts: { onFold?: (m: FoldMetrics) => void | Promise<void>; onRound?: (fold: number, round: number) => void; labels?: Float64Array } = {},
 ): Promise<WalkForwardResult> {
   const source: Dataset = opts.labels ? { ...ds, forwardReturn: opts.labels } : ds;
   const out: FoldMetrics[] = [];
@@ -78,7 +78,8 @@ export async function evaluateWalkForward(
   for (const fold of folds) {
     const trainRows = sliceRows(source, fold.train);
     const testRows = sliceRows(source, fold.test);
-    const model = await trainModel(spec, trainRows);
+    const onRound = opts.onRound;
+    const model = await trainModel(spec, trainRows, onRound ? { onRound: (s) => onRound(fold.index, s.round) } : {});
     let scores: Float32Array;
     try {
       scores = predictScores(model, testRows);
