@@ -2,3 +2,4 @@ export * from './task-queues';
 export * from './retrain';
 export * from './monitoring';
 export * from './features';
+export * from './backtest';

@@ -151,7 +151,7 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
   const startingCash = cfg.startingCash ?? 100_000;
   const seed = cfg.seed ?? 1;
   const limits = riskLimits(cfg.risk);
-  const sizing: SizingConfig = { ...DEFAULT_SIZING, maxPositionFraction: limits.maxPositionFraction, ...cfg.sizing };
+  const sizing: SizingConfig = { ...DEFAULT_SIZING, maxPositionFraction: limits.maxPositionFraction, fractional: cfg.fill?.fractional ?? false, ...cfg.sizing };
   const broker = new SimBroker({ startingCash, marginMultiplier: cfg.marginMultiplier ?? 1, fill: cfg.fill, idPrefix: cfg.session ?? 'bt' });
   const rng = mulberry32(seed);
   const factory = new DeterministicOrderFactory(cfg.session ?? 'bt');

@@ -7,3 +7,5 @@ export * from './analysis';
 export * from './report';
 export * from './data';
 export { mulberry32 } from './random';
+export * from './runs-repo';
+export * from './pipeline';

@@ -1,0 +1,165 @@
+/**
+ * Load bars → backtest → analyse → (grid, walk-forward) → HTML/JSON report → (record the run). Shared by the
+ * `trader backtest` CLI and the io-queue backtest activity. Does I/O (files, optional Postgres).
+ */
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Pool } from 'pg';
+import type { BarColumns, Quote } from '../model/bar';
+import { ValidationError } from '../model/errors';
+import type { Timeframe } from '../model/timeframe';
+import { parseDate } from '../market/calendar';
+import { ReferenceAiStrategy, type ReferenceAiParams } from '../strategy/reference-ai';
+import { analyse } from './analysis';
+import { loadBarsFromDb, loadSharedBars, loadSharedQuotes } from './data';
+import { runBacktest, type BacktestResult } from './engine';
+import type { BacktestMetrics } from './metrics';
+import { renderReport } from './report';
+import { saveBacktestRun, toRunRecord } from './runs-repo';
+import { sensitivityGrid, walkForward, type ParamGrid, type SensitivityRow, type WalkForwardFold } from './sensitivity';
+
+export interface BacktestPipelineOptions {
+  readonly symbols: readonly string[];
+  /** YYYY-MM-DD, inclusive */
+  readonly from?: string;
+  /** YYYY-MM-DD, exclusive */
+  readonly to?: string;
+  readonly timeframes: readonly Timeframe[];
+  readonly report?: string;
+  readonly json?: string;
+  readonly cash: number;
+  readonly seed: number;
+  /** read bars from Postgres (needs `pool`) instead of CSV files */
+  readonly db: boolean;
+  readonly dataDir?: string;
+  readonly source?: string;
+  /** 'name=v1,v2;name2=...' */
+  readonly grid?: string;
+  readonly walkForward?: number;
+  readonly mcRuns: number;
+  readonly params?: Partial<ReferenceAiParams>;
+  /** record the run in backtest_runs (needs `pool`) */
+  readonly save?: boolean;
+}
+
+export interface BacktestPipelineDeps {
+  readonly pool?: Pool;
+  readonly log?: (line: string) => void;
+  readonly onProgress?: (done: number, total: number) => void;
+  /** epoch ms printed in the report header */
+  readonly now?: number;
+}
+
+export interface BacktestPipelineResult {
+  readonly result: BacktestResult;
+  readonly metrics: BacktestMetrics;
+  readonly summary: string;
+  readonly reportPath?: string;
+  readonly jsonPath?: string;
+  readonly runId?: string;
+  readonly totalBars: number;
+}
+
+const TF_DIR: Readonly<Record<Timeframe, string>> = { '1m': '1min', '5m': '1min', '15m': '1min', '1h': '1hour', '1d': '1day' };
+
+function dateMs(s: string | undefined, field: string): number | undefined {
+  if (s === undefined) return undefined;
+  const { y, m, d } = parseDate(s, field);
+  return Date.UTC(y, m - 1, d);
+}
+
+/** The first source folder (alphabetically) that holds every symbol at the timeframe. */
+export function findSource(dataDir: string, symbols: readonly string[], tf: Timeframe): string {
+  if (!existsSync(dataDir)) throw new ValidationError('--data-dir', `${dataDir} does not exist`);
+  const sources = readdirSync(dataDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  for (const s of sources) if (symbols.every((sym) => existsSync(join(dataDir, s, TF_DIR[tf], `${sym}.csv.gz`)))) return s;
+  throw new ValidationError('--symbols', `no source in ${dataDir} has ${TF_DIR[tf]} bars for all of ${symbols.join(', ')}; pass --source or import the data`);
+}
+
+export function parseGrid(spec: string): ParamGrid {
+  const grid: Record<string, number[]> = {};
+  for (const part of spec.split(';')) {
+    const m = /^\s*([A-Za-z]+)\s*=\s*([-\d.,\s]+)$/.exec(part);
+    if (!m) throw new ValidationError('--grid', `"${part}" is not name=v1,v2,... (separate parameters with ';')`);
+    grid[m[1]!] = m[2]!.split(',').map((v) => {
+      const x = Number(v);
+      if (!Number.isFinite(x)) throw new ValidationError('--grid', `${m[1]} value "${v}" is not a number`);
+      return x;
+    });
+  }
+  return grid;
+}
+
+export async function runBacktestPipeline(o: BacktestPipelineOptions, deps: BacktestPipelineDeps = {}): Promise<BacktestPipelineResult> {
+  const log = deps.log ?? (() => undefined);
+  if (o.symbols.length === 0) throw new ValidationError('--symbols', 'give at least one symbol');
+  const from = dateMs(o.from, '--from');
+  const to = dateMs(o.to, '--to');
+  const series: BarColumns[] = [];
+  const quotes: Record<string, Quote[]> = {};
+  if (o.db) {
+    if (!deps.pool) throw new ValidationError('--db', 'reading bars from PostgreSQL needs a database connection');
+    if (from === undefined || to === undefined) throw new ValidationError('--from/--to', 'both are required with --db');
+    for (const tf of o.timeframes) series.push(...(await loadBarsFromDb(deps.pool, o.symbols, tf, { from, to })));
+  } else {
+    if (!o.dataDir) throw new ValidationError('--data-dir', 'the shared-data folder is required for CSV bars');
+    for (const tf of o.timeframes) {
+      const source = o.source ?? findSource(o.dataDir, o.symbols, tf);
+      for (const sym of o.symbols) {
+        series.push(loadSharedBars(o.dataDir, source, sym, tf, { from, to }));
+        if (tf === '1m' && !quotes[sym]) quotes[sym] = loadSharedQuotes(o.dataDir, source, sym, { from, to });
+      }
+    }
+  }
+  const empty = series.filter((s) => s.ts.length === 0).map((s) => `${s.symbol} ${s.timeframe}`);
+  if (empty.length === series.length) throw new ValidationError('--from/--to', `no bars for ${o.symbols.join(', ')} in that range`);
+  if (empty.length) log(`warning: no bars for ${empty.join(', ')}`);
+  const totalBars = series.reduce((s, c) => s + c.ts.length, 0);
+
+  const base = { series, startingCash: o.cash, seed: o.seed, quotes, session: 'bt' };
+  const result = runBacktest({ ...base, strategy: new ReferenceAiStrategy(o.timeframes, o.params), onProgress: deps.onProgress });
+  const a = analyse(result, { runs: o.mcRuns, seed: o.seed });
+  const build = (p: Readonly<Record<string, number>>) => new ReferenceAiStrategy(o.timeframes, { ...o.params, ...(p as Partial<ReferenceAiParams>) });
+  let sensitivity: SensitivityRow[] | undefined;
+  let folds: WalkForwardFold[] | undefined;
+  if (o.grid) {
+    const grid = parseGrid(o.grid);
+    sensitivity = sensitivityGrid(base, grid, build);
+    if (o.walkForward) {
+      const nonEmpty = series.filter((s) => s.ts.length);
+      const first = Math.min(...nonEmpty.map((s) => s.ts[0]!));
+      const last = Math.max(...nonEmpty.map((s) => s.ts[s.ts.length - 1]!)) + 1;
+      folds = walkForward(base, grid, build, { from: first, to: last, folds: o.walkForward });
+    }
+  } else if (o.walkForward) throw new ValidationError('--walk-forward', 'needs --grid to choose parameters in sample');
+
+  const m = a.metrics;
+  const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)}%`);
+  const summary = [
+    `${result.barEvents.toLocaleString('en-US')} bar events, ${result.trades.length} trades, order hash ${result.orderHash}${result.stopped ? `, STOPPED: ${result.stopped.message}` : ''}`,
+    `net ${m.netProfit.toFixed(2)} (${pct(m.totalReturn)}), Sharpe ${m.sharpe?.toFixed(2) ?? '—'}, max DD ${pct(m.maxDrawdown)}, win rate ${pct(m.winRate)}, profit factor ${m.profitFactor?.toFixed(2) ?? '—'}`,
+  ].join('\n');
+  log(summary);
+  let reportPath: string | undefined;
+  if (o.report) {
+    reportPath = resolve(o.report);
+    mkdirSync(dirname(reportPath), { recursive: true });
+    const price = series.find((s) => s.symbol === o.symbols[0] && s.timeframe === result.timeframes[0] && s.ts.length > 0) ?? series.find((s) => s.ts.length > 0);
+    writeFileSync(reportPath, renderReport({ title: `Backtest ${o.symbols.join(', ')} ${o.timeframes.join('/')}`, result, ...a, price, sensitivity, walkForward: folds, generatedAt: deps.now }));
+    log(`report: ${reportPath}`);
+  }
+  let jsonPath: string | undefined;
+  if (o.json) {
+    jsonPath = resolve(o.json);
+    mkdirSync(dirname(jsonPath), { recursive: true });
+    writeFileSync(jsonPath, JSON.stringify({ metrics: m, attribution: a.attribution, orderHash: result.orderHash, trades: result.trades, deniedByRule: result.deniedByRule, sensitivity: sensitivity?.map((s) => ({ params: s.params, metrics: s.metrics })), walkForward: folds?.map((f) => ({ inSample: f.inSample, outOfSample: f.outOfSample, chosen: f.chosen, metrics: f.outOfSampleMetrics })) }, null, 2));
+    log(`json: ${jsonPath}`);
+  }
+  let runId: string | undefined;
+  if (o.save) {
+    if (!deps.pool) throw new ValidationError('--save', 'recording the run needs a database connection');
+    runId = (await saveBacktestRun(deps.pool, toRunRecord(result, a, { from, to, reportPath }))).runId;
+    log(`recorded run ${runId}`);
+  }
+  return { result, metrics: m, summary, reportPath, jsonPath, runId, totalBars };
+}
