@@ -2,6 +2,8 @@ import { Client, Connection } from '@temporalio/client';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { backfillProgressQuery, type BackfillInput, type BackfillSource, type BackfillSummary } from '../../contracts/backfill';
 import { TASK_QUEUES } from '../../contracts/task-queues';
 import { loadConfig, type AppConfig } from '../../src/config/config';
@@ -84,6 +86,24 @@ export async function runBackfill(client: Client, input: BackfillInput, opts: { 
   } finally {
     bar?.stop();
   }
+}
+
+/**
+ * What the demo loads through a backfill: the real Lean minute bars of October 2013 (SPY, IBM, BAC, AIG)
+ * when the shared-data folder is present, else a month of seeded synthetic minutes (stored as synthetic).
+ */
+export function demoBackfillInput(sharedDataDir: string | undefined): BackfillInput {
+  if (sharedDataDir && existsSync(join(sharedDataDir, 'lean_equity_usa', '1min', 'SPY.csv.gz'))) {
+    return {
+      symbols: ['SPY', 'IBM', 'BAC', 'AIG'],
+      timeframes: ['1m'],
+      fromMs: Date.UTC(2013, 9, 1),
+      toMs: Date.UTC(2013, 10, 1),
+      source: { kind: 'csv', dataset: 'lean_equity_usa' },
+      maxParallel: 4,
+    };
+  }
+  return { symbols: ['SPY', 'QQQ', 'AAPL'], timeframes: ['1m'], fromMs: Date.UTC(2024, 0, 1), toMs: Date.UTC(2024, 1, 1), source: { kind: 'synthetic', seed: 1 }, maxParallel: 3 };
 }
 
 export function register(program: Command): void {
