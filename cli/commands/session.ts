@@ -19,6 +19,7 @@ import {
 import { TASK_QUEUES } from '../../contracts/task-queues';
 import { loadConfig, type AppConfig } from '../../src/config/config';
 import { ConfigError } from '../../src/model/errors';
+import { codecFromEnv, startCodecServer } from '../../src/security/codec';
 import { applySchedules } from '../../src/session/schedules';
 import { readStackState } from '../../src/stack/stack';
 
@@ -227,5 +228,22 @@ export function register(program: Command): void {
         });
         for (const r of results) console.log(`${r.outcome.padEnd(8)} ${r.scheduleId}`);
       });
+    });
+
+  program
+    .command('codec-server')
+    .description('serve the payload codec for the Web UI / temporal CLI (decrypts payloads: keep it on localhost)')
+    .option('--port <n>', 'port', '8888')
+    .option('--allow-origin <url>', 'Web UI origin allowed by CORS', 'http://localhost:8233')
+    .action(async (opts: { port: string; allowOrigin: string }) => {
+      const codec = codecFromEnv();
+      if (!codec) throw new ConfigError('PAYLOAD_ENCRYPTION_KEYS: not set; nothing to decode');
+      const server = await startCodecServer(codec, { port: Number(opts.port), allowOrigin: opts.allowOrigin });
+      console.log(`codec server on ${server.url}; start the UI with --ui-codec-endpoint ${server.url}`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await server.close();
     });
 }
