@@ -183,8 +183,19 @@ export interface NyseDayInfo {
   readonly earlyClose?: string;
 }
 
-/** Special full-day closures (not from the yearly rules), 2000–2030. */
+/**
+ * Special full-day closures (not from the yearly rules). Curated and tested for 2000–2030; the earlier
+ * ones are the well-known closures that the long daily histories in ../shared/data run into.
+ */
 const SPECIAL_CLOSURES: Readonly<Record<string, string>> = {
+  '1963-11-25': 'Funeral of John F. Kennedy',
+  '1968-04-09': 'National Day of Mourning for Martin Luther King Jr.',
+  '1969-03-31': 'Funeral of Dwight D. Eisenhower',
+  '1972-12-28': 'Funeral of Harry S. Truman',
+  '1973-01-25': 'Funeral of Lyndon B. Johnson',
+  '1977-07-14': 'New York City blackout',
+  '1985-09-27': 'Hurricane Gloria',
+  '1994-04-27': 'Funeral of Richard Nixon',
   '2001-09-11': 'September 11 attacks',
   '2001-09-12': 'September 11 attacks',
   '2001-09-13': 'September 11 attacks',
@@ -225,10 +236,15 @@ function holidaysOfYear(y: number): Map<number, string> {
   if (nyDow === 0) h.set(ny + 1, "New Year's Day (observed)");
   else if (nyDow !== 6) h.set(ny, "New Year's Day");
   if (y >= 1998) h.set(daysFromCivil(y, 1, nthWeekday(y, 1, 1, 3)), 'Martin Luther King Jr. Day');
-  h.set(daysFromCivil(y, 2, nthWeekday(y, 2, 1, 3)), "Washington's Birthday");
+  // Before the Uniform Monday Holiday Act (1971) these were fixed dates: February 22 and May 30.
+  if (y >= 1971) h.set(daysFromCivil(y, 2, nthWeekday(y, 2, 1, 3)), "Washington's Birthday");
+  else h.set(observed(y, 2, 22), "Washington's Birthday");
   const e = easter(y);
   h.set(daysFromCivil(y, e.m, e.d) - 2, 'Good Friday');
-  h.set(daysFromCivil(y, 5, nthWeekday(y, 5, 1, -1)), 'Memorial Day');
+  if (y >= 1971) h.set(daysFromCivil(y, 5, nthWeekday(y, 5, 1, -1)), 'Memorial Day');
+  else h.set(observed(y, 5, 30), 'Memorial Day');
+  // Election Day closed the exchange every year through 1968, then in presidential years through 1980.
+  if (y <= 1968 || (y <= 1980 && y % 4 === 0)) h.set(daysFromCivil(y, 11, nthWeekday(y, 11, 1, 1) + 1), 'Election Day');
   if (y >= 2022) h.set(observed(y, 6, 19), 'Juneteenth National Independence Day');
   h.set(observed(y, 7, 4), 'Independence Day');
   h.set(daysFromCivil(y, 9, nthWeekday(y, 9, 1, 1)), 'Labor Day');

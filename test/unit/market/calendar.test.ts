@@ -166,3 +166,16 @@ void describe('crypto 24/7 calendar', () => {
     assert.equal(calendarFor('SPY'), NYSE);
   });
 });
+
+void describe('NYSE calendar before 2000', () => {
+  void test('when dates before the 1971 Monday-holiday law are asked, then fixed-date holidays apply and their Mondays trade', () => {
+    assert.ok(sessionFor('1962-02-19'), 'third Monday of February 1962 traded');
+    assert.equal(sessionFor('1962-02-22'), null, "Washington's Birthday on February 22");
+    assert.ok(sessionFor('1970-05-25'));
+    assert.equal(sessionFor('1969-05-30'), null, 'Memorial Day on May 30');
+    assert.equal(sessionFor('1976-11-02'), null, 'Election Day in a presidential year');
+    assert.ok(sessionFor('1984-11-06'), 'no Election Day closure after 1980');
+    assert.equal(sessionFor('1985-09-27'), null, 'Hurricane Gloria');
+    assert.equal(sessionFor('1994-04-27'), null, 'Nixon funeral');
+  });
+});
