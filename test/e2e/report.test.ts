@@ -79,7 +79,8 @@ describe('HTML report in headless Chromium', { skip: existsSync(CHROMIUM) ? fals
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`file://${file}`);
     await page.waitForFunction('window.__reportCharts === 4', undefined, { timeout: 15_000 });
-    await page.waitForTimeout(300); // charts paint on the next animation frame
+    // charts paint on animation frames: wait (bounded) until every chart has ink, then measure
+    await page.waitForFunction(`Object.values(${INK_PROBE}).every((n) => n > 50)`, undefined, { timeout: 15_000, polling: 100 }).catch(() => undefined);
     assert.deepEqual(errors, []);
     // runs in the page (the project compiles without DOM types, so the probe is a string)
     const inked = (await page.evaluate(INK_PROBE)) as Record<string, number>;
