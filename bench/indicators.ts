@@ -28,6 +28,7 @@ import {
   willrBatch,
   wmaBatch,
 } from '../src/indicators';
+import type * as TradingSignalsModule from 'trading-signals' with { 'resolution-mode': 'import' };
 import { median, timeIt, timeItAsync, writeResults, type BenchRow } from './lib';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -100,7 +101,7 @@ function feed<T extends { add(x: never): unknown }>(ind: T, xs: ArrayLike<unknow
   for (let i = 0; i < xs.length; i++) ind.add(xs[i] as never);
 }
 
-type TradingSignals = typeof import('trading-signals', { with: { 'resolution-mode': 'import' } });
+type TradingSignals = typeof TradingSignalsModule;
 
 function cases(TS: TradingSignals): Case[] {
   return [
