@@ -5,7 +5,14 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { DatasetRef, ModelIoActivities } from '../contracts/retrain';
 import { FEATURE_SETS } from '../src/features';
-import { buildDatasetFor, MODELS_FEATURE_SET, readBarsCsvGz, serializeDataset, type DatasetFeatureSet, type MinuteBars } from '../src/models/dataset';
+import {
+  buildDatasetFor,
+  MODELS_FEATURE_SET,
+  readBarsCsvGz,
+  serializeDataset,
+  type DatasetFeatureSet,
+  type MinuteBars,
+} from '../src/models/dataset';
 
 export interface ModelIoDeps {
   pool: Pool;
@@ -16,13 +23,28 @@ export interface ModelIoDeps {
 }
 
 async function barsFromDb(pool: Pool, symbol: string, fromMs: number, toMs: number): Promise<MinuteBars> {
-  const { rows } = await pool.query<{ ts: Date; open: number; high: number; low: number; close: number; volume: number }>(
+  const { rows } = await pool.query<{
+    ts: Date;
+    open: number;
+    high: number;
+    low: number;
+    close: number;
+    volume: number;
+  }>(
     `select ts, open, high, low, close, volume from bars
      where symbol = $1 and timeframe = '1m' and ts >= to_timestamp($2/1000.0) and ts < to_timestamp($3/1000.0) order by ts`,
     [symbol, fromMs, toMs],
   );
   const col = (f: (r: (typeof rows)[number]) => number) => Float64Array.from(rows, f);
-  return { symbol, ts: col((r) => r.ts.getTime()), open: col((r) => r.open), high: col((r) => r.high), low: col((r) => r.low), close: col((r) => r.close), volume: col((r) => r.volume) };
+  return {
+    symbol,
+    ts: col((r) => r.ts.getTime()),
+    open: col((r) => r.open),
+    high: col((r) => r.high),
+    low: col((r) => r.low),
+    close: col((r) => r.close),
+    volume: col((r) => r.volume),
+  };
 }
 
 /** Activities for the `io` task queue: build the training dataset, and announce the retrain's outcome. */
@@ -32,12 +54,23 @@ export function createModelIoActivities(deps: ModelIoDeps): ModelIoActivities {
     async buildRetrainDataset({ source, horizonMinutes, maxRows, featureSet }): Promise<DatasetRef> {
       const set = featureSet ?? MODELS_FEATURE_SET;
       if (set !== MODELS_FEATURE_SET && !(set in FEATURE_SETS)) {
-        throw ApplicationFailure.nonRetryable(`featureSet: unknown "${set}"; known: ${[MODELS_FEATURE_SET, ...Object.keys(FEATURE_SETS)].join(', ')}`, 'ValidationError');
+        throw ApplicationFailure.nonRetryable(
+          `featureSet: unknown "${set}"; known: ${[MODELS_FEATURE_SET, ...Object.keys(FEATURE_SETS)].join(', ')}`,
+          'ValidationError',
+        );
       }
       let bars: MinuteBars;
       if (source.kind === 'shared-csv') {
-        if (!deps.sharedDataDir) throw ApplicationFailure.nonRetryable('source: shared-csv needs SHARED_DATA_DIR on the io worker', 'ConfigError');
-        if (source.path.includes('..')) throw ApplicationFailure.nonRetryable(`source.path: "${source.path}" must stay inside the shared data dir`, 'ValidationError');
+        if (!deps.sharedDataDir)
+          throw ApplicationFailure.nonRetryable(
+            'source: shared-csv needs SHARED_DATA_DIR on the io worker',
+            'ConfigError',
+          );
+        if (source.path.includes('..'))
+          throw ApplicationFailure.nonRetryable(
+            `source.path: "${source.path}" must stay inside the shared data dir`,
+            'ValidationError',
+          );
         bars = readBarsCsvGz(resolve(deps.sharedDataDir, source.path), source.symbol);
       } else {
         bars = await barsFromDb(deps.pool, source.symbol, source.fromMs, source.toMs);
@@ -60,7 +93,10 @@ export function createModelIoActivities(deps: ModelIoDeps): ModelIoActivities {
           decisionTs: ds.decisionTs.slice(from),
           labelEndTs: ds.labelEndTs.slice(from),
         };
-        ds.dataHash = createHash('sha256').update(Buffer.from(ds.X.buffer)).update(Buffer.from(ds.forwardReturn.buffer)).digest('hex');
+        ds.dataHash = createHash('sha256')
+          .update(Buffer.from(ds.X.buffer))
+          .update(Buffer.from(ds.forwardReturn.buffer))
+          .digest('hex');
       }
       const path = join(deps.artifactDir, 'datasets', `${ds.dataHash}.bin`);
       mkdirSync(join(deps.artifactDir, 'datasets'), { recursive: true });

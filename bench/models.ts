@@ -24,7 +24,15 @@ import { median, percentile, writeResults, type BenchRow } from './lib';
 
 const RUNS = 5;
 const ROUNDS = 200;
-const PARAMS = { objective: 'reg:squarederror', max_depth: 6, eta: 0.1, tree_method: 'hist', nthread: 1, base_score: 0, seed: 0 } as const;
+const PARAMS = {
+  objective: 'reg:squarederror',
+  max_depth: 6,
+  eta: 0.1,
+  tree_method: 'hist',
+  nthread: 1,
+  base_score: 0,
+  seed: 0,
+} as const;
 
 function ms(t0: bigint): number {
   return Number(process.hrtime.bigint() - t0) / 1e6;
@@ -52,10 +60,20 @@ export async function main(): Promise<void> {
     const conf = join(dir, 'train.conf');
     writeFileSync(
       conf,
-      [...Object.entries(PARAMS).map(([k, v]) => `${k} = ${v}`), `num_round = ${ROUNDS}`, `data = "${csvPath}?format=csv&label_column=0"`, `model_out = "${join(dir, 'cli.model')}"`, 'silent = 1'].join('\n') + '\n',
+      [
+        ...Object.entries(PARAMS).map(([k, v]) => `${k} = ${v}`),
+        `num_round = ${ROUNDS}`,
+        `data = "${csvPath}?format=csv&label_column=0"`,
+        `model_out = "${join(dir, 'cli.model')}"`,
+        'silent = 1',
+      ].join('\n') + '\n',
     );
     // Our binding also reads the same CSV's values (already in memory as Float32Array): time DMatrix + training.
-    const ours: number[] = [], cli: number[] = [], custom: number[] = [], dollar: number[] = [], builtinWarm: number[] = [];
+    const ours: number[] = [],
+      cli: number[] = [],
+      custom: number[] = [],
+      dollar: number[] = [],
+      builtinWarm: number[] = [];
     const tsSquared = squaredError(label);
     const obj = new DollarProfitObjective(ds, { costRate: 1e-4, positionPenalty: 5e-4 });
     for (let r = 0; r < RUNS; r++) {
@@ -83,18 +101,52 @@ export async function main(): Promise<void> {
       m3.booster.free();
       d.free();
     }
-    const oursMs = median(ours), cliMs = median(cli), customMs = median(custom), dollarMs = median(dollar), warmMs = median(builtinWarm);
-    rows.push({ metric: 'xgboost_train_ffi_ms', value: oursMs, unit: 'ms', note: `${ds.nrow} rows × ${ds.ncol} features, ${ROUNDS} rounds, libxgboost ${Object.values(xgboostNative().version).join('.')}` });
-    rows.push({ metric: 'xgboost_train_cli_ms', value: cliMs, unit: 'ms', note: 'xgboost CLI (Debian), same params, CSV input, includes process start and CSV parse' });
-    rows.push({ metric: 'xgboost_ffi_vs_cli_time_ratio', value: oursMs / cliMs, unit: 'x (ours / CLI, smaller is better)', peer: { name: 'xgboost CLI', value: cliMs }, ratio: oursMs / cliMs, target: { op: '<=', value: 1.1 } });
-    rows.push({ metric: 'xgboost_ts_objective_extra_ms', value: customMs - warmMs, unit: 'ms', note: `squared error as a TypeScript objective: ${customMs.toFixed(0)} ms vs built-in ${warmMs.toFixed(0)} ms on the same DMatrix (${((customMs / warmMs - 1) * 100).toFixed(0)}% extra: margins out, grad/hess in, per round)` });
-    rows.push({ metric: 'xgboost_train_dollar_profit_ms', value: dollarMs, unit: 'ms', note: 'dollar-profit objective (TypeScript), same rows/rounds; its trees differ, so not a like-for-like time' });
+    const oursMs = median(ours),
+      cliMs = median(cli),
+      customMs = median(custom),
+      dollarMs = median(dollar),
+      warmMs = median(builtinWarm);
+    rows.push({
+      metric: 'xgboost_train_ffi_ms',
+      value: oursMs,
+      unit: 'ms',
+      note: `${ds.nrow} rows × ${ds.ncol} features, ${ROUNDS} rounds, libxgboost ${Object.values(xgboostNative().version).join('.')}`,
+    });
+    rows.push({
+      metric: 'xgboost_train_cli_ms',
+      value: cliMs,
+      unit: 'ms',
+      note: 'xgboost CLI (Debian), same params, CSV input, includes process start and CSV parse',
+    });
+    rows.push({
+      metric: 'xgboost_ffi_vs_cli_time_ratio',
+      value: oursMs / cliMs,
+      unit: 'x (ours / CLI, smaller is better)',
+      peer: { name: 'xgboost CLI', value: cliMs },
+      ratio: oursMs / cliMs,
+      target: { op: '<=', value: 1.1 },
+    });
+    rows.push({
+      metric: 'xgboost_ts_objective_extra_ms',
+      value: customMs - warmMs,
+      unit: 'ms',
+      note: `squared error as a TypeScript objective: ${customMs.toFixed(0)} ms vs built-in ${warmMs.toFixed(0)} ms on the same DMatrix (${((customMs / warmMs - 1) * 100).toFixed(0)}% extra: margins out, grad/hess in, per round)`,
+    });
+    rows.push({
+      metric: 'xgboost_train_dollar_profit_ms',
+      value: dollarMs,
+      unit: 'ms',
+      note: 'dollar-profit objective (TypeScript), same rows/rounds; its trees differ, so not a like-for-like time',
+    });
 
     // --- inference: ONNX Runtime vs native, batch 1 / 100 / 10,000 ---
     const d = DMatrix.fromFloat32(ds.X, ds.nrow, ds.ncol, { label });
     const model = await train({ params: { ...PARAMS, max_depth: 4 }, dtrain: d, rounds: 100 });
     d.free();
-    const scorer = await OnnxScorer.create(xgboostToOnnx(model.booster.toBuffer('json'), { output: 'margin' }), ds.ncol);
+    const scorer = await OnnxScorer.create(
+      xgboostToOnnx(model.booster.toBuffer('json'), { output: 'margin' }),
+      ds.ncol,
+    );
     const nativeAll = (() => {
       const m = DMatrix.fromFloat32(ds.X, ds.nrow, ds.ncol);
       const p = model.booster.predict(m, { type: 'margin' });
@@ -104,7 +156,8 @@ export async function main(): Promise<void> {
     const parity = maxAbsDiff(await scorer.score(ds.X, ds.nrow), nativeAll);
     for (const batch of [1, 100, 10_000]) {
       const reps = batch === 1 ? 2000 : batch === 100 ? 500 : 30;
-      const onnxT: number[] = [], nativeT: number[] = [];
+      const onnxT: number[] = [],
+        nativeT: number[] = [];
       for (let i = 0; i < reps; i++) {
         const off = ((i * batch) % (ds.nrow - batch)) * ds.ncol;
         const x = ds.X.subarray(off, off + batch * ds.ncol);
@@ -118,7 +171,8 @@ export async function main(): Promise<void> {
         nativeT.push(ms(t0));
       }
       const warm = Math.floor(reps / 10); // first calls warm caches
-      const o = onnxT.slice(warm), n = nativeT.slice(warm);
+      const o = onnxT.slice(warm),
+        n = nativeT.slice(warm);
       rows.push({
         metric: `onnx_batch${batch}_p99_ms`,
         value: percentile(o, 99),
@@ -129,7 +183,13 @@ export async function main(): Promise<void> {
         note: `median ONNX ${median(o).toFixed(4)} ms, native ${median(n).toFixed(4)} ms`,
       });
     }
-    rows.push({ metric: 'onnx_parity_max_abs_diff', value: parity, unit: 'abs', target: { op: '<=', value: 1e-5 }, note: `${ds.nrow} rows, margins` });
+    rows.push({
+      metric: 'onnx_parity_max_abs_diff',
+      value: parity,
+      unit: 'abs',
+      target: { op: '<=', value: 1e-5 },
+      note: `${ds.nrow} rows, margins`,
+    });
     await scorer.close();
     model.booster.free();
 
@@ -140,11 +200,16 @@ export async function main(): Promise<void> {
     const seqX = new Float32Array(nSeq * spec.timesteps * spec.features);
     const seqY = new Float32Array(nSeq);
     for (let i = 0; i < nSeq; i++) {
-      seqX.set(ds.X.subarray(i * ds.ncol, (i + spec.timesteps) * ds.ncol).map((v) => (Number.isNaN(v) ? 0 : v)), i * spec.timesteps * spec.features);
+      seqX.set(
+        ds.X.subarray(i * ds.ncol, (i + spec.timesteps) * ds.ncol).map((v) => (Number.isNaN(v) ? 0 : v)),
+        i * spec.timesteps * spec.features,
+      );
       seqY[i] = label[i + spec.timesteps - 1]!;
     }
     const lstm = createLstm(spec);
-    await fitLstm(lstm, seqX.subarray(0, 256 * spec.timesteps * spec.features), seqY.subarray(0, 256), spec, { epochs: 1 }); // warm-up
+    await fitLstm(lstm, seqX.subarray(0, 256 * spec.timesteps * spec.features), seqY.subarray(0, 256), spec, {
+      epochs: 1,
+    }); // warm-up
     const times: number[] = [];
     for (let r = 0; r < 3; r++) {
       const t0 = process.hrtime.bigint();
@@ -152,17 +217,39 @@ export async function main(): Promise<void> {
       times.push(ms(t0));
     }
     lstm.dispose();
-    rows.push({ metric: 'lstm_samples_per_s', value: nSeq / (median(times) / 1000), unit: 'samples/s', note: `tfjs backend ${backend}; LSTM(${spec.units}) over ${spec.timesteps}×${spec.features}, batch 64` });
+    rows.push({
+      metric: 'lstm_samples_per_s',
+      value: nSeq / (median(times) / 1000),
+      unit: 'samples/s',
+      note: `tfjs backend ${backend}; LSTM(${spec.units}) over ${spec.timesteps}×${spec.features}, batch 64`,
+    });
 
     // --- objective comparison on walk-forward folds (report only) ---
     const folds = walkForwardSplits(ds.decisionTs, ds.labelEndTs, { folds: 4, embargoMs: 30 * 60_000 });
     const comparison: Record<string, unknown> = {};
     for (const objective of ['dollar_profit', 'squared_error'] as const) {
       const wf = await evaluateWalkForward(ds, { ...DEFAULT_XGBOOST_SPEC, objective }, folds);
-      comparison[objective] = { ...wf.summary, folds: wf.folds.map((f) => ({ fold: f.fold, netPnl: f.netPnl, sharpe: f.sharpe, hitRate: f.hitRate })) };
-      rows.push({ metric: `wf_net_pnl_${objective}`, value: wf.summary.netPnl, unit: 'USD', note: `Sharpe/row ${wf.summary.sharpe.toFixed(4)}, hit rate ${wf.summary.hitRate.toFixed(3)}, ${wf.summary.trades} trades, IC ${wf.summary.ic.toFixed(4)}` });
+      comparison[objective] = {
+        ...wf.summary,
+        folds: wf.folds.map((f) => ({
+          fold: f.fold,
+          netPnl: f.netPnl,
+          sharpe: f.sharpe,
+          hitRate: f.hitRate,
+        })),
+      };
+      rows.push({
+        metric: `wf_net_pnl_${objective}`,
+        value: wf.summary.netPnl,
+        unit: 'USD',
+        note: `Sharpe/row ${wf.summary.sharpe.toFixed(4)}, hit rate ${wf.summary.hitRate.toFixed(3)}, ${wf.summary.trades} trades, IC ${wf.summary.ic.toFixed(4)}`,
+      });
     }
-    writeResults('models', rows, { objectiveComparison: comparison, data: 'pyalgotrade_ninjatrader/1min/SPY.csv.gz', tfBackend: backend });
+    writeResults('models', rows, {
+      objectiveComparison: comparison,
+      data: 'pyalgotrade_ninjatrader/1min/SPY.csv.gz',
+      tfBackend: backend,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -80,7 +80,10 @@ export interface GateDecisionDto {
 }
 
 export interface EvaluationDto {
-  challenger: { summary: OosSummary; folds: Array<OosSummary & { fold: number; trainRows: number; testRows: number }> };
+  challenger: {
+    summary: OosSummary;
+    folds: Array<OosSummary & { fold: number; trainRows: number; testRows: number }>;
+  };
   champion: { id: string; summary: OosSummary } | null;
   gate: GateDecisionDto;
 }
@@ -103,13 +106,36 @@ export interface RetrainResult {
 }
 
 export interface ModelIoActivities {
-  buildRetrainDataset(input: { source: RetrainDataSource; horizonMinutes: number; maxRows?: number; featureSet?: string }): Promise<DatasetRef>;
-  notifyRetrain(input: { workflowId: string; name: string; modelId: string; decision: 'promoted' | 'rejected'; reason: string; oos: OosSummary }): Promise<void>;
+  buildRetrainDataset(input: {
+    source: RetrainDataSource;
+    horizonMinutes: number;
+    maxRows?: number;
+    featureSet?: string;
+  }): Promise<DatasetRef>;
+  notifyRetrain(input: {
+    workflowId: string;
+    name: string;
+    modelId: string;
+    decision: 'promoted' | 'rejected';
+    reason: string;
+    oos: OosSummary;
+  }): Promise<void>;
 }
 
 export interface TrainingActivities {
-  trainRetrainModel(input: { runKey: string; dataset: DatasetRef; spec: RetrainModelSpec }): Promise<TrainResultDto>;
-  evaluateRetrainModel(input: { name: string; dataset: DatasetRef; spec: RetrainModelSpec; folds: number; embargoMinutes: number; alpha: number }): Promise<EvaluationDto>;
+  trainRetrainModel(input: {
+    runKey: string;
+    dataset: DatasetRef;
+    spec: RetrainModelSpec;
+  }): Promise<TrainResultDto>;
+  evaluateRetrainModel(input: {
+    name: string;
+    dataset: DatasetRef;
+    spec: RetrainModelSpec;
+    folds: number;
+    embargoMinutes: number;
+    alpha: number;
+  }): Promise<EvaluationDto>;
   registerRetrainModel(input: {
     id: string;
     name: string;

@@ -1,5 +1,10 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { ModelIoActivities, RetrainInput, RetrainResult, TrainingActivities } from '../contracts/retrain';
+import type {
+  ModelIoActivities,
+  RetrainInput,
+  RetrainResult,
+  TrainingActivities,
+} from '../contracts/retrain';
 import { TASK_QUEUES } from '../contracts/task-queues';
 
 /**
@@ -24,11 +29,25 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResul
     retry,
   });
   // Evaluation heartbeats per round too; registration and the decision are short and do not heartbeat.
-  const evaluation = proxyActivities<TrainingActivities>({ taskQueue: trainingQueue, startToCloseTimeout: '2 hours', heartbeatTimeout: '2 minutes', retry });
-  const registry = proxyActivities<TrainingActivities>({ taskQueue: trainingQueue, startToCloseTimeout: '10 minutes', retry });
+  const evaluation = proxyActivities<TrainingActivities>({
+    taskQueue: trainingQueue,
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: '2 minutes',
+    retry,
+  });
+  const registry = proxyActivities<TrainingActivities>({
+    taskQueue: trainingQueue,
+    startToCloseTimeout: '10 minutes',
+    retry,
+  });
 
   const { workflowId, runId } = workflowInfo();
-  const dataset = await io.buildRetrainDataset({ source: input.source, horizonMinutes: input.horizonMinutes ?? 5, maxRows: input.maxRows, featureSet: input.featureSet });
+  const dataset = await io.buildRetrainDataset({
+    source: input.source,
+    horizonMinutes: input.horizonMinutes ?? 5,
+    maxRows: input.maxRows,
+    featureSet: input.featureSet,
+  });
   const runKey = `${workflowId}:${runId}`;
   const trained = await training.trainRetrainModel({ runKey, dataset, spec: input.spec });
   const evaluated = await evaluation.evaluateRetrainModel({
@@ -53,7 +72,14 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResul
   const promote = evaluated.gate.promote;
   await registry.setModelDecision({ id: registered.id, promote });
   const decision = promote ? 'promoted' : 'rejected';
-  await io.notifyRetrain({ workflowId, name: input.name, modelId: registered.id, decision, reason: evaluated.gate.reason, oos: evaluated.challenger.summary });
+  await io.notifyRetrain({
+    workflowId,
+    name: input.name,
+    modelId: registered.id,
+    decision,
+    reason: evaluated.gate.reason,
+    oos: evaluated.challenger.summary,
+  });
   return {
     modelId: registered.id,
     decision,

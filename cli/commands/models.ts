@@ -13,7 +13,9 @@ import { createPool } from '../../src/storage/pool';
 async function withRegistry<T>(fn: (r: ModelRegistry) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const url = readStackState(config)?.postgres.url;
-  const pg = url ? { url } : await resolvePostgres({ databaseUrl: config.DATABASE_URL, dataDir: config.TRADER_DATA_DIR });
+  const pg = url
+    ? { url }
+    : await resolvePostgres({ databaseUrl: config.DATABASE_URL, dataDir: config.TRADER_DATA_DIR });
   const pool = createPool(pg.url, { max: 2 });
   try {
     return await fn(new ModelRegistry(pool, config.artifactDir));
@@ -41,7 +43,16 @@ export function register(program: Command): void {
       console.table(
         list.map((m) => {
           const s = (m.metrics as { summary?: { netPnl?: number; hitRate?: number } }).summary ?? {};
-          return { id: m.id, name: m.name, status: m.status, objective: m.spec.objective, symbol: m.symbol, oosNetPnl: s.netPnl?.toFixed(2), hitRate: s.hitRate?.toFixed(3), created: new Date(m.createdAt).toISOString() };
+          return {
+            id: m.id,
+            name: m.name,
+            status: m.status,
+            objective: m.spec.objective,
+            symbol: m.symbol,
+            oosNetPnl: s.netPnl?.toFixed(2),
+            hitRate: s.hitRate?.toFixed(3),
+            created: new Date(m.createdAt).toISOString(),
+          };
         }),
       );
     });
@@ -62,7 +73,9 @@ export function register(program: Command): void {
 
   models
     .command('retrain')
-    .description('start RetrainWorkflow (dataset → train → walk-forward → register → gate → promote/reject → alert)')
+    .description(
+      'start RetrainWorkflow (dataset → train → walk-forward → register → gate → promote/reject → alert)',
+    )
     .option('--name <name>', 'model name (champion is per name)', 'spy-5m')
     .option('--csv <path>', 'bars CSV under SHARED_DATA_DIR', 'pyalgotrade_ninjatrader/1min/SPY.csv.gz')
     .option('--symbol <symbol>', 'symbol of the bars', 'SPY')
@@ -72,36 +85,65 @@ export function register(program: Command): void {
     .option('--rounds <n>', 'boosting rounds', String(DEFAULT_XGBOOST_SPEC.rounds))
     .option('--max-rows <n>', 'keep only the most recent N rows')
     .option('--wait', 'wait for the result and print it')
-    .action(async (opts: { name: string; csv: string; symbol: string; from?: string; to?: string; objective: string; rounds: string; maxRows?: string; wait?: boolean }) => {
-      const config = loadConfig();
-      const address = config.TEMPORAL_ADDRESS ?? readStackState(config)?.temporal.address;
-      if (!address) throw new Error('TEMPORAL_ADDRESS: not set and no stack is up; run `npm run trader -- stack up`');
-      if (opts.objective !== 'dollar_profit' && opts.objective !== 'squared_error') throw new Error(`--objective: must be dollar_profit or squared_error, got "${opts.objective}"`);
-      const rounds = Number(opts.rounds);
-      if (!Number.isInteger(rounds) || rounds <= 0) throw new Error(`--rounds: must be a positive integer, got "${opts.rounds}"`);
-      const source: RetrainInput['source'] =
-        opts.from || opts.to
-          ? { kind: 'db', symbol: opts.symbol, fromMs: Date.parse(opts.from ?? ''), toMs: Date.parse(opts.to ?? '') }
-          : { kind: 'shared-csv', path: opts.csv, symbol: opts.symbol };
-      if (source.kind === 'db' && !(Number.isFinite(source.fromMs) && Number.isFinite(source.toMs))) throw new Error('--from/--to: both must be ISO timestamps');
-      const input: RetrainInput = {
-        name: opts.name,
-        source,
-        spec: { ...DEFAULT_XGBOOST_SPEC, objective: opts.objective, rounds },
-        maxRows: opts.maxRows ? Number(opts.maxRows) : undefined,
-      };
-      const connection = await Connection.connect({ address });
-      try {
-        const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-        const workflowId = `retrain-${opts.name}-${randomUUID()}`;
-        const handle = await client.workflow.start(RETRAIN_WORKFLOW, { taskQueue: TASK_QUEUES.io, workflowId, args: [input] });
-        console.log(`started ${RETRAIN_WORKFLOW} ${workflowId} on task queue ${TASK_QUEUES.io} (training activities on ${TASK_QUEUES.training})`);
-        if (opts.wait) {
-          const r = (await handle.result()) as RetrainResult;
-          console.log(`${r.modelId}: ${r.decision} — ${r.gate.reason}; OOS net P&L ${r.oos.netPnl.toFixed(2)}, ONNX parity ${r.parityMaxAbsDiff.toExponential(2)}`);
+    .action(
+      async (opts: {
+        name: string;
+        csv: string;
+        symbol: string;
+        from?: string;
+        to?: string;
+        objective: string;
+        rounds: string;
+        maxRows?: string;
+        wait?: boolean;
+      }) => {
+        const config = loadConfig();
+        const address = config.TEMPORAL_ADDRESS ?? readStackState(config)?.temporal.address;
+        if (!address)
+          throw new Error('TEMPORAL_ADDRESS: not set and no stack is up; run `npm run trader -- stack up`');
+        if (opts.objective !== 'dollar_profit' && opts.objective !== 'squared_error')
+          throw new Error(`--objective: must be dollar_profit or squared_error, got "${opts.objective}"`);
+        const rounds = Number(opts.rounds);
+        if (!Number.isInteger(rounds) || rounds <= 0)
+          throw new Error(`--rounds: must be a positive integer, got "${opts.rounds}"`);
+        const source: RetrainInput['source'] =
+          opts.from || opts.to
+            ? {
+                kind: 'db',
+                symbol: opts.symbol,
+                fromMs: Date.parse(opts.from ?? ''),
+                toMs: Date.parse(opts.to ?? ''),
+              }
+            : { kind: 'shared-csv', path: opts.csv, symbol: opts.symbol };
+        if (source.kind === 'db' && !(Number.isFinite(source.fromMs) && Number.isFinite(source.toMs)))
+          throw new Error('--from/--to: both must be ISO timestamps');
+        const input: RetrainInput = {
+          name: opts.name,
+          source,
+          spec: { ...DEFAULT_XGBOOST_SPEC, objective: opts.objective, rounds },
+          maxRows: opts.maxRows ? Number(opts.maxRows) : undefined,
+        };
+        const connection = await Connection.connect({ address });
+        try {
+          const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+          const workflowId = `retrain-${opts.name}-${randomUUID()}`;
+          const handle = await client.workflow.start(RETRAIN_WORKFLOW, {
+            taskQueue: TASK_QUEUES.io,
+            workflowId,
+            args: [input],
+          });
+          console.log(
+            `started ${RETRAIN_WORKFLOW} ${workflowId} on task queue ${TASK_QUEUES.io} (training activities on ${TASK_QUEUES.training})`,
+          );
+          if (opts.wait) {
+            const r = (await handle.result()) as RetrainResult;
+            console.log(
+              `${r.modelId}: ${r.decision} — ${r.gate.reason}; OOS net P&L ${r.oos.netPnl.toFixed(2)}, ONNX parity ${r.parityMaxAbsDiff.toExponential(2)}`,
+            );
+          }
+        } finally {
+          await connection.close();
         }
-      } finally {
-        await connection.close();
-      }
-    });
+      },
+    );
 }

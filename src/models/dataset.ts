@@ -44,7 +44,8 @@ export function readBarsCsvGz(path: string, symbol: string): MinuteBars {
   const text = gunzipSync(readFileSync(path)).toString('utf8');
   const lines = text.split('\n');
   const header = lines[0]!.trim();
-  if (header !== 'ts,open,high,low,close,volume') throw new ValidationError('header', `unexpected "${header}"`, path);
+  if (header !== 'ts,open,high,low,close,volume')
+    throw new ValidationError('header', `unexpected "${header}"`, path);
   const rows = lines.slice(1).filter((l) => l.length > 0);
   const out: MinuteBars = {
     symbol,
@@ -105,14 +106,20 @@ export function buildDataset(bars: MinuteBars, opts: BuildOptions = {}): Dataset
   const lr = (a: number, b: number) => Math.log(c[a]! / c[b]!);
   const ncol = MODELS_FEATURE_NAMES.length;
   const X: number[] = [];
-  const fr: number[] = [], notional: number[] = [], dts: number[] = [], lts: number[] = [];
+  const fr: number[] = [],
+    notional: number[] = [],
+    dts: number[] = [],
+    lts: number[] = [];
   const LOOKBACK = 60;
   for (let t = LOOKBACK; t + h < n; t++) {
     // The lookback must be one contiguous stretch of the same day (at most 2x the minutes: thin minutes are normal).
     if (bars.ts[t]! - bars.ts[t - LOOKBACK]! > 2 * LOOKBACK * MIN) continue;
     const fwdTs = bars.ts[t + h]!;
     if (fwdTs - bars.ts[t]! !== h * MIN) continue;
-    let s15 = 0, s15sq = 0, s60 = 0, s60sq = 0;
+    let s15 = 0,
+      s15sq = 0,
+      s60 = 0,
+      s60sq = 0;
     for (let k = 0; k < 60; k++) {
       const r = lr(t - k, t - k - 1);
       if (k < 15) {
@@ -124,7 +131,8 @@ export function buildDataset(bars: MinuteBars, opts: BuildOptions = {}): Dataset
     }
     const vol15 = Math.sqrt(Math.max(0, s15sq / 15 - (s15 / 15) ** 2));
     const vol60 = Math.sqrt(Math.max(0, s60sq / 60 - (s60 / 60) ** 2));
-    let vs = 0, vsq = 0;
+    let vs = 0,
+      vsq = 0;
     for (let k = 1; k <= 30; k++) {
       const v = Math.log1p(bars.volume[t - k]!);
       vs += v;
@@ -150,12 +158,23 @@ export function buildDataset(bars: MinuteBars, opts: BuildOptions = {}): Dataset
     );
     fr.push(c[t + h]! / c[t]! - 1);
     // Stop two horizon-scaled standard deviations away: the fixed-fractional sizing rule sets the notional.
-    notional.push(sizingNotional(equity, 2 * vol60 * Math.sqrt(h), opts.riskFraction ?? 0.02, opts.maxPositionFraction ?? 0.05));
+    notional.push(
+      sizingNotional(
+        equity,
+        2 * vol60 * Math.sqrt(h),
+        opts.riskFraction ?? 0.02,
+        opts.maxPositionFraction ?? 0.05,
+      ),
+    );
     dts.push(bars.ts[t]! + MIN);
     lts.push(fwdTs + MIN);
   }
   const nrow = fr.length;
-  if (nrow === 0) throw new ValidationError('bars', `no usable rows for ${bars.symbol} (need ${LOOKBACK + h + 1} contiguous minutes)`);
+  if (nrow === 0)
+    throw new ValidationError(
+      'bars',
+      `no usable rows for ${bars.symbol} (need ${LOOKBACK + h + 1} contiguous minutes)`,
+    );
   const Xf = Float32Array.from(X);
   const forwardReturn = Float64Array.from(fr);
   const hash = createHash('sha256');
@@ -186,25 +205,39 @@ export type DatasetFeatureSet = typeof MODELS_FEATURE_SET | keyof typeof FEATURE
  * last completed bar). Rows are the set's base bars; the decision time is the base bar's close, the label the
  * return `horizon` minutes later (exactly, or the row is dropped). Rows still mostly warming up are dropped.
  */
-export function buildDatasetFromFeatureSet(bars: MinuteBars, setName: keyof typeof FEATURE_SETS, opts: BuildOptions = {}): Dataset {
+export function buildDatasetFromFeatureSet(
+  bars: MinuteBars,
+  setName: keyof typeof FEATURE_SETS,
+  opts: BuildOptions = {},
+): Dataset {
   const set = FEATURE_SETS[setName];
-  if (!set) throw new ValidationError('featureSet', `unknown feature set "${String(setName)}"; known: ${Object.keys(FEATURE_SETS).join(', ')}`);
+  if (!set)
+    throw new ValidationError(
+      'featureSet',
+      `unknown feature set "${String(setName)}"; known: ${Object.keys(FEATURE_SETS).join(', ')}`,
+    );
   const h = opts.horizonMinutes ?? 5;
   const baseMs = TIMEFRAME_MS[set.baseTimeframe];
-  if ((h * 60_000) % baseMs !== 0) throw new ValidationError('horizonMinutes', `${h} is not a multiple of the ${set.baseTimeframe} base timeframe`);
+  if ((h * 60_000) % baseMs !== 0)
+    throw new ValidationError(
+      'horizonMinutes',
+      `${h} is not a multiple of the ${set.baseTimeframe} base timeframe`,
+    );
   const steps = (h * 60_000) / baseMs;
   const byTf = barsFromMinutes({ ...bars, timeframe: '1m' }, set.timeframes);
   const m = buildFeatureMatrix(byTf, set, { symbol: bars.symbol });
   const base = byTf[set.baseTimeframe]!;
   const equity = opts.equity ?? 100_000;
   const rows: number[] = [];
-  const fr: number[] = [], notional: number[] = [];
+  const fr: number[] = [],
+    notional: number[] = [];
   for (let i = 60; i + steps < m.rows; i++) {
     if (base.ts[i + steps]! - base.ts[i]! !== h * 60_000) continue;
     let nan = 0;
     for (let j = 0; j < m.cols; j++) if (Number.isNaN(m.values[i * m.cols + j]!)) nan++;
     if (nan > m.cols / 2) continue;
-    let s = 0, q = 0;
+    let s = 0,
+      q = 0;
     for (let k = 0; k < 60; k++) {
       const r = Math.log(base.close[i - k]! / base.close[i - k - 1]!);
       s += r;
@@ -213,9 +246,17 @@ export function buildDatasetFromFeatureSet(bars: MinuteBars, setName: keyof type
     const vol = Math.sqrt(Math.max(0, q / 60 - (s / 60) ** 2));
     rows.push(i);
     fr.push(base.close[i + steps]! / base.close[i]! - 1);
-    notional.push(sizingNotional(equity, 2 * vol * Math.sqrt(steps), opts.riskFraction ?? 0.02, opts.maxPositionFraction ?? 0.05));
+    notional.push(
+      sizingNotional(
+        equity,
+        2 * vol * Math.sqrt(steps),
+        opts.riskFraction ?? 0.02,
+        opts.maxPositionFraction ?? 0.05,
+      ),
+    );
   }
-  if (rows.length === 0) throw new ValidationError('bars', `no usable rows for ${bars.symbol} with feature set ${set.name}`);
+  if (rows.length === 0)
+    throw new ValidationError('bars', `no usable rows for ${bars.symbol} with feature set ${set.name}`);
   const X = new Float32Array(rows.length * m.cols);
   rows.forEach((r, k) => X.set(m.values.subarray(r * m.cols, (r + 1) * m.cols), k * m.cols));
   const forwardReturn = Float64Array.from(fr);
@@ -238,12 +279,21 @@ export function buildDatasetFromFeatureSet(bars: MinuteBars, setName: keyof type
 }
 
 /** One entry point for both feature sources. */
-export function buildDatasetFor(bars: MinuteBars, featureSet: DatasetFeatureSet, opts: BuildOptions = {}): Dataset {
-  return featureSet === MODELS_FEATURE_SET ? buildDataset(bars, opts) : buildDatasetFromFeatureSet(bars, featureSet, opts);
+export function buildDatasetFor(
+  bars: MinuteBars,
+  featureSet: DatasetFeatureSet,
+  opts: BuildOptions = {},
+): Dataset {
+  return featureSet === MODELS_FEATURE_SET
+    ? buildDataset(bars, opts)
+    : buildDatasetFromFeatureSet(bars, featureSet, opts);
 }
 
 /** Rows [from, to) as a new dataset (same features). */
-export function sliceRows(ds: Dataset, rows: ArrayLike<number>): Pick<Dataset, 'X' | 'forwardReturn' | 'notional' | 'nrow' | 'ncol'> {
+export function sliceRows(
+  ds: Dataset,
+  rows: ArrayLike<number>,
+): Pick<Dataset, 'X' | 'forwardReturn' | 'notional' | 'nrow' | 'ncol'> {
   const X = new Float32Array(rows.length * ds.ncol);
   const fr = new Float64Array(rows.length);
   const no = new Float64Array(rows.length);
@@ -272,13 +322,18 @@ export function serializeDataset(ds: Dataset): Buffer {
   );
   const head = Buffer.alloc(4);
   head.writeUInt32LE(meta.length);
-  const parts = [ds.forwardReturn, ds.notional, ds.decisionTs, ds.labelEndTs].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+  const parts = [ds.forwardReturn, ds.notional, ds.decisionTs, ds.labelEndTs].map((a) =>
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+  );
   return Buffer.concat([head, meta, ...parts, Buffer.from(ds.X.buffer, ds.X.byteOffset, ds.X.byteLength)]);
 }
 
 export function deserializeDataset(buf: Buffer): Dataset {
   const metaLen = buf.readUInt32LE(0);
-  const meta = JSON.parse(buf.subarray(4, 4 + metaLen).toString('utf8')) as Omit<Dataset, 'X' | 'forwardReturn' | 'notional' | 'decisionTs' | 'labelEndTs'>;
+  const meta = JSON.parse(buf.subarray(4, 4 + metaLen).toString('utf8')) as Omit<
+    Dataset,
+    'X' | 'forwardReturn' | 'notional' | 'decisionTs' | 'labelEndTs'
+  >;
   let off = 4 + metaLen;
   const f64 = () => {
     const a = new Float64Array(meta.nrow);
@@ -286,7 +341,10 @@ export function deserializeDataset(buf: Buffer): Dataset {
     off += a.byteLength;
     return a;
   };
-  const forwardReturn = f64(), notional = f64(), decisionTs = f64(), labelEndTs = f64();
+  const forwardReturn = f64(),
+    notional = f64(),
+    decisionTs = f64(),
+    labelEndTs = f64();
   const X = new Float32Array(meta.nrow * meta.ncol);
   Buffer.from(X.buffer).set(buf.subarray(off, off + X.byteLength));
   return { ...meta, X, forwardReturn, notional, decisionTs, labelEndTs };

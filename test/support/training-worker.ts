@@ -13,7 +13,9 @@ async function main(): Promise<void> {
     return v;
   };
   const pool = createPool(need('DATABASE_URL'));
-  const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:17233' });
+  const connection = await NativeConnection.connect({
+    address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:17233',
+  });
   const worker = await Worker.create({
     connection,
     taskQueue: need('TRAINING_TASK_QUEUE'),

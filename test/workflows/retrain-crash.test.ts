@@ -10,7 +10,13 @@ import { createTrainingActivities } from '../../activities/training.activities';
 import type { RetrainInput, RetrainResult } from '../../contracts/retrain';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { sharedDataOrSkip } from '../support/shared-data';
-import { connectTemporal, TEST_TEMPORAL_ADDRESS, uniqueQueue, WORKFLOWS_PATH, type TemporalTestContext } from '../support/temporal';
+import {
+  connectTemporal,
+  TEST_TEMPORAL_ADDRESS,
+  uniqueQueue,
+  WORKFLOWS_PATH,
+  type TemporalTestContext,
+} from '../support/temporal';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -46,13 +52,25 @@ describe('RetrainWorkflow survives a killed training worker', () => {
       connection: t.nativeConnection,
       taskQueue: ioQueue,
       workflowsPath: WORKFLOWS_PATH,
-      activities: createModelIoActivities({ pool: db.pool, artifactDir, sharedDataDir: dataDir, log: () => undefined }),
+      activities: createModelIoActivities({
+        pool: db.pool,
+        artifactDir,
+        sharedDataDir: dataDir,
+        log: () => undefined,
+      }),
     });
     const input: RetrainInput = {
       name: 'spy-crash',
       source: { kind: 'shared-csv', path: 'pyalgotrade_ninjatrader/1min/SPY.csv.gz', symbol: 'SPY' },
       // Enough rounds that training is still running when the checkpoint poll sees progress.
-      spec: { kind: 'xgboost', objective: 'dollar_profit', rounds: 400, params: { max_depth: 4, eta: 0.05, nthread: 1, seed: 3 }, costRate: 0.0001, positionPenalty: 0.0005 },
+      spec: {
+        kind: 'xgboost',
+        objective: 'dollar_profit',
+        rounds: 400,
+        params: { max_depth: 4, eta: 0.05, nthread: 1, seed: 3 },
+        costRate: 0.0001,
+        positionPenalty: 0.0005,
+      },
       maxRows: 4000,
       folds: 2,
       taskQueues: { io: ioQueue, training: trainingQueue },
@@ -60,14 +78,23 @@ describe('RetrainWorkflow survives a killed training worker', () => {
     };
 
     const result = await ioWorker.runUntil(async () => {
-      const handle = await t.client.workflow.start<(i: RetrainInput) => Promise<RetrainResult>>('retrainWorkflow', {
-        taskQueue: ioQueue,
-        workflowId: `retrain-crash-${ioQueue}`,
-        args: [input],
-      });
+      const handle = await t.client.workflow.start<(i: RetrainInput) => Promise<RetrainResult>>(
+        'retrainWorkflow',
+        {
+          taskQueue: ioQueue,
+          workflowId: `retrain-crash-${ioQueue}`,
+          args: [input],
+        },
+      );
       child = spawn('npx', ['tsx', 'test/support/training-worker.ts'], {
         cwd: ROOT,
-        env: { ...process.env, TEMPORAL_ADDRESS: TEST_TEMPORAL_ADDRESS, TRAINING_TASK_QUEUE: trainingQueue, DATABASE_URL: db.url, TRADER_ARTIFACT_DIR: artifactDir },
+        env: {
+          ...process.env,
+          TEMPORAL_ADDRESS: TEST_TEMPORAL_ADDRESS,
+          TRAINING_TASK_QUEUE: trainingQueue,
+          DATABASE_URL: db.url,
+          TRADER_ARTIFACT_DIR: artifactDir,
+        },
         stdio: ['ignore', 'ignore', 'ignore'],
         // Own process group: npx → tsx → node are killed together, like a machine losing the worker.
         detached: true,

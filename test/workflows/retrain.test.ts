@@ -13,7 +13,13 @@ import { ModelRegistry } from '../../src/models/registry/registry';
 import { Booster, DMatrix } from '../../src/models/xgboost';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { sharedDataOrSkip } from '../support/shared-data';
-import { connectTemporal, recordHistory, uniqueQueue, WORKFLOWS_PATH, type TemporalTestContext } from '../support/temporal';
+import {
+  connectTemporal,
+  recordHistory,
+  uniqueQueue,
+  WORKFLOWS_PATH,
+  type TemporalTestContext,
+} from '../support/temporal';
 
 describe('RetrainWorkflow on real minute data (SPY 2011, pyalgotrade_ninjatrader)', () => {
   let db: TestDatabase;
@@ -39,7 +45,12 @@ describe('RetrainWorkflow on real minute data (SPY 2011, pyalgotrade_ninjatrader
       connection: t.nativeConnection,
       taskQueue: ioQueue,
       workflowsPath: WORKFLOWS_PATH,
-      activities: createModelIoActivities({ pool: db.pool, artifactDir, sharedDataDir: dataDir, log: () => undefined }),
+      activities: createModelIoActivities({
+        pool: db.pool,
+        artifactDir,
+        sharedDataDir: dataDir,
+        log: () => undefined,
+      }),
     });
     const trainingWorker = await Worker.create({
       connection: t.nativeConnection,
@@ -61,21 +72,29 @@ describe('RetrainWorkflow on real minute data (SPY 2011, pyalgotrade_ninjatrader
       folds: 3,
       taskQueues: { io: ioQueue, training: trainingQueue },
     };
-    const [first, second] = await ioWorker.runUntil(trainingWorker.runUntil(async () => {
-      const h1 = await t.client.workflow.start<(i: RetrainInput) => Promise<RetrainResult>>('retrainWorkflow', {
-        taskQueue: ioQueue,
-        workflowId: `retrain-1-${ioQueue}`,
-        args: [base],
-      });
-      const r1 = await h1.result();
-      await recordHistory(h1, 'retrain');
-      const r2 = await t.client.workflow.execute<(i: RetrainInput) => Promise<RetrainResult>>('retrainWorkflow', {
-        taskQueue: ioQueue,
-        workflowId: `retrain-2-${ioQueue}`,
-        args: [{ ...base, spec: { ...base.spec, objective: 'squared_error' } }],
-      });
-      return [r1, r2] as const;
-    }));
+    const [first, second] = await ioWorker.runUntil(
+      trainingWorker.runUntil(async () => {
+        const h1 = await t.client.workflow.start<(i: RetrainInput) => Promise<RetrainResult>>(
+          'retrainWorkflow',
+          {
+            taskQueue: ioQueue,
+            workflowId: `retrain-1-${ioQueue}`,
+            args: [base],
+          },
+        );
+        const r1 = await h1.result();
+        await recordHistory(h1, 'retrain');
+        const r2 = await t.client.workflow.execute<(i: RetrainInput) => Promise<RetrainResult>>(
+          'retrainWorkflow',
+          {
+            taskQueue: ioQueue,
+            workflowId: `retrain-2-${ioQueue}`,
+            args: [{ ...base, spec: { ...base.spec, objective: 'squared_error' } }],
+          },
+        );
+        return [r1, r2] as const;
+      }),
+    );
 
     // First model: no champion yet → promoted; parity within 1e-5; OOS metrics present.
     assert.equal(first.decision, 'promoted');
@@ -111,11 +130,12 @@ describe('RetrainWorkflow on real minute data (SPY 2011, pyalgotrade_ninjatrader
     assert.ok(maxAbsDiff(served, native) <= 1e-5);
 
     // Alert either way: one audit row per decision.
-    const { rows } = await db.pool.query<{ action: string; subject: string }>(`select action, subject from audit_log where actor = 'retrain-workflow' order by id`);
+    const { rows } = await db.pool.query<{ action: string; subject: string }>(
+      `select action, subject from audit_log where actor = 'retrain-workflow' order by id`,
+    );
     assert.deepEqual(rows, [
       { action: 'model.promoted', subject: first.modelId },
       { action: `model.${second.decision}`, subject: second.modelId },
     ]);
   });
 });
-

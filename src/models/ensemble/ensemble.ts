@@ -40,24 +40,40 @@ export interface EnsembleDecision {
 
 /** Combines member scores for one row; trades (score ≠ 0) only with the minimum consensus. */
 export function combine(scores: number[], weights: number[], opts: EnsembleOptions): EnsembleDecision {
-  if (scores.length !== weights.length) throw new ValidationError('scores', `${scores.length} scores for ${weights.length} members`);
+  if (scores.length !== weights.length)
+    throw new ValidationError('scores', `${scores.length} scores for ${weights.length} members`);
   if (opts.minConsensus < 1 || opts.minConsensus > scores.length) {
-    throw new ValidationError('minConsensus', `must be between 1 and ${scores.length}, got ${opts.minConsensus}`);
+    throw new ValidationError(
+      'minConsensus',
+      `must be between 1 and ${scores.length}, got ${opts.minConsensus}`,
+    );
   }
   const minConv = opts.minConviction ?? 0.05;
   let s = 0;
   scores.forEach((x, i) => (s += weights[i]! * x));
   const direction = (Math.abs(Math.tanh(s)) < minConv ? 0 : Math.sign(s)) as -1 | 0 | 1;
-  const agreeing = direction === 0 ? 0 : scores.filter((x) => Math.abs(Math.tanh(x)) >= minConv && Math.sign(x) === direction).length;
+  const agreeing =
+    direction === 0
+      ? 0
+      : scores.filter((x) => Math.abs(Math.tanh(x)) >= minConv && Math.sign(x) === direction).length;
   const consensus = direction !== 0 && agreeing >= opts.minConsensus;
   return { score: consensus ? s : 0, direction: consensus ? direction : 0, agreeing, consensus };
 }
 
 /** Row-wise `combine` over member score columns. */
-export function combineAll(memberScores: ArrayLike<number>[], members: EnsembleMember[], opts: EnsembleOptions): Float32Array {
+export function combineAll(
+  memberScores: ArrayLike<number>[],
+  members: EnsembleMember[],
+  opts: EnsembleOptions,
+): Float32Array {
   const w = performanceWeights(members, opts.lookback);
   const n = memberScores[0]?.length ?? 0;
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = combine(memberScores.map((c) => c[i]!), w, opts).score;
+  for (let i = 0; i < n; i++)
+    out[i] = combine(
+      memberScores.map((c) => c[i]!),
+      w,
+      opts,
+    ).score;
   return out;
 }

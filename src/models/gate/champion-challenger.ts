@@ -26,10 +26,21 @@ export function championChallengerGate(input: GateInput): GateDecision {
   const alpha = input.alpha ?? 0.05;
   const test = 'one-sided paired t-test on block-summed net P&L differences' as const;
   if (!input.championPnl) {
-    return { promote: true, test, blocks: 0, meanDiff: 0, tStat: 0, pValue: 0, alpha, reason: 'no champion yet: the first model is promoted' };
+    return {
+      promote: true,
+      test,
+      blocks: 0,
+      meanDiff: 0,
+      tStat: 0,
+      pValue: 0,
+      alpha,
+      reason: 'no champion yet: the first model is promoted',
+    };
   }
-  const a = input.challengerPnl, b = input.championPnl;
-  if (a.length !== b.length) throw new Error(`gate: challenger has ${a.length} OOS rows, champion ${b.length}: not the same folds`);
+  const a = input.challengerPnl,
+    b = input.championPnl;
+  if (a.length !== b.length)
+    throw new Error(`gate: challenger has ${a.length} OOS rows, champion ${b.length}: not the same folds`);
   const diffs: number[] = [];
   for (let i = 0; i + input.blockSize <= a.length; i += input.blockSize) {
     let d = 0;
@@ -59,7 +70,10 @@ export function studentTCdf(t: number, df: number): number {
 }
 
 function logGamma(z: number): number {
-  const g = [676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const g = [
+    676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
+    -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (z < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * z)) - logGamma(1 - z);
   z -= 1;
   let x = 0.99999999999980993;
@@ -74,7 +88,9 @@ function incompleteBeta(x: number, a: number, b: number): number {
   const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
   if (x > (a + 1) / (a + b + 2)) return 1 - incompleteBeta(1 - x, b, a);
   // Lentz's continued fraction.
-  let f = 1, c = 1, d = 0;
+  let f = 1,
+    c = 1,
+    d = 0;
   for (let i = 0; i <= 300; i++) {
     const m = i >> 1;
     let num: number;
@@ -90,11 +106,16 @@ function incompleteBeta(x: number, a: number, b: number): number {
     f *= cd;
     if (Math.abs(1 - cd) < 1e-12) break;
   }
-  return front * (f - 1) / a;
+  return (front * (f - 1)) / a;
 }
 
 /** Per-row net dollar P&L of positions tanh(score) (same cost model as the objective). */
-export function rowPnl(scores: ArrayLike<number>, forwardReturn: ArrayLike<number>, notional: ArrayLike<number>, costRate: number): Float64Array {
+export function rowPnl(
+  scores: ArrayLike<number>,
+  forwardReturn: ArrayLike<number>,
+  notional: ArrayLike<number>,
+  costRate: number,
+): Float64Array {
   const out = new Float64Array(scores.length);
   for (let i = 0; i < scores.length; i++) {
     const p = Math.tanh(scores[i]!);

@@ -1,7 +1,12 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ValidationError } from '../../model/errors';
 
-export type ParamSpace = Record<string, { kind: 'int'; min: number; max: number } | { kind: 'float'; min: number; max: number; log?: boolean } | { kind: 'choice'; values: Array<string | number> }>;
+export type ParamSpace = Record<
+  string,
+  | { kind: 'int'; min: number; max: number }
+  | { kind: 'float'; min: number; max: number; log?: boolean }
+  | { kind: 'choice'; values: Array<string | number> }
+>;
 
 export interface Trial {
   id: number;
@@ -48,7 +53,10 @@ export function sampleParams(space: ParamSpace, rnd: () => number): Record<strin
   const out: Record<string, string | number> = {};
   for (const [k, p] of Object.entries(space)) {
     if (p.kind === 'int') out[k] = p.min + Math.floor(rnd() * (p.max - p.min + 1));
-    else if (p.kind === 'float') out[k] = p.log ? Math.exp(Math.log(p.min) + rnd() * (Math.log(p.max) - Math.log(p.min))) : p.min + rnd() * (p.max - p.min);
+    else if (p.kind === 'float')
+      out[k] = p.log
+        ? Math.exp(Math.log(p.min) + rnd() * (Math.log(p.max) - Math.log(p.min)))
+        : p.min + rnd() * (p.max - p.min);
     else out[k] = p.values[Math.floor(rnd() * p.values.length)]!;
   }
   return out;
@@ -62,7 +70,8 @@ export function sampleParams(space: ParamSpace, rnd: () => number): Record<strin
 export async function successiveHalving(opts: HalvingOptions): Promise<{ best: Trial; state: HalvingState }> {
   const eta = opts.eta ?? 3;
   if (opts.trials < 1) throw new ValidationError('trials', `must be >= 1, got ${opts.trials}`);
-  if (opts.budget < opts.minResource) throw new ValidationError('budget', `${opts.budget} is below one evaluation (${opts.minResource})`);
+  if (opts.budget < opts.minResource)
+    throw new ValidationError('budget', `${opts.budget} is below one evaluation (${opts.minResource})`);
   let state: HalvingState;
   if (opts.statePath && existsSync(opts.statePath)) {
     state = JSON.parse(readFileSync(opts.statePath, 'utf8')) as HalvingState;
@@ -71,7 +80,11 @@ export async function successiveHalving(opts: HalvingOptions): Promise<{ best: T
     state = {
       version: 1,
       seed: opts.seed ?? 1,
-      trials: Array.from({ length: opts.trials }, (_, id) => ({ id, params: sampleParams(opts.space, rnd), scores: [] })),
+      trials: Array.from({ length: opts.trials }, (_, id) => ({
+        id,
+        params: sampleParams(opts.space, rnd),
+        scores: [],
+      })),
       rung: 0,
       spent: 0,
       done: false,
@@ -101,7 +114,10 @@ export async function successiveHalving(opts: HalvingOptions): Promise<{ best: T
     else state.rung++;
     save();
   }
-  const best = [...state.trials].sort((a, b) => b.scores.length - a.scores.length || (b.scores.at(-1) ?? -Infinity) - (a.scores.at(-1) ?? -Infinity))[0]!;
+  const best = [...state.trials].sort(
+    (a, b) =>
+      b.scores.length - a.scores.length || (b.scores.at(-1) ?? -Infinity) - (a.scores.at(-1) ?? -Infinity),
+  )[0]!;
   return { best, state };
 }
 

@@ -19,7 +19,15 @@ export async function tuneXGBoost(
   ds: Dataset,
   base: XGBoostSpec,
   folds: Fold[],
-  opts: { space?: ParamSpace; trials: number; minRounds: number; budgetRounds: number; eta?: number; seed?: number; statePath?: string },
+  opts: {
+    space?: ParamSpace;
+    trials: number;
+    minRounds: number;
+    budgetRounds: number;
+    eta?: number;
+    seed?: number;
+    statePath?: string;
+  },
 ): Promise<{ best: Trial; spec: XGBoostSpec; state: HalvingState }> {
   const { best, state } = await successiveHalving({
     space: opts.space ?? DEFAULT_XGBOOST_SPACE,
@@ -30,7 +38,11 @@ export async function tuneXGBoost(
     seed: opts.seed,
     statePath: opts.statePath,
     evaluate: async (params, rounds) => {
-      const wf = await evaluateWalkForward(ds, { ...base, rounds, params: { ...base.params, ...params } }, folds);
+      const wf = await evaluateWalkForward(
+        ds,
+        { ...base, rounds, params: { ...base.params, ...params } },
+        folds,
+      );
       return wf.summary.netPnl;
     },
   });

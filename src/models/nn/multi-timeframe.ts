@@ -40,13 +40,16 @@ export function buildMtfData(bars: MinuteBars, window: number, horizon = 5, noti
   const lookback = window * MTF_TIMEFRAMES[MTF_TIMEFRAMES.length - 1]!;
   const width = window * MTF_BAR_FEATURES;
   const cols: number[][] = MTF_TIMEFRAMES.map(() => []);
-  const fr: number[] = [], ts: number[] = [];
+  const fr: number[] = [],
+    ts: number[] = [];
   for (let t = lookback; t + horizon < bars.ts.length; t++) {
     if (bars.ts[t + horizon]! - bars.ts[t]! !== horizon * MIN) continue;
     MTF_TIMEFRAMES.forEach((m, j) => {
       for (let k = 0; k < window; k++) {
-        const end = t - k * m, start = end - m;
-        let hi = -Infinity, lo = Infinity;
+        const end = t - k * m,
+          start = end - m;
+        let hi = -Infinity,
+          lo = Infinity;
         for (let i = start + 1; i <= end; i++) {
           hi = Math.max(hi, bars.high[i]!);
           lo = Math.min(lo, bars.low[i]!);
@@ -59,7 +62,9 @@ export function buildMtfData(bars: MinuteBars, window: number, horizon = 5, noti
   }
   const n = fr.length;
   if (n === 0) throw new ValidationError('bars', `no rows: need ${lookback + horizon + 1} minutes`);
-  let s = 0, q = 0, wsum = 0;
+  let s = 0,
+    q = 0,
+    wsum = 0;
   for (const r of fr) {
     s += r;
     q += r * r;
@@ -92,10 +97,16 @@ export class MultiTimeframeNet {
   private readonly optimizer: tf.Optimizer;
 
   constructor(readonly spec: MtfSpec) {
-    if (spec.dModel % spec.heads !== 0) throw new ValidationError('dModel', `${spec.dModel} is not divisible by heads=${spec.heads}`);
+    if (spec.dModel % spec.heads !== 0)
+      throw new ValidationError('dModel', `${spec.dModel} is not divisible by heads=${spec.heads}`);
     const seed = spec.seed ?? 1;
     let k = 0;
-    const glorot = (shape: number[]) => tf.variable(tf.randomUniform(shape, -1, 1, 'float32', seed + k++).mul(Math.sqrt(6 / (shape[0]! + shape[shape.length - 1]!))));
+    const glorot = (shape: number[]) =>
+      tf.variable(
+        tf
+          .randomUniform(shape, -1, 1, 'float32', seed + k++)
+          .mul(Math.sqrt(6 / (shape[0]! + shape[shape.length - 1]!))),
+      );
     const zeros = (shape: number[]) => tf.variable(tf.zeros(shape));
     const ones = (shape: number[]) => tf.variable(tf.ones(shape));
     const d = spec.dModel;
@@ -130,19 +141,45 @@ export class MultiTimeframeNet {
   /** inputs: one [batch, window × features] tensor per timeframe → [batch, 3] ordered quantiles. */
   forward(inputs: tf.Tensor2D[]): tf.Tensor2D {
     const { w, spec } = this;
-    const d = spec.dModel, h = spec.heads, dk = d / h;
+    const d = spec.dModel,
+      h = spec.heads,
+      dk = d / h;
     const B = inputs[0]!.shape[0];
-    const tokens = tf.stack(inputs.map((x, j) => tf.relu(x.matMul(w[`enc${j}_w`]!).add(w[`enc${j}_b`]!))), 1); // [B,T,d]
+    const tokens = tf.stack(
+      inputs.map((x, j) => tf.relu(x.matMul(w[`enc${j}_w`]!).add(w[`enc${j}_b`]!))),
+      1,
+    ); // [B,T,d]
     const T = inputs.length;
-    const proj = (p: string) => tokens.reshape([B * T, d]).matMul(w[`att_${p}`]!).add(w[`att_${p}b`]!).reshape([B, T, h, dk]);
+    const proj = (p: string) =>
+      tokens
+        .reshape([B * T, d])
+        .matMul(w[`att_${p}`]!)
+        .add(w[`att_${p}b`]!)
+        .reshape([B, T, h, dk]);
     const q = proj('q').transpose([0, 2, 1, 3]);
     const kT = proj('k').transpose([0, 2, 3, 1]);
     const v = proj('v').transpose([0, 2, 1, 3]);
-    const att = tf.softmax(tf.matMul(q.reshape([B * h, T, dk]), kT.reshape([B * h, dk, T])).mul(1 / Math.sqrt(dk)), -1);
-    const ctx = tf.matMul(att, v.reshape([B * h, T, dk])).reshape([B, h, T, dk]).transpose([0, 2, 1, 3]).reshape([B * T, d]);
+    const att = tf.softmax(
+      tf.matMul(q.reshape([B * h, T, dk]), kT.reshape([B * h, dk, T])).mul(1 / Math.sqrt(dk)),
+      -1,
+    );
+    const ctx = tf
+      .matMul(att, v.reshape([B * h, T, dk]))
+      .reshape([B, h, T, dk])
+      .transpose([0, 2, 1, 3])
+      .reshape([B * T, d]);
     const attOut = ctx.matMul(w.att_o!).add(w.att_ob!).reshape([B, T, d]);
     const z1 = this.layerNorm(tokens.add(attOut), w.ln1_g!, w.ln1_b!); // residual 1
-    const ff = tf.relu(z1.reshape([B * T, d]).matMul(w.ff1_w!).add(w.ff1_b!)).matMul(w.ff2_w!).add(w.ff2_b!).reshape([B, T, d]);
+    const ff = tf
+      .relu(
+        z1
+          .reshape([B * T, d])
+          .matMul(w.ff1_w!)
+          .add(w.ff1_b!),
+      )
+      .matMul(w.ff2_w!)
+      .add(w.ff2_b!)
+      .reshape([B, T, d]);
     const z2 = this.layerNorm(z1.add(ff), w.ln2_g!, w.ln2_b!); // residual 2
     const pooled = z2.mean(1) as tf.Tensor2D;
     const raw = pooled.matMul(w.head_w!).add(w.head_b!);
@@ -161,19 +198,33 @@ export class MultiTimeframeNet {
   }
 
   /** Mini-batch Adam; `onEpoch` gets the mean loss (heartbeat / checkpoint hook). */
-  async fit(data: MtfData, opts: { epochs: number; batchSize?: number; onEpoch?: (epoch: number, loss: number) => void | Promise<void> }): Promise<number[]> {
+  async fit(
+    data: MtfData,
+    opts: {
+      epochs: number;
+      batchSize?: number;
+      onEpoch?: (epoch: number, loss: number) => void | Promise<void>;
+    },
+  ): Promise<number[]> {
     const bs = opts.batchSize ?? 128;
     const width = this.spec.window * MTF_BAR_FEATURES;
     const losses: number[] = [];
     for (let e = 0; e < opts.epochs; e++) {
-      let total = 0, batches = 0;
+      let total = 0,
+        batches = 0;
       for (let s = 0; s < data.n; s += bs) {
         const end = Math.min(data.n, s + bs);
         const l = tf.tidy(() => {
-          const xs = data.inputs.map((x) => tf.tensor2d(x.subarray(s * width, end * width), [end - s, width]));
+          const xs = data.inputs.map((x) =>
+            tf.tensor2d(x.subarray(s * width, end * width), [end - s, width]),
+          );
           const y = tf.tensor1d(data.target.subarray(s, end));
           const wt = tf.tensor1d(data.weight.subarray(s, end));
-          const cost = this.optimizer.minimize(() => this.loss(this.forward(xs), y, wt), true, Object.values(this.w));
+          const cost = this.optimizer.minimize(
+            () => this.loss(this.forward(xs), y, wt),
+            true,
+            Object.values(this.w),
+          );
           return cost!.dataSync()[0]!;
         });
         total += l;
@@ -187,11 +238,15 @@ export class MultiTimeframeNet {
 
   predict(inputs: Float32Array[], n: number): Float32Array {
     const width = this.spec.window * MTF_BAR_FEATURES;
-    return tf.tidy(() => this.forward(inputs.map((x) => tf.tensor2d(x, [n, width]))).dataSync() as Float32Array).slice();
+    return tf
+      .tidy(() => this.forward(inputs.map((x) => tf.tensor2d(x, [n, width]))).dataSync() as Float32Array)
+      .slice();
   }
 
   getWeights(): Record<string, { shape: number[]; data: number[] }> {
-    return Object.fromEntries(Object.entries(this.w).map(([k, v]) => [k, { shape: v.shape, data: Array.from(v.dataSync()) }]));
+    return Object.fromEntries(
+      Object.entries(this.w).map(([k, v]) => [k, { shape: v.shape, data: Array.from(v.dataSync()) }]),
+    );
   }
 
   setWeights(ws: Record<string, { shape: number[]; data: number[] }>): void {
@@ -209,11 +264,21 @@ export class MultiTimeframeNet {
 
   /** The same computation as an ONNX graph (opset 17), inputs tf_1m, tf_5m, tf_15m, tf_1h; output quantiles [batch, 3]. */
   toOnnx(): Uint8Array {
-    const d = this.spec.dModel, h = this.spec.heads, dk = d / h;
+    const d = this.spec.dModel,
+      h = this.spec.heads,
+      dk = d / h;
     const T = MTF_TIMEFRAMES.length;
     const width = this.spec.window * MTF_BAR_FEATURES;
-    const inits: OnnxTensor[] = Object.entries(this.w).map(([name, v]) => ({ name, dims: v.shape, data: Float32Array.from(v.dataSync()) }));
-    const i64 = (name: string, vals: number[]): OnnxTensor => ({ name, dims: [vals.length], data: BigInt64Array.from(vals.map(BigInt)) });
+    const inits: OnnxTensor[] = Object.entries(this.w).map(([name, v]) => ({
+      name,
+      dims: v.shape,
+      data: Float32Array.from(v.dataSync()),
+    }));
+    const i64 = (name: string, vals: number[]): OnnxTensor => ({
+      name,
+      dims: [vals.length],
+      data: BigInt64Array.from(vals.map(BigInt)),
+    });
     inits.push(i64('axis1', [1]), i64('shape_bthd', [0, T, h, dk]), i64('shape_btd', [0, T, d]));
     inits.push({ name: 'inv_sqrt_dk', dims: [], data: Float32Array.of(1 / Math.sqrt(dk)) });
     const names = MTF_TIMEFRAMES.map((m) => `tf_${m === 60 ? '1h' : `${m}m`}`);
@@ -226,7 +291,12 @@ export class MultiTimeframeNet {
       node('Relu', [`e${j}_lin`], `e${j}`);
       node('Unsqueeze', [`e${j}`, 'axis1'], `tok${j}`);
     });
-    node('Concat', names.map((_, j) => `tok${j}`), 'tokens', [{ name: 'axis', type: 'int', value: 1 }]);
+    node(
+      'Concat',
+      names.map((_, j) => `tok${j}`),
+      'tokens',
+      [{ name: 'axis', type: 'int', value: 1 }],
+    );
     for (const p of ['q', 'k', 'v']) {
       node('MatMul', ['tokens', `att_${p}`], `${p}_mm`);
       node('Add', [`${p}_mm`, `att_${p}b`], `${p}_lin`);
@@ -244,18 +314,33 @@ export class MultiTimeframeNet {
     node('MatMul', ['ctx', 'att_o'], 'o_mm');
     node('Add', ['o_mm', 'att_ob'], 'att_out');
     node('Add', ['tokens', 'att_out'], 'res1');
-    node('LayerNormalization', ['res1', 'ln1_g', 'ln1_b'], 'z1', [{ name: 'axis', type: 'int', value: -1 }, { name: 'epsilon', type: 'float', value: 1e-5 }]);
+    node('LayerNormalization', ['res1', 'ln1_g', 'ln1_b'], 'z1', [
+      { name: 'axis', type: 'int', value: -1 },
+      { name: 'epsilon', type: 'float', value: 1e-5 },
+    ]);
     node('MatMul', ['z1', 'ff1_w'], 'ff1_mm');
     node('Add', ['ff1_mm', 'ff1_b'], 'ff1_lin');
     node('Relu', ['ff1_lin'], 'ff1');
     node('MatMul', ['ff1', 'ff2_w'], 'ff2_mm');
     node('Add', ['ff2_mm', 'ff2_b'], 'ff2');
     node('Add', ['z1', 'ff2'], 'res2');
-    node('LayerNormalization', ['res2', 'ln2_g', 'ln2_b'], 'z2', [{ name: 'axis', type: 'int', value: -1 }, { name: 'epsilon', type: 'float', value: 1e-5 }]);
-    node('ReduceMean', ['z2'], 'pooled', [{ name: 'axes', type: 'ints', value: [1] }, { name: 'keepdims', type: 'int', value: 0 }]);
+    node('LayerNormalization', ['res2', 'ln2_g', 'ln2_b'], 'z2', [
+      { name: 'axis', type: 'int', value: -1 },
+      { name: 'epsilon', type: 'float', value: 1e-5 },
+    ]);
+    node('ReduceMean', ['z2'], 'pooled', [
+      { name: 'axes', type: 'ints', value: [1] },
+      { name: 'keepdims', type: 'int', value: 0 },
+    ]);
     node('MatMul', ['pooled', 'head_w'], 'head_mm');
     node('Add', ['head_mm', 'head_b'], 'raw');
-    nodes.push({ opType: 'Split', name: 'split', inputs: ['raw'], outputs: ['lo', 'mid', 'hi'], attributes: [{ name: 'axis', type: 'int', value: 1 }] });
+    nodes.push({
+      opType: 'Split',
+      name: 'split',
+      inputs: ['raw'],
+      outputs: ['lo', 'mid', 'hi'],
+      attributes: [{ name: 'axis', type: 'int', value: 1 }],
+    });
     node('Softplus', ['lo'], 'lo_sp');
     node('Softplus', ['hi'], 'hi_sp');
     node('Sub', ['mid', 'lo_sp'], 'q10');

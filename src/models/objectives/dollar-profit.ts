@@ -5,7 +5,12 @@ import type { CustomMetric, GradHess } from '../xgboost/train';
  * Fixed-fractional sizing: risk `riskFraction` of equity to a stop `stopDistance` (a fraction of price) away,
  * capped at `maxPositionFraction` of equity. This is the dollar notional a full-conviction signal would trade.
  */
-export function sizingNotional(equity: number, stopDistance: number, riskFraction = 0.02, maxPositionFraction = 0.05): number {
+export function sizingNotional(
+  equity: number,
+  stopDistance: number,
+  riskFraction = 0.02,
+  maxPositionFraction = 0.05,
+): number {
   if (!(equity > 0)) throw new ValidationError('equity', `must be > 0, got ${equity}`);
   if (!(stopDistance > 0)) return equity * maxPositionFraction;
   return Math.min((equity * riskFraction) / stopDistance, equity * maxPositionFraction);
@@ -46,16 +51,21 @@ export class DollarProfitObjective {
     readonly opts: DollarProfitOptions,
   ) {
     if (data.forwardReturn.length !== data.notional.length) {
-      throw new ValidationError('forwardReturn', `length ${data.forwardReturn.length} differs from notional length ${data.notional.length}`);
+      throw new ValidationError(
+        'forwardReturn',
+        `length ${data.forwardReturn.length} differs from notional length ${data.notional.length}`,
+      );
     }
     if (!(opts.costRate >= 0)) throw new ValidationError('costRate', `must be >= 0, got ${opts.costRate}`);
-    if (!(opts.positionPenalty >= 0)) throw new ValidationError('positionPenalty', `must be >= 0, got ${opts.positionPenalty}`);
+    if (!(opts.positionPenalty >= 0))
+      throw new ValidationError('positionPenalty', `must be >= 0, got ${opts.positionPenalty}`);
     this.r = Float64Array.from(data.forwardReturn);
     this.n = Float64Array.from(data.notional);
     let sum = 0;
     for (let i = 0; i < this.n.length; i++) {
       if (!(this.n[i]! >= 0)) throw new ValidationError(`notional[${i}]`, `must be >= 0, got ${this.n[i]}`);
-      if (!Number.isFinite(this.r[i]!)) throw new ValidationError(`forwardReturn[${i}]`, `must be finite, got ${this.r[i]}`);
+      if (!Number.isFinite(this.r[i]!))
+        throw new ValidationError(`forwardReturn[${i}]`, `must be finite, got ${this.r[i]}`);
       sum += this.n[i]!;
     }
     this.scale = this.n.length && sum > 0 ? sum / this.n.length : 1;
@@ -81,7 +91,8 @@ export class DollarProfitObjective {
     const N = this.n[i]! / this.scale;
     const d2 = this.delta * this.delta;
     const root = Math.sqrt(p * p + d2);
-    const dLdp = -N * this.r[i]! + this.opts.costRate * N * (p / root) + 2 * this.opts.positionPenalty * N * p;
+    const dLdp =
+      -N * this.r[i]! + this.opts.costRate * N * (p / root) + 2 * this.opts.positionPenalty * N * p;
     const d2Ldp2 = this.opts.costRate * N * (d2 / (root * root * root)) + 2 * this.opts.positionPenalty * N;
     const dp = 1 - p * p;
     const d2p = -2 * p * dp;
@@ -90,7 +101,8 @@ export class DollarProfitObjective {
 
   /** What XGBoost gets: exact gradient, Hessian floored at a positive value so every leaf step is a descent step. */
   gradHess(margins: Float32Array): GradHess {
-    if (margins.length !== this.r.length) throw new ValidationError('margins', `length ${margins.length} differs from ${this.r.length} samples`);
+    if (margins.length !== this.r.length)
+      throw new ValidationError('margins', `length ${margins.length} differs from ${this.r.length} samples`);
     const grad = new Float32Array(margins.length);
     const hess = new Float32Array(margins.length);
     for (let i = 0; i < margins.length; i++) {
@@ -117,7 +129,13 @@ export interface PnlStats {
 }
 
 export function dollarPnl(margins: ArrayLike<number>, data: DollarProfitData, costRate: number): PnlStats {
-  let net = 0, gross = 0, costs = 0, hits = 0, trades = 0, sum = 0, sumSq = 0;
+  let net = 0,
+    gross = 0,
+    costs = 0,
+    hits = 0,
+    trades = 0,
+    sum = 0,
+    sumSq = 0;
   const n = margins.length;
   for (let i = 0; i < n; i++) {
     const p = Math.tanh(margins[i]!);
@@ -136,7 +154,14 @@ export function dollarPnl(margins: ArrayLike<number>, data: DollarProfitData, co
   }
   const mean = n ? sum / n : 0;
   const sd = n > 1 ? Math.sqrt(Math.max(0, sumSq / n - mean * mean)) : 0;
-  return { netPnl: net, grossPnl: gross, costs, sharpe: sd > 0 ? mean / sd : 0, hitRate: trades ? hits / trades : 0, trades };
+  return {
+    netPnl: net,
+    grossPnl: gross,
+    costs,
+    sharpe: sd > 0 ? mean / sd : 0,
+    hitRate: trades ? hits / trades : 0,
+    trades,
+  };
 }
 
 /** Early-stopping metric: net dollar P&L on the named eval set (bigger is better). */

@@ -139,7 +139,8 @@ function writeValueInfo(w: ProtoWriter, v: OnnxValueInfo): void {
     t.message(1, (tt) => {
       tt.int(1, TensorType.FLOAT);
       tt.message(2, (shape) => {
-        for (const d of v.shape) shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.bytes(2, d)));
+        for (const d of v.shape)
+          shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.bytes(2, d)));
       });
     }),
   );

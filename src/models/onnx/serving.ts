@@ -12,7 +12,11 @@ export class OnnxScorer {
   ) {}
 
   /** `rowShape` is one row's shape: a feature count, or e.g. [timesteps, features] for sequence models. */
-  static async create(model: Uint8Array | string, rowShape: number | number[], opts: { threads?: number } = {}): Promise<OnnxScorer> {
+  static async create(
+    model: Uint8Array | string,
+    rowShape: number | number[],
+    opts: { threads?: number } = {},
+  ): Promise<OnnxScorer> {
     const shape = typeof rowShape === 'number' ? [rowShape] : rowShape;
     const session = await ort.InferenceSession.create(model as Uint8Array, {
       executionProviders: ['cpu'],
@@ -20,13 +24,22 @@ export class OnnxScorer {
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
     });
-    return new OnnxScorer(session, shape.reduce((a, b) => a * b, 1), shape, session.inputNames[0]!, session.outputNames[0]!);
+    return new OnnxScorer(
+      session,
+      shape.reduce((a, b) => a * b, 1),
+      shape,
+      session.inputNames[0]!,
+      session.outputNames[0]!,
+    );
   }
 
   /** Scores `rows` rows of row-major features; returns one float per row. */
   async score(features: Float32Array, rows: number): Promise<Float32Array> {
     if (features.length !== rows * this.numFeatures) {
-      throw new ValidationError('features', `length ${features.length} is not rows × features = ${rows * this.numFeatures}`);
+      throw new ValidationError(
+        'features',
+        `length ${features.length} is not rows × features = ${rows * this.numFeatures}`,
+      );
     }
     const input = new ort.Tensor('float32', features, [rows, ...this.rowShape]);
     const out = await this.session.run({ [this.inputName]: input });
@@ -40,7 +53,8 @@ export class OnnxScorer {
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new ValidationError('predictions', `lengths differ: ${a.length} vs ${b.length}`);
+  if (a.length !== b.length)
+    throw new ValidationError('predictions', `lengths differ: ${a.length} vs ${b.length}`);
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;

@@ -30,13 +30,21 @@ export interface XGBoostOnnxOptions {
  * nodes_missing_value_tracks_true because "true" is the left child.
  */
 export function xgboostToOnnx(modelJson: Buffer | string, opts: XGBoostOnnxOptions = {}): Uint8Array {
-  const model = JSON.parse(typeof modelJson === 'string' ? modelJson : modelJson.toString('utf8')) as XGBModelJson;
+  const model = JSON.parse(
+    typeof modelJson === 'string' ? modelJson : modelJson.toString('utf8'),
+  ) as XGBModelJson;
   const learner = model.learner;
   if (learner.gradient_booster.name !== 'gbtree') {
-    throw new ValidationError('gradient_booster', `only gbtree can be exported to ONNX, got ${learner.gradient_booster.name}`);
+    throw new ValidationError(
+      'gradient_booster',
+      `only gbtree can be exported to ONNX, got ${learner.gradient_booster.name}`,
+    );
   }
   if (learner.gradient_booster.model.tree_info.some((g) => g !== 0)) {
-    throw new ValidationError('tree_info', 'multi-output / multi-class models are not supported by this exporter');
+    throw new ValidationError(
+      'tree_info',
+      'multi-output / multi-class models are not supported by this exporter',
+    );
   }
   const objective = learner.objective.name;
   const baseScore = Number(learner.learner_model_param.base_score);
@@ -50,14 +58,30 @@ export function xgboostToOnnx(modelJson: Buffer | string, opts: XGBoostOnnxOptio
   if (output === 'value') {
     if (logistic) {
       /* handled by the Sigmoid node */
-    } else if (!['reg:squarederror', 'reg:pseudohubererror', 'reg:absoluteerror', 'binary:logitraw'].includes(objective)) {
-      throw new ValidationError('objective', `cannot export "${objective}" with output=value; export output=margin instead`);
+    } else if (
+      !['reg:squarederror', 'reg:pseudohubererror', 'reg:absoluteerror', 'binary:logitraw'].includes(
+        objective,
+      )
+    ) {
+      throw new ValidationError(
+        'objective',
+        `cannot export "${objective}" with output=value; export output=margin instead`,
+      );
     }
   }
 
-  const treeIds: number[] = [], nodeIds: number[] = [], featureIds: number[] = [], modes: string[] = [];
-  const values: number[] = [], trueIds: number[] = [], falseIds: number[] = [], missingTrue: number[] = [];
-  const tTree: number[] = [], tNode: number[] = [], tIds: number[] = [], tWeights: number[] = [];
+  const treeIds: number[] = [],
+    nodeIds: number[] = [],
+    featureIds: number[] = [],
+    modes: string[] = [];
+  const values: number[] = [],
+    trueIds: number[] = [],
+    falseIds: number[] = [],
+    missingTrue: number[] = [];
+  const tTree: number[] = [],
+    tNode: number[] = [],
+    tIds: number[] = [],
+    tWeights: number[] = [];
   learner.gradient_booster.model.trees.forEach((tree, t) => {
     for (let n = 0; n < tree.left_children.length; n++) {
       const left = tree.left_children[n]!;

@@ -71,7 +71,8 @@ export class ModelRegistry {
   ) {}
 
   modelDir(id: string): string {
-    if (!/^[A-Za-z0-9._-]+$/.test(id)) throw new ValidationError('id', `"${id}" may contain only letters, digits, . _ -`);
+    if (!/^[A-Za-z0-9._-]+$/.test(id))
+      throw new ValidationError('id', `"${id}" may contain only letters, digits, . _ -`);
     return join(this.artifactDir, 'models', id);
   }
 
@@ -82,7 +83,11 @@ export class ModelRegistry {
   ): Promise<ModelRecord> {
     const dir = this.modelDir(rec.id);
     mkdirSync(dir, { recursive: true });
-    const artifacts = { native: join(dir, 'model.json'), onnx: join(dir, 'model.onnx'), card: join(dir, 'MODEL_CARD.md') };
+    const artifacts = {
+      native: join(dir, 'model.json'),
+      onnx: join(dir, 'model.onnx'),
+      card: join(dir, 'MODEL_CARD.md'),
+    };
     writeFileSync(artifacts.native, files.native);
     writeFileSync(artifacts.onnx, files.onnx);
     writeFileSync(artifacts.card, files.modelCard);
@@ -92,8 +97,20 @@ export class ModelRegistry {
        values ($1,$2,$3,$4,$5,$6,$7,to_timestamp($8/1000.0),to_timestamp($9/1000.0),$10,$11,$12,$13,$14)
        on conflict (id) do nothing`,
       [
-        rec.id, rec.name, rec.kind, JSON.stringify(rec.spec), rec.featureSet, rec.featureSetVersion, rec.symbol, rec.trainFrom,
-        rec.trainTo, rec.dataHash, JSON.stringify(rec.metrics), JSON.stringify(artifacts), files.modelCard, rec.workflowId,
+        rec.id,
+        rec.name,
+        rec.kind,
+        JSON.stringify(rec.spec),
+        rec.featureSet,
+        rec.featureSetVersion,
+        rec.symbol,
+        rec.trainFrom,
+        rec.trainTo,
+        rec.dataHash,
+        JSON.stringify(rec.metrics),
+        JSON.stringify(artifacts),
+        files.modelCard,
+        rec.workflowId,
       ],
     );
     const got = await this.get(rec.id);
@@ -123,10 +140,16 @@ export class ModelRegistry {
     const c = await this.pool.connect();
     try {
       await c.query('begin');
-      const { rows } = await c.query<{ name: string; status: ModelStatus }>('select name, status from models where id = $1 for update', [id]);
+      const { rows } = await c.query<{ name: string; status: ModelStatus }>(
+        'select name, status from models where id = $1 for update',
+        [id],
+      );
       if (!rows[0]) throw new ValidationError('id', `no model ${id}`);
       if (rows[0].status !== 'champion') {
-        await c.query(`update models set status = 'retired', status_changed_at = now() where name = $1 and status = 'champion'`, [rows[0].name]);
+        await c.query(
+          `update models set status = 'retired', status_changed_at = now() where name = $1 and status = 'champion'`,
+          [rows[0].name],
+        );
         await c.query(`update models set status = 'champion', status_changed_at = now() where id = $1`, [id]);
       }
       await c.query('commit');
@@ -139,13 +162,18 @@ export class ModelRegistry {
   }
 
   async setStatus(id: string, status: Exclude<ModelStatus, 'champion'>): Promise<void> {
-    const r = await this.pool.query(`update models set status = $2, status_changed_at = now() where id = $1`, [id, status]);
+    const r = await this.pool.query(
+      `update models set status = $2, status_changed_at = now() where id = $1`,
+      [id, status],
+    );
     if (r.rowCount === 0) throw new ValidationError('id', `no model ${id}`);
   }
 }
 
 /** A short model card: what it is, what it was trained on, how it did out of sample, and its limits. */
-export function modelCard(rec: Omit<ModelRecord, 'status' | 'createdAt' | 'artifacts' | 'modelCard'>): string {
+export function modelCard(
+  rec: Omit<ModelRecord, 'status' | 'createdAt' | 'artifacts' | 'modelCard'>,
+): string {
   const m = rec.metrics as { summary?: Record<string, number>; folds?: unknown[] };
   const s = m.summary ?? {};
   return [
@@ -164,7 +192,7 @@ export function modelCard(rec: Omit<ModelRecord, 'status' | 'createdAt' | 'artif
     '',
     '## Limits',
     '',
-    '- Trained on a few months of one symbol\'s minute bars; costs are a flat rate of notional, not a fill simulation.',
+    "- Trained on a few months of one symbol's minute bars; costs are a flat rate of notional, not a fill simulation.",
     '- Scores map to positions by tanh; the sizing rule caps notional at the configured fraction of equity.',
     '',
   ].join('\n');

@@ -33,11 +33,19 @@ export async function crossTimeframeValidation(
     s.decisionTs.forEach((t, i) => index.set(t, i));
     const rows = times.map((t) => index.get(t)!);
     const r = sliceRows(s, rows);
-    return { ...s, ...r, decisionTs: Float64Array.from(rows, (i) => s.decisionTs[i]!), labelEndTs: Float64Array.from(rows, (i) => s.labelEndTs[i]!) };
+    return {
+      ...s,
+      ...r,
+      decisionTs: Float64Array.from(rows, (i) => s.decisionTs[i]!),
+      labelEndTs: Float64Array.from(rows, (i) => s.labelEndTs[i]!),
+    };
   });
   // Purge with the longest horizon's label windows: no fold may train on a label that overlaps any test label.
   const longest = aligned[aligned.length - 1]!;
-  const folds = walkForwardSplits(longest.decisionTs, longest.labelEndTs, { folds: opts.folds ?? 3, embargoMs: (opts.embargoMinutes ?? 60) * 60_000 });
+  const folds = walkForwardSplits(longest.decisionTs, longest.labelEndTs, {
+    folds: opts.folds ?? 3,
+    embargoMs: (opts.embargoMinutes ?? 60) * 60_000,
+  });
   const testRows = folds.flatMap((f) => f.test);
   const matrix: number[][] = [];
   for (const trainSet of aligned) {
@@ -50,13 +58,21 @@ export async function crossTimeframeValidation(
         model.booster.free();
       }
     }
-    matrix.push(aligned.map((labelSet) => spearman(scores, testRows.map((r) => labelSet.forwardReturn[r]!))));
+    matrix.push(
+      aligned.map((labelSet) =>
+        spearman(
+          scores,
+          testRows.map((r) => labelSet.forwardReturn[r]!),
+        ),
+      ),
+    );
   }
   return { horizons, ic: matrix, rows: times.length, consistent: isConsistent(matrix) };
 }
 
 /** Every off-diagonal IC has its row's diagonal sign (zeros count as consistent). */
 export function isConsistent(ic: number[][]): boolean {
-  return ic.every((row, a) => row.every((v, b) => a === b || v === 0 || row[a] === 0 || Math.sign(v) === Math.sign(row[a]!)));
-
+  return ic.every((row, a) =>
+    row.every((v, b) => a === b || v === 0 || row[a] === 0 || Math.sign(v) === Math.sign(row[a]!)),
+  );
 }

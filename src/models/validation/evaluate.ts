@@ -30,10 +30,22 @@ export async function trainModel(
   try {
     const objective =
       spec.objective === 'dollar_profit'
-        ? new DollarProfitObjective(rows, { costRate: spec.costRate, positionPenalty: spec.positionPenalty }).objective
+        ? new DollarProfitObjective(rows, { costRate: spec.costRate, positionPenalty: spec.positionPenalty })
+            .objective
         : undefined;
-    const params = { ...spec.params, ...opts.params, ...(objective ? {} : { objective: 'reg:squarederror', base_score: 0 }) };
-    const r = await train({ params, dtrain, rounds: spec.rounds, objective, resume: opts.resume, onRound: opts.onRound });
+    const params = {
+      ...spec.params,
+      ...opts.params,
+      ...(objective ? {} : { objective: 'reg:squarederror', base_score: 0 }),
+    };
+    const r = await train({
+      params,
+      dtrain,
+      rounds: spec.rounds,
+      objective,
+      resume: opts.resume,
+      onRound: opts.onRound,
+    });
     return { booster: r.booster, state: r.state, labelScale };
   } finally {
     dtrain.free();
@@ -69,7 +81,11 @@ export async function evaluateWalkForward(
   ds: Dataset,
   spec: ModelSpec,
   folds: Fold[],
-  opts: { onFold?: (m: FoldMetrics) => void | Promise<void>; onRound?: (fold: number, round: number) => void; labels?: Float64Array } = {},
+  opts: {
+    onFold?: (m: FoldMetrics) => void | Promise<void>;
+    onRound?: (fold: number, round: number) => void;
+    labels?: Float64Array;
+  } = {},
 ): Promise<WalkForwardResult> {
   const source: Dataset = opts.labels ? { ...ds, forwardReturn: opts.labels } : ds;
   const out: FoldMetrics[] = [];
@@ -79,7 +95,11 @@ export async function evaluateWalkForward(
     const trainRows = sliceRows(source, fold.train);
     const testRows = sliceRows(source, fold.test);
     const onRound = opts.onRound;
-    const model = await trainModel(spec, trainRows, onRound ? { onRound: (s) => onRound(fold.index, s.round) } : {});
+    const model = await trainModel(
+      spec,
+      trainRows,
+      onRound ? { onRound: (s) => onRound(fold.index, s.round) } : {},
+    );
     let scores: Float32Array;
     try {
       scores = predictScores(model, testRows);
@@ -107,7 +127,8 @@ export async function evaluateWalkForward(
 }
 
 export function std(xs: ArrayLike<number>): number {
-  let s = 0, q = 0;
+  let s = 0,
+    q = 0;
   for (let i = 0; i < xs.length; i++) {
     s += xs[i]!;
     q += xs[i]! * xs[i]!;
@@ -119,7 +140,7 @@ export function std(xs: ArrayLike<number>): number {
 function ranks(xs: ArrayLike<number>): Float64Array {
   const idx = Array.from({ length: xs.length }, (_, i) => i).sort((a, b) => xs[a]! - xs[b]!);
   const r = new Float64Array(xs.length);
-  for (let i = 0; i < idx.length; ) {
+  for (let i = 0; i < idx.length;) {
     let j = i;
     while (j + 1 < idx.length && xs[idx[j + 1]!] === xs[idx[i]!]) j++;
     for (let k = i; k <= j; k++) r[idx[k]!] = (i + j) / 2;
@@ -130,13 +151,17 @@ function ranks(xs: ArrayLike<number>): Float64Array {
 
 export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
-  let sa = 0, sb = 0;
+  let sa = 0,
+    sb = 0;
   for (let i = 0; i < n; i++) {
     sa += a[i]!;
     sb += b[i]!;
   }
-  const ma = sa / n, mb = sb / n;
-  let num = 0, da = 0, db = 0;
+  const ma = sa / n,
+    mb = sb / n;
+  let num = 0,
+    da = 0,
+    db = 0;
   for (let i = 0; i < n; i++) {
     num += (a[i]! - ma) * (b[i]! - mb);
     da += (a[i]! - ma) ** 2;

@@ -19,7 +19,8 @@ export function detectLeakyFeatures(ds: Dataset, folds: Fold[], maxAbsIc = 0.3):
   const label = rows.map((r) => ds.forwardReturn[r]!);
   const findings: LeakageFinding[] = [];
   ds.featureNames.forEach((name, j) => {
-    const xs: number[] = [], ys: number[] = [];
+    const xs: number[] = [],
+      ys: number[] = [];
     rows.forEach((r, k) => {
       const v = ds.X[r * ds.ncol + j]!;
       if (!Number.isNaN(v)) {
@@ -60,11 +61,19 @@ export function shuffled(xs: Float64Array, seed: number): Float64Array {
  * Shuffled-label control: retrain on permuted labels through the same walk-forward pipeline; an honest pipeline
  * scores at chance (IC ≈ 0, hit rate ≈ 50%, within 3 standard errors).
  */
-export async function shuffledLabelControl(ds: Dataset, spec: ModelSpec, folds: Fold[], seed = 1): Promise<ShuffleControlResult> {
+export async function shuffledLabelControl(
+  ds: Dataset,
+  spec: ModelSpec,
+  folds: Fold[],
+  seed = 1,
+): Promise<ShuffleControlResult> {
   const labels = shuffled(ds.forwardReturn, seed);
   const wf = await evaluateWalkForward(ds, spec, folds, { labels });
   const n = wf.oos.rows.length;
-  const ic = spearman(wf.oos.scores, wf.oos.rows.map((r) => labels[r]!));
+  const ic = spearman(
+    wf.oos.scores,
+    wf.oos.rows.map((r) => labels[r]!),
+  );
   const trades = wf.summary.trades;
   const hitRate = wf.summary.hitRate;
   const icZ = Math.abs(ic) * Math.sqrt(n);

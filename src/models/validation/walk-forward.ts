@@ -27,16 +27,24 @@ export interface SplitOptions {
  * training row is purged when its label window [decisionTs, labelEndTs] reaches into the test block, and rows
  * within `embargoMs` after an earlier test block are embargoed, so no label information crosses a boundary.
  */
-export function walkForwardSplits(decisionTs: ArrayLike<number>, labelEndTs: ArrayLike<number>, opts: SplitOptions): Fold[] {
+export function walkForwardSplits(
+  decisionTs: ArrayLike<number>,
+  labelEndTs: ArrayLike<number>,
+  opts: SplitOptions,
+): Fold[] {
   const n = decisionTs.length;
-  if (labelEndTs.length !== n) throw new ValidationError('labelEndTs', `length ${labelEndTs.length} differs from ${n}`);
-  if (!Number.isInteger(opts.folds) || opts.folds < 1) throw new ValidationError('folds', `must be a positive integer, got ${opts.folds}`);
+  if (labelEndTs.length !== n)
+    throw new ValidationError('labelEndTs', `length ${labelEndTs.length} differs from ${n}`);
+  if (!Number.isInteger(opts.folds) || opts.folds < 1)
+    throw new ValidationError('folds', `must be a positive integer, got ${opts.folds}`);
   for (let i = 1; i < n; i++) {
-    if (decisionTs[i]! < decisionTs[i - 1]!) throw new ValidationError('decisionTs', `not sorted at row ${i}`);
+    if (decisionTs[i]! < decisionTs[i - 1]!)
+      throw new ValidationError('decisionTs', `not sorted at row ${i}`);
   }
   const warm = Math.floor(n * (opts.minTrainFraction ?? 0.5));
   const blockSize = Math.floor((n - warm) / opts.folds);
-  if (blockSize < 1 || warm < 1) throw new ValidationError('folds', `${opts.folds} folds do not fit in ${n} rows`);
+  if (blockSize < 1 || warm < 1)
+    throw new ValidationError('folds', `${opts.folds} folds do not fit in ${n} rows`);
   const folds: Fold[] = [];
   for (let f = 0; f < opts.folds; f++) {
     const start = warm + f * blockSize;
@@ -62,7 +70,10 @@ export function walkForwardSplits(decisionTs: ArrayLike<number>, labelEndTs: Arr
       if (earlierEnds.some((e) => t > e && t <= e + opts.embargoMs)) embargoed++;
       else kept.push(i);
     }
-    const windowed = opts.maxTrainRows && kept.length > opts.maxTrainRows ? kept.slice(kept.length - opts.maxTrainRows) : kept;
+    const windowed =
+      opts.maxTrainRows && kept.length > opts.maxTrainRows
+        ? kept.slice(kept.length - opts.maxTrainRows)
+        : kept;
     const test: number[] = [];
     for (let i = start; i < end; i++) test.push(i);
     folds.push({ index: f, train: windowed, test, purged, embargoed, testFrom, testTo });
@@ -74,7 +85,12 @@ export function walkForwardSplits(decisionTs: ArrayLike<number>, labelEndTs: Arr
  * Purged k-fold (López de Prado): test blocks anywhere in time; training rows after a test block are embargoed.
  * Used for cross-checks where walk-forward would leave too little data.
  */
-export function purgedKFold(decisionTs: ArrayLike<number>, labelEndTs: ArrayLike<number>, k: number, embargoMs: number): Fold[] {
+export function purgedKFold(
+  decisionTs: ArrayLike<number>,
+  labelEndTs: ArrayLike<number>,
+  k: number,
+  embargoMs: number,
+): Fold[] {
   const n = decisionTs.length;
   const size = Math.floor(n / k);
   if (size < 1) throw new ValidationError('k', `${k} folds do not fit in ${n} rows`);
@@ -85,7 +101,8 @@ export function purgedKFold(decisionTs: ArrayLike<number>, labelEndTs: ArrayLike
     const testFrom = decisionTs[start]!;
     const testTo = labelEndTs[end - 1]!;
     const train: number[] = [];
-    let purged = 0, embargoed = 0;
+    let purged = 0,
+      embargoed = 0;
     for (let i = 0; i < n; i++) {
       if (i >= start && i < end) continue;
       if (decisionTs[i]! <= testTo && labelEndTs[i]! >= testFrom) purged++;

@@ -29,12 +29,19 @@ export class DMatrix {
     ncol: number,
     opts: { missing?: number; label?: ArrayLike<number>; weight?: ArrayLike<number> } = {},
   ): DMatrix {
-    if (!Number.isInteger(nrow) || nrow <= 0) throw new ValidationError('nrow', `must be a positive integer, got ${nrow}`);
-    if (!Number.isInteger(ncol) || ncol <= 0) throw new ValidationError('ncol', `must be a positive integer, got ${ncol}`);
-    if (data.length !== nrow * ncol) throw new ValidationError('data', `length ${data.length} is not nrow × ncol = ${nrow * ncol}`);
+    if (!Number.isInteger(nrow) || nrow <= 0)
+      throw new ValidationError('nrow', `must be a positive integer, got ${nrow}`);
+    if (!Number.isInteger(ncol) || ncol <= 0)
+      throw new ValidationError('ncol', `must be a positive integer, got ${ncol}`);
+    if (data.length !== nrow * ncol)
+      throw new ValidationError('data', `length ${data.length} is not nrow × ncol = ${nrow * ncol}`);
     const native = xgboostNative();
     const out: unknown[] = [null];
-    check(native, native.XGDMatrixCreateFromMat(data, nrow, ncol, opts.missing ?? NaN, out), 'XGDMatrixCreateFromMat');
+    check(
+      native,
+      native.XGDMatrixCreateFromMat(data, nrow, ncol, opts.missing ?? NaN, out),
+      'XGDMatrixCreateFromMat',
+    );
     const m = new DMatrix(native, out[0], nrow, ncol);
     try {
       if (opts.label) m.setFloatInfo('label', opts.label);
@@ -47,9 +54,14 @@ export class DMatrix {
   }
 
   setFloatInfo(field: 'label' | 'weight' | 'base_margin', values: ArrayLike<number>): void {
-    if (values.length !== this.nrow) throw new ValidationError(field, `length ${values.length} does not match ${this.nrow} rows`);
+    if (values.length !== this.nrow)
+      throw new ValidationError(field, `length ${values.length} does not match ${this.nrow} rows`);
     const arr = values instanceof Float32Array ? values : Float32Array.from(values);
-    check(this.native, this.native.XGDMatrixSetFloatInfo(this.ptr, field, arr, arr.length), `XGDMatrixSetFloatInfo(${field})`);
+    check(
+      this.native,
+      this.native.XGDMatrixSetFloatInfo(this.ptr, field, arr, arr.length),
+      `XGDMatrixSetFloatInfo(${field})`,
+    );
   }
 
   get ptr(): unknown {
@@ -86,7 +98,15 @@ export class Booster {
   static create(params: XGBParams = {}, cache: DMatrix[] = []): Booster {
     const native = xgboostNative();
     const out: unknown[] = [null];
-    check(native, native.XGBoosterCreate(cache.map((d) => d.ptr), cache.length, out), 'XGBoosterCreate');
+    check(
+      native,
+      native.XGBoosterCreate(
+        cache.map((d) => d.ptr),
+        cache.length,
+        out,
+      ),
+      'XGBoosterCreate',
+    );
     const b = new Booster(native, out[0]);
     try {
       b.setParams(params);
@@ -110,7 +130,11 @@ export class Booster {
   }
 
   loadBuffer(buf: Buffer): void {
-    check(this.native, this.native.XGBoosterLoadModelFromBuffer(this.ptr, buf, buf.length), 'XGBoosterLoadModelFromBuffer');
+    check(
+      this.native,
+      this.native.XGBoosterLoadModelFromBuffer(this.ptr, buf, buf.length),
+      'XGBoosterLoadModelFromBuffer',
+    );
   }
 
   static load(path: string, params: XGBParams = {}): Booster {
@@ -126,21 +150,36 @@ export class Booster {
 
   setParams(params: XGBParams): void {
     for (const [k, v] of Object.entries(params)) {
-      check(this.native, this.native.XGBoosterSetParam(this.ptr, k, String(v)), `XGBoosterSetParam(${k}=${String(v)})`);
+      check(
+        this.native,
+        this.native.XGBoosterSetParam(this.ptr, k, String(v)),
+        `XGBoosterSetParam(${k}=${String(v)})`,
+      );
     }
   }
 
   /** One round with the built-in objective. */
   updateOneIter(iter: number, dtrain: DMatrix): void {
-    check(this.native, this.native.XGBoosterUpdateOneIter(this.ptr, iter, dtrain.ptr), 'XGBoosterUpdateOneIter');
+    check(
+      this.native,
+      this.native.XGBoosterUpdateOneIter(this.ptr, iter, dtrain.ptr),
+      'XGBoosterUpdateOneIter',
+    );
   }
 
   /** One round from gradient and Hessian computed by the caller (custom objective). */
   boostOneIter(dtrain: DMatrix, grad: Float32Array, hess: Float32Array): void {
     if (grad.length !== dtrain.nrow || hess.length !== dtrain.nrow) {
-      throw new ValidationError('grad/hess', `lengths ${grad.length}/${hess.length} must equal ${dtrain.nrow} rows`);
+      throw new ValidationError(
+        'grad/hess',
+        `lengths ${grad.length}/${hess.length} must equal ${dtrain.nrow} rows`,
+      );
     }
-    check(this.native, this.native.XGBoosterBoostOneIter(this.ptr, dtrain.ptr, grad, hess, grad.length), 'XGBoosterBoostOneIter');
+    check(
+      this.native,
+      this.native.XGBoosterBoostOneIter(this.ptr, dtrain.ptr, grad, hess, grad.length),
+      'XGBoosterBoostOneIter',
+    );
   }
 
   /** Built-in metrics on named sets, e.g. { 'valid-rmse': 0.12 }. */
@@ -148,7 +187,14 @@ export class Booster {
     const out: unknown[] = [null];
     check(
       this.native,
-      this.native.XGBoosterEvalOneIter(this.ptr, iter, sets.map((s) => s.data.ptr), sets.map((s) => s.name), sets.length, out),
+      this.native.XGBoosterEvalOneIter(
+        this.ptr,
+        iter,
+        sets.map((s) => s.data.ptr),
+        sets.map((s) => s.name),
+        sets.length,
+        out,
+      ),
       'XGBoosterEvalOneIter',
     );
     return parseEvalString(String(out[0]));
@@ -158,7 +204,10 @@ export class Booster {
    * Predictions: `value` applies the objective's link (probabilities for logistic), `margin` is the raw score.
    * `iterationRange` [begin, end) restricts the trees used (end 0 = all).
    */
-  predict(data: DMatrix, opts: { type?: PredictType; iterationRange?: [number, number]; training?: boolean } = {}): Float32Array {
+  predict(
+    data: DMatrix,
+    opts: { type?: PredictType; iterationRange?: [number, number]; training?: boolean } = {},
+  ): Float32Array {
     const [begin, end] = opts.iterationRange ?? [0, 0];
     const config = JSON.stringify({
       type: opts.type === 'margin' ? 1 : 0,
@@ -170,7 +219,11 @@ export class Booster {
     const shape: unknown[] = [null];
     const dim = [0];
     const result: unknown[] = [null];
-    check(this.native, this.native.XGBoosterPredictFromDMatrix(this.ptr, data.ptr, config, shape, dim, result), 'XGBoosterPredictFromDMatrix');
+    check(
+      this.native,
+      this.native.XGBoosterPredictFromDMatrix(this.ptr, data.ptr, config, shape, dim, result),
+      'XGBoosterPredictFromDMatrix',
+    );
     const dims = decodeU64(shape[0], dim[0]!);
     const len = dims.reduce((a, b) => a * b, 1);
     return decodeFloats(result[0], len);
@@ -231,7 +284,15 @@ export class Booster {
     const scores: unknown[] = [null];
     check(
       this.native,
-      this.native.XGBoosterFeatureScore(this.ptr, JSON.stringify({ importance_type: type }), nOut, features, dim, shape, scores),
+      this.native.XGBoosterFeatureScore(
+        this.ptr,
+        JSON.stringify({ importance_type: type }),
+        nOut,
+        features,
+        dim,
+        shape,
+        scores,
+      ),
       `XGBoosterFeatureScore(${type})`,
     );
     const n = Number(nOut[0]);

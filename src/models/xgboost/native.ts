@@ -20,7 +20,13 @@ export interface XGBoostNative {
   readonly path: string;
   readonly version: { major: number; minor: number; patch: number };
   readonly lastError: () => string;
-  readonly XGDMatrixCreateFromMat: (data: Float32Array, nrow: number, ncol: number, missing: number, out: unknown[]) => number;
+  readonly XGDMatrixCreateFromMat: (
+    data: Float32Array,
+    nrow: number,
+    ncol: number,
+    missing: number,
+    out: unknown[],
+  ) => number;
   readonly XGDMatrixFree: (h: unknown) => number;
   readonly XGDMatrixSetFloatInfo: (h: unknown, field: string, data: Float32Array, len: number) => number;
   readonly XGDMatrixNumRow: (h: unknown, out: number[]) => number;
@@ -29,12 +35,37 @@ export interface XGBoostNative {
   readonly XGBoosterFree: (h: unknown) => number;
   readonly XGBoosterSetParam: (h: unknown, name: string, value: string) => number;
   readonly XGBoosterUpdateOneIter: (h: unknown, iter: number, dtrain: unknown) => number;
-  readonly XGBoosterBoostOneIter: (h: unknown, dtrain: unknown, grad: Float32Array, hess: Float32Array, len: number) => number;
-  readonly XGBoosterEvalOneIter: (h: unknown, iter: number, dmats: unknown[], names: string[], len: number, out: unknown[]) => number;
-  readonly XGBoosterPredictFromDMatrix: (h: unknown, d: unknown, config: string, outShape: unknown[], outDim: number[], outResult: unknown[]) => number;
+  readonly XGBoosterBoostOneIter: (
+    h: unknown,
+    dtrain: unknown,
+    grad: Float32Array,
+    hess: Float32Array,
+    len: number,
+  ) => number;
+  readonly XGBoosterEvalOneIter: (
+    h: unknown,
+    iter: number,
+    dmats: unknown[],
+    names: string[],
+    len: number,
+    out: unknown[],
+  ) => number;
+  readonly XGBoosterPredictFromDMatrix: (
+    h: unknown,
+    d: unknown,
+    config: string,
+    outShape: unknown[],
+    outDim: number[],
+    outResult: unknown[],
+  ) => number;
   readonly XGBoosterSaveModel: (h: unknown, fname: string) => number;
   readonly XGBoosterLoadModel: (h: unknown, fname: string) => number;
-  readonly XGBoosterSaveModelToBuffer: (h: unknown, config: string, outLen: number[], outBuf: unknown[]) => number;
+  readonly XGBoosterSaveModelToBuffer: (
+    h: unknown,
+    config: string,
+    outLen: number[],
+    outBuf: unknown[],
+  ) => number;
   readonly XGBoosterLoadModelFromBuffer: (h: unknown, buf: Buffer, len: number) => number;
   readonly XGBoosterBoostedRounds: (h: unknown, out: number[]) => number;
   readonly XGBoosterGetNumFeature: (h: unknown, out: number[]) => number;
@@ -90,23 +121,31 @@ function bind(lib: KoffiLib, path: string): XGBoostNative {
   void BoosterHandle;
   const f = (sig: string) => lib.func(sig) as (...args: unknown[]) => unknown;
   const version = f('void XGBoostVersion(_Out_ int *major, _Out_ int *minor, _Out_ int *patch)');
-  const ma = [0], mi = [0], pa = [0];
+  const ma = [0],
+    mi = [0],
+    pa = [0];
   version(ma, mi, pa);
   const getLastError = f('const char *XGBGetLastError()');
   const n = {
     path,
     version: { major: ma[0]!, minor: mi[0]!, patch: pa[0]! },
     lastError: () => String(getLastError()),
-    XGDMatrixCreateFromMat: f('int XGDMatrixCreateFromMat(const float *data, uint64_t nrow, uint64_t ncol, float missing, _Out_ DMatrixHandle *out)'),
+    XGDMatrixCreateFromMat: f(
+      'int XGDMatrixCreateFromMat(const float *data, uint64_t nrow, uint64_t ncol, float missing, _Out_ DMatrixHandle *out)',
+    ),
     XGDMatrixFree: f('int XGDMatrixFree(DMatrixHandle h)'),
-    XGDMatrixSetFloatInfo: f('int XGDMatrixSetFloatInfo(DMatrixHandle h, const char *field, const float *data, uint64_t len)'),
+    XGDMatrixSetFloatInfo: f(
+      'int XGDMatrixSetFloatInfo(DMatrixHandle h, const char *field, const float *data, uint64_t len)',
+    ),
     XGDMatrixNumRow: f('int XGDMatrixNumRow(DMatrixHandle h, _Out_ uint64_t *out)'),
     XGDMatrixNumCol: f('int XGDMatrixNumCol(DMatrixHandle h, _Out_ uint64_t *out)'),
     XGBoosterCreate: f('int XGBoosterCreate(DMatrixHandle *dmats, uint64_t len, _Out_ BoosterHandle *out)'),
     XGBoosterFree: f('int XGBoosterFree(BoosterHandle h)'),
     XGBoosterSetParam: f('int XGBoosterSetParam(BoosterHandle h, const char *name, const char *value)'),
     XGBoosterUpdateOneIter: f('int XGBoosterUpdateOneIter(BoosterHandle h, int iter, DMatrixHandle dtrain)'),
-    XGBoosterBoostOneIter: f('int XGBoosterBoostOneIter(BoosterHandle h, DMatrixHandle dtrain, float *grad, float *hess, uint64_t len)'),
+    XGBoosterBoostOneIter: f(
+      'int XGBoosterBoostOneIter(BoosterHandle h, DMatrixHandle dtrain, float *grad, float *hess, uint64_t len)',
+    ),
     XGBoosterEvalOneIter: f(
       'int XGBoosterEvalOneIter(BoosterHandle h, int iter, DMatrixHandle *dmats, const char **names, uint64_t len, _Out_ const char **out)',
     ),
@@ -115,13 +154,21 @@ function bind(lib: KoffiLib, path: string): XGBoostNative {
     ),
     XGBoosterSaveModel: f('int XGBoosterSaveModel(BoosterHandle h, const char *fname)'),
     XGBoosterLoadModel: f('int XGBoosterLoadModel(BoosterHandle h, const char *fname)'),
-    XGBoosterSaveModelToBuffer: f('int XGBoosterSaveModelToBuffer(BoosterHandle h, const char *config, _Out_ uint64_t *outLen, _Out_ void **outBuf)'),
-    XGBoosterLoadModelFromBuffer: f('int XGBoosterLoadModelFromBuffer(BoosterHandle h, const void *buf, uint64_t len)'),
+    XGBoosterSaveModelToBuffer: f(
+      'int XGBoosterSaveModelToBuffer(BoosterHandle h, const char *config, _Out_ uint64_t *outLen, _Out_ void **outBuf)',
+    ),
+    XGBoosterLoadModelFromBuffer: f(
+      'int XGBoosterLoadModelFromBuffer(BoosterHandle h, const void *buf, uint64_t len)',
+    ),
     XGBoosterBoostedRounds: f('int XGBoosterBoostedRounds(BoosterHandle h, _Out_ int *out)'),
     XGBoosterGetNumFeature: f('int XGBoosterGetNumFeature(BoosterHandle h, _Out_ uint64_t *out)'),
-    XGBoosterSlice: f('int XGBoosterSlice(BoosterHandle h, int begin, int end, int step, _Out_ BoosterHandle *out)'),
+    XGBoosterSlice: f(
+      'int XGBoosterSlice(BoosterHandle h, int begin, int end, int step, _Out_ BoosterHandle *out)',
+    ),
     XGBoosterSetAttr: f('int XGBoosterSetAttr(BoosterHandle h, const char *key, const char *value)'),
-    XGBoosterGetAttr: f('int XGBoosterGetAttr(BoosterHandle h, const char *key, _Out_ const char **out, _Out_ int *success)'),
+    XGBoosterGetAttr: f(
+      'int XGBoosterGetAttr(BoosterHandle h, const char *key, _Out_ const char **out, _Out_ int *success)',
+    ),
     XGBoosterFeatureScore: f(
       'int XGBoosterFeatureScore(BoosterHandle h, const char *config, _Out_ uint64_t *outN, _Out_ void **outFeatures, _Out_ uint64_t *outDim, _Out_ void **outShape, _Out_ void **outScores)',
     ),

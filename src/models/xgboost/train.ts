@@ -52,7 +52,8 @@ export interface TrainResult {
  * checkpoints all live in one place. With the built-in objective each round is one native call.
  */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
-  if (!Number.isInteger(opts.rounds) || opts.rounds <= 0) throw new ValidationError('rounds', `must be a positive integer, got ${opts.rounds}`);
+  if (!Number.isInteger(opts.rounds) || opts.rounds <= 0)
+    throw new ValidationError('rounds', `must be a positive integer, got ${opts.rounds}`);
   const evals = opts.evals ?? [];
   if (opts.earlyStoppingRounds !== undefined && evals.length === 0) {
     throw new ValidationError('earlyStoppingRounds', 'needs at least one eval set');
@@ -80,7 +81,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (booster.boostedRounds !== state.round) {
       const r = booster.boostedRounds;
       booster.free();
-      throw new ValidationError('resume.state.round', `checkpoint says ${state.round} rounds but the model has ${r}`);
+      throw new ValidationError(
+        'resume.state.round',
+        `checkpoint says ${state.round} rounds but the model has ${r}`,
+      );
     }
   } else {
     booster = Booster.create(params, cache);
@@ -102,7 +106,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       if (evals.length > 0) {
         const row: Record<string, number> = opts.metric ? {} : booster.evalOneIter(iter, evals);
         if (opts.metric) {
-          for (const e of evals) row[`${e.name}-${opts.metric.name}`] = opts.metric.evaluate(booster.predict(e.data, { type: 'margin' }), e.name);
+          for (const e of evals)
+            row[`${e.name}-${opts.metric.name}`] = opts.metric.evaluate(
+              booster.predict(e.data, { type: 'margin' }),
+              e.name,
+            );
         }
         state.history.push(row);
         const keys = Object.keys(row);
@@ -114,7 +122,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         }
       }
       if (opts.onRound) await opts.onRound(structuredClone(state), booster);
-      if (opts.earlyStoppingRounds !== undefined && state.round - 1 - state.bestIteration >= opts.earlyStoppingRounds) {
+      if (
+        opts.earlyStoppingRounds !== undefined &&
+        state.round - 1 - state.bestIteration >= opts.earlyStoppingRounds
+      ) {
         stoppedEarly = true;
         break;
       }

@@ -11,7 +11,11 @@ describe('cross-timeframe validation', () => {
     const dir = sharedDataOrSkip(t);
     if (!dir) return;
     const bars = readBarsCsvGz(join(dir, 'pyalgotrade_ninjatrader/1min/SPY.csv.gz'), 'SPY');
-    const r = await crossTimeframeValidation(bars, { ...DEFAULT_XGBOOST_SPEC, rounds: 10 }, { horizons: [5, 15, 60], maxRows: 5000, folds: 2 });
+    const r = await crossTimeframeValidation(
+      bars,
+      { ...DEFAULT_XGBOOST_SPEC, rounds: 10 },
+      { horizons: [5, 15, 60], maxRows: 5000, folds: 2 },
+    );
     assert.equal(r.rows, 5000);
     assert.equal(r.ic.length, 3);
     for (const row of r.ic) {
@@ -22,8 +26,26 @@ describe('cross-timeframe validation', () => {
   });
 
   test('when an off-diagonal IC flips sign against its diagonal, then the result is inconsistent', () => {
-    assert.equal(isConsistent([[0.05, 0.02], [0.01, 0.04]]), true);
-    assert.equal(isConsistent([[0.05, -0.02], [0.01, 0.04]]), false);
-    assert.equal(isConsistent([[-0.05, -0.02], [0, 0.04]]), true);
+    assert.equal(
+      isConsistent([
+        [0.05, 0.02],
+        [0.01, 0.04],
+      ]),
+      true,
+    );
+    assert.equal(
+      isConsistent([
+        [0.05, -0.02],
+        [0.01, 0.04],
+      ]),
+      false,
+    );
+    assert.equal(
+      isConsistent([
+        [-0.05, -0.02],
+        [0, 0.04],
+      ]),
+      true,
+    );
   });
 });

@@ -34,13 +34,18 @@ describe('training datasets over src/features feature sets', () => {
     for (let i = 0; i < ds.nrow; i++) assert.equal(ds.labelEndTs[i]! - ds.decisionTs[i]!, 5 * 60_000);
     // Perturb a late minute: rows decided before it keep every feature value.
     const k = bars.ts.length - 200;
-    const changed: MinuteBars = { ...bars, close: Float64Array.from(bars.close), high: Float64Array.from(bars.high) };
+    const changed: MinuteBars = {
+      ...bars,
+      close: Float64Array.from(bars.close),
+      high: Float64Array.from(bars.high),
+    };
     changed.close[k] = changed.close[k]! * 1.05;
     changed.high[k] = Math.max(changed.high[k]!, changed.close[k]!);
     const ds2 = buildDatasetFromFeatureSet(changed, 'core', { horizonMinutes: 5 });
     let checked = 0;
     for (let i = 0; i < ds.nrow && ds.decisionTs[i]! <= bars.ts[k]!; i++, checked++) {
-      const a = ds.X.subarray(i * ds.ncol, (i + 1) * ds.ncol), b = ds2.X.subarray(i * ds.ncol, (i + 1) * ds.ncol);
+      const a = ds.X.subarray(i * ds.ncol, (i + 1) * ds.ncol),
+        b = ds2.X.subarray(i * ds.ncol, (i + 1) * ds.ncol);
       for (let j = 0; j < ds.ncol; j++) assert.ok(Object.is(a[j], b[j]), `row ${i} ${ds.featureNames[j]}`);
     }
     assert.ok(checked > 100);
@@ -49,10 +54,25 @@ describe('training datasets over src/features feature sets', () => {
   test('when the io activity is asked for an unknown feature set, then it fails naming the field', async (t) => {
     const data = sharedDataOrSkip(t);
     if (!data) return;
-    const io = createModelIoActivities({ pool: db.pool, artifactDir: dir, sharedDataDir: data, log: () => undefined });
-    const input: Parameters<typeof io.buildRetrainDataset>[0] = { source: { kind: 'shared-csv', path: 'lean_equity_usa/1min/SPY.csv.gz', symbol: 'SPY' }, horizonMinutes: 5, featureSet: 'nope' };
-    await assert.rejects(new MockActivityEnvironment().run(io.buildRetrainDataset, input), /featureSet: unknown "nope"/);
-    const ok: DatasetRef = await new MockActivityEnvironment().run(io.buildRetrainDataset, { ...input, featureSet: 'core' });
+    const io = createModelIoActivities({
+      pool: db.pool,
+      artifactDir: dir,
+      sharedDataDir: data,
+      log: () => undefined,
+    });
+    const input: Parameters<typeof io.buildRetrainDataset>[0] = {
+      source: { kind: 'shared-csv', path: 'lean_equity_usa/1min/SPY.csv.gz', symbol: 'SPY' },
+      horizonMinutes: 5,
+      featureSet: 'nope',
+    };
+    await assert.rejects(
+      new MockActivityEnvironment().run(io.buildRetrainDataset, input),
+      /featureSet: unknown "nope"/,
+    );
+    const ok: DatasetRef = await new MockActivityEnvironment().run(io.buildRetrainDataset, {
+      ...input,
+      featureSet: 'core',
+    });
     assert.equal(ok.featureSetVersion, CORE_FEATURE_SET.version);
   });
 });

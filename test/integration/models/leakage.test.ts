@@ -47,7 +47,10 @@ describe('leakage controls on real SPY minute data', () => {
     assert.deepEqual(detectLeakyFeatures(ds, folds), [], 'the honest features must not be flagged');
     const leaky = withCanary(ds);
     const findings = detectLeakyFeatures(leaky, folds);
-    assert.deepEqual(findings.map((f) => f.feature), ['canary_future_return']);
+    assert.deepEqual(
+      findings.map((f) => f.feature),
+      ['canary_future_return'],
+    );
     assert.ok(findings[0]!.ic > 0.9);
     // And a model given the canary looks too good to be true — the symptom the control exists to catch.
     const wf = await evaluateWalkForward(leaky, spec, folds);
@@ -72,7 +75,13 @@ describe('hyperparameter search on walk-forward folds of real data', () => {
     if (!dir) return;
     const full = buildDataset(readBarsCsvGz(join(dir, 'lean_equity_usa/1min/SPY.csv.gz'), 'SPY'));
     const folds = walkForwardSplits(full.decisionTs, full.labelEndTs, { folds: 2, embargoMs: 30 * 60_000 });
-    const r = await tuneXGBoost(full, { ...DEFAULT_XGBOOST_SPEC, rounds: 1 }, folds, { trials: 4, minRounds: 2, eta: 2, budgetRounds: 40, seed: 3 });
+    const r = await tuneXGBoost(full, { ...DEFAULT_XGBOOST_SPEC, rounds: 1 }, folds, {
+      trials: 4,
+      minRounds: 2,
+      eta: 2,
+      budgetRounds: 40,
+      seed: 3,
+    });
     assert.ok(r.state.spent <= 40);
     assert.ok(r.best.scores.length >= 2);
     assert.equal(r.spec.rounds, 2 * 2 ** (r.best.scores.length - 1));

@@ -37,7 +37,11 @@ describe('model registry (Postgres table + artifact directory)', () => {
   });
 
   test('when a model is registered twice (a retried activity), then one row and its artifacts exist', async () => {
-    const files = { native: Buffer.from('{"learner":{}}'), onnx: new Uint8Array([1, 2, 3]), modelCard: modelCard(rec('m1')) };
+    const files = {
+      native: Buffer.from('{"learner":{}}'),
+      onnx: new Uint8Array([1, 2, 3]),
+      modelCard: modelCard(rec('m1')),
+    };
     await reg.register(rec('m1'), files);
     const again = await reg.register(rec('m1'), files);
     assert.equal((await reg.list()).length, 1);

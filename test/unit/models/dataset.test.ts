@@ -1,12 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { buildDataset, deserializeDataset, serializeDataset, type MinuteBars } from '../../../src/models/dataset';
+import {
+  buildDataset,
+  deserializeDataset,
+  serializeDataset,
+  type MinuteBars,
+} from '../../../src/models/dataset';
 
 function bars(n: number, gapAt?: number): MinuteBars {
-  const ts = new Float64Array(n), o = new Float64Array(n), h = new Float64Array(n), l = new Float64Array(n), c = new Float64Array(n), v = new Float64Array(n);
+  const ts = new Float64Array(n),
+    o = new Float64Array(n),
+    h = new Float64Array(n),
+    l = new Float64Array(n),
+    c = new Float64Array(n),
+    v = new Float64Array(n);
   let p = 100;
   for (let i = 0; i < n; i++) {
-    ts[i] = Date.UTC(2024, 0, 2, 14, 30) + i * 60_000 + (gapAt !== undefined && i >= gapAt ? 3_600_000 * 18 : 0);
+    ts[i] =
+      Date.UTC(2024, 0, 2, 14, 30) + i * 60_000 + (gapAt !== undefined && i >= gapAt ? 3_600_000 * 18 : 0);
     o[i] = p;
     p *= 1 + Math.sin(i * 1.7) * 0.001;
     c[i] = p;
@@ -26,7 +37,11 @@ describe('models dataset (own minute features until src/features lands)', () => 
     const b = buildDataset(changed);
     for (let i = 0; i < a.nrow; i++) {
       if (a.decisionTs[i]! > changed.ts[150]!) break; // rows that already include bar 150
-      assert.deepEqual(a.X.subarray(i * a.ncol, (i + 1) * a.ncol), b.X.subarray(i * b.ncol, (i + 1) * b.ncol), `row ${i}`);
+      assert.deepEqual(
+        a.X.subarray(i * a.ncol, (i + 1) * a.ncol),
+        b.X.subarray(i * b.ncol, (i + 1) * b.ncol),
+        `row ${i}`,
+      );
     }
   });
 

@@ -31,7 +31,15 @@ describe('ensemble weighted by recent out-of-sample performance', () => {
   });
 
   test('when combining columns, then each row is weighted and gated', () => {
-    const out = combineAll([[1, -1], [1, 1], [1, 1]], members, { minConsensus: 2 });
+    const out = combineAll(
+      [
+        [1, -1],
+        [1, 1],
+        [1, 1],
+      ],
+      members,
+      { minConsensus: 2 },
+    );
     assert.ok(out[0]! > 0);
     // Row 2: the heavier 'good' member says short, only it agrees with the weighted direction → no consensus.
     assert.equal(out[1], 0);
@@ -40,14 +48,23 @@ describe('ensemble weighted by recent out-of-sample performance', () => {
 });
 
 describe('successive halving with a budget, resumable', () => {
-  const space = { x: { kind: 'float' as const, min: -5, max: 5 }, depth: { kind: 'int' as const, min: 1, max: 8 } };
+  const space = {
+    x: { kind: 'float' as const, min: -5, max: 5 },
+    depth: { kind: 'int' as const, min: 1, max: 8 },
+  };
   // Score peaks at x = 1, depth = 4; more resource = less noise (a deterministic stand-in for longer training).
-  const score = (p: Record<string, string | number>, r: number) => -((Number(p.x) - 1) ** 2) - (Number(p.depth) - 4) ** 2 / 4 + Math.sin(Number(p.x) * 7) / r;
+  const score = (p: Record<string, string | number>, r: number) =>
+    -((Number(p.x) - 1) ** 2) - (Number(p.depth) - 4) ** 2 / 4 + Math.sin(Number(p.x) * 7) / r;
 
   test('when searching, then the winner is near the optimum and the budget is respected', async () => {
     let spent = 0;
     const { best, state } = await successiveHalving({
-      space, trials: 27, minResource: 1, eta: 3, budget: 1000, seed: 4,
+      space,
+      trials: 27,
+      minResource: 1,
+      eta: 3,
+      budget: 1000,
+      seed: 4,
       evaluate: async (p, r) => {
         spent += r;
         return score(p, r);
@@ -58,7 +75,14 @@ describe('successive halving with a budget, resumable', () => {
     assert.equal(best.scores.length, 4); // rungs with 27, 9, 3, 1 trials
     const bestRandom = Math.max(...state.trials.map((t) => score(t.params, 1e9)));
     assert.ok(score(best.params, 1e9) >= bestRandom - 1, 'halving keeps a near-best configuration');
-    const small = await successiveHalving({ space, trials: 27, minResource: 1, budget: 10, seed: 4, evaluate: async (p, r) => score(p, r) });
+    const small = await successiveHalving({
+      space,
+      trials: 27,
+      minResource: 1,
+      budget: 10,
+      seed: 4,
+      evaluate: async (p, r) => score(p, r),
+    });
     assert.equal(small.state.spent, 10);
   });
 
@@ -66,11 +90,23 @@ describe('successive halving with a budget, resumable', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hpo-'));
     const statePath = join(dir, 'state.json');
     try {
-      const full = await successiveHalving({ space, trials: 9, minResource: 1, budget: 100, seed: 9, evaluate: async (p, r) => score(p, r) });
+      const full = await successiveHalving({
+        space,
+        trials: 9,
+        minResource: 1,
+        budget: 100,
+        seed: 9,
+        evaluate: async (p, r) => score(p, r),
+      });
       let calls = 0;
       await assert.rejects(
         successiveHalving({
-          space, trials: 9, minResource: 1, budget: 100, seed: 9, statePath,
+          space,
+          trials: 9,
+          minResource: 1,
+          budget: 100,
+          seed: 9,
+          statePath,
           evaluate: async (p, r) => {
             if (++calls === 7) throw new Error('worker died');
             return score(p, r);
@@ -80,7 +116,12 @@ describe('successive halving with a budget, resumable', () => {
       );
       let resumedCalls = 0;
       const resumed = await successiveHalving({
-        space, trials: 9, minResource: 1, budget: 100, seed: 9, statePath,
+        space,
+        trials: 9,
+        minResource: 1,
+        budget: 100,
+        seed: 9,
+        statePath,
         evaluate: async (p, r) => {
           resumedCalls++;
           return score(p, r);

@@ -4,7 +4,11 @@ import * as ort from 'onnxruntime-node';
 import type { MinuteBars } from '../../../src/models/dataset';
 import { selectTfBackend, type TfBackendName } from '../../../src/models/nn/backend';
 import { createLstm, fitLstm, lstmToOnnx, predictLstm } from '../../../src/models/nn/lstm';
-import { buildMtfData, confidenceFromQuantiles, MultiTimeframeNet } from '../../../src/models/nn/multi-timeframe';
+import {
+  buildMtfData,
+  confidenceFromQuantiles,
+  MultiTimeframeNet,
+} from '../../../src/models/nn/multi-timeframe';
 import { maxAbsDiff } from '../../../src/models/onnx/serving';
 
 function rng(seed: number) {
@@ -15,7 +19,12 @@ function rng(seed: number) {
 /** A random-walk minute series (deterministic) long enough for 1h windows. */
 function walk(n: number): MinuteBars {
   const r = rng(5);
-  const ts = new Float64Array(n), o = new Float64Array(n), h = new Float64Array(n), l = new Float64Array(n), c = new Float64Array(n), v = new Float64Array(n);
+  const ts = new Float64Array(n),
+    o = new Float64Array(n),
+    h = new Float64Array(n),
+    l = new Float64Array(n),
+    c = new Float64Array(n),
+    v = new Float64Array(n);
   let p = 100;
   for (let i = 0; i < n; i++) {
     ts[i] = Date.UTC(2024, 0, 2) + i * 60_000;
@@ -47,7 +56,11 @@ describe('neural nets in TensorFlow.js, exported to ONNX', () => {
     const y = Float32Array.from({ length: n }, (_, i) => X[i * 24 + 21]! * 2);
     const model = createLstm(spec);
     const epochs: number[] = [];
-    const losses = await fitLstm(model, X, y, spec, { epochs: 6, batchSize: 32, onEpoch: (e) => void epochs.push(e) });
+    const losses = await fitLstm(model, X, y, spec, {
+      epochs: 6,
+      batchSize: 32,
+      onEpoch: (e) => void epochs.push(e),
+    });
     assert.deepEqual(epochs, [0, 1, 2, 3, 4, 5]);
     assert.ok(losses[5]! < losses[0]!, `loss ${losses.join(', ')}`);
     const native = predictLstm(model, X, spec);
@@ -70,13 +83,17 @@ describe('neural nets in TensorFlow.js, exported to ONNX', () => {
     assert.ok(conf.every((c) => c > 0 && c <= 1));
 
     const copy = new MultiTimeframeNet(spec);
-    copy.setWeights(JSON.parse(JSON.stringify(net.getWeights())) as ReturnType<MultiTimeframeNet['getWeights']>);
+    copy.setWeights(
+      JSON.parse(JSON.stringify(net.getWeights())) as ReturnType<MultiTimeframeNet['getWeights']>,
+    );
     assert.ok(maxAbsDiff(copy.predict(data.inputs, data.n), q) === 0);
     copy.dispose();
 
     const session = await ort.InferenceSession.create(net.toOnnx());
     const feeds: Record<string, ort.Tensor> = {};
-    ['tf_1m', 'tf_5m', 'tf_15m', 'tf_1h'].forEach((name, j) => (feeds[name] = new ort.Tensor('float32', data.inputs[j]!, [data.n, 8])));
+    ['tf_1m', 'tf_5m', 'tf_15m', 'tf_1h'].forEach(
+      (name, j) => (feeds[name] = new ort.Tensor('float32', data.inputs[j]!, [data.n, 8])),
+    );
     const out = await session.run(feeds);
     await session.release();
     assert.ok(maxAbsDiff(out.quantiles!.data as Float32Array, q) <= 1e-5);
@@ -93,7 +110,11 @@ describe('neural nets in TensorFlow.js, exported to ONNX', () => {
     // Rows whose decision minute is before bar 650 keep identical inputs.
     for (let i = 0; i < a.n; i++) {
       if (a.decisionTs[i]! > bars.ts[650]!) break;
-      for (let j = 0; j < 4; j++) assert.deepEqual(a.inputs[j]!.subarray(i * 8, (i + 1) * 8), b.inputs[j]!.subarray(i * 8, (i + 1) * 8));
+      for (let j = 0; j < 4; j++)
+        assert.deepEqual(
+          a.inputs[j]!.subarray(i * 8, (i + 1) * 8),
+          b.inputs[j]!.subarray(i * 8, (i + 1) * 8),
+        );
     }
   });
 });

@@ -16,7 +16,10 @@ describe('dollar-profit objective', () => {
     fc.assert(
       fc.property(sample, ({ s, r, notional, costRate, penalty }) => {
         // Two rows so the notional scale is not trivially the row's own notional.
-        const obj = new DollarProfitObjective({ forwardReturn: [r, 0.001], notional: [notional, 10_000] }, { costRate, positionPenalty: penalty });
+        const obj = new DollarProfitObjective(
+          { forwardReturn: [r, 0.001], notional: [notional, 10_000] },
+          { costRate, positionPenalty: penalty },
+        );
         const h = 1e-5;
         const fdGrad = (obj.loss(0, s + h) - obj.loss(0, s - h)) / (2 * h);
         const { grad, hess } = obj.derivatives(0, s);
@@ -50,14 +53,21 @@ describe('dollar-profit objective', () => {
   });
 
   test('when the forward return is zero, then costs and the penalty push the position toward flat', () => {
-    const obj = new DollarProfitObjective({ forwardReturn: [0, 0], notional: [5000, 5000] }, { costRate: 0.001, positionPenalty: 0.001 });
+    const obj = new DollarProfitObjective(
+      { forwardReturn: [0, 0], notional: [5000, 5000] },
+      { costRate: 0.001, positionPenalty: 0.001 },
+    );
     assert.ok(obj.derivatives(0, 0.5).grad > 0, 'long position: gradient says reduce');
     assert.ok(obj.derivatives(0, -0.5).grad < 0, 'short position: gradient says reduce');
     assert.ok(obj.loss(0, 0) < obj.loss(0, 0.5));
   });
 
   test('when P&L is computed, then costs are charged on traded notional and flat returns are neither hits nor misses', () => {
-    const s = dollarPnl([10, -10, 10], { forwardReturn: [0.01, 0.01, 0], notional: [1000, 1000, 1000] }, 0.001);
+    const s = dollarPnl(
+      [10, -10, 10],
+      { forwardReturn: [0.01, 0.01, 0], notional: [1000, 1000, 1000] },
+      0.001,
+    );
     // tanh(10) ≈ 1: +10, −10, 0 gross; 1 dollar of costs each.
     assert.ok(Math.abs(s.grossPnl - 0) < 1e-6);
     assert.ok(Math.abs(s.costs - 3) < 1e-6);
@@ -72,7 +82,21 @@ describe('dollar-profit objective', () => {
   });
 
   test('when inputs disagree in length or are invalid, then the error names the field', () => {
-    assert.throws(() => new DollarProfitObjective({ forwardReturn: [0.1], notional: [1, 2] }, { costRate: 0, positionPenalty: 0 }), /forwardReturn: length 1/);
-    assert.throws(() => new DollarProfitObjective({ forwardReturn: [0.1], notional: [-1] }, { costRate: 0, positionPenalty: 0 }), /notional\[0\]: must be >= 0/);
+    assert.throws(
+      () =>
+        new DollarProfitObjective(
+          { forwardReturn: [0.1], notional: [1, 2] },
+          { costRate: 0, positionPenalty: 0 },
+        ),
+      /forwardReturn: length 1/,
+    );
+    assert.throws(
+      () =>
+        new DollarProfitObjective(
+          { forwardReturn: [0.1], notional: [-1] },
+          { costRate: 0, positionPenalty: 0 },
+        ),
+      /notional\[0\]: must be >= 0/,
+    );
   });
 });

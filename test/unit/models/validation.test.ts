@@ -7,7 +7,8 @@ import { purgedKFold, walkForwardSplits } from '../../../src/models/validation/w
 const MIN = 60_000;
 /** Minute rows with gaps; labels end `h` minutes after the decision. */
 function times(n: number, h: number, gapEvery = 50) {
-  const d: number[] = [], e: number[] = [];
+  const d: number[] = [],
+    e: number[] = [];
   let t = 0;
   for (let i = 0; i < n; i++) {
     t += i % gapEvery === 0 ? 600 * MIN : MIN;
@@ -20,18 +21,26 @@ function times(n: number, h: number, gapEvery = 50) {
 describe('walk-forward splits with purging and embargo', () => {
   test('when splitting, then every training label ends before its test block starts and test blocks are disjoint and ordered', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 100, max: 600 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 30 }), (n, folds, h) => {
-        const { d, e } = times(n, h);
-        const fs = walkForwardSplits(d, e, { folds, embargoMs: 20 * MIN });
-        let lastTest = -1;
-        for (const f of fs) {
-          for (const i of f.train) assert.ok(e[i]! < f.testFrom, `train row ${i} label leaks into fold ${f.index}`);
-          for (const i of f.test) assert.ok(i > lastTest);
-          lastTest = f.test[f.test.length - 1]!;
-          for (const i of f.train) for (const p of fs.slice(0, f.index)) assert.ok(!(d[i]! > p.testTo && d[i]! <= p.testTo + 20 * MIN), 'embargoed row used');
-        }
-        assert.equal(fs[fs.length - 1]!.test[fs[fs.length - 1]!.test.length - 1], n - 1);
-      }),
+      fc.property(
+        fc.integer({ min: 100, max: 600 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 30 }),
+        (n, folds, h) => {
+          const { d, e } = times(n, h);
+          const fs = walkForwardSplits(d, e, { folds, embargoMs: 20 * MIN });
+          let lastTest = -1;
+          for (const f of fs) {
+            for (const i of f.train)
+              assert.ok(e[i]! < f.testFrom, `train row ${i} label leaks into fold ${f.index}`);
+            for (const i of f.test) assert.ok(i > lastTest);
+            lastTest = f.test[f.test.length - 1]!;
+            for (const i of f.train)
+              for (const p of fs.slice(0, f.index))
+                assert.ok(!(d[i]! > p.testTo && d[i]! <= p.testTo + 20 * MIN), 'embargoed row used');
+          }
+          assert.equal(fs[fs.length - 1]!.test[fs[fs.length - 1]!.test.length - 1], n - 1);
+        },
+      ),
     );
   });
 
@@ -42,7 +51,10 @@ describe('walk-forward splits with purging and embargo', () => {
     const [f] = walkForwardSplits(d, e, { folds: 1, embargoMs: 0 });
     assert.equal(f!.test[0], 50);
     assert.equal(f!.purged, 5); // rows 45..49 end at or after row 50's decision time
-    assert.deepEqual(f!.train, Array.from({ length: 45 }, (_, i) => i));
+    assert.deepEqual(
+      f!.train,
+      Array.from({ length: 45 }, (_, i) => i),
+    );
   });
 
   test('when purged k-fold runs, then rows after a test block are embargoed and none overlap it', () => {
@@ -56,8 +68,14 @@ describe('walk-forward splits with purging and embargo', () => {
   });
 
   test('when inputs are unsorted or folds do not fit, then the error names the field', () => {
-    assert.throws(() => walkForwardSplits([2, 1], [3, 2], { folds: 1, embargoMs: 0 }), /decisionTs: not sorted at row 1/);
-    assert.throws(() => walkForwardSplits([1, 2], [2, 3], { folds: 5, embargoMs: 0 }), /folds: 5 folds do not fit in 2 rows/);
+    assert.throws(
+      () => walkForwardSplits([2, 1], [3, 2], { folds: 1, embargoMs: 0 }),
+      /decisionTs: not sorted at row 1/,
+    );
+    assert.throws(
+      () => walkForwardSplits([1, 2], [2, 3], { folds: 5, embargoMs: 0 }),
+      /folds: 5 folds do not fit in 2 rows/,
+    );
   });
 });
 
@@ -72,18 +90,30 @@ describe('champion/challenger gate', () => {
   });
 
   test('when there is no champion, then the challenger is promoted', () => {
-    assert.equal(championChallengerGate({ challengerPnl: [1, 2], championPnl: null, blockSize: 1 }).promote, true);
+    assert.equal(
+      championChallengerGate({ challengerPnl: [1, 2], championPnl: null, blockSize: 1 }).promote,
+      true,
+    );
   });
 
   test('when the challenger is consistently better, then it is promoted; when equal or worse, then it is rejected', () => {
     const champ = Array.from({ length: 600 }, (_, i) => Math.sin(i) * 10);
     const better = champ.map((x, i) => x + 2 + Math.cos(i * 3));
     const worse = champ.map((x, i) => x - 1 + Math.cos(i * 3));
-    assert.equal(championChallengerGate({ challengerPnl: better, championPnl: champ, blockSize: 30 }).promote, true);
+    assert.equal(
+      championChallengerGate({ challengerPnl: better, championPnl: champ, blockSize: 30 }).promote,
+      true,
+    );
     const w = championChallengerGate({ challengerPnl: worse, championPnl: champ, blockSize: 30 });
     assert.equal(w.promote, false);
     assert.equal(w.blocks, 20);
-    assert.equal(championChallengerGate({ challengerPnl: champ, championPnl: champ, blockSize: 30 }).promote, false);
-    assert.throws(() => championChallengerGate({ challengerPnl: [1], championPnl: [1, 2], blockSize: 1 }), /not the same folds/);
+    assert.equal(
+      championChallengerGate({ challengerPnl: champ, championPnl: champ, blockSize: 30 }).promote,
+      false,
+    );
+    assert.throws(
+      () => championChallengerGate({ challengerPnl: [1], championPnl: [1, 2], blockSize: 1 }),
+      /not the same folds/,
+    );
   });
 });

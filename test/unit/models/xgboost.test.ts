@@ -9,7 +9,7 @@ import { Booster, DMatrix, train, xgboostNative } from '../../../src/models/xgbo
 /** Deterministic synthetic regression data: y depends on features 0 and 1 only. */
 function data(n: number, f = 5, seed = 1) {
   let s = seed;
-  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const X = new Float32Array(n * f);
   const y = new Float32Array(n);
   for (let i = 0; i < n; i++) {
@@ -47,7 +47,16 @@ describe('XGBoost C API binding', () => {
     const noise = Float32Array.from(va.y, (_, i) => (i * 7919) % 13);
     const dtr = DMatrix.fromFloat32(tr.X, tr.n, tr.f, { label: tr.y });
     const dva = DMatrix.fromFloat32(va.X, va.n, va.f, { label: noise });
-    const r = await train({ params: { ...P, eta: 1, max_depth: 6 }, dtrain: dtr, rounds: 200, evals: [{ name: 'train', data: dtr }, { name: 'valid', data: dva }], earlyStoppingRounds: 5 });
+    const r = await train({
+      params: { ...P, eta: 1, max_depth: 6 },
+      dtrain: dtr,
+      rounds: 200,
+      evals: [
+        { name: 'train', data: dtr },
+        { name: 'valid', data: dva },
+      ],
+      earlyStoppingRounds: 5,
+    });
     assert.equal(r.stoppedEarly, true);
     assert.ok(r.state.round < 200);
     assert.equal(r.state.round - 1 - r.state.bestIteration, 5);
@@ -102,7 +111,11 @@ describe('XGBoost C API binding', () => {
     for (let i = 0; i < n; i += 7) X[i * f] = NaN;
     const label = Float32Array.from(y, (v) => (v > 1.5 ? 1 : 0));
     const d = DMatrix.fromFloat32(X, n, f, { label });
-    const r = await train({ params: { ...P, objective: 'binary:logistic', device: 'cpu' }, dtrain: d, rounds: 5 });
+    const r = await train({
+      params: { ...P, objective: 'binary:logistic', device: 'cpu' },
+      dtrain: d,
+      rounds: 5,
+    });
     const p = r.booster.predict(d);
     const m = r.booster.predict(d, { type: 'margin' });
     for (let i = 0; i < n; i++) {
@@ -114,10 +127,16 @@ describe('XGBoost C API binding', () => {
   });
 
   test('when inputs are wrong or a handle is used after free, then errors name the problem', () => {
-    assert.throws(() => DMatrix.fromFloat32(new Float32Array(5), 2, 3), /data: length 5 is not nrow × ncol = 6/);
+    assert.throws(
+      () => DMatrix.fromFloat32(new Float32Array(5), 2, 3),
+      /data: length 5 is not nrow × ncol = 6/,
+    );
     const d = DMatrix.fromFloat32(new Float32Array(6), 2, 3);
     assert.throws(() => d.setFloatInfo('label', [1]), /label: length 1 does not match 2 rows/);
-    assert.throws(() => Booster.load('/nonexistent/model.json'), /XGBoosterLoadModel\(\/nonexistent\/model.json\)/);
+    assert.throws(
+      () => Booster.load('/nonexistent/model.json'),
+      /XGBoosterLoadModel\(\/nonexistent\/model.json\)/,
+    );
     const b = Booster.create({}, [d]);
     b.free();
     d.free();
