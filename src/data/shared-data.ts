@@ -54,7 +54,11 @@ export async function importSharedData(opts: {
   const worker = async () => {
     while (next < entries.length) {
       const entry = entries[next++]!;
+      // Re-importing a file replaces its findings instead of adding a second copy (bars are upserts).
+      const chunkKey = `import:${entry.path}`;
+      await opts.repo.deleteFindingsAfter(chunkKey, 0);
       const summary = await ingestCsvFile({
+        chunkKey,
         path: join(opts.dir, entry.path),
         repo: opts.repo,
         locationBase: opts.dir,

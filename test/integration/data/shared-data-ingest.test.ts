@@ -82,4 +82,12 @@ void describe('every set in ../shared/data', { skip: dir ? false : 'SKIPPED: ../
     // Every finding names a file:line.
     for (const r of report) assert.match(r.example, /\.csv\.gz:\d+/);
   });
+
+  void test('when a set is imported again, then bars and findings are unchanged (idempotent)', async () => {
+    const entries = readManifest(dir!).filter((e) => e.dataset === 'kaggle_sandp500_5yr' && ['AOS', 'DHR', 'LNT'].includes(e.symbol));
+    const before = { bars: await repo.barChecksum(), report: await repo.qualityReport({ dataset: 'kaggle_sandp500_5yr' }) };
+    const again = await importSharedData({ dir: dir!, repo, entries });
+    assert.equal(again.reduce((s, r) => s + r.summary.rowsChanged, 0), 0);
+    assert.deepEqual({ bars: await repo.barChecksum(), report: await repo.qualityReport({ dataset: 'kaggle_sandp500_5yr' }) }, before);
+  });
 });
