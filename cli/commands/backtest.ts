@@ -1,10 +1,13 @@
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Pool } from 'pg';
 import { loadConfig } from '../../src/config/config';
 import { listBacktestRuns, runBacktestPipeline, type BacktestPipelineOptions, type BacktestPipelineResult } from '../../src/backtest';
+import { barsToColumns } from '../../src/model/bar';
 import { parseTimeframe } from '../../src/model/timeframe';
+import { syntheticBars } from '../../src/data/synthetic';
 import { resolvePostgres } from '../../src/stack/postgres';
 import { readStackState } from '../../src/stack/stack';
 import { createPool } from '../../src/storage/pool';
@@ -60,6 +63,42 @@ export async function runBacktestCommand(o: BacktestCliOptions, log: (s: string)
     await pool?.end();
   }
 }
+
+/**
+ * The demo's backtest step (shape of cli/commands/demo.ts DemoStep): the reference strategy on real daily
+ * bars from ../shared/data when present, else on a clearly labelled seeded synthetic set; writes the HTML
+ * report under the trader data dir and returns a line with its path.
+ */
+export const backtestDemoStep = {
+  title: 'backtest the reference AI strategy → HTML report',
+  async run(): Promise<string> {
+    const config = loadConfig();
+    const report = join(config.TRADER_DATA_DIR, 'reports', 'demo-backtest.html');
+    const dataDir = defaultDataDir();
+    const symbols = ['AAPL', 'MSFT', 'JPM', 'XOM', 'JNJ'];
+    const real = existsSync(join(dataDir, 'kaggle_sandp500_5yr', '1day', 'AAPL.csv.gz'));
+    const from = Date.UTC(2019, 0, 2);
+    const to = Date.UTC(2021, 0, 1);
+    const out = await runBacktestPipeline({
+      symbols,
+      timeframes: ['1d'],
+      cash: 100_000,
+      seed: 1,
+      db: false,
+      mcRuns: 1000,
+      report,
+      ...(real
+        ? { dataDir, source: 'kaggle_sandp500_5yr', title: 'Demo backtest: 5 S&P 500 names, daily 2013–2018 (real data)' }
+        : {
+            series: symbols.map((s) => barsToColumns(s, '1d', syntheticBars(s, '1d', from, to, 1))),
+            title: 'Demo backtest on SYNTHETIC bars (../shared/data not found)',
+            // the generator's volume has no bursts, so volume confirmation is relaxed for this labelled run
+            params: { volumeConfirm: 1 },
+          }),
+    }, { now: Date.now() });
+    return `${out.result.trades.length} trades, net ${out.metrics.netProfit.toFixed(2)} USD, report: ${out.reportPath}`;
+  },
+};
 
 export function register(program: Command): void {
   program

@@ -38,6 +38,10 @@ export interface BacktestPipelineOptions {
   readonly walkForward?: number;
   readonly mcRuns: number;
   readonly params?: Partial<ReferenceAiParams>;
+  /** bars supplied by the caller (e.g. a labelled synthetic set); replaces loading from db/csv */
+  readonly series?: readonly BarColumns[];
+  /** report title (default: the symbols and timeframes) */
+  readonly title?: string;
   /** record the run in backtest_runs (needs `pool`) */
   readonly save?: boolean;
 }
@@ -97,7 +101,9 @@ export async function runBacktestPipeline(o: BacktestPipelineOptions, deps: Back
   const to = dateMs(o.to, '--to');
   const series: BarColumns[] = [];
   const quotes: Record<string, Quote[]> = {};
-  if (o.db) {
+  if (o.series) {
+    series.push(...o.series.filter((c) => o.timeframes.includes(c.timeframe)));
+  } else if (o.db) {
     if (!deps.pool) throw new ValidationError('--db', 'reading bars from PostgreSQL needs a database connection');
     if (from === undefined || to === undefined) throw new ValidationError('--from/--to', 'both are required with --db');
     for (const tf of o.timeframes) series.push(...(await loadBarsFromDb(deps.pool, o.symbols, tf, { from, to })));
@@ -145,7 +151,7 @@ export async function runBacktestPipeline(o: BacktestPipelineOptions, deps: Back
     reportPath = resolve(o.report);
     mkdirSync(dirname(reportPath), { recursive: true });
     const price = series.find((s) => s.symbol === o.symbols[0] && s.timeframe === result.timeframes[0] && s.ts.length > 0) ?? series.find((s) => s.ts.length > 0);
-    writeFileSync(reportPath, renderReport({ title: `Backtest ${o.symbols.join(', ')} ${o.timeframes.join('/')}`, result, ...a, price, sensitivity, walkForward: folds, generatedAt: deps.now }));
+    writeFileSync(reportPath, renderReport({ title: o.title ?? `Backtest ${o.symbols.join(', ')} ${o.timeframes.join('/')}`, result, ...a, price, sensitivity, walkForward: folds, generatedAt: deps.now }));
     log(`report: ${reportPath}`);
   }
   let jsonPath: string | undefined;

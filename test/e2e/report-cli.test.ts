@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBacktestCommand } from '../../cli/commands/backtest';
+import { backtestDemoStep, runBacktestCommand } from '../../cli/commands/backtest';
 import { sharedDataOrSkip } from '../support/shared-data';
 
 describe('trader backtest (CLI)', () => {
@@ -40,5 +40,22 @@ describe('trader backtest (CLI)', () => {
       runBacktestCommand({ symbols: ['NOPE_X'], timeframes: ['1d'], cash: 1e5, seed: 1, dataDir, db: false, mcRuns: 10, progress: false }, () => undefined),
       /--symbols: no source .* NOPE_X/,
     );
+  });
+
+  test('when the demo step runs, then it writes the report under the data dir and prints its path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bt-demo-'));
+    const prev = process.env.TRADER_DATA_DIR;
+    process.env.TRADER_DATA_DIR = dir;
+    try {
+      const line = await backtestDemoStep.run();
+      const m = /report: (\S+\.html)$/.exec(line);
+      assert.ok(m, line);
+      assert.ok(m[1]!.startsWith(dir) && existsSync(m[1]!));
+      assert.match(line, /^\d+ trades/);
+    } finally {
+      if (prev === undefined) delete process.env.TRADER_DATA_DIR;
+      else process.env.TRADER_DATA_DIR = prev;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
