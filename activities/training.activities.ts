@@ -225,6 +225,8 @@ export function createTrainingActivities(deps: TrainingDeps): TrainingActivities
             gate: evaluation.gate,
             champion: evaluation.champion,
             onnxParityMaxAbsDiff: parity,
+            // The ONNX input's column order: serving builds rows in exactly this order.
+            featureNames: ds.featureNames,
           },
           workflowId,
         };

@@ -8,6 +8,7 @@ import { createModelIoActivities } from '../../activities/models-io.activities';
 import { createTrainingActivities } from '../../activities/training.activities';
 import type { RetrainInput, RetrainResult } from '../../contracts/retrain';
 import { deserializeDataset } from '../../src/models/dataset';
+import { ChampionScorer } from '../../src/models/onnx/champion';
 import { OnnxScorer, maxAbsDiff } from '../../src/models/onnx/serving';
 import { ModelRegistry } from '../../src/models/registry/registry';
 import { Booster, DMatrix } from '../../src/models/xgboost';
@@ -128,6 +129,13 @@ describe('RetrainWorkflow on real minute data (SPY 2011, pyalgotrade_ninjatrader
     const served = await scorer.score(ds.X, ds.nrow);
     await scorer.close();
     assert.ok(maxAbsDiff(served, native) <= 1e-5);
+
+    // Serving the champion by name picks up whichever model the gate left as champion.
+    const champion = new ChampionScorer(registry, 'spy-5m');
+    const servedChampion = await champion.score(ds.X.subarray(0, ds.ncol * 10), 10);
+    await champion.close();
+    assert.equal(servedChampion?.modelId, second.gate.promote ? second.modelId : first.modelId);
+    assert.equal(servedChampion?.scores.length, 10);
 
     // Alert either way: one audit row per decision.
     const { rows } = await db.pool.query<{ action: string; subject: string }>(
