@@ -52,7 +52,10 @@ function candleRange(s: CandleSetting, d: Ohlc, i: number): number {
 }
 
 function candleAverage(s: CandleSetting, sum: number, d: Ohlc, i: number): number {
-  return (s.factor * (s.avgPeriod !== 0.0 ? sum / s.avgPeriod : candleRange(s, d, i))) / (s.rangeType === 'shadows' ? 2.0 : 1.0);
+  return (
+    (s.factor * (s.avgPeriod !== 0.0 ? sum / s.avgPeriod : candleRange(s, d, i))) /
+    (s.rangeType === 'shadows' ? 2.0 : 1.0)
+  );
 }
 
 /** `avg(k)` is TA_CANDLEAVERAGE of the pattern's k-th (setting, candle offset) pair at candle i. */
@@ -74,44 +77,145 @@ function lookbackOf(averages: ReadonlyArray<readonly [SettingName, number]>, ext
   return m + extra;
 }
 
-function pattern(name: string, averages: Array<readonly [SettingName, number]>, extra: number, test: Predicate): CandlePattern {
+function pattern(
+  name: string,
+  averages: Array<readonly [SettingName, number]>,
+  extra: number,
+  test: Predicate,
+): CandlePattern {
   return { name, averages, lookback: lookbackOf(averages, extra), test };
 }
 
 export const CANDLE_PATTERNS: readonly CandlePattern[] = [
   pattern('CDLDOJI', [['BodyDoji', 0]], 0, (d, i, a) => (realBody(d, i) <= a(0) ? 100 : 0)),
-  pattern('CDLDRAGONFLYDOJI', [['BodyDoji', 0], ['ShadowVeryShort', 0]], 0, (d, i, a) =>
-    realBody(d, i) <= a(0) && upperShadow(d, i) < a(1) && lowerShadow(d, i) > a(1) ? 100 : 0,
+  pattern(
+    'CDLDRAGONFLYDOJI',
+    [
+      ['BodyDoji', 0],
+      ['ShadowVeryShort', 0],
+    ],
+    0,
+    (d, i, a) => (realBody(d, i) <= a(0) && upperShadow(d, i) < a(1) && lowerShadow(d, i) > a(1) ? 100 : 0),
   ),
-  pattern('CDLGRAVESTONEDOJI', [['BodyDoji', 0], ['ShadowVeryShort', 0]], 0, (d, i, a) =>
-    realBody(d, i) <= a(0) && lowerShadow(d, i) < a(1) && upperShadow(d, i) > a(1) ? 100 : 0,
+  pattern(
+    'CDLGRAVESTONEDOJI',
+    [
+      ['BodyDoji', 0],
+      ['ShadowVeryShort', 0],
+    ],
+    0,
+    (d, i, a) => (realBody(d, i) <= a(0) && lowerShadow(d, i) < a(1) && upperShadow(d, i) > a(1) ? 100 : 0),
   ),
-  pattern('CDLMARUBOZU', [['BodyLong', 0], ['ShadowVeryShort', 0]], 0, (d, i, a) =>
-    realBody(d, i) > a(0) && upperShadow(d, i) < a(1) && lowerShadow(d, i) < a(1) ? color(d, i) * 100 : 0,
+  pattern(
+    'CDLMARUBOZU',
+    [
+      ['BodyLong', 0],
+      ['ShadowVeryShort', 0],
+    ],
+    0,
+    (d, i, a) =>
+      realBody(d, i) > a(0) && upperShadow(d, i) < a(1) && lowerShadow(d, i) < a(1) ? color(d, i) * 100 : 0,
   ),
   pattern('CDLSPINNINGTOP', [['BodyShort', 0]], 0, (d, i, a) =>
-    realBody(d, i) < a(0) && upperShadow(d, i) > realBody(d, i) && lowerShadow(d, i) > realBody(d, i) ? color(d, i) * 100 : 0,
+    realBody(d, i) < a(0) && upperShadow(d, i) > realBody(d, i) && lowerShadow(d, i) > realBody(d, i)
+      ? color(d, i) * 100
+      : 0,
   ),
-  pattern('CDLLONGLINE', [['BodyLong', 0], ['ShadowShort', 0]], 0, (d, i, a) =>
-    realBody(d, i) > a(0) && upperShadow(d, i) < a(1) && lowerShadow(d, i) < a(1) ? color(d, i) * 100 : 0,
+  pattern(
+    'CDLLONGLINE',
+    [
+      ['BodyLong', 0],
+      ['ShadowShort', 0],
+    ],
+    0,
+    (d, i, a) =>
+      realBody(d, i) > a(0) && upperShadow(d, i) < a(1) && lowerShadow(d, i) < a(1) ? color(d, i) * 100 : 0,
   ),
-  pattern('CDLSHORTLINE', [['BodyShort', 0], ['ShadowShort', 0]], 0, (d, i, a) =>
-    realBody(d, i) < a(0) && upperShadow(d, i) < a(1) && lowerShadow(d, i) < a(1) ? color(d, i) * 100 : 0,
+  pattern(
+    'CDLSHORTLINE',
+    [
+      ['BodyShort', 0],
+      ['ShadowShort', 0],
+    ],
+    0,
+    (d, i, a) =>
+      realBody(d, i) < a(0) && upperShadow(d, i) < a(1) && lowerShadow(d, i) < a(1) ? color(d, i) * 100 : 0,
   ),
-  pattern('CDLHIGHWAVE', [['BodyShort', 0], ['ShadowVeryLong', 0]], 0, (d, i, a) =>
-    realBody(d, i) < a(0) && upperShadow(d, i) > a(1) && lowerShadow(d, i) > a(1) ? color(d, i) * 100 : 0,
+  pattern(
+    'CDLHIGHWAVE',
+    [
+      ['BodyShort', 0],
+      ['ShadowVeryLong', 0],
+    ],
+    0,
+    (d, i, a) =>
+      realBody(d, i) < a(0) && upperShadow(d, i) > a(1) && lowerShadow(d, i) > a(1) ? color(d, i) * 100 : 0,
   ),
-  pattern('CDLHAMMER', [['BodyShort', 0], ['ShadowLong', 0], ['ShadowVeryShort', 0], ['Near', 1]], 1, (d, i, a) =>
-    realBody(d, i) < a(0) && lowerShadow(d, i) > a(1) && upperShadow(d, i) < a(2) && bodyBottom(d, i) <= d.l[i - 1]! + a(3) ? 100 : 0,
+  pattern(
+    'CDLHAMMER',
+    [
+      ['BodyShort', 0],
+      ['ShadowLong', 0],
+      ['ShadowVeryShort', 0],
+      ['Near', 1],
+    ],
+    1,
+    (d, i, a) =>
+      realBody(d, i) < a(0) &&
+      lowerShadow(d, i) > a(1) &&
+      upperShadow(d, i) < a(2) &&
+      bodyBottom(d, i) <= d.l[i - 1]! + a(3)
+        ? 100
+        : 0,
   ),
-  pattern('CDLHANGINGMAN', [['BodyShort', 0], ['ShadowLong', 0], ['ShadowVeryShort', 0], ['Near', 1]], 1, (d, i, a) =>
-    realBody(d, i) < a(0) && lowerShadow(d, i) > a(1) && upperShadow(d, i) < a(2) && bodyBottom(d, i) >= d.h[i - 1]! - a(3) ? -100 : 0,
+  pattern(
+    'CDLHANGINGMAN',
+    [
+      ['BodyShort', 0],
+      ['ShadowLong', 0],
+      ['ShadowVeryShort', 0],
+      ['Near', 1],
+    ],
+    1,
+    (d, i, a) =>
+      realBody(d, i) < a(0) &&
+      lowerShadow(d, i) > a(1) &&
+      upperShadow(d, i) < a(2) &&
+      bodyBottom(d, i) >= d.h[i - 1]! - a(3)
+        ? -100
+        : 0,
   ),
-  pattern('CDLSHOOTINGSTAR', [['BodyShort', 0], ['ShadowLong', 0], ['ShadowVeryShort', 0]], 1, (d, i, a) =>
-    realBody(d, i) < a(0) && upperShadow(d, i) > a(1) && lowerShadow(d, i) < a(2) && bodyBottom(d, i) > bodyTop(d, i - 1) ? -100 : 0,
+  pattern(
+    'CDLSHOOTINGSTAR',
+    [
+      ['BodyShort', 0],
+      ['ShadowLong', 0],
+      ['ShadowVeryShort', 0],
+    ],
+    1,
+    (d, i, a) =>
+      realBody(d, i) < a(0) &&
+      upperShadow(d, i) > a(1) &&
+      lowerShadow(d, i) < a(2) &&
+      bodyBottom(d, i) > bodyTop(d, i - 1)
+        ? -100
+        : 0,
   ),
-  pattern('CDLINVERTEDHAMMER', [['BodyShort', 0], ['ShadowLong', 0], ['ShadowVeryShort', 0]], 1, (d, i, a) =>
-    realBody(d, i) < a(0) && upperShadow(d, i) > a(1) && lowerShadow(d, i) < a(2) && bodyTop(d, i) < bodyBottom(d, i - 1) ? 100 : 0,
+  pattern(
+    'CDLINVERTEDHAMMER',
+    [
+      ['BodyShort', 0],
+      ['ShadowLong', 0],
+      ['ShadowVeryShort', 0],
+    ],
+    1,
+    (d, i, a) =>
+      realBody(d, i) < a(0) &&
+      upperShadow(d, i) > a(1) &&
+      lowerShadow(d, i) < a(2) &&
+      bodyTop(d, i) < bodyBottom(d, i - 1)
+        ? 100
+        : 0,
   ),
   // TA-Lib declares a lookback of 2 for engulfing although it only looks one candle back.
   pattern('CDLENGULFING', [], 2, (d, i) => {
@@ -127,17 +231,30 @@ export const CANDLE_PATTERNS: readonly CandlePattern[] = [
     if (!engulf) return 0;
     return o[i]! !== c[i - 1]! && c[i]! !== o[i - 1]! ? color(d, i) * 100 : color(d, i) * 80;
   }),
-  pattern('CDLHARAMI', [['BodyLong', 1], ['BodyShort', 0]], 1, (d, i, a) => {
-    if (!(realBody(d, i - 1) > a(0) && realBody(d, i) <= a(1))) return 0;
-    if (bodyTop(d, i) < bodyTop(d, i - 1) && bodyBottom(d, i) > bodyBottom(d, i - 1)) return -color(d, i - 1) * 100;
-    if (bodyTop(d, i) <= bodyTop(d, i - 1) && bodyBottom(d, i) >= bodyBottom(d, i - 1)) return -color(d, i - 1) * 80;
-    return 0;
-  }),
+  pattern(
+    'CDLHARAMI',
+    [
+      ['BodyLong', 1],
+      ['BodyShort', 0],
+    ],
+    1,
+    (d, i, a) => {
+      if (!(realBody(d, i - 1) > a(0) && realBody(d, i) <= a(1))) return 0;
+      if (bodyTop(d, i) < bodyTop(d, i - 1) && bodyBottom(d, i) > bodyBottom(d, i - 1))
+        return -color(d, i - 1) * 100;
+      if (bodyTop(d, i) <= bodyTop(d, i - 1) && bodyBottom(d, i) >= bodyBottom(d, i - 1))
+        return -color(d, i - 1) * 80;
+      return 0;
+    },
+  ),
 ];
 
 export function candlePattern(name: string): CandlePattern {
   const p = CANDLE_PATTERNS.find((x) => x.name === name.toUpperCase());
-  if (!p) throw new RangeError(`candle pattern "${name}" is not implemented; use one of ${CANDLE_PATTERNS.map((x) => x.name).join(', ')}`);
+  if (!p)
+    throw new RangeError(
+      `candle pattern "${name}" is not implemented; use one of ${CANDLE_PATTERNS.map((x) => x.name).join(', ')}`,
+    );
   return p;
 }
 
@@ -177,7 +294,13 @@ class Totals {
 }
 
 /** Batch: NaN before the lookback, then the pattern value (0, ±80, ±100). */
-export function candleBatch(p: CandlePattern, open: Float64Array, high: Float64Array, low: Float64Array, close: Float64Array): Float64Array {
+export function candleBatch(
+  p: CandlePattern,
+  open: Float64Array,
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+): Float64Array {
   const n = close.length;
   const out = nanArray(n);
   if (n <= p.lookback) return out;

@@ -23,7 +23,8 @@ export function newYorkOffsetMs(ts: number): number {
     minute: '2-digit',
   });
   const parts: Record<string, number> = {};
-  for (const p of fmt.formatToParts(new Date(hour * HOUR_MS))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  for (const p of fmt.formatToParts(new Date(hour * HOUR_MS)))
+    if (p.type !== 'literal') parts[p.type] = Number(p.value);
   const wall = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!);
   const off = wall - hour * HOUR_MS;
   if (offsetByHour.size > 200_000) offsetByHour.clear();

@@ -7,11 +7,27 @@ import { newYorkDayNumber, type SessionKeyFn } from './clock';
 import { IndicatorBase, RingBuffer, nanArray, requirePeriod, type IndicatorInput } from './core';
 
 function validQuote(bid: number | undefined, ask: number | undefined): boolean {
-  return bid !== undefined && ask !== undefined && bid > 0 && ask > 0 && Number.isFinite(bid) && Number.isFinite(ask) && ask >= bid;
+  return (
+    bid !== undefined &&
+    ask !== undefined &&
+    bid > 0 &&
+    ask > 0 &&
+    Number.isFinite(bid) &&
+    Number.isFinite(ask) &&
+    ask >= bid
+  );
 }
 
 /** [mid, spread, spreadBps, imbalance]; imbalance = (bidSize − askSize)/(bidSize + askSize). */
-export function quoteFeatures(bid: number, ask: number, bidSize: number, askSize: number, out: Float64Array, at = 0, stride = 1): void {
+export function quoteFeatures(
+  bid: number,
+  ask: number,
+  bidSize: number,
+  askSize: number,
+  out: Float64Array,
+  at = 0,
+  stride = 1,
+): void {
   if (!validQuote(bid, ask)) {
     out[at] = out[at + stride] = out[at + 2 * stride] = out[at + 3 * stride] = NaN;
     return;
@@ -24,10 +40,20 @@ export function quoteFeatures(bid: number, ask: number, bidSize: number, askSize
   out[at + 3 * stride] = depth > 0 ? (bidSize - askSize) / depth : NaN;
 }
 
-export function quoteBatch(bid: Float64Array, ask: Float64Array, bidSize: Float64Array, askSize: Float64Array): [Float64Array, Float64Array, Float64Array, Float64Array] {
+export function quoteBatch(
+  bid: Float64Array,
+  ask: Float64Array,
+  bidSize: Float64Array,
+  askSize: Float64Array,
+): [Float64Array, Float64Array, Float64Array, Float64Array] {
   const n = bid.length;
   const tmp = new Float64Array(4);
-  const cols: [Float64Array, Float64Array, Float64Array, Float64Array] = [nanArray(n), nanArray(n), nanArray(n), nanArray(n)];
+  const cols: [Float64Array, Float64Array, Float64Array, Float64Array] = [
+    nanArray(n),
+    nanArray(n),
+    nanArray(n),
+    nanArray(n),
+  ];
   for (let i = 0; i < n; i++) {
     quoteFeatures(bid[i]!, ask[i]!, bidSize[i]!, askSize[i]!, tmp);
     for (let k = 0; k < 4; k++) cols[k]![i] = tmp[k]!;
@@ -66,7 +92,8 @@ export class TradeFlowState {
       const mid = (bid + ask) / 2;
       sign = price > mid ? 1 : price < mid ? -1 : 0;
     }
-    if (sign === 0 && !Number.isNaN(this.lastPrice)) sign = price > this.lastPrice ? 1 : price < this.lastPrice ? -1 : this.lastSign;
+    if (sign === 0 && !Number.isNaN(this.lastPrice))
+      sign = price > this.lastPrice ? 1 : price < this.lastPrice ? -1 : this.lastSign;
     this.lastPrice = price;
     this.lastSign = sign;
     this.signed.push(sign * size);
@@ -88,11 +115,18 @@ export class TradeFlowState {
   }
 }
 
-export function tradeFlowBatch(price: Float64Array, size: Float64Array, bid: Float64Array | undefined, ask: Float64Array | undefined, window = 20): Float64Array {
+export function tradeFlowBatch(
+  price: Float64Array,
+  size: Float64Array,
+  bid: Float64Array | undefined,
+  ask: Float64Array | undefined,
+  window = 20,
+): Float64Array {
   requirePeriod('TradeFlowImbalance', 'window', window);
   const s = new TradeFlowState(window);
   const out = new Float64Array(price.length);
-  for (let i = 0; i < price.length; i++) out[i] = s.push(price[i]!, size[i]!, bid ? bid[i]! : NaN, ask ? ask[i]! : NaN);
+  for (let i = 0; i < price.length; i++)
+    out[i] = s.push(price[i]!, size[i]!, bid ? bid[i]! : NaN, ask ? ask[i]! : NaN);
   return out;
 }
 
@@ -141,7 +175,12 @@ export class GapState {
   }
 }
 
-export function gapBatch(ts: Float64Array, open: Float64Array, close: Float64Array, sessionOf: SessionKeyFn = newYorkDayNumber): [Float64Array, Float64Array] {
+export function gapBatch(
+  ts: Float64Array,
+  open: Float64Array,
+  close: Float64Array,
+  sessionOf: SessionKeyFn = newYorkDayNumber,
+): [Float64Array, Float64Array] {
   const n = ts.length;
   const tmp = new Float64Array(2);
   const gap = nanArray(n);

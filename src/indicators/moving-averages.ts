@@ -1,6 +1,19 @@
 /** Moving averages with TA-Lib definitions: SMA, EMA (SMA seed), WMA, DEMA, TEMA, KAMA. */
-import { IndicatorBase, RingBuffer, nanArray, outputColumn, perToK, requirePeriod, taIsZero, type IndicatorInput } from './core';
+import {
+  IndicatorBase,
+  RingBuffer,
+  nanArray,
+  outputColumn,
+  perToK,
+  requirePeriod,
+  taIsZero as core_taIsZero,
+  type IndicatorInput,
+} from './core';
 import { EmaState, SmaState } from './primitives';
+
+// Imported bindings compile to getter calls on the module object under CommonJS; hot loops use these
+// file-local copies instead (same values, same functions).
+const taIsZero = core_taIsZero;
 
 // ------------------------------------------------------------------------------------------ SMA
 export function smaBatch(x: Float64Array, period: number, into?: Float64Array): Float64Array {
@@ -38,7 +51,12 @@ export class SMA extends IndicatorBase {
 }
 
 // ------------------------------------------------------------------------------------------ EMA
-export function emaBatch(x: Float64Array, period: number, k = perToK(period), into?: Float64Array): Float64Array {
+export function emaBatch(
+  x: Float64Array,
+  period: number,
+  k = perToK(period),
+  into?: Float64Array,
+): Float64Array {
   requirePeriod('EMA', 'period', period);
   const n = x.length;
   const out = outputColumn(n, period - 1, into);

@@ -1,6 +1,21 @@
 /** Momentum oscillators with TA-Lib definitions: RSI, MACD, ROC, MOM, WILLR, STOCH, STOCHF, STOCHRSI, CCI. */
-import { IndicatorBase, RingBuffer, TA_EPSILON, nanArray, outputColumn, perToK, requirePeriod, taIsZero, type IndicatorInput } from './core';
+import {
+  IndicatorBase,
+  RingBuffer,
+  TA_EPSILON as core_TA_EPSILON,
+  nanArray,
+  outputColumn,
+  perToK,
+  requirePeriod,
+  taIsZero as core_taIsZero,
+  type IndicatorInput,
+} from './core';
 import { EmaState, ExtremeState, SmaState, windowExtreme } from './primitives';
+
+// Imported bindings compile to getter calls on the module object under CommonJS; hot loops use these
+// file-local copies instead (same values, same functions).
+const taIsZero = core_taIsZero;
+const TA_EPSILON = core_TA_EPSILON;
 
 // ------------------------------------------------------------------------------------------ RSI
 /** Wilder's RSI: gains/losses averaged over the first `period` changes, then Wilder smoothing. */
@@ -260,7 +275,13 @@ export class MOM extends LagIndicator {
 }
 
 // ------------------------------------------------------------------------------------------ WILLR
-export function willrBatch(high: Float64Array, low: Float64Array, close: Float64Array, period = 14, into?: Float64Array): Float64Array {
+export function willrBatch(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  period = 14,
+  into?: Float64Array,
+): Float64Array {
   requirePeriod('WILLR', 'period', period, 2);
   const n = close.length;
   const out = outputColumn(n, period - 1, into);
@@ -546,7 +567,12 @@ export class StochRsiState {
   }
 }
 
-export function stochRsiBatch(x: Float64Array, period = 14, fastKPeriod = 5, fastDPeriod = 3): [Float64Array, Float64Array] {
+export function stochRsiBatch(
+  x: Float64Array,
+  period = 14,
+  fastKPeriod = 5,
+  fastDPeriod = 3,
+): [Float64Array, Float64Array] {
   const s = new StochRsiState(period, fastKPeriod, fastDPeriod);
   const n = x.length;
   const k = nanArray(n);
@@ -618,7 +644,13 @@ export class CciState {
   }
 }
 
-export function cciBatch(high: Float64Array, low: Float64Array, close: Float64Array, period = 14, into?: Float64Array): Float64Array {
+export function cciBatch(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  period = 14,
+  into?: Float64Array,
+): Float64Array {
   requirePeriod('CCI', 'period', period, 2);
   const n = close.length;
   const out = outputColumn(n, period - 1, into);

@@ -4,7 +4,20 @@
  * benchmark's over `period` returns; CORREL is Pearson's r of the two input series over `period` values.
  * Feed CORREL returns, not prices, when you want return correlation (the feature set does).
  */
-import { IndicatorBase, RingBuffer, nanArray, requirePeriod, taIsZero, taIsZeroOrNeg, type IndicatorInput } from './core';
+import {
+  IndicatorBase,
+  RingBuffer,
+  nanArray,
+  requirePeriod,
+  taIsZero as core_taIsZero,
+  taIsZeroOrNeg as core_taIsZeroOrNeg,
+  type IndicatorInput,
+} from './core';
+
+// Imported bindings compile to getter calls on the module object under CommonJS; hot loops use these
+// file-local copies instead (same values, same functions).
+const taIsZero = core_taIsZero;
+const taIsZeroOrNeg = core_taIsZeroOrNeg;
 
 function simpleReturn(now: number, prev: number): number {
   return taIsZero(prev) ? 0.0 : (now - prev) / prev;
@@ -197,6 +210,7 @@ export class CORREL extends IndicatorBase {
 }
 
 function requireBenchmark(b: IndicatorInput, name: string): number {
-  if (b.benchmark === undefined) throw new RangeError(`${name}: input.benchmark is missing (the benchmark close at ts ${b.ts})`);
+  if (b.benchmark === undefined)
+    throw new RangeError(`${name}: input.benchmark is missing (the benchmark close at ts ${b.ts})`);
   return b.benchmark;
 }

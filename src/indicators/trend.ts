@@ -1,5 +1,18 @@
 /** Directional movement (ADX, +DI, −DI) and Aroon, TA-Lib definitions including its tie rule. */
-import { IndicatorBase, TA_EPSILON, nanArray, outputColumn, requirePeriod, taIsZero, type IndicatorInput } from './core';
+import {
+  IndicatorBase,
+  TA_EPSILON as core_TA_EPSILON,
+  nanArray,
+  outputColumn,
+  requirePeriod,
+  taIsZero as core_taIsZero,
+  type IndicatorInput,
+} from './core';
+
+// Imported bindings compile to getter calls on the module object under CommonJS; hot loops use these
+// file-local copies instead (same values, same functions).
+const taIsZero = core_taIsZero;
+const TA_EPSILON = core_TA_EPSILON;
 
 /** TA-Lib's TRUE_RANGE macro (high − low, then the gaps to the previous close). */
 export function trueRange(h: number, l: number, prevClose: number): number {
@@ -125,22 +138,22 @@ export function adxBatch(
     prevHigh = h;
     const diffM = prevLow - l;
     prevLow = l;
-    let t = h - l;
-    let t2 = Math.abs(h - prevClose);
-    if (t2 > t) t = t2;
-    t2 = Math.abs(l - prevClose);
-    if (t2 > t) t = t2;
+    // Branch-free max and DM selection (random bars mispredict branches); the two DM conditions are
+    // mutually exclusive and adding 0 to a non-negative sum leaves it bit-identical.
+    const t = Math.max(h - l, Math.abs(h - prevClose), Math.abs(l - prevClose));
     prevClose = close[i]!;
+    const mAdd = diffM > 0 && diffP < diffM ? diffM : 0;
+    const pAdd = diffP > 0 && diffP > diffM ? diffP : 0;
     if (i < p) {
-      if (diffM > 0 && diffP < diffM) minusDM += diffM;
-      else if (diffP > 0 && diffP > diffM) plusDM += diffP;
+      minusDM += mAdd;
+      plusDM += pAdd;
       tr += t;
       continue;
     }
     minusDM -= minusDM / p;
     plusDM -= plusDM / p;
-    if (diffM > 0 && diffP < diffM) minusDM += diffM;
-    else if (diffP > 0 && diffP > diffM) plusDM += diffP;
+    minusDM += mAdd;
+    plusDM += pAdd;
     tr = tr - tr / p + t;
     // dxOk instead of a NaN sentinel keeps this loop free of NaN checks (it is the hot path).
     let dx = 0;

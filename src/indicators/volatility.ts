@@ -6,9 +6,20 @@
  * The window statistics recompute their sums per window, oldest sample first, in both the batch kernel
  * and the incremental class: exact (no drift over millions of bars) and bit-identical between the two.
  */
-import { IndicatorBase, nanArray, outputColumn, requirePeriod, taIsZero, type IndicatorInput } from './core';
+import {
+  IndicatorBase,
+  nanArray,
+  outputColumn,
+  requirePeriod,
+  taIsZero as core_taIsZero,
+  type IndicatorInput,
+} from './core';
 import { EmaState, ExtremeState, SmaState, windowExtreme } from './primitives';
 import { trueRange } from './trend';
+
+// Imported bindings compile to getter calls on the module object under CommonJS; hot loops use these
+// file-local copies instead (same values, same functions).
+const taIsZero = core_taIsZero;
 
 // ------------------------------------------------------------------------------------------ ATR / NATR
 /** Wilder's ATR: SMA of the first `period` true ranges (from bar 1), then (prev·(p−1) + TR)/p. */
@@ -48,7 +59,13 @@ export class AtrState {
   }
 }
 
-export function atrBatch(high: Float64Array, low: Float64Array, close: Float64Array, period = 14, into?: Float64Array): Float64Array {
+export function atrBatch(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  period = 14,
+  into?: Float64Array,
+): Float64Array {
   requirePeriod('ATR', 'period', period, 2);
   const n = close.length;
   const out = outputColumn(n, period, into);
@@ -96,7 +113,12 @@ function natrOf(atr: number, close: number): number {
   return taIsZero(close) ? 0.0 : (atr / close) * 100.0;
 }
 
-export function natrBatch(high: Float64Array, low: Float64Array, close: Float64Array, period = 14): Float64Array {
+export function natrBatch(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  period = 14,
+): Float64Array {
   const atr = atrBatch(high, low, close, period);
   for (let i = period; i < atr.length; i++) atr[i] = natrOf(atr[i]!, close[i]!);
   return atr;
@@ -263,7 +285,13 @@ export class Keltner extends IndicatorBase {
     readonly atrPeriod = 10,
     readonly mult = 2,
   ) {
-    super(['upper', 'middle', 'lower'], Math.max(requirePeriod('Keltner', 'emaPeriod', emaPeriod), requirePeriod('Keltner', 'atrPeriod', atrPeriod, 2) + 1));
+    super(
+      ['upper', 'middle', 'lower'],
+      Math.max(
+        requirePeriod('Keltner', 'emaPeriod', emaPeriod),
+        requirePeriod('Keltner', 'atrPeriod', atrPeriod, 2) + 1,
+      ),
+    );
     this.name = `Keltner(${emaPeriod},${atrPeriod},${mult})`;
     this.e = new EmaState(emaPeriod);
     this.a = new AtrState(atrPeriod);
@@ -284,7 +312,11 @@ export class Keltner extends IndicatorBase {
 
 // ------------------------------------------------------------------------------------------ Donchian
 /** [upper, middle, lower]: highest high and lowest low over `period` bars (TA-Lib MAX/MIN) and their mean. */
-export function donchianBatch(high: Float64Array, low: Float64Array, period = 20): [Float64Array, Float64Array, Float64Array] {
+export function donchianBatch(
+  high: Float64Array,
+  low: Float64Array,
+  period = 20,
+): [Float64Array, Float64Array, Float64Array] {
   requirePeriod('Donchian', 'period', period);
   const n = high.length;
   const upper = nanArray(n);
@@ -330,7 +362,14 @@ const GK_C = 2 * LN2 - 1;
  * close-to-close = sample σ of log returns (needs period+1 closes);
  * Parkinson = √(Σ ln(H/L)² / (4·ln2·n)); Garman-Klass = √(Σ [½ln(H/L)² − (2ln2−1)·ln(C/O)²] / n), floored at 0.
  */
-function realizedVolTerm(kind: RealizedVolKind, o: number, h: number, l: number, c: number, prevClose: number): number {
+function realizedVolTerm(
+  kind: RealizedVolKind,
+  o: number,
+  h: number,
+  l: number,
+  c: number,
+  prevClose: number,
+): number {
   if (kind === 'closeToClose') return Math.log(c / prevClose);
   const hl = Math.log(h / l);
   if (kind === 'parkinson') return hl * hl;
@@ -365,7 +404,8 @@ export function realizedVolBatch(
   const out = nanArray(n);
   const terms = new Float64Array(n);
   const offset = kind === 'closeToClose' ? 1 : 0;
-  for (let i = offset; i < n; i++) terms[i] = realizedVolTerm(kind, open[i]!, high[i]!, low[i]!, close[i]!, i > 0 ? close[i - 1]! : NaN);
+  for (let i = offset; i < n; i++)
+    terms[i] = realizedVolTerm(kind, open[i]!, high[i]!, low[i]!, close[i]!, i > 0 ? close[i - 1]! : NaN);
   for (let i = period - 1 + offset; i < n; i++) out[i] = realizedVolOf(kind, terms, i - period + 1, period);
   return out;
 }

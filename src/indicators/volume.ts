@@ -3,7 +3,15 @@
  * volume against the same minute-of-day average.
  */
 import { newYorkDayNumber, newYorkMinuteOfDay, type SessionKeyFn } from './clock';
-import { IndicatorBase, RingBuffer, nanArray, outputColumn, perToK, requirePeriod, type IndicatorInput } from './core';
+import {
+  IndicatorBase,
+  RingBuffer,
+  nanArray,
+  outputColumn,
+  perToK,
+  requirePeriod,
+  type IndicatorInput,
+} from './core';
 
 // ------------------------------------------------------------------------------------------ OBV
 /** TA-Lib OBV: starts at the first bar's volume, then ± volume on up/down closes. */
@@ -52,7 +60,12 @@ function adTerm(h: number, l: number, c: number, v: number): number {
   return r > 0.0 ? ((c - l - (h - c)) / r) * v : 0;
 }
 
-export function adBatch(high: Float64Array, low: Float64Array, close: Float64Array, volume: Float64Array): Float64Array {
+export function adBatch(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  volume: Float64Array,
+): Float64Array {
   const n = close.length;
   const out = nanArray(n);
   let ad = 0;
@@ -151,7 +164,10 @@ export class ADOSC extends IndicatorBase {
     readonly fast = 3,
     readonly slow = 10,
   ) {
-    super(['adosc'], Math.max(requirePeriod('ADOSC', 'fast', fast, 2), requirePeriod('ADOSC', 'slow', slow, 2)));
+    super(
+      ['adosc'],
+      Math.max(requirePeriod('ADOSC', 'fast', fast, 2), requirePeriod('ADOSC', 'slow', slow, 2)),
+    );
     this.name = `ADOSC(${fast},${slow})`;
     this.s = new AdoscState(fast, slow);
   }
@@ -221,7 +237,14 @@ export class MfiState {
   }
 }
 
-export function mfiBatch(high: Float64Array, low: Float64Array, close: Float64Array, volume: Float64Array, period = 14, into?: Float64Array): Float64Array {
+export function mfiBatch(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  volume: Float64Array,
+  period = 14,
+  into?: Float64Array,
+): Float64Array {
   requirePeriod('MFI', 'period', period, 2);
   const n = close.length;
   const out = outputColumn(n, period, into);
@@ -363,7 +386,12 @@ export class RelVolState {
   }
 }
 
-export function relativeVolumeBatch(ts: Float64Array, volume: Float64Array, days = 20, slotOf: (ts: number) => number = newYorkMinuteOfDay): Float64Array {
+export function relativeVolumeBatch(
+  ts: Float64Array,
+  volume: Float64Array,
+  days = 20,
+  slotOf: (ts: number) => number = newYorkMinuteOfDay,
+): Float64Array {
   requirePeriod('RelativeVolume', 'days', days);
   const s = new RelVolState(days, slotOf);
   const out = new Float64Array(volume.length);

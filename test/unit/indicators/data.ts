@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { constants, gunzipSync } from 'node:zlib';
 import type { IndicatorColumns } from '../../../src/indicators';
 
 export interface Series extends IndicatorColumns {
@@ -15,8 +15,12 @@ export interface Series extends IndicatorColumns {
 
 /** Reads up to `maxRows` complete OHLCV rows of a ../shared/data bar file (rows with empty fields skipped). */
 export function readSharedBars(dir: string, rel: string, maxRows = Infinity): Series {
-  const text = gunzipSync(readFileSync(join(dir, rel))).toString('utf8');
+  const gz = readFileSync(join(dir, rel));
+  // With a row limit, inflate only the head of the file (a sync flush accepts the truncated stream).
+  const head = Number.isFinite(maxRows) ? gz.subarray(0, Math.min(gz.length, 64 * maxRows + 65_536)) : gz;
+  const text = gunzipSync(head, { finishFlush: constants.Z_SYNC_FLUSH }).toString('utf8');
   const lines = text.split('\n');
+  if (head.length < gz.length) lines.pop(); // the last line may be cut
   const cols: number[][] = [[], [], [], [], [], []];
   for (let i = 1; i < lines.length && cols[0]!.length < maxRows; i++) {
     const f = lines[i]!.split(',');
