@@ -17,7 +17,7 @@ const TO = Date.UTC(2024, 5, 22);
 
 before(async () => {
   db = await createTestDatabase('tt_feat_act');
-  cache = await createCache({ logger: { warn: () => undefined } });
+  cache = await createCache({ url: process.env.REDIS_URL, logger: { warn: () => undefined } });
   const bars = syntheticMinuteBars(symbol, FROM - 10 * 86_400_000, TO, 5);
   await new MarketDataRepository(db.pool).writeBars(barCopyBatch(bars, SYNTHETIC_SOURCE, true), [], { chunkKey: 'test', batchSeq: 0, source: SYNTHETIC_SOURCE });
 });

@@ -26,7 +26,7 @@ describe('feature store (Postgres offline + Redis online)', () => {
 
   before(async () => {
     db = await createTestDatabase('tt_features');
-    cache = await createCache({ logger: quiet });
+    cache = await createCache({ url: process.env.REDIS_URL, logger: quiet });
     store = new FeatureStore(db.pool, cache, { onlineTtlSeconds: 60 });
     await store.registerFeatureSet(set);
     m = matrixFor(symbol);
