@@ -6,7 +6,12 @@
 import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import { RunBacktestInputSchema, type BacktestActivities, type RunBacktestInput, type RunBacktestResult } from '../contracts/backtest';
+import {
+  RunBacktestInputSchema,
+  type BacktestActivities,
+  type RunBacktestInput,
+  type RunBacktestResult,
+} from '../contracts/backtest';
 import { runBacktestPipeline } from '../src/backtest/pipeline';
 import { TradingError } from '../src/model/errors';
 
@@ -30,9 +35,17 @@ export function createBacktestActivities(deps: BacktestActivityDeps): BacktestAc
   return {
     async runBacktest(raw: RunBacktestInput): Promise<RunBacktestResult> {
       const parsed = RunBacktestInputSchema.safeParse(raw);
-      if (!parsed.success) throw ApplicationFailure.nonRetryable(`runBacktest: ${parsed.error.issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; ')}`, 'ValidationError');
+      if (!parsed.success)
+        throw ApplicationFailure.nonRetryable(
+          `runBacktest: ${parsed.error.issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; ')}`,
+          'ValidationError',
+        );
       const input = parsed.data;
-      if (input.barsFrom === 'csv' && !deps.sharedDataDir) throw ApplicationFailure.nonRetryable('barsFrom: csv needs the worker to be given a shared-data folder', 'ValidationError');
+      if (input.barsFrom === 'csv' && !deps.sharedDataDir)
+        throw ApplicationFailure.nonRetryable(
+          'barsFrom: csv needs the worker to be given a shared-data folder',
+          'ValidationError',
+        );
       try {
         const out = await runBacktestPipeline(
           {
@@ -52,9 +65,20 @@ export function createBacktestActivities(deps: BacktestActivityDeps): BacktestAc
           { pool: deps.pool, onProgress: (done, total) => heartbeat({ done, total }) },
         );
         const m = out.metrics;
-        return { runId: out.runId, orderHash: out.result.orderHash, barEvents: out.result.barEvents, trades: m.trades, netProfit: m.netProfit, sharpe: m.sharpe, maxDrawdown: m.maxDrawdown, reportPath: out.reportPath, stopped: out.result.stopped?.message };
+        return {
+          runId: out.runId,
+          orderHash: out.result.orderHash,
+          barEvents: out.result.barEvents,
+          trades: m.trades,
+          netProfit: m.netProfit,
+          sharpe: m.sharpe,
+          maxDrawdown: m.maxDrawdown,
+          reportPath: out.reportPath,
+          stopped: out.result.stopped?.message,
+        };
       } catch (err) {
-        if (err instanceof TradingError && !err.retryable) throw ApplicationFailure.nonRetryable(err.message, err.name);
+        if (err instanceof TradingError && !err.retryable)
+          throw ApplicationFailure.nonRetryable(err.message, err.name);
         if (err instanceof RangeError) throw ApplicationFailure.nonRetryable(err.message, 'RangeError');
         throw err;
       }

@@ -16,7 +16,14 @@ import { loadSharedBars, mulberry32, runBacktest, type ClockedBarFeed } from '..
 import type { BarColumns } from '../src/model/bar';
 import type { Command } from '../src/model/command';
 import { ReferenceAiStrategy } from '../src/strategy/reference-ai';
-import { STRATEGY_API_VERSION, type BarFeed, type Prediction, type PredictionSet, type Strategy, type StrategyContext } from '../src/strategy/types';
+import {
+  STRATEGY_API_VERSION,
+  type BarFeed,
+  type Prediction,
+  type PredictionSet,
+  type Strategy,
+  type StrategyContext,
+} from '../src/strategy/types';
 import { median, writeResults, type BenchRow } from './lib';
 
 const MIN = 60_000;
@@ -24,7 +31,16 @@ const MIN = 60_000;
 /** Seeded random-walk 1-minute columns. */
 function walk(n: number, seed: number, symbol: string, t0 = Date.UTC(2015, 0, 5)): BarColumns {
   const rnd = mulberry32(seed);
-  const c = { symbol, timeframe: '1m' as const, ts: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+  const c = {
+    symbol,
+    timeframe: '1m' as const,
+    ts: new Float64Array(n),
+    open: new Float64Array(n),
+    high: new Float64Array(n),
+    low: new Float64Array(n),
+    close: new Float64Array(n),
+    volume: new Float64Array(n),
+  };
   let px = 100;
   for (let i = 0; i < n; i++) {
     const o = px;
@@ -50,7 +66,11 @@ class BuyAndHold implements Strategy {
   onBar(ctx: StrategyContext, bars: BarFeed): Command[] {
     if (this.done) return [];
     this.done = true;
-    return bars.symbols().map((s) => ctx.orders.submit(ctx.orders.market(s, 'buy', 1, undefined, 'gtc'), bars.last(s, '1m')!.close));
+    return bars
+      .symbols()
+      .map((s) =>
+        ctx.orders.submit(ctx.orders.market(s, 'buy', 1, undefined, 'gtc'), bars.last(s, '1m')!.close),
+      );
   }
 }
 
@@ -74,10 +94,22 @@ function logisticModel(): (feed: ClockedBarFeed, now: number) => PredictionSet {
       s.vol += 0.06 * (Math.abs(r) - s.vol);
       s.n++;
       const gap = s.ema5 / s.ema20 - 1;
-      const x = w[0]! * Math.sign(r) + w[1]! * gap + w[2]! * (s.vol * 100) + w[3]! * Math.min(3, (b.high - b.low) / (b.close * Math.max(1e-6, s.vol)));
+      const x =
+        w[0]! * Math.sign(r) +
+        w[1]! * gap +
+        w[2]! * (s.vol * 100) +
+        w[3]! * Math.min(3, (b.high - b.low) / (b.close * Math.max(1e-6, s.vol)));
       const p = 1 / (1 + Math.exp(-x));
       const dir = p >= 0.5 ? 1 : -1;
-      out[u.symbol] = [{ model: 'bench-logit', timeframe: u.timeframe, expectedReturn: dir * Math.max(Math.abs(gap) * 4, s.vol * 3), confidence: Math.max(p, 1 - p), horizonBars: 10 }];
+      out[u.symbol] = [
+        {
+          model: 'bench-logit',
+          timeframe: u.timeframe,
+          expectedReturn: dir * Math.max(Math.abs(gap) * 4, s.vol * 3),
+          confidence: Math.max(p, 1 - p),
+          horizonBars: 10,
+        },
+      ];
     }
     return out;
   };
@@ -87,10 +119,20 @@ function pipelineData(): { series: BarColumns[]; label: string } {
   const dir = process.env.SHARED_DATA_DIR ?? resolve(__dirname, '../../shared/data');
   const folder = join(dir, 'kaggle_sandp500_5yr', '1day');
   if (existsSync(folder)) {
-    const symbols = readdirSync(folder).filter((f) => f.endsWith('.csv.gz')).map((f) => f.replace('.csv.gz', '')).sort();
-    return { series: symbols.map((s) => loadSharedBars(dir, 'kaggle_sandp500_5yr', s, '1d')), label: `kaggle_sandp500_5yr ${symbols.length} symbols daily (real)` };
+    const symbols = readdirSync(folder)
+      .filter((f) => f.endsWith('.csv.gz'))
+      .map((f) => f.replace('.csv.gz', ''))
+      .sort();
+    return {
+      series: symbols.map((s) => loadSharedBars(dir, 'kaggle_sandp500_5yr', s, '1d')),
+      label: `kaggle_sandp500_5yr ${symbols.length} symbols daily (real)`,
+    };
   }
-  const series = Array.from({ length: 100 }, (_, i) => ({ ...walk(6000, 100 + i, `S${i}`), timeframe: '1d' as const, ts: Float64Array.from({ length: 6000 }, (_, k) => Date.UTC(2000, 0, 3) + k * 86_400_000) }));
+  const series = Array.from({ length: 100 }, (_, i) => ({
+    ...walk(6000, 100 + i, `S${i}`),
+    timeframe: '1d' as const,
+    ts: Float64Array.from({ length: 6000 }, (_, k) => Date.UTC(2000, 0, 3) + k * 86_400_000),
+  }));
   return { series, label: '100 synthetic daily series (shared data absent)' };
 }
 
@@ -104,12 +146,23 @@ export async function main(): Promise<void> {
   let events = 0;
   for (let run = 0; run < 3; run++) {
     const t0 = process.hrtime.bigint();
-    const r = runBacktest({ strategy: new BuyAndHold(), series: engineSeries, startingCash: 1e7, keepFills: false, risk: { staleDataMs: 10 * MIN } });
+    const r = runBacktest({
+      strategy: new BuyAndHold(),
+      series: engineSeries,
+      startingCash: 1e7,
+      keepFills: false,
+      risk: { staleDataMs: 10 * MIN },
+    });
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
     events = r.barEvents;
-    if (r.fillCount !== 10) throw new Error(`engine bench: expected 10 fills, got ${r.fillCount} (denials ${JSON.stringify(r.deniedByRule)})`);
+    if (r.fillCount !== 10)
+      throw new Error(
+        `engine bench: expected 10 fills, got ${r.fillCount} (denials ${JSON.stringify(r.deniedByRule)})`,
+      );
     engineRates.push(r.barEvents / s);
-    console.log(`engine run ${run + 1}: ${r.barEvents.toLocaleString('en-US')} bar events in ${s.toFixed(2)} s`);
+    console.log(
+      `engine run ${run + 1}: ${r.barEvents.toLocaleString('en-US')} bar events in ${s.toFixed(2)} s`,
+    );
   }
   const engineRate = median(engineRates);
 
@@ -119,22 +172,52 @@ export async function main(): Promise<void> {
   try {
     const n = Number(process.env.BENCH_PEER_BARS ?? 200_000);
     const bars: IBar[] = [];
-    for (let i = 0; i < n; i++) bars.push({ time: new Date(base.ts[i]!), open: base.open[i]!, high: base.high[i]!, low: base.low[i]!, close: base.close[i]!, volume: base.volume[i]! });
+    for (let i = 0; i < n; i++)
+      bars.push({
+        time: new Date(base.ts[i]!),
+        open: base.open[i]!,
+        high: base.high[i]!,
+        low: base.low[i]!,
+        close: base.close[i]!,
+        volume: base.volume[i]!,
+      });
     const df = new DataFrame(bars);
     const rates: number[] = [];
     for (let run = 0; run < 3; run++) {
       let entered = false;
       const t0 = process.hrtime.bigint();
-      grademarkBacktest({ entryRule: (enter) => { if (!entered) { entered = true; enter(); } } }, df);
+      grademarkBacktest(
+        {
+          entryRule: (enter) => {
+            if (!entered) {
+              entered = true;
+              enter();
+            }
+          },
+        },
+        df,
+      );
       rates.push(n / (Number(process.hrtime.bigint() - t0) / 1e9));
     }
-    const version = (JSON.parse(readFileSync(resolve(__dirname, '../node_modules/grademark/package.json'), 'utf8')) as { version: string }).version;
+    const version = (
+      JSON.parse(readFileSync(resolve(__dirname, '../node_modules/grademark/package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version;
     peer = { name: `grademark ${version}`, value: median(rates) };
     peerNote = `peer on ${n.toLocaleString('en-US')} bars of one series (same buy-and-hold)`;
   } catch (e) {
     peerNote = `grademark peer failed: ${(e as Error).message}`;
   }
-  rows.push({ metric: 'engine_bar_events_per_s', value: engineRate, unit: 'bar events/s', peer, ratio: peer ? engineRate / peer.value : undefined, target: { op: '>=', value: 2_000_000 }, note: `${events.toLocaleString('en-US')} events (10 symbols × ${perSymbol.toLocaleString('en-US')} 1m bars), trivial strategy; ${peerNote}` });
+  rows.push({
+    metric: 'engine_bar_events_per_s',
+    value: engineRate,
+    unit: 'bar events/s',
+    peer,
+    ratio: peer ? engineRate / peer.value : undefined,
+    target: { op: '>=', value: 2_000_000 },
+    note: `${events.toLocaleString('en-US')} events (10 symbols × ${perSymbol.toLocaleString('en-US')} 1m bars), trivial strategy; ${peerNote}`,
+  });
 
   // ---- full pipeline
   const { series, label } = pipelineData();
@@ -144,15 +227,37 @@ export async function main(): Promise<void> {
   let commands = 0;
   for (let run = 0; run < 3; run++) {
     const t0 = process.hrtime.bigint();
-    const r = runBacktest({ strategy: new ReferenceAiStrategy(['1d'], { universe: { minPrice: 5, minDollarVolume: 1e6, activeRelVolume: 1.2, activeAtrFraction: 0.015, focusTopN: 10 } }), series, startingCash: 1_000_000, predict: logisticModel(), keepFills: false });
+    const r = runBacktest({
+      strategy: new ReferenceAiStrategy(['1d'], {
+        universe: {
+          minPrice: 5,
+          minDollarVolume: 1e6,
+          activeRelVolume: 1.2,
+          activeAtrFraction: 0.015,
+          focusTopN: 10,
+        },
+      }),
+      series,
+      startingCash: 1_000_000,
+      predict: logisticModel(),
+      keepFills: false,
+    });
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
     pipeBars = r.barEvents;
     trades = r.trades.length;
     commands = r.submitted + r.denials.length;
     pipeRates.push(r.barEvents / s);
-    console.log(`pipeline run ${run + 1}: ${r.barEvents.toLocaleString('en-US')} bars in ${s.toFixed(2)} s, ${r.trades.length} trades, ${r.denials.length} risk denials`);
+    console.log(
+      `pipeline run ${run + 1}: ${r.barEvents.toLocaleString('en-US')} bars in ${s.toFixed(2)} s, ${r.trades.length} trades, ${r.denials.length} risk denials`,
+    );
   }
-  rows.push({ metric: 'full_pipeline_bars_per_s', value: median(pipeRates), unit: 'bars/s', target: { op: '>=', value: 200_000 }, note: `${label}: ${pipeBars.toLocaleString('en-US')} bars, features + logistic model per bar + risk engine on ${commands} commands + fills with costs; ${trades} trades` });
+  rows.push({
+    metric: 'full_pipeline_bars_per_s',
+    value: median(pipeRates),
+    unit: 'bars/s',
+    target: { op: '>=', value: 200_000 },
+    note: `${label}: ${pipeBars.toLocaleString('en-US')} bars, features + logistic model per bar + risk engine on ${commands} commands + fills with costs; ${trades} trades`,
+  });
   writeResults('backtest', rows);
 }
 

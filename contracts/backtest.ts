@@ -19,7 +19,10 @@ export const RunBacktestInputSchema = z.object({
   seed: z.number().int().default(1),
   monteCarloRuns: z.number().int().positive().max(100_000).default(1000),
   /** report file name inside the worker's report folder (no path separators) */
-  reportName: z.string().regex(/^[A-Za-z0-9._-]+\.html$/).optional(),
+  reportName: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+\.html$/)
+    .optional(),
   /** record the run in backtest_runs */
   save: z.boolean().default(true),
 });

@@ -4,7 +4,12 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Pool } from 'pg';
 import { loadConfig } from '../../src/config/config';
-import { listBacktestRuns, runBacktestPipeline, type BacktestPipelineOptions, type BacktestPipelineResult } from '../../src/backtest';
+import {
+  listBacktestRuns,
+  runBacktestPipeline,
+  type BacktestPipelineOptions,
+  type BacktestPipelineResult,
+} from '../../src/backtest';
 import { barsToColumns } from '../../src/model/bar';
 import { parseTimeframe } from '../../src/model/timeframe';
 import { syntheticBars } from '../../src/data/synthetic';
@@ -12,7 +17,10 @@ import { resolvePostgres } from '../../src/stack/postgres';
 import { readStackState } from '../../src/stack/stack';
 import { createPool } from '../../src/storage/pool';
 
-export type BacktestCliOptions = Omit<BacktestPipelineOptions, 'dataDir'> & { readonly dataDir?: string; readonly progress: boolean };
+export type BacktestCliOptions = Omit<BacktestPipelineOptions, 'dataDir'> & {
+  readonly dataDir?: string;
+  readonly progress: boolean;
+};
 
 /** The shared-data folder: SHARED_DATA_DIR, else ../shared/data next to the repository. */
 export function defaultDataDir(): string {
@@ -28,7 +36,10 @@ async function databaseUrl(): Promise<string> {
 }
 
 /** Runs a backtest from CLI options with a progress bar; returns the report path. The demo can call this. */
-export async function runBacktestCommand(o: BacktestCliOptions, log: (s: string) => void = console.log): Promise<BacktestPipelineResult> {
+export async function runBacktestCommand(
+  o: BacktestCliOptions,
+  log: (s: string) => void = console.log,
+): Promise<BacktestPipelineResult> {
   let pool: Pool | undefined;
   if (o.db || o.save) pool = createPool(await databaseUrl());
   let bar: SingleBar | undefined;
@@ -46,7 +57,10 @@ export async function runBacktestCommand(o: BacktestCliOptions, log: (s: string)
         onProgress: o.progress
           ? (done, total) => {
               if (!bar) {
-                bar = new SingleBar({ format: 'backtest |{bar}| {percentage}% {value}/{total} bar events', hideCursor: true }, Presets.shades_classic);
+                bar = new SingleBar(
+                  { format: 'backtest |{bar}| {percentage}% {value}/{total} bar events', hideCursor: true },
+                  Presets.shades_classic,
+                );
                 bar.start(total, 0);
               }
               bar.update(done);
@@ -79,23 +93,30 @@ export const backtestDemoStep = {
     const real = existsSync(join(dataDir, 'kaggle_sandp500_5yr', '1day', 'AAPL.csv.gz'));
     const from = Date.UTC(2019, 0, 2);
     const to = Date.UTC(2021, 0, 1);
-    const out = await runBacktestPipeline({
-      symbols,
-      timeframes: ['1d'],
-      cash: 100_000,
-      seed: 1,
-      db: false,
-      mcRuns: 1000,
-      report,
-      ...(real
-        ? { dataDir, source: 'kaggle_sandp500_5yr', title: 'Demo backtest: 5 S&P 500 names, daily 2013–2018 (real data)' }
-        : {
-            series: symbols.map((s) => barsToColumns(s, '1d', syntheticBars(s, '1d', from, to, 1))),
-            title: 'Demo backtest on SYNTHETIC bars (../shared/data not found)',
-            // the generator's volume has no bursts, so volume confirmation is relaxed for this labelled run
-            params: { volumeConfirm: 1 },
-          }),
-    }, { now: Date.now() });
+    const out = await runBacktestPipeline(
+      {
+        symbols,
+        timeframes: ['1d'],
+        cash: 100_000,
+        seed: 1,
+        db: false,
+        mcRuns: 1000,
+        report,
+        ...(real
+          ? {
+              dataDir,
+              source: 'kaggle_sandp500_5yr',
+              title: 'Demo backtest: 5 S&P 500 names, daily 2013–2018 (real data)',
+            }
+          : {
+              series: symbols.map((s) => barsToColumns(s, '1d', syntheticBars(s, '1d', from, to, 1))),
+              title: 'Demo backtest on SYNTHETIC bars (../shared/data not found)',
+              // the generator's volume has no bursts, so volume confirmation is relaxed for this labelled run
+              params: { volumeConfirm: 1 },
+            }),
+      },
+      { now: Date.now() },
+    );
     return `${out.result.trades.length} trades, net ${out.metrics.netProfit.toFixed(2)} USD, report: ${out.reportPath}`;
   },
 };
@@ -103,7 +124,9 @@ export const backtestDemoStep = {
 export function register(program: Command): void {
   program
     .command('backtest')
-    .description('event-driven backtest of the reference AI strategy with the risk engine and simulated fills; writes an HTML report')
+    .description(
+      'event-driven backtest of the reference AI strategy with the risk engine and simulated fills; writes an HTML report',
+    )
     .requiredOption('--symbols <list>', 'comma-separated tickers, e.g. AAPL,MSFT')
     .option('--from <date>', 'first day (YYYY-MM-DD, UTC)')
     .option('--to <date>', 'day after the last (YYYY-MM-DD, exclusive)')
@@ -112,7 +135,10 @@ export function register(program: Command): void {
     .option('--json <file>', 'write metrics, attribution and trades as JSON')
     .option('--cash <usd>', 'starting cash', '100000')
     .option('--seed <n>', 'seed (strategy PRNG, Monte Carlo)', '1')
-    .option('--data-dir <dir>', 'shared-data folder with <source>/<tf>/<SYMBOL>.csv.gz (default ../shared/data)')
+    .option(
+      '--data-dir <dir>',
+      'shared-data folder with <source>/<tf>/<SYMBOL>.csv.gz (default ../shared/data)',
+    )
     .option('--source <name>', 'source folder inside the data dir (default: the first holding all symbols)')
     .option('--db', 'read bars from the PostgreSQL bars table instead of CSV files', false)
     .option('--save', 'record the run (metrics, order hash, report path) in PostgreSQL', false)
@@ -120,31 +146,53 @@ export function register(program: Command): void {
     .option('--walk-forward <folds>', 'walk-forward folds (parameters chosen in sample on --grid)')
     .option('--mc-runs <n>', 'Monte Carlo paths', '1000')
     .option('--no-progress', 'no progress bar')
-    .action(async (opts: { symbols: string; from?: string; to?: string; tf: string; report?: string; json?: string; cash: string; seed: string; dataDir?: string; source?: string; db: boolean; save: boolean; grid?: string; walkForward?: string; mcRuns: string; progress: boolean }) => {
-      const num = (v: string, field: string) => {
-        const x = Number(v);
-        if (!Number.isFinite(x)) throw new Error(`${field}: "${v}" is not a number`);
-        return x;
-      };
-      await runBacktestCommand({
-        symbols: opts.symbols.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean),
-        from: opts.from,
-        to: opts.to,
-        timeframes: opts.tf.split(',').map((t) => parseTimeframe(t.trim(), '--tf')),
-        report: opts.report,
-        json: opts.json,
-        cash: num(opts.cash, '--cash'),
-        seed: num(opts.seed, '--seed'),
-        dataDir: opts.dataDir,
-        source: opts.source,
-        db: opts.db,
-        save: opts.save,
-        grid: opts.grid,
-        walkForward: opts.walkForward === undefined ? undefined : num(opts.walkForward, '--walk-forward'),
-        mcRuns: num(opts.mcRuns, '--mc-runs'),
-        progress: opts.progress,
-      });
-    });
+    .action(
+      async (opts: {
+        symbols: string;
+        from?: string;
+        to?: string;
+        tf: string;
+        report?: string;
+        json?: string;
+        cash: string;
+        seed: string;
+        dataDir?: string;
+        source?: string;
+        db: boolean;
+        save: boolean;
+        grid?: string;
+        walkForward?: string;
+        mcRuns: string;
+        progress: boolean;
+      }) => {
+        const num = (v: string, field: string) => {
+          const x = Number(v);
+          if (!Number.isFinite(x)) throw new Error(`${field}: "${v}" is not a number`);
+          return x;
+        };
+        await runBacktestCommand({
+          symbols: opts.symbols
+            .split(',')
+            .map((s) => s.trim().toUpperCase())
+            .filter(Boolean),
+          from: opts.from,
+          to: opts.to,
+          timeframes: opts.tf.split(',').map((t) => parseTimeframe(t.trim(), '--tf')),
+          report: opts.report,
+          json: opts.json,
+          cash: num(opts.cash, '--cash'),
+          seed: num(opts.seed, '--seed'),
+          dataDir: opts.dataDir,
+          source: opts.source,
+          db: opts.db,
+          save: opts.save,
+          grid: opts.grid,
+          walkForward: opts.walkForward === undefined ? undefined : num(opts.walkForward, '--walk-forward'),
+          mcRuns: num(opts.mcRuns, '--mc-runs'),
+          progress: opts.progress,
+        });
+      },
+    );
   program
     .command('backtest-runs')
     .description('list recorded backtest runs (newest first)')
@@ -153,7 +201,10 @@ export function register(program: Command): void {
       const pool = createPool(await databaseUrl());
       try {
         const rows = await listBacktestRuns(pool, Number(opts.limit));
-        for (const r of rows) console.log(`${r.recordedAt.toISOString()}  ${r.runId}  ${r.strategy}  hash ${r.orderHash}  trades ${r.trades}  net ${r.netProfit.toFixed(2)}  sharpe ${r.sharpe?.toFixed(2) ?? '—'}  ${r.reportPath ?? ''}`);
+        for (const r of rows)
+          console.log(
+            `${r.recordedAt.toISOString()}  ${r.runId}  ${r.strategy}  hash ${r.orderHash}  trades ${r.trades}  net ${r.netProfit.toFixed(2)}  sharpe ${r.sharpe?.toFixed(2) ?? '—'}  ${r.reportPath ?? ''}`,
+          );
         if (rows.length === 0) console.log('no recorded runs (use trader backtest --save)');
       } finally {
         await pool.end();

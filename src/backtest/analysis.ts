@@ -17,8 +17,12 @@ export function analyse(r: BacktestResult, mc: McOptions = {}): Analysis {
     metrics,
     attribution: attribute(r.trades),
     monteCarlo: {
-      tradeOrder: tradeReturns.length > 1 ? monteCarloTradeOrder(tradeReturns, r.startingCash, mc) : undefined,
-      bootstrap: pr.returns.length > 1 ? monteCarloBootstrap(pr.returns, r.startingCash, { ...mc, seed: (mc.seed ?? 7) + 1 }) : undefined,
+      tradeOrder:
+        tradeReturns.length > 1 ? monteCarloTradeOrder(tradeReturns, r.startingCash, mc) : undefined,
+      bootstrap:
+        pr.returns.length > 1
+          ? monteCarloBootstrap(pr.returns, r.startingCash, { ...mc, seed: (mc.seed ?? 7) + 1 })
+          : undefined,
     },
   };
 }

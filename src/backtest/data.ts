@@ -13,7 +13,13 @@ import { ValidationError } from '../model/errors';
 import type { Timeframe } from '../model/timeframe';
 import { aggregateColumns } from '../market/aggregate';
 
-const TF_DIRS: Readonly<Record<Timeframe, string>> = { '1m': '1min', '5m': '1min', '15m': '1min', '1h': '1hour', '1d': '1day' };
+const TF_DIRS: Readonly<Record<Timeframe, string>> = {
+  '1m': '1min',
+  '5m': '1min',
+  '15m': '1min',
+  '1h': '1hour',
+  '1d': '1day',
+};
 
 export interface LoadRange {
   readonly from?: number;
@@ -26,10 +32,21 @@ function readText(path: string): string {
 }
 
 /** Parses one bar CSV; rows with an empty or non-positive price are skipped and counted (never repaired). */
-export function parseBarCsv(text: string, symbol: string, timeframe: Timeframe, range: LoadRange = {}, location = symbol): { cols: BarColumns; skipped: number } {
+export function parseBarCsv(
+  text: string,
+  symbol: string,
+  timeframe: Timeframe,
+  range: LoadRange = {},
+  location = symbol,
+): { cols: BarColumns; skipped: number } {
   const lines = text.split('\n');
   const header = lines[0]?.trim();
-  if (header !== 'ts,open,high,low,close,volume') throw new ValidationError('header', `expected "ts,open,high,low,close,volume", got "${header}"`, location);
+  if (header !== 'ts,open,high,low,close,volume')
+    throw new ValidationError(
+      'header',
+      `expected "ts,open,high,low,close,volume", got "${header}"`,
+      location,
+    );
   const n = lines.length;
   const ts = new Float64Array(n);
   const o = new Float64Array(n);
@@ -45,7 +62,8 @@ export function parseBarCsv(text: string, symbol: string, timeframe: Timeframe, 
     if (line.length === 0) continue;
     const f = line.split(',');
     const t = Date.parse(f[0]!);
-    if (!Number.isFinite(t)) throw new ValidationError('ts', `"${f[0]}" is not an ISO timestamp`, `${location}:${i + 1}`);
+    if (!Number.isFinite(t))
+      throw new ValidationError('ts', `"${f[0]}" is not an ISO timestamp`, `${location}:${i + 1}`);
     if (range.from !== undefined && t < range.from) continue;
     if (range.to !== undefined && t >= range.to) continue;
     const oo = Number(f[1]);
@@ -66,19 +84,49 @@ export function parseBarCsv(text: string, symbol: string, timeframe: Timeframe, 
     v[k] = vv;
     k++;
   }
-  return { cols: { symbol, timeframe, ts: ts.slice(0, k), open: o.slice(0, k), high: h.slice(0, k), low: l.slice(0, k), close: c.slice(0, k), volume: v.slice(0, k) }, skipped };
+  return {
+    cols: {
+      symbol,
+      timeframe,
+      ts: ts.slice(0, k),
+      open: o.slice(0, k),
+      high: h.slice(0, k),
+      low: l.slice(0, k),
+      close: c.slice(0, k),
+      volume: v.slice(0, k),
+    },
+    skipped,
+  };
 }
 
 /** Bars for one symbol from the shared-data layout; 5m/15m are aggregated from 1-minute bars (regular session). */
-export function loadSharedBars(dataDir: string, source: string, symbol: string, timeframe: Timeframe, range: LoadRange = {}): BarColumns {
+export function loadSharedBars(
+  dataDir: string,
+  source: string,
+  symbol: string,
+  timeframe: Timeframe,
+  range: LoadRange = {},
+): BarColumns {
   const path = join(dataDir, source, TF_DIRS[timeframe], `${symbol}.csv.gz`);
-  if (!existsSync(path)) throw new ValidationError('symbol', `no ${TF_DIRS[timeframe]} file for ${symbol} in ${source} (${path})`);
-  const { cols } = parseBarCsv(readText(path), symbol, timeframe === '5m' || timeframe === '15m' ? '1m' : timeframe, range, path);
+  if (!existsSync(path))
+    throw new ValidationError('symbol', `no ${TF_DIRS[timeframe]} file for ${symbol} in ${source} (${path})`);
+  const { cols } = parseBarCsv(
+    readText(path),
+    symbol,
+    timeframe === '5m' || timeframe === '15m' ? '1m' : timeframe,
+    range,
+    path,
+  );
   return timeframe === '5m' || timeframe === '15m' ? aggregateColumns(cols, timeframe) : cols;
 }
 
 /** Quotes (`ts,bid,ask,bid_size,ask_size`) when the source has a `1min_quote` folder for the symbol. */
-export function loadSharedQuotes(dataDir: string, source: string, symbol: string, range: LoadRange = {}): Quote[] {
+export function loadSharedQuotes(
+  dataDir: string,
+  source: string,
+  symbol: string,
+  range: LoadRange = {},
+): Quote[] {
   const path = join(dataDir, source, '1min_quote', `${symbol}.csv.gz`);
   if (!existsSync(path)) return [];
   const lines = readText(path).split('\n');
@@ -98,15 +146,36 @@ export function loadSharedQuotes(dataDir: string, source: string, symbol: string
 }
 
 /** Bars from the Postgres `bars` table (one query per symbol, ts ascending). Does I/O. */
-export async function loadBarsFromDb(pool: Pool, symbols: readonly string[], timeframe: Timeframe, range: { from: number; to: number }): Promise<BarColumns[]> {
+export async function loadBarsFromDb(
+  pool: Pool,
+  symbols: readonly string[],
+  timeframe: Timeframe,
+  range: { from: number; to: number },
+): Promise<BarColumns[]> {
   const out: BarColumns[] = [];
   for (const symbol of symbols) {
-    const r = await pool.query<{ ts: Date; open: number; high: number; low: number; close: number; volume: number }>(
+    const r = await pool.query<{
+      ts: Date;
+      open: number;
+      high: number;
+      low: number;
+      close: number;
+      volume: number;
+    }>(
       'select ts, open, high, low, close, volume from bars where symbol = $1 and timeframe = $2 and ts >= $3 and ts < $4 order by ts',
       [symbol, timeframe, new Date(range.from), new Date(range.to)],
     );
     const n = r.rows.length;
-    const cols = { symbol, timeframe, ts: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+    const cols = {
+      symbol,
+      timeframe,
+      ts: new Float64Array(n),
+      open: new Float64Array(n),
+      high: new Float64Array(n),
+      low: new Float64Array(n),
+      close: new Float64Array(n),
+      volume: new Float64Array(n),
+    };
     r.rows.forEach((row, i) => {
       cols.ts[i] = row.ts.getTime();
       cols.open[i] = row.open;

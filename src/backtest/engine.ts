@@ -21,9 +21,24 @@ import { SimBroker, type AccountSnapshot } from '../execution/sim-broker';
 import type { FillModelConfig } from '../execution/fill-models';
 import { checkCommand, evaluateMode } from '../risk/engine';
 import { DEFAULT_SIZING, sizePosition, type SizingConfig, type SizingInput } from '../risk/sizing';
-import { riskLimits, type RiskLimits, type RiskMode, type RiskPosition, type RiskRule, type RiskState } from '../risk/types';
+import {
+  riskLimits,
+  type RiskLimits,
+  type RiskMode,
+  type RiskPosition,
+  type RiskRule,
+  type RiskState,
+} from '../risk/types';
 import { DeterministicOrderFactory } from '../strategy/order-factory';
-import { assertStrategyCompatible, LookAheadError, type PortfolioView, type PositionView, type PredictionSet, type Strategy, type StrategyContext } from '../strategy/types';
+import {
+  assertStrategyCompatible,
+  LookAheadError,
+  type PortfolioView,
+  type PositionView,
+  type PredictionSet,
+  type Strategy,
+  type StrategyContext,
+} from '../strategy/types';
 import { ClockedBarFeed, type FeedSeries } from './feed';
 import { mulberry32 } from './random';
 
@@ -144,15 +159,24 @@ class Growable {
   }
 }
 
-
 export function runBacktest(cfg: BacktestConfig): BacktestResult {
   const strategy = cfg.strategy;
   assertStrategyCompatible(strategy);
   const startingCash = cfg.startingCash ?? 100_000;
   const seed = cfg.seed ?? 1;
   const limits = riskLimits(cfg.risk);
-  const sizing: SizingConfig = { ...DEFAULT_SIZING, maxPositionFraction: limits.maxPositionFraction, fractional: cfg.fill?.fractional ?? false, ...cfg.sizing };
-  const broker = new SimBroker({ startingCash, marginMultiplier: cfg.marginMultiplier ?? 1, fill: cfg.fill, idPrefix: cfg.session ?? 'bt' });
+  const sizing: SizingConfig = {
+    ...DEFAULT_SIZING,
+    maxPositionFraction: limits.maxPositionFraction,
+    fractional: cfg.fill?.fractional ?? false,
+    ...cfg.sizing,
+  };
+  const broker = new SimBroker({
+    startingCash,
+    marginMultiplier: cfg.marginMultiplier ?? 1,
+    fill: cfg.fill,
+    idPrefix: cfg.session ?? 'bt',
+  });
   const rng = mulberry32(seed);
   const factory = new DeterministicOrderFactory(cfg.session ?? 'bt');
 
@@ -161,9 +185,16 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
   const feedSeries: FeedSeries[] = [];
   for (const c of cfg.series) {
     if (!wanted.has(c.timeframe)) continue;
-    feedSeries.push({ symbol: c.symbol, timeframe: c.timeframe, tfMs: TIMEFRAME_MS[c.timeframe], cols: c, cursor: -1 });
+    feedSeries.push({
+      symbol: c.symbol,
+      timeframe: c.timeframe,
+      tfMs: TIMEFRAME_MS[c.timeframe],
+      cols: c,
+      cursor: -1,
+    });
   }
-  if (feedSeries.length === 0) throw new RangeError(`series: none in the strategy's timeframes (${strategy.timeframes.join(', ')})`);
+  if (feedSeries.length === 0)
+    throw new RangeError(`series: none in the strategy's timeframes (${strategy.timeframes.join(', ')})`);
   const finest = new Map<string, Timeframe>();
   for (const s of feedSeries) {
     const f = finest.get(s.symbol);
@@ -189,7 +220,9 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
       s.cursor = a - 1;
       pos[i] = a;
     }
-    for (let k = a + 1; k < b; k++) if (!(ts[k]! > ts[k - 1]!)) throw new RangeError(`series ${s.symbol} ${s.timeframe}: ts must be strictly ascending (index ${k})`);
+    for (let k = a + 1; k < b; k++)
+      if (!(ts[k]! > ts[k - 1]!))
+        throw new RangeError(`series ${s.symbol} ${s.timeframe}: ts must be strictly ascending (index ${k})`);
   }
   const feed = new ClockedBarFeed(feedSeries);
   let total = 0;
@@ -286,7 +319,7 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
           timeframe: t.tag?.timeframe ?? 'n/a',
           tier: t.tag?.tier !== undefined ? `tier ${t.tag.tier}` : 'n/a',
           model: t.tag?.model ?? 'n/a',
-          exitReason: exitReasons.get(f.clientOrderId) ?? (f.tag?.reason ?? 'exit'),
+          exitReason: exitReasons.get(f.clientOrderId) ?? f.tag?.reason ?? 'exit',
         });
         openTrades.delete(f.symbol);
         const od = openedOnDay.get(f.symbol);
@@ -299,7 +332,21 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
     }
     const side = (signed > 0 ? 1 : -1) as 1 | -1;
     if (!t) {
-      t = { side, entryTs: f.ts, qty: 0, maxQty: 0, entryNotional: 0, entryQty: 0, exitNotional: 0, exitQty: 0, gross: 0, costs: 0, equityAtEntry: equityNow, tag: f.tag, exitReason: '' };
+      t = {
+        side,
+        entryTs: f.ts,
+        qty: 0,
+        maxQty: 0,
+        entryNotional: 0,
+        entryQty: 0,
+        exitNotional: 0,
+        exitQty: 0,
+        gross: 0,
+        costs: 0,
+        equityAtEntry: equityNow,
+        tag: f.tag,
+        exitReason: '',
+      };
       openTrades.set(f.symbol, t);
       openedOnDay.set(f.symbol, tradingDay);
     }
@@ -330,7 +377,9 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
       return p ? { symbol, qty: p.qty, avgPrice: p.avgPrice, openedAt: p.openedAt } : undefined;
     },
     positions(): PositionView[] {
-      return broker.positions().map((p) => ({ symbol: p.symbol, qty: p.qty, avgPrice: p.avgPrice, openedAt: p.openedAt }));
+      return broker
+        .positions()
+        .map((p) => ({ symbol: p.symbol, qty: p.qty, avgPrice: p.avgPrice, openedAt: p.openedAt }));
     },
     openOrders(symbol: string): string[] {
       if (!broker.hasOpenOrders(symbol)) return [];
@@ -344,7 +393,8 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
     size: (input: Omit<SizingInput, 'equity'>) => sizePosition({ ...input, equity: equityNow }, sizing),
     sessionClose(symbol: string, ts: number): number | undefined {
       const cal = calendarFor(symbol);
-      if (sessionCache && sessionCache.cal === cal.name && ts >= sessionCache.open && ts < sessionCache.close) return sessionCache.close;
+      if (sessionCache && sessionCache.cal === cal.name && ts >= sessionCache.open && ts < sessionCache.close)
+        return sessionCache.close;
       if (cal.name === 'CRYPTO') return undefined;
       const s = cal.sessionFor(ts);
       if (!s) return undefined;
@@ -359,7 +409,15 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
 
   const riskState = (now: number): RiskState => {
     const positions: RiskPosition[] = [];
-    for (const p of broker.positions()) positions.push({ symbol: p.symbol, qty: p.qty, price: p.lastPrice, stopPrice: riskStops.get(p.symbol), sector: cfg.sectors?.[p.symbol], correlationGroup: cfg.correlationGroups?.[p.symbol] });
+    for (const p of broker.positions())
+      positions.push({
+        symbol: p.symbol,
+        qty: p.qty,
+        price: p.lastPrice,
+        stopPrice: riskStops.get(p.symbol),
+        sector: cfg.sectors?.[p.symbol],
+        correlationGroup: cfg.correlationGroups?.[p.symbol],
+      });
     const pending: RiskPosition[] = [];
     if (broker.hasOpenOrders()) {
       for (const o of broker.listOrders('open')) {
@@ -368,7 +426,14 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
         const signed = o.side === 'buy' ? 1 : -1;
         if (q !== 0 && Math.sign(q) !== signed) continue;
         const px = broker.lastPrice(o.symbol) ?? o.limitPrice ?? 0;
-        pending.push({ symbol: o.symbol, qty: signed * (o.qty - o.filledQty), price: px, stopPrice: riskStops.get(o.symbol), sector: cfg.sectors?.[o.symbol], correlationGroup: cfg.correlationGroups?.[o.symbol] });
+        pending.push({
+          symbol: o.symbol,
+          qty: signed * (o.qty - o.filledQty),
+          price: px,
+          stopPrice: riskStops.get(o.symbol),
+          sector: cfg.sectors?.[o.symbol],
+          correlationGroup: cfg.correlationGroups?.[o.symbol],
+        });
       }
     }
     let dayTrades = 0;
@@ -411,21 +476,43 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
   };
 
   const flattenSymbol = (symbol: string, clientOrderId: string, reason: string, now: number) => {
-    if (broker.hasOpenOrders(symbol)) for (const o of broker.listOrders('open', [symbol])) if (!o.parentId) onEvents(broker.cancel(o.id, now, `flatten: ${reason}`));
+    if (broker.hasOpenOrders(symbol))
+      for (const o of broker.listOrders('open', [symbol]))
+        if (!o.parentId) onEvents(broker.cancel(o.id, now, `flatten: ${reason}`));
     const q = broker.positionQty(symbol);
     if (q === 0) return;
     exitReasons.set(clientOrderId, reason);
-    submitSpec({ clientOrderId, symbol, side: q > 0 ? 'sell' : 'buy', qty: Math.abs(q), type: 'market', timeInForce: 'gtc', tag: { intent: 'exit', reason } }, now);
+    submitSpec(
+      {
+        clientOrderId,
+        symbol,
+        side: q > 0 ? 'sell' : 'buy',
+        qty: Math.abs(q),
+        type: 'market',
+        timeInForce: 'gtc',
+        tag: { intent: 'exit', reason },
+      },
+      now,
+    );
   };
 
   const handle = (cmds: readonly Command[], now: number) => {
     if (cmds.length === 0) return;
     const state = riskState(now);
     for (const c of cmds) {
-      if (c.kind === 'submit' && (!warmedUp(c.order.symbol) || (cfg.tradeFrom !== undefined && now < cfg.tradeFrom))) continue;
+      if (
+        c.kind === 'submit' &&
+        (!warmedUp(c.order.symbol) || (cfg.tradeFrom !== undefined && now < cfg.tradeFrom))
+      )
+        continue;
       const d = checkCommand(c, state, limits);
       if (!d.approved) {
-        const cid = c.kind === 'cancel' ? c.clientOrderId : c.kind === 'flatten' ? c.clientOrderId : c.order.clientOrderId;
+        const cid =
+          c.kind === 'cancel'
+            ? c.clientOrderId
+            : c.kind === 'flatten'
+              ? c.clientOrderId
+              : c.order.clientOrderId;
         const symbol = c.kind === 'submit' ? c.order.symbol : c.kind === 'flatten' ? c.symbol : '';
         denials.push({ ts: now, clientOrderId: cid, symbol, rule: d.rule, reason: d.reason });
         deniedByRule[d.rule] = (deniedByRule[d.rule] ?? 0) + 1;
@@ -433,7 +520,8 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
       }
       if (c.kind === 'cancel') {
         const o = broker.getOrderByClientId(c.clientOrderId);
-        if (o && (o.status === 'new' || o.status === 'accepted' || o.status === 'partially_filled')) onEvents(broker.cancel(o.id, now));
+        if (o && (o.status === 'new' || o.status === 'accepted' || o.status === 'partially_filled'))
+          onEvents(broker.cancel(o.id, now));
       } else if (c.kind === 'flatten') {
         flattenSymbol(c.symbol, c.clientOrderId, c.reason, now);
       } else {
@@ -472,7 +560,15 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
       modeReason = reason;
       return;
     }
-    modeChanges.push({ type: 'RiskStateChanged', eventId: `risk-${modeChanges.length + 1}`, ts: now, receivedTs: now, from: mode, to: m, reason });
+    modeChanges.push({
+      type: 'RiskStateChanged',
+      eventId: `risk-${modeChanges.length + 1}`,
+      ts: now,
+      receivedTs: now,
+      from: mode,
+      to: m,
+      reason,
+    });
     mode = m;
     modeReason = reason;
   };
@@ -480,7 +576,8 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
   // ---- main loop
   const refs = feedSeries.map((s) => ({ symbol: s.symbol, timeframe: s.timeframe }));
   const nextClose = new Float64Array(S);
-  for (let i = 0; i < S; i++) nextClose[i] = pos[i]! < end[i]! ? feedSeries[i]!.cols.ts[pos[i]!]! + feedSeries[i]!.tfMs : Infinity;
+  for (let i = 0; i < S; i++)
+    nextClose[i] = pos[i]! < end[i]! ? feedSeries[i]!.cols.ts[pos[i]!]! + feedSeries[i]!.tfMs : Infinity;
   let progressAt = 65_536;
   try {
     for (;;) {
@@ -499,7 +596,16 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
         if (isExec[i]) {
           const barTs = c.ts[k]!;
           if (cfg.quotes) feedQuotes(cfg.quotes, s.symbol, barTs, quoteDelay, quoteCursor, broker);
-          const ev = broker.processBar(s.symbol, barTs, s.tfMs, c.open[k]!, c.high[k]!, c.low[k]!, c.close[k]!, c.volume[k]!);
+          const ev = broker.processBar(
+            s.symbol,
+            barTs,
+            s.tfMs,
+            c.open[k]!,
+            c.high[k]!,
+            c.low[k]!,
+            c.close[k]!,
+            c.volume[k]!,
+          );
           if (ev.length > 0) onEvents(ev);
           lastDataTs[s.symbol] = T;
           if (k > 0) {
@@ -523,11 +629,33 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
       if (equityNow > peakEquity) peakEquity = equityNow;
 
       // circuit breakers before the strategy: a halted account only exits
-      const ev = evaluateMode({ mode, modeReason, now: T, equity: equityNow, buyingPower: 0, dayStartEquity: dayStart, monthStartEquity: monthStart, quarterStartEquity: quarterStart, positions: [], lastDataTs, dayTradesInWindow: 0, volatilityRatio: volRatio() }, limits);
+      const ev = evaluateMode(
+        {
+          mode,
+          modeReason,
+          now: T,
+          equity: equityNow,
+          buyingPower: 0,
+          dayStartEquity: dayStart,
+          monthStartEquity: monthStart,
+          quarterStartEquity: quarterStart,
+          positions: [],
+          lastDataTs,
+          dayTradesInWindow: 0,
+          volatilityRatio: volRatio(),
+        },
+        limits,
+      );
       if (ev.mode !== mode) setMode(ev.mode, ev.reason, T);
       if (ev.flatten && broker.positionCount() > 0) {
         factory.setBar(T);
-        for (const p of broker.positions()) flattenSymbol(p.symbol, factory.flatten(p.symbol, ev.reason).clientOrderId, `breaker: ${ev.reason}`, T);
+        for (const p of broker.positions())
+          flattenSymbol(
+            p.symbol,
+            factory.flatten(p.symbol, ev.reason).clientOrderId,
+            `breaker: ${ev.reason}`,
+            T,
+          );
       }
 
       factory.setBar(T);
@@ -580,7 +708,14 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
   };
 }
 
-function feedQuotes(quotes: Readonly<Record<string, readonly Quote[]>>, symbol: string, barTs: number, delay: number, cursor: Map<string, number>, broker: SimBroker): void {
+function feedQuotes(
+  quotes: Readonly<Record<string, readonly Quote[]>>,
+  symbol: string,
+  barTs: number,
+  delay: number,
+  cursor: Map<string, number>,
+  broker: SimBroker,
+): void {
   const list = quotes[symbol];
   if (!list) return;
   let i = cursor.get(symbol) ?? 0;
@@ -590,4 +725,3 @@ function feedQuotes(quotes: Readonly<Record<string, readonly Quote[]>>, symbol: 
   // the quote becomes known at ts + delay (a minute quote bar's last quote is only final at its end)
   if (last) broker.onQuote({ ...last, ts: last.ts + delay });
 }
-

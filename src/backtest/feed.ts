@@ -89,5 +89,14 @@ export class ClockedBarFeed implements BarFeed {
 
 function barOf(s: FeedSeries, i: number): Bar {
   const c = s.cols;
-  return { symbol: s.symbol, timeframe: s.timeframe, ts: c.ts[i]!, open: c.open[i]!, high: c.high[i]!, low: c.low[i]!, close: c.close[i]!, volume: c.volume[i]! };
+  return {
+    symbol: s.symbol,
+    timeframe: s.timeframe,
+    ts: c.ts[i]!,
+    open: c.open[i]!,
+    high: c.high[i]!,
+    low: c.low[i]!,
+    close: c.close[i]!,
+    volume: c.volume[i]!,
+  };
 }

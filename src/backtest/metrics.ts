@@ -75,7 +75,11 @@ function std(xs: ArrayLike<number>, m = mean(xs)): number {
 const ratio = (a: number, b: number): number | null => (b === 0 || !Number.isFinite(a / b) ? null : a / b);
 
 /** Period returns from an equity curve: daily closes (NY date) or per point. */
-export function periodReturns(ts: ArrayLike<number>, equity: ArrayLike<number>, minDaysForDaily = 20): { returns: Float64Array; basis: 'daily' | 'bar'; periodsPerYear: number } {
+export function periodReturns(
+  ts: ArrayLike<number>,
+  equity: ArrayLike<number>,
+  minDaysForDaily = 20,
+): { returns: Float64Array; basis: 'daily' | 'bar'; periodsPerYear: number } {
   const n = equity.length;
   if (n < 2) return { returns: new Float64Array(0), basis: 'bar', periodsPerYear: 252 };
   const dayEnd: number[] = [];
@@ -92,7 +96,8 @@ export function periodReturns(ts: ArrayLike<number>, equity: ArrayLike<number>, 
   }
   if (dayEnd.length > minDaysForDaily) {
     const r = new Float64Array(dayEnd.length - 1);
-    for (let i = 1; i < dayEnd.length; i++) r[i - 1] = dayEnd[i - 1]! > 0 ? dayEnd[i]! / dayEnd[i - 1]! - 1 : 0;
+    for (let i = 1; i < dayEnd.length; i++)
+      r[i - 1] = dayEnd[i - 1]! > 0 ? dayEnd[i]! / dayEnd[i - 1]! - 1 : 0;
     return { returns: r, basis: 'daily', periodsPerYear: 252 };
   }
   const r = new Float64Array(n - 1);
@@ -106,7 +111,10 @@ export function periodReturns(ts: ArrayLike<number>, equity: ArrayLike<number>, 
   return { returns: r, basis: 'bar', periodsPerYear: 252 * Math.max(1, (390 * 60_000) / barMs) };
 }
 
-export function maxDrawdown(ts: ArrayLike<number>, equity: ArrayLike<number>): { maxDrawdown: number; durationMs: number; drawdown: Float64Array } {
+export function maxDrawdown(
+  ts: ArrayLike<number>,
+  equity: ArrayLike<number>,
+): { maxDrawdown: number; durationMs: number; drawdown: Float64Array } {
   const n = equity.length;
   const dd = new Float64Array(n);
   let peak = -Infinity;
@@ -217,7 +225,9 @@ function groupBy(trades: readonly TradeRecord[], key: (t: TradeRecord) => string
     if (t.pnl > 0) e.w++;
     m.set(k, e);
   }
-  return [...m.entries()].map(([k, e]) => ({ key: k, pnl: e.pnl, trades: e.n, winRate: e.w / e.n })).sort((a, b) => b.pnl - a.pnl || (a.key < b.key ? -1 : 1));
+  return [...m.entries()]
+    .map(([k, e]) => ({ key: k, pnl: e.pnl, trades: e.n, winRate: e.w / e.n }))
+    .sort((a, b) => b.pnl - a.pnl || (a.key < b.key ? -1 : 1));
 }
 
 /** Net dollar P&L of closed trades by ticker, timeframe, signal tier and model. */

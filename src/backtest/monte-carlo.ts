@@ -9,12 +9,25 @@ import { mulberry32 } from './random';
 
 export interface McSummary {
   readonly runs: number;
-  readonly finalEquity: { readonly p5: number; readonly p25: number; readonly p50: number; readonly p75: number; readonly p95: number };
+  readonly finalEquity: {
+    readonly p5: number;
+    readonly p25: number;
+    readonly p50: number;
+    readonly p75: number;
+    readonly p95: number;
+  };
   readonly maxDrawdown: { readonly p50: number; readonly p95: number };
   /** share of paths whose drawdown reached `ruinDrawdown` */
   readonly probabilityOfRuin: number;
   /** equity quantiles at up to `fanPoints` steps, for the fan chart */
-  readonly fan: { readonly step: number[]; readonly p5: number[]; readonly p25: number[]; readonly p50: number[]; readonly p75: number[]; readonly p95: number[] };
+  readonly fan: {
+    readonly step: number[];
+    readonly p5: number[];
+    readonly p25: number[];
+    readonly p50: number[];
+    readonly p75: number[];
+    readonly p95: number[];
+  };
   readonly minEquity: number;
 }
 
@@ -32,7 +45,12 @@ function q(sorted: Float64Array, p: number): number {
   return sorted[i]!;
 }
 
-function simulate(startEquity: number, steps: number, opts: McOptions, draw: (rng: () => number, out: Float64Array) => void): McSummary {
+function simulate(
+  startEquity: number,
+  steps: number,
+  opts: McOptions,
+  draw: (rng: () => number, out: Float64Array) => void,
+): McSummary {
   const runs = opts.runs ?? 1000;
   const rng = mulberry32(opts.seed ?? 7);
   const ruin = opts.ruinDrawdown ?? 0.5;
@@ -64,7 +82,14 @@ function simulate(startEquity: number, steps: number, opts: McOptions, draw: (rn
   }
   finals.sort();
   dds.sort();
-  const fan = { step: fanIdx.map((i) => i + 1), p5: [] as number[], p25: [] as number[], p50: [] as number[], p75: [] as number[], p95: [] as number[] };
+  const fan = {
+    step: fanIdx.map((i) => i + 1),
+    p5: [] as number[],
+    p25: [] as number[],
+    p50: [] as number[],
+    p75: [] as number[],
+    p95: [] as number[],
+  };
   for (const v of fanVals) {
     v.sort();
     fan.p5.push(q(v, 0.05));
@@ -75,7 +100,13 @@ function simulate(startEquity: number, steps: number, opts: McOptions, draw: (rn
   }
   return {
     runs,
-    finalEquity: { p5: q(finals, 0.05), p25: q(finals, 0.25), p50: q(finals, 0.5), p75: q(finals, 0.75), p95: q(finals, 0.95) },
+    finalEquity: {
+      p5: q(finals, 0.05),
+      p25: q(finals, 0.25),
+      p50: q(finals, 0.5),
+      p75: q(finals, 0.75),
+      p95: q(finals, 0.95),
+    },
     maxDrawdown: { p50: q(dds, 0.5), p95: q(dds, 0.95) },
     probabilityOfRuin: ruined / runs,
     fan,
@@ -84,7 +115,11 @@ function simulate(startEquity: number, steps: number, opts: McOptions, draw: (rn
 }
 
 /** Shuffles the order of trade returns (on equity at entry) and compounds them again. */
-export function monteCarloTradeOrder(tradeReturns: readonly number[], startEquity: number, opts: McOptions = {}): McSummary {
+export function monteCarloTradeOrder(
+  tradeReturns: readonly number[],
+  startEquity: number,
+  opts: McOptions = {},
+): McSummary {
   const n = tradeReturns.length;
   const base = Float64Array.from(tradeReturns);
   return simulate(startEquity, n, opts, (rng, out) => {
@@ -99,7 +134,11 @@ export function monteCarloTradeOrder(tradeReturns: readonly number[], startEquit
 }
 
 /** Block bootstrap of period returns (with replacement). */
-export function monteCarloBootstrap(returns: ArrayLike<number>, startEquity: number, opts: McOptions = {}): McSummary {
+export function monteCarloBootstrap(
+  returns: ArrayLike<number>,
+  startEquity: number,
+  opts: McOptions = {},
+): McSummary {
   const n = returns.length;
   const b = Math.max(1, Math.min(n, opts.blockSize ?? 5));
   return simulate(startEquity, n, opts, (rng, out) => {

@@ -16,7 +16,13 @@ import { runBacktest, type BacktestResult } from './engine';
 import type { BacktestMetrics } from './metrics';
 import { renderReport } from './report';
 import { saveBacktestRun, toRunRecord } from './runs-repo';
-import { sensitivityGrid, walkForward, type ParamGrid, type SensitivityRow, type WalkForwardFold } from './sensitivity';
+import {
+  sensitivityGrid,
+  walkForward,
+  type ParamGrid,
+  type SensitivityRow,
+  type WalkForwardFold,
+} from './sensitivity';
 
 export interface BacktestPipelineOptions {
   readonly symbols: readonly string[];
@@ -64,7 +70,13 @@ export interface BacktestPipelineResult {
   readonly totalBars: number;
 }
 
-const TF_DIR: Readonly<Record<Timeframe, string>> = { '1m': '1min', '5m': '1min', '15m': '1min', '1h': '1hour', '1d': '1day' };
+const TF_DIR: Readonly<Record<Timeframe, string>> = {
+  '1m': '1min',
+  '5m': '1min',
+  '15m': '1min',
+  '1h': '1hour',
+  '1d': '1day',
+};
 
 function dateMs(s: string | undefined, field: string): number | undefined {
   if (s === undefined) return undefined;
@@ -75,16 +87,24 @@ function dateMs(s: string | undefined, field: string): number | undefined {
 /** The first source folder (alphabetically) that holds every symbol at the timeframe. */
 export function findSource(dataDir: string, symbols: readonly string[], tf: Timeframe): string {
   if (!existsSync(dataDir)) throw new ValidationError('--data-dir', `${dataDir} does not exist`);
-  const sources = readdirSync(dataDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-  for (const s of sources) if (symbols.every((sym) => existsSync(join(dataDir, s, TF_DIR[tf], `${sym}.csv.gz`)))) return s;
-  throw new ValidationError('--symbols', `no source in ${dataDir} has ${TF_DIR[tf]} bars for all of ${symbols.join(', ')}; pass --source or import the data`);
+  const sources = readdirSync(dataDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+  for (const s of sources)
+    if (symbols.every((sym) => existsSync(join(dataDir, s, TF_DIR[tf], `${sym}.csv.gz`)))) return s;
+  throw new ValidationError(
+    '--symbols',
+    `no source in ${dataDir} has ${TF_DIR[tf]} bars for all of ${symbols.join(', ')}; pass --source or import the data`,
+  );
 }
 
 export function parseGrid(spec: string): ParamGrid {
   const grid: Record<string, number[]> = {};
   for (const part of spec.split(';')) {
     const m = /^\s*([A-Za-z]+)\s*=\s*([-\d.,\s]+)$/.exec(part);
-    if (!m) throw new ValidationError('--grid', `"${part}" is not name=v1,v2,... (separate parameters with ';')`);
+    if (!m)
+      throw new ValidationError('--grid', `"${part}" is not name=v1,v2,... (separate parameters with ';')`);
     grid[m[1]!] = m[2]!.split(',').map((v) => {
       const x = Number(v);
       if (!Number.isFinite(x)) throw new ValidationError('--grid', `${m[1]} value "${v}" is not a number`);
@@ -94,7 +114,10 @@ export function parseGrid(spec: string): ParamGrid {
   return grid;
 }
 
-export async function runBacktestPipeline(o: BacktestPipelineOptions, deps: BacktestPipelineDeps = {}): Promise<BacktestPipelineResult> {
+export async function runBacktestPipeline(
+  o: BacktestPipelineOptions,
+  deps: BacktestPipelineDeps = {},
+): Promise<BacktestPipelineResult> {
   const log = deps.log ?? (() => undefined);
   if (o.symbols.length === 0) throw new ValidationError('--symbols', 'give at least one symbol');
   const from = dateMs(o.from, '--from');
@@ -104,11 +127,15 @@ export async function runBacktestPipeline(o: BacktestPipelineOptions, deps: Back
   if (o.series) {
     series.push(...o.series.filter((c) => o.timeframes.includes(c.timeframe)));
   } else if (o.db) {
-    if (!deps.pool) throw new ValidationError('--db', 'reading bars from PostgreSQL needs a database connection');
-    if (from === undefined || to === undefined) throw new ValidationError('--from/--to', 'both are required with --db');
-    for (const tf of o.timeframes) series.push(...(await loadBarsFromDb(deps.pool, o.symbols, tf, { from, to })));
+    if (!deps.pool)
+      throw new ValidationError('--db', 'reading bars from PostgreSQL needs a database connection');
+    if (from === undefined || to === undefined)
+      throw new ValidationError('--from/--to', 'both are required with --db');
+    for (const tf of o.timeframes)
+      series.push(...(await loadBarsFromDb(deps.pool, o.symbols, tf, { from, to })));
   } else {
-    if (!o.dataDir) throw new ValidationError('--data-dir', 'the shared-data folder is required for CSV bars');
+    if (!o.dataDir)
+      throw new ValidationError('--data-dir', 'the shared-data folder is required for CSV bars');
     for (const tf of o.timeframes) {
       const source = o.source ?? findSource(o.dataDir, o.symbols, tf);
       for (const sym of o.symbols) {
@@ -118,14 +145,20 @@ export async function runBacktestPipeline(o: BacktestPipelineOptions, deps: Back
     }
   }
   const empty = series.filter((s) => s.ts.length === 0).map((s) => `${s.symbol} ${s.timeframe}`);
-  if (empty.length === series.length) throw new ValidationError('--from/--to', `no bars for ${o.symbols.join(', ')} in that range`);
+  if (empty.length === series.length)
+    throw new ValidationError('--from/--to', `no bars for ${o.symbols.join(', ')} in that range`);
   if (empty.length) log(`warning: no bars for ${empty.join(', ')}`);
   const totalBars = series.reduce((s, c) => s + c.ts.length, 0);
 
   const base = { series, startingCash: o.cash, seed: o.seed, quotes, session: 'bt' };
-  const result = runBacktest({ ...base, strategy: new ReferenceAiStrategy(o.timeframes, o.params), onProgress: deps.onProgress });
+  const result = runBacktest({
+    ...base,
+    strategy: new ReferenceAiStrategy(o.timeframes, o.params),
+    onProgress: deps.onProgress,
+  });
   const a = analyse(result, { runs: o.mcRuns, seed: o.seed });
-  const build = (p: Readonly<Record<string, number>>) => new ReferenceAiStrategy(o.timeframes, { ...o.params, ...(p as Partial<ReferenceAiParams>) });
+  const build = (p: Readonly<Record<string, number>>) =>
+    new ReferenceAiStrategy(o.timeframes, { ...o.params, ...(p as Partial<ReferenceAiParams>) });
   let sensitivity: SensitivityRow[] | undefined;
   let folds: WalkForwardFold[] | undefined;
   if (o.grid) {
@@ -137,7 +170,8 @@ export async function runBacktestPipeline(o: BacktestPipelineOptions, deps: Back
       const last = Math.max(...nonEmpty.map((s) => s.ts[s.ts.length - 1]!)) + 1;
       folds = walkForward(base, grid, build, { from: first, to: last, folds: o.walkForward });
     }
-  } else if (o.walkForward) throw new ValidationError('--walk-forward', 'needs --grid to choose parameters in sample');
+  } else if (o.walkForward)
+    throw new ValidationError('--walk-forward', 'needs --grid to choose parameters in sample');
 
   const m = a.metrics;
   const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)}%`);
@@ -150,15 +184,49 @@ export async function runBacktestPipeline(o: BacktestPipelineOptions, deps: Back
   if (o.report) {
     reportPath = resolve(o.report);
     mkdirSync(dirname(reportPath), { recursive: true });
-    const price = series.find((s) => s.symbol === o.symbols[0] && s.timeframe === result.timeframes[0] && s.ts.length > 0) ?? series.find((s) => s.ts.length > 0);
-    writeFileSync(reportPath, renderReport({ title: o.title ?? `Backtest ${o.symbols.join(', ')} ${o.timeframes.join('/')}`, result, ...a, price, sensitivity, walkForward: folds, generatedAt: deps.now }));
+    const price =
+      series.find(
+        (s) => s.symbol === o.symbols[0] && s.timeframe === result.timeframes[0] && s.ts.length > 0,
+      ) ?? series.find((s) => s.ts.length > 0);
+    writeFileSync(
+      reportPath,
+      renderReport({
+        title: o.title ?? `Backtest ${o.symbols.join(', ')} ${o.timeframes.join('/')}`,
+        result,
+        ...a,
+        price,
+        sensitivity,
+        walkForward: folds,
+        generatedAt: deps.now,
+      }),
+    );
     log(`report: ${reportPath}`);
   }
   let jsonPath: string | undefined;
   if (o.json) {
     jsonPath = resolve(o.json);
     mkdirSync(dirname(jsonPath), { recursive: true });
-    writeFileSync(jsonPath, JSON.stringify({ metrics: m, attribution: a.attribution, orderHash: result.orderHash, trades: result.trades, deniedByRule: result.deniedByRule, sensitivity: sensitivity?.map((s) => ({ params: s.params, metrics: s.metrics })), walkForward: folds?.map((f) => ({ inSample: f.inSample, outOfSample: f.outOfSample, chosen: f.chosen, metrics: f.outOfSampleMetrics })) }, null, 2));
+    writeFileSync(
+      jsonPath,
+      JSON.stringify(
+        {
+          metrics: m,
+          attribution: a.attribution,
+          orderHash: result.orderHash,
+          trades: result.trades,
+          deniedByRule: result.deniedByRule,
+          sensitivity: sensitivity?.map((s) => ({ params: s.params, metrics: s.metrics })),
+          walkForward: folds?.map((f) => ({
+            inSample: f.inSample,
+            outOfSample: f.outOfSample,
+            chosen: f.chosen,
+            metrics: f.outOfSampleMetrics,
+          })),
+        },
+        null,
+        2,
+      ),
+    );
     log(`json: ${jsonPath}`);
   }
   let runId: string | undefined;

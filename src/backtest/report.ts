@@ -35,13 +35,19 @@ export function chartLibrarySource(): string {
   return chartLib;
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const fmtPct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)}%`);
-const fmtNum = (x: number | null, d = 2) => (x === null ? '—' : x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
+const fmtNum = (x: number | null, d = 2) =>
+  x === null ? '—' : x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 const fmtUsd = (x: number | null) => (x === null ? '—' : `${x < 0 ? '−' : ''}$${fmtNum(Math.abs(x))}`);
 
 /** At most `max` points, always keeping the first and last (and strictly increasing seconds for the chart). */
-function downsample(ts: ArrayLike<number>, v: ArrayLike<number>, max = 4000): Array<{ time: number; value: number }> {
+function downsample(
+  ts: ArrayLike<number>,
+  v: ArrayLike<number>,
+  max = 4000,
+): Array<{ time: number; value: number }> {
   const n = ts.length;
   const step = Math.max(1, Math.ceil(n / max));
   const out: Array<{ time: number; value: number }> = [];
@@ -58,7 +64,12 @@ function downsample(ts: ArrayLike<number>, v: ArrayLike<number>, max = 4000): Ar
 }
 
 function attributionTable(title: string, rows: readonly AttributionRow[]): string {
-  const body = rows.map((r) => `<tr><td>${esc(r.key)}</td><td class="n ${r.pnl < 0 ? 'neg' : 'pos'}">${fmtUsd(r.pnl)}</td><td class="n">${r.trades}</td><td class="n">${fmtPct(r.winRate)}</td></tr>`).join('');
+  const body = rows
+    .map(
+      (r) =>
+        `<tr><td>${esc(r.key)}</td><td class="n ${r.pnl < 0 ? 'neg' : 'pos'}">${fmtUsd(r.pnl)}</td><td class="n">${r.trades}</td><td class="n">${fmtPct(r.winRate)}</td></tr>`,
+    )
+    .join('');
   return `<table><caption>${esc(title)}</caption><thead><tr><th>${esc(title.replace('P&L by ', ''))}</th><th>net P&amp;L</th><th>trades</th><th>win rate</th></tr></thead><tbody>${body || '<tr><td colspan="4">no closed trades</td></tr>'}</tbody></table>`;
 }
 
@@ -70,7 +81,10 @@ export function renderReport(input: ReportInput): string {
   const { result: r, metrics: m } = input;
   const equity = downsample(r.equityTs, r.equity);
   const dd = maxDrawdown(r.equityTs, r.equity).drawdown;
-  const drawdown = downsample(r.equityTs, Float64Array.from(dd, (x) => -x * 100));
+  const drawdown = downsample(
+    r.equityTs,
+    Float64Array.from(dd, (x) => -x * 100),
+  );
   let price: Array<{ time: number; open: number; high: number; low: number; close: number }> = [];
   let markers: Array<{ time: number; position: string; color: string; shape: string; text: string }> = [];
   if (input.price) {
@@ -99,8 +113,20 @@ export function renderReport(input: ReportInput): string {
     for (const t of r.trades) {
       if (t.symbol !== p.symbol) continue;
       const long = t.side === 'long';
-      mk.push({ time: snap(t.entryTs), position: long ? 'belowBar' : 'aboveBar', color: long ? '#2e7d32' : '#c62828', shape: long ? 'arrowUp' : 'arrowDown', text: long ? 'L' : 'S' });
-      mk.push({ time: snap(t.exitTs), position: long ? 'aboveBar' : 'belowBar', color: t.pnl >= 0 ? '#1565c0' : '#6d4c41', shape: 'circle', text: t.pnl >= 0 ? '+' : '−' });
+      mk.push({
+        time: snap(t.entryTs),
+        position: long ? 'belowBar' : 'aboveBar',
+        color: long ? '#2e7d32' : '#c62828',
+        shape: long ? 'arrowUp' : 'arrowDown',
+        text: long ? 'L' : 'S',
+      });
+      mk.push({
+        time: snap(t.exitTs),
+        position: long ? 'aboveBar' : 'belowBar',
+        color: t.pnl >= 0 ? '#1565c0' : '#6d4c41',
+        shape: 'circle',
+        text: t.pnl >= 0 ? '+' : '−',
+      });
     }
     mk.sort((a, b) => a.time - b.time);
     markers = mk.slice(0, 2000);
@@ -109,7 +135,15 @@ export function renderReport(input: ReportInput): string {
   const mc = input.monteCarlo?.tradeOrder ?? input.monteCarlo?.bootstrap;
   // the fan has no calendar: steps are drawn one "day" apart from 2000-01-01 so the time axis stays monotonic
   const fanBase = Date.UTC(2000, 0, 1) / 1000;
-  const fan = mc ? (['p5', 'p25', 'p50', 'p75', 'p95'] as const).map((k) => ({ name: k, data: mc.fan.step.map((s, i) => ({ time: fanBase + s * 86_400, value: Math.round(mc.fan[k][i]! * 100) / 100 })) })) : [];
+  const fan = mc
+    ? (['p5', 'p25', 'p50', 'p75', 'p95'] as const).map((k) => ({
+        name: k,
+        data: mc.fan.step.map((s, i) => ({
+          time: fanBase + s * 86_400,
+          value: Math.round(mc.fan[k][i]! * 100) / 100,
+        })),
+      }))
+    : [];
   const data = { equity, drawdown, price, markers, fan, symbol: input.price?.symbol ?? '' };
   const json = JSON.stringify(data).replace(/</g, '\\u003c');
 

@@ -26,13 +26,35 @@ export interface BacktestRunRecord {
 }
 
 /** A run id derived from what was run: same inputs → same id. */
-export function backtestRunId(parts: { strategy: string; params: unknown; symbols: readonly string[]; timeframes: readonly string[]; from?: number; to?: number; seed: number; startingCash: number }): string {
+export function backtestRunId(parts: {
+  strategy: string;
+  params: unknown;
+  symbols: readonly string[];
+  timeframes: readonly string[];
+  from?: number;
+  to?: number;
+  seed: number;
+  startingCash: number;
+}): string {
   return `bt-${fnv1a64Hex(JSON.stringify([parts.strategy, parts.params, [...parts.symbols].sort(), [...parts.timeframes].sort(), parts.from ?? null, parts.to ?? null, parts.seed, parts.startingCash]))}`;
 }
 
-export function toRunRecord(r: BacktestResult, a: { metrics: BacktestMetrics; attribution: Attribution }, extra: { from?: number; to?: number; reportPath?: string }): BacktestRunRecord {
+export function toRunRecord(
+  r: BacktestResult,
+  a: { metrics: BacktestMetrics; attribution: Attribution },
+  extra: { from?: number; to?: number; reportPath?: string },
+): BacktestRunRecord {
   return {
-    runId: backtestRunId({ strategy: r.strategy, params: r.params, symbols: r.symbols, timeframes: r.timeframes, from: extra.from, to: extra.to, seed: r.seed, startingCash: r.startingCash }),
+    runId: backtestRunId({
+      strategy: r.strategy,
+      params: r.params,
+      symbols: r.symbols,
+      timeframes: r.timeframes,
+      from: extra.from,
+      to: extra.to,
+      seed: r.seed,
+      startingCash: r.startingCash,
+    }),
     strategy: r.strategy,
     params: r.params,
     symbols: r.symbols,
@@ -50,7 +72,10 @@ export function toRunRecord(r: BacktestResult, a: { metrics: BacktestMetrics; at
   };
 }
 
-export async function saveBacktestRun(pool: Pool, run: BacktestRunRecord): Promise<{ runId: string; inserted: boolean }> {
+export async function saveBacktestRun(
+  pool: Pool,
+  run: BacktestRunRecord,
+): Promise<{ runId: string; inserted: boolean }> {
   const m = run.metrics;
   const res = await pool.query(
     `insert into backtest_runs (run_id, strategy, params, symbols, timeframes, range_from, range_to, seed, starting_cash, order_hash, bar_events, trades, net_profit, sharpe, max_drawdown, metrics, attribution, stopped_reason, report_path)
@@ -95,9 +120,29 @@ export interface BacktestRunRow {
 }
 
 export async function listBacktestRuns(pool: Pool, limit = 20): Promise<BacktestRunRow[]> {
-  const r = await pool.query<{ run_id: string; strategy: string; order_hash: string; trades: number; net_profit: number; sharpe: number | null; max_drawdown: number; recorded_at: Date; report_path: string | null }>(
+  const r = await pool.query<{
+    run_id: string;
+    strategy: string;
+    order_hash: string;
+    trades: number;
+    net_profit: number;
+    sharpe: number | null;
+    max_drawdown: number;
+    recorded_at: Date;
+    report_path: string | null;
+  }>(
     'select run_id, strategy, order_hash, trades, net_profit, sharpe, max_drawdown, recorded_at, report_path from backtest_runs order by recorded_at desc, run_id limit $1',
     [limit],
   );
-  return r.rows.map((x) => ({ runId: x.run_id, strategy: x.strategy, orderHash: x.order_hash, trades: x.trades, netProfit: x.net_profit, sharpe: x.sharpe, maxDrawdown: x.max_drawdown, recordedAt: x.recorded_at, reportPath: x.report_path }));
+  return r.rows.map((x) => ({
+    runId: x.run_id,
+    strategy: x.strategy,
+    orderHash: x.order_hash,
+    trades: x.trades,
+    netProfit: x.net_profit,
+    sharpe: x.sharpe,
+    maxDrawdown: x.max_drawdown,
+    recordedAt: x.recorded_at,
+    reportPath: x.report_path,
+  }));
 }

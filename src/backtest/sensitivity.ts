@@ -38,7 +38,11 @@ export function objectiveValue(m: BacktestMetrics, o: Objective): number {
 }
 
 /** Runs the backtest once per grid point; `build` makes a fresh strategy (strategies hold state). */
-export function sensitivityGrid(base: Omit<BacktestConfig, 'strategy'>, grid: ParamGrid, build: (p: ParamSet) => Strategy): SensitivityRow[] {
+export function sensitivityGrid(
+  base: Omit<BacktestConfig, 'strategy'>,
+  grid: ParamGrid,
+  build: (p: ParamSet) => Strategy,
+): SensitivityRow[] {
   return expandGrid(grid).map((params) => {
     const r = runBacktest({ ...base, strategy: build(params) });
     return { params, metrics: computeMetrics(r), orderHash: r.orderHash };
@@ -70,7 +74,12 @@ export interface WalkForwardOptions {
  * in-sample window `inSampleRatio` times as long. The first out-of-sample window starts after the first
  * in-sample window.
  */
-export function walkForward(base: Omit<BacktestConfig, 'strategy' | 'from' | 'to' | 'tradeFrom'>, grid: ParamGrid, build: (p: ParamSet) => Strategy, opts: WalkForwardOptions): WalkForwardFold[] {
+export function walkForward(
+  base: Omit<BacktestConfig, 'strategy' | 'from' | 'to' | 'tradeFrom'>,
+  grid: ParamGrid,
+  build: (p: ParamSet) => Strategy,
+  opts: WalkForwardOptions,
+): WalkForwardFold[] {
   const ratio = opts.inSampleRatio ?? 3;
   const objective = opts.objective ?? 'sharpe';
   if (!(opts.folds >= 1)) throw new RangeError(`folds: ${opts.folds} must be >= 1`);
@@ -87,15 +96,34 @@ export function walkForward(base: Omit<BacktestConfig, 'strategy' | 'from' | 'to
     let best = sets[0]!;
     let bestV = -Infinity;
     for (const p of sets) {
-      const r = runBacktest({ ...base, strategy: build(p), from: isFrom - warm, to: oosFrom, tradeFrom: isFrom });
+      const r = runBacktest({
+        ...base,
+        strategy: build(p),
+        from: isFrom - warm,
+        to: oosFrom,
+        tradeFrom: isFrom,
+      });
       const v = objectiveValue(computeMetrics(r), objective);
       if (v > bestV) {
         bestV = v;
         best = p;
       }
     }
-    const result = runBacktest({ ...base, strategy: build(best), from: oosFrom - warm, to: oosTo, tradeFrom: oosFrom });
-    folds.push({ inSample: { from: isFrom, to: oosFrom }, outOfSample: { from: oosFrom, to: oosTo }, chosen: best, inSampleObjective: bestV, outOfSampleMetrics: computeMetrics(result), result });
+    const result = runBacktest({
+      ...base,
+      strategy: build(best),
+      from: oosFrom - warm,
+      to: oosTo,
+      tradeFrom: oosFrom,
+    });
+    folds.push({
+      inSample: { from: isFrom, to: oosFrom },
+      outOfSample: { from: oosFrom, to: oosTo },
+      chosen: best,
+      inSampleObjective: bestV,
+      outOfSampleMetrics: computeMetrics(result),
+      result,
+    });
   }
   return folds;
 }

@@ -63,19 +63,48 @@ export const DEFAULT_FILL_MODEL: FillModelConfig = {
 };
 
 export function fillModelConfig(overrides: Partial<FillModelConfig> = {}): FillModelConfig {
-  const c = { ...DEFAULT_FILL_MODEL, ...overrides, commission: { ...DEFAULT_FILL_MODEL.commission, ...(overrides.commission ?? {}) } };
-  const nonNeg: Array<keyof FillModelConfig> = ['minHalfSpreadBps', 'spreadVolMultiplier', 'impactCoefficient', 'maxParticipation', 'secFeeRate', 'finraTafPerShare', 'finraTafMaxPerTrade', 'latencyMs', 'borrowAnnualRate'];
+  const c = {
+    ...DEFAULT_FILL_MODEL,
+    ...overrides,
+    commission: { ...DEFAULT_FILL_MODEL.commission, ...(overrides.commission ?? {}) },
+  };
+  const nonNeg: Array<keyof FillModelConfig> = [
+    'minHalfSpreadBps',
+    'spreadVolMultiplier',
+    'impactCoefficient',
+    'maxParticipation',
+    'secFeeRate',
+    'finraTafPerShare',
+    'finraTafMaxPerTrade',
+    'latencyMs',
+    'borrowAnnualRate',
+  ];
   for (const k of nonNeg) {
     const v = c[k] as number;
-    if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`fill.${k}: ${v} must be a finite number >= 0`);
+    if (!(v >= 0) || !Number.isFinite(v))
+      throw new RangeError(`fill.${k}: ${v} must be a finite number >= 0`);
   }
-  if (c.maxParticipation > 1) throw new RangeError(`fill.maxParticipation: ${c.maxParticipation} must be <= 1`);
+  if (c.maxParticipation > 1)
+    throw new RangeError(`fill.maxParticipation: ${c.maxParticipation} must be <= 1`);
   return c;
 }
 
 /** Half spread as a fraction of price: from a fresh quote, else the volatility model. */
-export function halfSpreadFraction(cfg: FillModelConfig, price: number, sigmaBar: number, quote: Quote | undefined, ts: number): number {
-  if (quote && quote.ask > 0 && quote.bid > 0 && quote.ask >= quote.bid && ts - quote.ts <= cfg.maxQuoteAgeMs && ts >= quote.ts) {
+export function halfSpreadFraction(
+  cfg: FillModelConfig,
+  price: number,
+  sigmaBar: number,
+  quote: Quote | undefined,
+  ts: number,
+): number {
+  if (
+    quote &&
+    quote.ask > 0 &&
+    quote.bid > 0 &&
+    quote.ask >= quote.bid &&
+    ts - quote.ts <= cfg.maxQuoteAgeMs &&
+    ts >= quote.ts
+  ) {
     const mid = (quote.ask + quote.bid) / 2;
     return Math.max(0, (quote.ask - quote.bid) / 2 / mid);
   }
@@ -83,13 +112,27 @@ export function halfSpreadFraction(cfg: FillModelConfig, price: number, sigmaBar
 }
 
 /** Square-root market impact as a fraction of price. */
-export function impactFraction(cfg: FillModelConfig, qty: number, barVolume: number, sigmaBar: number): number {
+export function impactFraction(
+  cfg: FillModelConfig,
+  qty: number,
+  barVolume: number,
+  sigmaBar: number,
+): number {
   if (!(barVolume > 0)) return cfg.impactCoefficient * sigmaBar; // no volume information: one sigma-scaled unit
   return cfg.impactCoefficient * sigmaBar * Math.sqrt(qty / barVolume);
 }
 
 /** Taker fill price for `side` around a reference price, all costs adverse. */
-export function takerPrice(cfg: FillModelConfig, side: OrderSide, ref: number, qty: number, barVolume: number, sigmaBar: number, quote: Quote | undefined, ts: number): { price: number; slippagePerShare: number } {
+export function takerPrice(
+  cfg: FillModelConfig,
+  side: OrderSide,
+  ref: number,
+  qty: number,
+  barVolume: number,
+  sigmaBar: number,
+  quote: Quote | undefined,
+  ts: number,
+): { price: number; slippagePerShare: number } {
   const hs = halfSpreadFraction(cfg, ref, sigmaBar, quote, ts);
   const imp = impactFraction(cfg, qty, barVolume, sigmaBar);
   const frac = hs + imp;

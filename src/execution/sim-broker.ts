@@ -173,9 +173,11 @@ export class SimBroker {
     this.accountId = opts.accountId ?? 'sim-account';
     this.fill = fillModelConfig(opts.fill);
     this.cash = opts.startingCash ?? 100_000;
-    if (!(this.cash >= 0) || !Number.isFinite(this.cash)) throw new RangeError(`startingCash: ${this.cash} must be finite and >= 0`);
+    if (!(this.cash >= 0) || !Number.isFinite(this.cash))
+      throw new RangeError(`startingCash: ${this.cash} must be finite and >= 0`);
     this.marginMultiplier = opts.marginMultiplier ?? 1;
-    if (!(this.marginMultiplier >= 1)) throw new RangeError(`marginMultiplier: ${this.marginMultiplier} must be >= 1`);
+    if (!(this.marginMultiplier >= 1))
+      throw new RangeError(`marginMultiplier: ${this.marginMultiplier} must be >= 1`);
     this.known = opts.symbols ? new Set(opts.symbols) : undefined;
     this.prefix = opts.idPrefix ?? 'sim';
     this.volAlpha = opts.volAlpha ?? 0.1;
@@ -200,22 +202,47 @@ export class SimBroker {
   submit(spec: OrderSpec, nowTs: number): SubmitOutcome {
     this.advance(nowTs);
     const existing = this.byClientId.get(spec.clientOrderId);
-    if (existing) return { order: this.snapshot(this.orders.get(existing)!), events: [], alreadyExisted: true };
+    if (existing)
+      return { order: this.snapshot(this.orders.get(existing)!), events: [], alreadyExisted: true };
     const events: TradingEvent[] = [];
     const orderClass: OrderClass = spec.orderClass ?? 'simple';
     const main = this.newWorking(this.mainSpec(spec, orderClass), orderClass, nowTs);
-    events.push(this.ev({ type: 'OrderSubmitted', orderId: main.id, clientOrderId: spec.clientOrderId, spec }, nowTs));
+    events.push(
+      this.ev({ type: 'OrderSubmitted', orderId: main.id, clientOrderId: spec.clientOrderId, spec }, nowTs),
+    );
     const reason = this.rejectReason(main.spec);
     if (reason) {
       main.status = transition(main.id, main.status, 'rejected');
       main.rejectReason = reason;
-      events.push(this.ev({ type: 'OrderRejected', orderId: main.id, clientOrderId: spec.clientOrderId, reason, order: this.snapshot(main) }, nowTs));
+      events.push(
+        this.ev(
+          {
+            type: 'OrderRejected',
+            orderId: main.id,
+            clientOrderId: spec.clientOrderId,
+            reason,
+            order: this.snapshot(main),
+          },
+          nowTs,
+        ),
+      );
       return this.emit({ order: this.snapshot(main), events, alreadyExisted: false });
     }
     main.status = transition(main.id, main.status, 'new');
     this.addOpen(main);
-    if (orderClass === 'bracket' || orderClass === 'oto' || orderClass === 'oco') this.createLegs(main, spec, orderClass, nowTs);
-    events.push(this.ev({ type: 'OrderAccepted', orderId: main.id, clientOrderId: spec.clientOrderId, order: this.snapshot(main) }, nowTs));
+    if (orderClass === 'bracket' || orderClass === 'oto' || orderClass === 'oco')
+      this.createLegs(main, spec, orderClass, nowTs);
+    events.push(
+      this.ev(
+        {
+          type: 'OrderAccepted',
+          orderId: main.id,
+          clientOrderId: spec.clientOrderId,
+          order: this.snapshot(main),
+        },
+        nowTs,
+      ),
+    );
     return this.emit({ order: this.snapshot(main), events, alreadyExisted: false });
   }
 
@@ -223,7 +250,11 @@ export class SimBroker {
     this.advance(nowTs);
     const o = this.orders.get(orderId);
     if (!o) throw new SimBrokerError('not_found', `orderId: no order "${orderId}"`);
-    if (!isOpenOrder(o)) throw new SimBrokerError('not_open', `orderId: order "${orderId}" is ${o.status} and cannot be canceled`);
+    if (!isOpenOrder(o))
+      throw new SimBrokerError(
+        'not_open',
+        `orderId: order "${orderId}" is ${o.status} and cannot be canceled`,
+      );
     const events: TradingEvent[] = [];
     this.cancelInto(o, nowTs, reason, events);
     // canceling a bracket parent also cancels its legs; a partly filled parent keeps protective legs for what filled
@@ -241,7 +272,8 @@ export class SimBroker {
 
   cancelAll(nowTs: number): TradingEvent[] {
     const out: TradingEvent[] = [];
-    for (const o of [...this.orders.values()]) if (isOpenOrder(o) && !o.parentId) out.push(...this.cancel(o.id, nowTs, 'cancel all'));
+    for (const o of [...this.orders.values()])
+      if (isOpenOrder(o) && !o.parentId) out.push(...this.cancel(o.id, nowTs, 'cancel all'));
     return out;
   }
 
@@ -250,7 +282,11 @@ export class SimBroker {
     this.advance(nowTs);
     const o = this.orders.get(orderId);
     if (!o) throw new SimBrokerError('not_found', `orderId: no order "${orderId}"`);
-    if (!isOpenOrder(o) || o.parentId || o.legIds) throw new SimBrokerError('not_open', `orderId: order "${orderId}" is ${o.status}${o.legIds || o.parentId ? ' (multi-leg)' : ''} and cannot be replaced`);
+    if (!isOpenOrder(o) || o.parentId || o.legIds)
+      throw new SimBrokerError(
+        'not_open',
+        `orderId: order "${orderId}" is ${o.status}${o.legIds || o.parentId ? ' (multi-leg)' : ''} and cannot be replaced`,
+      );
     const cid = patch.clientOrderId ?? `${o.spec.clientOrderId}~r${this.orderSeq + 1}`;
     const spec: OrderSpec = {
       ...o.spec,
@@ -264,13 +300,25 @@ export class SimBroker {
     };
     const problem = validateOrderSpec(spec);
     if (problem) throw new SimBrokerError('invalid', problem);
-    if (this.byClientId.has(cid)) throw new SimBrokerError('invalid', `clientOrderId: "${cid}" already exists`);
+    if (this.byClientId.has(cid))
+      throw new SimBrokerError('invalid', `clientOrderId: "${cid}" already exists`);
     const out = this.submit(spec, nowTs);
     const events: TradingEvent[] = [];
     this.removeOpen(o);
     o.status = transition(o.id, o.status, 'replaced');
     o.updatedAt = nowTs;
-    events.push(this.ev({ type: 'OrderReplaced', orderId: o.id, clientOrderId: o.spec.clientOrderId, replacedById: out.order.id, order: this.snapshot(o) }, nowTs));
+    events.push(
+      this.ev(
+        {
+          type: 'OrderReplaced',
+          orderId: o.id,
+          clientOrderId: o.spec.clientOrderId,
+          replacedById: out.order.id,
+          order: this.snapshot(o),
+        },
+        nowTs,
+      ),
+    );
     this.emitAll(events);
     return { ...out, events: [...events, ...out.events] };
   }
@@ -400,11 +448,29 @@ export class SimBroker {
    * started only), then mark positions to its close and fold it into the volatility estimate.
    */
   onBar(bar: Bar): TradingEvent[] {
-    return this.processBar(bar.symbol, bar.ts, TIMEFRAME_MS[bar.timeframe], bar.open, bar.high, bar.low, bar.close, bar.volume);
+    return this.processBar(
+      bar.symbol,
+      bar.ts,
+      TIMEFRAME_MS[bar.timeframe],
+      bar.open,
+      bar.high,
+      bar.low,
+      bar.close,
+      bar.volume,
+    );
   }
 
   /** Allocation-free form of onBar for the backtest engine's inner loop. */
-  processBar(symbol: string, ts: number, barMs: number, open: number, high: number, low: number, close: number, volume: number): TradingEvent[] {
+  processBar(
+    symbol: string,
+    ts: number,
+    barMs: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+    volume: number,
+  ): TradingEvent[] {
     if (ts > this.now) this.now = ts;
     let s = this.symbols.get(symbol);
     if (!s) {
@@ -448,11 +514,17 @@ export class SimBroker {
 
   private mainSpec(spec: OrderSpec, cls: OrderClass): OrderSpec {
     // Alpaca models an OCO as a limit (take profit) with a stop leg; its own limitPrice is the take-profit price.
-    if (cls === 'oco' && spec.takeProfit) return { ...spec, type: 'limit', limitPrice: spec.takeProfit.limitPrice };
+    if (cls === 'oco' && spec.takeProfit)
+      return { ...spec, type: 'limit', limitPrice: spec.takeProfit.limitPrice };
     return spec;
   }
 
-  private newWorking(spec: OrderSpec, orderClass: OrderClass, nowTs: number, parentId?: string): WorkingOrder {
+  private newWorking(
+    spec: OrderSpec,
+    orderClass: OrderClass,
+    nowTs: number,
+    parentId?: string,
+  ): WorkingOrder {
     this.orderSeq += 1;
     const o: WorkingOrder = {
       id: `${this.prefix}-o${this.orderSeq}`,
@@ -482,11 +554,28 @@ export class SimBroker {
   private createLegs(main: WorkingOrder, spec: OrderSpec, cls: OrderClass, nowTs: number): void {
     const exitSide: OrderSide = spec.side === 'buy' ? 'sell' : 'buy';
     const legs: WorkingOrder[] = [];
-    const base = { symbol: spec.symbol, qty: spec.qty, timeInForce: spec.timeInForce, tag: { ...spec.tag, intent: 'exit' as const } };
+    const base = {
+      symbol: spec.symbol,
+      qty: spec.qty,
+      timeInForce: spec.timeInForce,
+      tag: { ...spec.tag, intent: 'exit' as const },
+    };
     if (cls === 'oco') {
       // main is the take-profit limit; one stop leg on the same side (both close the same position)
       const sl = spec.stopLoss!;
-      const leg = this.newWorking({ ...base, side: spec.side, clientOrderId: `${spec.clientOrderId}:sl`, type: sl.limitPrice ? 'stop_limit' : 'stop', stopPrice: sl.stopPrice, limitPrice: sl.limitPrice }, 'oco', nowTs, main.id);
+      const leg = this.newWorking(
+        {
+          ...base,
+          side: spec.side,
+          clientOrderId: `${spec.clientOrderId}:sl`,
+          type: sl.limitPrice ? 'stop_limit' : 'stop',
+          stopPrice: sl.stopPrice,
+          limitPrice: sl.limitPrice,
+        },
+        'oco',
+        nowTs,
+        main.id,
+      );
       leg.status = 'new';
       main.siblingIds = [leg.id];
       leg.siblingIds = [main.id];
@@ -494,11 +583,38 @@ export class SimBroker {
       legs.push(leg);
     } else {
       if (spec.takeProfit) {
-        legs.push(this.newWorking({ ...base, side: exitSide, clientOrderId: `${spec.clientOrderId}:tp`, type: 'limit', limitPrice: spec.takeProfit.limitPrice }, cls, nowTs, main.id));
+        legs.push(
+          this.newWorking(
+            {
+              ...base,
+              side: exitSide,
+              clientOrderId: `${spec.clientOrderId}:tp`,
+              type: 'limit',
+              limitPrice: spec.takeProfit.limitPrice,
+            },
+            cls,
+            nowTs,
+            main.id,
+          ),
+        );
       }
       if (spec.stopLoss) {
         const sl = spec.stopLoss;
-        legs.push(this.newWorking({ ...base, side: exitSide, clientOrderId: `${spec.clientOrderId}:sl`, type: sl.limitPrice ? 'stop_limit' : 'stop', stopPrice: sl.stopPrice, limitPrice: sl.limitPrice }, cls, nowTs, main.id));
+        legs.push(
+          this.newWorking(
+            {
+              ...base,
+              side: exitSide,
+              clientOrderId: `${spec.clientOrderId}:sl`,
+              type: sl.limitPrice ? 'stop_limit' : 'stop',
+              stopPrice: sl.stopPrice,
+              limitPrice: sl.limitPrice,
+            },
+            cls,
+            nowTs,
+            main.id,
+          ),
+        );
       }
       for (const l of legs) {
         l.held = true;
@@ -521,23 +637,29 @@ export class SimBroker {
   private rejectReason(spec: OrderSpec): string | undefined {
     const problem = validateOrderSpec(spec);
     if (problem) return problem;
-    if (this.known && !this.known.has(spec.symbol)) return `symbol: "${spec.symbol}" is not tradable here (unknown symbol)`;
+    if (this.known && !this.known.has(spec.symbol))
+      return `symbol: "${spec.symbol}" is not tradable here (unknown symbol)`;
     const s = this.symbols.get(spec.symbol);
-    if (!this.known && (!s || !Number.isFinite(s.last))) return `symbol: "${spec.symbol}" is unknown (no market data seen)`;
+    if (!this.known && (!s || !Number.isFinite(s.last)))
+      return `symbol: "${spec.symbol}" is unknown (no market data seen)`;
     if (s?.halted) return `symbol: "${spec.symbol}" is halted`;
-    if (!this.fill.fractional && !Number.isInteger(spec.qty)) return `qty: ${spec.qty} must be a whole number of shares`;
+    if (!this.fill.fractional && !Number.isInteger(spec.qty))
+      return `qty: ${spec.qty} must be a whole number of shares`;
     const posQty = this.positionQty(spec.symbol);
     const signed = spec.side === 'buy' ? spec.qty : -spec.qty;
     const after = posQty + signed;
     const reducing = Math.abs(after) <= Math.abs(posQty) && Math.sign(after) * Math.sign(posQty) >= 0;
     if (reducing) return undefined;
-    if (after < 0 && this.fill.notShortable.includes(spec.symbol)) return `symbol: "${spec.symbol}" cannot be sold short (not shortable)`;
+    if (after < 0 && this.fill.notShortable.includes(spec.symbol))
+      return `symbol: "${spec.symbol}" cannot be sold short (not shortable)`;
     const ref = spec.limitPrice ?? spec.stopPrice ?? s?.last ?? Number.NaN;
     if (!Number.isFinite(ref)) return `symbol: "${spec.symbol}" has no price to check buying power against`;
-    const newExposure = (Math.abs(after) - Math.max(0, Math.sign(after) === Math.sign(posQty) ? Math.abs(posQty) : 0)) * ref;
+    const newExposure =
+      (Math.abs(after) - Math.max(0, Math.sign(after) === Math.sign(posQty) ? Math.abs(posQty) : 0)) * ref;
     const pendingExposure = this.pendingEntryExposure();
     const bp = this.buyingPower() - pendingExposure;
-    if (newExposure > bp + 1e-9) return `buying power: order needs $${newExposure.toFixed(2)} but only $${Math.max(0, bp).toFixed(2)} is available (insufficient buying power)`;
+    if (newExposure > bp + 1e-9)
+      return `buying power: order needs $${newExposure.toFixed(2)} but only $${Math.max(0, bp).toFixed(2)} is available (insufficient buying power)`;
     return undefined;
   }
 
@@ -583,10 +705,32 @@ export class SimBroker {
     if (!o.held) this.removeOpen(o);
     o.status = transition(o.id, o.status, 'canceled');
     o.updatedAt = ts;
-    events.push(this.ev({ type: 'OrderCanceled', orderId: o.id, clientOrderId: o.spec.clientOrderId, reason, order: this.snapshot(o) }, ts));
+    events.push(
+      this.ev(
+        {
+          type: 'OrderCanceled',
+          orderId: o.id,
+          clientOrderId: o.spec.clientOrderId,
+          reason,
+          order: this.snapshot(o),
+        },
+        ts,
+      ),
+    );
   }
 
-  private matchBar(list: WorkingOrder[], s: SymbolState, ts: number, barMs: number, open: number, high: number, low: number, close: number, volume: number, events: TradingEvent[]): void {
+  private matchBar(
+    list: WorkingOrder[],
+    s: SymbolState,
+    ts: number,
+    barMs: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+    volume: number,
+    events: TradingEvent[],
+  ): void {
     // capacity shared by every order on this bar: the participation cap is per bar, not per order
     let capacity = participationCap(this.fill, volume);
     // the order of prices inside a bar is unknown: stops go before limits, so when one bar touches both legs
@@ -600,7 +744,17 @@ export class SimBroker {
         this.removeOpen(o);
         o.status = transition(o.id, o.status, 'expired');
         o.updatedAt = ts;
-        events.push(this.ev({ type: 'OrderExpired', orderId: o.id, clientOrderId: o.spec.clientOrderId, order: this.snapshot(o) }, ts));
+        events.push(
+          this.ev(
+            {
+              type: 'OrderExpired',
+              orderId: o.id,
+              clientOrderId: o.spec.clientOrderId,
+              order: this.snapshot(o),
+            },
+            ts,
+          ),
+        );
         continue;
       }
       // no earlier than the next bar, and not before latency has elapsed within the bar
@@ -643,12 +797,14 @@ export class SimBroker {
       }
       capacity -= qty;
       this.applyExecution(o, qty, price, slip, ts, close, events);
-      if (isOpenOrder(o) && o.spec.timeInForce === 'ioc') this.cancelInto(o, ts, 'immediate or cancel: remainder canceled', events);
+      if (isOpenOrder(o) && o.spec.timeInForce === 'ioc')
+        this.cancelInto(o, ts, 'immediate or cancel: remainder canceled', events);
     }
   }
 
   private afterNoFill(o: WorkingOrder, ts: number, events: TradingEvent[]): void {
-    if (o.spec.timeInForce === 'ioc' || o.spec.timeInForce === 'fok') this.cancelInto(o, ts, `${o.spec.timeInForce}: not filled on the first eligible bar`, events);
+    if (o.spec.timeInForce === 'ioc' || o.spec.timeInForce === 'fok')
+      this.cancelInto(o, ts, `${o.spec.timeInForce}: not filled on the first eligible bar`, events);
   }
 
   private affordableQty(o: WorkingOrder, qty: number, price: number): number {
@@ -664,7 +820,15 @@ export class SimBroker {
   }
 
   /** The execution price if the order executes on this bar, and whether it takes liquidity. */
-  private triggerPrice(o: WorkingOrder, s: SymbolState, open: number, high: number, low: number, ts: number, events: TradingEvent[]): { price: number; taker: boolean } | undefined {
+  private triggerPrice(
+    o: WorkingOrder,
+    s: SymbolState,
+    open: number,
+    high: number,
+    low: number,
+    ts: number,
+    events: TradingEvent[],
+  ): { price: number; taker: boolean } | undefined {
     const buy = o.spec.side === 'buy';
     switch (o.spec.type) {
       case 'market':
@@ -685,7 +849,17 @@ export class SimBroker {
         if (trig === undefined) return undefined;
         if (!o.triggered) {
           o.triggered = true;
-          events.push(this.ev({ type: 'OrderTriggered', orderId: o.id, clientOrderId: o.spec.clientOrderId, triggerPrice: trig }, ts));
+          events.push(
+            this.ev(
+              {
+                type: 'OrderTriggered',
+                orderId: o.id,
+                clientOrderId: o.spec.clientOrderId,
+                triggerPrice: trig,
+              },
+              ts,
+            ),
+          );
         }
         if (o.spec.type === 'stop') return { price: trig, taker: true };
         const lim = o.spec.limitPrice!;
@@ -708,7 +882,15 @@ export class SimBroker {
     }
   }
 
-  private applyExecution(o: WorkingOrder, qty: number, price: number, slippage: number, ts: number, close: number, events: TradingEvent[]): void {
+  private applyExecution(
+    o: WorkingOrder,
+    qty: number,
+    price: number,
+    slippage: number,
+    ts: number,
+    close: number,
+    events: TradingEvent[],
+  ): void {
     const commission = commissionFor(this.fill, qty, price, !o.commissionCharged);
     o.commissionCharged = true;
     const regulatoryFees = regulatoryFeesFor(this.fill, o.spec.side, qty, price);
@@ -733,7 +915,8 @@ export class SimBroker {
       this.borrowChargedTo.delete(o.spec.symbol);
     } else {
       this.positionsBySymbol.set(o.spec.symbol, pos);
-      if (pos.qty < 0 && !this.borrowChargedTo.has(o.spec.symbol)) this.borrowChargedTo.set(o.spec.symbol, ts);
+      if (pos.qty < 0 && !this.borrowChargedTo.has(o.spec.symbol))
+        this.borrowChargedTo.set(o.spec.symbol, ts);
     }
     this.realized += r.realized;
     this.cash += (o.spec.side === 'buy' ? -1 : 1) * qty * price - commission - regulatoryFees;
@@ -746,8 +929,16 @@ export class SimBroker {
     o.status = transition(o.id, o.status, done ? 'filled' : 'partially_filled');
     if (done) this.removeOpen(o);
     const snap = this.snapshot(o);
-    const base = { orderId: o.id, clientOrderId: o.spec.clientOrderId, fill, order: snap, positionQty: pos.qty };
-    events.push(this.ev(done ? { type: 'OrderFilled', ...base } : { type: 'OrderPartiallyFilled', ...base }, ts));
+    const base = {
+      orderId: o.id,
+      clientOrderId: o.spec.clientOrderId,
+      fill,
+      order: snap,
+      positionQty: pos.qty,
+    };
+    events.push(
+      this.ev(done ? { type: 'OrderFilled', ...base } : { type: 'OrderPartiallyFilled', ...base }, ts),
+    );
     // OCO: the first execution of one side cancels the other
     if (o.siblingIds) {
       for (const id of o.siblingIds) {
@@ -757,7 +948,8 @@ export class SimBroker {
     }
     if (o.parentId) {
       const parent = this.orders.get(o.parentId)!;
-      if (parent.orderClass === 'oco' && parent.id !== o.id && isOpenOrder(parent)) this.cancelInto(parent, ts, 'one-cancels-other: sibling executed', events);
+      if (parent.orderClass === 'oco' && parent.id !== o.id && isOpenOrder(parent))
+        this.cancelInto(parent, ts, 'one-cancels-other: sibling executed', events);
     }
     // bracket / OTO: the legs start working once the entry is completely filled
     if (done && o.legIds && o.orderClass !== 'oco') {
@@ -799,7 +991,10 @@ export class SimBroker {
     };
   }
 
-  private ev<E extends Omit<TradingEvent, 'eventId' | 'ts' | 'receivedTs'>>(e: E, ts: number): E & { eventId: string; ts: number; receivedTs: number } {
+  private ev<E extends Omit<TradingEvent, 'eventId' | 'ts' | 'receivedTs'>>(
+    e: E,
+    ts: number,
+  ): E & { eventId: string; ts: number; receivedTs: number } {
     return { ...e, eventId: this.eventIds.next(), ts, receivedTs: ts + this.fill.latencyMs };
   }
 

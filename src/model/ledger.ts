@@ -17,9 +17,18 @@ export interface Ledger {
 }
 
 export function newLedger(cash: number, marginMultiplier = 1): Ledger {
-  if (!(cash >= 0) || !Number.isFinite(cash)) throw new RangeError(`cash: ${cash} must be a finite non-negative number`);
+  if (!(cash >= 0) || !Number.isFinite(cash))
+    throw new RangeError(`cash: ${cash} must be a finite non-negative number`);
   if (!(marginMultiplier >= 1)) throw new RangeError(`marginMultiplier: ${marginMultiplier} must be >= 1`);
-  return { cash, positions: {}, realizedPnl: 0, commissions: 0, regulatoryFees: 0, borrowFees: 0, marginMultiplier };
+  return {
+    cash,
+    positions: {},
+    realizedPnl: 0,
+    commissions: 0,
+    regulatoryFees: 0,
+    borrowFees: 0,
+    marginMultiplier,
+  };
 }
 
 export function applyFill(l: Ledger, f: Fill): Ledger {

@@ -71,8 +71,21 @@ export interface Order extends OrderSpec {
   readonly rejectReason?: string;
 }
 
-export const TERMINAL_STATUSES: readonly OrderStatus[] = ['filled', 'canceled', 'expired', 'rejected', 'replaced', 'done_for_day'];
-export const OPEN_STATUSES: readonly OrderStatus[] = ['pending_new', 'new', 'accepted', 'partially_filled', 'pending_cancel'];
+export const TERMINAL_STATUSES: readonly OrderStatus[] = [
+  'filled',
+  'canceled',
+  'expired',
+  'rejected',
+  'replaced',
+  'done_for_day',
+];
+export const OPEN_STATUSES: readonly OrderStatus[] = [
+  'pending_new',
+  'new',
+  'accepted',
+  'partially_filled',
+  'pending_cancel',
+];
 
 /**
  * Allowed status moves. Anything not listed is impossible (a filled order cannot be canceled, a canceled one
@@ -80,9 +93,37 @@ export const OPEN_STATUSES: readonly OrderStatus[] = ['pending_new', 'new', 'acc
  */
 export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   pending_new: ['new', 'accepted', 'rejected', 'canceled'],
-  new: ['accepted', 'partially_filled', 'filled', 'pending_cancel', 'canceled', 'expired', 'rejected', 'replaced', 'done_for_day'],
-  accepted: ['new', 'partially_filled', 'filled', 'pending_cancel', 'canceled', 'expired', 'rejected', 'replaced', 'done_for_day'],
-  partially_filled: ['partially_filled', 'filled', 'pending_cancel', 'canceled', 'expired', 'replaced', 'done_for_day'],
+  new: [
+    'accepted',
+    'partially_filled',
+    'filled',
+    'pending_cancel',
+    'canceled',
+    'expired',
+    'rejected',
+    'replaced',
+    'done_for_day',
+  ],
+  accepted: [
+    'new',
+    'partially_filled',
+    'filled',
+    'pending_cancel',
+    'canceled',
+    'expired',
+    'rejected',
+    'replaced',
+    'done_for_day',
+  ],
+  partially_filled: [
+    'partially_filled',
+    'filled',
+    'pending_cancel',
+    'canceled',
+    'expired',
+    'replaced',
+    'done_for_day',
+  ],
   pending_cancel: ['canceled', 'filled', 'partially_filled'],
   filled: [],
   canceled: [],
@@ -138,18 +179,25 @@ export function validateOrderSpec(r: OrderSpec): string | undefined {
   if (r.side !== 'buy' && r.side !== 'sell') return `side: "${String(r.side)}" must be buy or sell`;
   if (!(r.qty > 0) || !Number.isFinite(r.qty)) return `qty: ${r.qty} must be a positive finite number`;
   const cls = r.orderClass ?? 'simple';
-  if ((r.type === 'limit' || r.type === 'stop_limit') && !(r.limitPrice! > 0) && cls !== 'oco') return `limitPrice: required and positive for a ${r.type} order`;
-  if ((r.type === 'stop' || r.type === 'stop_limit') && !(r.stopPrice! > 0)) return `stopPrice: required and positive for a ${r.type} order`;
-  if (r.type === 'trailing_stop' && !(r.trailPrice! > 0) && !(r.trailPercent! > 0)) return 'trailPrice/trailPercent: one is required for a trailing_stop order';
-  if ((cls === 'bracket' || cls === 'oco') && (!r.takeProfit || !r.stopLoss)) return `takeProfit/stopLoss: both are required for a ${cls} order`;
-  if (cls === 'oto' && !r.takeProfit && !r.stopLoss) return 'takeProfit/stopLoss: one is required for an oto order';
+  if ((r.type === 'limit' || r.type === 'stop_limit') && !(r.limitPrice! > 0) && cls !== 'oco')
+    return `limitPrice: required and positive for a ${r.type} order`;
+  if ((r.type === 'stop' || r.type === 'stop_limit') && !(r.stopPrice! > 0))
+    return `stopPrice: required and positive for a ${r.type} order`;
+  if (r.type === 'trailing_stop' && !(r.trailPrice! > 0) && !(r.trailPercent! > 0))
+    return 'trailPrice/trailPercent: one is required for a trailing_stop order';
+  if ((cls === 'bracket' || cls === 'oco') && (!r.takeProfit || !r.stopLoss))
+    return `takeProfit/stopLoss: both are required for a ${cls} order`;
+  if (cls === 'oto' && !r.takeProfit && !r.stopLoss)
+    return 'takeProfit/stopLoss: one is required for an oto order';
   if (r.takeProfit && !(r.takeProfit.limitPrice > 0)) return 'takeProfit.limitPrice: must be positive';
   if (r.stopLoss && !(r.stopLoss.stopPrice > 0)) return 'stopLoss.stopPrice: must be positive';
   if (cls === 'bracket' && r.takeProfit && r.stopLoss) {
     const tp = r.takeProfit.limitPrice;
     const sl = r.stopLoss.stopPrice;
-    if (r.side === 'buy' && !(tp > sl)) return `takeProfit.limitPrice: ${tp} must be above stopLoss.stopPrice ${sl} for a buy bracket`;
-    if (r.side === 'sell' && !(tp < sl)) return `takeProfit.limitPrice: ${tp} must be below stopLoss.stopPrice ${sl} for a sell bracket`;
+    if (r.side === 'buy' && !(tp > sl))
+      return `takeProfit.limitPrice: ${tp} must be above stopLoss.stopPrice ${sl} for a buy bracket`;
+    if (r.side === 'sell' && !(tp < sl))
+      return `takeProfit.limitPrice: ${tp} must be below stopLoss.stopPrice ${sl} for a sell bracket`;
   }
   return undefined;
 }

@@ -26,7 +26,13 @@ export interface PositionFillResult {
   readonly closedQty: number;
 }
 
-export function applyFillToPosition(p: Position, side: OrderSide, qty: number, price: number, ts: number): PositionFillResult {
+export function applyFillToPosition(
+  p: Position,
+  side: OrderSide,
+  qty: number,
+  price: number,
+  ts: number,
+): PositionFillResult {
   const delta = side === 'buy' ? qty : -qty;
   const q0 = p.qty;
   const q1 = q0 + delta;
@@ -51,7 +57,14 @@ export function applyFillToPosition(p: Position, side: OrderSide, qty: number, p
   }
   const qty1 = Math.abs(q1) < 1e-12 ? 0 : q1;
   return {
-    position: { symbol: p.symbol, qty: qty1, avgPrice: avg, realizedPnl: p.realizedPnl + realized, lastPrice: price, openedAt },
+    position: {
+      symbol: p.symbol,
+      qty: qty1,
+      avgPrice: avg,
+      realizedPnl: p.realizedPnl + realized,
+      lastPrice: price,
+      openedAt,
+    },
     realized,
     closedQty,
   };

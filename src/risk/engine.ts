@@ -10,7 +10,15 @@
  */
 import type { Command, SubmitCommand } from '../model/command';
 import { validateOrderSpec } from '../model/order';
-import { DEFAULT_RISK_LIMITS, type ModeEvaluation, type RiskDecision, type RiskLimits, type RiskPosition, type RiskRule, type RiskState } from './types';
+import {
+  DEFAULT_RISK_LIMITS,
+  type ModeEvaluation,
+  type RiskDecision,
+  type RiskLimits,
+  type RiskPosition,
+  type RiskRule,
+  type RiskState,
+} from './types';
 
 const deny = (rule: RiskRule, reason: string): RiskDecision => ({ approved: false, rule, reason });
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -95,29 +103,51 @@ function checkSubmit(cmd: SubmitCommand, state: RiskState, limits: RiskLimits): 
   const o = cmd.order;
   const problem = validateOrderSpec(o);
   if (problem) return deny('invalid_order', problem);
-  if (!(cmd.refPrice > 0) || !Number.isFinite(cmd.refPrice)) return deny('invalid_order', `refPrice: ${cmd.refPrice} must be a positive price`);
-  if (!(state.equity > 0)) return deny('buying_power', `equity: ${state.equity} leaves nothing to trade with`);
+  if (!(cmd.refPrice > 0) || !Number.isFinite(cmd.refPrice))
+    return deny('invalid_order', `refPrice: ${cmd.refPrice} must be a positive price`);
+  if (!(state.equity > 0))
+    return deny('buying_power', `equity: ${state.equity} leaves nothing to trade with`);
 
   const pos = currentQty(state, o.symbol);
   const signed = o.side === 'buy' ? o.qty : -o.qty;
   const after = pos + signed;
-  const reducing = Math.abs(after) <= Math.abs(pos) + 1e-12 && (after === 0 || Math.sign(after) === Math.sign(pos));
+  const reducing =
+    Math.abs(after) <= Math.abs(pos) + 1e-12 && (after === 0 || Math.sign(after) === Math.sign(pos));
   if (reducing) return { approved: true, riskReducing: true };
 
   // ---- from here on the order adds exposure
-  if (state.mode === 'HALTED') return deny('halted', `trading is HALTED (${state.modeReason ?? 'breaker'}): only exits are allowed`);
-  if (state.mode === 'REDUCING') return deny('reducing', `risk is REDUCING (${state.modeReason ?? 'breaker'}): no new exposure`);
+  if (state.mode === 'HALTED')
+    return deny('halted', `trading is HALTED (${state.modeReason ?? 'breaker'}): only exits are allowed`);
+  if (state.mode === 'REDUCING')
+    return deny('reducing', `risk is REDUCING (${state.modeReason ?? 'breaker'}): no new exposure`);
   const day = lossFraction(state.equity, state.dayStartEquity);
-  if (day >= limits.dailyLossLimit) return deny('daily_loss', `daily loss ${pct(day)} has reached the ${pct(limits.dailyLossLimit)} limit`);
+  if (day >= limits.dailyLossLimit)
+    return deny('daily_loss', `daily loss ${pct(day)} has reached the ${pct(limits.dailyLossLimit)} limit`);
   const month = lossFraction(state.equity, state.monthStartEquity);
-  if (month >= limits.monthlyLossLimit) return deny('monthly_loss', `monthly loss ${pct(month)} has reached the ${pct(limits.monthlyLossLimit)} limit`);
+  if (month >= limits.monthlyLossLimit)
+    return deny(
+      'monthly_loss',
+      `monthly loss ${pct(month)} has reached the ${pct(limits.monthlyLossLimit)} limit`,
+    );
   const quarter = lossFraction(state.equity, state.quarterStartEquity);
-  if (quarter >= limits.quarterlyLossLimit) return deny('quarterly_loss', `quarterly loss ${pct(quarter)} has reached the ${pct(limits.quarterlyLossLimit)} limit`);
+  if (quarter >= limits.quarterlyLossLimit)
+    return deny(
+      'quarterly_loss',
+      `quarterly loss ${pct(quarter)} has reached the ${pct(limits.quarterlyLossLimit)} limit`,
+    );
   const seen = state.lastDataTs[o.symbol];
-  if (seen === undefined) return deny('stale_data', `${o.symbol}: no market data seen; no entries without data`);
-  if (state.now - seen > limits.staleDataMs) return deny('stale_data', `${o.symbol}: newest data is ${Math.round((state.now - seen) / 1000)}s old (limit ${Math.round(limits.staleDataMs / 1000)}s)`);
+  if (seen === undefined)
+    return deny('stale_data', `${o.symbol}: no market data seen; no entries without data`);
+  if (state.now - seen > limits.staleDataMs)
+    return deny(
+      'stale_data',
+      `${o.symbol}: newest data is ${Math.round((state.now - seen) / 1000)}s old (limit ${Math.round(limits.staleDataMs / 1000)}s)`,
+    );
   if (state.equity < limits.pdtEquityThreshold && state.dayTradesInWindow >= limits.pdtMaxDayTrades) {
-    return deny('pattern_day_trader', `equity $${state.equity.toFixed(0)} < $${limits.pdtEquityThreshold} and ${state.dayTradesInWindow} day trades in 5 business days: another round trip would flag the account`);
+    return deny(
+      'pattern_day_trader',
+      `equity $${state.equity.toFixed(0)} < $${limits.pdtEquityThreshold} and ${state.dayTradesInWindow} day trades in 5 business days: another round trip would flag the account`,
+    );
   }
 
   const px = cmd.refPrice;
@@ -128,28 +158,58 @@ function checkSubmit(cmd: SubmitCommand, state: RiskState, limits: RiskLimits): 
   for (const p of pending) pendingNotional += Math.abs(p.qty * p.price);
   const newNotional = openingQty * px;
   if (newNotional > state.buyingPower - pendingNotional + 1e-9) {
-    return deny('buying_power', `order needs $${newNotional.toFixed(2)}, buying power left is $${Math.max(0, state.buyingPower - pendingNotional).toFixed(2)}`);
+    return deny(
+      'buying_power',
+      `order needs $${newNotional.toFixed(2)}, buying power left is $${Math.max(0, state.buyingPower - pendingNotional).toFixed(2)}`,
+    );
   }
 
   const existing = state.positions.filter((p) => p.symbol === o.symbol);
   const stop = cmd.riskStopPrice;
-  const newPos: RiskPosition = { symbol: o.symbol, qty: after, price: px, stopPrice: stop ?? existing[0]?.stopPrice, sector: cmd.sector ?? existing[0]?.sector, correlationGroup: cmd.correlationGroup ?? existing[0]?.correlationGroup };
+  const newPos: RiskPosition = {
+    symbol: o.symbol,
+    qty: after,
+    price: px,
+    stopPrice: stop ?? existing[0]?.stopPrice,
+    sector: cmd.sector ?? existing[0]?.sector,
+    correlationGroup: cmd.correlationGroup ?? existing[0]?.correlationGroup,
+  };
   const others = state.positions.filter((p) => p.symbol !== o.symbol);
   const book = [...others, ...pending, newPos];
   const x = exposures(book, limits);
   const eq = state.equity;
 
   const symNotional = Math.abs(x.positionNotional[o.symbol] ?? 0);
-  if (symNotional > limits.maxPositionFraction * eq + 1e-9) return deny('single_position', `${o.symbol} would be ${pct(symNotional / eq)} of equity (limit ${pct(limits.maxPositionFraction)})`);
+  if (symNotional > limits.maxPositionFraction * eq + 1e-9)
+    return deny(
+      'single_position',
+      `${o.symbol} would be ${pct(symNotional / eq)} of equity (limit ${pct(limits.maxPositionFraction)})`,
+    );
   const maxPos = maxPositionsFor(limits, eq);
-  if (x.positionCount > maxPos) return deny('position_count', `${x.positionCount} positions would exceed ${maxPos} allowed at equity $${eq.toFixed(0)}`);
-  if (x.openRisk > limits.maxOpenRiskFraction * eq + 1e-9) return deny('total_open_risk', `open risk to stops would be ${pct(x.openRisk / eq)} of equity (limit ${pct(limits.maxOpenRiskFraction)})`);
+  if (x.positionCount > maxPos)
+    return deny(
+      'position_count',
+      `${x.positionCount} positions would exceed ${maxPos} allowed at equity $${eq.toFixed(0)}`,
+    );
+  if (x.openRisk > limits.maxOpenRiskFraction * eq + 1e-9)
+    return deny(
+      'total_open_risk',
+      `open risk to stops would be ${pct(x.openRisk / eq)} of equity (limit ${pct(limits.maxOpenRiskFraction)})`,
+    );
   const group = newPos.correlationGroup ?? o.symbol;
   const g = x.groupNotional[group] ?? 0;
-  if (g > limits.maxCorrelatedFraction * eq + 1e-9) return deny('correlated_exposure', `correlated group "${group}" would be ${pct(g / eq)} of equity (limit ${pct(limits.maxCorrelatedFraction)})`);
+  if (g > limits.maxCorrelatedFraction * eq + 1e-9)
+    return deny(
+      'correlated_exposure',
+      `correlated group "${group}" would be ${pct(g / eq)} of equity (limit ${pct(limits.maxCorrelatedFraction)})`,
+    );
   if (newPos.sector) {
     const s = x.sectorNotional[newPos.sector] ?? 0;
-    if (s > limits.maxSectorFraction * eq + 1e-9) return deny('sector_exposure', `sector "${newPos.sector}" would be ${pct(s / eq)} of equity (limit ${pct(limits.maxSectorFraction)})`);
+    if (s > limits.maxSectorFraction * eq + 1e-9)
+      return deny(
+        'sector_exposure',
+        `sector "${newPos.sector}" would be ${pct(s / eq)} of equity (limit ${pct(limits.maxSectorFraction)})`,
+      );
   }
   return { approved: true, riskReducing: false };
 }
@@ -162,14 +222,34 @@ function checkSubmit(cmd: SubmitCommand, state: RiskState, limits: RiskLimits): 
 export function evaluateMode(state: RiskState, limits: RiskLimits): ModeEvaluation {
   if (state.manualHalt) return { mode: 'HALTED', reason: 'halted by operator', flatten: false };
   const day = lossFraction(state.equity, state.dayStartEquity);
-  if (day >= limits.dailyLossLimit) return { mode: 'HALTED', reason: `daily loss ${pct(day)} >= ${pct(limits.dailyLossLimit)}`, flatten: true };
+  if (day >= limits.dailyLossLimit)
+    return {
+      mode: 'HALTED',
+      reason: `daily loss ${pct(day)} >= ${pct(limits.dailyLossLimit)}`,
+      flatten: true,
+    };
   const month = lossFraction(state.equity, state.monthStartEquity);
-  if (month >= limits.monthlyLossLimit) return { mode: 'HALTED', reason: `monthly loss ${pct(month)} >= ${pct(limits.monthlyLossLimit)}`, flatten: true };
+  if (month >= limits.monthlyLossLimit)
+    return {
+      mode: 'HALTED',
+      reason: `monthly loss ${pct(month)} >= ${pct(limits.monthlyLossLimit)}`,
+      flatten: true,
+    };
   const quarter = lossFraction(state.equity, state.quarterStartEquity);
-  if (quarter >= limits.quarterlyLossLimit) return { mode: 'HALTED', reason: `quarterly loss ${pct(quarter)} >= ${pct(limits.quarterlyLossLimit)}`, flatten: true };
-  if (state.mode === 'HALTED') return { mode: 'HALTED', reason: state.modeReason ?? 'halted earlier today', flatten: false };
+  if (quarter >= limits.quarterlyLossLimit)
+    return {
+      mode: 'HALTED',
+      reason: `quarterly loss ${pct(quarter)} >= ${pct(limits.quarterlyLossLimit)}`,
+      flatten: true,
+    };
+  if (state.mode === 'HALTED')
+    return { mode: 'HALTED', reason: state.modeReason ?? 'halted earlier today', flatten: false };
   if ((state.volatilityRatio ?? 1) >= limits.volatilitySpikeRatio) {
-    return { mode: 'REDUCING', reason: `volatility ${state.volatilityRatio!.toFixed(2)}× baseline >= ${limits.volatilitySpikeRatio}×`, flatten: false };
+    return {
+      mode: 'REDUCING',
+      reason: `volatility ${state.volatilityRatio!.toFixed(2)}× baseline >= ${limits.volatilitySpikeRatio}×`,
+      flatten: false,
+    };
   }
   return { mode: 'ACTIVE', reason: 'within limits', flatten: false };
 }
@@ -178,7 +258,11 @@ export function evaluateMode(state: RiskState, limits: RiskLimits): ModeEvaluati
  * Rolls the period anchors at a new trading day (and month/quarter when they change). A breaker's HALTED
  * ends with the day; an operator's manual halt does not.
  */
-export function startNewPeriod(state: RiskState, equity: number, opts: { newMonth: boolean; newQuarter: boolean }): RiskState {
+export function startNewPeriod(
+  state: RiskState,
+  equity: number,
+  opts: { newMonth: boolean; newQuarter: boolean },
+): RiskState {
   return {
     ...state,
     equity,

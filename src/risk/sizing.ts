@@ -78,20 +78,33 @@ export function sizePosition(input: SizingInput, cfg: SizingConfig = DEFAULT_SIZ
   const { equity, price, stopPrice } = input;
   const perShareRisk = Math.abs(price - stopPrice);
   if (!(equity > 0) || !(price > 0) || !(perShareRisk > 0) || !Number.isFinite(perShareRisk)) {
-    return { qty: 0, riskFraction: 0, binding: 'invalid', reason: `equity ${equity}, price ${price} and stop ${stopPrice} must give a positive risk per share` };
+    return {
+      qty: 0,
+      riskFraction: 0,
+      binding: 'invalid',
+      reason: `equity ${equity}, price ${price} and stop ${stopPrice} must give a positive risk per share`,
+    };
   }
   let riskFraction = cfg.defaultRiskFraction;
   if (input.winRate !== undefined && input.payoff !== undefined) {
     const k = kelly(input.winRate, input.payoff);
-    if (k <= 0) return { qty: 0, riskFraction: 0, binding: 'no_edge', reason: `Kelly ${k.toFixed(3)} <= 0: no measured edge` };
+    if (k <= 0)
+      return {
+        qty: 0,
+        riskFraction: 0,
+        binding: 'no_edge',
+        reason: `Kelly ${k.toFixed(3)} <= 0: no measured edge`,
+      };
     riskFraction = cfg.kellyFraction * k;
   }
   riskFraction = Math.min(cfg.maxRiskFraction, riskFraction);
   if (input.volatility !== undefined && input.targetVolatility !== undefined && input.volatility > 0) {
     riskFraction *= Math.min(1, input.targetVolatility / input.volatility);
   }
-  if (input.drawdown !== undefined && input.drawdown > 0) riskFraction *= Math.max(0, 1 - input.drawdown / cfg.drawdownForZeroSize);
-  if (input.correlation !== undefined && input.correlation > 0) riskFraction *= Math.max(0, 1 - cfg.correlationHaircut * Math.min(1, input.correlation));
+  if (input.drawdown !== undefined && input.drawdown > 0)
+    riskFraction *= Math.max(0, 1 - input.drawdown / cfg.drawdownForZeroSize);
+  if (input.correlation !== undefined && input.correlation > 0)
+    riskFraction *= Math.max(0, 1 - cfg.correlationHaircut * Math.min(1, input.correlation));
   const round = (q: number) => (cfg.fractional ? Math.floor(q * 1e6) / 1e6 : Math.floor(q + 1e-9));
   const qRisk = (equity * riskFraction) / perShareRisk;
   const qTier = (equity * tierAllocation(cfg, input.tier, input.confidence)) / price;

@@ -103,14 +103,25 @@ export const DEFAULT_RISK_LIMITS: RiskLimits = {
 
 export function riskLimits(overrides: Partial<RiskLimits> = {}): RiskLimits {
   const l = { ...DEFAULT_RISK_LIMITS, ...overrides };
-  const fractions: Array<keyof RiskLimits> = ['maxPositionFraction', 'maxOpenRiskFraction', 'maxCorrelatedFraction', 'maxSectorFraction', 'dailyLossLimit', 'monthlyLossLimit', 'quarterlyLossLimit', 'defaultStopFraction'];
+  const fractions: Array<keyof RiskLimits> = [
+    'maxPositionFraction',
+    'maxOpenRiskFraction',
+    'maxCorrelatedFraction',
+    'maxSectorFraction',
+    'dailyLossLimit',
+    'monthlyLossLimit',
+    'quarterlyLossLimit',
+    'defaultStopFraction',
+  ];
   for (const k of fractions) {
     const v = l[k] as number;
     if (!(v > 0 && v <= 1)) throw new RangeError(`risk.${k}: ${v} must be a fraction in (0, 1]`);
   }
   if (!(l.staleDataMs > 0)) throw new RangeError(`risk.staleDataMs: ${l.staleDataMs} must be > 0`);
-  if (!(l.volatilitySpikeRatio > 1)) throw new RangeError(`risk.volatilitySpikeRatio: ${l.volatilitySpikeRatio} must be > 1`);
-  if (l.positionCountTiers.length === 0) throw new RangeError('risk.positionCountTiers: at least one tier is required');
+  if (!(l.volatilitySpikeRatio > 1))
+    throw new RangeError(`risk.volatilitySpikeRatio: ${l.volatilitySpikeRatio} must be > 1`);
+  if (l.positionCountTiers.length === 0)
+    throw new RangeError('risk.positionCountTiers: at least one tier is required');
   return l;
 }
 

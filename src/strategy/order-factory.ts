@@ -28,19 +28,73 @@ export class DeterministicOrderFactory implements OrderFactory {
     return { clientOrderId: this.id(symbol), symbol, side, qty, type: 'market', timeInForce: tif, tag };
   }
 
-  limit(symbol: string, side: OrderSide, qty: number, limitPrice: number, tag?: OrderTag, tif: TimeInForce = 'day'): OrderSpec {
-    return { clientOrderId: this.id(symbol), symbol, side, qty, type: 'limit', limitPrice, timeInForce: tif, tag };
+  limit(
+    symbol: string,
+    side: OrderSide,
+    qty: number,
+    limitPrice: number,
+    tag?: OrderTag,
+    tif: TimeInForce = 'day',
+  ): OrderSpec {
+    return {
+      clientOrderId: this.id(symbol),
+      symbol,
+      side,
+      qty,
+      type: 'limit',
+      limitPrice,
+      timeInForce: tif,
+      tag,
+    };
   }
 
-  stop(symbol: string, side: OrderSide, qty: number, stopPrice: number, tag?: OrderTag, tif: TimeInForce = 'gtc'): OrderSpec {
-    return { clientOrderId: this.id(symbol), symbol, side, qty, type: 'stop', stopPrice, timeInForce: tif, tag };
+  stop(
+    symbol: string,
+    side: OrderSide,
+    qty: number,
+    stopPrice: number,
+    tag?: OrderTag,
+    tif: TimeInForce = 'gtc',
+  ): OrderSpec {
+    return {
+      clientOrderId: this.id(symbol),
+      symbol,
+      side,
+      qty,
+      type: 'stop',
+      stopPrice,
+      timeInForce: tif,
+      tag,
+    };
   }
 
-  bracket(symbol: string, side: OrderSide, qty: number, takeProfit: number, stopLoss: number, tag?: OrderTag): OrderSpec {
-    return { clientOrderId: this.id(symbol), symbol, side, qty, type: 'market', timeInForce: 'gtc', orderClass: 'bracket', takeProfit: { limitPrice: takeProfit }, stopLoss: { stopPrice: stopLoss }, tag };
+  bracket(
+    symbol: string,
+    side: OrderSide,
+    qty: number,
+    takeProfit: number,
+    stopLoss: number,
+    tag?: OrderTag,
+  ): OrderSpec {
+    return {
+      clientOrderId: this.id(symbol),
+      symbol,
+      side,
+      qty,
+      type: 'market',
+      timeInForce: 'gtc',
+      orderClass: 'bracket',
+      takeProfit: { limitPrice: takeProfit },
+      stopLoss: { stopPrice: stopLoss },
+      tag,
+    };
   }
 
-  submit(order: OrderSpec, refPrice: number, extra: { riskStopPrice?: number; sector?: string; correlationGroup?: string } = {}): SubmitCommand {
+  submit(
+    order: OrderSpec,
+    refPrice: number,
+    extra: { riskStopPrice?: number; sector?: string; correlationGroup?: string } = {},
+  ): SubmitCommand {
     return { kind: 'submit', order, refPrice, ...extra };
   }
 

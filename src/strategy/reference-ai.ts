@@ -19,7 +19,14 @@ import type { Command } from '../model/command';
 import type { Timeframe } from '../model/timeframe';
 import type { SignalTier } from '../risk/sizing';
 import { IncAtr, IncEma, RollingMean } from './indicators';
-import { STRATEGY_API_VERSION, type BarFeed, type Prediction, type PredictionSet, type Strategy, type StrategyContext } from './types';
+import {
+  STRATEGY_API_VERSION,
+  type BarFeed,
+  type Prediction,
+  type PredictionSet,
+  type Strategy,
+  type StrategyContext,
+} from './types';
 
 export interface UniverseParams {
   readonly minPrice: number;
@@ -75,7 +82,13 @@ export const DEFAULT_REFERENCE_PARAMS: ReferenceAiParams = {
   maxHoldBars: { '1m': 120, '5m': 78, '15m': 52, '1h': 35, '1d': 20 },
   minRewardRisk: 1.5,
   flattenBeforeCloseMs: 5 * 60_000,
-  universe: { minPrice: 5, minDollarVolume: 50_000, activeRelVolume: 1.5, activeAtrFraction: 0.01, focusTopN: 5 },
+  universe: {
+    minPrice: 5,
+    minDollarVolume: 50_000,
+    activeRelVolume: 1.5,
+    activeAtrFraction: 0.01,
+    focusTopN: 5,
+  },
   timeframeScoreAlpha: 0.05,
   allowShort: true,
   kellyMinTrades: 20,
@@ -137,20 +150,44 @@ export class ReferenceAiStrategy implements Strategy {
   private readonly series = new Map<string, SeriesState>();
   private readonly managed = new Map<string, ManagedPosition>();
   private readonly pendingEntry = new Map<string, { m: ManagedPosition; at: number }>();
-  private readonly stats = new Map<SignalTier, { wins: number; losses: number; winSum: number; lossSum: number }>();
+  private readonly stats = new Map<
+    SignalTier,
+    { wins: number; losses: number; winSum: number; lossSum: number }
+  >();
 
   constructor(timeframes: readonly Timeframe[] = ['1m'], params: Partial<ReferenceAiParams> = {}) {
-    this.p = { ...DEFAULT_REFERENCE_PARAMS, ...params, universe: { ...DEFAULT_REFERENCE_PARAMS.universe, ...(params.universe ?? {}) } };
-    if (!(this.p.emaFast < this.p.emaSlow)) throw new RangeError(`emaFast: ${this.p.emaFast} must be below emaSlow ${this.p.emaSlow}`);
+    this.p = {
+      ...DEFAULT_REFERENCE_PARAMS,
+      ...params,
+      universe: { ...DEFAULT_REFERENCE_PARAMS.universe, ...(params.universe ?? {}) },
+    };
+    if (!(this.p.emaFast < this.p.emaSlow))
+      throw new RangeError(`emaFast: ${this.p.emaFast} must be below emaSlow ${this.p.emaSlow}`);
     const [t1, t2, t3] = this.p.tierConfidence;
-    if (!(t1 >= t2 && t2 >= t3 && t3 > 0.5)) throw new RangeError(`tierConfidence: [${this.p.tierConfidence.join(', ')}] must be descending and above 0.5`);
+    if (!(t1 >= t2 && t2 >= t3 && t3 > 0.5))
+      throw new RangeError(
+        `tierConfidence: [${this.p.tierConfidence.join(', ')}] must be descending and above 0.5`,
+      );
     this.timeframes = timeframes;
     // EMA seeded with the SMA needs emaSlow bars; ATR needs period+1; momentum needs its lookback + 1
-    this.warmUpBars = Math.max(this.p.emaSlow, this.p.atrPeriod + 1, this.p.volumePeriod, this.p.momentumBars + 1);
+    this.warmUpBars = Math.max(
+      this.p.emaSlow,
+      this.p.atrPeriod + 1,
+      this.p.volumePeriod,
+      this.p.momentumBars + 1,
+    );
   }
 
   get params(): Record<string, number | string | boolean> {
-    return { stopAtr: this.p.stopAtr, trailAtr: this.p.trailAtr, minRewardRisk: this.p.minRewardRisk, emaFast: this.p.emaFast, emaSlow: this.p.emaSlow, volumeConfirm: this.p.volumeConfirm, focusTopN: this.p.universe.focusTopN };
+    return {
+      stopAtr: this.p.stopAtr,
+      trailAtr: this.p.trailAtr,
+      minRewardRisk: this.p.minRewardRisk,
+      emaFast: this.p.emaFast,
+      emaSlow: this.p.emaSlow,
+      volumeConfirm: this.p.volumeConfirm,
+      focusTopN: this.p.universe.focusTopN,
+    };
   }
 
   onBar(ctx: StrategyContext, bars: BarFeed, predictions?: PredictionSet): Command[] {
@@ -181,7 +218,20 @@ export class ReferenceAiStrategy implements Strategy {
     const k = this.key(symbol, tf);
     let s = this.series.get(k);
     if (!s) {
-      s = { emaF: new IncEma(this.p.emaFast), emaS: new IncEma(this.p.emaSlow), atr: new IncAtr(this.p.atrPeriod), vol: new RollingMean(this.p.volumePeriod), closes: new Float64Array(this.p.momentumBars + 1), head: 0, n: 0, close: 0, volume: 0, avgVol: 0, score: 0, pending: [] };
+      s = {
+        emaF: new IncEma(this.p.emaFast),
+        emaS: new IncEma(this.p.emaSlow),
+        atr: new IncAtr(this.p.atrPeriod),
+        vol: new RollingMean(this.p.volumePeriod),
+        closes: new Float64Array(this.p.momentumBars + 1),
+        head: 0,
+        n: 0,
+        close: 0,
+        volume: 0,
+        avgVol: 0,
+        score: 0,
+        pending: [],
+      };
       this.series.set(k, s);
     }
     return s;
@@ -221,7 +271,12 @@ export class ReferenceAiStrategy implements Strategy {
   }
 
   /** Model predictions for this timeframe, else all for the symbol; with no models, indicator signals. */
-  private predictionsFor(symbol: string, tf: Timeframe, s: SeriesState, predictions?: PredictionSet): readonly Prediction[] {
+  private predictionsFor(
+    symbol: string,
+    tf: Timeframe,
+    s: SeriesState,
+    predictions?: PredictionSet,
+  ): readonly Prediction[] {
     const given = predictions?.[symbol];
     if (given && given.length > 0) {
       const sameTf = given.filter((p) => p.timeframe === tf);
@@ -233,8 +288,20 @@ export class ReferenceAiStrategy implements Strategy {
     const mom = this.momentum(s);
     const momZ = atrFrac > 0 ? mom / (atrFrac * Math.sqrt(this.p.momentumBars)) : 0;
     return [
-      { model: 'indicator:ema-trend', timeframe: tf, expectedReturn: Math.sign(trend) * Math.abs(mom), confidence: 0.5 + 0.5 * Math.tanh(Math.abs(trend) / 2), horizonBars: this.p.momentumBars },
-      { model: 'indicator:momentum', timeframe: tf, expectedReturn: mom, confidence: 0.5 + 0.5 * Math.tanh(Math.abs(momZ) / 2), horizonBars: this.p.momentumBars },
+      {
+        model: 'indicator:ema-trend',
+        timeframe: tf,
+        expectedReturn: Math.sign(trend) * Math.abs(mom),
+        confidence: 0.5 + 0.5 * Math.tanh(Math.abs(trend) / 2),
+        horizonBars: this.p.momentumBars,
+      },
+      {
+        model: 'indicator:momentum',
+        timeframe: tf,
+        expectedReturn: mom,
+        confidence: 0.5 + 0.5 * Math.tanh(Math.abs(momZ) / 2),
+        horizonBars: this.p.momentumBars,
+      },
     ];
   }
 
@@ -292,7 +359,12 @@ export class ReferenceAiStrategy implements Strategy {
     this.stats.set(m.tier, st);
   }
 
-  private manageExits(ctx: StrategyContext, bars: BarFeed, touched: ReadonlyArray<{ symbol: string; timeframe: Timeframe }>, out: Command[]): void {
+  private manageExits(
+    ctx: StrategyContext,
+    bars: BarFeed,
+    touched: ReadonlyArray<{ symbol: string; timeframe: Timeframe }>,
+    out: Command[],
+  ): void {
     // end of day first: intraday positions never stay overnight
     for (const [symbol, m] of this.managed) {
       if (!INTRADAY.has(m.timeframe) || !this.mustBeFlat(ctx, symbol)) continue;
@@ -313,9 +385,11 @@ export class ReferenceAiStrategy implements Strategy {
         m.stop = m.side === 1 ? Math.max(m.stop, trail) : Math.min(m.stop, trail);
       }
       let reason: string | undefined;
-      if (m.side * (c - m.stop) <= 0) reason = m.best >= this.p.trailActivationAtr * m.atr ? 'trailing stop' : 'ATR stop';
+      if (m.side * (c - m.stop) <= 0)
+        reason = m.best >= this.p.trailActivationAtr * m.atr ? 'trailing stop' : 'ATR stop';
       else if (m.side * (c - m.takeProfit) >= 0) reason = 'take profit';
-      else if (m.best >= this.p.peakMinProfitAtr * m.atr && gain <= (1 - this.p.peakGiveBack) * m.best) reason = 'peak passed';
+      else if (m.best >= this.p.peakMinProfitAtr * m.atr && gain <= (1 - this.p.peakGiveBack) * m.best)
+        reason = 'peak passed';
       else if (m.bars >= this.p.maxHoldBars[m.timeframe]) reason = 'max holding time';
       if (reason) this.exit(ctx, u.symbol, m, c, reason, out);
     }
@@ -329,7 +403,14 @@ export class ReferenceAiStrategy implements Strategy {
     return close !== undefined && ctx.now >= close - this.p.flattenBeforeCloseMs;
   }
 
-  private exit(ctx: StrategyContext, symbol: string, m: ManagedPosition, price: number, reason: string, out: Command[]): void {
+  private exit(
+    ctx: StrategyContext,
+    symbol: string,
+    m: ManagedPosition,
+    price: number,
+    reason: string,
+    out: Command[],
+  ): void {
     this.recordOutcome(m, price);
     this.managed.delete(symbol);
     out.push(ctx.orders.flatten(symbol, reason));
@@ -337,7 +418,12 @@ export class ReferenceAiStrategy implements Strategy {
 
   // ------------------------------------------------------------------ entries
 
-  private findEntries(ctx: StrategyContext, touched: ReadonlyArray<{ symbol: string; timeframe: Timeframe }>, predictions: PredictionSet | undefined, out: Command[]): void {
+  private findEntries(
+    ctx: StrategyContext,
+    touched: ReadonlyArray<{ symbol: string; timeframe: Timeframe }>,
+    predictions: PredictionSet | undefined,
+    out: Command[],
+  ): void {
     const cands: Candidate[] = [];
     const u = this.p.universe;
     for (const t of touched) {
@@ -389,22 +475,69 @@ export class ReferenceAiStrategy implements Strategy {
       const stop = price - dir * stopDist;
       const st = this.stats.get(tier);
       const n = st ? st.wins + st.losses : 0;
-      const kellyInputs = st && n >= this.p.kellyMinTrades && st.wins > 0 && st.losses > 0 ? { winRate: st.wins / n, payoff: st.winSum / st.wins / (st.lossSum / st.losses) } : {};
+      const kellyInputs =
+        st && n >= this.p.kellyMinTrades && st.wins > 0 && st.losses > 0
+          ? { winRate: st.wins / n, payoff: st.winSum / st.wins / (st.lossSum / st.losses) }
+          : {};
       const [t1, t2, t3] = this.p.tierConfidence;
       const lo = tier === 1 ? t1 : tier === 2 ? t2 : t3;
       const hi = tier === 1 ? 1 : tier === 2 ? t1 : t2;
-      const sized = ctx.size({ price, stopPrice: stop, tier, confidence: (confidence - lo) / (hi - lo), drawdown: 1 - ctx.portfolio.equity / ctx.portfolio.peakEquity, ...kellyInputs });
+      const sized = ctx.size({
+        price,
+        stopPrice: stop,
+        tier,
+        confidence: (confidence - lo) / (hi - lo),
+        drawdown: 1 - ctx.portfolio.equity / ctx.portfolio.peakEquity,
+        ...kellyInputs,
+      });
       if (sized.qty <= 0) continue;
-      const model = preds.length === 1 ? preds[0]!.model : preds.every((p) => p.model.startsWith('indicator:')) ? 'indicators' : 'consensus';
-      cands.push({ symbol: t.symbol, timeframe: t.timeframe, side: dir, qty: sized.qty, price, stop, takeProfit: price + dir * tpDist, atr, tier, model, expectedDollars: sized.qty * expectedMove * (2 * confidence - 1) });
+      const model =
+        preds.length === 1
+          ? preds[0]!.model
+          : preds.every((p) => p.model.startsWith('indicator:'))
+            ? 'indicators'
+            : 'consensus';
+      cands.push({
+        symbol: t.symbol,
+        timeframe: t.timeframe,
+        side: dir,
+        qty: sized.qty,
+        price,
+        stop,
+        takeProfit: price + dir * tpDist,
+        atr,
+        tier,
+        model,
+        expectedDollars: sized.qty * expectedMove * (2 * confidence - 1),
+      });
     }
     // focus universe: top N by expected dollar profit (ties broken by symbol for determinism)
     cands.sort((a, b) => b.expectedDollars - a.expectedDollars || (a.symbol < b.symbol ? -1 : 1));
     for (const c of cands.slice(0, u.focusTopN)) {
-      const tag = { tier: c.tier, model: c.model, timeframe: c.timeframe, intent: 'entry' as const, reason: 'consensus+volume+trend' };
+      const tag = {
+        tier: c.tier,
+        model: c.model,
+        timeframe: c.timeframe,
+        intent: 'entry' as const,
+        reason: 'consensus+volume+trend',
+      };
       const order = ctx.orders.market(c.symbol, c.side === 1 ? 'buy' : 'sell', c.qty, tag);
       out.push(ctx.orders.submit(order, c.price, { riskStopPrice: c.stop }));
-      this.pendingEntry.set(c.symbol, { m: { side: c.side, timeframe: c.timeframe, entryRef: c.price, atr: c.atr, stop: c.stop, takeProfit: c.takeProfit, best: 0, bars: 0, tier: c.tier, model: c.model }, at: ctx.now });
+      this.pendingEntry.set(c.symbol, {
+        m: {
+          side: c.side,
+          timeframe: c.timeframe,
+          entryRef: c.price,
+          atr: c.atr,
+          stop: c.stop,
+          takeProfit: c.takeProfit,
+          best: 0,
+          bars: 0,
+          tier: c.tier,
+          model: c.model,
+        },
+        at: ctx.now,
+      });
     }
   }
 

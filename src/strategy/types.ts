@@ -34,7 +34,9 @@ export class LookAheadError extends Error {
     readonly requestedTs: number,
     readonly clock: number,
   ) {
-    super(`look-ahead: ${symbol} ${timeframe} bar starting ${new Date(requestedTs).toISOString()} closes after the clock ${new Date(clock).toISOString()}`);
+    super(
+      `look-ahead: ${symbol} ${timeframe} bar starting ${new Date(requestedTs).toISOString()} closes after the clock ${new Date(clock).toISOString()}`,
+    );
     this.name = 'LookAheadError';
   }
 }
@@ -79,10 +81,35 @@ export interface PortfolioView {
 /** Builds orders with deterministic client order ids `<session>:<barTs>:<symbol>:<seq>`. */
 export interface OrderFactory {
   market(symbol: string, side: OrderSide, qty: number, tag?: OrderTag, tif?: TimeInForce): OrderSpec;
-  limit(symbol: string, side: OrderSide, qty: number, limitPrice: number, tag?: OrderTag, tif?: TimeInForce): OrderSpec;
-  stop(symbol: string, side: OrderSide, qty: number, stopPrice: number, tag?: OrderTag, tif?: TimeInForce): OrderSpec;
-  bracket(symbol: string, side: OrderSide, qty: number, takeProfit: number, stopLoss: number, tag?: OrderTag): OrderSpec;
-  submit(order: OrderSpec, refPrice: number, extra?: { riskStopPrice?: number; sector?: string; correlationGroup?: string }): SubmitCommand;
+  limit(
+    symbol: string,
+    side: OrderSide,
+    qty: number,
+    limitPrice: number,
+    tag?: OrderTag,
+    tif?: TimeInForce,
+  ): OrderSpec;
+  stop(
+    symbol: string,
+    side: OrderSide,
+    qty: number,
+    stopPrice: number,
+    tag?: OrderTag,
+    tif?: TimeInForce,
+  ): OrderSpec;
+  bracket(
+    symbol: string,
+    side: OrderSide,
+    qty: number,
+    takeProfit: number,
+    stopLoss: number,
+    tag?: OrderTag,
+  ): OrderSpec;
+  submit(
+    order: OrderSpec,
+    refPrice: number,
+    extra?: { riskStopPrice?: number; sector?: string; correlationGroup?: string },
+  ): SubmitCommand;
   flatten(symbol: string, reason: string): FlattenCommand;
 }
 
@@ -114,7 +141,11 @@ export interface Strategy {
 }
 
 export function assertStrategyCompatible(s: Strategy): void {
-  if (s.apiVersion !== STRATEGY_API_VERSION) throw new RangeError(`strategy ${s.name}: apiVersion ${String(s.apiVersion)} is not supported (this engine implements ${STRATEGY_API_VERSION})`);
-  if (!(Number.isInteger(s.warmUpBars) && s.warmUpBars >= 0)) throw new RangeError(`strategy ${s.name}: warmUpBars ${s.warmUpBars} must be a non-negative integer`);
+  if (s.apiVersion !== STRATEGY_API_VERSION)
+    throw new RangeError(
+      `strategy ${s.name}: apiVersion ${String(s.apiVersion)} is not supported (this engine implements ${STRATEGY_API_VERSION})`,
+    );
+  if (!(Number.isInteger(s.warmUpBars) && s.warmUpBars >= 0))
+    throw new RangeError(`strategy ${s.name}: warmUpBars ${s.warmUpBars} must be a non-negative integer`);
   if (s.timeframes.length === 0) throw new RangeError(`strategy ${s.name}: timeframes must not be empty`);
 }

@@ -14,7 +14,23 @@ describe('trader backtest (CLI)', () => {
     try {
       const lines: string[] = [];
       const out = await runBacktestCommand(
-        { symbols: ['AAPL', 'MSFT', 'JPM'], from: '2014-01-01', to: '2017-01-01', timeframes: ['1d'], report: join(dir, 'r.html'), json: join(dir, 'r.json'), cash: 100_000, seed: 1, dataDir, source: 'kaggle_sandp500_5yr', db: false, grid: 'stopAtr=1,2', walkForward: 2, mcRuns: 100, progress: false },
+        {
+          symbols: ['AAPL', 'MSFT', 'JPM'],
+          from: '2014-01-01',
+          to: '2017-01-01',
+          timeframes: ['1d'],
+          report: join(dir, 'r.html'),
+          json: join(dir, 'r.json'),
+          cash: 100_000,
+          seed: 1,
+          dataDir,
+          source: 'kaggle_sandp500_5yr',
+          db: false,
+          grid: 'stopAtr=1,2',
+          walkForward: 2,
+          mcRuns: 100,
+          progress: false,
+        },
         (s) => lines.push(s),
       );
       assert.equal(out.reportPath, join(dir, 'r.html'));
@@ -23,7 +39,11 @@ describe('trader backtest (CLI)', () => {
       assert.match(html, /Walk-forward \(out of sample\)/);
       assert.match(html, /Parameter sensitivity/);
       assert.ok(!/https?:\/\/[^"'\s]*\.js/.test(html.replace(/\/\*[\s\S]*?\*\//g, '')), 'no remote scripts');
-      const json = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as { metrics: { trades: number }; walkForward: unknown[]; orderHash: string };
+      const json = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as {
+        metrics: { trades: number };
+        walkForward: unknown[];
+        orderHash: string;
+      };
       assert.equal(json.walkForward.length, 2);
       assert.match(json.orderHash, /^[0-9a-f]{16}$/);
       assert.ok(lines.some((l) => l.startsWith('report: ')));
@@ -37,7 +57,19 @@ describe('trader backtest (CLI)', () => {
     const dataDir = sharedDataOrSkip(t);
     if (!dataDir) return;
     await assert.rejects(
-      runBacktestCommand({ symbols: ['NOPE_X'], timeframes: ['1d'], cash: 1e5, seed: 1, dataDir, db: false, mcRuns: 10, progress: false }, () => undefined),
+      runBacktestCommand(
+        {
+          symbols: ['NOPE_X'],
+          timeframes: ['1d'],
+          cash: 1e5,
+          seed: 1,
+          dataDir,
+          db: false,
+          mcRuns: 10,
+          progress: false,
+        },
+        () => undefined,
+      ),
       /--symbols: no source .* NOPE_X/,
     );
   });

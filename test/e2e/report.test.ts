@@ -32,7 +32,16 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Seeded random-walk daily bars with volume bursts, so the reference strategy trades. */
 function walk(symbol: string, seed: number, n: number): BarColumns {
   const rnd = mulberry32(seed);
-  const cols = { symbol, timeframe: '1d' as const, ts: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+  const cols = {
+    symbol,
+    timeframe: '1d' as const,
+    ts: new Float64Array(n),
+    open: new Float64Array(n),
+    high: new Float64Array(n),
+    low: new Float64Array(n),
+    close: new Float64Array(n),
+    volume: new Float64Array(n),
+  };
   let px = 50 + rnd() * 100;
   let drift = 0;
   for (let i = 0; i < n; i++) {
@@ -50,43 +59,58 @@ function walk(symbol: string, seed: number, n: number): BarColumns {
   return cols;
 }
 
-describe('HTML report in headless Chromium', { skip: existsSync(CHROMIUM) ? false : `SKIPPED: no Chromium at ${CHROMIUM}` }, () => {
-  let browser: Browser;
-  let dir: string;
-  before(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-    dir = mkdtempSync(join(tmpdir(), 'report-'));
-  });
-  after(async () => {
-    await browser?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+describe(
+  'HTML report in headless Chromium',
+  { skip: existsSync(CHROMIUM) ? false : `SKIPPED: no Chromium at ${CHROMIUM}` },
+  () => {
+    let browser: Browser;
+    let dir: string;
+    before(async () => {
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+      });
+      dir = mkdtempSync(join(tmpdir(), 'report-'));
+    });
+    after(async () => {
+      await browser?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
 
-  test('when a backtest report is opened offline, then all four charts draw non-empty canvases', async () => {
-    const series = ['AAA', 'BBB', 'CCC'].map((s, i) => walk(s, 11 + i, 500));
-    const result = runBacktest({ strategy: new ReferenceAiStrategy(['1d']), series, seed: 3 });
-    assert.ok(result.trades.length > 2, `the fixture should trade (got ${result.trades.length} trades)`);
-    const a = analyse(result, { runs: 200 });
-    const html = renderReport({ title: 'Report e2e', result, ...a, price: series[0] });
-    assert.ok(!/<script[^>]+src=/i.test(html), 'no external scripts: the chart library is inlined');
-    const file = join(dir, 'report.html');
-    writeFileSync(file, html);
+    test('when a backtest report is opened offline, then all four charts draw non-empty canvases', async () => {
+      const series = ['AAA', 'BBB', 'CCC'].map((s, i) => walk(s, 11 + i, 500));
+      const result = runBacktest({ strategy: new ReferenceAiStrategy(['1d']), series, seed: 3 });
+      assert.ok(result.trades.length > 2, `the fixture should trade (got ${result.trades.length} trades)`);
+      const a = analyse(result, { runs: 200 });
+      const html = renderReport({ title: 'Report e2e', result, ...a, price: series[0] });
+      assert.ok(!/<script[^>]+src=/i.test(html), 'no external scripts: the chart library is inlined');
+      const file = join(dir, 'report.html');
+      writeFileSync(file, html);
 
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
-    // the report must not need the network: block every request that is not the file itself
-    await page.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : route.abort()));
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`file://${file}`);
-    await page.waitForFunction('window.__reportCharts === 4', undefined, { timeout: 15_000 });
-    // charts paint on animation frames: wait (bounded) until every chart has ink, then measure
-    await page.waitForFunction(`Object.values(${INK_PROBE}).every((n) => n > 50)`, undefined, { timeout: 15_000, polling: 100 }).catch(() => undefined);
-    assert.deepEqual(errors, []);
-    // runs in the page (the project compiles without DOM types, so the probe is a string)
-    const inked = (await page.evaluate(INK_PROBE)) as Record<string, number>;
-    for (const [id, n] of Object.entries(inked)) assert.ok(n > 50, `chart ${id} looks empty (${n} coloured pixels sampled)`);
-    const shot = join(process.env.REPORT_SCREENSHOT_DIR ?? dir, 'report.png');
-    await page.screenshot({ path: shot, fullPage: false });
-    await page.close();
-  });
-});
+      const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+      // the report must not need the network: block every request that is not the file itself
+      await page.route('**/*', (route) =>
+        route.request().url().startsWith('file:') ? route.continue() : route.abort(),
+      );
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`file://${file}`);
+      await page.waitForFunction('window.__reportCharts === 4', undefined, { timeout: 15_000 });
+      // charts paint on animation frames: wait (bounded) until every chart has ink, then measure
+      await page
+        .waitForFunction(`Object.values(${INK_PROBE}).every((n) => n > 50)`, undefined, {
+          timeout: 15_000,
+          polling: 100,
+        })
+        .catch(() => undefined);
+      assert.deepEqual(errors, []);
+      // runs in the page (the project compiles without DOM types, so the probe is a string)
+      const inked = (await page.evaluate(INK_PROBE)) as Record<string, number>;
+      for (const [id, n] of Object.entries(inked))
+        assert.ok(n > 50, `chart ${id} looks empty (${n} coloured pixels sampled)`);
+      const shot = join(process.env.REPORT_SCREENSHOT_DIR ?? dir, 'report.png');
+      await page.screenshot({ path: shot, fullPage: false });
+      await page.close();
+    });
+  },
+);

@@ -18,11 +18,28 @@ describe('loadBarsFromDb', () => {
     const rows: unknown[][] = [];
     for (let i = 0; i < 120; i++) {
       const px = 100 + 10 * Math.sin(i / 9) + i * 0.05;
-      rows.push(['AAA', '1d', new Date(t0 + i * 86_400_000), px, px * 1.01, px * 0.99, px * 1.002, 1e6 * (i % 5 === 0 ? 3 : 1), 'test']);
+      rows.push([
+        'AAA',
+        '1d',
+        new Date(t0 + i * 86_400_000),
+        px,
+        px * 1.01,
+        px * 0.99,
+        px * 1.002,
+        1e6 * (i % 5 === 0 ? 3 : 1),
+        'test',
+      ]);
     }
     // inserted newest first: the loader must order by ts
-    for (const r of rows.reverse()) await db.pool.query('insert into bars (symbol, timeframe, ts, open, high, low, close, volume, source) values ($1,$2,$3,$4,$5,$6,$7,$8,$9)', r);
-    const [cols] = await loadBarsFromDb(db.pool, ['AAA'], '1d', { from: t0 + 10 * 86_400_000, to: t0 + 110 * 86_400_000 });
+    for (const r of rows.reverse())
+      await db.pool.query(
+        'insert into bars (symbol, timeframe, ts, open, high, low, close, volume, source) values ($1,$2,$3,$4,$5,$6,$7,$8,$9)',
+        r,
+      );
+    const [cols] = await loadBarsFromDb(db.pool, ['AAA'], '1d', {
+      from: t0 + 10 * 86_400_000,
+      to: t0 + 110 * 86_400_000,
+    });
     assert.equal(cols!.ts.length, 100);
     assert.equal(cols!.ts[0], t0 + 10 * 86_400_000);
     for (let i = 1; i < cols!.ts.length; i++) assert.ok(cols!.ts[i]! > cols!.ts[i - 1]!);

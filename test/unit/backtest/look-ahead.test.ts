@@ -5,11 +5,25 @@ import type { BarColumns } from '../../../src/model/bar';
 import type { Command } from '../../../src/model/command';
 import { TIMEFRAME_MS } from '../../../src/model/timeframe';
 import { ReferenceAiStrategy } from '../../../src/strategy/reference-ai';
-import { STRATEGY_API_VERSION, type BarFeed, type Strategy, type StrategyContext } from '../../../src/strategy/types';
+import {
+  STRATEGY_API_VERSION,
+  type BarFeed,
+  type Strategy,
+  type StrategyContext,
+} from '../../../src/strategy/types';
 
 function walk(symbol: string, seed: number, n: number, t0 = Date.UTC(2021, 0, 4)): BarColumns {
   const rnd = mulberry32(seed);
-  const c = { symbol, timeframe: '1d' as const, ts: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+  const c = {
+    symbol,
+    timeframe: '1d' as const,
+    ts: new Float64Array(n),
+    open: new Float64Array(n),
+    high: new Float64Array(n),
+    low: new Float64Array(n),
+    close: new Float64Array(n),
+    volume: new Float64Array(n),
+  };
   let px = 100;
   let drift = 0;
   for (let i = 0; i < n; i++) {
@@ -36,7 +50,8 @@ class PeekingStrategy implements Strategy {
   onBar(ctx: StrategyContext, bars: BarFeed): Command[] {
     const last = bars.last('AAA', '1d')!;
     const next = bars.barAt('AAA', '1d', last.ts + TIMEFRAME_MS['1d']); // one bar ahead
-    if (next && next.close > last.close) return [ctx.orders.submit(ctx.orders.market('AAA', 'buy', 1), last.close)];
+    if (next && next.close > last.close)
+      return [ctx.orders.submit(ctx.orders.market('AAA', 'buy', 1), last.close)];
     return [];
   }
 }
@@ -74,7 +89,14 @@ describe('backtest look-ahead guard', () => {
     const s = [walk('AAA', 5, 400), walk('BBB', 6, 400), walk('CCC', 7, 400)];
     const cut = 250;
     const perturbed = s.map((c) => {
-      const p = { ...c, open: c.open.slice(), high: c.high.slice(), low: c.low.slice(), close: c.close.slice(), volume: c.volume.slice() };
+      const p = {
+        ...c,
+        open: c.open.slice(),
+        high: c.high.slice(),
+        low: c.low.slice(),
+        close: c.close.slice(),
+        volume: c.volume.slice(),
+      };
       for (let i = cut; i < c.ts.length; i++) {
         p.open[i] = p.open[i]! * 1.3;
         p.high[i] = p.high[i]! * 1.3;
@@ -88,7 +110,8 @@ describe('backtest look-ahead guard', () => {
     const b = runBacktest({ strategy: new ReferenceAiStrategy(['1d']), series: perturbed });
     // everything that executed before the first perturbed bar opened must be identical
     const horizon = s[0]!.ts[cut]!;
-    const before = (fills: typeof a.fills) => fills.filter((f) => f.ts < horizon).map((f) => `${f.clientOrderId}|${f.qty}|${f.price}`);
+    const before = (fills: typeof a.fills) =>
+      fills.filter((f) => f.ts < horizon).map((f) => `${f.clientOrderId}|${f.qty}|${f.price}`);
     assert.ok(before(a.fills).length > 4, 'the fixture must trade before the cut');
     assert.deepEqual(before(b.fills), before(a.fills));
   });

@@ -1,7 +1,20 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { attribute, expandGrid, maxDrawdown, monteCarloBootstrap, monteCarloTradeOrder, mulberry32, periodReturns, riskOfRuin, runBacktest, sensitivityGrid, valueAtRisk, walkForward } from '../../../src/backtest';
+import {
+  attribute,
+  expandGrid,
+  maxDrawdown,
+  monteCarloBootstrap,
+  monteCarloTradeOrder,
+  mulberry32,
+  periodReturns,
+  riskOfRuin,
+  runBacktest,
+  sensitivityGrid,
+  valueAtRisk,
+  walkForward,
+} from '../../../src/backtest';
 import type { TradeRecord } from '../../../src/backtest';
 import type { BarColumns } from '../../../src/model/bar';
 import { ReferenceAiStrategy } from '../../../src/strategy/reference-ai';
@@ -39,26 +52,61 @@ describe('metrics', () => {
   });
 
   test('when trades are attributed, then P&L sums per ticker, timeframe, tier and model equal the total', () => {
-    const t = (symbol: string, pnl: number, tier: string, model: string, timeframe: string): TradeRecord => ({ symbol, side: 'long', entryTs: 0, exitTs: 1, qty: 1, entryPrice: 1, exitPrice: 1, pnl, costs: 0, equityAtEntry: 1, returnOnEquity: pnl, timeframe, tier, model, exitReason: 'x' });
-    const trades = [t('A', 10, 'tier 1', 'm1', '1d'), t('B', -4, 'tier 2', 'm1', '1h'), t('A', 3, 'tier 2', 'm2', '1d')];
+    const t = (symbol: string, pnl: number, tier: string, model: string, timeframe: string): TradeRecord => ({
+      symbol,
+      side: 'long',
+      entryTs: 0,
+      exitTs: 1,
+      qty: 1,
+      entryPrice: 1,
+      exitPrice: 1,
+      pnl,
+      costs: 0,
+      equityAtEntry: 1,
+      returnOnEquity: pnl,
+      timeframe,
+      tier,
+      model,
+      exitReason: 'x',
+    });
+    const trades = [
+      t('A', 10, 'tier 1', 'm1', '1d'),
+      t('B', -4, 'tier 2', 'm1', '1h'),
+      t('A', 3, 'tier 2', 'm2', '1d'),
+    ];
     const a = attribute(trades);
-    for (const rows of [a.byTicker, a.byTier, a.byModel, a.byTimeframe]) assert.equal(rows.reduce((s, r) => s + r.pnl, 0), 9);
-    assert.deepEqual(a.byTicker.map((r) => [r.key, r.pnl]), [['A', 13], ['B', -4]]);
+    for (const rows of [a.byTicker, a.byTier, a.byModel, a.byTimeframe])
+      assert.equal(
+        rows.reduce((s, r) => s + r.pnl, 0),
+        9,
+      );
+    assert.deepEqual(
+      a.byTicker.map((r) => [r.key, r.pnl]),
+      [
+        ['A', 13],
+        ['B', -4],
+      ],
+    );
   });
 });
 
 describe('Monte Carlo', () => {
   test('when trade returns include losses beyond -100%, then equity never goes below zero on any path', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: -3, max: 2, noNaN: true }), { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 1e6 }), (rets, seed) => {
-        const a = monteCarloTradeOrder(rets, 10_000, { runs: 30, seed });
-        const b = monteCarloBootstrap(rets, 10_000, { runs: 30, seed, blockSize: 3 });
-        for (const m of [a, b]) {
-          assert.ok(m.minEquity >= 0);
-          assert.ok(m.finalEquity.p5 >= 0);
-          for (const k of ['p5', 'p25', 'p50', 'p75', 'p95'] as const) assert.ok(m.fan[k].every((x) => x >= 0));
-        }
-      }),
+      fc.property(
+        fc.array(fc.double({ min: -3, max: 2, noNaN: true }), { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 1, max: 1e6 }),
+        (rets, seed) => {
+          const a = monteCarloTradeOrder(rets, 10_000, { runs: 30, seed });
+          const b = monteCarloBootstrap(rets, 10_000, { runs: 30, seed, blockSize: 3 });
+          for (const m of [a, b]) {
+            assert.ok(m.minEquity >= 0);
+            assert.ok(m.finalEquity.p5 >= 0);
+            for (const k of ['p5', 'p25', 'p50', 'p75', 'p95'] as const)
+              assert.ok(m.fan[k].every((x) => x >= 0));
+          }
+        },
+      ),
       { numRuns: 300, seed: 5 },
     );
   });
@@ -80,7 +128,16 @@ describe('sensitivity and walk-forward', () => {
   const series: BarColumns[] = ['AAA', 'BBB'].map((symbol, k) => {
     const rnd = mulberry32(21 + k);
     const n = 500;
-    const c = { symbol, timeframe: '1d' as const, ts: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+    const c = {
+      symbol,
+      timeframe: '1d' as const,
+      ts: new Float64Array(n),
+      open: new Float64Array(n),
+      high: new Float64Array(n),
+      low: new Float64Array(n),
+      close: new Float64Array(n),
+      volume: new Float64Array(n),
+    };
     let px = 60;
     let drift = 0;
     for (let i = 0; i < n; i++) {
@@ -99,11 +156,18 @@ describe('sensitivity and walk-forward', () => {
   });
 
   test('when a grid is expanded, then it is the cartesian product in a stable order', () => {
-    assert.deepEqual(expandGrid({ b: [1, 2], a: [5] }), [{ a: 5, b: 1 }, { a: 5, b: 2 }]);
+    assert.deepEqual(expandGrid({ b: [1, 2], a: [5] }), [
+      { a: 5, b: 1 },
+      { a: 5, b: 2 },
+    ]);
   });
 
   test('when the stop multiple varies, then each grid point is a separate deterministic backtest', () => {
-    const rows = sensitivityGrid({ series }, { stopAtr: [1, 2.5] }, (p) => new ReferenceAiStrategy(['1d'], p));
+    const rows = sensitivityGrid(
+      { series },
+      { stopAtr: [1, 2.5] },
+      (p) => new ReferenceAiStrategy(['1d'], p),
+    );
     assert.equal(rows.length, 2);
     assert.notEqual(rows[0]!.orderHash, rows[1]!.orderHash);
     const again = sensitivityGrid({ series }, { stopAtr: [1] }, (p) => new ReferenceAiStrategy(['1d'], p));
@@ -113,11 +177,21 @@ describe('sensitivity and walk-forward', () => {
   test('when walking forward, then each fold trades only inside its out-of-sample window', () => {
     const from = series[0]!.ts[0]!;
     const to = series[0]!.ts[499]! + 1;
-    const folds = walkForward({ series }, { stopAtr: [1, 2] }, (p) => new ReferenceAiStrategy(['1d'], p), { from, to, folds: 2, inSampleRatio: 2, warmUpMs: 60 * DAY });
+    const folds = walkForward({ series }, { stopAtr: [1, 2] }, (p) => new ReferenceAiStrategy(['1d'], p), {
+      from,
+      to,
+      folds: 2,
+      inSampleRatio: 2,
+      warmUpMs: 60 * DAY,
+    });
     assert.equal(folds.length, 2);
     for (const f of folds) {
       assert.ok(f.inSample.to === f.outOfSample.from && f.inSample.from < f.inSample.to);
-      for (const fill of f.result.fills) assert.ok(fill.ts >= f.outOfSample.from && fill.ts < f.outOfSample.to + DAY, 'fill outside the out-of-sample window');
+      for (const fill of f.result.fills)
+        assert.ok(
+          fill.ts >= f.outOfSample.from && fill.ts < f.outOfSample.to + DAY,
+          'fill outside the out-of-sample window',
+        );
       assert.ok(f.result.equityTs[0]! >= f.outOfSample.from);
     }
     const full = runBacktest({ strategy: new ReferenceAiStrategy(['1d']), series });

@@ -35,7 +35,9 @@ function summary(r: BacktestResult) {
 }
 
 function check(name: string, actual: ReturnType<typeof summary>) {
-  const all = existsSync(FIXTURE) ? (JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>) : {};
+  const all = existsSync(FIXTURE)
+    ? (JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>)
+    : {};
   if (process.env.REGRESSION_UPDATE === '1') {
     all[name] = actual;
     writeFileSync(FIXTURE, JSON.stringify(all, null, 2) + '\n');
@@ -49,8 +51,15 @@ describe('reference backtests on real data (pinned)', () => {
   test('when the reference strategy trades 8 S&P 500 names on daily bars 2013-2018, then statistics and order hash match the fixture', (t) => {
     const dir = sharedDataOrSkip(t);
     if (!dir) return;
-    const series = ['AAPL', 'MSFT', 'JPM', 'XOM', 'JNJ', 'AMZN', 'GE', 'PFE'].map((s) => loadSharedBars(dir, 'kaggle_sandp500_5yr', s, '1d'));
-    const r = runBacktest({ strategy: new ReferenceAiStrategy(['1d']), series, startingCash: 100_000, seed: 1 });
+    const series = ['AAPL', 'MSFT', 'JPM', 'XOM', 'JNJ', 'AMZN', 'GE', 'PFE'].map((s) =>
+      loadSharedBars(dir, 'kaggle_sandp500_5yr', s, '1d'),
+    );
+    const r = runBacktest({
+      strategy: new ReferenceAiStrategy(['1d']),
+      series,
+      startingCash: 100_000,
+      seed: 1,
+    });
     assert.equal(r.stopped, undefined);
     assert.ok(r.trades.length > 20);
     check('kaggle_sandp500_5yr-8-1d', summary(r));
@@ -59,10 +68,23 @@ describe('reference backtests on real data (pinned)', () => {
   test('when the reference strategy trades SPY minutes (1m + 5m, Jan and Mar 2011), then statistics match and no position is held overnight', (t) => {
     const dir = sharedDataOrSkip(t);
     if (!dir) return;
-    const series = [loadSharedBars(dir, 'pyalgotrade_ninjatrader', 'SPY', '1m'), loadSharedBars(dir, 'pyalgotrade_ninjatrader', 'SPY', '5m')];
-    const r = runBacktest({ strategy: new ReferenceAiStrategy(['1m', '5m']), series, startingCash: 100_000, seed: 1 });
+    const series = [
+      loadSharedBars(dir, 'pyalgotrade_ninjatrader', 'SPY', '1m'),
+      loadSharedBars(dir, 'pyalgotrade_ninjatrader', 'SPY', '5m'),
+    ];
+    const r = runBacktest({
+      strategy: new ReferenceAiStrategy(['1m', '5m']),
+      series,
+      startingCash: 100_000,
+      seed: 1,
+    });
     assert.ok(r.trades.length > 10);
-    for (const tr of r.trades) assert.equal(nyDate(tr.exitTs), nyDate(tr.entryTs), `intraday trade ${tr.symbol} ${new Date(tr.entryTs).toISOString()} held overnight`);
+    for (const tr of r.trades)
+      assert.equal(
+        nyDate(tr.exitTs),
+        nyDate(tr.entryTs),
+        `intraday trade ${tr.symbol} ${new Date(tr.entryTs).toISOString()} held overnight`,
+      );
     check('pyalgotrade-SPY-1m5m', summary(r));
   });
 });

@@ -28,10 +28,21 @@ describe('backtest activity and recorded runs', () => {
         const c = o * (1 + drift + (rnd() - 0.5) * 0.02);
         const k = params.length;
         values.push(`($${k + 1},'1d',$${k + 2},$${k + 3},$${k + 4},$${k + 5},$${k + 6},$${k + 7},'test')`);
-        params.push(symbol, new Date(t0 + i * 86_400_000), o, Math.max(o, c) * 1.004, Math.min(o, c) * 0.996, c, 1e6 * (rnd() < 0.3 ? 3 : 1));
+        params.push(
+          symbol,
+          new Date(t0 + i * 86_400_000),
+          o,
+          Math.max(o, c) * 1.004,
+          Math.min(o, c) * 0.996,
+          c,
+          1e6 * (rnd() < 0.3 ? 3 : 1),
+        );
         px = c;
       }
-      await db.pool.query(`insert into bars (symbol, timeframe, ts, open, high, low, close, volume, source) values ${values.join(',')}`, params);
+      await db.pool.query(
+        `insert into bars (symbol, timeframe, ts, open, high, low, close, volume, source) values ${values.join(',')}`,
+        params,
+      );
     }
   });
   after(async () => {
@@ -40,8 +51,20 @@ describe('backtest activity and recorded runs', () => {
   });
 
   test('when the activity backtests bars from Postgres twice, then it writes the report and records one run', async () => {
-    const acts = createBacktestActivities({ pool: db.pool, reportDir: reports, sharedDataDir: sharedDataDir() });
-    const input = { symbols: ['AAA', 'BBB'], timeframes: ['1d' as const], from: '2021-01-01', to: '2022-01-01', barsFrom: 'db' as const, monteCarloRuns: 50, reportName: 'db.html' };
+    const acts = createBacktestActivities({
+      pool: db.pool,
+      reportDir: reports,
+      sharedDataDir: sharedDataDir(),
+    });
+    const input = {
+      symbols: ['AAA', 'BBB'],
+      timeframes: ['1d' as const],
+      from: '2021-01-01',
+      to: '2022-01-01',
+      barsFrom: 'db' as const,
+      monteCarloRuns: 50,
+      reportName: 'db.html',
+    };
     const a = await acts.runBacktest(input);
     const b = await acts.runBacktest(input);
     assert.equal(a.runId, b.runId);
@@ -55,8 +78,22 @@ describe('backtest activity and recorded runs', () => {
 
   test('when the input is invalid, then the activity fails without retry and names the field', async () => {
     const acts = createBacktestActivities({ pool: db.pool, reportDir: reports });
-    await assert.rejects(acts.runBacktest({ symbols: [], timeframes: ['1d'], barsFrom: 'db' }), (e: Error & { nonRetryable?: boolean }) => /symbols/.test(e.message) && e.nonRetryable === true);
-    await assert.rejects(acts.runBacktest({ symbols: ['AAA'], timeframes: ['1d'], barsFrom: 'db', reportName: '../escape.html' }), /reportName/);
-    await assert.rejects(acts.runBacktest({ symbols: ['AAA'], timeframes: ['1d'], barsFrom: 'db' }), /--from\/--to: both are required/);
+    await assert.rejects(
+      acts.runBacktest({ symbols: [], timeframes: ['1d'], barsFrom: 'db' }),
+      (e: Error & { nonRetryable?: boolean }) => /symbols/.test(e.message) && e.nonRetryable === true,
+    );
+    await assert.rejects(
+      acts.runBacktest({
+        symbols: ['AAA'],
+        timeframes: ['1d'],
+        barsFrom: 'db',
+        reportName: '../escape.html',
+      }),
+      /reportName/,
+    );
+    await assert.rejects(
+      acts.runBacktest({ symbols: ['AAA'], timeframes: ['1d'], barsFrom: 'db' }),
+      /--from\/--to: both are required/,
+    );
   });
 });

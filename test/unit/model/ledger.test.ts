@@ -6,7 +6,18 @@ import { parseDecimal, roundCents, sumExact, toDecimalString } from '../../../sr
 import { validateOrderSpec } from '../../../src/model/order';
 import type { Fill } from '../../../src/model/events';
 
-const fill = (side: 'buy' | 'sell', qty: number, price: number, commission = 0): Fill => ({ orderId: 'o', clientOrderId: 'c', symbol: 'AAA', side, qty, price, ts: 1, commission, regulatoryFees: 0, slippage: 0 });
+const fill = (side: 'buy' | 'sell', qty: number, price: number, commission = 0): Fill => ({
+  orderId: 'o',
+  clientOrderId: 'c',
+  symbol: 'AAA',
+  side,
+  qty,
+  price,
+  ts: 1,
+  commission,
+  regulatoryFees: 0,
+  slippage: 0,
+});
 
 describe('positions and ledger', () => {
   test('when a long is added to, then the average price is volume-weighted; a partial sell realizes against it', () => {
@@ -51,11 +62,26 @@ describe('positions and ledger', () => {
   });
 
   test('when an order spec is inconsistent, then validation names the field', () => {
-    const base = { clientOrderId: 'c', symbol: 'AAA', side: 'buy' as const, qty: 1, timeInForce: 'day' as const };
+    const base = {
+      clientOrderId: 'c',
+      symbol: 'AAA',
+      side: 'buy' as const,
+      qty: 1,
+      timeInForce: 'day' as const,
+    };
     assert.equal(validateOrderSpec({ ...base, type: 'market' }), undefined);
     assert.match(validateOrderSpec({ ...base, type: 'limit' })!, /^limitPrice/);
     assert.match(validateOrderSpec({ ...base, type: 'trailing_stop' })!, /trailPrice/);
-    assert.match(validateOrderSpec({ ...base, type: 'market', orderClass: 'bracket', takeProfit: { limitPrice: 90 }, stopLoss: { stopPrice: 95 } })!, /takeProfit.limitPrice: 90 must be above/);
+    assert.match(
+      validateOrderSpec({
+        ...base,
+        type: 'market',
+        orderClass: 'bracket',
+        takeProfit: { limitPrice: 90 },
+        stopLoss: { stopPrice: 95 },
+      })!,
+      /takeProfit.limitPrice: 90 must be above/,
+    );
     assert.match(validateOrderSpec({ ...base, qty: -1, type: 'market' })!, /^qty/);
   });
 });

@@ -10,7 +10,15 @@ import { builtinModules } from 'node:module';
 import { dirname, relative, resolve } from 'node:path';
 
 const root = resolve(__dirname, '../../..');
-const ENTRIES = ['src/risk/index.ts', 'src/strategy/reference-ai.ts', 'src/strategy/order-factory.ts', 'src/model/events.ts', 'src/model/ledger.ts', 'src/model/money.ts', 'src/model/command.ts'];
+const ENTRIES = [
+  'src/risk/index.ts',
+  'src/strategy/reference-ai.ts',
+  'src/strategy/order-factory.ts',
+  'src/model/events.ts',
+  'src/model/ledger.ts',
+  'src/model/money.ts',
+  'src/model/command.ts',
+];
 const BUILTINS = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
 
 function resolveLocal(from: string, spec: string): string | undefined {
@@ -26,7 +34,12 @@ function walk(entry: string, seen = new Map<string, string[]>()): Map<string, st
   const problems: string[] = [];
   seen.set(file, problems);
   const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
-  if (/Date\.now\(|new Date\(\s*\)|Math\.random\(|performance\.now\(|process\.|setTimeout\(|setInterval\(/.test(code)) problems.push('uses the clock, randomness, timers or process');
+  if (
+    /Date\.now\(|new Date\(\s*\)|Math\.random\(|performance\.now\(|process\.|setTimeout\(|setInterval\(/.test(
+      code,
+    )
+  )
+    problems.push('uses the clock, randomness, timers or process');
   for (const m of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+'([^']+)'/gm)) {
     const isType = Boolean(m[2]);
     const spec = m[3]!;
@@ -45,7 +58,9 @@ describe('workflow-safe modules', () => {
   for (const entry of ENTRIES) {
     test(`when ${entry} is imported by a workflow, then its import graph is deterministic and I/O-free`, () => {
       const graph = walk(entry);
-      const bad = [...graph.entries()].filter(([, p]) => p.length > 0).map(([f, p]) => `${relative(root, f)}: ${p.join(', ')}`);
+      const bad = [...graph.entries()]
+        .filter(([, p]) => p.length > 0)
+        .map(([f, p]) => `${relative(root, f)}: ${p.join(', ')}`);
       assert.deepEqual(bad, []);
       assert.ok(graph.size >= 1);
     });

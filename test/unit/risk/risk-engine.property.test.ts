@@ -2,7 +2,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RiskEngine, evaluateMode, maxPositionsFor } from '../../../src/risk/engine';
-import { RISK_RULES, riskLimits, type RiskMode, type RiskPosition, type RiskState } from '../../../src/risk/types';
+import {
+  RISK_RULES,
+  riskLimits,
+  type RiskMode,
+  type RiskPosition,
+  type RiskState,
+} from '../../../src/risk/types';
 import type { SubmitCommand } from '../../../src/model/command';
 
 const SYMBOLS = ['AAA', 'BBB', 'CCC', 'DDD', 'EEE', 'FFF'];
@@ -11,7 +17,10 @@ const SECTORS = ['IT', 'IT', 'FIN', 'FIN', 'EN', undefined];
 const MIN = 60_000;
 
 const step = fc.record({
-  moves: fc.array(fc.double({ min: -0.15, max: 0.12, noNaN: true }), { minLength: SYMBOLS.length, maxLength: SYMBOLS.length }),
+  moves: fc.array(fc.double({ min: -0.15, max: 0.12, noNaN: true }), {
+    minLength: SYMBOLS.length,
+    maxLength: SYMBOLS.length,
+  }),
   sym: fc.nat({ max: SYMBOLS.length - 1 }),
   side: fc.constantFrom('buy' as const, 'sell' as const),
   // order size as a fraction of equity, so streams hover around the limits instead of far beyond them
@@ -46,7 +55,10 @@ const scenario = fc.record({
   quarterLossSoFar: fc.double({ min: 0, max: 0.05, noNaN: true }),
   marginMultiple: fc.constantFrom(0.06, 0.15, 1, 2),
   equity: fc.double({ min: 2_000, max: 3_000_000, noNaN: true }),
-  prices: fc.array(fc.double({ min: 1, max: 900, noNaN: true }), { minLength: SYMBOLS.length, maxLength: SYMBOLS.length }),
+  prices: fc.array(fc.double({ min: 1, max: 900, noNaN: true }), {
+    minLength: SYMBOLS.length,
+    maxLength: SYMBOLS.length,
+  }),
   steps: fc.array(step, { minLength: 1, maxLength: 25 }),
 });
 
@@ -67,11 +79,23 @@ describe('RiskEngine (property)', () => {
         const monthStart = dayStart * (1 + sc.monthLossSoFar);
         const quarterStart = monthStart * (1 + sc.quarterLossSoFar);
         let now = 1_700_000_000_000;
-        const equityNow = () => cash + SYMBOLS.reduce((s, sym, i) => s + (pos.get(sym)?.qty ?? 0) * prices[i]!, 0);
+        const equityNow = () =>
+          cash + SYMBOLS.reduce((s, sym, i) => s + (pos.get(sym)?.qty ?? 0) * prices[i]!, 0);
         const positions = (): RiskPosition[] =>
           SYMBOLS.flatMap((sym, i) => {
             const p = pos.get(sym);
-            return p && p.qty !== 0 ? [{ symbol: sym, qty: p.qty, price: prices[i]!, stopPrice: p.stop, sector: SECTORS[i], correlationGroup: GROUPS[i] }] : [];
+            return p && p.qty !== 0
+              ? [
+                  {
+                    symbol: sym,
+                    qty: p.qty,
+                    price: prices[i]!,
+                    stopPrice: p.stop,
+                    sector: SECTORS[i],
+                    correlationGroup: GROUPS[i],
+                  },
+                ]
+              : [];
           });
         for (const st of sc.steps) {
           now += MIN;
@@ -83,8 +107,19 @@ describe('RiskEngine (property)', () => {
           }
           const gross = positions().reduce((s, p) => s + Math.abs(p.qty * p.price), 0);
           const base: RiskState = {
-            mode, modeReason, now, equity: eq, buyingPower: Math.max(0, eq * sc.marginMultiple - gross), dayStartEquity: dayStart, monthStartEquity: monthStart, quarterStartEquity: quarterStart,
-            positions: positions(), lastDataTs: Object.fromEntries(SYMBOLS.map((s) => [s, now - st.dataAgeMs])), dayTradesInWindow: st.dayTrades, volatilityRatio: st.volRatio, manualHalt: st.operatorHalt,
+            mode,
+            modeReason,
+            now,
+            equity: eq,
+            buyingPower: Math.max(0, eq * sc.marginMultiple - gross),
+            dayStartEquity: dayStart,
+            monthStartEquity: monthStart,
+            quarterStartEquity: quarterStart,
+            positions: positions(),
+            lastDataTs: Object.fromEntries(SYMBOLS.map((s) => [s, now - st.dataAgeMs])),
+            dayTradesInWindow: st.dayTrades,
+            volatilityRatio: st.volRatio,
+            manualHalt: st.operatorHalt,
           };
           if (st.breakersRan) {
             const ev = evaluateMode(base, limits);
@@ -95,11 +130,25 @@ describe('RiskEngine (property)', () => {
           const state: RiskState = { ...base, mode, modeReason, positions: positions() };
           const sym = SYMBOLS[st.sym]!;
           const price = prices[st.sym]!;
-          const stop = st.stopOffset === undefined ? undefined : price * (1 + (st.side === 'buy' ? -Math.abs(st.stopOffset) : Math.abs(st.stopOffset)));
+          const stop =
+            st.stopOffset === undefined
+              ? undefined
+              : price * (1 + (st.side === 'buy' ? -Math.abs(st.stopOffset) : Math.abs(st.stopOffset)));
           const qty = Math.max(1, Math.floor((st.sizeFrac * eq) / price));
           const cmd: SubmitCommand = {
-            kind: 'submit', refPrice: price, riskStopPrice: stop, sector: SECTORS[st.sym], correlationGroup: GROUPS[st.sym],
-            order: { clientOrderId: `c-${now}`, symbol: sym, side: st.side, qty, type: 'market', timeInForce: 'day' },
+            kind: 'submit',
+            refPrice: price,
+            riskStopPrice: stop,
+            sector: SECTORS[st.sym],
+            correlationGroup: GROUPS[st.sym],
+            order: {
+              clientOrderId: `c-${now}`,
+              symbol: sym,
+              side: st.side,
+              qty,
+              type: 'market',
+              timeInForce: 'day',
+            },
           };
           const before = pos.get(sym)?.qty ?? 0;
           const d = engine.check(cmd, state);
@@ -111,7 +160,10 @@ describe('RiskEngine (property)', () => {
           }
           const after = before + (st.side === 'buy' ? qty : -qty);
           if (d.riskReducing) {
-            assert.ok(Math.abs(after) <= Math.abs(before) && Math.sign(after) * Math.sign(before) >= 0, 'a risk-reducing approval must not add exposure');
+            assert.ok(
+              Math.abs(after) <= Math.abs(before) && Math.sign(after) * Math.sign(before) >= 0,
+              'a risk-reducing approval must not add exposure',
+            );
           } else {
             approvedEntries++;
             // the state it was approved in allowed entries
@@ -135,7 +187,10 @@ describe('RiskEngine (property)', () => {
             const e = equityNow();
             assert.ok(Math.abs(e - eq) < 1e-6 * Math.max(1, eq));
             const symN = Math.abs(after * price);
-            assert.ok(symN <= limits.maxPositionFraction * eq + 1e-6, `single position ${symN} > ${limits.maxPositionFraction * eq}`);
+            assert.ok(
+              symN <= limits.maxPositionFraction * eq + 1e-6,
+              `single position ${symN} > ${limits.maxPositionFraction * eq}`,
+            );
             assert.ok(book.length <= maxPositionsFor(limits, eq), 'position count');
             const risk = book.reduce((s, q) => {
               const st2 = pos.get(q.symbol)!.stop;
@@ -144,11 +199,15 @@ describe('RiskEngine (property)', () => {
             }, 0);
             assert.ok(risk <= limits.maxOpenRiskFraction * eq + 1e-6, 'total open risk');
             const grp = GROUPS[st.sym] ?? sym;
-            const g = book.filter((q) => (q.correlationGroup ?? q.symbol) === grp).reduce((s, q) => s + Math.abs(q.qty * q.price), 0);
+            const g = book
+              .filter((q) => (q.correlationGroup ?? q.symbol) === grp)
+              .reduce((s, q) => s + Math.abs(q.qty * q.price), 0);
             assert.ok(g <= limits.maxCorrelatedFraction * eq + 1e-6, 'correlated exposure');
             const sec = SECTORS[st.sym];
             if (sec) {
-              const sx = book.filter((q) => q.sector === sec).reduce((s, q) => s + Math.abs(q.qty * q.price), 0);
+              const sx = book
+                .filter((q) => q.sector === sec)
+                .reduce((s, q) => s + Math.abs(q.qty * q.price), 0);
               assert.ok(sx <= limits.maxSectorFraction * eq + 1e-6, 'sector exposure');
             }
           }
@@ -159,6 +218,7 @@ describe('RiskEngine (property)', () => {
     // the generator must actually reach both outcomes, or the property proves nothing
     console.log(`approved entries ${approvedEntries}; rules seen: ${[...deniedRules].sort().join(', ')}`);
     assert.ok(approvedEntries > 1000, `only ${approvedEntries} entries approved`);
-    for (const r of RISK_RULES.filter((x) => x !== 'invalid_order')) assert.ok(deniedRules.has(r), `rule ${r} never exercised`);
+    for (const r of RISK_RULES.filter((x) => x !== 'invalid_order'))
+      assert.ok(deniedRules.has(r), `rule ${r} never exercised`);
   });
 });

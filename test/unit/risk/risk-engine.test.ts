@@ -6,15 +6,33 @@ import { DEFAULT_RISK_LIMITS, type RiskState } from '../../../src/risk/types';
 import type { SubmitCommand } from '../../../src/model/command';
 
 const state = (over: Partial<RiskState> = {}): RiskState => ({
-  mode: 'ACTIVE', now: 1_000_000, equity: 100_000, buyingPower: 100_000, dayStartEquity: 100_000, monthStartEquity: 100_000, quarterStartEquity: 100_000,
-  positions: [], lastDataTs: { SPY: 1_000_000 }, dayTradesInWindow: 0, ...over,
+  mode: 'ACTIVE',
+  now: 1_000_000,
+  equity: 100_000,
+  buyingPower: 100_000,
+  dayStartEquity: 100_000,
+  monthStartEquity: 100_000,
+  quarterStartEquity: 100_000,
+  positions: [],
+  lastDataTs: { SPY: 1_000_000 },
+  dayTradesInWindow: 0,
+  ...over,
 });
-const buy = (qty: number, over: Partial<SubmitCommand> = {}): SubmitCommand => ({ kind: 'submit', refPrice: 100, order: { clientOrderId: 'c', symbol: 'SPY', side: 'buy', qty, type: 'market', timeInForce: 'day' }, ...over });
+const buy = (qty: number, over: Partial<SubmitCommand> = {}): SubmitCommand => ({
+  kind: 'submit',
+  refPrice: 100,
+  order: { clientOrderId: 'c', symbol: 'SPY', side: 'buy', qty, type: 'market', timeInForce: 'day' },
+  ...over,
+});
 const engine = new RiskEngine();
 
 describe('RiskEngine', () => {
   test('when HALTED, then entries are denied by rule "halted" but an exit is approved', () => {
-    const s = state({ mode: 'HALTED', modeReason: 'test', positions: [{ symbol: 'SPY', qty: 10, price: 100 }] });
+    const s = state({
+      mode: 'HALTED',
+      modeReason: 'test',
+      positions: [{ symbol: 'SPY', qty: 10, price: 100 }],
+    });
     const d = engine.check(buy(1), s);
     assert.deepEqual(d.approved ? null : d.rule, 'halted');
     const exit = engine.check({ ...buy(10), order: { ...buy(10).order, side: 'sell' } }, s);
@@ -47,7 +65,17 @@ describe('RiskEngine', () => {
   });
 
   test('when equity is under $25k with 3 day trades in the window, then entries are denied by the PDT rule', () => {
-    const d = engine.check(buy(1), state({ equity: 20_000, dayStartEquity: 20_000, monthStartEquity: 20_000, quarterStartEquity: 20_000, buyingPower: 20_000, dayTradesInWindow: 3 }));
+    const d = engine.check(
+      buy(1),
+      state({
+        equity: 20_000,
+        dayStartEquity: 20_000,
+        monthStartEquity: 20_000,
+        quarterStartEquity: 20_000,
+        buyingPower: 20_000,
+        dayTradesInWindow: 3,
+      }),
+    );
     assert.ok(!d.approved && d.rule === 'pattern_day_trader');
   });
 });
@@ -70,7 +98,8 @@ describe('sizePosition', () => {
     assert.equal(tierAllocation(DEFAULT_SIZING, 1, 1), 0.05);
     assert.equal(tierAllocation(DEFAULT_SIZING, 2, 1), 0.02);
     assert.equal(tierAllocation(DEFAULT_SIZING, 3, 0), 0.005);
-    const wide = (tier: 1 | 2 | 3) => sizePosition({ equity: 100_000, price: 100, stopPrice: 50, tier, confidence: 1 }).qty;
+    const wide = (tier: 1 | 2 | 3) =>
+      sizePosition({ equity: 100_000, price: 100, stopPrice: 50, tier, confidence: 1 }).qty;
     assert.ok(wide(1) >= wide(2) && wide(2) >= wide(3));
   });
 

@@ -9,7 +9,16 @@ import { assertStrategyCompatible, type Prediction, type PredictionSet } from '.
 
 function trending(symbol: string, seed: number, n: number, volBurst = 0.3): BarColumns {
   const rnd = mulberry32(seed);
-  const c = { symbol, timeframe: '1d' as const, ts: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+  const c = {
+    symbol,
+    timeframe: '1d' as const,
+    ts: new Float64Array(n),
+    open: new Float64Array(n),
+    high: new Float64Array(n),
+    low: new Float64Array(n),
+    close: new Float64Array(n),
+    volume: new Float64Array(n),
+  };
   let px = 80;
   let drift = 0.004;
   for (let i = 0; i < n; i++) {
@@ -37,40 +46,82 @@ describe('ReferenceAiStrategy', () => {
   });
 
   test('when no model predictions are given, then it trades on indicator signals and tags them', () => {
-    const r = runBacktest({ strategy: new ReferenceAiStrategy(['1d']), series: [trending('AAA', 1, 400), trending('BBB', 2, 400)] });
+    const r = runBacktest({
+      strategy: new ReferenceAiStrategy(['1d']),
+      series: [trending('AAA', 1, 400), trending('BBB', 2, 400)],
+    });
     assert.ok(r.trades.length > 3);
     assert.ok(r.trades.every((t) => t.model === 'indicators' && /^tier [123]$/.test(t.tier)));
     // every entry went through sizing: never above the 5% single-position cap at its reference price
-    for (const f of r.fills.filter((x) => x.tag?.intent === 'entry')) assert.ok(f.qty * f.price <= 0.05 * 100_000 * 1.1);
+    for (const f of r.fills.filter((x) => x.tag?.intent === 'entry'))
+      assert.ok(f.qty * f.price <= 0.05 * 100_000 * 1.1);
   });
 
   test('when a model predicts with high confidence and agrees with the trend, then entries carry its name and tier 1', () => {
     const series = [trending('AAA', 3, 300)];
-    const model = (conf: number) => (feed: { updated: ReadonlyArray<{ symbol: string }>; last(s: string, tf: '1d'): { close: number } | undefined }): PredictionSet => {
-      const out: Record<string, Prediction[]> = {};
-      for (const u of feed.updated) {
-        const h = feed.last(u.symbol, '1d')!;
-        // a "model" that reads the trend of the last bars only (no future): sign of the close vs a slow anchor
-        out[u.symbol] = [{ model: 'xgb-test', timeframe: '1d', expectedReturn: h.close > 0 ? 0.08 * (series[0]!.close[0]! < h.close ? 1 : -1) : 0, confidence: conf, horizonBars: 10 }];
-      }
-      return out;
-    };
-    const r = runBacktest({ strategy: new ReferenceAiStrategy(['1d']), series, predict: (feed) => model(0.9)(feed) });
+    const model =
+      (conf: number) =>
+      (feed: {
+        updated: ReadonlyArray<{ symbol: string }>;
+        last(s: string, tf: '1d'): { close: number } | undefined;
+      }): PredictionSet => {
+        const out: Record<string, Prediction[]> = {};
+        for (const u of feed.updated) {
+          const h = feed.last(u.symbol, '1d')!;
+          // a "model" that reads the trend of the last bars only (no future): sign of the close vs a slow anchor
+          out[u.symbol] = [
+            {
+              model: 'xgb-test',
+              timeframe: '1d',
+              expectedReturn: h.close > 0 ? 0.08 * (series[0]!.close[0]! < h.close ? 1 : -1) : 0,
+              confidence: conf,
+              horizonBars: 10,
+            },
+          ];
+        }
+        return out;
+      };
+    const r = runBacktest({
+      strategy: new ReferenceAiStrategy(['1d']),
+      series,
+      predict: (feed) => model(0.9)(feed),
+    });
     assert.ok(r.trades.length > 0, 'a confident model must produce trades');
     assert.ok(r.trades.every((t) => t.model === 'xgb-test' && t.tier === 'tier 1'));
-    const weak = runBacktest({ strategy: new ReferenceAiStrategy(['1d']), series, predict: (feed) => model(0.52)(feed) });
+    const weak = runBacktest({
+      strategy: new ReferenceAiStrategy(['1d']),
+      series,
+      predict: (feed) => model(0.52)(feed),
+    });
     assert.equal(weak.trades.length, 0, 'confidence below tier 3 (0.55) must not trade');
   });
 
   test('when volume never confirms, then no entry is taken', () => {
-    const r = runBacktest({ strategy: new ReferenceAiStrategy(['1d']), series: [trending('AAA', 4, 300, 0)] });
+    const r = runBacktest({
+      strategy: new ReferenceAiStrategy(['1d']),
+      series: [trending('AAA', 4, 300, 0)],
+    });
     assert.equal(r.submitted, 0);
   });
 
   test('when positions are held, then every exit names why (stop, take profit, trailing, peak, time)', () => {
-    const r = runBacktest({ strategy: new ReferenceAiStrategy(['1d']), series: [trending('AAA', 1, 600), trending('BBB', 2, 600), trending('CCC', 5, 600)] });
+    const r = runBacktest({
+      strategy: new ReferenceAiStrategy(['1d']),
+      series: [trending('AAA', 1, 600), trending('BBB', 2, 600), trending('CCC', 5, 600)],
+    });
     const reasons = new Set(r.trades.map((t) => t.exitReason));
-    for (const x of reasons) assert.ok(['ATR stop', 'take profit', 'trailing stop', 'peak passed', 'max holding time', 'end of day'].includes(x), `unexpected exit reason ${x}`);
+    for (const x of reasons)
+      assert.ok(
+        [
+          'ATR stop',
+          'take profit',
+          'trailing stop',
+          'peak passed',
+          'max holding time',
+          'end of day',
+        ].includes(x),
+        `unexpected exit reason ${x}`,
+      );
     assert.ok(reasons.size >= 2);
   });
 
@@ -81,7 +132,12 @@ describe('ReferenceAiStrategy', () => {
     const b = f.limit('BBB', 'sell', 2, 10);
     f.setBar(2000);
     const c = f.market('AAA', 'buy', 1);
-    assert.deepEqual(parseClientOrderId(a.clientOrderId), { session: 'sess-1', barTs: 1000, symbol: 'AAA', seq: 0 });
+    assert.deepEqual(parseClientOrderId(a.clientOrderId), {
+      session: 'sess-1',
+      barTs: 1000,
+      symbol: 'AAA',
+      seq: 0,
+    });
     assert.equal(parseClientOrderId(b.clientOrderId)!.seq, 1);
     assert.equal(c.clientOrderId, 'sess-1:2000:AAA:0');
   });
