@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { DatasetRef, ModelIoActivities } from '../contracts/retrain';
+import type { Alert } from '../src/monitoring/alerting/alert';
+import { AuditLog } from '../src/monitoring/audit/audit-log';
 import { FEATURE_SETS } from '../src/features';
 import {
   buildDatasetFor,
@@ -19,6 +21,8 @@ export interface ModelIoDeps {
   artifactDir: string;
   /** ../shared/data (SHARED_DATA_DIR) for `shared-csv` sources. */
   sharedDataDir?: string;
+  /** Where the retrain outcome is announced (Slack in production); the log and audit_log always get it. */
+  alerter?: { send(alert: Alert): Promise<unknown> };
   log?: (msg: string) => void;
 }
 
@@ -50,6 +54,7 @@ async function barsFromDb(pool: Pool, symbol: string, fromMs: number, toMs: numb
 /** Activities for the `io` task queue: build the training dataset, and announce the retrain's outcome. */
 export function createModelIoActivities(deps: ModelIoDeps): ModelIoActivities {
   const log = deps.log ?? ((m: string) => console.log(m));
+  const audit = new AuditLog(deps.pool);
   return {
     async buildRetrainDataset({ source, horizonMinutes, maxRows, featureSet }): Promise<DatasetRef> {
       const set = featureSet ?? MODELS_FEATURE_SET;
@@ -117,12 +122,25 @@ export function createModelIoActivities(deps: ModelIoDeps): ModelIoActivities {
 
     async notifyRetrain({ workflowId, name, modelId, decision, reason, oos }): Promise<void> {
       log(`[retrain] ${name}: model ${modelId} ${decision} — ${reason}`);
-      await deps.pool.query(
-        `insert into audit_log (actor, action, subject, reason, details, workflow_id)
-         select 'retrain-workflow', $1, $2, $3, $4, $5
-         where not exists (select 1 from audit_log where workflow_id = $5 and action = $1 and subject = $2)`,
-        [`model.${decision}`, modelId, reason, JSON.stringify({ name, oos }), workflowId],
-      );
+      const action = `model.${decision}`;
+      // The idempotency key makes a retried notification find the row its first attempt wrote.
+      await audit.append({
+        actor: 'workflow:retrainWorkflow',
+        action,
+        subject: modelId,
+        reason,
+        details: { name, oos },
+        workflowId,
+        idempotencyKey: `${workflowId}:${action}:${modelId}`,
+      });
+      await deps.alerter?.send({
+        key: `retrain:${name}:${modelId}`,
+        severity: decision === 'promoted' ? 'info' : 'warning',
+        title: `Model ${decision}: ${name}`,
+        text: `${modelId} was ${decision}. ${reason}. Out of sample: net P&L $${oos.netPnl.toFixed(2)}, hit rate ${(oos.hitRate * 100).toFixed(1)}%, IC ${oos.ic.toFixed(4)}.`,
+        workflowId,
+        actions: [`npm run trader -- models show ${modelId}`],
+      });
     },
   };
 }

@@ -8,6 +8,7 @@ import { createModelIoActivities } from '../../activities/models-io.activities';
 import { createTrainingActivities } from '../../activities/training.activities';
 import type { RetrainInput, RetrainResult } from '../../contracts/retrain';
 import { deserializeDataset } from '../../src/models/dataset';
+import type { Alert } from '../../src/monitoring/alerting/alert';
 import { ChampionScorer } from '../../src/models/onnx/champion';
 import { OnnxScorer, maxAbsDiff } from '../../src/models/onnx/serving';
 import { ModelRegistry } from '../../src/models/registry/registry';
@@ -40,6 +41,7 @@ describe('RetrainWorkflow on real minute data (SPY 2011, pyalgotrade_ninjatrader
   test('when retrain runs twice, then each model is registered with OOS metrics and ONNX parity, the first is promoted and the second is gated against it', async (tc) => {
     const dataDir = sharedDataOrSkip(tc);
     if (!dataDir) return;
+    const alerts: Alert[] = [];
     const ioQueue = uniqueQueue('retrain-io');
     const trainingQueue = uniqueQueue('retrain-training');
     const ioWorker = await Worker.create({
@@ -51,6 +53,7 @@ describe('RetrainWorkflow on real minute data (SPY 2011, pyalgotrade_ninjatrader
         artifactDir,
         sharedDataDir: dataDir,
         log: () => undefined,
+        alerter: { send: async (alert: Alert) => void alerts.push(alert) },
       }),
     });
     const trainingWorker = await Worker.create({
@@ -139,11 +142,18 @@ describe('RetrainWorkflow on real minute data (SPY 2011, pyalgotrade_ninjatrader
 
     // Alert either way: one audit row per decision.
     const { rows } = await db.pool.query<{ action: string; subject: string }>(
-      `select action, subject from audit_log where actor = 'retrain-workflow' order by id`,
+      `select action, subject from audit_log where actor = 'workflow:retrainWorkflow' order by id`,
     );
     assert.deepEqual(rows, [
       { action: 'model.promoted', subject: first.modelId },
       { action: `model.${second.decision}`, subject: second.modelId },
     ]);
+    assert.deepEqual(
+      alerts.map((a) => [a.severity, a.title]),
+      [
+        ['info', 'Model promoted: spy-5m'],
+        [second.decision === 'promoted' ? 'info' : 'warning', `Model ${second.decision}: spy-5m`],
+      ],
+    );
   });
 });
