@@ -101,7 +101,7 @@ describe('RetrainWorkflow survives a killed training worker', () => {
       });
       // Wait until the child has checkpointed a few rounds, then kill it without any chance to clean up.
       let killedAt = 0;
-      for (let i = 0; i < 1200 && killedAt === 0; i++) {
+      for (let i = 0; i < 2400 && killedAt === 0; i++) {
         const { rows } = await db.pool.query<{ round: number }>('select round from model_checkpoints');
         if (rows[0] && rows[0].round >= 5) killedAt = rows[0].round;
         else await new Promise((r) => setTimeout(r, 25));
