@@ -6,7 +6,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { BackfillChunk, BackfillInput, ChunkCursor, ChunkResult, DataActivities } from '../contracts/backfill';
+import type {
+  BackfillChunk,
+  BackfillInput,
+  ChunkCursor,
+  ChunkResult,
+  DataActivities,
+} from '../contracts/backfill';
 import { chunkKey, missingRanges, planChunks } from '../src/data/backfill-plan';
 import { timeframeDir } from '../src/data/csv';
 import { ingestCsvFile } from '../src/data/ingest';
@@ -41,8 +47,16 @@ function previousCursor(): ChunkCursor | undefined {
   }
 }
 
-function csvPath(deps: DataActivityDeps, dataset: string, chunk: Pick<BackfillChunk, 'symbol' | 'timeframe'>): string {
-  if (!deps.sharedDataDir) throw ApplicationFailure.nonRetryable('sharedDataDir: csv backfills need SHARED_DATA_DIR on the io worker', 'ConfigError');
+function csvPath(
+  deps: DataActivityDeps,
+  dataset: string,
+  chunk: Pick<BackfillChunk, 'symbol' | 'timeframe'>,
+): string {
+  if (!deps.sharedDataDir)
+    throw ApplicationFailure.nonRetryable(
+      'sharedDataDir: csv backfills need SHARED_DATA_DIR on the io worker',
+      'ConfigError',
+    );
   return join(deps.sharedDataDir, dataset, timeframeDir(chunk.timeframe), `${chunk.symbol}.csv.gz`);
 }
 
@@ -51,13 +65,24 @@ function sourceFor(deps: DataActivityDeps, chunk: BackfillChunk): BarSource {
     case 'synthetic':
       return syntheticSource(chunk.source.seed);
     case 'alpaca':
-      if (!deps.alpaca) throw ApplicationFailure.nonRetryable('source: alpaca is not configured on this worker (APCA_API_KEY_ID / APCA_API_SECRET_KEY)', 'ConfigError');
+      if (!deps.alpaca)
+        throw ApplicationFailure.nonRetryable(
+          'source: alpaca is not configured on this worker (APCA_API_KEY_ID / APCA_API_SECRET_KEY)',
+          'ConfigError',
+        );
       return deps.alpaca;
     case 'polygon':
-      if (!deps.polygon) throw ApplicationFailure.nonRetryable('source: polygon is not configured on this worker (POLYGON_API_KEY)', 'ConfigError');
+      if (!deps.polygon)
+        throw ApplicationFailure.nonRetryable(
+          'source: polygon is not configured on this worker (POLYGON_API_KEY)',
+          'ConfigError',
+        );
       return deps.polygon;
     default:
-      throw ApplicationFailure.nonRetryable(`source: ${chunk.source.kind} has no bar source`, 'ValidationError');
+      throw ApplicationFailure.nonRetryable(
+        `source: ${chunk.source.kind} has no bar source`,
+        'ValidationError',
+      );
   }
 }
 
@@ -86,10 +111,20 @@ export function createDataActivities(deps: DataActivityDeps): DataActivities {
       if (input.mode !== 'gap-fill') return chunks;
       const out: BackfillChunk[] = [];
       for (const c of chunks) {
-        const stored = await deps.repo.storedBarTimes(c.symbol, c.timeframe, c.fromMs - 86_400_000, c.toMs + 86_400_000);
+        const stored = await deps.repo.storedBarTimes(
+          c.symbol,
+          c.timeframe,
+          c.fromMs - 86_400_000,
+          c.toMs + 86_400_000,
+        );
         const ranges = missingRanges(c, stored);
         // A gap-fill chunk has its own key so it never drops findings of the full run it complements.
-        if (ranges.length) out.push({ ...c, key: `${c.key}:fill:${ranges[0]![0]}-${ranges.at(-1)![1]}:${ranges.length}`, onlyRanges: ranges });
+        if (ranges.length)
+          out.push({
+            ...c,
+            key: `${c.key}:fill:${ranges[0]![0]}-${ranges.at(-1)![1]}:${ranges.length}`,
+            onlyRanges: ranges,
+          });
       }
       return out;
     },
@@ -111,10 +146,32 @@ export function createDataActivities(deps: DataActivityDeps): DataActivities {
             onlyRanges: chunk.onlyRanges,
             chunkKey: chunk.key,
             batchLines: chunk.batchLines ?? 50_000,
-            resume: cursor ? { line: cursor.line, batchSeq: cursor.batchSeq, rowsStored: cursor.rowsStored, tallies: cursor.tallies } : undefined,
-            onBatch: (c) => heartbeat({ line: c.line, lastTs: 0, batchSeq: c.batchSeq, rowsStored: c.rowsStored, tallies: c.tallies }),
+            resume: cursor
+              ? {
+                  line: cursor.line,
+                  batchSeq: cursor.batchSeq,
+                  rowsStored: cursor.rowsStored,
+                  tallies: cursor.tallies,
+                }
+              : undefined,
+            onBatch: (c) =>
+              heartbeat({
+                line: c.line,
+                lastTs: 0,
+                batchSeq: c.batchSeq,
+                rowsStored: c.rowsStored,
+                tallies: c.tallies,
+              }),
           });
-          return { key: chunk.key, rowsStored: s.rowsStored, rowsChanged: s.rowsChanged, rejected: s.rejected, rejectedByRule: s.rejectedByRule, findingsByRule: s.findingsByRule, resumedFromBatch: cursor?.batchSeq ?? 0 };
+          return {
+            key: chunk.key,
+            rowsStored: s.rowsStored,
+            rowsChanged: s.rowsChanged,
+            rejected: s.rejected,
+            rejectedByRule: s.rejectedByRule,
+            findingsByRule: s.findingsByRule,
+            resumedFromBatch: cursor?.batchSeq ?? 0,
+          };
         }
         const source = sourceFor(deps, chunk);
         let signal: AbortSignal | undefined;
@@ -125,15 +182,43 @@ export function createDataActivities(deps: DataActivityDeps): DataActivities {
         }
         const s = await ingestFromSource({
           source,
-          request: { symbol: chunk.symbol, timeframe: chunk.timeframe, fromMs: chunk.fromMs, toMs: chunk.toMs },
+          request: {
+            symbol: chunk.symbol,
+            timeframe: chunk.timeframe,
+            fromMs: chunk.fromMs,
+            toMs: chunk.toMs,
+          },
           repo: deps.repo,
           chunkKey: chunk.key,
           onlyRanges: chunk.onlyRanges,
-          resume: cursor && cursor.batchSeq > 0 ? { lastTs: cursor.lastTs, batchSeq: cursor.batchSeq, rowsStored: cursor.rowsStored, tallies: cursor.tallies } : undefined,
-          onBatch: (c) => heartbeat({ line: 0, lastTs: c.lastTs, batchSeq: c.batchSeq, rowsStored: c.rowsStored, tallies: c.tallies }),
+          resume:
+            cursor && cursor.batchSeq > 0
+              ? {
+                  lastTs: cursor.lastTs,
+                  batchSeq: cursor.batchSeq,
+                  rowsStored: cursor.rowsStored,
+                  tallies: cursor.tallies,
+                }
+              : undefined,
+          onBatch: (c) =>
+            heartbeat({
+              line: 0,
+              lastTs: c.lastTs,
+              batchSeq: c.batchSeq,
+              rowsStored: c.rowsStored,
+              tallies: c.tallies,
+            }),
           signal,
         });
-        return { key: chunk.key, rowsStored: s.rowsStored, rowsChanged: s.rowsChanged, rejected: s.rejected, rejectedByRule: s.rejectedByRule, findingsByRule: s.findingsByRule, resumedFromBatch: cursor?.batchSeq ?? 0 };
+        return {
+          key: chunk.key,
+          rowsStored: s.rowsStored,
+          rowsChanged: s.rowsChanged,
+          rejected: s.rejected,
+          rejectedByRule: s.rejectedByRule,
+          findingsByRule: s.findingsByRule,
+          resumedFromBatch: cursor?.batchSeq ?? 0,
+        };
       } catch (e) {
         return mapError(e);
       }

@@ -8,7 +8,11 @@ import type { Timeframe } from '../src/model/timeframe';
 export type BackfillSource =
   | { readonly kind: 'csv'; readonly dataset: string }
   | { readonly kind: 'synthetic'; readonly seed: number }
-  | { readonly kind: 'alpaca'; readonly feed?: 'iex' | 'sip'; readonly adjustment?: 'raw' | 'split' | 'dividend' | 'all' }
+  | {
+      readonly kind: 'alpaca';
+      readonly feed?: 'iex' | 'sip';
+      readonly adjustment?: 'raw' | 'split' | 'dividend' | 'all';
+    }
   | { readonly kind: 'polygon'; readonly adjusted?: boolean };
 
 export interface BackfillInput {

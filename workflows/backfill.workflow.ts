@@ -19,7 +19,12 @@ const { planBackfill } = proxyActivities<DataActivities>({
 const { ingestChunk } = proxyActivities<DataActivities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 10,
+  },
 });
 
 function add(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
@@ -43,10 +48,15 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillSu
     rejectedByRule: {} as Record<string, number>,
     findingsByRule: {} as Record<string, number>,
   };
-  setHandler(backfillProgressQuery, (): BackfillProgress => ({ ...state, running: [...state.running], failed: [...state.failed] }));
+  setHandler(backfillProgressQuery, (): BackfillProgress => ({
+    ...state,
+    running: [...state.running],
+    failed: [...state.failed],
+  }));
 
   const maxParallel = Math.max(1, Math.min(32, input.maxParallel ?? 4));
-  if (!Number.isFinite(input.fromMs) || !Number.isFinite(input.toMs)) throw ApplicationFailure.nonRetryable('fromMs/toMs: must be epoch milliseconds');
+  if (!Number.isFinite(input.fromMs) || !Number.isFinite(input.toMs))
+    throw ApplicationFailure.nonRetryable('fromMs/toMs: must be epoch milliseconds');
   const chunks: BackfillChunk[] = await planBackfill(input);
   state.planned = true;
   state.totalChunks = chunks.length;
@@ -65,7 +75,10 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillSu
         add(state.findingsByRule, r.findingsByRule);
         state.completedChunks++;
       } catch (e) {
-        state.failed.push({ key: chunk.key, error: e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e) });
+        state.failed.push({
+          key: chunk.key,
+          error: e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e),
+        });
       } finally {
         state.running.splice(state.running.indexOf(chunk.key), 1);
       }

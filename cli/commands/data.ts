@@ -4,7 +4,12 @@ import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { backfillProgressQuery, type BackfillInput, type BackfillSource, type BackfillSummary } from '../../contracts/backfill';
+import {
+  backfillProgressQuery,
+  type BackfillInput,
+  type BackfillSource,
+  type BackfillSummary,
+} from '../../contracts/backfill';
 import { TASK_QUEUES } from '../../contracts/task-queues';
 import { loadConfig, type AppConfig } from '../../src/config/config';
 import { crossCheckSharedData, formatCrossCheck } from '../../src/data/crosscheck';
@@ -20,7 +25,9 @@ import { MarketDataRepository } from '../../src/storage/market-data-repo';
 import { createPool } from '../../src/storage/pool';
 
 async function openRepo(config: AppConfig) {
-  const url = readStackState(config)?.postgres.url ?? (await resolvePostgres({ databaseUrl: config.DATABASE_URL, dataDir: config.TRADER_DATA_DIR })).url;
+  const url =
+    readStackState(config)?.postgres.url ??
+    (await resolvePostgres({ databaseUrl: config.DATABASE_URL, dataDir: config.TRADER_DATA_DIR })).url;
   const pool = createPool(url);
   return { pool, repo: new MarketDataRepository(pool) };
 }
@@ -49,19 +56,30 @@ export function parseSource(v: string): BackfillSource {
     case 'polygon':
       return { kind: 'polygon' };
     default:
-      throw new RangeError(`--source: "${v}" is not a source; use csv:<dataset>, synthetic[:seed], alpaca[:iex|sip] or polygon`);
+      throw new RangeError(
+        `--source: "${v}" is not a source; use csv:<dataset>, synthetic[:seed], alpaca[:iex|sip] or polygon`,
+      );
   }
 }
 
 /** Starts a BackfillWorkflow on the io queue and follows its progress query with a progress bar. */
-export async function runBackfill(client: Client, input: BackfillInput, opts: { quiet?: boolean; workflowId?: string } = {}): Promise<BackfillSummary> {
+export async function runBackfill(
+  client: Client,
+  input: BackfillInput,
+  opts: { quiet?: boolean; workflowId?: string } = {},
+): Promise<BackfillSummary> {
   const workflowId = opts.workflowId ?? `backfill-${randomUUID()}`;
   const handle = await client.workflow.start('backfillWorkflow', {
     taskQueue: `${process.env.TASK_QUEUE_PREFIX ?? ''}${TASK_QUEUES.io}`,
     workflowId,
     args: [input],
   });
-  const bar = opts.quiet ? null : new SingleBar({ format: 'backfill |{bar}| {value}/{total} chunks | {rows} rows | {running}', hideCursor: true }, Presets.shades_classic);
+  const bar = opts.quiet
+    ? null
+    : new SingleBar(
+        { format: 'backfill |{bar}| {value}/{total} chunks | {rows} rows | {running}', hideCursor: true },
+        Presets.shades_classic,
+      );
   bar?.start(1, 0, { rows: 0, running: 'planning' });
   let done = false;
   const result = handle.result().finally(() => {
@@ -73,7 +91,10 @@ export async function runBackfill(client: Client, input: BackfillInput, opts: { 
     try {
       const p = await handle.query(backfillProgressQuery);
       bar?.setTotal(Math.max(1, p.totalChunks));
-      bar?.update(p.completedChunks + p.failed.length, { rows: p.rowsStored, running: p.running.slice(0, 2).join(', ') });
+      bar?.update(p.completedChunks + p.failed.length, {
+        rows: p.rowsStored,
+        running: p.running.slice(0, 2).join(', '),
+      });
     } catch {
       /* the query can race the workflow's completion */
     }
@@ -81,7 +102,10 @@ export async function runBackfill(client: Client, input: BackfillInput, opts: { 
   try {
     const summary = await result;
     bar?.setTotal(Math.max(1, summary.totalChunks));
-    bar?.update(summary.completedChunks + summary.failed.length, { rows: summary.rowsStored, running: 'done' });
+    bar?.update(summary.completedChunks + summary.failed.length, {
+      rows: summary.rowsStored,
+      running: 'done',
+    });
     return summary;
   } finally {
     bar?.stop();
@@ -103,45 +127,75 @@ export function demoBackfillInput(sharedDataDir: string | undefined): BackfillIn
       maxParallel: 4,
     };
   }
-  return { symbols: ['SPY', 'QQQ', 'AAPL'], timeframes: ['1m'], fromMs: Date.UTC(2024, 0, 1), toMs: Date.UTC(2024, 1, 1), source: { kind: 'synthetic', seed: 1 }, maxParallel: 3 };
+  return {
+    symbols: ['SPY', 'QQQ', 'AAPL'],
+    timeframes: ['1m'],
+    fromMs: Date.UTC(2024, 0, 1),
+    toMs: Date.UTC(2024, 1, 1),
+    source: { kind: 'synthetic', seed: 1 },
+    maxParallel: 3,
+  };
 }
 
 export function register(program: Command): void {
   program
     .command('backfill')
-    .description('backfill bars through the BackfillWorkflow (symbol-month chunks, resumable), with a progress bar')
+    .description(
+      'backfill bars through the BackfillWorkflow (symbol-month chunks, resumable), with a progress bar',
+    )
     .requiredOption('-s, --symbols <list>', 'comma-separated symbols, e.g. SPY,AAPL')
     .option('--tf <list>', `comma-separated timeframes (${TIMEFRAMES.join(', ')})`, '1m')
     .requiredOption('--from <date>', 'start (YYYY-MM-DD or ISO timestamp, inclusive)')
     .requiredOption('--to <date>', 'end (YYYY-MM-DD or ISO timestamp, exclusive)')
-    .option('--source <source>', 'csv:<dataset> | synthetic[:seed] | alpaca[:iex|sip] | polygon', 'synthetic:1')
+    .option(
+      '--source <source>',
+      'csv:<dataset> | synthetic[:seed] | alpaca[:iex|sip] | polygon',
+      'synthetic:1',
+    )
     .option('--gap-fill', 'fetch only the days missing against the exchange calendar')
     .option('--parallel <n>', 'chunks in flight at once', '4')
-    .action(async (o: { symbols: string; tf: string; from: string; to: string; source: string; gapFill?: boolean; parallel: string }) => {
-      const config = loadConfig();
-      const input: BackfillInput = {
-        symbols: o.symbols.split(',').map((s) => toSymbol(s, '--symbols')),
-        timeframes: o.tf.split(',').map((t) => parseTimeframe(t.trim(), '--tf')),
-        fromMs: parseWhen(o.from, '--from'),
-        toMs: parseWhen(o.to, '--to'),
-        source: parseSource(o.source),
-        mode: o.gapFill ? 'gap-fill' : 'full',
-        maxParallel: Number(o.parallel),
-      };
-      const address = config.TEMPORAL_ADDRESS ?? readStackState(config)?.temporal.address;
-      if (!address) throw new Error('TEMPORAL_ADDRESS: not set and no stack is up; run `npm run trader -- stack up`');
-      const connection = await Connection.connect({ address });
-      try {
-        const s = await runBackfill(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), input);
-        console.log(`stored ${s.rowsStored} rows (${s.rowsChanged} new or changed) in ${s.completedChunks}/${s.totalChunks} chunks; rejected ${s.rejected}`);
-        for (const [rule, n] of Object.entries(s.rejectedByRule)) console.log(`  rejected by ${rule}: ${n}`);
-        for (const [rule, n] of Object.entries(s.findingsByRule)) console.log(`  findings ${rule}: ${n}`);
-        for (const f of s.failed) console.log(`  FAILED ${f.key}: ${f.error}`);
-        if (s.failed.length) process.exitCode = 1;
-      } finally {
-        await connection.close();
-      }
-    });
+    .action(
+      async (o: {
+        symbols: string;
+        tf: string;
+        from: string;
+        to: string;
+        source: string;
+        gapFill?: boolean;
+        parallel: string;
+      }) => {
+        const config = loadConfig();
+        const input: BackfillInput = {
+          symbols: o.symbols.split(',').map((s) => toSymbol(s, '--symbols')),
+          timeframes: o.tf.split(',').map((t) => parseTimeframe(t.trim(), '--tf')),
+          fromMs: parseWhen(o.from, '--from'),
+          toMs: parseWhen(o.to, '--to'),
+          source: parseSource(o.source),
+          mode: o.gapFill ? 'gap-fill' : 'full',
+          maxParallel: Number(o.parallel),
+        };
+        const address = config.TEMPORAL_ADDRESS ?? readStackState(config)?.temporal.address;
+        if (!address)
+          throw new Error('TEMPORAL_ADDRESS: not set and no stack is up; run `npm run trader -- stack up`');
+        const connection = await Connection.connect({ address });
+        try {
+          const s = await runBackfill(
+            new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+            input,
+          );
+          console.log(
+            `stored ${s.rowsStored} rows (${s.rowsChanged} new or changed) in ${s.completedChunks}/${s.totalChunks} chunks; rejected ${s.rejected}`,
+          );
+          for (const [rule, n] of Object.entries(s.rejectedByRule))
+            console.log(`  rejected by ${rule}: ${n}`);
+          for (const [rule, n] of Object.entries(s.findingsByRule)) console.log(`  findings ${rule}: ${n}`);
+          for (const f of s.failed) console.log(`  FAILED ${f.key}: ${f.error}`);
+          if (s.failed.length) process.exitCode = 1;
+        } finally {
+          await connection.close();
+        }
+      },
+    );
 
   const data = program.command('data').description('market data: import, quality report, bars');
 
@@ -156,10 +210,19 @@ export function register(program: Command): void {
       const dir = o.dir ?? config.SHARED_DATA_DIR ?? `${process.cwd()}/../shared/data`;
       const entries = readManifest(dir).filter((e) => !o.dataset || e.dataset === o.dataset);
       const { pool, repo } = await openRepo(config);
-      const bar = new SingleBar({ format: 'import |{bar}| {value}/{total} files | {file}', hideCursor: true }, Presets.shades_classic);
+      const bar = new SingleBar(
+        { format: 'import |{bar}| {value}/{total} files | {file}', hideCursor: true },
+        Presets.shades_classic,
+      );
       bar.start(entries.length, 0, { file: '' });
       try {
-        const results = await importSharedData({ dir, repo, entries, concurrency: Number(o.parallel), onFile: (r) => bar.increment({ file: r.entry.path }) });
+        const results = await importSharedData({
+          dir,
+          repo,
+          entries,
+          concurrency: Number(o.parallel),
+          onFile: (r) => bar.increment({ file: r.entry.path }),
+        });
         bar.stop();
         const stored = results.reduce((s, r) => s + r.summary.rowsStored, 0);
         const rejected = results.reduce((s, r) => s + r.summary.rejected, 0);
@@ -195,35 +258,56 @@ export function register(program: Command): void {
     .requiredOption('--to <date>', 'end (YYYY-MM-DD or ISO, exclusive)')
     .option('--csv', 'write CSV (ts,open,high,low,close,volume) to stdout')
     .option('--extended', 'aggregate with extended hours (04:00–20:00 New York)')
-    .action(async (sym: string, o: { tf: string; from: string; to: string; csv?: boolean; extended?: boolean }) => {
-      const symbol = toSymbol(sym);
-      const tf: Timeframe = parseTimeframe(o.tf, '--tf');
-      const fromMs = parseWhen(o.from, '--from');
-      const toMs = parseWhen(o.to, '--to');
-      const { pool, repo } = await openRepo(loadConfig());
-      try {
-        let bars = await repo.readBars(symbol, tf, fromMs, toMs);
-        let derived = false;
-        if (bars.length === 0 && tf !== '1m') {
-          const minutes = await repo.readBars(symbol, '1m', fromMs, toMs + 86_400_000);
-          bars = aggregateBars(minutes, tf, { calendar: calendarFor(symbol), session: o.extended ? 'extended' : 'regular' }).filter((b) => b.ts >= fromMs && b.ts < toMs);
-          derived = true;
+    .action(
+      async (sym: string, o: { tf: string; from: string; to: string; csv?: boolean; extended?: boolean }) => {
+        const symbol = toSymbol(sym);
+        const tf: Timeframe = parseTimeframe(o.tf, '--tf');
+        const fromMs = parseWhen(o.from, '--from');
+        const toMs = parseWhen(o.to, '--to');
+        const { pool, repo } = await openRepo(loadConfig());
+        try {
+          let bars = await repo.readBars(symbol, tf, fromMs, toMs);
+          let derived = false;
+          if (bars.length === 0 && tf !== '1m') {
+            const minutes = await repo.readBars(symbol, '1m', fromMs, toMs + 86_400_000);
+            bars = aggregateBars(minutes, tf, {
+              calendar: calendarFor(symbol),
+              session: o.extended ? 'extended' : 'regular',
+            }).filter((b) => b.ts >= fromMs && b.ts < toMs);
+            derived = true;
+          }
+          if (o.csv) {
+            process.stdout.write('ts,open,high,low,close,volume\n');
+            for (const b of bars)
+              process.stdout.write(
+                `${new Date(b.ts).toISOString().replace('.000Z', 'Z')},${b.open},${b.high},${b.low},${b.close},${b.volume}\n`,
+              );
+            return;
+          }
+          console.table(
+            bars.map((b) => ({
+              ts: new Date(b.ts).toISOString(),
+              open: b.open,
+              high: b.high,
+              low: b.low,
+              close: b.close,
+              volume: b.volume,
+            })),
+          );
+          console.log(
+            `${bars.length} ${tf} bars for ${symbol}${derived ? ' (aggregated from stored 1m bars)' : ''}`,
+          );
+        } finally {
+          await pool.end();
         }
-        if (o.csv) {
-          process.stdout.write('ts,open,high,low,close,volume\n');
-          for (const b of bars) process.stdout.write(`${new Date(b.ts).toISOString().replace('.000Z', 'Z')},${b.open},${b.high},${b.low},${b.close},${b.volume}\n`);
-          return;
-        }
-        console.table(bars.map((b) => ({ ts: new Date(b.ts).toISOString(), open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume })));
-        console.log(`${bars.length} ${tf} bars for ${symbol}${derived ? ' (aggregated from stored 1m bars)' : ''}`);
-      } finally {
-        await pool.end();
-      }
-    });
+      },
+    );
 
   data
     .command('crosscheck')
-    .description('compare daily and hourly bars built from the minute sets with the daily/hourly sets (differences listed)')
+    .description(
+      'compare daily and hourly bars built from the minute sets with the daily/hourly sets (differences listed)',
+    )
     .option('--dir <path>', 'shared-data folder (default SHARED_DATA_DIR or ../shared/data)')
     .option('--symbol <symbol>', 'only this symbol')
     .action(async (o: { dir?: string; symbol?: string }) => {

@@ -28,7 +28,11 @@ export class AlpacaBarStream {
   }
 
   /** Connects, subscribes to minute bars of `symbols`, and resolves once authenticated. */
-  async start(symbols: readonly string[], onBar: (bar: Bar) => void, onFinding: (f: QualityFinding) => void = () => undefined): Promise<void> {
+  async start(
+    symbols: readonly string[],
+    onBar: (bar: Bar) => void,
+    onFinding: (f: QualityFinding) => void = () => undefined,
+  ): Promise<void> {
     this.stream.onBar((b) => {
       const symbol = b.symbol;
       let v = this.validators.get(symbol);
@@ -55,7 +59,10 @@ export class AlpacaBarStream {
     this.stream.onConnect(() => this.stream.subscribeForBars([...symbols]));
     this.stream.connect();
     const auth = await this.stream.whenAuthenticated();
-    if (!auth.authenticated) throw new Error(`alpaca stream: authentication failed${'error' in auth && auth.error ? ` (${String(auth.error)})` : ''}`);
+    if (!auth.authenticated)
+      throw new Error(
+        `alpaca stream: authentication failed${'error' in auth && auth.error ? ` (${String(auth.error)})` : ''}`,
+      );
   }
 
   stop(): void {

@@ -22,8 +22,18 @@ export function monthWindows(fromMs: number, toMs: number): Array<[number, numbe
   return out;
 }
 
-export function chunkKey(input: Pick<BackfillInput, 'source'>, symbol: string, tf: Timeframe, fromMs: number): string {
-  const src = input.source.kind === 'csv' ? `csv:${input.source.dataset}` : input.source.kind === 'synthetic' ? `synthetic:${input.source.seed}` : input.source.kind;
+export function chunkKey(
+  input: Pick<BackfillInput, 'source'>,
+  symbol: string,
+  tf: Timeframe,
+  fromMs: number,
+): string {
+  const src =
+    input.source.kind === 'csv'
+      ? `csv:${input.source.dataset}`
+      : input.source.kind === 'synthetic'
+        ? `synthetic:${input.source.seed}`
+        : input.source.kind;
   return `${src}:${symbol}:${tf}:${new Date(fromMs).toISOString().slice(0, 7)}`;
 }
 
@@ -67,7 +77,11 @@ function expectedSlots(s: Session, tf: Timeframe, symbol: string): number[] {
  * `minCoverage` (0–1) tolerates thin minute data: a day counts as present when that share of its slots
  * is stored (default 1 for 1d/1h, 0.5 for finer timeframes whose missing minutes can mean no trades).
  */
-export function missingRanges(chunk: BackfillChunk, storedTs: readonly number[], minCoverage?: number): Array<[number, number]> {
+export function missingRanges(
+  chunk: BackfillChunk,
+  storedTs: readonly number[],
+  minCoverage?: number,
+): Array<[number, number]> {
   const cal = calendarFor(chunk.symbol);
   const cover = minCoverage ?? (chunk.timeframe === '1d' || chunk.timeframe === '1h' ? 1 : 0.5);
   const stored = new Set(storedTs);

@@ -48,7 +48,16 @@ async function readBarsFile(path: string, symbol: string, timeframe: Timeframe):
       // Rows the importer would reject are not part of the comparison either.
       if (isProblem(r) || r.ts <= lastTs) continue;
       lastTs = r.ts;
-      out.push({ symbol, timeframe, ts: r.ts, open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume });
+      out.push({
+        symbol,
+        timeframe,
+        ts: r.ts,
+        open: r.open,
+        high: r.high,
+        low: r.low,
+        close: r.close,
+        volume: r.volume,
+      });
     }
   }
   return out;
@@ -57,7 +66,10 @@ async function readBarsFile(path: string, symbol: string, timeframe: Timeframe):
 const PRICE_TOL = 1e-6;
 const VOLUME_TOL = 1e-3;
 
-function compare(derived: readonly Bar[], stored: readonly Bar[]): Omit<CrossCheckPair, 'symbol' | 'timeframe' | 'minuteSet' | 'referenceSet'> {
+function compare(
+  derived: readonly Bar[],
+  stored: readonly Bar[],
+): Omit<CrossCheckPair, 'symbol' | 'timeframe' | 'minuteSet' | 'referenceSet'> {
   const byTs = new Map(stored.map((b) => [b.ts, b]));
   const diffs: CrossCheckDiff[] = [];
   let compared = 0;
@@ -101,12 +113,22 @@ export async function crossCheckSharedData(dir: string): Promise<CrossCheckPair[
     for (const tf of ['1d', '1h'] as const) {
       const derived = aggregateBars(minutes, tf, { calendar: cal });
       const days = new Set(derived.map((b) => cal.localDate(b.ts + (tf === '1d' ? 12 * 3_600_000 : 0))));
-      for (const ref of manifest.filter((e) => e.kind === 'bars' && e.timeframe === tf && e.symbol === m.symbol)) {
+      for (const ref of manifest.filter(
+        (e) => e.kind === 'bars' && e.timeframe === tf && e.symbol === m.symbol,
+      )) {
         const path = join(dir, ref.dataset, timeframeDir(tf), `${m.symbol}.csv.gz`);
         if (!existsSync(path)) continue;
-        const stored = (await readBarsFile(path, m.symbol, tf)).filter((b) => days.has(cal.localDate(b.ts + (tf === '1d' ? 12 * 3_600_000 : 0))));
+        const stored = (await readBarsFile(path, m.symbol, tf)).filter((b) =>
+          days.has(cal.localDate(b.ts + (tf === '1d' ? 12 * 3_600_000 : 0))),
+        );
         if (stored.length === 0) continue;
-        out.push({ symbol: m.symbol, timeframe: tf, minuteSet: m.dataset, referenceSet: ref.dataset, ...compare(derived, stored) });
+        out.push({
+          symbol: m.symbol,
+          timeframe: tf,
+          minuteSet: m.dataset,
+          referenceSet: ref.dataset,
+          ...compare(derived, stored),
+        });
       }
     }
   }
@@ -120,7 +142,9 @@ export function formatCrossCheck(pairs: readonly CrossCheckPair[]): string {
       `${p.symbol.padEnd(5)} ${p.timeframe} ${p.minuteSet} → ${p.referenceSet}: ${p.compared} bars compared, OHLC agree ${p.pricesAgree}, volume agrees ${p.volumeAgree}, ${p.diffs.length} differences`,
     );
     for (const d of p.diffs.slice(0, 6)) {
-      lines.push(`    ${new Date(d.ts).toISOString().replace('.000Z', 'Z')} ${d.field.padEnd(7)} derived ${d.derived} vs set ${d.stored} (${Number.isFinite(d.relDiff) ? `${(d.relDiff * 100).toFixed(3)}%` : 'n/a'})`);
+      lines.push(
+        `    ${new Date(d.ts).toISOString().replace('.000Z', 'Z')} ${d.field.padEnd(7)} derived ${d.derived} vs set ${d.stored} (${Number.isFinite(d.relDiff) ? `${(d.relDiff * 100).toFixed(3)}%` : 'n/a'})`,
+      );
     }
     if (p.diffs.length > 6) lines.push(`    … ${p.diffs.length - 6} more`);
   }

@@ -71,7 +71,15 @@ export function parseIsoTs(s: string): number | string {
   const se = +m[6]!;
   const ms = Date.UTC(y, mo - 1, d, h, mi, se);
   const back = new Date(ms);
-  if (y < 1900 || back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59 || se > 59) {
+  if (
+    y < 1900 ||
+    back.getUTCFullYear() !== y ||
+    back.getUTCMonth() !== mo - 1 ||
+    back.getUTCDate() !== d ||
+    h > 23 ||
+    mi > 59 ||
+    se > 59
+  ) {
     return `"${clip(s)}" is not a real date/time`;
   }
   return ms;
@@ -121,16 +129,26 @@ export function checkHeader(text: string, expected: readonly string[], location:
   const cols = text.split(',').map((c) => c.trim().toLowerCase());
   for (let i = 0; i < expected.length; i++) {
     if (cols[i] !== expected[i]) {
-      throw new ValidationError(`header column ${i + 1}`, `expected "${expected[i]}", found "${clip(cols[i] ?? '')}" (header must be ${expected.join(',')})`, location);
+      throw new ValidationError(
+        `header column ${i + 1}`,
+        `expected "${expected[i]}", found "${clip(cols[i] ?? '')}" (header must be ${expected.join(',')})`,
+        location,
+      );
     }
   }
-  if (cols.length !== expected.length) throw new ValidationError('header', `expected ${expected.length} columns, found ${cols.length}`, location);
+  if (cols.length !== expected.length)
+    throw new ValidationError(
+      'header',
+      `expected ${expected.length} columns, found ${cols.length}`,
+      location,
+    );
 }
 
 /** Parses one bar line; returns the row or the first problem found (field named). */
 export function parseBarLine(text: string): ParsedBarRow | FieldProblem {
   const f = text.split(',');
-  if (f.length !== 6) return { field: 'row', problem: `expected 6 columns, found ${f.length}`, value: clip(text) };
+  if (f.length !== 6)
+    return { field: 'row', problem: `expected 6 columns, found ${f.length}`, value: clip(text) };
   const ts = parseIsoTs(f[0]!);
   if (typeof ts === 'string') return { field: 'ts', problem: ts, value: clip(f[0]!) };
   const nums: number[] = [];
@@ -147,7 +165,8 @@ export function parseBarLine(text: string): ParsedBarRow | FieldProblem {
 /** Parses one quote line; an empty bid/ask becomes NaN (one-sided), empty sizes are a problem. */
 export function parseQuoteLine(text: string): ParsedQuoteRow | FieldProblem {
   const f = text.split(',');
-  if (f.length !== 5) return { field: 'row', problem: `expected 5 columns, found ${f.length}`, value: clip(text) };
+  if (f.length !== 5)
+    return { field: 'row', problem: `expected 5 columns, found ${f.length}`, value: clip(text) };
   const ts = parseIsoTs(f[0]!);
   if (typeof ts === 'string') return { field: 'ts', problem: ts, value: clip(f[0]!) };
   const nums: number[] = [];
@@ -180,7 +199,13 @@ export interface SharedDataFile {
   readonly timeframe: Timeframe | null;
 }
 
-const TF_DIRS: Record<string, Timeframe> = { '1min': '1m', '5min': '5m', '15min': '15m', '1hour': '1h', '1day': '1d' };
+const TF_DIRS: Record<string, Timeframe> = {
+  '1min': '1m',
+  '5min': '5m',
+  '15min': '15m',
+  '1hour': '1h',
+  '1day': '1d',
+};
 
 export function describeSharedDataFile(path: string): SharedDataFile {
   const file = basename(path);
@@ -189,7 +214,12 @@ export function describeSharedDataFile(path: string): SharedDataFile {
   const symbol = file.replace(/\.csv(\.gz)?$/, '');
   if (tfDir === '1min_quote') return { path, dataset, symbol, kind: 'quotes', timeframe: null };
   const timeframe = TF_DIRS[tfDir];
-  if (!timeframe) throw new ValidationError('path', `"${tfDir}" is not a known timeframe folder (${Object.keys(TF_DIRS).join(', ')}, 1min_quote)`, path);
+  if (!timeframe)
+    throw new ValidationError(
+      'path',
+      `"${tfDir}" is not a known timeframe folder (${Object.keys(TF_DIRS).join(', ')}, 1min_quote)`,
+      path,
+    );
   return { path, dataset, symbol, kind: 'bars', timeframe };
 }
 

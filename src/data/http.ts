@@ -52,26 +52,44 @@ export async function getJson(url: string, opts: HttpOptions = {}): Promise<unkn
     try {
       let res: Response;
       try {
-        res = await fetch(url, { headers: { accept: 'application/json', ...opts.headers }, signal: ctl.signal, redirect: 'error' });
+        res = await fetch(url, {
+          headers: { accept: 'application/json', ...opts.headers },
+          signal: ctl.signal,
+          redirect: 'error',
+        });
       } catch (e) {
         opts.signal?.throwIfAborted();
         const timedOut = ctl.signal.aborted;
-        lastError = new TemporaryError(`${label}: ${timedOut ? `timed out after ${opts.timeoutMs ?? 30_000} ms` : `network error (${(e as Error).message})`}`, undefined, { cause: e });
+        lastError = new TemporaryError(
+          `${label}: ${timedOut ? `timed out after ${opts.timeoutMs ?? 30_000} ms` : `network error (${(e as Error).message})`}`,
+          undefined,
+          { cause: e },
+        );
         continue;
       }
       let text: string;
       try {
         text = await res.text();
       } catch (e) {
-        lastError = new TemporaryError(`${label}: ${ctl.signal.aborted ? 'timed out reading the body' : `body read failed (${(e as Error).message})`}`, undefined, { cause: e });
+        lastError = new TemporaryError(
+          `${label}: ${ctl.signal.aborted ? 'timed out reading the body' : `body read failed (${(e as Error).message})`}`,
+          undefined,
+          { cause: e },
+        );
         continue;
       }
       if (res.status === 429) {
-        lastError = new TemporaryError(`${label}: rate limited (429)`, retryAfterMs(res.headers.get('retry-after')) ?? base);
+        lastError = new TemporaryError(
+          `${label}: rate limited (429)`,
+          retryAfterMs(res.headers.get('retry-after')) ?? base,
+        );
         continue;
       }
       if (res.status >= 500) {
-        lastError = new TemporaryError(`${label}: server error ${res.status}`, retryAfterMs(res.headers.get('retry-after')));
+        lastError = new TemporaryError(
+          `${label}: server error ${res.status}`,
+          retryAfterMs(res.headers.get('retry-after')),
+        );
         continue;
       }
       if (res.status >= 400) {
@@ -80,7 +98,9 @@ export async function getJson(url: string, opts: HttpOptions = {}): Promise<unkn
       try {
         return JSON.parse(text) as unknown;
       } catch {
-        lastError = new TemporaryError(`${label}: malformed body (not JSON): ${text.slice(0, 80).replace(/\s+/g, ' ')}`);
+        lastError = new TemporaryError(
+          `${label}: malformed body (not JSON): ${text.slice(0, 80).replace(/\s+/g, ' ')}`,
+        );
         continue;
       }
     } finally {
@@ -88,17 +108,25 @@ export async function getJson(url: string, opts: HttpOptions = {}): Promise<unkn
       opts.signal?.removeEventListener('abort', onAbort);
     }
   }
-  throw new TemporaryError(`${lastError!.message} (gave up after ${maxRetries + 1} attempts)`, lastError!.retryAfterMs, { cause: lastError });
+  throw new TemporaryError(
+    `${lastError!.message} (gave up after ${maxRetries + 1} attempts)`,
+    lastError!.retryAfterMs,
+    { cause: lastError },
+  );
 }
 
 /** Field accessors that name the field when a body has the wrong shape. */
 export function field<T>(obj: unknown, name: string, check: (v: unknown) => v is T, where: string): T {
   const v = (obj as Record<string, unknown> | null)?.[name];
-  if (!check(v)) throw new PermanentError(`${where}: malformed body: field "${name}" is ${v === undefined ? 'missing' : `not valid (${JSON.stringify(v)?.slice(0, 40)})`}`);
+  if (!check(v))
+    throw new PermanentError(
+      `${where}: malformed body: field "${name}" is ${v === undefined ? 'missing' : `not valid (${JSON.stringify(v)?.slice(0, 40)})`}`,
+    );
   return v;
 }
 
 export const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 export const isStr = (v: unknown): v is string => typeof v === 'string';
 export const isArr = (v: unknown): v is unknown[] => Array.isArray(v);
-export const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -30,7 +30,13 @@ export interface PolygonAgg {
   readonly n?: number;
 }
 
-const SPAN: Record<Timeframe, [number, string]> = { '1m': [1, 'minute'], '5m': [5, 'minute'], '15m': [15, 'minute'], '1h': [1, 'hour'], '1d': [1, 'day'] };
+const SPAN: Record<Timeframe, [number, string]> = {
+  '1m': [1, 'minute'],
+  '5m': [5, 'minute'],
+  '15m': [15, 'minute'],
+  '1h': [1, 'hour'],
+  '1d': [1, 'day'],
+};
 
 export class PolygonClient implements BarSource {
   readonly name = 'polygon';
@@ -65,13 +71,29 @@ export class PolygonClient implements BarSource {
       results.forEach((r, index) => {
         const bad = (['t', 'o', 'h', 'l', 'c', 'v'] as const).find((k) => !isObj(r) || !isNum(r[k]));
         if (bad) {
-          problems.push({ index, field: bad, problem: 'missing or not a finite number', value: JSON.stringify(isObj(r) ? r[bad] : r)?.slice(0, 40) ?? 'undefined' });
+          problems.push({
+            index,
+            field: bad,
+            problem: 'missing or not a finite number',
+            value: JSON.stringify(isObj(r) ? r[bad] : r)?.slice(0, 40) ?? 'undefined',
+          });
           return;
         }
         const a = r as unknown as PolygonAgg;
         // Daily aggregates start at New York midnight; store them under their date label.
         const ts = req.timeframe === '1d' ? dateLabelMs(nyDate(a.t)) : a.t;
-        bars.push({ symbol: req.symbol, timeframe: req.timeframe, ts, open: a.o, high: a.h, low: a.l, close: a.c, volume: a.v, ...(isNum(a.vw) ? { vwap: a.vw } : {}), ...(isNum(a.n) ? { tradeCount: a.n } : {}) });
+        bars.push({
+          symbol: req.symbol,
+          timeframe: req.timeframe,
+          ts,
+          open: a.o,
+          high: a.h,
+          low: a.l,
+          close: a.c,
+          volume: a.v,
+          ...(isNum(a.vw) ? { vwap: a.vw } : {}),
+          ...(isNum(a.n) ? { tradeCount: a.n } : {}),
+        });
       });
       yield { bars, location: label, problems };
       const next = body.next_url;

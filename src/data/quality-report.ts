@@ -11,8 +11,11 @@ export function formatQualityReport(rows: readonly QualityReportRow[]): string {
       const total = rows.filter((x) => x.dataset === r.dataset).reduce((s, x) => s + x.count, 0);
       out.push(`\n== ${r.dataset ?? '(no set)'}: ${total} findings`);
     }
-    const first = r.firstTs === null ? '' : ` first ${new Date(r.firstTs).toISOString().replace('.000Z', 'Z')}`;
-    out.push(`  ${r.symbol.padEnd(8)} ${(r.timeframe ?? 'quote').padEnd(5)} ${r.rule.padEnd(18)} ${r.severity.padEnd(10)} ${String(r.count).padStart(7)}${first}  e.g. ${r.example}`);
+    const first =
+      r.firstTs === null ? '' : ` first ${new Date(r.firstTs).toISOString().replace('.000Z', 'Z')}`;
+    out.push(
+      `  ${r.symbol.padEnd(8)} ${(r.timeframe ?? 'quote').padEnd(5)} ${r.rule.padEnd(18)} ${r.severity.padEnd(10)} ${String(r.count).padStart(7)}${first}  e.g. ${r.example}`,
+    );
   }
   return out.join('\n').trimStart();
 }

@@ -30,7 +30,15 @@ export function readManifest(dir: string): ManifestEntry[] {
   return lines.slice(1).map((line) => {
     const f = line.split(',');
     const d = describeSharedDataFile(join(dir, f[p]!));
-    return { path: f[p]!, dataset: f[s]!, timeframeDir: f[tf]!, symbol: f[sym]!, rows: Number(f[rows]), kind: d.kind, timeframe: d.timeframe };
+    return {
+      path: f[p]!,
+      dataset: f[s]!,
+      timeframeDir: f[tf]!,
+      symbol: f[sym]!,
+      rows: Number(f[rows]),
+      kind: d.kind,
+      timeframe: d.timeframe,
+    };
   });
 }
 

@@ -23,7 +23,12 @@ export interface BarPage {
   readonly bars: readonly Bar[];
   readonly location: string;
   /** Records of the page that could not be read as bars; reported, never stored. */
-  readonly problems?: ReadonlyArray<{ readonly index: number; readonly field: string; readonly problem: string; readonly value: string }>;
+  readonly problems?: ReadonlyArray<{
+    readonly index: number;
+    readonly field: string;
+    readonly problem: string;
+    readonly value: string;
+  }>;
 }
 
 export interface BarSource {
@@ -45,7 +50,11 @@ export function syntheticSource(seed: number): BarSource {
         const from = Math.max(t, req.fromMs);
         const to = Math.min(t + DAY, req.toMs);
         const bars = syntheticBars(req.symbol, req.timeframe, from, to, seed);
-        if (bars.length) yield { bars, location: `synthetic(seed=${seed}) ${req.symbol} ${req.timeframe} ${new Date(from).toISOString().slice(0, 10)}` };
+        if (bars.length)
+          yield {
+            bars,
+            location: `synthetic(seed=${seed}) ${req.symbol} ${req.timeframe} ${new Date(from).toISOString().slice(0, 10)}`,
+          };
         await Promise.resolve();
       }
     },
@@ -84,7 +93,11 @@ export async function ingestFromSource(opts: {
   signal?: AbortSignal;
 }): Promise<SourceIngestResult> {
   const { source, request } = opts;
-  const validator = new BarValidator({ symbol: request.symbol, timeframe: request.timeframe, calendar: calendarFor(request.symbol) });
+  const validator = new BarValidator({
+    symbol: request.symbol,
+    timeframe: request.timeframe,
+    calendar: calendarFor(request.symbol),
+  });
   let batchSeq = opts.resume?.batchSeq ?? 0;
   let rowsStored = opts.resume?.rowsStored ?? 0;
   let lastTs = opts.resume?.lastTs ?? -Infinity;
@@ -98,7 +111,17 @@ export async function ingestFromSource(opts: {
     const accepted: Bar[] = [];
     const findings: QualityFinding[] = [];
     for (const p of page.problems ?? []) {
-      findings.push({ symbol: request.symbol, timeframe: request.timeframe, ts: null, rule: 'parse_error', severity: 'reject', value: p.value, detail: `${p.field}: ${p.problem}`, location: `${page.location} record ${p.index}`, field: p.field });
+      findings.push({
+        symbol: request.symbol,
+        timeframe: request.timeframe,
+        ts: null,
+        rule: 'parse_error',
+        severity: 'reject',
+        value: p.value,
+        detail: `${p.field}: ${p.problem}`,
+        location: `${page.location} record ${p.index}`,
+        field: p.field,
+      });
       findingsByRule.parse_error = (findingsByRule.parse_error ?? 0) + 1;
       rejectedByRule.parse_error = (rejectedByRule.parse_error ?? 0) + 1;
       rejected++;
@@ -120,10 +143,29 @@ export async function ingestFromSource(opts: {
     if (accepted.length === 0 && findings.length === 0) continue;
     batchSeq++;
     const batch = accepted.length ? barCopyBatch(accepted, source.name, source.synthetic) : null;
-    rowsChanged += (await opts.repo.writeBars(batch, findings, { source: source.name, dataset: opts.dataset, chunkKey: opts.chunkKey, batchSeq })).changed;
+    rowsChanged += (
+      await opts.repo.writeBars(batch, findings, {
+        source: source.name,
+        dataset: opts.dataset,
+        chunkKey: opts.chunkKey,
+        batchSeq,
+      })
+    ).changed;
     rowsStored += accepted.length;
     if (accepted.length) lastTs = accepted.at(-1)!.ts;
-    await opts.onBatch?.({ lastTs, batchSeq, rowsStored, tallies: { rejected, rejectedByRule: { ...rejectedByRule }, findingsByRule: { ...findingsByRule } } });
+    await opts.onBatch?.({
+      lastTs,
+      batchSeq,
+      rowsStored,
+      tallies: { rejected, rejectedByRule: { ...rejectedByRule }, findingsByRule: { ...findingsByRule } },
+    });
   }
-  return { rowsStored, rowsChanged, rejected, rejectedByRule, findingsByRule, cursor: { lastTs, batchSeq, rowsStored } };
+  return {
+    rowsStored,
+    rowsChanged,
+    rejected,
+    rejectedByRule,
+    findingsByRule,
+    cursor: { lastTs, batchSeq, rowsStored },
+  };
 }

@@ -15,13 +15,28 @@ export interface NetworkSources {
 }
 
 export function networkSourcesFromConfig(
-  config: Pick<AppConfig, 'APCA_API_KEY_ID' | 'APCA_API_SECRET_KEY' | 'APCA_DATA_BASE_URL' | 'POLYGON_API_KEY' | 'UNUSUAL_WHALES_API_KEY'>,
+  config: Pick<
+    AppConfig,
+    | 'APCA_API_KEY_ID'
+    | 'APCA_API_SECRET_KEY'
+    | 'APCA_DATA_BASE_URL'
+    | 'POLYGON_API_KEY'
+    | 'UNUSUAL_WHALES_API_KEY'
+  >,
 ): NetworkSources {
   return {
     ...(config.APCA_API_KEY_ID && config.APCA_API_SECRET_KEY
-      ? { alpaca: new AlpacaMarketData({ keyId: config.APCA_API_KEY_ID, secret: config.APCA_API_SECRET_KEY, dataBaseUrl: config.APCA_DATA_BASE_URL }) }
+      ? {
+          alpaca: new AlpacaMarketData({
+            keyId: config.APCA_API_KEY_ID,
+            secret: config.APCA_API_SECRET_KEY,
+            dataBaseUrl: config.APCA_DATA_BASE_URL,
+          }),
+        }
       : {}),
     ...(config.POLYGON_API_KEY ? { polygon: new PolygonClient({ apiKey: config.POLYGON_API_KEY }) } : {}),
-    ...(config.UNUSUAL_WHALES_API_KEY ? { unusualWhales: new UnusualWhalesClient({ token: config.UNUSUAL_WHALES_API_KEY }) } : {}),
+    ...(config.UNUSUAL_WHALES_API_KEY
+      ? { unusualWhales: new UnusualWhalesClient({ token: config.UNUSUAL_WHALES_API_KEY }) }
+      : {}),
   };
 }

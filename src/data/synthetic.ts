@@ -10,7 +10,15 @@
 import type { Bar } from '../model/bar';
 import type { Timeframe } from '../model/timeframe';
 import { aggregateBars } from '../market/aggregate';
-import { CRYPTO_24_7, NYSE, addDays, calendarFor, dateLabelMs, type ExchangeCalendar, type Session } from '../market/calendar';
+import {
+  CRYPTO_24_7,
+  NYSE,
+  addDays,
+  calendarFor,
+  dateLabelMs,
+  type ExchangeCalendar,
+  type Session,
+} from '../market/calendar';
 
 export const SYNTHETIC_SOURCE = 'synthetic';
 const ORIGIN = '2000-01-03';
@@ -120,8 +128,17 @@ function minutesOfDay(seed: number, symbol: string, day: DayState, s: Session): 
     const wick = day.sigmaDaily * Math.sqrt(weights[i]! / wsum) * 0.6;
     const h = roundPrice(Math.max(o, c) * Math.exp(Math.abs(gauss(r)) * wick));
     const l = roundPrice(Math.min(o, c) * Math.exp(-Math.abs(gauss(r)) * wick));
-    const volume = Math.max(1, Math.round((baseVolume * weights[i]!) / wsum * Math.exp(gauss(r) * 0.3)));
-    out.push({ symbol, timeframe: '1m', ts: s.openMs + i * MINUTE, open: o, high: Math.max(h, o, c), low: Math.min(l, o, c), close: c, volume });
+    const volume = Math.max(1, Math.round(((baseVolume * weights[i]!) / wsum) * Math.exp(gauss(r) * 0.3)));
+    out.push({
+      symbol,
+      timeframe: '1m',
+      ts: s.openMs + i * MINUTE,
+      open: o,
+      high: Math.max(h, o, c),
+      low: Math.min(l, o, c),
+      close: c,
+      volume,
+    });
     o = c;
   }
   return out;
@@ -144,7 +161,13 @@ export function syntheticMinuteBars(symbol: string, fromMs: number, toMs: number
 }
 
 /** Synthetic bars of any timeframe, derived from the 1-minute path with the session-aware aggregation. */
-export function syntheticBars(symbol: string, timeframe: Timeframe, fromMs: number, toMs: number, seed = 1): Bar[] {
+export function syntheticBars(
+  symbol: string,
+  timeframe: Timeframe,
+  fromMs: number,
+  toMs: number,
+  seed = 1,
+): Bar[] {
   const minutes = syntheticMinuteBars(symbol, fromMs, toMs, seed);
   if (timeframe === '1m') return minutes;
   const cal = calendarFor(symbol);

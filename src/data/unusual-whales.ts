@@ -32,7 +32,12 @@ export class UnusualWhalesClient {
   }
 
   /** Flow alerts for a ticker in [fromMs, toMs), newest page first. */
-  async *flowAlerts(ticker: string, fromMs: number, toMs: number, signal?: AbortSignal): AsyncIterable<FlowPage> {
+  async *flowAlerts(
+    ticker: string,
+    fromMs: number,
+    toMs: number,
+    signal?: AbortSignal,
+  ): AsyncIterable<FlowPage> {
     const limit = this.opts.limit ?? 200;
     let olderThan = toMs;
     for (let page = 1; ; page++) {
@@ -42,7 +47,12 @@ export class UnusualWhalesClient {
       u.searchParams.set('limit', String(limit));
       u.searchParams.set('older_than', new Date(olderThan).toISOString());
       u.searchParams.set('newer_than', new Date(fromMs).toISOString());
-      const body = await getJson(u.toString(), { ...this.opts, signal, label, headers: { authorization: `Bearer ${this.opts.token}` } });
+      const body = await getJson(u.toString(), {
+        ...this.opts,
+        signal,
+        label,
+        headers: { authorization: `Bearer ${this.opts.token}` },
+      });
       if (!isObj(body)) throw new PermanentError(`${label}: malformed body: not a JSON object`);
       const data = field(body, 'data', isArr, label);
       const rows: OptionsFlowRow[] = [];
@@ -51,8 +61,10 @@ export class UnusualWhalesClient {
       data.forEach((r, index) => {
         if (!isObj(r)) return problems.push({ index, field: 'record', problem: 'not an object' });
         const ts = typeof r.created_at === 'string' ? Date.parse(r.created_at) : NaN;
-        if (typeof r.id !== 'string' || r.id === '') return problems.push({ index, field: 'id', problem: 'missing' });
-        if (Number.isNaN(ts)) return problems.push({ index, field: 'created_at', problem: 'missing or not a timestamp' });
+        if (typeof r.id !== 'string' || r.id === '')
+          return problems.push({ index, field: 'id', problem: 'missing' });
+        if (Number.isNaN(ts))
+          return problems.push({ index, field: 'created_at', problem: 'missing or not a timestamp' });
         if (ts < oldest) oldest = ts;
         if (ts < fromMs || ts >= toMs) return;
         rows.push({

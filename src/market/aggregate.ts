@@ -23,7 +23,11 @@ export interface AggregateOptions {
 }
 
 /** The window of a trading day that minutes may fall in, or null when the exchange is closed that day. */
-function windowFor(ts: number, cal: ExchangeCalendar, mode: SessionMode): { startMs: number; endMs: number; date: string } | null {
+function windowFor(
+  ts: number,
+  cal: ExchangeCalendar,
+  mode: SessionMode,
+): { startMs: number; endMs: number; date: string } | null {
   const s = cal.sessionFor(ts);
   if (!s) return null;
   if (mode === 'extended' && cal.name === 'NYSE') {
@@ -101,7 +105,9 @@ class Accumulator {
 
 function checkOrder(prev: number, ts: number, i: number): void {
   if (!(ts > prev)) {
-    throw new RangeError(`bars[${i}].ts: ${new Date(ts).toISOString()} is not after the previous bar; aggregation needs strictly ascending 1m bars`);
+    throw new RangeError(
+      `bars[${i}].ts: ${new Date(ts).toISOString()} is not after the previous bar; aggregation needs strictly ascending 1m bars`,
+    );
   }
 }
 

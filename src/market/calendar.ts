@@ -70,7 +70,8 @@ export function parseDate(date: string, field = 'date'): { y: number; m: number;
   const mo = Number(m[2]);
   const d = Number(m[3]);
   const back = civilFromDays(daysFromCivil(y, mo, d));
-  if (back.y !== y || back.m !== mo || back.d !== d) throw new RangeError(`${field}: "${date}" is not a real calendar date`);
+  if (back.y !== y || back.m !== mo || back.d !== d)
+    throw new RangeError(`${field}: "${date}" is not a real calendar date`);
   return { y, m: mo, d };
 }
 
@@ -244,7 +245,8 @@ function holidaysOfYear(y: number): Map<number, string> {
   if (y >= 1971) h.set(daysFromCivil(y, 5, nthWeekday(y, 5, 1, -1)), 'Memorial Day');
   else h.set(observed(y, 5, 30), 'Memorial Day');
   // Election Day closed the exchange every year through 1968, then in presidential years through 1980.
-  if (y <= 1968 || (y <= 1980 && y % 4 === 0)) h.set(daysFromCivil(y, 11, nthWeekday(y, 11, 1, 1) + 1), 'Election Day');
+  if (y <= 1968 || (y <= 1980 && y % 4 === 0))
+    h.set(daysFromCivil(y, 11, nthWeekday(y, 11, 1, 1) + 1), 'Election Day');
   if (y >= 2022) h.set(observed(y, 6, 19), 'Juneteenth National Independence Day');
   h.set(observed(y, 7, 4), 'Independence Day');
   h.set(daysFromCivil(y, 9, nthWeekday(y, 9, 1, 1)), 'Labor Day');
@@ -298,7 +300,12 @@ function nyseSessionOnDate(date: string): Session | null {
   let s: Session | null = null;
   if (info.holiday === undefined) {
     const early = info.earlyClose !== undefined;
-    s = { date, openMs: nyWallToUtc(date, 9, 30), closeMs: nyWallToUtc(date, early ? 13 : 16), earlyClose: early };
+    s = {
+      date,
+      openMs: nyWallToUtc(date, 9, 30),
+      closeMs: nyWallToUtc(date, early ? 13 : 16),
+      earlyClose: early,
+    };
   }
   if (sessionCache.size > 50_000) sessionCache.clear();
   sessionCache.set(date, s);
@@ -396,7 +403,8 @@ export function isOpen(ts: number): boolean {
 }
 
 /** Crypto pairs (BTCUSD, ETHUSDT, BTC/USD…) trade on the 24/7 calendar; everything else on NYSE. */
-const CRYPTO_RE = /^(BTC|ETH|LTC|BCH|SOL|DOGE|XRP|ADA|AVAX|LINK|DOT|UNI|AAVE|SHIB|MATIC|USDT|USDC)[/-]?(USD|USDT|USDC|EUR|GBP|BTC)$/;
+const CRYPTO_RE =
+  /^(BTC|ETH|LTC|BCH|SOL|DOGE|XRP|ADA|AVAX|LINK|DOT|UNI|AAVE|SHIB|MATIC|USDT|USDC)[/-]?(USD|USDT|USDC|EUR|GBP|BTC)$/;
 export function isCryptoSymbol(symbol: string): boolean {
   return symbol.includes('/') || CRYPTO_RE.test(symbol.toUpperCase());
 }

@@ -72,7 +72,13 @@ export interface BarVerdict {
 }
 
 const OUTLIER_MIN_HISTORY = 20;
-const MIN_ABS_RETURN: Record<Timeframe, number> = { '1m': 0.01, '5m': 0.015, '15m': 0.02, '1h': 0.03, '1d': 0.08 };
+const MIN_ABS_RETURN: Record<Timeframe, number> = {
+  '1m': 0.01,
+  '5m': 0.015,
+  '15m': 0.02,
+  '1h': 0.03,
+  '1d': 0.08,
+};
 
 /** Median of the first n entries of a scratch array (sorted in place). */
 function medianOf(a: Float64Array, n: number): number {
@@ -110,7 +116,14 @@ export class BarValidator {
     this.outlierZ = opts.outlierZ ?? 12;
     const crypto = this.cal.name === 'CRYPTO';
     this.gapMinSlots =
-      opts.gapMinSlots ?? (opts.timeframe === '1m' && !crypto ? 15 : opts.timeframe === '5m' || opts.timeframe === '15m' ? (crypto ? 1 : 3) : 1);
+      opts.gapMinSlots ??
+      (opts.timeframe === '1m' && !crypto
+        ? 15
+        : opts.timeframe === '5m' || opts.timeframe === '15m'
+          ? crypto
+            ? 1
+            : 3
+          : 1);
     this.window = opts.outlierWindow ?? 250;
     this.minAbsReturn = opts.minAbsReturn ?? MIN_ABS_RETURN[opts.timeframe];
     this.returns = new Float64Array(this.window);
@@ -122,8 +135,26 @@ export class BarValidator {
     return this.lastTs;
   }
 
-  private finding(ts: number | null, rule: QualityRule, severity: Severity, value: string, detail: string, location: string, field?: string): QualityFinding {
-    return { symbol: this.opts.symbol, timeframe: this.opts.timeframe, ts, rule, severity, value, detail, location, ...(field ? { field } : {}) };
+  private finding(
+    ts: number | null,
+    rule: QualityRule,
+    severity: Severity,
+    value: string,
+    detail: string,
+    location: string,
+    field?: string,
+  ): QualityFinding {
+    return {
+      symbol: this.opts.symbol,
+      timeframe: this.opts.timeframe,
+      ts,
+      rule,
+      severity,
+      value,
+      detail,
+      location,
+      ...(field ? { field } : {}),
+    };
   }
 
   /** Checks one bar; `location` is file:line or the request. */
@@ -133,46 +164,128 @@ export class BarValidator {
     let reject = false;
     for (const f of ['open', 'high', 'low', 'close'] as const) {
       if (!(bar[f] > 0)) {
-        findings.push(this.finding(ts, 'non_positive_price', 'reject', String(bar[f]), `${f} must be > 0`, location, f));
+        findings.push(
+          this.finding(ts, 'non_positive_price', 'reject', String(bar[f]), `${f} must be > 0`, location, f),
+        );
         reject = true;
       }
     }
     if (!reject) {
       if (bar.high < bar.low) {
-        findings.push(this.finding(ts, 'ohlc_inconsistent', 'reject', `high=${bar.high} low=${bar.low}`, 'high is below low', location, 'high'));
+        findings.push(
+          this.finding(
+            ts,
+            'ohlc_inconsistent',
+            'reject',
+            `high=${bar.high} low=${bar.low}`,
+            'high is below low',
+            location,
+            'high',
+          ),
+        );
         reject = true;
       } else if (bar.open > bar.high || bar.open < bar.low) {
-        findings.push(this.finding(ts, 'ohlc_inconsistent', 'reject', `open=${bar.open} low=${bar.low} high=${bar.high}`, 'open outside [low, high]', location, 'open'));
+        findings.push(
+          this.finding(
+            ts,
+            'ohlc_inconsistent',
+            'reject',
+            `open=${bar.open} low=${bar.low} high=${bar.high}`,
+            'open outside [low, high]',
+            location,
+            'open',
+          ),
+        );
         reject = true;
       } else if (bar.close > bar.high || bar.close < bar.low) {
-        findings.push(this.finding(ts, 'ohlc_inconsistent', 'reject', `close=${bar.close} low=${bar.low} high=${bar.high}`, 'close outside [low, high]', location, 'close'));
+        findings.push(
+          this.finding(
+            ts,
+            'ohlc_inconsistent',
+            'reject',
+            `close=${bar.close} low=${bar.low} high=${bar.high}`,
+            'close outside [low, high]',
+            location,
+            'close',
+          ),
+        );
         reject = true;
       }
     }
     if (bar.volume < 0) {
-      findings.push(this.finding(ts, 'negative_volume', 'reject', String(bar.volume), 'volume must be >= 0', location, 'volume'));
+      findings.push(
+        this.finding(
+          ts,
+          'negative_volume',
+          'reject',
+          String(bar.volume),
+          'volume must be >= 0',
+          location,
+          'volume',
+        ),
+      );
       reject = true;
     }
     if (ts === this.lastTs) {
-      findings.push(this.finding(ts, 'duplicate_ts', 'reject', new Date(ts).toISOString(), 'a bar with this ts was already accepted', location, 'ts'));
+      findings.push(
+        this.finding(
+          ts,
+          'duplicate_ts',
+          'reject',
+          new Date(ts).toISOString(),
+          'a bar with this ts was already accepted',
+          location,
+          'ts',
+        ),
+      );
       reject = true;
     } else if (ts < this.lastTs) {
-      findings.push(this.finding(ts, 'out_of_order_ts', 'reject', new Date(ts).toISOString(), `earlier than the previous bar ${new Date(this.lastTs).toISOString()}`, location, 'ts'));
+      findings.push(
+        this.finding(
+          ts,
+          'out_of_order_ts',
+          'reject',
+          new Date(ts).toISOString(),
+          `earlier than the previous bar ${new Date(this.lastTs).toISOString()}`,
+          location,
+          'ts',
+        ),
+      );
       reject = true;
     }
     if (reject) return { accepted: false, findings };
 
     const session = this.sessionCheck(ts);
     if (session) {
-      findings.push(this.finding(ts, 'outside_session', 'quarantine', new Date(ts).toISOString(), session, location, 'ts'));
+      findings.push(
+        this.finding(
+          ts,
+          'outside_session',
+          'quarantine',
+          new Date(ts).toISOString(),
+          session,
+          location,
+          'ts',
+        ),
+      );
       return { accepted: false, findings };
     }
-    if (bar.volume === 0) findings.push(this.finding(ts, 'zero_volume', 'warn', '0', 'no volume in this bar', location, 'volume'));
+    if (bar.volume === 0)
+      findings.push(
+        this.finding(ts, 'zero_volume', 'warn', '0', 'no volume in this bar', location, 'volume'),
+      );
 
     const missing = this.lastTs === -Infinity ? 0 : this.missingSlots(this.lastTs, ts);
     if (missing >= this.gapMinSlots) {
       findings.push(
-        this.finding(ts, 'gap', 'warn', String(missing), `${missing} missing ${this.opts.timeframe} slot(s) since ${new Date(this.lastTs).toISOString()}`, location),
+        this.finding(
+          ts,
+          'gap',
+          'warn',
+          String(missing),
+          `${missing} missing ${this.opts.timeframe} slot(s) since ${new Date(this.lastTs).toISOString()}`,
+          location,
+        ),
       );
     }
     // Returns across a reported gap compare different regimes (or a re-used ticker): not an outlier test.
@@ -180,12 +293,25 @@ export class BarValidator {
       const r = Math.log(bar.close / this.lastClose);
       // The open is checked against the previous close too: a bad print at the open (SPY 2000-12-18)
       // leaves the close-to-close return normal.
-      for (const [field, price] of [['open', bar.open], ['close', bar.close]] as const) {
+      for (const [field, price] of [
+        ['open', bar.open],
+        ['close', bar.close],
+      ] as const) {
         const x = Math.log(price / this.lastClose);
         if (Math.abs(x) < this.minAbsReturn) continue;
         const z = this.robustZ(x);
         if (z !== null && Math.abs(z) > this.outlierZ) {
-          findings.push(this.finding(ts, 'return_outlier', 'warn', x.toFixed(6), `log return of ${field} vs previous close ${x.toFixed(4)} has robust z ${z.toFixed(1)}`, location, field));
+          findings.push(
+            this.finding(
+              ts,
+              'return_outlier',
+              'warn',
+              x.toFixed(6),
+              `log return of ${field} vs previous close ${x.toFixed(4)} has robust z ${z.toFixed(1)}`,
+              location,
+              field,
+            ),
+          );
           break;
         }
       }
@@ -199,8 +325,10 @@ export class BarValidator {
   /** Why `ts` is outside the trading calendar, or undefined. */
   private sessionCheck(ts: number): string | undefined {
     if (this.cal.name === 'CRYPTO') {
-      if (this.opts.timeframe === '1d' && ts % 86_400_000 !== 0) return 'a daily bar must be labelled at 00:00Z';
-      if (this.opts.timeframe !== '1d' && ts % this.tfMs !== 0) return `not aligned to ${this.opts.timeframe}`;
+      if (this.opts.timeframe === '1d' && ts % 86_400_000 !== 0)
+        return 'a daily bar must be labelled at 00:00Z';
+      if (this.opts.timeframe !== '1d' && ts % this.tfMs !== 0)
+        return `not aligned to ${this.opts.timeframe}`;
       return undefined;
     }
     if (this.opts.timeframe === '1d') {
@@ -286,7 +414,13 @@ export class QuoteValidator {
 
   check(q: RawQuote, location: string): BarVerdict {
     const findings: QualityFinding[] = [];
-    const f = (rule: QualityRule, severity: Severity, value: string, detail: string, field?: string): QualityFinding => ({
+    const f = (
+      rule: QualityRule,
+      severity: Severity,
+      value: string,
+      detail: string,
+      field?: string,
+    ): QualityFinding => ({
       symbol: this.symbol,
       timeframe: null,
       ts: q.ts,
@@ -319,15 +453,33 @@ export class QuoteValidator {
       reject = true;
     }
     if (q.ts === this.lastTs) {
-      findings.push(f('duplicate_ts', 'reject', new Date(q.ts).toISOString(), 'a quote with this ts was already accepted', 'ts'));
+      findings.push(
+        f(
+          'duplicate_ts',
+          'reject',
+          new Date(q.ts).toISOString(),
+          'a quote with this ts was already accepted',
+          'ts',
+        ),
+      );
       reject = true;
     } else if (q.ts < this.lastTs) {
-      findings.push(f('out_of_order_ts', 'reject', new Date(q.ts).toISOString(), 'earlier than the previous quote', 'ts'));
+      findings.push(
+        f('out_of_order_ts', 'reject', new Date(q.ts).toISOString(), 'earlier than the previous quote', 'ts'),
+      );
       reject = true;
     }
     if (reject) return { accepted: false, findings };
     if (Number.isNaN(q.bid) !== Number.isNaN(q.ask)) {
-      findings.push(f('one_sided_quote', 'warn', `bid=${q.bid} ask=${q.ask}`, 'only one side quoted', Number.isNaN(q.bid) ? 'bid' : 'ask'));
+      findings.push(
+        f(
+          'one_sided_quote',
+          'warn',
+          `bid=${q.bid} ask=${q.ask}`,
+          'only one side quoted',
+          Number.isNaN(q.bid) ? 'bid' : 'ask',
+        ),
+      );
     } else if (q.bid === q.ask) {
       findings.push(f('locked_quote', 'warn', String(q.bid), 'bid equals ask'));
     }

@@ -10,11 +10,16 @@ import { MarketDataRepository } from '../../src/storage/market-data-repo';
 
 async function main(): Promise<void> {
   const pool = createPool(process.env.DATABASE_URL!);
-  const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:17233' });
+  const connection = await NativeConnection.connect({
+    address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:17233',
+  });
   const worker = await Worker.create({
     connection,
     taskQueue: process.env.TASK_QUEUE!,
-    activities: createDataActivities({ repo: new MarketDataRepository(pool), sharedDataDir: process.env.SHARED_DATA_DIR }),
+    activities: createDataActivities({
+      repo: new MarketDataRepository(pool),
+      sharedDataDir: process.env.SHARED_DATA_DIR,
+    }),
     maxConcurrentActivityTaskExecutions: 4,
     shutdownGraceTime: '2 seconds',
   });

@@ -21,7 +21,9 @@ export function fixture(venue: string, name: string, base = ''): string {
 }
 
 /** A local HTTP server that speaks whatever the test scripts: the provider's documented payloads. */
-export async function startStub(fallback: StubReply = { status: 404, body: '{"message":"not scripted"}' }): Promise<HttpStub> {
+export async function startStub(
+  fallback: StubReply = { status: 404, body: '{"message":"not scripted"}' },
+): Promise<HttpStub> {
   const queue: StubReply[] = [];
   const requests: HttpStub['requests'] = [];
   const hanging = new Set<ServerResponse>();

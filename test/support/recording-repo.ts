@@ -7,7 +7,11 @@ export class RecordingRepo {
   readonly quoteRows: string[][] = [];
   readonly findings: Array<QualityFinding & { ctx: FindingContext }> = [];
 
-  writeBars(batch: BarCopyBatch | null, findings: readonly QualityFinding[], ctx: FindingContext): Promise<{ changed: number }> {
+  writeBars(
+    batch: BarCopyBatch | null,
+    findings: readonly QualityFinding[],
+    ctx: FindingContext,
+  ): Promise<{ changed: number }> {
     // Stored as [ts ms, open, high, low, close, volume] from the COPY line (BAR_COPY_COLUMNS order).
     if (batch) {
       for (const line of batch.copyText.split('\n')) {
@@ -20,7 +24,11 @@ export class RecordingRepo {
     return Promise.resolve({ changed: batch?.count ?? 0 });
   }
 
-  writeQuotes(batch: QuoteCopyBatch | null, findings: readonly QualityFinding[], ctx: FindingContext): Promise<{ changed: number }> {
+  writeQuotes(
+    batch: QuoteCopyBatch | null,
+    findings: readonly QualityFinding[],
+    ctx: FindingContext,
+  ): Promise<{ changed: number }> {
     if (batch) for (const line of batch.copyText.split('\n')) if (line) this.quoteRows.push(line.split('\t'));
     for (const f of findings) this.findings.push({ ...f, ctx });
     return Promise.resolve({ changed: batch?.count ?? 0 });

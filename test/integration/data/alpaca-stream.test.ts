@@ -25,7 +25,16 @@ void describe('Alpaca real-time bar stream (SDK) against the local simulator', (
       const p = 100 + i;
       // The third AAPL minute is inconsistent (high below the low): the stream must not pass it on.
       const high = symbol === 'AAPL' && i === 2 ? p - 1 : p + 0.5;
-      bars.push({ symbol, timeframe: '1m', ts: open + i * 60_000, open: p, high, low: p - 0.5, close: p + 0.1, volume: 1000 + i });
+      bars.push({
+        symbol,
+        timeframe: '1m',
+        ts: open + i * 60_000,
+        open: p,
+        high,
+        low: p - 0.5,
+        close: p + 0.1,
+        volume: 1000 + i,
+      });
     }
   }
   before(async () => {
@@ -38,13 +47,20 @@ void describe('Alpaca real-time bar stream (SDK) against the local simulator', (
     const stream = new AlpacaBarStream({ keyId: KEY, secret: SECRET, url: sim.marketDataStreamUrl('iex') });
     const got: Bar[] = [];
     const findings: string[] = [];
-    await stream.start(['AAPL'], (b) => got.push(b), (f) => findings.push(`${f.rule}:${f.field}`));
+    await stream.start(
+      ['AAPL'],
+      (b) => got.push(b),
+      (f) => findings.push(`${f.rule}:${f.field}`),
+    );
     try {
       await new Promise((r) => setTimeout(r, 100));
       sim.replay.advanceTo(open + 4 * 60_000);
       await waitFor(() => got.length + findings.length >= 5);
       assert.ok(got.every((b) => b.symbol === 'AAPL'));
-      assert.deepEqual(got.map((b) => (b.ts - open) / 60_000), [0, 1, 3, 4]);
+      assert.deepEqual(
+        got.map((b) => (b.ts - open) / 60_000),
+        [0, 1, 3, 4],
+      );
       assert.deepEqual(findings, ['ohlc_inconsistent:high']);
     } finally {
       stream.stop();

@@ -8,7 +8,13 @@ import { backfillProgressQuery, type BackfillInput, type BackfillSummary } from 
 import { MarketDataRepository } from '../../../src/storage/market-data-repo';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { sharedDataDir } from '../../support/shared-data';
-import { connectTemporal, TEST_TEMPORAL_ADDRESS, uniqueQueue, WORKFLOWS_PATH, type TemporalTestContext } from '../../support/temporal';
+import {
+  connectTemporal,
+  TEST_TEMPORAL_ADDRESS,
+  uniqueQueue,
+  WORKFLOWS_PATH,
+  type TemporalTestContext,
+} from '../../support/temporal';
 
 const dir = sharedDataDir();
 const REPO_ROOT = resolve(__dirname, '../../..');
@@ -38,7 +44,13 @@ async function fingerprint(db: TestDatabase) {
 function startWorker(dbUrl: string, taskQueue: string): Promise<ChildProcess> {
   const child = spawn('npx', ['tsx', 'test/support/data-worker.ts'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, DATABASE_URL: dbUrl, TASK_QUEUE: taskQueue, SHARED_DATA_DIR: dir, TEMPORAL_ADDRESS: TEST_TEMPORAL_ADDRESS },
+    env: {
+      ...process.env,
+      DATABASE_URL: dbUrl,
+      TASK_QUEUE: taskQueue,
+      SHARED_DATA_DIR: dir,
+      TEMPORAL_ADDRESS: TEST_TEMPORAL_ADDRESS,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
     detached: true,
   });
@@ -58,85 +70,106 @@ function killHard(child: ChildProcess): Promise<void> {
   });
 }
 
-void describe('BackfillWorkflow with a crashing io worker', { skip: dir ? false : 'SKIPPED: ../shared/data not found' }, () => {
-  let t: TemporalTestContext;
-  let calm: TestDatabase;
-  let crashed: TestDatabase;
-  before(async () => {
-    t = await connectTemporal();
-    calm = await createTestDatabase('tt_bf_calm');
-    crashed = await createTestDatabase('tt_bf_crash');
-  });
-  after(async () => {
-    await t?.close();
-    await calm?.drop();
-    await crashed?.drop();
-  });
-
-  void test('when the io worker is SIGKILLed mid-way and restarted, then row counts and checksums equal an undisturbed run', async () => {
-    // Undisturbed run, in process.
-    const q1 = uniqueQueue('backfill-calm');
-    const w1 = await Worker.create({
-      connection: t.nativeConnection,
-      taskQueue: q1,
-      workflowsPath: WORKFLOWS_PATH,
-      activities: createDataActivities({ repo: new MarketDataRepository(calm.pool), sharedDataDir: dir }),
+void describe(
+  'BackfillWorkflow with a crashing io worker',
+  { skip: dir ? false : 'SKIPPED: ../shared/data not found' },
+  () => {
+    let t: TemporalTestContext;
+    let calm: TestDatabase;
+    let crashed: TestDatabase;
+    before(async () => {
+      t = await connectTemporal();
+      calm = await createTestDatabase('tt_bf_calm');
+      crashed = await createTestDatabase('tt_bf_crash');
     });
-    const calmSummary = await w1.runUntil(t.client.workflow.execute('backfillWorkflow', { taskQueue: q1, workflowId: q1, args: [input] }));
-    assert.equal(calmSummary.failed.length, 0);
-    assert.equal(calmSummary.completedChunks, 3);
-    const expected = await fingerprint(calm);
-    assert.ok(expected.bars.count > 100_000);
+    after(async () => {
+      await t?.close();
+      await calm?.drop();
+      await crashed?.drop();
+    });
 
-    // Same backfill: workflows in this process, activities in a child process that gets SIGKILLed.
-    const q2 = uniqueQueue('backfill-crash');
-    const w2 = await Worker.create({ connection: t.nativeConnection, taskQueue: q2, workflowsPath: WORKFLOWS_PATH });
-    const summary = await w2.runUntil(async () => {
-      let child = await startWorker(crashed.url, q2);
-      const handle = await t.client.workflow.start('backfillWorkflow', { taskQueue: q2, workflowId: q2, args: [input] });
-      let storedAtKill = 0;
-      for (;;) {
-        const { rows } = await crashed.pool.query<{ n: string }>('select count(*)::text as n from bars');
-        storedAtKill = Number(rows[0]!.n);
-        if (storedAtKill >= 10_000) break;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      await killHard(child);
-      assert.ok(storedAtKill < expected.bars.count, 'the kill landed mid-way');
-      const progress = await handle.query(backfillProgressQuery);
-      assert.ok(progress.completedChunks < 3);
-      child = await startWorker(crashed.url, q2);
-      try {
-        return (await handle.result()) as BackfillSummary;
-      } finally {
+    void test('when the io worker is SIGKILLed mid-way and restarted, then row counts and checksums equal an undisturbed run', async () => {
+      // Undisturbed run, in process.
+      const q1 = uniqueQueue('backfill-calm');
+      const w1 = await Worker.create({
+        connection: t.nativeConnection,
+        taskQueue: q1,
+        workflowsPath: WORKFLOWS_PATH,
+        activities: createDataActivities({ repo: new MarketDataRepository(calm.pool), sharedDataDir: dir }),
+      });
+      const calmSummary = await w1.runUntil(
+        t.client.workflow.execute('backfillWorkflow', { taskQueue: q1, workflowId: q1, args: [input] }),
+      );
+      assert.equal(calmSummary.failed.length, 0);
+      assert.equal(calmSummary.completedChunks, 3);
+      const expected = await fingerprint(calm);
+      assert.ok(expected.bars.count > 100_000);
+
+      // Same backfill: workflows in this process, activities in a child process that gets SIGKILLed.
+      const q2 = uniqueQueue('backfill-crash');
+      const w2 = await Worker.create({
+        connection: t.nativeConnection,
+        taskQueue: q2,
+        workflowsPath: WORKFLOWS_PATH,
+      });
+      const summary = await w2.runUntil(async () => {
+        let child = await startWorker(crashed.url, q2);
+        const handle = await t.client.workflow.start('backfillWorkflow', {
+          taskQueue: q2,
+          workflowId: q2,
+          args: [input],
+        });
+        let storedAtKill = 0;
+        for (;;) {
+          const { rows } = await crashed.pool.query<{ n: string }>('select count(*)::text as n from bars');
+          storedAtKill = Number(rows[0]!.n);
+          if (storedAtKill >= 10_000) break;
+          await new Promise((r) => setTimeout(r, 25));
+        }
         await killHard(child);
-      }
+        assert.ok(storedAtKill < expected.bars.count, 'the kill landed mid-way');
+        const progress = await handle.query(backfillProgressQuery);
+        assert.ok(progress.completedChunks < 3);
+        child = await startWorker(crashed.url, q2);
+        try {
+          return (await handle.result()) as BackfillSummary;
+        } finally {
+          await killHard(child);
+        }
+      });
+
+      assert.equal(summary.failed.length, 0);
+      assert.equal(summary.completedChunks, 3);
+      assert.equal(summary.rowsStored, calmSummary.rowsStored);
+      assert.deepEqual(summary.findingsByRule, calmSummary.findingsByRule);
+      assert.deepEqual(await fingerprint(crashed), expected);
+      // The retried chunk resumed from its heartbeat rather than starting over.
+      const history = await t.client.workflow.getHandle(q2).fetchHistory();
+      const retried = history.events!.filter(
+        (e) =>
+          e.activityTaskStartedEventAttributes && (e.activityTaskStartedEventAttributes.attempt ?? 1) > 1,
+      );
+      assert.ok(retried.length >= 1, 'at least one chunk was retried after the kill');
     });
 
-    assert.equal(summary.failed.length, 0);
-    assert.equal(summary.completedChunks, 3);
-    assert.equal(summary.rowsStored, calmSummary.rowsStored);
-    assert.deepEqual(summary.findingsByRule, calmSummary.findingsByRule);
-    assert.deepEqual(await fingerprint(crashed), expected);
-    // The retried chunk resumed from its heartbeat rather than starting over.
-    const history = await t.client.workflow.getHandle(q2).fetchHistory();
-    const retried = history.events!.filter((e) => e.activityTaskStartedEventAttributes && (e.activityTaskStartedEventAttributes.attempt ?? 1) > 1);
-    assert.ok(retried.length >= 1, 'at least one chunk was retried after the kill');
-  });
-
-  void test('when the same backfill runs again, then nothing changes (idempotent)', async () => {
-    const before = await fingerprint(calm);
-    const q = uniqueQueue('backfill-again');
-    const w = await Worker.create({
-      connection: t.nativeConnection,
-      taskQueue: q,
-      workflowsPath: WORKFLOWS_PATH,
-      activities: createDataActivities({ repo: new MarketDataRepository(calm.pool), sharedDataDir: dir }),
+    void test('when the same backfill runs again, then nothing changes (idempotent)', async () => {
+      const before = await fingerprint(calm);
+      const q = uniqueQueue('backfill-again');
+      const w = await Worker.create({
+        connection: t.nativeConnection,
+        taskQueue: q,
+        workflowsPath: WORKFLOWS_PATH,
+        activities: createDataActivities({ repo: new MarketDataRepository(calm.pool), sharedDataDir: dir }),
+      });
+      const s = await w.runUntil(
+        t.client.workflow.execute('backfillWorkflow', { taskQueue: q, workflowId: q, args: [input] }),
+      );
+      assert.equal(s.rowsChanged, 0);
+      assert.deepEqual(await fingerprint(calm), before);
+      const { rows } = await calm.pool.query<{ n: string }>(
+        'select count(distinct ingested_at)::text as n from bars',
+      );
+      assert.ok(Number(rows[0]!.n) >= 1);
     });
-    const s = await w.runUntil(t.client.workflow.execute('backfillWorkflow', { taskQueue: q, workflowId: q, args: [input] }));
-    assert.equal(s.rowsChanged, 0);
-    assert.deepEqual(await fingerprint(calm), before);
-    const { rows } = await calm.pool.query<{ n: string }>("select count(distinct ingested_at)::text as n from bars");
-    assert.ok(Number(rows[0]!.n) >= 1);
-  });
-});
+  },
+);

@@ -5,7 +5,12 @@ import { createDataActivities } from '../../../activities/data.activities';
 import type { BackfillInput, BackfillSummary } from '../../../contracts/backfill';
 import { MarketDataRepository } from '../../../src/storage/market-data-repo';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { connectTemporal, uniqueQueue, WORKFLOWS_PATH, type TemporalTestContext } from '../../support/temporal';
+import {
+  connectTemporal,
+  uniqueQueue,
+  WORKFLOWS_PATH,
+  type TemporalTestContext,
+} from '../../support/temporal';
 
 const input: BackfillInput = {
   symbols: ['SPY', 'QQQ'],
@@ -32,8 +37,15 @@ void describe('BackfillWorkflow on synthetic data', () => {
 
   const run = async (i: BackfillInput): Promise<BackfillSummary> => {
     const taskQueue = uniqueQueue('backfill-gap');
-    const worker = await Worker.create({ connection: t.nativeConnection, taskQueue, workflowsPath: WORKFLOWS_PATH, activities: createDataActivities({ repo }) });
-    return worker.runUntil(t.client.workflow.execute('backfillWorkflow', { taskQueue, workflowId: taskQueue, args: [i] }));
+    const worker = await Worker.create({
+      connection: t.nativeConnection,
+      taskQueue,
+      workflowsPath: WORKFLOWS_PATH,
+      activities: createDataActivities({ repo }),
+    });
+    return worker.runUntil(
+      t.client.workflow.execute('backfillWorkflow', { taskQueue, workflowId: taskQueue, args: [i] }),
+    );
   };
 
   void test('when days are deleted and a gap-fill runs, then only the missing days are fetched and the data is whole again', async () => {
@@ -43,7 +55,9 @@ void describe('BackfillWorkflow on synthetic data', () => {
     assert.equal(full.rowsStored, 2 * (41 * 390 + 41), '41 sessions in Jan+Feb 2024 per symbol');
     const whole = await repo.barChecksum();
 
-    await db.pool.query("delete from bars where symbol = 'SPY' and timeframe = '1m' and ts >= '2024-02-05' and ts < '2024-02-08'");
+    await db.pool.query(
+      "delete from bars where symbol = 'SPY' and timeframe = '1m' and ts >= '2024-02-05' and ts < '2024-02-08'",
+    );
     await db.pool.query("delete from bars where symbol = 'QQQ' and timeframe = '1d' and ts = '2024-01-10'");
     const fill = await run({ ...input, mode: 'gap-fill' });
     assert.equal(fill.mode, 'gap-fill');

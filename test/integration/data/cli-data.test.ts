@@ -19,20 +19,42 @@ void describe('trader data CLI', () => {
   const minutes = syntheticMinuteBars('SPY', from, to, 9);
   before(async () => {
     db = await createTestDatabase('tt_cli_data');
-    await new MarketDataRepository(db.pool).writeBars(barCopyBatch(minutes, 'synthetic', true), [], { source: 'synthetic' });
+    await new MarketDataRepository(db.pool).writeBars(barCopyBatch(minutes, 'synthetic', true), [], {
+      source: 'synthetic',
+    });
   });
   after(async () => db?.drop());
 
   void test('when 5m bars are asked as CSV and only 1m is stored, then the session-aware aggregation is exported', async () => {
-    const { stdout } = await run('npx', ['tsx', 'cli/main.ts', 'data', 'bars', 'SPY', '--tf', '5m', '--from', '2024-01-03', '--to', '2024-01-04', '--csv'], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: db.url },
-    });
+    const { stdout } = await run(
+      'npx',
+      [
+        'tsx',
+        'cli/main.ts',
+        'data',
+        'bars',
+        'SPY',
+        '--tf',
+        '5m',
+        '--from',
+        '2024-01-03',
+        '--to',
+        '2024-01-04',
+        '--csv',
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, DATABASE_URL: db.url },
+      },
+    );
     const lines = stdout.trim().split('\n');
     assert.equal(lines[0], 'ts,open,high,low,close,volume');
     const expected = aggregateBars(minutes, '5m');
     assert.equal(lines.length - 1, expected.length);
-    assert.equal(lines[1], `2024-01-03T14:30:00Z,${expected[0]!.open},${expected[0]!.high},${expected[0]!.low},${expected[0]!.close},${expected[0]!.volume}`);
+    assert.equal(
+      lines[1],
+      `2024-01-03T14:30:00Z,${expected[0]!.open},${expected[0]!.high},${expected[0]!.low},${expected[0]!.close},${expected[0]!.volume}`,
+    );
   });
 
   void test('when sources are parsed, then each kind is understood and an unknown one names the flag', () => {

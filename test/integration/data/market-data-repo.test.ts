@@ -29,7 +29,9 @@ void describe('MarketDataRepository on PostgreSQL', () => {
     assert.deepEqual(await repo.barChecksum({ symbol: 'MSFT' }), before);
     const { rows: t2 } = await db.pool.query<{ t: Date }>('select max(ingested_at) as t from bars');
     assert.deepEqual(t2, t1);
-    const { rows } = await db.pool.query<{ n: string }>("select count(*)::text as n from bars where synthetic and source = 'synthetic'");
+    const { rows } = await db.pool.query<{ n: string }>(
+      "select count(*)::text as n from bars where synthetic and source = 'synthetic'",
+    );
     assert.equal(Number(rows[0]!.n), bars.length, 'synthetic rows are marked synthetic');
   });
 
@@ -53,7 +55,16 @@ void describe('MarketDataRepository on PostgreSQL', () => {
   });
 
   void test('when findings of a chunk are redone, then deleteFindingsAfter drops only the later batches', async () => {
-    const f = (n: number) => ({ symbol: 'MSFT', timeframe: '1m' as const, ts: from + n, rule: 'gap' as const, severity: 'warn' as const, value: '1', detail: 'd', location: `x:${n}` });
+    const f = (n: number) => ({
+      symbol: 'MSFT',
+      timeframe: '1m' as const,
+      ts: from + n,
+      rule: 'gap' as const,
+      severity: 'warn' as const,
+      value: '1',
+      detail: 'd',
+      location: `x:${n}`,
+    });
     await repo.writeFindings([f(1)], { source: 's', chunkKey: 'k', batchSeq: 1 });
     await repo.writeFindings([f(2), f(3)], { source: 's', chunkKey: 'k', batchSeq: 2 });
     assert.equal(await repo.deleteFindingsAfter('k', 1), 2);
@@ -65,10 +76,38 @@ void describe('MarketDataRepository on PostgreSQL', () => {
 
   void test('when quotes and options flow are written, then one-sided quotes keep a NULL side and flow upserts by id', async () => {
     const text = `${from}\t100.1\t100.2\t5\t7\n${from + 60_000}\t\\N\t100.3\t0\t3\n`;
-    await repo.writeQuotes({ symbol: 'MSFT', source: 'csv:test', synthetic: false, copyText: text, count: 2, minTs: from, maxTs: from + 60_000 }, [], { source: 'csv:test' });
-    const { rows } = await db.pool.query<{ bid: number | null }>("select bid from quotes where symbol = 'MSFT' order by ts");
-    assert.deepEqual(rows.map((r) => r.bid), [100.1, null]);
-    const flow = [{ id: 'a1', symbol: 'MSFT', ts: from, putCall: 'call', strike: 400, expiry: '2024-01-19', premium: 1e6, payload: { id: 'a1' } }];
+    await repo.writeQuotes(
+      {
+        symbol: 'MSFT',
+        source: 'csv:test',
+        synthetic: false,
+        copyText: text,
+        count: 2,
+        minTs: from,
+        maxTs: from + 60_000,
+      },
+      [],
+      { source: 'csv:test' },
+    );
+    const { rows } = await db.pool.query<{ bid: number | null }>(
+      "select bid from quotes where symbol = 'MSFT' order by ts",
+    );
+    assert.deepEqual(
+      rows.map((r) => r.bid),
+      [100.1, null],
+    );
+    const flow = [
+      {
+        id: 'a1',
+        symbol: 'MSFT',
+        ts: from,
+        putCall: 'call',
+        strike: 400,
+        expiry: '2024-01-19',
+        premium: 1e6,
+        payload: { id: 'a1' },
+      },
+    ];
     assert.equal(await repo.upsertOptionsFlow(flow, 'unusual-whales'), 1);
     assert.equal(await repo.upsertOptionsFlow(flow, 'unusual-whales'), 0);
   });
@@ -81,12 +120,29 @@ void describe('options flow ingest', () => {
     try {
       const repo = new MarketDataRepository(db.pool);
       const client = new UnusualWhalesClient({ token: 't', baseUrl: stub.url, limit: 2, maxRetries: 0 });
-      const pages = () => stub.enqueue({ body: fixture('unusual-whales', 'flow-alerts-page1.json') }, { body: fixture('unusual-whales', 'flow-alerts-page2.json') }, { body: '{"data":[]}' });
+      const pages = () =>
+        stub.enqueue(
+          { body: fixture('unusual-whales', 'flow-alerts-page1.json') },
+          { body: fixture('unusual-whales', 'flow-alerts-page2.json') },
+          { body: '{"data":[]}' },
+        );
       pages();
-      const first = await ingestOptionsFlow({ client, repo, ticker: 'AAPL', fromMs: Date.UTC(2024, 0, 3), toMs: Date.UTC(2024, 0, 4) });
+      const first = await ingestOptionsFlow({
+        client,
+        repo,
+        ticker: 'AAPL',
+        fromMs: Date.UTC(2024, 0, 3),
+        toMs: Date.UTC(2024, 0, 4),
+      });
       assert.deepEqual(first, { stored: 3, changed: 3, rejected: 1 });
       pages();
-      const second = await ingestOptionsFlow({ client, repo, ticker: 'AAPL', fromMs: Date.UTC(2024, 0, 3), toMs: Date.UTC(2024, 0, 4) });
+      const second = await ingestOptionsFlow({
+        client,
+        repo,
+        ticker: 'AAPL',
+        fromMs: Date.UTC(2024, 0, 3),
+        toMs: Date.UTC(2024, 0, 4),
+      });
       assert.equal(second.changed, 0);
       const { rows } = await db.pool.query<{ n: string }>('select count(*)::text as n from options_flow');
       assert.equal(Number(rows[0]!.n), 3);

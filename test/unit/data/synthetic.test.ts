@@ -43,7 +43,10 @@ void describe('synthetic generator', () => {
     assert.ok(days.length > 490);
     const rets = days.slice(1).map((d, i) => Math.abs(Math.log(d.close / days[i]!.close)));
     const sorted = [...rets].sort((a, b) => a - b);
-    assert.ok(sorted[Math.floor(rets.length * 0.99)]! > 3 * sorted[Math.floor(rets.length * 0.5)]!, 'fat tails from regimes');
+    assert.ok(
+      sorted[Math.floor(rets.length * 0.99)]! > 3 * sorted[Math.floor(rets.length * 0.5)]!,
+      'fat tails from regimes',
+    );
     const gaps = days.slice(1).filter((d, i) => d.open !== days[i]!.close).length;
     assert.ok(gaps > days.length * 0.9);
   });

@@ -15,7 +15,18 @@ function minutes(fromMs: number, toMs: number, symbol = 'SPY'): Bar[] {
   for (let t = fromMs, i = 0; t < toMs; t += MIN, i++) {
     const o = p;
     const c = p + ((i * 7) % 5) / 100 - 0.02;
-    out.push({ symbol, timeframe: '1m', ts: t, open: o, high: Math.max(o, c) + 0.01, low: Math.min(o, c) - 0.01, close: c, volume: 100 + i, vwap: (o + c) / 2, tradeCount: 3 });
+    out.push({
+      symbol,
+      timeframe: '1m',
+      ts: t,
+      open: o,
+      high: Math.max(o, c) + 0.01,
+      low: Math.min(o, c) - 0.01,
+      close: c,
+      volume: 100 + i,
+      vwap: (o + c) / 2,
+      tradeCount: 3,
+    });
     p = c;
   }
   return out;
@@ -35,7 +46,10 @@ void describe('aggregation 1m → 5m/15m/1h/1d', () => {
     const first30 = ext.filter((b) => b.ts >= open && b.ts < open + 30 * MIN);
     assert.equal(hours[0]!.open, first30[0]!.open);
     assert.equal(hours[0]!.close, first30.at(-1)!.close);
-    assert.equal(hours[0]!.volume, first30.reduce((s, b) => s + b.volume, 0));
+    assert.equal(
+      hours[0]!.volume,
+      first30.reduce((s, b) => s + b.volume, 0),
+    );
     assert.equal(iso(hours.at(-1)!.ts), '2013-10-07T19:00:00.000Z');
     assert.equal(barCloseMs(hours[0]!.ts, '1h'), open + 30 * MIN);
     assert.equal(barCloseMs(hours.at(-1)!.ts, '1h'), close);
@@ -48,7 +62,10 @@ void describe('aggregation 1m → 5m/15m/1h/1d', () => {
     assert.equal(b15.length, 26);
     assert.equal(b5[0]!.ts, open);
     assert.ok(b5.every((b) => b.ts + 5 * MIN <= close));
-    assert.equal(b15.reduce((s, b) => s + b.volume, 0), b5.reduce((s, b) => s + b.volume, 0));
+    assert.equal(
+      b15.reduce((s, b) => s + b.volume, 0),
+      b5.reduce((s, b) => s + b.volume, 0),
+    );
     assert.equal(b5[0]!.tradeCount, 15);
   });
 
@@ -61,7 +78,10 @@ void describe('aggregation 1m → 5m/15m/1h/1d', () => {
     assert.equal(d!.high, Math.max(...reg.map((b) => b.high)));
     assert.equal(barCloseMs(d!.ts, '1d'), close);
     const [e] = aggregateBars(ext, '1d', { session: 'extended' });
-    assert.equal(e!.volume, ext.reduce((s, b) => s + b.volume, 0));
+    assert.equal(
+      e!.volume,
+      ext.reduce((s, b) => s + b.volume, 0),
+    );
   });
 
   void test('when the session closes early (2013-11-29), then the last hour bar is 12:00 and ends at 13:00', () => {
@@ -79,7 +99,10 @@ void describe('aggregation 1m → 5m/15m/1h/1d', () => {
     const hours = aggregateBars(bars, '1h', { calendar: CRYPTO_24_7 });
     assert.equal(hours.length, 4);
     const days = aggregateBars(bars, '1d', { calendar: CRYPTO_24_7 });
-    assert.deepEqual(days.map((d) => iso(d.ts)), ['2018-04-04T00:00:00.000Z', '2018-04-05T00:00:00.000Z']);
+    assert.deepEqual(
+      days.map((d) => iso(d.ts)),
+      ['2018-04-04T00:00:00.000Z', '2018-04-05T00:00:00.000Z'],
+    );
   });
 
   void test('when bars are out of order, then aggregation refuses and names the index', () => {
@@ -93,15 +116,26 @@ void describe('aggregation 1m → 5m/15m/1h/1d', () => {
 
   void test('when random minute subsets are aggregated, then columns and bars agree and volume is conserved', () => {
     fc.assert(
-      fc.property(fc.array(fc.boolean(), { minLength: 390, maxLength: 390 }), fc.constantFrom('5m' as const, '15m' as const, '1h' as const, '1d' as const), (keep, tf) => {
-        const bars = minutes(open, close).filter((_, i) => keep[i]);
-        const viaBars = aggregateBars(bars, tf);
-        const viaCols = columnsToBars(aggregateColumns(barsToColumns('SPY', '1m', bars), tf));
-        assert.deepEqual(viaCols, viaBars.map(({ vwap: _v, tradeCount: _t, ...rest }) => rest));
-        const total = bars.reduce((s, b) => s + b.volume, 0);
-        assert.equal(viaBars.reduce((s, b) => s + b.volume, 0), total);
-        for (const b of viaBars) assert.ok(b.low <= Math.min(b.open, b.close) && b.high >= Math.max(b.open, b.close));
-      }),
+      fc.property(
+        fc.array(fc.boolean(), { minLength: 390, maxLength: 390 }),
+        fc.constantFrom('5m' as const, '15m' as const, '1h' as const, '1d' as const),
+        (keep, tf) => {
+          const bars = minutes(open, close).filter((_, i) => keep[i]);
+          const viaBars = aggregateBars(bars, tf);
+          const viaCols = columnsToBars(aggregateColumns(barsToColumns('SPY', '1m', bars), tf));
+          assert.deepEqual(
+            viaCols,
+            viaBars.map(({ vwap: _v, tradeCount: _t, ...rest }) => rest),
+          );
+          const total = bars.reduce((s, b) => s + b.volume, 0);
+          assert.equal(
+            viaBars.reduce((s, b) => s + b.volume, 0),
+            total,
+          );
+          for (const b of viaBars)
+            assert.ok(b.low <= Math.min(b.open, b.close) && b.high >= Math.max(b.open, b.close));
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -36,14 +36,40 @@ void describe('NYSE calendar', () => {
   });
 
   void test('when Good Friday falls, then the exchange is closed', () => {
-    for (const d of ['2000-04-21', '2008-03-21', '2013-03-29', '2019-04-19', '2024-03-29', '2025-04-18', '2030-04-19']) {
+    for (const d of [
+      '2000-04-21',
+      '2008-03-21',
+      '2013-03-29',
+      '2019-04-19',
+      '2024-03-29',
+      '2025-04-18',
+      '2030-04-19',
+    ]) {
       assert.equal(sessionFor(d), null, d);
       assert.equal(nyseDayInfo(d).holiday, 'Good Friday');
     }
   });
 
   void test('when July 3 is a weekday before the 4th, then it closes at 13:00 (Wednesday only from 2013)', () => {
-    for (const d of ['2000-07-03', '2001-07-03', '2003-07-03', '2006-07-03', '2007-07-03', '2008-07-03', '2012-07-03', '2013-07-03', '2014-07-03', '2017-07-03', '2018-07-03', '2019-07-03', '2023-07-03', '2024-07-03', '2025-07-03', '2029-07-03', '2030-07-03']) {
+    for (const d of [
+      '2000-07-03',
+      '2001-07-03',
+      '2003-07-03',
+      '2006-07-03',
+      '2007-07-03',
+      '2008-07-03',
+      '2012-07-03',
+      '2013-07-03',
+      '2014-07-03',
+      '2017-07-03',
+      '2018-07-03',
+      '2019-07-03',
+      '2023-07-03',
+      '2024-07-03',
+      '2025-07-03',
+      '2029-07-03',
+      '2030-07-03',
+    ]) {
       const s = sessionFor(d)!;
       assert.ok(s, d);
       assert.equal(s.earlyClose, true, d);
@@ -66,7 +92,8 @@ void describe('NYSE calendar', () => {
   });
 
   void test('when 2001-09-11..14 is asked, then all four days are closed and 09-17 reopens', () => {
-    for (const d of ['2001-09-11', '2001-09-12', '2001-09-13', '2001-09-14']) assert.equal(sessionFor(d), null, d);
+    for (const d of ['2001-09-11', '2001-09-12', '2001-09-13', '2001-09-14'])
+      assert.equal(sessionFor(d), null, d);
     assert.ok(sessionFor('2001-09-10'));
     assert.ok(sessionFor('2001-09-17'));
   });
@@ -105,7 +132,10 @@ void describe('NYSE calendar', () => {
   });
 
   void test('when the New York offset is computed for every 6h of 2000-2030, then it matches the Intl time-zone database', () => {
-    const fmt = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', timeZoneName: 'shortOffset' });
+    const fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone: 'America/New_York',
+      timeZoneName: 'shortOffset',
+    });
     const start = Date.UTC(2000, 0, 1);
     const end = Date.UTC(2031, 0, 1);
     for (let t = start; t < end; t += 6 * 3_600_000) {
