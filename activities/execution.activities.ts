@@ -30,7 +30,7 @@ export function createExecutionActivities(deps: ExecutionActivityDeps): Executio
       await wrap(() => deps.replay!.advanceTo(untilTs));
     },
 
-    async submitOrders({ orders }) {
+    async submitOrders({ orders, advanceReplayTo }) {
       // Bounded concurrency: a 100-symbol bar is ~100 orders; acks come back in the plan's order.
       const acks: OrderAck[] = new Array(orders.length);
       let next = 0;
@@ -57,7 +57,10 @@ export function createExecutionActivities(deps: ExecutionActivityDeps): Executio
         // A retry resubmits the whole batch; the lookup-first submit makes the already-placed ones no-ops.
         throw toFailure(e);
       }
-      return acks;
+      if (advanceReplayTo === undefined || advanceReplayTo === null) return { acks, portfolio: null };
+      if (!deps.replay) throw ApplicationFailure.nonRetryable('replay: this execution worker has no bar replay (mode replay needs the simulator)', 'ConfigError');
+      await wrap(() => deps.replay!.advanceTo(advanceReplayTo));
+      return { acks, portfolio: await wrap(() => snapshot(broker)) };
     },
 
     async syncPortfolio({ advanceReplayTo }) {

@@ -108,6 +108,8 @@ export interface SessionState {
   readonly controls: readonly ControlRecord[];
   readonly done: boolean;
   readonly dailyPnl: number | null;
+  /** Replay: the portfolio at the start of bar `barTs`, fetched by the previous cycle's submit call. */
+  readonly prefetched: { readonly barTs: number; readonly snapshot: PortfolioSnapshot } | null;
 }
 
 export interface SessionStatus {
@@ -159,6 +161,12 @@ export interface OrderAck {
   readonly rejected: string | null;
 }
 
+export interface SubmitOrdersResult {
+  readonly acks: readonly OrderAck[];
+  /** the portfolio after advancing the replay (only when advanceReplayTo was given) */
+  readonly portfolio: PortfolioSnapshot | null;
+}
+
 export interface PortfolioSnapshot {
   readonly equity: number;
   readonly cash: number;
@@ -193,7 +201,11 @@ export interface SessionActivities {
 export interface ExecutionActivities {
   reconcile(input: { sessionId: string }): Promise<PortfolioSnapshot>;
   advanceReplay(input: { untilTs: number }): Promise<void>;
-  submitOrders(input: { sessionId: string; orders: readonly PlannedOrder[] }): Promise<OrderAck[]>;
+  /**
+   * Places the orders (exactly once each). Replay: with advanceReplayTo, then plays the next bar and returns the
+   * portfolio at its start, which saves the next cycle a round trip.
+   */
+  submitOrders(input: { sessionId: string; orders: readonly PlannedOrder[]; advanceReplayTo?: number | null }): Promise<SubmitOrdersResult>;
   /** advanceReplayTo: replay mode plays the bars up to this ts on the simulator first. */
   syncPortfolio(input: { sessionId: string; advanceReplayTo?: number | null }): Promise<PortfolioSnapshot>;
   cancelOpenOrders(input: { reason: string }): Promise<number>;

@@ -33,13 +33,19 @@ export function applySnapshot(cell: StateCell, snap: PortfolioSnapshot): void {
   cell.set({ ...s, positions: snap.positions, equity: snap.equity, riskState: nextRiskState(s.riskState, s.startEquity, snap.equity, s.limits) });
 }
 
-export async function submitPlanned(ops: CycleOps, cell: StateCell, sessionId: string, orders: PlannedOrder[]): Promise<void> {
+export async function submitPlanned(ops: CycleOps, cell: StateCell, sessionId: string, orders: PlannedOrder[], nextBarTs: number | null = null): Promise<void> {
   if (!orders.length) return;
-  const acks = await ops.exec.submitOrders({ sessionId, orders });
+  const { acks, portfolio } = await ops.exec.submitOrders({ sessionId, orders, advanceReplayTo: nextBarTs });
   const ok = new Set(acks.filter((a) => !a.rejected).map((a) => a.clientOrderId));
   const placed = orders.filter((o) => ok.has(o.clientOrderId));
   const s = cell.get();
-  cell.set({ ...s, ordersPlaced: s.ordersPlaced + placed.length, orderHash: foldOrderHash(s.orderHash, placed), deniedCount: s.deniedCount + (orders.length - placed.length) });
+  cell.set({
+    ...s,
+    ordersPlaced: s.ordersPlaced + placed.length,
+    orderHash: foldOrderHash(s.orderHash, placed),
+    deniedCount: s.deniedCount + (orders.length - placed.length),
+    prefetched: portfolio && nextBarTs !== null ? { barTs: nextBarTs, snapshot: portfolio } : null,
+  });
 }
 
 /** Index of the bar at which intraday positions are flattened (their orders fill on the next bar). */
@@ -48,16 +54,24 @@ export function flattenIndex(state: SessionState, input: SessionInput): number {
 }
 
 export async function runCycle(ops: CycleOps, cell: StateCell, input: SessionInput, barTs: number): Promise<void> {
-  // Replay: the simulator plays this bar first (fills of the previous cycle's orders happen here).
-  applySnapshot(cell, await ops.exec.syncPortfolio({ sessionId: input.sessionId, advanceReplayTo: input.mode === 'replay' ? barTs : null }));
+  // Replay: the simulator plays this bar first (fills of the previous cycle's orders happen here) — already done
+  // by the previous cycle's submit call when it placed orders, else now.
+  const pre = cell.get().prefetched;
+  if (pre && pre.barTs === barTs) {
+    cell.set({ ...cell.get(), prefetched: null });
+    applySnapshot(cell, pre.snapshot);
+  } else {
+    applySnapshot(cell, await ops.exec.syncPortfolio({ sessionId: input.sessionId, advanceReplayTo: input.mode === 'replay' ? barTs : null }));
+  }
   const s = cell.get();
+  const nextBarTs = input.mode === 'replay' ? (s.barTimes[s.nextBar + 1] ?? null) : null;
   const endOfDay = s.nextBar >= flattenIndex(s, input);
   if (s.riskState === 'HALTED' || s.liquidateRequested || endOfDay) {
     const seq = endOfDay ? SEQ.endOfDay : SEQ.liquidate;
     const reason = endOfDay ? 'end of day flatten' : s.liquidateRequested ? 'liquidate requested' : 'daily loss breaker';
     const orders = flattenOrders(input.sessionId, barTs, s.positions, seq, reason);
     if (orders.length) await ops.exec.cancelOpenOrders({ reason });
-    await submitPlanned(ops, cell, input.sessionId, orders);
+    await submitPlanned(ops, cell, input.sessionId, orders, nextBarTs);
   } else if (!s.paused) {
     const decisions = await ops.io.decideCycle({
       sessionId: input.sessionId,
@@ -73,7 +87,7 @@ export async function runCycle(ops: CycleOps, cell: StateCell, input: SessionInp
     const now = cell.get();
     const plan = planCycleOrders({ sessionId: input.sessionId, barTs, decisions, positions: now.positions, equity: now.equity, limits: now.limits, riskState: now.riskState });
     cell.set({ ...now, deniedCount: now.deniedCount + plan.denied.length });
-    if (!cell.get().paused) await submitPlanned(ops, cell, input.sessionId, plan.orders);
+    if (!cell.get().paused) await submitPlanned(ops, cell, input.sessionId, plan.orders, nextBarTs);
   }
   const after = cell.get();
   cell.set({ ...after, nextBar: after.nextBar + 1, lastBarTs: barTs, cycles: after.cycles + 1 });
@@ -103,6 +117,7 @@ export function initialSessionState(limits: SessionState['limits']): SessionStat
     controls: [],
     done: false,
     dailyPnl: null,
+    prefetched: null,
   };
 }
 

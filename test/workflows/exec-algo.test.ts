@@ -43,7 +43,7 @@ describe('executionAlgoWorkflow on the simulator', () => {
   let t: TemporalTestContext;
   before(async () => {
     db = await createTestDatabase('tt_exec_algo');
-    await seedReplayDay(db, ['TWP'], 30, 3);
+    await seedReplayDay(db, ['TWP'], 240, 3); // 24 s of market at the ticker's pace: longer than the TWAP
     t = await connectTemporal();
   });
   after(async () => {
