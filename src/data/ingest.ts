@@ -116,7 +116,24 @@ export async function ingestCsvFile(opts: CsvIngestOptions): Promise<IngestSumma
   let batchSeq = opts.resume?.batchSeq ?? 0;
   let lastLine = resumeLine;
 
-  let copyText = '';
+  // Row text is collected in small pieces and flattened every few thousand rows: one long `+=` chain
+  // keeps millions of tiny strings alive until COPY, and the GC then dominates the import.
+  let copyParts: string[] = [];
+  let lineBuf: string[] = [];
+  const takeCopyText = () => {
+    if (lineBuf.length) copyParts.push(lineBuf.join(''));
+    const text = copyParts.join('');
+    copyParts = [];
+    lineBuf = [];
+    return text;
+  };
+  const addLine = (line: string) => {
+    lineBuf.push(line);
+    if (lineBuf.length >= 2048) {
+      copyParts.push(lineBuf.join(''));
+      lineBuf = [];
+    }
+  };
   // Constant parts of each bars COPY line (see BAR_COPY_COLUMNS); the ts is the file's own ISO text.
   const rowHead = `${copyEscape(symbol)}\t${timeframe}\t`;
   const rowTail = `\t\\N\t\\N\t${copyEscape(source)}\tf\n`;
@@ -165,11 +182,13 @@ export async function ingestCsvFile(opts: CsvIngestOptions): Promise<IngestSumma
     const batchFindings = findings;
     const barBatch =
       timeframe && count > 0
-        ? { symbol, timeframe, source, synthetic: false, copyText, count, minTs, maxTs }
+        ? { symbol, timeframe, source, synthetic: false, copyText: takeCopyText(), count, minTs, maxTs }
         : null;
     const quoteBatch =
-      !timeframe && count > 0 ? { symbol, source, synthetic: false, copyText, count, minTs, maxTs } : null;
-    copyText = '';
+      !timeframe && count > 0
+        ? { symbol, source, synthetic: false, copyText: takeCopyText(), count, minTs, maxTs }
+        : null;
+    if (count === 0) takeCopyText();
     count = 0;
     minTs = Infinity;
     maxTs = -Infinity;
@@ -227,7 +246,7 @@ export async function ingestCsvFile(opts: CsvIngestOptions): Promise<IngestSumma
         return;
       }
       const f = row.fields;
-      copyText += `${rowHead}${f[0]}\t${f[1]}\t${f[2]}\t${f[3]}\t${f[4]}\t${f[5]}${rowTail}`;
+      addLine(`${rowHead}${f[0]}\t${f[1]}\t${f[2]}\t${f[3]}\t${f[4]}\t${f[5]}${rowTail}`);
       count++;
       if (row.ts < minTs) minTs = row.ts;
       if (row.ts > maxTs) maxTs = row.ts;
@@ -263,7 +282,7 @@ export async function ingestCsvFile(opts: CsvIngestOptions): Promise<IngestSumma
         return;
       }
       const f = row.fields;
-      copyText += `${row.ts}\t${f[1] === '' ? '\\N' : f[1]}\t${f[2] === '' ? '\\N' : f[2]}\t${f[3]}\t${f[4]}\n`;
+      addLine(`${row.ts}\t${f[1] === '' ? '\\N' : f[1]}\t${f[2] === '' ? '\\N' : f[2]}\t${f[3]}\t${f[4]}\n`);
       count++;
       if (row.ts < minTs) minTs = row.ts;
       if (row.ts > maxTs) maxTs = row.ts;
