@@ -46,6 +46,8 @@ const tulind = require('tulind') as {
 const N = 1_000_000;
 const SLOW_N = 100_000;
 const RUNS = 5;
+/** Alternating rounds of C, ours and the JavaScript libraries; each reported time is the median over rounds. */
+const ROUNDS = 5;
 
 interface Data {
   high: Float64Array;
@@ -306,32 +308,26 @@ function lastOutput(name: string, outs: readonly [Float64Array, Float64Array, Fl
   return outs[0];
 }
 
-function runC(d: Data): { ms: Map<string, number>; sums: Map<string, number> } {
+/** Compiles the C reference into a temp dir and writes the input once; `run(name)` times one indicator. */
+function prepareC(d: Data): { run(name: string): { ms: number; sum: number }; dispose(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'bench-ind-'));
-  try {
-    const bin = join(dir, 'indicators');
-    execFileSync('gcc', ['-O2', '-o', bin, resolve(__dirname, 'c/indicators.c'), '-lm'], {
-      stdio: 'inherit',
-    });
-    const input = join(dir, 'input.bin');
-    const all = new Float64Array(4 * N);
-    all.set(d.high, 0);
-    all.set(d.low, N);
-    all.set(d.close, 2 * N);
-    all.set(d.volume, 3 * N);
-    writeFileSync(input, Buffer.from(all.buffer));
-    const out = execFileSync(bin, [input, String(N), String(RUNS)], { encoding: 'utf8' });
-    const ms = new Map<string, number>();
-    const sums = new Map<string, number>();
-    for (const line of out.trim().split('\n')) {
-      const [name, t, sum] = line.split(' ');
-      ms.set(name!, Number(t));
-      sums.set(name!, Number(sum));
-    }
-    return { ms, sums };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const bin = join(dir, 'indicators');
+  execFileSync('gcc', ['-O2', '-o', bin, resolve(__dirname, 'c/indicators.c'), '-lm'], { stdio: 'inherit' });
+  const input = join(dir, 'input.bin');
+  const all = new Float64Array(4 * N);
+  all.set(d.high, 0);
+  all.set(d.low, N);
+  all.set(d.close, 2 * N);
+  all.set(d.volume, 3 * N);
+  writeFileSync(input, Buffer.from(all.buffer));
+  return {
+    run(name: string) {
+      const out = execFileSync(bin, [input, String(N), String(RUNS), name], { encoding: 'utf8' }).trim();
+      const [, t, sum] = out.split(' ');
+      return { ms: Number(t), sum: Number(sum) };
+    },
+    dispose: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 export async function main(): Promise<void> {
@@ -353,8 +349,8 @@ export async function main(): Promise<void> {
   console.log(
     `bench/indicators: ${N.toLocaleString()} bars; technicalindicators and trading-signals on ${SLOW_N.toLocaleString()} bars, scaled ×${N / SLOW_N}`,
   );
-  console.log('compiling bench/c/indicators.c with gcc -O2 and running it…');
-  const { ms: cMs, sums: cSums } = runC(d);
+  console.log('compiling bench/c/indicators.c with gcc -O2; C and our kernels run alternately per indicator…');
+  const cRef = prepareC(d);
   const outs = [new Float64Array(N), new Float64Array(N), new Float64Array(N)] as const;
 
   const rows: BenchRow[] = [];
@@ -366,9 +362,27 @@ export async function main(): Promise<void> {
   const TS = await import('trading-signals');
   for (const c of cases(TS)) {
     c.ours(d, outs); // warm the JIT
-    const ours = timeIt(() => void c.ours(d, outs), RUNS);
+    // C, ours and the JavaScript libraries alternate (ROUNDS rounds, medians) so all see the same machine load.
+    c.ti(small);
+    c.ts(small, candles);
+    const oursRounds: number[] = [];
+    const cRounds: number[] = [];
+    const tiRounds: number[] = [];
+    const tsRounds: number[] = [];
+    let ref: number | undefined;
+    for (let round = 0; round < ROUNDS; round++) {
+      const r = cRef.run(c.name);
+      cRounds.push(r.ms);
+      ref = r.sum;
+      oursRounds.push(timeIt(() => void c.ours(d, outs), RUNS));
+      tiRounds.push(timeIt(() => void c.ti(small), 1) * (N / SLOW_N));
+      tsRounds.push(timeIt(() => void c.ts(small, candles), 1) * (N / SLOW_N));
+    }
+    const ours = median(oursRounds);
+    const cLoop = median(cRounds);
+    const ti = median(tiRounds);
+    const tsMs = median(tsRounds);
     // Same numbers as the C loop (sum of the finite values of the reported output).
-    const ref = cSums.get(c.name);
     const mine = finiteSum(lastOutput(c.name, outs));
     if (ref === undefined || Math.abs(mine - ref) > 1e-9 * Math.max(1, Math.abs(ref))) {
       throw new Error(`${c.name}: our kernel and the C loop disagree (checksum ${mine} vs ${ref})`);
@@ -395,11 +409,6 @@ export async function main(): Promise<void> {
         ),
       3,
     );
-    c.ti(small);
-    const ti = timeIt(() => void c.ti(small), 3) * (N / SLOW_N);
-    c.ts(small, candles);
-    const tsMs = timeIt(() => void c.ts(small, candles), 3) * (N / SLOW_N);
-    const cLoop = cMs.get(c.name) ?? NaN;
     const fastestJs =
       ti <= tsMs
         ? { name: 'technicalindicators (scaled)', ms: ti }
@@ -446,6 +455,7 @@ export async function main(): Promise<void> {
       note: `C loop ${cLoop.toFixed(2)} ms, ours ${ours.toFixed(2)} ms`,
     });
   }
+  cRef.dispose();
   rows.unshift(
     {
       metric: 'min_ratio_vs_fastest_js',

@@ -1,6 +1,7 @@
 /*
  * Plain C loops of the same formulas as src/indicators (TA-Lib definitions), the physical reference for
- * bench/indicators.ts. Built at bench time with `gcc -O2`. Usage: indicators <input.bin> <n> <runs>
+ * bench/indicators.ts. Built at bench time with `gcc -O2`. Usage: indicators <input.bin> <n> <runs> [NAME]
+ * (NAME: run only that indicator, so the caller can interleave C and JavaScript runs under the same load)
  * where input.bin holds n doubles each of high, low, close, volume. Prints "<name> <median ms> <checksum>".
  * Every run allocates its outputs, as the JavaScript kernels do.
  */
@@ -211,6 +212,7 @@ int main(int argc, char **argv) {
   int count = sizeof(names) / sizeof(names[0]);
   double *times = malloc(sizeof(double) * runs);
   for (int k = 0; k < count; k++) {
+    if (argc > 4 && strcmp(argv[4], names[k]) != 0) continue;
     double check = 0;
     for (int r = 0; r < runs; r++) {
       double t0 = now_ms(), *o = NULL;
