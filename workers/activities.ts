@@ -1,6 +1,14 @@
 import { TASK_QUEUES, type TaskQueueName } from '../contracts/task-queues';
 import { createSkeletonActivities } from '../activities/skeleton.activities';
 import { createMonitoringActivities } from '../activities/monitoring.activities';
+import { createModelIoActivities } from '../activities/models-io.activities';
+import { createTrainingActivities } from '../activities/training.activities';
+import { createBacktestActivities } from '../activities/backtest.activities';
+import { createDataActivities } from '../activities/data.activities';
+import { createFeatureActivities } from '../activities/features.activities';
+import { networkSourcesFromConfig } from '../src/data/sources';
+import { MarketDataRepository } from '../src/storage/market-data-repo';
+import { join } from 'node:path';
 import type { WorkerDeps } from './deps';
 
 /**
@@ -12,10 +20,33 @@ export function activitiesFor(queue: TaskQueueName, deps: WorkerDeps): Record<st
     case TASK_QUEUES.io:
       return {
         ...createSkeletonActivities({ pool: deps.pool }),
+        ...createDataActivities({
+          repo: new MarketDataRepository(deps.pool),
+          sharedDataDir: deps.config.sharedDataDir,
+          ...networkSourcesFromConfig(deps.config),
+        }),
+        ...createFeatureActivities({ pool: deps.pool, cache: deps.cache }),
+        ...createBacktestActivities({
+          pool: deps.pool,
+          sharedDataDir: deps.config.sharedDataDir,
+          reportDir: join(deps.config.artifactDir, 'reports'),
+        }),
         ...createMonitoringActivities({ alerter: deps.alerter, audit: deps.audit }),
+        ...createModelIoActivities({
+          pool: deps.pool,
+          artifactDir: deps.config.artifactDir,
+          sharedDataDir: deps.config.sharedDataDir,
+          alerter: deps.alerter,
+        }),
       };
     case TASK_QUEUES.training:
-      return {};
+      return {
+        ...createTrainingActivities({
+          pool: deps.pool,
+          artifactDir: deps.config.artifactDir,
+          xgboostParams: deps.config.XGBOOST_DEVICE === 'cpu' ? {} : { device: deps.config.XGBOOST_DEVICE },
+        }),
+      };
     case TASK_QUEUES.execution:
       return {};
   }

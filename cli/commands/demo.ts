@@ -4,6 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { TASK_QUEUES } from '../../contracts/task-queues';
 import { loadConfig, type AppConfig } from '../../src/config/config';
 import { stackUp, type StackState } from '../../src/stack/stack';
+import { RETRAIN_WORKFLOW, type RetrainInput, type RetrainResult } from '../../contracts/retrain';
+import { DEFAULT_XGBOOST_SPEC } from '../../src/models/spec';
+import { backtestDemoStep } from './backtest';
+import { demoBackfillInput, runBackfill } from './data';
 
 /** One step of the demo: it prints what it did and where to look. */
 interface DemoStep {
@@ -35,6 +39,42 @@ export const demoSteps: DemoStep[] = [
       });
       return `workflow ${workflowId} stored ping #${r.pingId}`;
     },
+  },
+  {
+    title: 'data: backfill 1-minute bars through BackfillWorkflow (real ../shared/data, else labelled synthetic)',
+    async run({ client, config }) {
+      const input = demoBackfillInput(config.sharedDataDir);
+      const summary = await runBackfill(client, input, { quiet: true, workflowId: `demo-backfill-${randomUUID()}` });
+      const rejected = Object.entries({ ...summary.findingsByRule })
+        .map(([rule, n]) => `${rule}=${n}`)
+        .join(', ');
+      return `${input.source.kind === 'synthetic' ? 'SYNTHETIC' : 'real'} bars for ${input.symbols.join(', ')}: ${summary.rowsStored} rows stored${rejected ? `; findings: ${rejected}` : ''}`;
+    },
+  },
+  {
+    title: 'training: RetrainWorkflow (dataset on io → XGBoost with the dollar-profit objective on training → walk-forward → registry → gate)',
+    async run({ client, config }) {
+      const backfill = demoBackfillInput(config.sharedDataDir);
+      const input: RetrainInput = {
+        name: 'demo-xgb',
+        source: { kind: 'db', symbol: backfill.symbols[0]!, fromMs: backfill.fromMs, toMs: backfill.toMs },
+        spec: { ...DEFAULT_XGBOOST_SPEC, rounds: 60 },
+        folds: 3,
+      };
+      const r = await client.workflow.execute<(i: RetrainInput) => Promise<RetrainResult>>(RETRAIN_WORKFLOW, {
+        taskQueue: TASK_QUEUES.io,
+        workflowId: `demo-retrain-${randomUUID()}`,
+        args: [input],
+        workflowExecutionTimeout: '15 minutes',
+      });
+      const o = r.oos;
+      const oos = `net P&L $${o.netPnl.toFixed(0)}, Sharpe ${o.sharpe.toFixed(2)}, hit rate ${(o.hitRate * 100).toFixed(1)}%, ${o.trades} trades`;
+      return `model ${r.modelId} ${r.decision.toUpperCase()} by the gate; out-of-sample ${oos}; ONNX parity ${r.parityMaxAbsDiff.toExponential(1)}`;
+    },
+  },
+  {
+    title: backtestDemoStep.title,
+    run: () => backtestDemoStep.run(),
   },
 ];
 

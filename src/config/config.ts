@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -42,6 +42,8 @@ export const configSchema = z
     POLYGON_API_KEY: z.string().min(1).optional(),
     UNUSUAL_WHALES_API_KEY: z.string().min(1).optional(),
     XGBOOST_LIBRARY_PATH: z.string().min(1).optional(),
+    /** XGBoost `device` on training workers: cpu, or cuda / cuda:N on GPU nodes. */
+    XGBOOST_DEVICE: z.string().regex(/^(cpu|cuda(:\d+)?)$/, 'must be cpu, cuda or cuda:N').default('cpu'),
     TRADER_DATA_DIR: z.string().min(1).default(resolve(homedir(), '.local/share/temporal-trader')),
     TRADER_ARTIFACT_DIR: z.string().min(1).optional(),
     SHARED_DATA_DIR: z.string().min(1).optional(),
@@ -72,10 +74,14 @@ export const configSchema = z
     }
   });
 
+const DEFAULT_SHARED_DATA = resolve(__dirname, '../../../shared/data');
+
 export type RawConfig = z.infer<typeof configSchema>;
 
 export interface AppConfig extends RawConfig {
   readonly artifactDir: string;
+  /** SHARED_DATA_DIR, else ../shared/data beside the repository when it exists. */
+  readonly sharedDataDir?: string;
   /** Credentials as a separate object so they are never serialised with the rest of the config. */
   readonly hasAlpacaCredentials: boolean;
 }
@@ -110,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     ...c,
     artifactDir: c.TRADER_ARTIFACT_DIR ?? resolve(c.TRADER_DATA_DIR, 'artifacts'),
+    sharedDataDir: c.SHARED_DATA_DIR ?? (existsSync(DEFAULT_SHARED_DATA) ? DEFAULT_SHARED_DATA : undefined),
     hasAlpacaCredentials: Boolean(c.APCA_API_KEY_ID && c.APCA_API_SECRET_KEY),
   };
 }
