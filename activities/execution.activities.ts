@@ -107,7 +107,7 @@ export function createExecutionActivities(deps: ExecutionActivityDeps): Executio
 
 async function snapshot(broker: Broker): Promise<PortfolioSnapshot> {
   const [account, positions, open] = await Promise.all([broker.getAccount(), broker.getPositions(), broker.listOrders({ status: 'open' })]);
-  return { equity: account.equity, cash: account.cash, positions: positions.map(toSessionPosition), openOrders: open.length };
+  return { equity: account.equity, cash: account.cash, buyingPower: account.buyingPower, positions: positions.map(toSessionPosition), openOrders: open.length };
 }
 
 function toSessionPosition(p: BrokerPosition): SessionPosition {

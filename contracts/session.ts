@@ -98,6 +98,7 @@ export interface SessionState {
   readonly positions: readonly SessionPosition[];
   readonly startEquity: number;
   readonly equity: number;
+  readonly buyingPower: number;
   readonly lastBarTs: number | null;
   readonly ordersPlaced: number;
   /** order-list hash chain over (client order id, side, qty), for parity checks */
@@ -170,6 +171,7 @@ export interface SubmitOrdersResult {
 export interface PortfolioSnapshot {
   readonly equity: number;
   readonly cash: number;
+  readonly buyingPower: number;
   readonly positions: readonly SessionPosition[];
   readonly openOrders: number;
 }

@@ -8,7 +8,7 @@ import {
   type SessionResult,
   type SessionState,
 } from '../../contracts/session';
-import { EMPTY_ORDER_HASH, SEQ, flattenOrders, foldOrderHash, nextRiskState, planCycleOrders } from './cycle';
+import { EMPTY_ORDER_HASH, SEQ, checkWithRiskEngine, flattenOrders, foldOrderHash, nextRiskState, planCycleOrders } from './cycle';
 
 /**
  * One bar's cycle, shared by the TradingSession workflow (ops = activity proxies) and the in-process day
@@ -30,7 +30,7 @@ export interface StateCell {
 
 export function applySnapshot(cell: StateCell, snap: PortfolioSnapshot): void {
   const s = cell.get();
-  cell.set({ ...s, positions: snap.positions, equity: snap.equity, riskState: nextRiskState(s.riskState, s.startEquity, snap.equity, s.limits) });
+  cell.set({ ...s, positions: snap.positions, equity: snap.equity, buyingPower: snap.buyingPower, riskState: nextRiskState(s.riskState, s.startEquity, snap.equity, s.limits) });
 }
 
 export async function submitPlanned(ops: CycleOps, cell: StateCell, sessionId: string, orders: PlannedOrder[], nextBarTs: number | null = null): Promise<void> {
@@ -85,7 +85,10 @@ export async function runCycle(ops: CycleOps, cell: StateCell, input: SessionInp
     });
     // Risk gate on the state as it is now: a limit changed during the decide call applies to this bar.
     const now = cell.get();
-    const plan = planCycleOrders({ sessionId: input.sessionId, barTs, decisions, positions: now.positions, equity: now.equity, limits: now.limits, riskState: now.riskState });
+    const planned = planCycleOrders({ sessionId: input.sessionId, barTs, decisions, positions: now.positions, equity: now.equity, limits: now.limits, riskState: now.riskState });
+    // Then the shared risk engine (src/risk), the same one the backtester runs, order by order.
+    const checked = checkWithRiskEngine(planned.orders, { barTs, barMs: now.barMs, equity: now.equity, buyingPower: now.buyingPower, startEquity: now.startEquity, positions: now.positions, limits: now.limits, riskState: now.riskState, dataTs: decisions.map((d) => d.symbol) });
+    const plan = { orders: checked.orders, denied: [...planned.denied, ...checked.denied] };
     cell.set({ ...now, deniedCount: now.deniedCount + plan.denied.length });
     if (!cell.get().paused) await submitPlanned(ops, cell, input.sessionId, plan.orders, nextBarTs);
   }
@@ -108,6 +111,7 @@ export function initialSessionState(limits: SessionState['limits']): SessionStat
     positions: [],
     startEquity: 0,
     equity: 0,
+    buyingPower: 0,
     lastBarTs: null,
     ordersPlaced: 0,
     orderHash: EMPTY_ORDER_HASH,

@@ -7,6 +7,7 @@ import type {
   SessionState,
 } from '../../contracts/session';
 import { fnv1a64Hex, makeClientOrderId } from '../model/client-order-id';
+import { checkCommand, riskLimits, type RiskPosition, type RiskState as EngineRiskState } from '../risk';
 
 /**
  * The trading session's per-bar decisions as pure functions (no I/O, no clock, no randomness): the workflow
@@ -146,4 +147,64 @@ export const EMPTY_ORDER_HASH = '0000000000000000';
 export function appendControl(state: SessionState, at: number, action: string, detail: string): SessionState {
   const controls = [...state.controls, { at, action, detail }];
   return { ...state, controls: controls.slice(-50) };
+}
+
+/**
+ * Runs each planned order through the shared RiskEngine (src/risk: loss limits, stale data, PDT, buying power,
+ * single-position, position-count, open-risk and correlation limits) as if the approved ones before it had
+ * filled at their reference price. Denied orders are dropped with the engine's rule and reason.
+ */
+export function checkWithRiskEngine(
+  orders: readonly PlannedOrder[],
+  ctx: {
+    barTs: number;
+    barMs: number;
+    equity: number;
+    buyingPower: number;
+    startEquity: number;
+    positions: readonly SessionPosition[];
+    limits: SessionRiskLimits;
+    riskState: RiskState;
+    /** symbols with a bar at barTs (their data is fresh) */
+    dataTs: readonly string[];
+  },
+): { orders: PlannedOrder[]; denied: Denial[] } {
+  const limits = riskLimits({ maxPositionFraction: ctx.limits.maxPositionPct, dailyLossLimit: ctx.limits.maxDailyLossPct });
+  const book = new Map<string, RiskPosition>(
+    ctx.positions.map((p) => [p.symbol, { symbol: p.symbol, qty: p.qty, price: p.qty ? Math.abs(p.marketValue / p.qty) : p.avgEntryPrice }]),
+  );
+  const lastDataTs = Object.fromEntries(ctx.dataTs.map((s) => [s, ctx.barTs]));
+  let buyingPower = ctx.buyingPower;
+  const approved: PlannedOrder[] = [];
+  const denied: Denial[] = [];
+  for (const o of orders) {
+    const state: EngineRiskState = {
+      mode: ctx.riskState,
+      now: ctx.barTs + ctx.barMs,
+      equity: ctx.equity,
+      buyingPower,
+      dayStartEquity: ctx.startEquity,
+      monthStartEquity: ctx.startEquity,
+      quarterStartEquity: ctx.startEquity,
+      positions: [...book.values()],
+      lastDataTs,
+      dayTradesInWindow: 0,
+    };
+    const decision = checkCommand(
+      { kind: 'submit', order: { clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, qty: o.qty, type: o.type, timeInForce: o.timeInForce, limitPrice: o.limitPrice }, refPrice: o.refPrice },
+      state,
+      limits,
+    );
+    if (!decision.approved) {
+      denied.push({ symbol: o.symbol, reason: `risk engine ${decision.rule}: ${decision.reason}` });
+      continue;
+    }
+    approved.push(o);
+    const prev = book.get(o.symbol);
+    const qty = (prev?.qty ?? 0) + (o.side === 'buy' ? o.qty : -o.qty);
+    if (!decision.riskReducing) buyingPower -= o.qty * o.refPrice;
+    if (qty === 0) book.delete(o.symbol);
+    else book.set(o.symbol, { symbol: o.symbol, qty, price: o.refPrice });
+  }
+  return { orders: approved, denied };
 }
