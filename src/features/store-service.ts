@@ -6,6 +6,7 @@
 import type { Pool } from 'pg';
 import { ValidationError } from '../model/errors';
 import type { BarColumns } from '../model/bar';
+import { TIMEFRAME_MS } from '../model/timeframe';
 import { MarketDataRepository } from '../storage/market-data-repo';
 import type { KeyValueCache } from '../storage/cache';
 import type { FeatureSet } from './definition';
@@ -118,6 +119,13 @@ export async function latestFeatureVector(
 ): Promise<FeatureVector | null> {
   const repo = new MarketDataRepository(deps.pool);
   const store = new FeatureStore(deps.pool, deps.cache);
+  // Fast path (the point of the online store): the cached vector is for the base bar that closed last.
+  const tf = set.baseTimeframe;
+  const hit = await store.getOnline(symbol, tf, set.version);
+  if (hit) {
+    const close = defaultCloseTime(hit.ts, tf);
+    if (close <= asOfMs && close > asOfMs - TIMEFRAME_MS[tf]) return hit;
+  }
   const minutes = await repo.readBarColumns(symbol, '1m', asOfMs - warmUpDays * DAY_MS, asOfMs);
   if (minutes.ts.length === 0) return null;
   const bars = barsFromMinutes(minutes, set.timeframes);

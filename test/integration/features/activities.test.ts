@@ -49,3 +49,16 @@ test('when the input is invalid, then the activity fails without retry and names
   await assert.rejects(acts.computeFeatures({ symbols: [], featureSet: 'compact', fromMs: 0, toMs: 1 }), /symbols/);
   await assert.rejects(acts.latestFeatures({ symbols: ['X'], featureSet: 'nope', asOfMs: 0 }), /nope/);
 });
+
+test('when the online vector is for the bar that closed last, then latestFeatures serves it without recomputing', async () => {
+  const acts = createFeatureActivities({ pool: db.pool, cache });
+  // computeFeatures published the vector of the last 5m bar (2024-06-21 19:55, closed 20:00).
+  const asOf = Date.UTC(2024, 5, 21, 20, 0, 30);
+  const first = await acts.latestFeatures({ symbols: [symbol], featureSet: 'compact', asOfMs: asOf });
+  const v = first.vectors[0]!;
+  assert.equal(v.ts, Date.UTC(2024, 5, 21, 19, 55));
+  // Make the stored bars disappear: a second call can only answer from the online cache.
+  await db.pool.query('delete from bars where symbol = $1', [symbol]);
+  const second = await acts.latestFeatures({ symbols: [symbol], featureSet: 'compact', asOfMs: asOf });
+  assert.deepEqual(second.vectors[0], v);
+});
