@@ -8,6 +8,10 @@ import { RETRAIN_WORKFLOW, type RetrainInput, type RetrainResult } from '../../c
 import { DEFAULT_XGBOOST_SPEC } from '../../src/models/spec';
 import { backtestDemoStep } from './backtest';
 import { demoBackfillInput, runBackfill } from './data';
+import { computeAndStoreFeatures } from '../../src/features/store-service';
+import { featureSetByName } from '../../src/features/sets';
+import { createCache } from '../../src/storage/cache';
+import { createPool } from '../../src/storage/pool';
 
 /** One step of the demo: it prints what it did and where to look. */
 interface DemoStep {
@@ -52,12 +56,32 @@ export const demoSteps: DemoStep[] = [
     },
   },
   {
+    title: 'features: the `core` multi-timeframe feature set (1m…1d) into PostgreSQL (offline) and Redis (online)',
+    async run({ config, state }) {
+      const backfill = demoBackfillInput(config.sharedDataDir);
+      const pool = createPool(state.postgres.url, { max: 4 });
+      const cache = await createCache({ url: state.redis.url, logger: { warn: (m) => console.log(`   ${m}`) } });
+      try {
+        const set = featureSetByName('core');
+        const r = await computeAndStoreFeatures(
+          { pool, cache },
+          { symbols: [...backfill.symbols], fromMs: backfill.fromMs, toMs: backfill.toMs, set },
+        );
+        return `${set.names.length} features (set ${r.featureSet}@${r.version.slice(0, 8)}) for ${r.symbols.length} symbols: ${r.written} vectors stored, latest published to ${cache.kind === 'redis' ? 'Redis' : 'the in-process cache'}`;
+      } finally {
+        await cache.close();
+        await pool.end();
+      }
+    },
+  },
+  {
     title: 'training: RetrainWorkflow (dataset on io → XGBoost with the dollar-profit objective on training → walk-forward → registry → gate)',
     async run({ client, config }) {
       const backfill = demoBackfillInput(config.sharedDataDir);
       const input: RetrainInput = {
         name: 'demo-xgb',
         source: { kind: 'db', symbol: backfill.symbols[0]!, fromMs: backfill.fromMs, toMs: backfill.toMs },
+        featureSet: 'core',
         spec: { ...DEFAULT_XGBOOST_SPEC, rounds: 60 },
         folds: 3,
       };
