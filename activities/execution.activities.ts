@@ -18,7 +18,9 @@ export interface ExecutionActivityDeps {
  * (the adapter looks each id up first and treats "already exists" as success); errors map to Temporal
  * retry semantics (rejections and auth are non-retryable, transient faults retry with backoff).
  */
-export function createExecutionActivities(deps: ExecutionActivityDeps): ExecutionActivities & Pick<ExecAlgoActivities, 'getOrderFills'> {
+export function createExecutionActivities(
+  deps: ExecutionActivityDeps,
+): ExecutionActivities & Pick<ExecAlgoActivities, 'getOrderFills'> {
   const { broker } = deps;
   return {
     async reconcile() {
@@ -26,7 +28,11 @@ export function createExecutionActivities(deps: ExecutionActivityDeps): Executio
     },
 
     async advanceReplay({ untilTs }) {
-      if (!deps.replay) throw ApplicationFailure.nonRetryable('replay: this execution worker has no bar replay (mode replay needs the simulator)', 'ConfigError');
+      if (!deps.replay)
+        throw ApplicationFailure.nonRetryable(
+          'replay: this execution worker has no bar replay (mode replay needs the simulator)',
+          'ConfigError',
+        );
       await wrap(() => deps.replay!.advanceTo(untilTs));
     },
 
@@ -40,12 +46,32 @@ export function createExecutionActivities(deps: ExecutionActivityDeps): Executio
           const i = next++;
           const o = orders[i]!;
           try {
-            const r = await broker.submitOrder({ clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, qty: o.qty, type: o.type, timeInForce: o.timeInForce, limitPrice: o.limitPrice });
-            acks[i] = { clientOrderId: o.clientOrderId, brokerOrderId: r.order.id, status: r.order.status, alreadyExisted: r.alreadyExisted, rejected: null };
+            const r = await broker.submitOrder({
+              clientOrderId: o.clientOrderId,
+              symbol: o.symbol,
+              side: o.side,
+              qty: o.qty,
+              type: o.type,
+              timeInForce: o.timeInForce,
+              limitPrice: o.limitPrice,
+            });
+            acks[i] = {
+              clientOrderId: o.clientOrderId,
+              brokerOrderId: r.order.id,
+              status: r.order.status,
+              alreadyExisted: r.alreadyExisted,
+              rejected: null,
+            };
           } catch (e) {
             // A rejected order is an outcome, not a failure of the batch: report it and go on.
             if (e instanceof TradingError && !e.retryable && e.name === 'OrderRejectedError') {
-              acks[i] = { clientOrderId: o.clientOrderId, brokerOrderId: null, status: 'rejected', alreadyExisted: false, rejected: e.message };
+              acks[i] = {
+                clientOrderId: o.clientOrderId,
+                brokerOrderId: null,
+                status: 'rejected',
+                alreadyExisted: false,
+                rejected: e.message,
+              };
             } else throw e;
           }
           heartbeatIfInActivity(++done);
@@ -58,14 +84,22 @@ export function createExecutionActivities(deps: ExecutionActivityDeps): Executio
         throw toFailure(e);
       }
       if (advanceReplayTo === undefined || advanceReplayTo === null) return { acks, portfolio: null };
-      if (!deps.replay) throw ApplicationFailure.nonRetryable('replay: this execution worker has no bar replay (mode replay needs the simulator)', 'ConfigError');
+      if (!deps.replay)
+        throw ApplicationFailure.nonRetryable(
+          'replay: this execution worker has no bar replay (mode replay needs the simulator)',
+          'ConfigError',
+        );
       await wrap(() => deps.replay!.advanceTo(advanceReplayTo));
       return { acks, portfolio: await wrap(() => snapshot(broker)) };
     },
 
     async syncPortfolio({ advanceReplayTo }) {
       if (advanceReplayTo !== undefined && advanceReplayTo !== null) {
-        if (!deps.replay) throw ApplicationFailure.nonRetryable('replay: this execution worker has no bar replay (mode replay needs the simulator)', 'ConfigError');
+        if (!deps.replay)
+          throw ApplicationFailure.nonRetryable(
+            'replay: this execution worker has no bar replay (mode replay needs the simulator)',
+            'ConfigError',
+          );
         await wrap(() => deps.replay!.advanceTo(advanceReplayTo));
       }
       return wrap(() => snapshot(broker));
@@ -89,7 +123,13 @@ export function createExecutionActivities(deps: ExecutionActivityDeps): Executio
         const out: ChildFill[] = [];
         for (const id of clientOrderIds) {
           const o = await broker.getOrderByClientOrderId(id);
-          out.push({ clientOrderId: id, qty: o?.qty ?? 0, filledQty: o?.filledQty ?? 0, avgPrice: o?.filledAvgPrice ?? null, status: o?.status ?? 'not_found' });
+          out.push({
+            clientOrderId: id,
+            qty: o?.qty ?? 0,
+            filledQty: o?.filledQty ?? 0,
+            avgPrice: o?.filledAvgPrice ?? null,
+            status: o?.status ?? 'not_found',
+          });
         }
         return out;
       });
@@ -106,8 +146,18 @@ export function createExecutionActivities(deps: ExecutionActivityDeps): Executio
 }
 
 async function snapshot(broker: Broker): Promise<PortfolioSnapshot> {
-  const [account, positions, open] = await Promise.all([broker.getAccount(), broker.getPositions(), broker.listOrders({ status: 'open' })]);
-  return { equity: account.equity, cash: account.cash, buyingPower: account.buyingPower, positions: positions.map(toSessionPosition), openOrders: open.length };
+  const [account, positions, open] = await Promise.all([
+    broker.getAccount(),
+    broker.getPositions(),
+    broker.listOrders({ status: 'open' }),
+  ]);
+  return {
+    equity: account.equity,
+    cash: account.cash,
+    buyingPower: account.buyingPower,
+    positions: positions.map(toSessionPosition),
+    openOrders: open.length,
+  };
 }
 
 function toSessionPosition(p: BrokerPosition): SessionPosition {

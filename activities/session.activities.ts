@@ -13,15 +13,25 @@ export interface SessionActivityDeps {
 }
 
 /** io task queue: session preparation, per-bar decisions (bars → strategy → targets), reports, audit. */
-export function createSessionActivities(deps: SessionActivityDeps): SessionActivities & Pick<ExecAlgoActivities, 'recordExecutionQuality'> {
+export function createSessionActivities(
+  deps: SessionActivityDeps,
+): SessionActivities & Pick<ExecAlgoActivities, 'recordExecutionQuality'> {
   return {
     async prepareSession({ date, candidates, maxSymbols, maxBars }) {
       const session = NYSE.sessionFor(date);
-      if (!session) throw ApplicationFailure.nonRetryable(`date: ${date} is not an NYSE trading day`, 'ValidationError');
-      if (!candidates.length) throw ApplicationFailure.nonRetryable('candidates: at least one symbol is required', 'ValidationError');
+      if (!session)
+        throw ApplicationFailure.nonRetryable(`date: ${date} is not an NYSE trading day`, 'ValidationError');
+      if (!candidates.length)
+        throw ApplicationFailure.nonRetryable(
+          'candidates: at least one symbol is required',
+          'ValidationError',
+        );
       // Universe: most liquid candidates by the previous five days' dollar volume (known before the open).
       const dv = await deps.bars.dollarVolume(candidates, session.openMs - 5 * 86_400_000, session.openMs);
-      const universe = [...candidates].sort((a, b) => (dv.get(b) ?? 0) - (dv.get(a) ?? 0) || (a < b ? -1 : 1)).slice(0, maxSymbols).sort();
+      const universe = [...candidates]
+        .sort((a, b) => (dv.get(b) ?? 0) - (dv.get(a) ?? 0) || (a < b ? -1 : 1))
+        .slice(0, maxSymbols)
+        .sort();
       const times = await deps.bars.barTimes(universe, session.openMs, session.closeMs);
       // The cycle grid is the regular session's minutes; replay limits it to the minutes with stored bars.
       const grid = times.length ? times : [];
@@ -40,7 +50,17 @@ export function createSessionActivities(deps: SessionActivityDeps): SessionActiv
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          on conflict (session_id) do update set daily_pnl = excluded.daily_pnl, orders_placed = excluded.orders_placed,
            order_hash = excluded.order_hash, killed = excluded.killed, state = excluded.state, recorded_at = now()`,
-        [sessionId, date, account, mode, state.dailyPnl ?? 0, state.ordersPlaced, state.orderHash, state.killed, JSON.stringify(state)],
+        [
+          sessionId,
+          date,
+          account,
+          mode,
+          state.dailyPnl ?? 0,
+          state.ordersPlaced,
+          state.orderHash,
+          state.killed,
+          JSON.stringify(state),
+        ],
       );
     },
 
@@ -51,7 +71,20 @@ export function createSessionActivities(deps: SessionActivityDeps): SessionActiv
          values ($12, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          on conflict (parent_key) do update set filled_qty = excluded.filled_qty, avg_price = excluded.avg_price,
            slippage_bps = excluded.slippage_bps, implementation_shortfall = excluded.implementation_shortfall, children = excluded.children`,
-        [sessionId, symbol, side, algo, qty, result.filledQty, arrivalPrice, result.avgPrice, result.slippageBps, result.implementationShortfall, JSON.stringify(result.children), `${sessionId}:${decidedAt}:${symbol}`],
+        [
+          sessionId,
+          symbol,
+          side,
+          algo,
+          qty,
+          result.filledQty,
+          arrivalPrice,
+          result.avgPrice,
+          result.slippageBps,
+          result.implementationShortfall,
+          JSON.stringify(result.children),
+          `${sessionId}:${decidedAt}:${symbol}`,
+        ],
       );
     },
 

@@ -14,7 +14,9 @@ export function createShutdownActivities(deps: ShutdownActivityDeps): ShutdownAc
   return {
     async findRunningSessions({ account }) {
       // Search attributes make running sessions findable without any registry of our own.
-      const query = `WorkflowType = '${SESSION_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'` + (account ? ` AND Account = '${account.replace(/'/g, '')}'` : '');
+      const query =
+        `WorkflowType = '${SESSION_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'` +
+        (account ? ` AND Account = '${account.replace(/'/g, '')}'` : '');
       const ids: string[] = [];
       for await (const wf of deps.client.workflow.list({ query })) ids.push(wf.workflowId);
       return ids.sort();
@@ -39,7 +41,15 @@ export function createShutdownActivities(deps: ShutdownActivityDeps): ShutdownAc
       if (!deps.pool) return;
       await deps.pool.query(
         `insert into audit_log (actor, action, subject, reason, details, workflow_id, run_id) values ($1, $2, $3, $4, $5, $6, $7)`,
-        ['emergency-shutdown', action, String(details.requestedBy ?? ''), reason, JSON.stringify(details), workflowId, runId],
+        [
+          'emergency-shutdown',
+          action,
+          String(details.requestedBy ?? ''),
+          reason,
+          JSON.stringify(details),
+          workflowId,
+          runId,
+        ],
       );
     },
   };

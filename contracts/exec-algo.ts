@@ -43,5 +43,14 @@ export interface ExecAlgoResult extends ExecutionQuality {
 
 export interface ExecAlgoActivities {
   getOrderFills(input: { clientOrderIds: readonly string[] }): Promise<ChildFill[]>;
-  recordExecutionQuality(input: { sessionId: string; decidedAt: number; symbol: string; side: string; algo: string; qty: number; arrivalPrice: number; result: ExecAlgoResult }): Promise<void>;
+  recordExecutionQuality(input: {
+    sessionId: string;
+    decidedAt: number;
+    symbol: string;
+    side: string;
+    algo: string;
+    qty: number;
+    arrivalPrice: number;
+    result: ExecAlgoResult;
+  }): Promise<void>;
 }

@@ -184,7 +184,12 @@ export interface PreOpenResult {
 
 /** io task queue */
 export interface SessionActivities {
-  prepareSession(input: { date: string; candidates: readonly string[]; maxSymbols: number; maxBars: number | null }): Promise<PreOpenResult>;
+  prepareSession(input: {
+    date: string;
+    candidates: readonly string[];
+    maxSymbols: number;
+    maxBars: number | null;
+  }): Promise<PreOpenResult>;
   decideCycle(input: {
     sessionId: string;
     barTs: number;
@@ -195,8 +200,20 @@ export interface SessionActivities {
     strategy: StrategyParams;
     modelId: string | null;
   }): Promise<Decision[]>;
-  recordSessionReport(input: { sessionId: string; date: string; account: string; mode: SessionMode; state: SessionState }): Promise<void>;
-  recordControl(input: { sessionId: string; action: string; detail: string; workflowId: string; runId: string }): Promise<void>;
+  recordSessionReport(input: {
+    sessionId: string;
+    date: string;
+    account: string;
+    mode: SessionMode;
+    state: SessionState;
+  }): Promise<void>;
+  recordControl(input: {
+    sessionId: string;
+    action: string;
+    detail: string;
+    workflowId: string;
+    runId: string;
+  }): Promise<void>;
 }
 
 /** execution task queue */
@@ -207,12 +224,18 @@ export interface ExecutionActivities {
    * Places the orders (exactly once each). Replay: with advanceReplayTo, then plays the next bar and returns the
    * portfolio at its start, which saves the next cycle a round trip.
    */
-  submitOrders(input: { sessionId: string; orders: readonly PlannedOrder[]; advanceReplayTo?: number | null }): Promise<SubmitOrdersResult>;
+  submitOrders(input: {
+    sessionId: string;
+    orders: readonly PlannedOrder[];
+    advanceReplayTo?: number | null;
+  }): Promise<SubmitOrdersResult>;
   /** advanceReplayTo: replay mode plays the bars up to this ts on the simulator first. */
   syncPortfolio(input: { sessionId: string; advanceReplayTo?: number | null }): Promise<PortfolioSnapshot>;
   cancelOpenOrders(input: { reason: string }): Promise<number>;
   flattenAll(input: { reason: string }): Promise<number>;
-  verifyFlat(input: Record<string, never>): Promise<{ flat: boolean; positions: readonly SessionPosition[]; openOrders: number }>;
+  verifyFlat(
+    input: Record<string, never>,
+  ): Promise<{ flat: boolean; positions: readonly SessionPosition[]; openOrders: number }>;
 }
 
 // ---- controls ---------------------------------------------------------------------------------------------
@@ -233,11 +256,14 @@ export function sessionWorkflowId(account: string, date: string, mode: SessionMo
 /** Validates a limits patch; returns the problem with the field name, or undefined. Pure: used by the validator. */
 export function validateLimitsPatch(p: Partial<SessionRiskLimits>): string | undefined {
   const known = Object.keys(DEFAULT_SESSION_LIMITS);
-  for (const k of Object.keys(p)) if (!known.includes(k)) return `${k}: unknown risk limit (known: ${known.join(', ')})`;
+  for (const k of Object.keys(p))
+    if (!known.includes(k)) return `${k}: unknown risk limit (known: ${known.join(', ')})`;
   const frac = (k: keyof SessionRiskLimits, max: number) => {
     const v = p[k];
     if (v === undefined) return undefined;
-    return typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= max ? undefined : `${k}: ${String(v)} must be a number in (0, ${max}]`;
+    return typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= max
+      ? undefined
+      : `${k}: ${String(v)} must be a number in (0, ${max}]`;
   };
   return (
     frac('maxPositionPct', 1) ??
@@ -275,7 +301,13 @@ export interface ShutdownActivities {
   findRunningSessions(input: { account: string | null }): Promise<string[]>;
   killSession(input: { workflowId: string; reason: string }): Promise<void>;
   alert(input: { severity: 'critical' | 'info'; text: string }): Promise<void>;
-  audit(input: { action: string; reason: string; details: Record<string, unknown>; workflowId: string; runId: string }): Promise<void>;
+  audit(input: {
+    action: string;
+    reason: string;
+    details: Record<string, unknown>;
+    workflowId: string;
+    runId: string;
+  }): Promise<void>;
 }
 
 // ---- daily routines (Temporal Schedules) ------------------------------------------------------------------

@@ -1,4 +1,10 @@
-import { ParentClosePolicy, WorkflowIdReusePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import {
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  proxyActivities,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   sessionWorkflowId,
@@ -51,8 +57,14 @@ export async function postMarketRoutineWorkflow(input: DailyRoutineInput): Promi
   const date = nyDate(Date.now());
   const day = nyseDayInfo(date);
   if (day.holiday) return { date, skipped: day.holiday, sessionWorkflowId: null };
-  const exec = proxyActivities<ExecutionActivities>({ taskQueue: input.taskQueues?.execution ?? TASK_QUEUES.execution, startToCloseTimeout: '1 minute' });
-  const ops = proxyActivities<ShutdownActivities>({ taskQueue: input.taskQueues?.io ?? TASK_QUEUES.io, startToCloseTimeout: '1 minute' });
+  const exec = proxyActivities<ExecutionActivities>({
+    taskQueue: input.taskQueues?.execution ?? TASK_QUEUES.execution,
+    startToCloseTimeout: '1 minute',
+  });
+  const ops = proxyActivities<ShutdownActivities>({
+    taskQueue: input.taskQueues?.io ?? TASK_QUEUES.io,
+    startToCloseTimeout: '1 minute',
+  });
   const check = await exec.verifyFlat({});
   await ops.alert({
     severity: check.flat ? 'info' : 'critical',

@@ -1,5 +1,10 @@
 import { proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
-import type { EmergencyShutdownInput, EmergencyShutdownResult, ExecutionActivities, ShutdownActivities } from '../contracts/session';
+import type {
+  EmergencyShutdownInput,
+  EmergencyShutdownResult,
+  ExecutionActivities,
+  ShutdownActivities,
+} from '../contracts/session';
 import { TASK_QUEUES } from '../contracts/task-queues';
 
 /**
@@ -7,7 +12,9 @@ import { TASK_QUEUES } from '../contracts/task-queues';
  * flatten, verify flat at the broker, alert, audit. Idempotent: a second run finds nothing to kill, nothing
  * open and nothing held, and says so.
  */
-export async function emergencyShutdownWorkflow(input: EmergencyShutdownInput): Promise<EmergencyShutdownResult> {
+export async function emergencyShutdownWorkflow(
+  input: EmergencyShutdownInput,
+): Promise<EmergencyShutdownResult> {
   const info = workflowInfo();
   const ops = proxyActivities<ShutdownActivities>({
     taskQueue: input.taskQueues?.io ?? TASK_QUEUES.io,
@@ -17,14 +24,25 @@ export async function emergencyShutdownWorkflow(input: EmergencyShutdownInput): 
   const exec = proxyActivities<ExecutionActivities>({
     taskQueue: input.taskQueues?.execution ?? TASK_QUEUES.execution,
     startToCloseTimeout: '30 seconds',
-    retry: { initialInterval: '200 ms', maximumInterval: '5 seconds', nonRetryableErrorTypes: ['PermanentError', 'ConfigError'] },
+    retry: {
+      initialInterval: '200 ms',
+      maximumInterval: '5 seconds',
+      nonRetryableErrorTypes: ['PermanentError', 'ConfigError'],
+    },
   });
   const audit = (action: string, details: Record<string, unknown>) =>
-    ops.audit({ action, reason: input.reason, details: { requestedBy: input.requestedBy, ...details }, workflowId: info.workflowId, runId: info.runId });
+    ops.audit({
+      action,
+      reason: input.reason,
+      details: { requestedBy: input.requestedBy, ...details },
+      workflowId: info.workflowId,
+      runId: info.runId,
+    });
 
   await audit('emergency_shutdown_started', { account: input.account ?? null });
   const sessions = await ops.findRunningSessions({ account: input.account ?? null });
-  for (const workflowId of sessions) await ops.killSession({ workflowId, reason: `emergency shutdown: ${input.reason}` });
+  for (const workflowId of sessions)
+    await ops.killSession({ workflowId, reason: `emergency shutdown: ${input.reason}` });
   const ordersCanceled = await exec.cancelOpenOrders({ reason: 'emergency shutdown' });
   let closeOrders = await exec.flattenAll({ reason: 'emergency shutdown' });
   let check = await exec.verifyFlat({});
@@ -32,9 +50,16 @@ export async function emergencyShutdownWorkflow(input: EmergencyShutdownInput): 
   for (let attempt = 1; !check.flat && attempt < (input.verifyAttempts ?? 30); attempt++) {
     await sleep(input.verifyIntervalMs ?? 2_000);
     check = await exec.verifyFlat({});
-    if (!check.flat && check.openOrders === 0 && check.positions.length) closeOrders += await exec.flattenAll({ reason: 'emergency shutdown (re-flatten)' });
+    if (!check.flat && check.openOrders === 0 && check.positions.length)
+      closeOrders += await exec.flattenAll({ reason: 'emergency shutdown (re-flatten)' });
   }
-  const result: EmergencyShutdownResult = { sessionsKilled: sessions, remainingPositions: check.positions, ordersCanceled, closeOrders, flat: check.flat };
+  const result: EmergencyShutdownResult = {
+    sessionsKilled: sessions,
+    remainingPositions: check.positions,
+    ordersCanceled,
+    closeOrders,
+    flat: check.flat,
+  };
   await ops.alert({
     severity: check.flat ? 'info' : 'critical',
     text: check.flat

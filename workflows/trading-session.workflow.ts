@@ -27,7 +27,15 @@ import {
 } from '../contracts/session';
 import { TASK_QUEUES } from '../contracts/task-queues';
 import { appendControl } from '../src/session/cycle';
-import { applySnapshot, initialSessionState, round2, runCycle, sessionResult, type CycleOps, type StateCell } from '../src/session/cycle-runner';
+import {
+  applySnapshot,
+  initialSessionState,
+  round2,
+  runCycle,
+  sessionResult,
+  type CycleOps,
+  type StateCell,
+} from '../src/session/cycle-runner';
 
 /**
  * One trading day for one account: pre-open reconciliation and universe selection, then one cycle per bar
@@ -55,7 +63,8 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
       nonRetryableErrorTypes: ['OrderRejectedError', 'PermanentError', 'ConfigError', 'ValidationError'],
     },
   });
-  let state: SessionState = input.carried ?? initialSessionState({ ...DEFAULT_SESSION_LIMITS, ...(input.limits ?? {}) });
+  let state: SessionState =
+    input.carried ?? initialSessionState({ ...DEFAULT_SESSION_LIMITS, ...(input.limits ?? {}) });
   let pendingControls: Array<{ action: string; detail: string }> = [];
 
   const status = (): SessionStatus => ({
@@ -99,7 +108,8 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
       validator: ({ reason }) => {
         if (state.killed || state.done) throw new Error('session: already ended');
         if (!state.paused) throw new Error('session: not paused');
-        if (state.riskState === 'HALTED') throw new Error('riskState: HALTED by the daily-loss breaker; a halted day cannot resume');
+        if (state.riskState === 'HALTED')
+          throw new Error('riskState: HALTED by the daily-loss breaker; a halted day cannot resume');
         if (!reason?.trim()) throw new Error('reason: must not be empty');
       },
     },
@@ -143,19 +153,48 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
   const flushControls = async () => {
     const batch = pendingControls;
     pendingControls = [];
-    for (const c of batch) await io.recordControl({ sessionId: input.sessionId, action: c.action, detail: c.detail, workflowId: info.workflowId, runId: info.runId });
+    for (const c of batch)
+      await io.recordControl({
+        sessionId: input.sessionId,
+        action: c.action,
+        detail: c.detail,
+        workflowId: info.workflowId,
+        runId: info.runId,
+      });
   };
   const cell: StateCell = { get: () => state, set: (next) => (state = next) };
   const ops: CycleOps = { io, exec };
 
   // ---- pre-open (first run only) -------------------------------------------------------------------------
   if (!input.carried) {
-    upsertSearchAttributes({ SessionDate: [input.date], Mode: [input.mode], Account: [input.account], ...(input.modelId ? { ModelId: [input.modelId] } : {}) });
-    const prep = await io.prepareSession({ date: input.date, candidates: input.candidates, maxSymbols: input.maxSymbols ?? 100, maxBars: input.maxBars ?? null });
+    upsertSearchAttributes({
+      SessionDate: [input.date],
+      Mode: [input.mode],
+      Account: [input.account],
+      ...(input.modelId ? { ModelId: [input.modelId] } : {}),
+    });
+    const prep = await io.prepareSession({
+      date: input.date,
+      candidates: input.candidates,
+      maxSymbols: input.maxSymbols ?? 100,
+      maxBars: input.maxBars ?? null,
+    });
     const recon = await exec.reconcile({ sessionId: input.sessionId });
-    state = { ...state, universe: prep.universe, barTimes: prep.barTimes, barMs: prep.barMs, positions: recon.positions, equity: recon.equity, startEquity: recon.equity };
+    state = {
+      ...state,
+      universe: prep.universe,
+      barTimes: prep.barTimes,
+      barMs: prep.barMs,
+      positions: recon.positions,
+      equity: recon.equity,
+      startEquity: recon.equity,
+    };
     upsertSearchAttributes({ Symbols: symbolsForSearch(prep.universe) });
-    log.info('session prepared', { sessionId: input.sessionId, symbols: prep.universe.length, bars: prep.barTimes.length });
+    log.info('session prepared', {
+      sessionId: input.sessionId,
+      symbols: prep.universe.length,
+      bars: prep.barTimes.length,
+    });
   }
   state = { ...state, runs: state.runs + 1 };
 
@@ -165,15 +204,23 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
     const barTs = state.barTimes[state.nextBar]!;
     // Timer to the bar's close plus a settle delay (workflow time), or the replay's pace. Replay with no delay
     // skips the timer: the server fires timers with about one second of granularity.
-    const wait = input.mode === 'replay' ? (input.replayBarDelayMs ?? 0) : barTs + state.barMs + (input.settleMs ?? 2_000) - Date.now();
+    const wait =
+      input.mode === 'replay'
+        ? (input.replayBarDelayMs ?? 0)
+        : barTs + state.barMs + (input.settleMs ?? 2_000) - Date.now();
     if (wait > 0) await condition(() => state.killed, wait);
     if (state.killed) break;
     await runCycle(ops, cell, input, barTs);
     cyclesThisRun++;
     await flushControls();
 
-    const lowered = input.continueAsNewAfterCycles !== undefined && cyclesThisRun >= input.continueAsNewAfterCycles;
-    if ((workflowInfo().continueAsNewSuggested || lowered) && state.nextBar < state.barTimes.length && !state.killed) {
+    const lowered =
+      input.continueAsNewAfterCycles !== undefined && cyclesThisRun >= input.continueAsNewAfterCycles;
+    if (
+      (workflowInfo().continueAsNewSuggested || lowered) &&
+      state.nextBar < state.barTimes.length &&
+      !state.killed
+    ) {
       // Finish in-flight update handlers so no accepted control is lost, then carry plain JSON state.
       await condition(allHandlersFinished);
       await flushControls();
@@ -191,11 +238,17 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
   state = { ...state, done: true, dailyPnl: round2(state.equity - state.startEquity) };
   await condition(allHandlersFinished);
   await flushControls();
-  await io.recordSessionReport({ sessionId: input.sessionId, date: input.date, account: input.account, mode: input.mode, state });
-  if (!Number.isFinite(state.dailyPnl ?? NaN)) throw ApplicationFailure.nonRetryable('dailyPnl: not finite', 'InvariantError');
+  await io.recordSessionReport({
+    sessionId: input.sessionId,
+    date: input.date,
+    account: input.account,
+    mode: input.mode,
+    state,
+  });
+  if (!Number.isFinite(state.dailyPnl ?? NaN))
+    throw ApplicationFailure.nonRetryable('dailyPnl: not finite', 'InvariantError');
   return sessionResult(input, state);
 }
-
 
 /** The Symbols search attribute holds at most 2 KB: the first symbols that fit (all of a normal universe). */
 function symbolsForSearch(universe: readonly string[]): string[] {

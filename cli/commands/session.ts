@@ -31,7 +31,8 @@ import { readStackState } from '../../src/stack/stack';
 async function withClient<T>(fn: (client: Client, config: AppConfig) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const address = config.TEMPORAL_ADDRESS ?? readStackState(config)?.temporal.address;
-  if (!address) throw new ConfigError('TEMPORAL_ADDRESS: not set and no stack is up; run `npm run trader -- stack up`');
+  if (!address)
+    throw new ConfigError('TEMPORAL_ADDRESS: not set and no stack is up; run `npm run trader -- stack up`');
   const connection = await Connection.connect({ address });
   try {
     return await fn(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), config);
@@ -47,14 +48,26 @@ function uiUrl(config: AppConfig, workflowId: string): string {
 
 function printStatus(s: SessionStatus): void {
   const st = s.state;
-  console.log(`session ${s.sessionId}  ${s.mode}  account ${s.account}  date ${s.date}  model ${s.modelId ?? '-'}`);
+  console.log(
+    `session ${s.sessionId}  ${s.mode}  account ${s.account}  date ${s.date}  model ${s.modelId ?? '-'}`,
+  );
   console.log(
     `  bar ${st.nextBar}/${st.barTimes.length}  last bar ${st.lastBarTs ? new Date(st.lastBarTs).toISOString() : '-'}  risk ${st.riskState}` +
       `${st.paused ? '  PAUSED' : ''}${st.killed ? '  KILLED' : ''}${st.liquidateRequested ? '  LIQUIDATING' : ''}${st.done ? '  DONE' : ''}`,
   );
-  console.log(`  equity ${st.equity.toFixed(2)}  day P&L ${(st.equity - st.startEquity).toFixed(2)}  orders ${st.ordersPlaced}  denied ${st.deniedCount}  runs ${st.runs}`);
+  console.log(
+    `  equity ${st.equity.toFixed(2)}  day P&L ${(st.equity - st.startEquity).toFixed(2)}  orders ${st.ordersPlaced}  denied ${st.deniedCount}  runs ${st.runs}`,
+  );
   console.log(`  limits ${JSON.stringify(st.limits)}`);
-  if (st.positions.length) console.table(st.positions.map((p) => ({ symbol: p.symbol, qty: p.qty, avgEntry: p.avgEntryPrice.toFixed(2), value: p.marketValue.toFixed(2) })));
+  if (st.positions.length)
+    console.table(
+      st.positions.map((p) => ({
+        symbol: p.symbol,
+        qty: p.qty,
+        avgEntry: p.avgEntryPrice.toFixed(2),
+        value: p.marketValue.toFixed(2),
+      })),
+    );
 }
 
 async function runUpdate(fn: () => Promise<SessionStatus>): Promise<void> {
@@ -83,19 +96,27 @@ function parseLimits(opts: Record<string, string | undefined>): Partial<SessionR
     const v = opts[opt];
     if (v === undefined) continue;
     const n = Number(v);
-    if (!Number.isFinite(n)) throw new ConfigError(`--${opt.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: "${v}" is not a number`);
+    if (!Number.isFinite(n))
+      throw new ConfigError(
+        `--${opt.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: "${v}" is not a number`,
+      );
     out[key] = n;
   }
-  if (!Object.keys(out).length) throw new ConfigError('set-limits: give at least one limit, e.g. --max-position-pct 0.03');
+  if (!Object.keys(out).length)
+    throw new ConfigError('set-limits: give at least one limit, e.g. --max-position-pct 0.03');
   return out;
 }
 
 export function register(program: Command): void {
-  const session = program.command('session').description('trading sessions on Temporal: start, status, pause/resume, limits, liquidate, kill');
+  const session = program
+    .command('session')
+    .description('trading sessions on Temporal: start, status, pause/resume, limits, liquidate, kill');
 
   session
     .command('start')
-    .description('start the trading session for one account and day (replay: a stored day through the simulator)')
+    .description(
+      'start the trading session for one account and day (replay: a stored day through the simulator)',
+    )
     .requiredOption('--date <YYYY-MM-DD>', 'exchange date')
     .requiredOption('--symbols <list>', 'candidate symbols, comma separated')
     .option('--mode <mode>', 'replay | paper | live', 'paper')
@@ -105,33 +126,58 @@ export function register(program: Command): void {
     .option('--replay-delay-ms <ms>', 'replay: wall ms per bar', '0')
     .option('--max-bars <n>', 'only the first N bars of the day')
     .option('--wait', 'wait for the session to finish and print the result')
-    .action(async (opts: { date: string; symbols: string; mode: string; account: string; maxSymbols: string; modelId?: string; replayDelayMs: string; maxBars?: string; wait?: boolean }) => {
-      const mode = opts.mode as SessionMode;
-      if (!['replay', 'paper', 'live'].includes(mode)) throw new ConfigError(`--mode: "${opts.mode}" must be replay, paper or live`);
-      await withClient(async (client, config) => {
-        if (mode === 'live') {
-          if (config.TRADING_MODE !== 'live') throw new ConfigError('--mode live: set TRADING_MODE=live and LIVE_TRADING_CONFIRM to trade real money');
-          console.error('\n!!! LIVE TRADING: this session sends REAL orders with REAL money to Alpaca !!!\n');
-        }
-        const workflowId = sessionWorkflowId(opts.account, opts.date, mode);
-        const input: SessionInput = {
-          sessionId: workflowId,
-          account: opts.account,
-          mode,
-          date: opts.date,
-          candidates: opts.symbols.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean),
-          maxSymbols: Number(opts.maxSymbols),
-          modelId: opts.modelId,
-          replayBarDelayMs: Number(opts.replayDelayMs),
-          maxBars: opts.maxBars ? Number(opts.maxBars) : undefined,
-        };
-        const handle = await client.workflow.start('tradingSessionWorkflow', { taskQueue: TASK_QUEUES.io, workflowId, args: [input] });
-        console.log(`started ${workflowId} (run ${handle.firstExecutionRunId})`);
-        console.log(`watch it: ${uiUrl(config, workflowId)}`);
-        console.log(`status:   npm run trader -- session status ${workflowId}`);
-        if (opts.wait) console.log(JSON.stringify((await handle.result()) as SessionResult, null, 2));
-      });
-    });
+    .action(
+      async (opts: {
+        date: string;
+        symbols: string;
+        mode: string;
+        account: string;
+        maxSymbols: string;
+        modelId?: string;
+        replayDelayMs: string;
+        maxBars?: string;
+        wait?: boolean;
+      }) => {
+        const mode = opts.mode as SessionMode;
+        if (!['replay', 'paper', 'live'].includes(mode))
+          throw new ConfigError(`--mode: "${opts.mode}" must be replay, paper or live`);
+        await withClient(async (client, config) => {
+          if (mode === 'live') {
+            if (config.TRADING_MODE !== 'live')
+              throw new ConfigError(
+                '--mode live: set TRADING_MODE=live and LIVE_TRADING_CONFIRM to trade real money',
+              );
+            console.error(
+              '\n!!! LIVE TRADING: this session sends REAL orders with REAL money to Alpaca !!!\n',
+            );
+          }
+          const workflowId = sessionWorkflowId(opts.account, opts.date, mode);
+          const input: SessionInput = {
+            sessionId: workflowId,
+            account: opts.account,
+            mode,
+            date: opts.date,
+            candidates: opts.symbols
+              .split(',')
+              .map((s) => s.trim().toUpperCase())
+              .filter(Boolean),
+            maxSymbols: Number(opts.maxSymbols),
+            modelId: opts.modelId,
+            replayBarDelayMs: Number(opts.replayDelayMs),
+            maxBars: opts.maxBars ? Number(opts.maxBars) : undefined,
+          };
+          const handle = await client.workflow.start('tradingSessionWorkflow', {
+            taskQueue: TASK_QUEUES.io,
+            workflowId,
+            args: [input],
+          });
+          console.log(`started ${workflowId} (run ${handle.firstExecutionRunId})`);
+          console.log(`watch it: ${uiUrl(config, workflowId)}`);
+          console.log(`status:   npm run trader -- session status ${workflowId}`);
+          if (opts.wait) console.log(JSON.stringify((await handle.result()) as SessionResult, null, 2));
+        });
+      },
+    );
 
   session
     .command('status <workflowId>')
@@ -150,7 +196,13 @@ export function register(program: Command): void {
     .description('stop new orders (positions are kept and synced)')
     .requiredOption('--reason <text>', 'why (audit log)')
     .action(async (workflowId: string, opts: { reason: string }) => {
-      await withClient((client) => runUpdate(() => client.workflow.getHandle(workflowId).executeUpdate(pauseUpdate, { args: [{ reason: opts.reason }] })));
+      await withClient((client) =>
+        runUpdate(() =>
+          client.workflow
+            .getHandle(workflowId)
+            .executeUpdate(pauseUpdate, { args: [{ reason: opts.reason }] }),
+        ),
+      );
     });
 
   session
@@ -158,7 +210,13 @@ export function register(program: Command): void {
     .description('resume a paused session')
     .requiredOption('--reason <text>', 'why (audit log)')
     .action(async (workflowId: string, opts: { reason: string }) => {
-      await withClient((client) => runUpdate(() => client.workflow.getHandle(workflowId).executeUpdate(resumeUpdate, { args: [{ reason: opts.reason }] })));
+      await withClient((client) =>
+        runUpdate(() =>
+          client.workflow
+            .getHandle(workflowId)
+            .executeUpdate(resumeUpdate, { args: [{ reason: opts.reason }] }),
+        ),
+      );
     });
 
   session
@@ -171,7 +229,11 @@ export function register(program: Command): void {
     .option('--max-orders-per-cycle <n>', 'orders per bar')
     .action(async (workflowId: string, opts: Record<string, string | undefined>) => {
       const patch = parseLimits(opts);
-      await withClient((client) => runUpdate(() => client.workflow.getHandle(workflowId).executeUpdate(setRiskLimitsUpdate, { args: [patch] })));
+      await withClient((client) =>
+        runUpdate(() =>
+          client.workflow.getHandle(workflowId).executeUpdate(setRiskLimitsUpdate, { args: [patch] }),
+        ),
+      );
     });
 
   session
@@ -179,12 +241,20 @@ export function register(program: Command): void {
     .description('flatten every position and take no new entries for the rest of the day')
     .requiredOption('--reason <text>', 'why (audit log)')
     .action(async (workflowId: string, opts: { reason: string }) => {
-      await withClient((client) => runUpdate(() => client.workflow.getHandle(workflowId).executeUpdate(liquidateUpdate, { args: [{ reason: opts.reason }] })));
+      await withClient((client) =>
+        runUpdate(() =>
+          client.workflow
+            .getHandle(workflowId)
+            .executeUpdate(liquidateUpdate, { args: [{ reason: opts.reason }] }),
+        ),
+      );
     });
 
   session
     .command('kill <workflowId>')
-    .description('stop the session now (signal: delivered even when no worker is up); open orders are canceled')
+    .description(
+      'stop the session now (signal: delivered even when no worker is up); open orders are canceled',
+    )
     .requiredOption('--reason <text>', 'why (audit log)')
     .action(async (workflowId: string, opts: { reason: string }) => {
       await withClient(async (client) => {
@@ -202,8 +272,16 @@ export function register(program: Command): void {
     .action(async (opts: { reason: string; account?: string }) => {
       await withClient(async (client, config) => {
         const workflowId = `emergency-shutdown-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-        const input: EmergencyShutdownInput = { reason: opts.reason, requestedBy: process.env.USER ?? 'cli', account: opts.account };
-        const handle = await client.workflow.start('emergencyShutdownWorkflow', { taskQueue: TASK_QUEUES.io, workflowId, args: [input] });
+        const input: EmergencyShutdownInput = {
+          reason: opts.reason,
+          requestedBy: process.env.USER ?? 'cli',
+          account: opts.account,
+        };
+        const handle = await client.workflow.start('emergencyShutdownWorkflow', {
+          taskQueue: TASK_QUEUES.io,
+          workflowId,
+          args: [input],
+        });
         console.log(`emergency shutdown ${workflowId}: ${uiUrl(config, workflowId)}`);
         const r = (await handle.result()) as EmergencyShutdownResult;
         console.log(JSON.stringify(r, null, 2));
@@ -222,7 +300,14 @@ export function register(program: Command): void {
     .action(async (opts: { symbols: string; account: string; mode: string; catchupWindow: string }) => {
       await withClient(async (client) => {
         const results = await applySchedules(client, {
-          routine: { account: opts.account, mode: opts.mode as SessionMode, candidates: opts.symbols.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean) },
+          routine: {
+            account: opts.account,
+            mode: opts.mode as SessionMode,
+            candidates: opts.symbols
+              .split(',')
+              .map((s) => s.trim().toUpperCase())
+              .filter(Boolean),
+          },
           fromYear: new Date().getUTCFullYear(),
           catchupWindow: opts.catchupWindow,
         });
@@ -232,13 +317,18 @@ export function register(program: Command): void {
 
   program
     .command('codec-server')
-    .description('serve the payload codec for the Web UI / temporal CLI (decrypts payloads: keep it on localhost)')
+    .description(
+      'serve the payload codec for the Web UI / temporal CLI (decrypts payloads: keep it on localhost)',
+    )
     .option('--port <n>', 'port', '8888')
     .option('--allow-origin <url>', 'Web UI origin allowed by CORS', 'http://localhost:8233')
     .action(async (opts: { port: string; allowOrigin: string }) => {
       const codec = codecFromEnv();
       if (!codec) throw new ConfigError('PAYLOAD_ENCRYPTION_KEYS: not set; nothing to decode');
-      const server = await startCodecServer(codec, { port: Number(opts.port), allowOrigin: opts.allowOrigin });
+      const server = await startCodecServer(codec, {
+        port: Number(opts.port),
+        allowOrigin: opts.allowOrigin,
+      });
       console.log(`codec server on ${server.url}; start the UI with --ui-codec-endpoint ${server.url}`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);

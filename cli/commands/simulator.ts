@@ -16,21 +16,37 @@ export function register(program: Command): void {
     .requiredOption('--date <YYYY-MM-DD>', 'the day to replay from the bars table')
     .requiredOption('--symbols <list>', 'symbols, comma separated')
     .option('--port <n>', 'port', '8790')
-    .option('--speed <x>', 'auto replay: bars per bar-interval of wall time (60 = one bar per second); 0 = stepped by the session', '0')
+    .option(
+      '--speed <x>',
+      'auto replay: bars per bar-interval of wall time (60 = one bar per second); 0 = stepped by the session',
+      '0',
+    )
     .option('--cash <usd>', 'starting cash', '100000')
     .option('--latency-ms <ms>', 'fault: latency added to every response', '0')
     .option('--error-rate <f>', 'fault: fraction of responses that are 500/503/429', '0')
     .option('--drop-rate <f>', 'fault: fraction of connections dropped without a response', '0')
-    .option('--max-participation <f>', 'partial fills: at most this fraction of a bar’s volume per order', '0')
+    .option(
+      '--max-participation <f>',
+      'partial fills: at most this fraction of a bar’s volume per order',
+      '0',
+    )
     .action(async (opts: Record<string, string>) => {
       const config = loadConfig();
-      const url = readStackState(config)?.postgres.url ?? (await resolvePostgres({ databaseUrl: config.DATABASE_URL, dataDir: config.TRADER_DATA_DIR })).url;
+      const url =
+        readStackState(config)?.postgres.url ??
+        (await resolvePostgres({ databaseUrl: config.DATABASE_URL, dataDir: config.TRADER_DATA_DIR })).url;
       const pool = createPool(url, { max: 2 });
-      const symbols = opts.symbols!.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+      const symbols = opts
+        .symbols!.split(',')
+        .map((s) => s.trim().toUpperCase())
+        .filter(Boolean);
       const { open, close } = sessionBounds(opts.date!);
       const bars = await loadBarsFromStore(pool, { symbols, timeframe: '1m', from: open, to: close });
       await pool.end();
-      if (!bars.length) throw new Error(`--date/--symbols: no 1m bars stored for ${symbols.join(',')} on ${opts.date}; ingest them first (trader data ...)`);
+      if (!bars.length)
+        throw new Error(
+          `--date/--symbols: no 1m bars stored for ${symbols.join(',')} on ${opts.date}; ingest them first (trader data ...)`,
+        );
       const server = await startSimulatorServer({
         bars,
         port: Number(opts.port),
@@ -39,14 +55,22 @@ export function register(program: Command): void {
         keyId: config.APCA_API_KEY_ID,
         secretKey: config.APCA_API_SECRET_KEY,
         startAt: open - 60_000,
-        faults: { latencyMs: Number(opts.latencyMs), errorRate: Number(opts.errorRate), dropRate: Number(opts.dropRate) },
+        faults: {
+          latencyMs: Number(opts.latencyMs),
+          errorRate: Number(opts.errorRate),
+          dropRate: Number(opts.dropRate),
+        },
       });
       if (Number(opts.speed) > 0) server.replay.start(Number(opts.speed));
-      console.log(`Alpaca-compatible simulator: ${bars.length} bars of ${symbols.length} symbols on ${opts.date}`);
+      console.log(
+        `Alpaca-compatible simulator: ${bars.length} bars of ${symbols.length} symbols on ${opts.date}`,
+      );
       console.log(`  trading API   APCA_API_BASE_URL=${server.url}`);
       console.log(`  market data   APCA_DATA_BASE_URL=${server.dataUrl}`);
       console.log(`  trade stream  ${server.streamUrl}   bars stream ${server.marketDataStreamUrl('iex')}`);
-      console.log(`  replay: ${Number(opts.speed) > 0 ? `auto at ${opts.speed}x` : 'stepped (POST /sim/advance)'}; state at ${server.url}/sim/state`);
+      console.log(
+        `  replay: ${Number(opts.speed) > 0 ? `auto at ${opts.speed}x` : 'stepped (POST /sim/advance)'}; state at ${server.url}/sim/state`,
+      );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

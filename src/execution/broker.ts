@@ -22,7 +22,14 @@ export type BrokerOrderStatus =
   | 'done_for_day'
   | 'replaced';
 
-export const OPEN_ORDER_STATUSES: readonly BrokerOrderStatus[] = ['new', 'accepted', 'pending_new', 'held', 'partially_filled', 'pending_cancel'];
+export const OPEN_ORDER_STATUSES: readonly BrokerOrderStatus[] = [
+  'new',
+  'accepted',
+  'pending_new',
+  'held',
+  'partially_filled',
+  'pending_cancel',
+];
 
 export interface OrderRequest {
   readonly clientOrderId: string;
@@ -95,7 +102,8 @@ export interface CalendarDay {
   readonly close: string;
 }
 
-export type TradeUpdateEvent = 'new' | 'fill' | 'partial_fill' | 'canceled' | 'expired' | 'rejected' | 'replaced' | 'done_for_day';
+export type TradeUpdateEvent =
+  'new' | 'fill' | 'partial_fill' | 'canceled' | 'expired' | 'rejected' | 'replaced' | 'done_for_day';
 
 export interface TradeUpdate {
   readonly event: TradeUpdateEvent | string;
@@ -146,14 +154,25 @@ export function isOpenStatus(status: BrokerOrderStatus): boolean {
 /** Validates an order request before it reaches any broker; names the field and the problem. */
 export function validateOrderRequest(r: OrderRequest): string | undefined {
   if (!r.clientOrderId) return 'clientOrderId: must not be empty';
-  if (r.clientOrderId.length > 128) return `clientOrderId: ${r.clientOrderId.length} chars exceeds Alpaca's 128`;
+  if (r.clientOrderId.length > 128)
+    return `clientOrderId: ${r.clientOrderId.length} chars exceeds Alpaca's 128`;
   if (!r.symbol) return 'symbol: must not be empty';
   if (!(r.qty > 0) || !Number.isFinite(r.qty)) return `qty: ${r.qty} must be a positive number`;
-  if ((r.type === 'limit' || r.type === 'stop_limit') && !(r.limitPrice! > 0) && !(r.orderClass === 'oco' && r.takeProfit)) return `limitPrice: required and positive for a ${r.type} order`;
-  if ((r.type === 'stop' || r.type === 'stop_limit') && !(r.stopPrice! > 0)) return `stopPrice: required and positive for a ${r.type} order`;
-  if (r.type === 'trailing_stop' && !(r.trailPrice! > 0) && !(r.trailPercent! > 0)) return 'trailPrice/trailPercent: one is required for a trailing_stop order';
-  if (r.orderClass === 'bracket' && (!r.takeProfit || !r.stopLoss)) return 'takeProfit/stopLoss: both are required for a bracket order';
-  if (r.orderClass === 'oco' && (!r.takeProfit || !r.stopLoss)) return 'takeProfit/stopLoss: both are required for an oco order';
-  if (r.orderClass === 'oto' && !r.takeProfit && !r.stopLoss) return 'takeProfit/stopLoss: one is required for an oto order';
+  if (
+    (r.type === 'limit' || r.type === 'stop_limit') &&
+    !(r.limitPrice! > 0) &&
+    !(r.orderClass === 'oco' && r.takeProfit)
+  )
+    return `limitPrice: required and positive for a ${r.type} order`;
+  if ((r.type === 'stop' || r.type === 'stop_limit') && !(r.stopPrice! > 0))
+    return `stopPrice: required and positive for a ${r.type} order`;
+  if (r.type === 'trailing_stop' && !(r.trailPrice! > 0) && !(r.trailPercent! > 0))
+    return 'trailPrice/trailPercent: one is required for a trailing_stop order';
+  if (r.orderClass === 'bracket' && (!r.takeProfit || !r.stopLoss))
+    return 'takeProfit/stopLoss: both are required for a bracket order';
+  if (r.orderClass === 'oco' && (!r.takeProfit || !r.stopLoss))
+    return 'takeProfit/stopLoss: both are required for an oco order';
+  if (r.orderClass === 'oto' && !r.takeProfit && !r.stopLoss)
+    return 'takeProfit/stopLoss: one is required for an oto order';
   return undefined;
 }

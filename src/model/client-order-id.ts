@@ -13,9 +13,12 @@ export interface ClientOrderIdParts {
 }
 
 export function makeClientOrderId(parts: ClientOrderIdParts): string {
-  if (!Number.isInteger(parts.barTs) || parts.barTs < 0) throw new RangeError(`barTs: ${parts.barTs} is not an epoch-ms integer`);
-  if (!Number.isInteger(parts.seq) || parts.seq < 0) throw new RangeError(`seq: ${parts.seq} is not a non-negative integer`);
-  if (!parts.symbol || parts.symbol.includes(':')) throw new RangeError(`symbol: "${parts.symbol}" must be non-empty and contain no ':'`);
+  if (!Number.isInteger(parts.barTs) || parts.barTs < 0)
+    throw new RangeError(`barTs: ${parts.barTs} is not an epoch-ms integer`);
+  if (!Number.isInteger(parts.seq) || parts.seq < 0)
+    throw new RangeError(`seq: ${parts.seq} is not a non-negative integer`);
+  if (!parts.symbol || parts.symbol.includes(':'))
+    throw new RangeError(`symbol: "${parts.symbol}" must be non-empty and contain no ':'`);
   const tail = `:${parts.barTs}:${parts.symbol}:${parts.seq}`;
   let session = parts.session;
   if (!session) throw new RangeError('session: must not be empty');
@@ -23,7 +26,8 @@ export function makeClientOrderId(parts: ClientOrderIdParts): string {
   if (session.length + tail.length > MAX_CLIENT_ORDER_ID_LENGTH) {
     const hash = fnv1a64Hex(session);
     const room = MAX_CLIENT_ORDER_ID_LENGTH - tail.length - hash.length - 1;
-    if (room < 1) throw new RangeError(`symbol: "${parts.symbol}" leaves no room for the session in a 128-char id`);
+    if (room < 1)
+      throw new RangeError(`symbol: "${parts.symbol}" leaves no room for the session in a 128-char id`);
     session = `${session.slice(0, room)}~${hash}`;
   }
   return `${session}${tail}`;

@@ -28,14 +28,19 @@ export function parseEncryptionKeys(spec: string): EncryptionKey[] {
     .filter(Boolean)
     .map((entry, i) => {
       const sep = entry.indexOf(':');
-      if (sep <= 0) throw new ConfigError(`PAYLOAD_ENCRYPTION_KEYS: entry ${i + 1} must be "<id>:<base64 key>"`);
+      if (sep <= 0)
+        throw new ConfigError(`PAYLOAD_ENCRYPTION_KEYS: entry ${i + 1} must be "<id>:<base64 key>"`);
       const id = entry.slice(0, sep);
       const key = Buffer.from(entry.slice(sep + 1), 'base64');
-      if (key.length !== 32) throw new ConfigError(`PAYLOAD_ENCRYPTION_KEYS: key "${id}" is ${key.length} bytes; AES-256 needs 32 (openssl rand -base64 32)`);
+      if (key.length !== 32)
+        throw new ConfigError(
+          `PAYLOAD_ENCRYPTION_KEYS: key "${id}" is ${key.length} bytes; AES-256 needs 32 (openssl rand -base64 32)`,
+        );
       return { id, key };
     });
   if (!keys.length) throw new ConfigError('PAYLOAD_ENCRYPTION_KEYS: no key given');
-  if (new Set(keys.map((k) => k.id)).size !== keys.length) throw new ConfigError('PAYLOAD_ENCRYPTION_KEYS: key ids must be unique');
+  if (new Set(keys.map((k) => k.id)).size !== keys.length)
+    throw new ConfigError('PAYLOAD_ENCRYPTION_KEYS: key ids must be unique');
   return keys;
 }
 
@@ -53,7 +58,10 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       const cipher = createCipheriv('aes-256-gcm', key, iv);
       const plain = temporal.api.common.v1.Payload.encode(p).finish();
       const data = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-      return { metadata: { encoding: te.encode(ENCRYPTED_ENCODING), [METADATA_KEY_ID]: te.encode(id) }, data };
+      return {
+        metadata: { encoding: te.encode(ENCRYPTED_ENCODING), [METADATA_KEY_ID]: te.encode(id) },
+        data,
+      };
     });
   }
 
@@ -62,7 +70,8 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       if (!p.metadata || td.decode(p.metadata.encoding ?? new Uint8Array()) !== ENCRYPTED_ENCODING) return p;
       const id = td.decode(p.metadata[METADATA_KEY_ID] ?? new Uint8Array());
       const key = this.byId.get(id);
-      if (!key) throw new Error(`payload codec: no key "${id}" in PAYLOAD_ENCRYPTION_KEYS (rotated out too early?)`);
+      if (!key)
+        throw new Error(`payload codec: no key "${id}" in PAYLOAD_ENCRYPTION_KEYS (rotated out too early?)`);
       const buf = Buffer.from(p.data ?? new Uint8Array());
       const decipher = createDecipheriv('aes-256-gcm', key, buf.subarray(0, 12));
       decipher.setAuthTag(buf.subarray(buf.length - 16));
@@ -74,7 +83,9 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 
 /** The codec from the environment, or undefined when encryption is not configured. */
 export function codecFromEnv(env: NodeJS.ProcessEnv = process.env): AesGcmPayloadCodec | undefined {
-  return env.PAYLOAD_ENCRYPTION_KEYS ? new AesGcmPayloadCodec(parseEncryptionKeys(env.PAYLOAD_ENCRYPTION_KEYS)) : undefined;
+  return env.PAYLOAD_ENCRYPTION_KEYS
+    ? new AesGcmPayloadCodec(parseEncryptionKeys(env.PAYLOAD_ENCRYPTION_KEYS))
+    : undefined;
 }
 
 interface JsonPayload {
@@ -82,11 +93,18 @@ interface JsonPayload {
   data?: string;
 }
 const fromJson = (p: JsonPayload): Payload => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+  metadata: Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]),
+  ),
   data: Buffer.from(p.data ?? '', 'base64'),
 });
 const toJson = (p: Payload): JsonPayload => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+  metadata: Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [
+      k,
+      Buffer.from(v ?? new Uint8Array()).toString('base64'),
+    ]),
+  ),
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
@@ -94,7 +112,10 @@ const toJson = (p: Payload): JsonPayload => ({
  * Temporal's remote codec protocol: POST /encode and /decode with {"payloads":[...]} (base64 fields), CORS
  * for the Web UI origin. Bind it to localhost or put it behind auth: whoever reaches it can decrypt.
  */
-export async function startCodecServer(codec: PayloadCodec, opts: { port?: number; host?: string; allowOrigin?: string } = {}): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+export async function startCodecServer(
+  codec: PayloadCodec,
+  opts: { port?: number; host?: string; allowOrigin?: string } = {},
+): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const cors = {
       'access-control-allow-origin': opts.allowOrigin ?? 'http://localhost:8233',
@@ -104,7 +125,8 @@ export async function startCodecServer(codec: PayloadCodec, opts: { port?: numbe
     };
     if (req.method === 'OPTIONS') return void res.writeHead(204, cors).end();
     const path = new URL(req.url ?? '/', 'http://codec').pathname;
-    if (req.method !== 'POST' || (path !== '/encode' && path !== '/decode')) return void res.writeHead(404, cors).end();
+    if (req.method !== 'POST' || (path !== '/encode' && path !== '/decode'))
+      return void res.writeHead(404, cors).end();
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -113,9 +135,13 @@ export async function startCodecServer(codec: PayloadCodec, opts: { port?: numbe
           const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { payloads?: JsonPayload[] };
           const input = (body.payloads ?? []).map(fromJson);
           const out = path === '/encode' ? await codec.encode(input) : await codec.decode(input);
-          res.writeHead(200, { ...cors, 'content-type': 'application/json' }).end(JSON.stringify({ payloads: out.map(toJson) }));
+          res
+            .writeHead(200, { ...cors, 'content-type': 'application/json' })
+            .end(JSON.stringify({ payloads: out.map(toJson) }));
         } catch (e) {
-          res.writeHead(400, { ...cors, 'content-type': 'application/json' }).end(JSON.stringify({ message: (e as Error).message }));
+          res
+            .writeHead(400, { ...cors, 'content-type': 'application/json' })
+            .end(JSON.stringify({ message: (e as Error).message }));
         }
       })();
     });
@@ -125,5 +151,9 @@ export async function startCodecServer(codec: PayloadCodec, opts: { port?: numbe
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
   });
   const a = server.address() as AddressInfo;
-  return { url: `http://${a.address}:${a.port}`, server, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    url: `http://${a.address}:${a.port}`,
+    server,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }

@@ -14,9 +14,21 @@ export interface BarSource {
 export class PgBarSource implements BarSource {
   constructor(private readonly pool: Pool) {}
 
-  async recentBars(symbols: readonly string[], untilTs: number, lookback: number): Promise<Map<string, Bar[]>> {
+  async recentBars(
+    symbols: readonly string[],
+    untilTs: number,
+    lookback: number,
+  ): Promise<Map<string, Bar[]>> {
     // One round trip for all symbols: a lateral join takes the newest `lookback` per symbol on the pk index.
-    const { rows } = await this.pool.query<{ symbol: string; ts: Date; open: number; high: number; low: number; close: number; volume: number }>(
+    const { rows } = await this.pool.query<{
+      symbol: string;
+      ts: Date;
+      open: number;
+      high: number;
+      low: number;
+      close: number;
+      volume: number;
+    }>(
       `select s.symbol, b.ts, b.open, b.high, b.low, b.close, b.volume
          from unnest($1::text[]) as s(symbol)
          cross join lateral (
@@ -27,7 +39,18 @@ export class PgBarSource implements BarSource {
     );
     const out = new Map<string, Bar[]>(symbols.map((s) => [s, []]));
     for (const r of rows) {
-      out.get(r.symbol)!.push({ symbol: r.symbol, timeframe: '1m', ts: r.ts.getTime(), open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume });
+      out
+        .get(r.symbol)!
+        .push({
+          symbol: r.symbol,
+          timeframe: '1m',
+          ts: r.ts.getTime(),
+          open: r.open,
+          high: r.high,
+          low: r.low,
+          close: r.close,
+          volume: r.volume,
+        });
     }
     for (const list of out.values()) list.sort((a, b) => a.ts - b.ts);
     return out;
@@ -52,7 +75,12 @@ export class PgBarSource implements BarSource {
 }
 
 /** Writes bars into the store idempotently (tests and the demo seed the replay day with it). */
-export async function upsertBars(pool: Pool, bars: readonly Bar[], source: string, synthetic: boolean): Promise<void> {
+export async function upsertBars(
+  pool: Pool,
+  bars: readonly Bar[],
+  source: string,
+  synthetic: boolean,
+): Promise<void> {
   if (!bars.length) return;
   const from = new Date(Math.min(...bars.map((b) => b.ts)));
   const to = new Date(Math.max(...bars.map((b) => b.ts)) + 86_400_000);
@@ -66,8 +94,16 @@ export async function upsertBars(pool: Pool, bars: readonly Bar[], source: strin
        on conflict (symbol, timeframe, ts) do update set open = excluded.open, high = excluded.high, low = excluded.low,
          close = excluded.close, volume = excluded.volume, source = excluded.source`,
       [
-        part.map((b) => b.symbol), part.map((b) => b.timeframe), part.map((b) => new Date(b.ts)), part.map((b) => b.open), part.map((b) => b.high),
-        part.map((b) => b.low), part.map((b) => b.close), part.map((b) => b.volume), part.map(() => source), part.map(() => synthetic),
+        part.map((b) => b.symbol),
+        part.map((b) => b.timeframe),
+        part.map((b) => new Date(b.ts)),
+        part.map((b) => b.open),
+        part.map((b) => b.high),
+        part.map((b) => b.low),
+        part.map((b) => b.close),
+        part.map((b) => b.volume),
+        part.map(() => source),
+        part.map(() => synthetic),
       ],
     );
   }

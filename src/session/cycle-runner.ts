@@ -8,7 +8,15 @@ import {
   type SessionResult,
   type SessionState,
 } from '../../contracts/session';
-import { EMPTY_ORDER_HASH, SEQ, checkWithRiskEngine, flattenOrders, foldOrderHash, nextRiskState, planCycleOrders } from './cycle';
+import {
+  EMPTY_ORDER_HASH,
+  SEQ,
+  checkWithRiskEngine,
+  flattenOrders,
+  foldOrderHash,
+  nextRiskState,
+  planCycleOrders,
+} from './cycle';
 
 /**
  * One bar's cycle, shared by the TradingSession workflow (ops = activity proxies) and the in-process day
@@ -30,10 +38,22 @@ export interface StateCell {
 
 export function applySnapshot(cell: StateCell, snap: PortfolioSnapshot): void {
   const s = cell.get();
-  cell.set({ ...s, positions: snap.positions, equity: snap.equity, buyingPower: snap.buyingPower, riskState: nextRiskState(s.riskState, s.startEquity, snap.equity, s.limits) });
+  cell.set({
+    ...s,
+    positions: snap.positions,
+    equity: snap.equity,
+    buyingPower: snap.buyingPower,
+    riskState: nextRiskState(s.riskState, s.startEquity, snap.equity, s.limits),
+  });
 }
 
-export async function submitPlanned(ops: CycleOps, cell: StateCell, sessionId: string, orders: PlannedOrder[], nextBarTs: number | null = null): Promise<void> {
+export async function submitPlanned(
+  ops: CycleOps,
+  cell: StateCell,
+  sessionId: string,
+  orders: PlannedOrder[],
+  nextBarTs: number | null = null,
+): Promise<void> {
   if (!orders.length) return;
   const { acks, portfolio } = await ops.exec.submitOrders({ sessionId, orders, advanceReplayTo: nextBarTs });
   const ok = new Set(acks.filter((a) => !a.rejected).map((a) => a.clientOrderId));
@@ -53,7 +73,12 @@ export function flattenIndex(state: SessionState, input: SessionInput): number {
   return Math.max(0, state.barTimes.length - 1 - (input.flattenBarsBeforeClose ?? 2));
 }
 
-export async function runCycle(ops: CycleOps, cell: StateCell, input: SessionInput, barTs: number): Promise<void> {
+export async function runCycle(
+  ops: CycleOps,
+  cell: StateCell,
+  input: SessionInput,
+  barTs: number,
+): Promise<void> {
   // Replay: the simulator plays this bar first (fills of the previous cycle's orders happen here) — already done
   // by the previous cycle's submit call when it placed orders, else now.
   const pre = cell.get().prefetched;
@@ -61,14 +86,24 @@ export async function runCycle(ops: CycleOps, cell: StateCell, input: SessionInp
     cell.set({ ...cell.get(), prefetched: null });
     applySnapshot(cell, pre.snapshot);
   } else {
-    applySnapshot(cell, await ops.exec.syncPortfolio({ sessionId: input.sessionId, advanceReplayTo: input.mode === 'replay' ? barTs : null }));
+    applySnapshot(
+      cell,
+      await ops.exec.syncPortfolio({
+        sessionId: input.sessionId,
+        advanceReplayTo: input.mode === 'replay' ? barTs : null,
+      }),
+    );
   }
   const s = cell.get();
   const nextBarTs = input.mode === 'replay' ? (s.barTimes[s.nextBar + 1] ?? null) : null;
   const endOfDay = s.nextBar >= flattenIndex(s, input);
   if (s.riskState === 'HALTED' || s.liquidateRequested || endOfDay) {
     const seq = endOfDay ? SEQ.endOfDay : SEQ.liquidate;
-    const reason = endOfDay ? 'end of day flatten' : s.liquidateRequested ? 'liquidate requested' : 'daily loss breaker';
+    const reason = endOfDay
+      ? 'end of day flatten'
+      : s.liquidateRequested
+        ? 'liquidate requested'
+        : 'daily loss breaker';
     const orders = flattenOrders(input.sessionId, barTs, s.positions, seq, reason);
     if (orders.length) await ops.exec.cancelOpenOrders({ reason });
     await submitPlanned(ops, cell, input.sessionId, orders, nextBarTs);
@@ -85,9 +120,27 @@ export async function runCycle(ops: CycleOps, cell: StateCell, input: SessionInp
     });
     // Risk gate on the state as it is now: a limit changed during the decide call applies to this bar.
     const now = cell.get();
-    const planned = planCycleOrders({ sessionId: input.sessionId, barTs, decisions, positions: now.positions, equity: now.equity, limits: now.limits, riskState: now.riskState });
+    const planned = planCycleOrders({
+      sessionId: input.sessionId,
+      barTs,
+      decisions,
+      positions: now.positions,
+      equity: now.equity,
+      limits: now.limits,
+      riskState: now.riskState,
+    });
     // Then the shared risk engine (src/risk), the same one the backtester runs, order by order.
-    const checked = checkWithRiskEngine(planned.orders, { barTs, barMs: now.barMs, equity: now.equity, buyingPower: now.buyingPower, startEquity: now.startEquity, positions: now.positions, limits: now.limits, riskState: now.riskState, dataTs: decisions.map((d) => d.symbol) });
+    const checked = checkWithRiskEngine(planned.orders, {
+      barTs,
+      barMs: now.barMs,
+      equity: now.equity,
+      buyingPower: now.buyingPower,
+      startEquity: now.startEquity,
+      positions: now.positions,
+      limits: now.limits,
+      riskState: now.riskState,
+      dataTs: decisions.map((d) => d.symbol),
+    });
     const plan = { orders: checked.orders, denied: [...planned.denied, ...checked.denied] };
     cell.set({ ...now, deniedCount: now.deniedCount + plan.denied.length });
     if (!cell.get().paused) await submitPlanned(ops, cell, input.sessionId, plan.orders, nextBarTs);

@@ -43,10 +43,15 @@ export function planCycleOrders(input: PlanInput): { orders: PlannedOrder[]; den
   const denied: Denial[] = [];
   const held = new Map(input.positions.map((p) => [p.symbol, p.qty]));
   let gross = input.positions.reduce((s, p) => s + Math.abs(p.marketValue), 0);
-  const decisions = [...input.decisions].sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+  const decisions = [...input.decisions].sort((a, b) =>
+    a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0,
+  );
   for (const d of decisions) {
     if (!(d.refPrice > 0) || !Number.isFinite(d.targetQty)) {
-      denied.push({ symbol: d.symbol, reason: `refPrice/targetQty: invalid (${d.refPrice}, ${d.targetQty})` });
+      denied.push({
+        symbol: d.symbol,
+        reason: `refPrice/targetQty: invalid (${d.refPrice}, ${d.targetQty})`,
+      });
       continue;
     }
     const current = held.get(d.symbol) ?? 0;
@@ -57,10 +62,16 @@ export function planCycleOrders(input: PlanInput): { orders: PlannedOrder[]; den
     }
     const maxQty = Math.floor((input.limits.maxPositionPct * input.equity) / d.refPrice);
     if (Math.abs(target) > maxQty) {
-      denied.push({ symbol: d.symbol, reason: `maxPositionPct: target ${target} clipped to ${Math.sign(target) * maxQty}` });
+      denied.push({
+        symbol: d.symbol,
+        reason: `maxPositionPct: target ${target} clipped to ${Math.sign(target) * maxQty}`,
+      });
       target = Math.sign(target) * maxQty;
     }
-    if (input.riskState === 'REDUCING' && (Math.abs(target) > Math.abs(current) || Math.sign(target) * Math.sign(current) < 0)) {
+    if (
+      input.riskState === 'REDUCING' &&
+      (Math.abs(target) > Math.abs(current) || Math.sign(target) * Math.sign(current) < 0)
+    ) {
       denied.push({ symbol: d.symbol, reason: 'risk state REDUCING: only reductions allowed' });
       target = Math.sign(current) === Math.sign(target) ? target : 0;
       if (Math.abs(target) > Math.abs(current)) target = current;
@@ -90,11 +101,19 @@ export function planCycleOrders(input: PlanInput): { orders: PlannedOrder[]; den
       }
       if (qty <= 0) continue;
       if (orders.length >= input.limits.maxOrdersPerCycle) {
-        denied.push({ symbol: d.symbol, reason: `maxOrdersPerCycle: ${input.limits.maxOrdersPerCycle} reached` });
+        denied.push({
+          symbol: d.symbol,
+          reason: `maxOrdersPerCycle: ${input.limits.maxOrdersPerCycle} reached`,
+        });
         continue;
       }
       orders.push({
-        clientOrderId: makeClientOrderId({ session: input.sessionId, barTs: input.barTs, symbol: d.symbol, seq: leg.seq }),
+        clientOrderId: makeClientOrderId({
+          session: input.sessionId,
+          barTs: input.barTs,
+          symbol: d.symbol,
+          seq: leg.seq,
+        }),
         symbol: d.symbol,
         side: leg.qty > 0 ? 'buy' : 'sell',
         qty,
@@ -110,7 +129,13 @@ export function planCycleOrders(input: PlanInput): { orders: PlannedOrder[]; den
 }
 
 /** Market orders that close every position; deterministic ids (one per symbol per bar). */
-export function flattenOrders(sessionId: string, barTs: number, positions: readonly SessionPosition[], seq: number, reason: string): PlannedOrder[] {
+export function flattenOrders(
+  sessionId: string,
+  barTs: number,
+  positions: readonly SessionPosition[],
+  seq: number,
+  reason: string,
+): PlannedOrder[] {
   return [...positions]
     .filter((p) => p.qty !== 0)
     .sort((a, b) => (a.symbol < b.symbol ? -1 : 1))
@@ -127,7 +152,12 @@ export function flattenOrders(sessionId: string, barTs: number, positions: reado
 }
 
 /** Daily-loss breaker: half the limit → REDUCING, the limit → HALTED. HALTED is sticky for the day. */
-export function nextRiskState(current: RiskState, startEquity: number, equity: number, limits: SessionRiskLimits): RiskState {
+export function nextRiskState(
+  current: RiskState,
+  startEquity: number,
+  equity: number,
+  limits: SessionRiskLimits,
+): RiskState {
   if (current === 'HALTED') return 'HALTED';
   const loss = startEquity > 0 ? (startEquity - equity) / startEquity : 0;
   if (loss >= limits.maxDailyLossPct) return 'HALTED';
@@ -169,9 +199,15 @@ export function checkWithRiskEngine(
     dataTs: readonly string[];
   },
 ): { orders: PlannedOrder[]; denied: Denial[] } {
-  const limits = riskLimits({ maxPositionFraction: ctx.limits.maxPositionPct, dailyLossLimit: ctx.limits.maxDailyLossPct });
+  const limits = riskLimits({
+    maxPositionFraction: ctx.limits.maxPositionPct,
+    dailyLossLimit: ctx.limits.maxDailyLossPct,
+  });
   const book = new Map<string, RiskPosition>(
-    ctx.positions.map((p) => [p.symbol, { symbol: p.symbol, qty: p.qty, price: p.qty ? Math.abs(p.marketValue / p.qty) : p.avgEntryPrice }]),
+    ctx.positions.map((p) => [
+      p.symbol,
+      { symbol: p.symbol, qty: p.qty, price: p.qty ? Math.abs(p.marketValue / p.qty) : p.avgEntryPrice },
+    ]),
   );
   const lastDataTs = Object.fromEntries(ctx.dataTs.map((s) => [s, ctx.barTs]));
   let buyingPower = ctx.buyingPower;
@@ -191,7 +227,19 @@ export function checkWithRiskEngine(
       dayTradesInWindow: 0,
     };
     const decision = checkCommand(
-      { kind: 'submit', order: { clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, qty: o.qty, type: o.type, timeInForce: o.timeInForce, limitPrice: o.limitPrice }, refPrice: o.refPrice },
+      {
+        kind: 'submit',
+        order: {
+          clientOrderId: o.clientOrderId,
+          symbol: o.symbol,
+          side: o.side,
+          qty: o.qty,
+          type: o.type,
+          timeInForce: o.timeInForce,
+          limitPrice: o.limitPrice,
+        },
+        refPrice: o.refPrice,
+      },
       state,
       limits,
     );

@@ -6,12 +6,14 @@ import type { ChildFill, ExecutionQuality } from '../../contracts/exec-algo';
  */
 export function twapSchedule(qty: number, slices: number): number[] {
   if (!Number.isInteger(qty) || qty <= 0) throw new RangeError(`qty: ${qty} must be a positive integer`);
-  if (!Number.isInteger(slices) || slices <= 0) throw new RangeError(`slices: ${slices} must be a positive integer`);
+  if (!Number.isInteger(slices) || slices <= 0)
+    throw new RangeError(`slices: ${slices} must be a positive integer`);
   return proportional(qty, new Array<number>(slices).fill(1));
 }
 
 export function vwapSchedule(qty: number, curve: readonly number[]): number[] {
-  if (!curve.length || curve.some((w) => !(w >= 0)) || curve.every((w) => w === 0)) throw new RangeError('volumeCurve: needs non-negative weights, not all zero');
+  if (!curve.length || curve.some((w) => !(w >= 0)) || curve.every((w) => w === 0))
+    throw new RangeError('volumeCurve: needs non-negative weights, not all zero');
   return proportional(qty, curve);
 }
 
@@ -20,7 +22,9 @@ function proportional(qty: number, weights: readonly number[]): number[] {
   const raw = weights.map((w) => (qty * w) / total);
   const out = raw.map(Math.floor);
   let left = qty - out.reduce((s, x) => s + x, 0);
-  const order = raw.map((r, i) => ({ i, frac: r - Math.floor(r) })).sort((a, b) => b.frac - a.frac || a.i - b.i);
+  const order = raw
+    .map((r, i) => ({ i, frac: r - Math.floor(r) }))
+    .sort((a, b) => b.frac - a.frac || a.i - b.i);
   for (let k = 0; left > 0; k = (k + 1) % order.length, left--) out[order[k]!.i]!++;
   return out;
 }
@@ -34,7 +38,8 @@ export function volumeCurve(minuteVolumes: readonly number[][], slices: number):
   const out: number[] = [];
   for (let s = 0; s < slices; s++) {
     let v = 0;
-    for (const d of minuteVolumes) for (let m = s * per; m < Math.min(minutes, (s + 1) * per); m++) v += d[m]!;
+    for (const d of minuteVolumes)
+      for (let m = s * per; m < Math.min(minutes, (s + 1) * per); m++) v += d[m]!;
     out.push(v / days);
   }
   return out.every((v) => v === 0) ? new Array<number>(slices).fill(1) : out;
@@ -45,14 +50,25 @@ export function volumeCurve(minuteVolumes: readonly number[][], slices: number):
  * through the far touch by a small buffer, which fills like a market order in normal conditions but caps the
  * price paid when the book is thin.
  */
-export function chooseOrderType(a: { side: 'buy' | 'sell'; refPrice: number; spreadBps: number; urgency: 'low' | 'normal' | 'high' }): { type: 'market' } | { type: 'limit'; limitPrice: number } {
+export function chooseOrderType(a: {
+  side: 'buy' | 'sell';
+  refPrice: number;
+  spreadBps: number;
+  urgency: 'low' | 'normal' | 'high';
+}): { type: 'market' } | { type: 'limit'; limitPrice: number } {
   if (a.urgency === 'high' || a.spreadBps <= 5) return { type: 'market' };
   const through = (a.spreadBps / 2 + (a.urgency === 'low' ? 2 : 10)) / 10_000;
   const px = a.side === 'buy' ? a.refPrice * (1 + through) : a.refPrice * (1 - through);
   return { type: 'limit', limitPrice: Math.round(px * 100) / 100 };
 }
 
-export function executionQuality(side: 'buy' | 'sell', qty: number, arrivalPrice: number, fills: readonly ChildFill[], lastPrice: number): ExecutionQuality {
+export function executionQuality(
+  side: 'buy' | 'sell',
+  qty: number,
+  arrivalPrice: number,
+  fills: readonly ChildFill[],
+  lastPrice: number,
+): ExecutionQuality {
   const filledQty = fills.reduce((s, f) => s + f.filledQty, 0);
   if (!filledQty) return { filledQty: 0, avgPrice: null, slippageBps: null, implementationShortfall: null };
   const notional = fills.reduce((s, f) => s + f.filledQty * (f.avgPrice ?? 0), 0);

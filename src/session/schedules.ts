@@ -1,4 +1,9 @@
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import {
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleOptions,
+} from '@temporalio/client';
 import type { DailyRoutineInput } from '../../contracts/session';
 import { TASK_QUEUES } from '../../contracts/task-queues';
 import { nyseDayInfo } from '../market/calendar';
@@ -20,11 +25,31 @@ export interface ScheduleSettings {
 }
 
 const WEEKDAYS = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY'] as const;
-const MONTHS = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'] as const;
+const MONTHS = [
+  'JANUARY',
+  'FEBRUARY',
+  'MARCH',
+  'APRIL',
+  'MAY',
+  'JUNE',
+  'JULY',
+  'AUGUST',
+  'SEPTEMBER',
+  'OCTOBER',
+  'NOVEMBER',
+  'DECEMBER',
+] as const;
 
 /** Weekday NYSE holidays of the given years as calendar specs for a schedule's skip list. */
 export function holidaySkips(fromYear: number, years: number) {
-  const out: Array<{ year: number; month: (typeof MONTHS)[number]; dayOfMonth: number; hour: { start: number; end: number }; minute: { start: number; end: number }; comment: string }> = [];
+  const out: Array<{
+    year: number;
+    month: (typeof MONTHS)[number];
+    dayOfMonth: number;
+    hour: { start: number; end: number };
+    minute: { start: number; end: number };
+    comment: string;
+  }> = [];
   for (let y = fromYear; y < fromYear + years; y++) {
     for (let t = Date.UTC(y, 0, 1); t < Date.UTC(y + 1, 0, 1); t += 86_400_000) {
       const d = new Date(t);
@@ -32,7 +57,15 @@ export function holidaySkips(fromYear: number, years: number) {
       if (dow === 0 || dow === 6) continue;
       const date = d.toISOString().slice(0, 10);
       const info = nyseDayInfo(date);
-      if (info.holiday) out.push({ year: y, month: MONTHS[d.getUTCMonth()]!, dayOfMonth: d.getUTCDate(), hour: { start: 0, end: 23 }, minute: { start: 0, end: 59 }, comment: info.holiday });
+      if (info.holiday)
+        out.push({
+          year: y,
+          month: MONTHS[d.getUTCMonth()]!,
+          dayOfMonth: d.getUTCDate(),
+          hour: { start: 0, end: 23 },
+          minute: { start: 0, end: 59 },
+          comment: info.holiday,
+        });
     }
   }
   return out;
@@ -44,26 +77,49 @@ export function scheduleDefinitions(s: ScheduleSettings): ScheduleOptions[] {
   const common = {
     policies: { catchupWindow: s.catchupWindow ?? '30 minutes', overlap: ScheduleOverlapPolicy.SKIP },
   };
-  const def = (id: string, workflowType: string, hour: number, minute: number, note: string): ScheduleOptions => ({
+  const def = (
+    id: string,
+    workflowType: string,
+    hour: number,
+    minute: number,
+    note: string,
+  ): ScheduleOptions => ({
     scheduleId: `${prefix}-${id}`,
     spec: {
       calendars: [{ hour, minute, dayOfWeek: [...WEEKDAYS], comment: note }],
       skip,
       timezone: 'America/New_York',
     },
-    action: { type: 'startWorkflow', workflowType, taskQueue: s.taskQueue ?? TASK_QUEUES.io, args: [s.routine], workflowId: `${prefix}-${id}` },
+    action: {
+      type: 'startWorkflow',
+      workflowType,
+      taskQueue: s.taskQueue ?? TASK_QUEUES.io,
+      args: [s.routine],
+      workflowId: `${prefix}-${id}`,
+    },
     ...common,
   });
-  return [def('pre-market', 'preMarketRoutineWorkflow', 9, 0, 'pre-market: start the day’s session'), def('post-market', 'postMarketRoutineWorkflow', 16, 30, 'post-market: verify flat')];
+  return [
+    def('pre-market', 'preMarketRoutineWorkflow', 9, 0, 'pre-market: start the day’s session'),
+    def('post-market', 'postMarketRoutineWorkflow', 16, 30, 'post-market: verify flat'),
+  ];
 }
 
-export async function applySchedules(client: Client, s: ScheduleSettings): Promise<Array<{ scheduleId: string; outcome: 'created' | 'updated' }>> {
+export async function applySchedules(
+  client: Client,
+  s: ScheduleSettings,
+): Promise<Array<{ scheduleId: string; outcome: 'created' | 'updated' }>> {
   const out: Array<{ scheduleId: string; outcome: 'created' | 'updated' }> = [];
   for (const def of scheduleDefinitions(s)) {
     const handle = client.schedule.getHandle(def.scheduleId);
     try {
       await handle.describe();
-      await handle.update((prev) => ({ ...prev, spec: def.spec, action: def.action as typeof prev.action, policies: { ...prev.policies, ...def.policies } }));
+      await handle.update((prev) => ({
+        ...prev,
+        spec: def.spec,
+        action: def.action as typeof prev.action,
+        policies: { ...prev.policies, ...def.policies },
+      }));
       out.push({ scheduleId: def.scheduleId, outcome: 'updated' });
     } catch (e) {
       if (!(e instanceof ScheduleNotFoundError)) throw e;

@@ -7,13 +7,25 @@ import { Worker } from '@temporalio/worker';
 import type { SessionInput, SessionResult } from '../../contracts/session';
 import type { SimulatorFaults } from '../../src/execution/simulator/server';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { seedReplayDay, sessionInput, startReplaySimulator, startSessionEnv, workflowBundle } from '../support/session-harness';
+import {
+  seedReplayDay,
+  sessionInput,
+  startReplaySimulator,
+  startSessionEnv,
+  workflowBundle,
+} from '../support/session-harness';
 import { connectTemporal, TEST_TEMPORAL_ADDRESS, type TemporalTestContext } from '../support/temporal';
 
 const SYMBOLS = ['CHA', 'CHB', 'CHC', 'CHD', 'CHE'];
 const CREDS = { keyId: 'PKCHAOSKEY', secret: 'chaos-secret' };
 const SESSION_ID = 'sess-chaos';
-const LIMITS = { maxPositionPct: 0.04, maxGrossExposurePct: 1, maxDailyLossPct: 0.5, maxOrderNotional: 50_000, maxOrdersPerCycle: 100 };
+const LIMITS = {
+  maxPositionPct: 0.04,
+  maxGrossExposurePct: 1,
+  maxDailyLossPct: 0.5,
+  maxOrderNotional: 50_000,
+  maxOrdersPerCycle: 100,
+};
 const STRATEGY = { name: 'sma-trend' as const, fast: 2, slow: 4, weight: 0.04 };
 const WORKER_ENTRY = resolve(__dirname, '../support/session-worker.ts');
 
@@ -40,8 +52,16 @@ describe('chaos: a replayed session survives SIGKILLed workers and a faulty brok
     // The undisturbed run every disturbed run must reproduce.
     const env = await startSessionEnv(t, db, SYMBOLS, CREDS);
     try {
-      const input = sessionInput(env.workers, SYMBOLS, { sessionId: SESSION_ID, limits: LIMITS, strategy: STRATEGY });
-      reference = (await t.client.workflow.execute('tradingSessionWorkflow', { taskQueue: input.taskQueues!.io!, workflowId: `chaos-ref-${randomUUID()}`, args: [input] })) as SessionResult;
+      const input = sessionInput(env.workers, SYMBOLS, {
+        sessionId: SESSION_ID,
+        limits: LIMITS,
+        strategy: STRATEGY,
+      });
+      reference = (await t.client.workflow.execute('tradingSessionWorkflow', {
+        taskQueue: input.taskQueues!.io!,
+        workflowId: `chaos-ref-${randomUUID()}`,
+        args: [input],
+      })) as SessionResult;
     } finally {
       await env.close();
     }
@@ -72,17 +92,32 @@ describe('chaos: a replayed session survives SIGKILLed workers and a faulty brok
           APCA_API_SECRET_KEY: CREDS.secret,
         },
       });
-    const procs: Record<'io' | 'execution', ChildProcess> = { io: spawnWorker('io'), execution: spawnWorker('execution') };
+    const procs: Record<'io' | 'execution', ChildProcess> = {
+      io: spawnWorker('io'),
+      execution: spawnWorker('execution'),
+    };
     // Workflows run in this process; the activity workers are the ones killed.
-    const wfWorker = await Worker.create({ connection: t.nativeConnection, taskQueue: wfQueue, workflowBundle: await workflowBundle() });
+    const wfWorker = await Worker.create({
+      connection: t.nativeConnection,
+      taskQueue: wfQueue,
+      workflowBundle: await workflowBundle(),
+    });
     let kills = 0;
     try {
       await wfWorker.runUntil(async () => {
         const input: SessionInput = {
-          ...sessionInput({ ioQueue, execQueue }, SYMBOLS, { sessionId: SESSION_ID, limits: LIMITS, strategy: STRATEGY }),
+          ...sessionInput({ ioQueue, execQueue }, SYMBOLS, {
+            sessionId: SESSION_ID,
+            limits: LIMITS,
+            strategy: STRATEGY,
+          }),
           activityTimeoutMs: 3_000,
         };
-        const handle = await t.client.workflow.start('tradingSessionWorkflow', { taskQueue: wfQueue, workflowId: `chaos-${randomUUID()}`, args: [input] });
+        const handle = await t.client.workflow.start('tradingSessionWorkflow', {
+          taskQueue: wfQueue,
+          workflowId: `chaos-${randomUUID()}`,
+          args: [input],
+        });
         const random = rng(20240312);
         let finished = false;
         const done = handle.result().finally(() => (finished = true));
@@ -95,9 +130,16 @@ describe('chaos: a replayed session survives SIGKILLed workers and a faulty brok
           procs[role] = spawnWorker(role);
         }
         const result = (await done) as SessionResult;
-        assert.ok(kills >= 20, `killed workers ${kills} times before the session ended; give the day more bars if this fails`);
+        assert.ok(
+          kills >= 20,
+          `killed workers ${kills} times before the session ended; give the day more bars if this fails`,
+        );
         const accepted = sim.exchange.acceptedClientOrderIds().filter((c) => c.startsWith(`${SESSION_ID}:`));
-        assert.equal(new Set(accepted).size, accepted.length, 'no duplicate client order id at the simulator');
+        assert.equal(
+          new Set(accepted).size,
+          accepted.length,
+          'no duplicate client order id at the simulator',
+        );
         assert.equal(result.orderHash, reference.orderHash, 'the same intended orders, in the same order');
         assert.equal(accepted.length, reference.ordersPlaced, 'every intended order placed exactly once');
         assert.deepEqual(result.finalPositions, reference.finalPositions);
@@ -110,13 +152,28 @@ describe('chaos: a replayed session survives SIGKILLed workers and a faulty brok
   });
 
   test('when 20% of broker responses fail with 5xx/429 and every response is slowed, then the final orders are the same', async () => {
-    const faults: SimulatorFaults = { errorRate: 0.2, latencyMs: 3, latencyJitterMs: 10, failAfterEffectShare: 0.5, seed: 99 };
+    const faults: SimulatorFaults = {
+      errorRate: 0.2,
+      latencyMs: 3,
+      latencyJitterMs: 10,
+      failAfterEffectShare: 0.5,
+      seed: 99,
+    };
     const env = await startSessionEnv(t, db, SYMBOLS, CREDS, faults);
     try {
-      const input = { ...sessionInput(env.workers, SYMBOLS, { sessionId: SESSION_ID, limits: LIMITS, strategy: STRATEGY }), activityTimeoutMs: 5_000 };
-      const result = (await t.client.workflow.execute('tradingSessionWorkflow', { taskQueue: input.taskQueues!.io!, workflowId: `chaos-faults-${randomUUID()}`, args: [input] })) as SessionResult;
+      const input = {
+        ...sessionInput(env.workers, SYMBOLS, { sessionId: SESSION_ID, limits: LIMITS, strategy: STRATEGY }),
+        activityTimeoutMs: 5_000,
+      };
+      const result = (await t.client.workflow.execute('tradingSessionWorkflow', {
+        taskQueue: input.taskQueues!.io!,
+        workflowId: `chaos-faults-${randomUUID()}`,
+        args: [input],
+      })) as SessionResult;
       assert.ok(env.sim.stats.faulted > 10, `faults were injected (${env.sim.stats.faulted})`);
-      const accepted = env.sim.exchange.acceptedClientOrderIds().filter((c) => c.startsWith(`${SESSION_ID}:`));
+      const accepted = env.sim.exchange
+        .acceptedClientOrderIds()
+        .filter((c) => c.startsWith(`${SESSION_ID}:`));
       assert.equal(new Set(accepted).size, accepted.length);
       assert.equal(result.orderHash, reference.orderHash);
       assert.equal(accepted.length, reference.ordersPlaced);

@@ -7,7 +7,11 @@ import { createShutdownActivities } from '../../activities/shutdown.activities';
 import { AlpacaBroker } from '../../src/execution/alpaca/adapter';
 import { loadBarsFromStore } from '../../src/execution/simulator/replay';
 import { httpReplayDriver } from '../../src/execution/simulator/replay-driver';
-import { startSimulatorServer, type SimulatorFaults, type SimulatorServer } from '../../src/execution/simulator/server';
+import {
+  startSimulatorServer,
+  type SimulatorFaults,
+  type SimulatorServer,
+} from '../../src/execution/simulator/server';
 import { sessionBounds } from '../../src/execution/simulator/calendar';
 import { PgBarSource, upsertBars } from '../../src/session/bar-source';
 import type { Bar } from '../../src/model/bar';
@@ -36,17 +40,34 @@ const quietLogger = {
 };
 
 /** Seeds a replay day of synthetic 1m bars into the store and returns them. */
-export async function seedReplayDay(db: TestDatabase, symbols: readonly string[], minutes: number, seed = 11): Promise<Bar[]> {
+export async function seedReplayDay(
+  db: TestDatabase,
+  symbols: readonly string[],
+  minutes: number,
+  seed = 11,
+): Promise<Bar[]> {
   const bars = syntheticDayBars({ date: SESSION_DATE, symbols, minutes, seed });
   await upsertBars(db.pool, bars, 'test-synthetic', true);
   return bars;
 }
 
 /** A simulator replaying the stored day, with the given credentials and faults. */
-export async function startReplaySimulator(db: TestDatabase, symbols: readonly string[], opts: { keyId: string; secretKey: string; faults?: SimulatorFaults; port?: number }): Promise<SimulatorServer> {
+export async function startReplaySimulator(
+  db: TestDatabase,
+  symbols: readonly string[],
+  opts: { keyId: string; secretKey: string; faults?: SimulatorFaults; port?: number },
+): Promise<SimulatorServer> {
   const { open, close } = sessionBounds(SESSION_DATE);
   const bars = await loadBarsFromStore(db.pool, { symbols, timeframe: '1m', from: open, to: close });
-  return startSimulatorServer({ bars, keyId: opts.keyId, secretKey: opts.secretKey, faults: opts.faults, port: opts.port, startingCash: 100_000, startAt: open - 60_000 });
+  return startSimulatorServer({
+    bars,
+    keyId: opts.keyId,
+    secretKey: opts.secretKey,
+    faults: opts.faults,
+    port: opts.port,
+    startingCash: 100_000,
+    startAt: open - 60_000,
+  });
 }
 
 export interface SessionWorkers {
@@ -59,18 +80,33 @@ export interface SessionWorkers {
 }
 
 /** io worker (workflows + session activities) and execution worker (broker activities), in this process. */
-export async function createSessionWorkers(t: TemporalTestContext, db: TestDatabase, sim: SimulatorServer, creds: { keyId: string; secret: string }): Promise<SessionWorkers> {
+export async function createSessionWorkers(
+  t: TemporalTestContext,
+  db: TestDatabase,
+  sim: SimulatorServer,
+  creds: { keyId: string; secret: string },
+): Promise<SessionWorkers> {
   const ioQueue = `session-io-${randomUUID()}`;
   const alerts: Array<{ severity: string; text: string }> = [];
   const execQueue = `session-exec-${randomUUID()}`;
-  const broker = new AlpacaBroker({ keyId: creds.keyId, secret: creds.secret, baseUrl: sim.url, dataBaseUrl: sim.dataUrl, timeoutMs: 3_000 });
+  const broker = new AlpacaBroker({
+    keyId: creds.keyId,
+    secret: creds.secret,
+    baseUrl: sim.url,
+    dataBaseUrl: sim.dataUrl,
+    timeoutMs: 3_000,
+  });
   const ioWorker = await Worker.create({
     connection: t.nativeConnection,
     taskQueue: ioQueue,
     workflowBundle: await workflowBundle(),
     activities: {
       ...createSessionActivities({ bars: new PgBarSource(db.pool), pool: db.pool }),
-      ...createShutdownActivities({ client: t.client, pool: db.pool, alert: async (a) => void alerts.push(a) }),
+      ...createShutdownActivities({
+        client: t.client,
+        pool: db.pool,
+        alert: async (a) => void alerts.push(a),
+      }),
     },
   });
   const execWorker = await Worker.create({
@@ -92,7 +128,11 @@ export async function createSessionWorkers(t: TemporalTestContext, db: TestDatab
   };
 }
 
-export function sessionInput(workers: { ioQueue: string; execQueue: string }, symbols: readonly string[], extra: Partial<SessionInput> = {}): SessionInput {
+export function sessionInput(
+  workers: { ioQueue: string; execQueue: string },
+  symbols: readonly string[],
+  extra: Partial<SessionInput> = {},
+): SessionInput {
   return {
     sessionId: `sess-${randomUUID().slice(0, 8)}`,
     account: 'SIM-0001',
@@ -112,8 +152,18 @@ export interface SessionEnv {
 }
 
 /** A fresh simulator replaying the stored day plus its workers: one replay day per session under test. */
-export async function startSessionEnv(t: TemporalTestContext, db: TestDatabase, symbols: readonly string[], creds: { keyId: string; secret: string }, faults?: SimulatorFaults): Promise<SessionEnv> {
-  const sim = await startReplaySimulator(db, symbols, { keyId: creds.keyId, secretKey: creds.secret, faults });
+export async function startSessionEnv(
+  t: TemporalTestContext,
+  db: TestDatabase,
+  symbols: readonly string[],
+  creds: { keyId: string; secret: string },
+  faults?: SimulatorFaults,
+): Promise<SessionEnv> {
+  const sim = await startReplaySimulator(db, symbols, {
+    keyId: creds.keyId,
+    secretKey: creds.secret,
+    faults,
+  });
   const workers = await createSessionWorkers(t, db, sim, creds);
   return {
     sim,

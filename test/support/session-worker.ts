@@ -25,10 +25,20 @@ async function main(): Promise<void> {
     role === 'io'
       ? createSessionActivities({ bars: new PgBarSource(pool!), pool })
       : createExecutionActivities({
-          broker: new AlpacaBroker({ keyId: need('APCA_API_KEY_ID'), secret: need('APCA_API_SECRET_KEY'), baseUrl: need('SIM_URL'), timeoutMs: 2_000 }),
+          broker: new AlpacaBroker({
+            keyId: need('APCA_API_KEY_ID'),
+            secret: need('APCA_API_SECRET_KEY'),
+            baseUrl: need('SIM_URL'),
+            timeoutMs: 2_000,
+          }),
           replay: httpReplayDriver(need('SIM_URL')),
         });
-  const worker = await Worker.create({ connection, taskQueue: need('TASK_QUEUE'), activities, shutdownGraceTime: '1s' });
+  const worker = await Worker.create({
+    connection,
+    taskQueue: need('TASK_QUEUE'),
+    activities,
+    shutdownGraceTime: '1s',
+  });
   process.send?.('ready');
   await worker.run();
   await pool?.end();

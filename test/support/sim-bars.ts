@@ -5,7 +5,13 @@ import { sessionBounds } from '../../src/execution/simulator/calendar';
  * Deterministic 1-minute bars for tests of the broker path (seeded random walk, labelled synthetic by
  * construction: they never enter the bars table). `minutes` bars from the session open of `date`.
  */
-export function syntheticDayBars(opts: { date: string; symbols: readonly string[]; minutes: number; seed?: number; start?: number }): Bar[] {
+export function syntheticDayBars(opts: {
+  date: string;
+  symbols: readonly string[];
+  minutes: number;
+  seed?: number;
+  start?: number;
+}): Bar[] {
   let s = (opts.seed ?? 7) >>> 0;
   const rnd = () => {
     s = (s + 0x6d2b79f5) >>> 0;
@@ -22,7 +28,16 @@ export function syntheticDayBars(opts: { date: string; symbols: readonly string[
       const c = Math.max(1, o * (1 + (rnd() - 0.5) * 0.01));
       const h = Math.max(o, c) * (1 + rnd() * 0.003);
       const l = Math.min(o, c) * (1 - rnd() * 0.003);
-      out.push({ symbol, timeframe: '1m', ts: open + i * 60_000, open: r4(o), high: r4(h), low: r4(l), close: r4(c), volume: 1000 + Math.floor(rnd() * 9000) });
+      out.push({
+        symbol,
+        timeframe: '1m',
+        ts: open + i * 60_000,
+        open: r4(o),
+        high: r4(h),
+        low: r4(l),
+        close: r4(c),
+        volume: 1000 + Math.floor(rnd() * 9000),
+      });
       price = c;
     }
   });

@@ -29,18 +29,34 @@ describe('EmergencyShutdown workflow', () => {
     let ticker: NodeJS.Timeout | undefined;
     try {
       const input = sessionInput(env.workers, SYMBOLS, { account, replayBarDelayMs: 300 });
-      const session = await t.client.workflow.start('tradingSessionWorkflow', { taskQueue: env.workers.ioQueue, workflowId: `test-emerg-${input.sessionId}`, args: [input] });
+      const session = await t.client.workflow.start('tradingSessionWorkflow', {
+        taskQueue: env.workers.ioQueue,
+        workflowId: `test-emerg-${input.sessionId}`,
+        args: [input],
+      });
       await waitUntil(async () => (await session.query(statusQuery)).state.positions.length > 0, 40_000);
       // Wait for the visibility store to index the session's search attributes.
       await waitUntil(async () => {
-        for await (const _ of t.client.workflow.list({ query: `Account = '${account}' AND ExecutionStatus = 'Running'` })) return true;
+        for await (const _ of t.client.workflow.list({
+          query: `Account = '${account}' AND ExecutionStatus = 'Running'`,
+        }))
+          return true;
         return false;
       }, 20_000);
       const run = (id: string) =>
         t.client.workflow.execute('emergencyShutdownWorkflow', {
           taskQueue: env.workers.ioQueue,
           workflowId: id,
-          args: [{ reason: 'test drill', requestedBy: 'test', account, verifyAttempts: 40, verifyIntervalMs: 300, taskQueues: { io: env.workers.ioQueue, execution: env.workers.execQueue } }],
+          args: [
+            {
+              reason: 'test drill',
+              requestedBy: 'test',
+              account,
+              verifyAttempts: 40,
+              verifyIntervalMs: 300,
+              taskQueues: { io: env.workers.ioQueue, execution: env.workers.execQueue },
+            },
+          ],
         }) as Promise<EmergencyShutdownResult>;
       // The market keeps trading after the kill, so the closing orders can fill.
       ticker = setInterval(() => {
@@ -58,11 +74,27 @@ describe('EmergencyShutdown workflow', () => {
 
       const secondId = `emergency-${randomUUID()}`;
       const second = await run(secondId);
-      assert.deepEqual(second, { sessionsKilled: [], remainingPositions: [], ordersCanceled: 0, closeOrders: 0, flat: true });
+      assert.deepEqual(second, {
+        sessionsKilled: [],
+        remainingPositions: [],
+        ordersCanceled: 0,
+        closeOrders: 0,
+        flat: true,
+      });
       await recordHistory(t.client.workflow.getHandle(secondId), 'emergency-shutdown-idempotent');
       assert.ok(env.workers.alerts.length >= 2 && env.workers.alerts.every((a) => a.severity === 'info'));
-      const { rows } = await db.pool.query<{ action: string }>(`select action from audit_log where actor = 'emergency-shutdown' order by id`);
-      assert.deepEqual(rows.map((r) => r.action), ['emergency_shutdown_started', 'emergency_shutdown_completed', 'emergency_shutdown_started', 'emergency_shutdown_completed']);
+      const { rows } = await db.pool.query<{ action: string }>(
+        `select action from audit_log where actor = 'emergency-shutdown' order by id`,
+      );
+      assert.deepEqual(
+        rows.map((r) => r.action),
+        [
+          'emergency_shutdown_started',
+          'emergency_shutdown_completed',
+          'emergency_shutdown_started',
+          'emergency_shutdown_completed',
+        ],
+      );
     } finally {
       if (ticker) clearInterval(ticker);
       await env.close();

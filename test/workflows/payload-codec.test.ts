@@ -31,7 +31,11 @@ describe('payload codec (AES-256-GCM, key id, rotation) and codec server', () =>
     const [dec] = await rotated.decode([enc!]);
     assert.deepEqual(defaultPayloadConverter.fromPayload(dec!), { secretPlan: 'buy 100 AAPL' });
     const [enc2] = await rotated.encode([plain]);
-    assert.equal(new TextDecoder().decode(enc2!.metadata!['encryption-key-id']), 'k2', 'the newest key encrypts');
+    assert.equal(
+      new TextDecoder().decode(enc2!.metadata!['encryption-key-id']),
+      'k2',
+      'the newest key encrypts',
+    );
     await assert.rejects(old.decode([enc2!]), /no key "k2"/);
     assert.throws(() => parseEncryptionKeys('bad'), ConfigError);
     assert.throws(() => parseEncryptionKeys(`k1:${randomBytes(16).toString('base64')}`), /32/);
@@ -45,12 +49,22 @@ describe('payload codec (AES-256-GCM, key id, rotation) and codec server', () =>
       connection: t.nativeConnection,
       taskQueue: queue,
       workflowsPath: WORKFLOWS_PATH,
-      activities: { async echo(x: number) { return x; } },
+      activities: {
+        async echo(x: number) {
+          return x;
+        },
+      },
       dataConverter: { payloadCodecs: [codec] },
     });
     const client = new Client({ connection: t.connection, dataConverter: { payloadCodecs: [codec] } });
     const wfId = `codec-${randomUUID()}`;
-    const result = await worker.runUntil(client.workflow.execute('echoActivityWorkflow', { taskQueue: queue, workflowId: wfId, args: [{ count: 2, taskQueue: queue, note: marker } as never] }));
+    const result = await worker.runUntil(
+      client.workflow.execute('echoActivityWorkflow', {
+        taskQueue: queue,
+        workflowId: wfId,
+        args: [{ count: 2, taskQueue: queue, note: marker } as never],
+      }),
+    );
     assert.equal(result, 1);
     const history = await client.workflow.getHandle(wfId).fetchHistory();
     const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
@@ -62,7 +76,16 @@ describe('payload codec (AES-256-GCM, key id, rotation) and codec server', () =>
       const res = await fetch(`${server.url}/decode`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-namespace': 'default' },
-        body: JSON.stringify({ payloads: [{ metadata: Object.fromEntries(Object.entries(input.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(input.data!).toString('base64') }] }),
+        body: JSON.stringify({
+          payloads: [
+            {
+              metadata: Object.fromEntries(
+                Object.entries(input.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+              ),
+              data: Buffer.from(input.data!).toString('base64'),
+            },
+          ],
+        }),
       });
       assert.equal(res.status, 200);
       const body = (await res.json()) as { payloads: Array<{ data: string }> };

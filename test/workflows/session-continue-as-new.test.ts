@@ -28,16 +28,28 @@ describe('TradingSession continue-as-new', () => {
     let reference: SessionResult;
     try {
       const input = sessionInput(refEnv.workers, SYMBOLS, { sessionId: 'sess-can-1' });
-      reference = (await t.client.workflow.execute('tradingSessionWorkflow', { taskQueue: input.taskQueues!.io!, workflowId: `test-can-ref-${Date.now()}`, args: [input] })) as SessionResult;
+      reference = (await t.client.workflow.execute('tradingSessionWorkflow', {
+        taskQueue: input.taskQueues!.io!,
+        workflowId: `test-can-ref-${Date.now()}`,
+        args: [input],
+      })) as SessionResult;
     } finally {
       await refEnv.close();
     }
 
     const env = await startSessionEnv(t, db, SYMBOLS, CREDS);
     try {
-      const input = sessionInput(env.workers, SYMBOLS, { sessionId: 'sess-can-1', continueAsNewAfterCycles: 4, replayBarDelayMs: 0 });
+      const input = sessionInput(env.workers, SYMBOLS, {
+        sessionId: 'sess-can-1',
+        continueAsNewAfterCycles: 4,
+        replayBarDelayMs: 0,
+      });
       const wfId = `test-can-${Date.now()}`;
-      const handle = await t.client.workflow.start('tradingSessionWorkflow', { taskQueue: input.taskQueues!.io!, workflowId: wfId, args: [input] });
+      const handle = await t.client.workflow.start('tradingSessionWorkflow', {
+        taskQueue: input.taskQueues!.io!,
+        workflowId: wfId,
+        args: [input],
+      });
       // A stream of limit changes while runs hand over to each other; each must land exactly once.
       // maxOrderNotional stays above anything the strategy trades, so the orders match the reference run.
       const updates = 12;
@@ -51,10 +63,16 @@ describe('TradingSession continue-as-new', () => {
       assert.equal(status.state.limitsVersion, updates, 'every update applied once');
       assert.equal(status.state.limits.maxOrderNotional, 1_000_000 + updates);
       assert.equal(status.state.controls.filter((c) => c.action === 'setRiskLimits').length, updates);
-      assert.equal(status.state.cycles, status.state.barTimes.length, 'no bar skipped or repeated across runs');
+      assert.equal(
+        status.state.cycles,
+        status.state.barTimes.length,
+        'no bar skipped or repeated across runs',
+      );
       // State carried intact: the same orders as the uninterrupted run, placed once each.
       const sessionIds = input.sessionId;
-      const accepted = env.sim.exchange.acceptedClientOrderIds().filter((c) => c.startsWith(`${sessionIds}:`));
+      const accepted = env.sim.exchange
+        .acceptedClientOrderIds()
+        .filter((c) => c.startsWith(`${sessionIds}:`));
       assert.equal(accepted.length, result.ordersPlaced);
       assert.equal(new Set(accepted).size, accepted.length);
       assert.equal(result.ordersPlaced, reference.ordersPlaced);

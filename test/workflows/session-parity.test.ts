@@ -31,25 +31,51 @@ describe('parity: replay-mode session vs in-process run over the same day', () =
   });
 
   test('when the same day, strategy and risk settings run through Temporal and in process, then the order-list hashes are equal', async () => {
-    const limits = { maxPositionPct: 0.03, maxGrossExposurePct: 0.5, maxDailyLossPct: 0.03, maxOrderNotional: 10_000, maxOrdersPerCycle: 50 };
+    const limits = {
+      maxPositionPct: 0.03,
+      maxGrossExposurePct: 0.5,
+      maxDailyLossPct: 0.03,
+      maxOrderNotional: 10_000,
+      maxOrdersPerCycle: 50,
+    };
     const strategy = { name: 'sma-trend' as const, fast: 2, slow: 5, weight: 0.05 };
 
     const env = await startSessionEnv(t, db, SYMBOLS, { keyId: 'PKPARITY', secret: 'parity-secret' });
     let viaTemporal: SessionResult;
     try {
-      const input = sessionInput(env.workers, SYMBOLS, { sessionId: 'sess-parity', limits, strategy, modelId: 'sma-trend-v1' });
-      viaTemporal = (await t.client.workflow.execute('tradingSessionWorkflow', { taskQueue: input.taskQueues!.io!, workflowId: `test-parity-${Date.now()}`, args: [input] })) as SessionResult;
+      const input = sessionInput(env.workers, SYMBOLS, {
+        sessionId: 'sess-parity',
+        limits,
+        strategy,
+        modelId: 'sma-trend-v1',
+      });
+      viaTemporal = (await t.client.workflow.execute('tradingSessionWorkflow', {
+        taskQueue: input.taskQueues!.io!,
+        workflowId: `test-parity-${Date.now()}`,
+        args: [input],
+      })) as SessionResult;
     } finally {
       await env.close();
     }
 
     const { open, close } = sessionBounds(SESSION_DATE);
     const exchange = new SimulatedExchange({ startingCash: 100_000 }, open - 60_000);
-    const replay = new BarReplay(exchange, await loadBarsFromStore(db.pool, { symbols: SYMBOLS, timeframe: '1m', from: open, to: close }));
+    const replay = new BarReplay(
+      exchange,
+      await loadBarsFromStore(db.pool, { symbols: SYMBOLS, timeframe: '1m', from: open, to: close }),
+    );
     const inProcess = await runSessionDayInProcess(
-      sessionInput({ ioQueue: 'unused', execQueue: 'unused' }, SYMBOLS, { sessionId: 'sess-parity', limits, strategy, modelId: 'sma-trend-v1' }),
+      sessionInput({ ioQueue: 'unused', execQueue: 'unused' }, SYMBOLS, {
+        sessionId: 'sess-parity',
+        limits,
+        strategy,
+        modelId: 'sma-trend-v1',
+      }),
       createSessionActivities({ bars: new PgBarSource(db.pool) }),
-      createExecutionActivities({ broker: new InProcessBroker(exchange), replay: inProcessReplayDriver(replay) }),
+      createExecutionActivities({
+        broker: new InProcessBroker(exchange),
+        replay: inProcessReplayDriver(replay),
+      }),
     );
 
     assert.ok(viaTemporal.ordersPlaced > 5, `enough orders to compare (${viaTemporal.ordersPlaced})`);

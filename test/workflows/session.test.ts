@@ -22,7 +22,10 @@ describe('TradingSession workflow on the simulator (replay mode)', () => {
   let db: TestDatabase;
   let t: TemporalTestContext;
   // Credentials as a worker reads them from the environment; they must never reach a history.
-  const creds = { keyId: `PK${randomBytes(8).toString('hex').toUpperCase()}`, secret: randomBytes(20).toString('base64url') };
+  const creds = {
+    keyId: `PK${randomBytes(8).toString('hex').toUpperCase()}`,
+    secret: randomBytes(20).toString('base64url'),
+  };
 
   before(async () => {
     db = await createTestDatabase('tt_session');
@@ -40,12 +43,19 @@ describe('TradingSession workflow on the simulator (replay mode)', () => {
 
   test('when a stored day is replayed through Temporal, then orders are placed once each, the day ends flat and the report is stored', async () => {
     // Built from the environment exactly as a worker does it.
-    const env = await startSessionEnv(t, db, SYMBOLS, { keyId: process.env.APCA_API_KEY_ID!, secret: process.env.APCA_API_SECRET_KEY! });
+    const env = await startSessionEnv(t, db, SYMBOLS, {
+      keyId: process.env.APCA_API_KEY_ID!,
+      secret: process.env.APCA_API_SECRET_KEY!,
+    });
     const { sim, workers } = env;
     const input = sessionInput(workers, SYMBOLS, { modelId: 'sma-trend-v1' });
     const wfId = `test-${input.sessionId}`;
     const result = await (async () => {
-      const handle = await t.client.workflow.start('tradingSessionWorkflow', { taskQueue: input.taskQueues!.io!, workflowId: wfId, args: [input] });
+      const handle = await t.client.workflow.start('tradingSessionWorkflow', {
+        taskQueue: input.taskQueues!.io!,
+        workflowId: wfId,
+        args: [input],
+      });
       const r = (await handle.result()) as SessionResult;
       await recordHistory(handle, 'trading-session-replay');
       const desc = await handle.describe();
@@ -59,7 +69,10 @@ describe('TradingSession workflow on the simulator (replay mode)', () => {
     assert.equal(accepted.length, result.ordersPlaced, 'every intended order placed exactly once');
     assert.equal(new Set(accepted).size, accepted.length, 'no duplicate client order id at the simulator');
     assert.deepEqual(result.finalPositions, [], 'end-of-day flatten left no position');
-    const { rows } = await db.pool.query<{ orders_placed: number; daily_pnl: number }>('select orders_placed, daily_pnl from session_reports where session_id = $1', [input.sessionId]);
+    const { rows } = await db.pool.query<{ orders_placed: number; daily_pnl: number }>(
+      'select orders_placed, daily_pnl from session_reports where session_id = $1',
+      [input.sessionId],
+    );
     assert.equal(rows[0]?.orders_placed, result.ordersPlaced);
     assert.equal(rows[0]?.daily_pnl, result.dailyPnl);
 
@@ -75,18 +88,37 @@ describe('TradingSession workflow on the simulator (replay mode)', () => {
     const input = sessionInput(env.workers, SYMBOLS, { replayBarDelayMs: 300 });
     const wfId = `test-${input.sessionId}`;
     try {
-      const handle = await t.client.workflow.start('tradingSessionWorkflow', { taskQueue: input.taskQueues!.io!, workflowId: wfId, args: [input] });
+      const handle = await t.client.workflow.start('tradingSessionWorkflow', {
+        taskQueue: input.taskQueues!.io!,
+        workflowId: wfId,
+        args: [input],
+      });
       const paused = await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'operator check' }] });
       assert.equal(paused.state.paused, true);
-      await assert.rejects(handle.executeUpdate(pauseUpdate, { args: [{ reason: 'again' }] }), WorkflowUpdateFailedError);
-      await assert.rejects(handle.executeUpdate(setRiskLimitsUpdate, { args: [{ maxPositionPct: 7 }] }), (e: unknown) => e instanceof WorkflowUpdateFailedError && /maxPositionPct/.test(String((e as Error & { cause?: Error }).cause?.message)));
+      await assert.rejects(
+        handle.executeUpdate(pauseUpdate, { args: [{ reason: 'again' }] }),
+        WorkflowUpdateFailedError,
+      );
+      await assert.rejects(
+        handle.executeUpdate(setRiskLimitsUpdate, { args: [{ maxPositionPct: 7 }] }),
+        (e: unknown) =>
+          e instanceof WorkflowUpdateFailedError &&
+          /maxPositionPct/.test(String((e as Error & { cause?: Error }).cause?.message)),
+      );
       const limited = await handle.executeUpdate(setRiskLimitsUpdate, { args: [{ maxPositionPct: 0.02 }] });
       assert.equal(limited.state.limits.maxPositionPct, 0.02);
       const ordersWhilePaused = (await handle.query(statusQuery)).state.ordersPlaced;
       await new Promise((r) => setTimeout(r, 600));
-      assert.equal((await handle.query(statusQuery)).state.ordersPlaced, ordersWhilePaused, 'no orders while paused');
+      assert.equal(
+        (await handle.query(statusQuery)).state.ordersPlaced,
+        ordersWhilePaused,
+        'no orders while paused',
+      );
       await handle.executeUpdate(resumeUpdate, { args: [{ reason: 'checked' }] });
-      await assert.rejects(handle.executeUpdate(resumeUpdate, { args: [{ reason: 'twice' }] }), WorkflowUpdateFailedError);
+      await assert.rejects(
+        handle.executeUpdate(resumeUpdate, { args: [{ reason: 'twice' }] }),
+        WorkflowUpdateFailedError,
+      );
       await waitUntil(async () => (await handle.query(statusQuery)).state.positions.length > 0, 20_000);
       await handle.executeUpdate(liquidateUpdate, { args: [{ reason: 'flatten now' }] });
       await waitUntil(async () => (await handle.query(statusQuery)).state.positions.length === 0, 20_000);
@@ -95,13 +127,22 @@ describe('TradingSession workflow on the simulator (replay mode)', () => {
       assert.equal(r.killed, true);
       assert.deepEqual(r.finalPositions, []);
       const status = await handle.query(statusQuery);
-      assert.deepEqual(status.state.controls.map((c) => c.action), ['pause', 'setRiskLimits', 'resume', 'liquidate', 'kill']);
+      assert.deepEqual(
+        status.state.controls.map((c) => c.action),
+        ['pause', 'setRiskLimits', 'resume', 'liquidate', 'kill'],
+      );
       await recordHistory(handle, 'trading-session-controls');
     } finally {
       await env.close();
     }
-    const { rows } = await db.pool.query<{ action: string }>(`select action from audit_log where subject = $1 order by id`, [input.sessionId]);
-    assert.deepEqual(rows.map((r) => r.action), ['pause', 'setRiskLimits', 'resume', 'liquidate', 'kill']);
+    const { rows } = await db.pool.query<{ action: string }>(
+      `select action from audit_log where subject = $1 order by id`,
+      [input.sessionId],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.action),
+      ['pause', 'setRiskLimits', 'resume', 'liquidate', 'kill'],
+    );
   });
 });
 

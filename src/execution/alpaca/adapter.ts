@@ -52,13 +52,19 @@ export class AlpacaBroker implements Broker {
   private readonly streams = new Set<InstanceType<typeof streaming.TradingStream>>();
 
   constructor(private readonly opts: AlpacaBrokerOptions) {
-    if (!opts.keyId || !opts.secret) throw new ValidationError('APCA_API_KEY_ID/APCA_API_SECRET_KEY', 'both are required for the Alpaca adapter');
+    if (!opts.keyId || !opts.secret)
+      throw new ValidationError(
+        'APCA_API_KEY_ID/APCA_API_SECRET_KEY',
+        'both are required for the Alpaca adapter',
+      );
     const shared = {
       keyId: opts.keyId,
       secret: opts.secret,
       timeoutMs: opts.timeoutMs ?? 10_000,
       retry: { maxRetries: opts.getRetries ?? 2, retryDelayMs: 50, maxDelayMs: 1_000 },
-      ...(opts.rateLimitPerMinute ? { rateLimit: { maxRequests: opts.rateLimitPerMinute, intervalMs: 60_000, maxConcurrent: 16 } } : {}),
+      ...(opts.rateLimitPerMinute
+        ? { rateLimit: { maxRequests: opts.rateLimitPerMinute, intervalMs: 60_000, maxConcurrent: 16 } }
+        : {}),
     };
     const config = new trading.Configuration({ ...shared, basePath: opts.baseUrl.replace(/\/+$/, '') });
     this.orders = new trading.OrdersApi(config);
@@ -67,13 +73,21 @@ export class AlpacaBroker implements Broker {
     this.clock = new trading.ClockApi(config);
     this.calendar = new trading.CalendarApi(config);
     this.stocks = new marketData.StockApi(
-      new marketData.Configuration({ ...shared, basePath: (opts.dataBaseUrl ?? opts.baseUrl).replace(/\/+$/, '') }),
+      new marketData.Configuration({
+        ...shared,
+        basePath: (opts.dataBaseUrl ?? opts.baseUrl).replace(/\/+$/, ''),
+      }),
     );
   }
 
   async submitOrder(request: OrderRequest): Promise<SubmitResult> {
     const problem = validateOrderRequest(request);
-    if (problem) throw new OrderRejectedError(`order ${request.clientOrderId}: ${problem}`, request.clientOrderId, 'validation');
+    if (problem)
+      throw new OrderRejectedError(
+        `order ${request.clientOrderId}: ${problem}`,
+        request.clientOrderId,
+        'validation',
+      );
     // Exactly-once: a retried or replayed submit finds its first attempt's order and places nothing new.
     const existing = await this.getOrderByClientOrderId(request.clientOrderId);
     if (existing) return { order: existing, alreadyExisted: true };
@@ -168,7 +182,12 @@ export class AlpacaBroker implements Broker {
   async getClock(): Promise<MarketClock> {
     try {
       const c = await this.clock.legacyClock();
-      return { timestamp: c.timestamp.getTime(), isOpen: c.isOpen, nextOpen: c.nextOpen.getTime(), nextClose: c.nextClose.getTime() };
+      return {
+        timestamp: c.timestamp.getTime(),
+        isOpen: c.isOpen,
+        nextOpen: c.nextOpen.getTime(),
+        nextClose: c.nextClose.getTime(),
+      };
     } catch (e) {
       throw mapAlpacaError(e, 'get clock');
     }
@@ -176,7 +195,10 @@ export class AlpacaBroker implements Broker {
 
   async getCalendar(start: string, end: string): Promise<CalendarDay[]> {
     try {
-      const days = await this.calendar.legacyCalendar({ start: new Date(`${start}T00:00:00Z`), end: new Date(`${end}T00:00:00Z`) });
+      const days = await this.calendar.legacyCalendar({
+        start: new Date(`${start}T00:00:00Z`),
+        end: new Date(`${end}T00:00:00Z`),
+      });
       return days.map((d) => ({ date: d.date.toISOString().slice(0, 10), open: d.open, close: d.close }));
     } catch (e) {
       throw mapAlpacaError(e, 'get calendar');
@@ -200,7 +222,18 @@ export class AlpacaBroker implements Broker {
         const bySymbol = (res.bars ?? {}) as Record<string, Array<Record<string, any>>>;
         for (const [symbol, rows] of Object.entries(bySymbol)) {
           for (const r of rows) {
-            out.push({ symbol, timeframe: '1m', ts: new Date(r.t as string).getTime(), open: r.o, high: r.h, low: r.l, close: r.c, volume: r.v, vwap: r.vw, tradeCount: r.n });
+            out.push({
+              symbol,
+              timeframe: '1m',
+              ts: new Date(r.t as string).getTime(),
+              open: r.o,
+              high: r.h,
+              low: r.l,
+              close: r.c,
+              volume: r.v,
+              vwap: r.vw,
+              tradeCount: r.n,
+            });
           }
         }
         pageToken = res.nextPageToken ?? undefined;
@@ -214,7 +247,9 @@ export class AlpacaBroker implements Broker {
   async subscribeTradeUpdates(onUpdate: (update: TradeUpdate) => void): Promise<TradeUpdateSubscription> {
     const stream = new streaming.TradingStream({
       credentials: { keyId: this.opts.keyId, secret: this.opts.secret },
-      ...(this.opts.streamUrl ? { url: this.opts.streamUrl } : { paper: !this.opts.baseUrl.includes('://api.alpaca.markets') }),
+      ...(this.opts.streamUrl
+        ? { url: this.opts.streamUrl }
+        : { paper: !this.opts.baseUrl.includes('://api.alpaca.markets') }),
       initialReconnectMs: 100,
       maxReconnectMs: 2_000,
     });
@@ -234,7 +269,9 @@ export class AlpacaBroker implements Broker {
     const auth = await stream.whenAuthenticated();
     if (!auth.authenticated) {
       stream.disconnect();
-      throw new PermanentError(`trade updates stream: authentication failed (${auth.status}${auth.code ? ` ${auth.code}` : ''}: ${auth.message})`);
+      throw new PermanentError(
+        `trade updates stream: authentication failed (${auth.status}${auth.code ? ` ${auth.code}` : ''}: ${auth.message})`,
+      );
     }
     await Promise.race([listening, new Promise((r) => setTimeout(r, 5_000).unref())]);
     this.streams.add(stream);
@@ -267,12 +304,27 @@ function toPostOrderRequest(r: OrderRequest): trading.PostOrderRequest {
     ...(r.trailPercent !== undefined ? { trailPercent: s(r.trailPercent) } : {}),
     ...(r.orderClass && r.orderClass !== 'simple' ? { orderClass: r.orderClass } : {}),
     ...(r.takeProfit ? { takeProfit: { limitPrice: s(r.takeProfit.limitPrice) } } : {}),
-    ...(r.stopLoss ? { stopLoss: { stopPrice: s(r.stopLoss.stopPrice), ...(r.stopLoss.limitPrice !== undefined ? { limitPrice: s(r.stopLoss.limitPrice) } : {}) } } : {}),
+    ...(r.stopLoss
+      ? {
+          stopLoss: {
+            stopPrice: s(r.stopLoss.stopPrice),
+            ...(r.stopLoss.limitPrice !== undefined ? { limitPrice: s(r.stopLoss.limitPrice) } : {}),
+          },
+        }
+      : {}),
   } as trading.PostOrderRequest;
 }
 
 function camelToSnakePosition(p: Record<string, unknown>): Record<string, unknown> {
-  return { symbol: p.symbol, qty: p.qty, side: p.side, avg_entry_price: p.avgEntryPrice, market_value: p.marketValue, unrealized_pl: p.unrealizedPl, current_price: p.currentPrice };
+  return {
+    symbol: p.symbol,
+    qty: p.qty,
+    side: p.side,
+    avg_entry_price: p.avgEntryPrice,
+    market_value: p.marketValue,
+    unrealized_pl: p.unrealizedPl,
+    current_price: p.currentPrice,
+  };
 }
 
 function isDuplicate(e: ApiError): boolean {
@@ -291,14 +343,22 @@ function isAmbiguous(e: unknown): boolean {
 export function mapAlpacaError(e: unknown, what: string, clientOrderId?: string): Error {
   if (e instanceof ApiError) {
     const msg = `${what}: Alpaca ${e.status}${e.code ? ` (${e.code})` : ''}: ${e.message}`;
-    if (e.status === 403 && /buying power/i.test(e.message)) return new OrderRejectedError(msg, clientOrderId, 'insufficient_buying_power');
+    if (e.status === 403 && /buying power/i.test(e.message))
+      return new OrderRejectedError(msg, clientOrderId, 'insufficient_buying_power');
     if (e.status === 422 || e.status === 400) return new OrderRejectedError(msg, clientOrderId, 'validation');
-    if (e.status === 401 || e.status === 403) return new PermanentError(`${msg} — check APCA_API_KEY_ID/APCA_API_SECRET_KEY and the account's permissions`);
+    if (e.status === 401 || e.status === 403)
+      return new PermanentError(
+        `${msg} — check APCA_API_KEY_ID/APCA_API_SECRET_KEY and the account's permissions`,
+      );
     if (e.status === 429) return new TemporaryError(msg, e.retryAfterMs ?? undefined, { cause: e });
     if (e.status >= 500 || e.status === 408) return new TemporaryError(msg, undefined, { cause: e });
     return new PermanentError(msg);
   }
-  if (e instanceof FetchError) return new TemporaryError(`${what}: network error talking to Alpaca: ${e.message}`, undefined, { cause: e });
-  if (e instanceof TypeError) return new TemporaryError(`${what}: network error: ${e.message}`, undefined, { cause: e });
+  if (e instanceof FetchError)
+    return new TemporaryError(`${what}: network error talking to Alpaca: ${e.message}`, undefined, {
+      cause: e,
+    });
+  if (e instanceof TypeError)
+    return new TemporaryError(`${what}: network error: ${e.message}`, undefined, { cause: e });
   return e instanceof Error ? e : new Error(`${what}: ${String(e)}`);
 }

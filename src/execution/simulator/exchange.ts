@@ -130,10 +130,15 @@ export class SimulatedExchange {
       this.placementLog.push({ clientOrderId: req.clientOrderId, accepted: false, at: this.now });
       throw new ExchangeError(422, 40010001, 'client_order_id must be unique');
     }
-    const refPrice = req.limitPrice ?? req.takeProfit?.limitPrice ?? req.stopPrice ?? this.lastPrice.get(req.symbol);
+    const refPrice =
+      req.limitPrice ?? req.takeProfit?.limitPrice ?? req.stopPrice ?? this.lastPrice.get(req.symbol);
     if (refPrice === undefined) {
       this.placementLog.push({ clientOrderId: req.clientOrderId, accepted: false, at: this.now });
-      throw new ExchangeError(422, 40010000, `symbol: no price known yet for ${req.symbol}; asset not tradable`);
+      throw new ExchangeError(
+        422,
+        40010000,
+        `symbol: no price known yet for ${req.symbol}; asset not tradable`,
+      );
     }
     if (this.opensExposure(req) && req.qty * refPrice > this.buyingPower() + 1e-9) {
       this.placementLog.push({ clientOrderId: req.clientOrderId, accepted: false, at: this.now });
@@ -154,7 +159,12 @@ export class SimulatedExchange {
       const legStatus: BrokerOrderStatus = cls === 'oco' ? 'new' : 'held';
       const legSide = cls === 'oco' ? req.side : exitSide;
       if (req.takeProfit && cls !== 'oco') {
-        const tp = this.newOrder(req, cls, { type: 'limit', side: legSide, limitPrice: req.takeProfit.limitPrice, clientOrderId: randomUUID() });
+        const tp = this.newOrder(req, cls, {
+          type: 'limit',
+          side: legSide,
+          limitPrice: req.takeProfit.limitPrice,
+          clientOrderId: randomUUID(),
+        });
         tp.status = legStatus;
         tp.parentId = parent.id;
         tp.ocoGroup = group;
@@ -249,7 +259,8 @@ export class SimulatedExchange {
     const o = this.orders.get(id);
     if (!o) throw new ExchangeError(404, 40410000, 'order not found');
     const legsOpen = o.legIds.some((l) => isOpenStatus(this.orders.get(l)!.status));
-    if (!isOpenStatus(o.status) && !legsOpen) throw new ExchangeError(422, 42210000, `order is not cancelable (status ${o.status})`);
+    if (!isOpenStatus(o.status) && !legsOpen)
+      throw new ExchangeError(422, 42210000, `order is not cancelable (status ${o.status})`);
     if (isOpenStatus(o.status)) this.finish(o, 'canceled');
     for (const l of o.legIds) {
       const leg = this.orders.get(l)!;
@@ -260,7 +271,10 @@ export class SimulatedExchange {
   cancelAll(): string[] {
     const ids: string[] = [];
     for (const o of this.orders.values()) {
-      if (!o.parentId && (isOpenStatus(o.status) || o.legIds.some((l) => isOpenStatus(this.orders.get(l)!.status)))) {
+      if (
+        !o.parentId &&
+        (isOpenStatus(o.status) || o.legIds.some((l) => isOpenStatus(this.orders.get(l)!.status)))
+      ) {
         this.cancel(o.id);
         ids.push(o.id);
       }
@@ -315,7 +329,8 @@ export class SimulatedExchange {
 
   private buyingPower(): number {
     let gross = 0;
-    for (const [symbol, p] of this.positions) gross += Math.abs(p.qty) * (this.lastPrice.get(symbol) ?? p.avgPrice);
+    for (const [symbol, p] of this.positions)
+      gross += Math.abs(p.qty) * (this.lastPrice.get(symbol) ?? p.avgPrice);
     let pending = 0;
     for (const o of this.orders.values()) {
       if (!isOpenStatus(o.status) || o.status === 'held' || o.parentId) continue;
@@ -335,11 +350,15 @@ export class SimulatedExchange {
   /** Processes one bar: fills eligible orders of that symbol, then marks the price. */
   onBar(bar: Bar): void {
     const eligible = [...this.orders.values()].filter(
-      (o) => o.symbol === bar.symbol && (o.status === 'new' || o.status === 'partially_filled') && o.submittedAt <= bar.ts,
+      (o) =>
+        o.symbol === bar.symbol &&
+        (o.status === 'new' || o.status === 'partially_filled') &&
+        o.submittedAt <= bar.ts,
     );
     // Deterministic processing order: submission order.
     eligible.sort((a, b) => this.orderIdsInOrder.indexOf(a.id) - this.orderIdsInOrder.indexOf(b.id));
-    let volumeLeft = this.maxParticipation > 0 ? Math.max(1, Math.floor(bar.volume * this.maxParticipation)) : Infinity;
+    let volumeLeft =
+      this.maxParticipation > 0 ? Math.max(1, Math.floor(bar.volume * this.maxParticipation)) : Infinity;
     for (const o of eligible) {
       if (!(o.status === 'new' || o.status === 'partially_filled')) continue; // canceled by a sibling this bar
       o.seenBars++;
@@ -349,7 +368,8 @@ export class SimulatedExchange {
         volumeLeft -= qty;
         this.fill(o, qty, price);
       }
-      if ((o.timeInForce === 'ioc' || o.timeInForce === 'fok') && isOpenStatus(o.status)) this.finish(o, 'canceled');
+      if ((o.timeInForce === 'ioc' || o.timeInForce === 'fok') && isOpenStatus(o.status))
+        this.finish(o, 'canceled');
     }
     this.lastPrice.set(bar.symbol, bar.close);
     this.now = Math.max(this.now, bar.ts + this.barMs);
@@ -431,7 +451,8 @@ export class SimulatedExchange {
     // One side of an OCO group filled: cancel the others.
     if (o.ocoGroup) {
       for (const other of this.orders.values()) {
-        if (other.id !== o.id && other.ocoGroup === o.ocoGroup && isOpenStatus(other.status)) this.finish(other, 'canceled');
+        if (other.id !== o.id && other.ocoGroup === o.ocoGroup && isOpenStatus(other.status))
+          this.finish(other, 'canceled');
       }
     }
   }
@@ -442,7 +463,11 @@ export class SimulatedExchange {
     this.emit(status, o);
   }
 
-  private emit(event: string, o: SimOrder, extra: { price?: number; qty?: number; positionQty?: number } = {}): void {
+  private emit(
+    event: string,
+    o: SimOrder,
+    extra: { price?: number; qty?: number; positionQty?: number } = {},
+  ): void {
     if (!this.listeners.size) return;
     const update: TradeUpdate = { event, order: this.view(o), timestamp: this.now, ...extra };
     for (const l of this.listeners) l(update);

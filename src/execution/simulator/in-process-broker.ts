@@ -29,7 +29,11 @@ export class InProcessBroker implements Broker {
       return { order: this.exchange.submit(request), alreadyExisted: false };
     } catch (e) {
       if (e instanceof ExchangeError) {
-        throw new OrderRejectedError(`submit ${request.clientOrderId}: ${e.message}`, request.clientOrderId, e.httpStatus === 403 ? 'insufficient_buying_power' : 'validation');
+        throw new OrderRejectedError(
+          `submit ${request.clientOrderId}: ${e.message}`,
+          request.clientOrderId,
+          e.httpStatus === 403 ? 'insufficient_buying_power' : 'validation',
+        );
       }
       throw e;
     }

@@ -27,7 +27,10 @@ export function httpReplayDriver(simulatorUrl: string): ReplayDriver {
       } catch (e) {
         throw new TemporaryError(`simulator ${simulatorUrl}: advance failed: ${(e as Error).message}`);
       }
-      if (!res.ok) throw new TemporaryError(`simulator ${simulatorUrl}: advance answered ${res.status}: ${await res.text()}`);
+      if (!res.ok)
+        throw new TemporaryError(
+          `simulator ${simulatorUrl}: advance answered ${res.status}: ${await res.text()}`,
+        );
     },
   };
 }

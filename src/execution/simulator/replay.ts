@@ -24,7 +24,9 @@ export class BarReplay {
     bars: readonly Bar[],
     readonly timeframe: Timeframe = '1m',
   ) {
-    this.bars = [...bars].sort((a, b) => a.ts - b.ts || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+    this.bars = [...bars].sort(
+      (a, b) => a.ts - b.ts || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0),
+    );
     this.barMs = TIMEFRAME_MS[timeframe];
   }
 
@@ -60,7 +62,8 @@ export class BarReplay {
       n++;
       for (const l of this.barListeners) l(bar);
     }
-    if (until > this.watermark && until !== Infinity) this.exchange.now = Math.max(this.exchange.now, until + this.barMs);
+    if (until > this.watermark && until !== Infinity)
+      this.exchange.now = Math.max(this.exchange.now, until + this.barMs);
     return n;
   }
 
@@ -84,10 +87,13 @@ export class BarReplay {
     const times = this.barTimes();
     let i = times.findIndex((t) => t > this.watermark);
     if (i < 0) return;
-    this.timer = setInterval(() => {
-      if (i >= times.length) return this.stop();
-      this.advanceTo(times[i++]!);
-    }, Math.max(1, this.barMs / speed));
+    this.timer = setInterval(
+      () => {
+        if (i >= times.length) return this.stop();
+        this.advanceTo(times[i++]!);
+      },
+      Math.max(1, this.barMs / speed),
+    );
     this.timer.unref();
   }
 
@@ -106,7 +112,17 @@ export async function loadBarsFromStore(
   pool: Pool,
   opts: { symbols: readonly string[]; timeframe: Timeframe; from: number; to: number },
 ): Promise<Bar[]> {
-  const { rows } = await pool.query<{ symbol: string; ts: Date; open: number; high: number; low: number; close: number; volume: number; vwap: number | null; trade_count: number | null }>(
+  const { rows } = await pool.query<{
+    symbol: string;
+    ts: Date;
+    open: number;
+    high: number;
+    low: number;
+    close: number;
+    volume: number;
+    vwap: number | null;
+    trade_count: number | null;
+  }>(
     `select symbol, ts, open, high, low, close, volume, vwap, trade_count from bars
       where symbol = any($1) and timeframe = $2 and ts >= $3 and ts < $4 order by ts, symbol`,
     [opts.symbols, opts.timeframe, new Date(opts.from), new Date(opts.to)],

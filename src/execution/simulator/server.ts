@@ -82,7 +82,9 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
   const dataSockets = new Map<WebSocket, { bars: Set<string>; binary: boolean }>();
 
   const authorized = (key: unknown, secret: unknown) =>
-    opts.keyId === undefined ? Boolean(key) && Boolean(secret) : key === opts.keyId && secret === opts.secretKey;
+    opts.keyId === undefined
+      ? Boolean(key) && Boolean(secret)
+      : key === opts.keyId && secret === opts.secretKey;
 
   exchange.onTradeUpdate((u) => {
     const frame = JSON.stringify({ stream: 'trade_updates', data: tradeUpdateToWire(u) });
@@ -98,12 +100,19 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
 
   const routes = new Router();
   // ---- trading API --------------------------------------------------------------------------------------
-  routes.add('GET', '/v2/account', () => ok(accountToWire(exchange.getAccount(), exchange.getPositions(), exchange.now)));
+  routes.add('GET', '/v2/account', () =>
+    ok(accountToWire(exchange.getAccount(), exchange.getPositions(), exchange.now)),
+  );
   routes.add('GET', '/v2/orders', (_p, q) => {
     const status = (q.get('status') ?? 'open') as 'open' | 'closed' | 'all';
     const symbols = q.get('symbols')?.split(',').filter(Boolean);
     const limit = Math.min(Number(q.get('limit') ?? 50), 500);
-    return ok(exchange.listOrders(status, symbols).slice(0, limit).map((o) => orderToWire(o)));
+    return ok(
+      exchange
+        .listOrders(status, symbols)
+        .slice(0, limit)
+        .map((o) => orderToWire(o)),
+    );
   });
   routes.add('POST', '/v2/orders', (_p, _q, body) => {
     let req;
@@ -128,7 +137,12 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
     exchange.cancel(p.id!);
     return { status: 204 };
   });
-  routes.add('DELETE', '/v2/orders', () => ok(exchange.cancelAll().map((id) => ({ id, status: 200 })), 207));
+  routes.add('DELETE', '/v2/orders', () =>
+    ok(
+      exchange.cancelAll().map((id) => ({ id, status: 200 })),
+      207,
+    ),
+  );
   routes.add('GET', '/v2/positions', () => ok(exchange.getPositions().map((p) => positionToWire(p))));
   routes.add('GET', '/v2/positions/:symbol', (p) => {
     const pos = exchange.getPosition(p.symbol!.toUpperCase());
@@ -140,7 +154,9 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
   });
   routes.add('DELETE', '/v2/positions', (_p, q) => {
     if (q.get('cancel_orders') === 'true') exchange.cancelAll();
-    const out = exchange.getPositions().map((pos) => ({ symbol: pos.symbol, status: 200, body: closePosition(pos.symbol) }));
+    const out = exchange
+      .getPositions()
+      .map((pos) => ({ symbol: pos.symbol, status: 200, body: closePosition(pos.symbol) }));
     return ok(out, 207);
   });
   routes.add('GET', '/v2/clock', () => ok(clockToWire(clockAt(exchange.now), nyOffsetMinutes(exchange.now))));
@@ -151,7 +167,9 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
   });
   routes.add('GET', '/v2/assets', () => ok(replay.symbols.map(assetToWire)));
   routes.add('GET', '/v2/assets/:symbol', (p) =>
-    replay.symbols.includes(p.symbol!.toUpperCase()) ? ok(assetToWire(p.symbol!.toUpperCase())) : err(404, 40410000, 'asset not found'),
+    replay.symbols.includes(p.symbol!.toUpperCase())
+      ? ok(assetToWire(p.symbol!.toUpperCase()))
+      : err(404, 40410000, 'asset not found'),
   );
   // ---- market-data API ----------------------------------------------------------------------------------
   routes.add('GET', '/v2/stocks/bars/latest', (_p, q) => {
@@ -164,7 +182,8 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
   });
   routes.add('GET', '/v2/stocks/bars', (_p, q) => {
     const out: Record<string, unknown[]> = {};
-    for (const s of (q.get('symbols') ?? '').split(',').filter(Boolean)) out[s] = barsFor(s, q).map(barToWire);
+    for (const s of (q.get('symbols') ?? '').split(',').filter(Boolean))
+      out[s] = barsFor(s, q).map(barToWire);
     return ok({ bars: out, next_page_token: null });
   });
   routes.add('GET', '/v2/stocks/:symbol/bars', (p, q) =>
@@ -255,7 +274,10 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
       try {
         result = match.handler(match.params, url.searchParams, body);
       } catch (e) {
-        result = e instanceof ExchangeError ? err(e.httpStatus, e.code, e.message) : err(500, 50010000, (e as Error).message);
+        result =
+          e instanceof ExchangeError
+            ? err(e.httpStatus, e.code, e.message)
+            : err(500, 50010000, (e as Error).message);
       }
     }
     if (fault && after) return injectFault(res, fault);
@@ -299,10 +321,18 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
       }
       if (msg.action === 'authenticate' || msg.action === 'auth') {
         authed = authorized(msg.data?.key_id, msg.data?.secret_key);
-        ws.send(JSON.stringify({ stream: 'authorization', data: { status: authed ? 'authorized' : 'unauthorized', action: 'authenticate' } }));
+        ws.send(
+          JSON.stringify({
+            stream: 'authorization',
+            data: { status: authed ? 'authorized' : 'unauthorized', action: 'authenticate' },
+          }),
+        );
         if (!authed) ws.close();
       } else if (msg.action === 'listen') {
-        if (!authed) return ws.send(JSON.stringify({ stream: 'authorization', data: { status: 'unauthorized', action: 'listen' } }));
+        if (!authed)
+          return ws.send(
+            JSON.stringify({ stream: 'authorization', data: { status: 'unauthorized', action: 'listen' } }),
+          );
         const streams: string[] = msg.data?.streams ?? [];
         if (streams.includes('trade_updates')) tradeSockets.add(ws);
         else tradeSockets.delete(ws);
@@ -314,7 +344,8 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
 
   function marketDataStream(ws: WebSocket) {
     const sub = { bars: new Set<string>(), binary: false, authed: false };
-    const reply = (msg: unknown[]) => ws.send(sub.binary ? Buffer.from(msgpackEncode(msg)) : JSON.stringify(msg));
+    const reply = (msg: unknown[]) =>
+      ws.send(sub.binary ? Buffer.from(msgpackEncode(msg)) : JSON.stringify(msg));
     ws.send(JSON.stringify([{ T: 'success', msg: 'connected' }]));
     ws.on('message', (raw, isBinary) => {
       let msg: Record<string, any>;
@@ -341,7 +372,20 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
           if (msg.action === 'subscribe') sub.bars.add(s);
           else sub.bars.delete(s);
         }
-        reply([{ T: 'subscription', trades: [], quotes: [], bars: [...sub.bars], updatedBars: [], dailyBars: [], statuses: [], lulds: [], corrections: [], cancelErrors: [] }]);
+        reply([
+          {
+            T: 'subscription',
+            trades: [],
+            quotes: [],
+            bars: [...sub.bars],
+            updatedBars: [],
+            dailyBars: [],
+            statuses: [],
+            lulds: [],
+            corrections: [],
+            cancelErrors: [],
+          },
+        ]);
       }
     });
     ws.on('close', () => dataSockets.delete(ws));
@@ -386,7 +430,9 @@ function tradeUpdateToWire(u: TradeUpdate): Record<string, unknown> {
     execution_id: `${u.order.id}:${u.order.filledQty}`,
     order: orderToWire(u.order, u.timestamp),
     timestamp: new Date(u.timestamp).toISOString(),
-    ...(u.price !== undefined ? { price: String(u.price), qty: String(u.qty), position_qty: String(u.positionQty) } : {}),
+    ...(u.price !== undefined
+      ? { price: String(u.price), qty: String(u.qty), position_qty: String(u.positionQty) }
+      : {}),
   };
 }
 
@@ -415,7 +461,10 @@ interface RouteResult {
 type Handler = (params: Record<string, string>, query: URLSearchParams, body: unknown) => RouteResult;
 
 const ok = (body: unknown, status = 200): RouteResult => ({ status, body });
-const err = (status: number, code: number, message: string): RouteResult => ({ status, body: alpacaError(code, message) });
+const err = (status: number, code: number, message: string): RouteResult => ({
+  status,
+  body: alpacaError(code, message),
+});
 
 class Router {
   private readonly routes: Array<{ method: string; re: RegExp; keys: string[]; handler: Handler }> = [];
@@ -451,7 +500,12 @@ function send(res: ServerResponse, status: number, body?: unknown) {
     return;
   }
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': `sim-${Date.now().toString(36)}` }).end(text);
+  res
+    .writeHead(status, {
+      'content-type': 'application/json',
+      'x-request-id': `sim-${Date.now().toString(36)}`,
+    })
+    .end(text);
 }
 
 async function readBody(req: IncomingMessage): Promise<unknown> {

@@ -33,7 +33,8 @@ export function assetIdFor(symbol: string): string {
 }
 
 export function orderToWire(o: BrokerOrder, updatedAt = o.submittedAt): Record<string, unknown> {
-  const terminalAt = o.status === 'filled' || o.status === 'canceled' || o.status === 'expired' ? iso(updatedAt) : null;
+  const terminalAt =
+    o.status === 'filled' || o.status === 'canceled' || o.status === 'expired' ? iso(updatedAt) : null;
   return {
     id: o.id,
     client_order_id: o.clientOrderId,
@@ -94,14 +95,18 @@ export function orderFromWire(w: Record<string, any>): BrokerOrder {
     trailPercent: n(w.trail_percent ?? w.trailPercent),
     status: w.status,
     submittedAt: t(w.submitted_at ?? w.submittedAt),
-    legs: Array.isArray(w.legs) && w.legs.length ? w.legs.map((l: Record<string, any>) => orderFromWire(l)) : undefined,
+    legs:
+      Array.isArray(w.legs) && w.legs.length
+        ? w.legs.map((l: Record<string, any>) => orderFromWire(l))
+        : undefined,
   };
 }
 
 /** POST /v2/orders body → OrderRequest; throws with the field name on a malformed body. */
 export function orderRequestFromWire(body: Record<string, any>): OrderRequest {
   const need = (field: string) => {
-    if (body[field] === undefined || body[field] === null || body[field] === '') throw new Error(`${field} is required`);
+    if (body[field] === undefined || body[field] === null || body[field] === '')
+      throw new Error(`${field} is required`);
     return body[field];
   };
   const n = (v: unknown, field: string) => {
@@ -127,7 +132,12 @@ export function orderRequestFromWire(body: Record<string, any>): OrderRequest {
     trailPercent: n(body.trail_percent, 'trail_percent'),
     orderClass: cls,
     takeProfit: tp ? { limitPrice: n(tp.limit_price, 'take_profit.limit_price')! } : undefined,
-    stopLoss: sl ? { stopPrice: n(sl.stop_price, 'stop_loss.stop_price')!, limitPrice: n(sl.limit_price, 'stop_loss.limit_price') } : undefined,
+    stopLoss: sl
+      ? {
+          stopPrice: n(sl.stop_price, 'stop_loss.stop_price')!,
+          limitPrice: n(sl.limit_price, 'stop_loss.limit_price'),
+        }
+      : undefined,
   };
 }
 
@@ -168,7 +178,11 @@ export function positionFromWire(w: Record<string, any>): BrokerPosition {
   };
 }
 
-export function accountToWire(a: BrokerAccount, positions: readonly BrokerPosition[], now: number): Record<string, unknown> {
+export function accountToWire(
+  a: BrokerAccount,
+  positions: readonly BrokerPosition[],
+  now: number,
+): Record<string, unknown> {
   const longMv = positions.filter((p) => p.qty > 0).reduce((s, p) => s + p.marketValue, 0);
   const shortMv = positions.filter((p) => p.qty < 0).reduce((s, p) => s + p.marketValue, 0);
   return {
@@ -218,15 +232,36 @@ export function accountFromWire(w: Record<string, any>): BrokerAccount {
 }
 
 export function clockToWire(c: MarketClock, nyOffsetMinutes: number): Record<string, unknown> {
-  return { timestamp: isoWithOffset(c.timestamp, nyOffsetMinutes), is_open: c.isOpen, next_open: isoWithOffset(c.nextOpen, nyOffsetMinutes), next_close: isoWithOffset(c.nextClose, nyOffsetMinutes) };
+  return {
+    timestamp: isoWithOffset(c.timestamp, nyOffsetMinutes),
+    is_open: c.isOpen,
+    next_open: isoWithOffset(c.nextOpen, nyOffsetMinutes),
+    next_close: isoWithOffset(c.nextClose, nyOffsetMinutes),
+  };
 }
 
 export function calendarDayToWire(d: CalendarDay): Record<string, unknown> {
-  return { date: d.date, open: d.open, close: d.close, session_open: '0400', session_close: '2000', settlement_date: d.date };
+  return {
+    date: d.date,
+    open: d.open,
+    close: d.close,
+    session_open: '0400',
+    session_close: '2000',
+    settlement_date: d.date,
+  };
 }
 
 export function barToWire(b: Bar): Record<string, unknown> {
-  return { t: new Date(b.ts).toISOString(), o: b.open, h: b.high, l: b.low, c: b.close, v: b.volume, n: b.tradeCount ?? 0, vw: b.vwap ?? b.close };
+  return {
+    t: new Date(b.ts).toISOString(),
+    o: b.open,
+    h: b.high,
+    l: b.low,
+    c: b.close,
+    v: b.volume,
+    n: b.tradeCount ?? 0,
+    vw: b.vwap ?? b.close,
+  };
 }
 
 function isoWithOffset(ms: number, offsetMinutes: number): string {
