@@ -2,7 +2,8 @@
  * Champion/challenger gate. Both models are evaluated on the same walk-forward folds (same test rows), so their
  * per-row net P&L can be paired. Rows are summed into non-overlapping blocks (at least the label horizon long) to
  * remove the overlap-induced autocorrelation, and a one-sided paired t-test asks whether the challenger's block
- * P&L exceeds the champion's. Promote only when p < alpha and the mean difference is positive.
+ * P&L exceeds the champion's. Promote only when p < alpha and the mean difference is positive. Without a champion the
+ * baseline is staying flat (zero P&L), tested the same way.
  */
 export interface GateInput {
   challengerPnl: ArrayLike<number>;
@@ -25,20 +26,11 @@ export interface GateDecision {
 export function championChallengerGate(input: GateInput): GateDecision {
   const alpha = input.alpha ?? 0.05;
   const test = 'one-sided paired t-test on block-summed net P&L differences' as const;
-  if (!input.championPnl) {
-    return {
-      promote: true,
-      test,
-      blocks: 0,
-      meanDiff: 0,
-      tStat: 0,
-      pValue: 0,
-      alpha,
-      reason: 'no champion yet: the first model is promoted',
-    };
-  }
+  // With no champion the incumbent is staying flat: no positions, zero P&L on every row. A first model must beat
+  // that by the same test, so a model that loses money out of sample never becomes the one that trades.
+  const flat = !input.championPnl;
   const a = input.challengerPnl,
-    b = input.championPnl;
+    b = input.championPnl ?? new Float64Array(a.length);
   if (a.length !== b.length)
     throw new Error(`gate: challenger has ${a.length} OOS rows, champion ${b.length}: not the same folds`);
   const diffs: number[] = [];
@@ -54,9 +46,10 @@ export function championChallengerGate(input: GateInput): GateDecision {
   const tStat = se > 0 ? mean / se : mean > 0 ? Infinity : mean < 0 ? -Infinity : 0;
   const pValue = n > 1 ? 1 - studentTCdf(tStat, n - 1) : 1;
   const promote = n > 1 && mean > 0 && pValue < alpha;
-  const reason = promote
-    ? `challenger beats champion: mean block P&L difference ${mean.toFixed(2)} over ${n} blocks, t=${tStat.toFixed(2)}, p=${pValue.toFixed(4)} < ${alpha}`
-    : `challenger not better: mean block P&L difference ${mean.toFixed(2)} over ${n} blocks, t=${tStat.toFixed(2)}, p=${pValue.toFixed(4)} >= ${alpha} or not positive`;
+  const versus = flat ? 'no champion yet, so the baseline is staying flat (zero P&L); ' : '';
+  const reason = versus + (promote
+    ? `challenger beats ${flat ? 'the flat baseline' : 'champion'}: mean block P&L difference ${mean.toFixed(2)} over ${n} blocks, t=${tStat.toFixed(2)}, p=${pValue.toFixed(4)} < ${alpha}`
+    : `challenger not better: mean block P&L difference ${mean.toFixed(2)} over ${n} blocks, t=${tStat.toFixed(2)}, p=${pValue.toFixed(4)} >= ${alpha} or not positive`);
   return { promote, test, blocks: n, meanDiff: mean, tStat, pValue, alpha, reason };
 }
 

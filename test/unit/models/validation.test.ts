@@ -89,11 +89,15 @@ describe('champion/challenger gate', () => {
     assert.ok(Math.abs(studentTCdf(1.96, 1e6) - 0.975) < 1e-4);
   });
 
-  test('when there is no champion, then the challenger is promoted', () => {
-    assert.equal(
-      championChallengerGate({ challengerPnl: [1, 2], championPnl: null, blockSize: 1 }).promote,
-      true,
-    );
+  test('when there is no champion, then the challenger must beat staying flat by the same test', () => {
+    const profitable = Array.from({ length: 600 }, (_, i) => 1 + Math.sin(i) * 3);
+    const losing = profitable.map((x) => x - 2);
+    const win = championChallengerGate({ challengerPnl: profitable, championPnl: null, blockSize: 30 });
+    assert.equal(win.promote, true);
+    assert.match(win.reason, /no champion yet, so the baseline is staying flat/);
+    const lose = championChallengerGate({ challengerPnl: losing, championPnl: null, blockSize: 30 });
+    assert.equal(lose.promote, false, 'a model that loses money out of sample never becomes champion');
+    assert.equal(championChallengerGate({ challengerPnl: [1, 2], championPnl: null, blockSize: 1 }).promote, false, 'too few blocks');
   });
 
   test('when the challenger is consistently better, then it is promoted; when equal or worse, then it is rejected', () => {
