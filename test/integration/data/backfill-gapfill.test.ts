@@ -7,6 +7,7 @@ import { MarketDataRepository } from '../../../src/storage/market-data-repo';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import {
   connectTemporal,
+  recordHistory,
   uniqueQueue,
   WORKFLOWS_PATH,
   type TemporalTestContext,
@@ -35,7 +36,7 @@ void describe('BackfillWorkflow on synthetic data', () => {
     await db?.drop();
   });
 
-  const run = async (i: BackfillInput): Promise<BackfillSummary> => {
+  const run = async (i: BackfillInput, historyName?: string): Promise<BackfillSummary> => {
     const taskQueue = uniqueQueue('backfill-gap');
     const worker = await Worker.create({
       connection: t.nativeConnection,
@@ -43,13 +44,21 @@ void describe('BackfillWorkflow on synthetic data', () => {
       workflowsPath: WORKFLOWS_PATH,
       activities: createDataActivities({ repo }),
     });
-    return worker.runUntil(
-      t.client.workflow.execute('backfillWorkflow', { taskQueue, workflowId: taskQueue, args: [i] }),
-    );
+    return worker.runUntil(async () => {
+      const handle = await t.client.workflow.start('backfillWorkflow', {
+        taskQueue,
+        workflowId: taskQueue,
+        args: [i],
+      });
+      const summary = (await handle.result()) as BackfillSummary;
+      // Recorded once for the replay test, so a non-deterministic change to the workflow fails CI.
+      if (historyName) await recordHistory(handle, historyName);
+      return summary;
+    });
   };
 
   void test('when days are deleted and a gap-fill runs, then only the missing days are fetched and the data is whole again', async () => {
-    const full = await run(input);
+    const full = await run(input, 'backfill-gapfill');
     assert.equal(full.totalChunks, 8);
     assert.equal(full.completedChunks, 8);
     assert.equal(full.rowsStored, 2 * (41 * 390 + 41), '41 sessions in Jan+Feb 2024 per symbol');
