@@ -7,7 +7,10 @@ import { demoBackfillInput, parseSource } from '../../../cli/commands/data';
 import { syntheticMinuteBars } from '../../../src/data/synthetic';
 import { aggregateBars } from '../../../src/market/aggregate';
 import { barCopyBatch, MarketDataRepository } from '../../../src/storage/market-data-repo';
+import { Worker } from '@temporalio/worker';
+import { createDataActivities } from '../../../activities/data.activities';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
+import { connectTemporal, TEST_TEMPORAL_ADDRESS, uniqueQueue, WORKFLOWS_PATH } from '../../support/temporal';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../../..');
@@ -64,5 +67,50 @@ void describe('trader data CLI', () => {
     assert.throws(() => parseSource('ftp'), /--source: "ftp" is not a source/);
     assert.equal(demoBackfillInput(undefined).source.kind, 'synthetic');
     assert.equal(demoBackfillInput('/nonexistent').source.kind, 'synthetic');
+  });
+
+  void test('when `trader backfill` runs against an io worker, then it follows the workflow to its summary', async () => {
+    const t = await connectTemporal();
+    try {
+      const prefix = `${uniqueQueue('cli')}-`;
+      const worker = await Worker.create({
+        connection: t.nativeConnection,
+        taskQueue: `${prefix}io`,
+        workflowsPath: WORKFLOWS_PATH,
+        activities: createDataActivities({ repo: new MarketDataRepository(db.pool) }),
+      });
+      const { stdout } = await worker.runUntil(
+        run(
+          'npx',
+          [
+            'tsx',
+            'cli/main.ts',
+            'backfill',
+            '-s',
+            'QQQ',
+            '--tf',
+            '1d',
+            '--from',
+            '2024-01-01',
+            '--to',
+            '2024-03-01',
+            '--source',
+            'synthetic:2',
+          ],
+          {
+            cwd: ROOT,
+            env: {
+              ...process.env,
+              DATABASE_URL: db.url,
+              TEMPORAL_ADDRESS: TEST_TEMPORAL_ADDRESS,
+              TASK_QUEUE_PREFIX: prefix,
+            },
+          },
+        ),
+      );
+      assert.match(stdout, /stored 41 rows \(41 new or changed\) in 2\/2 chunks; rejected 0/);
+    } finally {
+      await t.close();
+    }
   });
 });
