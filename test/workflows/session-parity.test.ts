@@ -4,7 +4,7 @@ import type { SessionResult } from '../../contracts/session';
 import { createExecutionActivities } from '../../activities/execution.activities';
 import { createSessionActivities } from '../../activities/session.activities';
 import { sessionBounds } from '../../src/execution/simulator/calendar';
-import { SimulatedExchange } from '../../src/execution/simulator/exchange';
+import { SimBrokerExchange } from '../../src/execution/simulator/sim-broker-exchange';
 import { InProcessBroker } from '../../src/execution/simulator/in-process-broker';
 import { BarReplay, loadBarsFromStore } from '../../src/execution/simulator/replay';
 import { inProcessReplayDriver } from '../../src/execution/simulator/replay-driver';
@@ -59,7 +59,8 @@ describe('parity: replay-mode session vs in-process run over the same day', () =
     }
 
     const { open, close } = sessionBounds(SESSION_DATE);
-    const exchange = new SimulatedExchange({ startingCash: 100_000 }, open - 60_000);
+    // The same engine the simulator server runs by default: the backtester's SimBroker with its cost models.
+    const exchange = new SimBrokerExchange({ startingCash: 100_000 }, open - 60_000);
     const replay = new BarReplay(
       exchange,
       await loadBarsFromStore(db.pool, { symbols: SYMBOLS, timeframe: '1m', from: open, to: close }),

@@ -31,6 +31,26 @@ export class ExchangeError extends Error {
   }
 }
 
+/** What the simulator server, the bar replay and the in-process broker need from a matching engine. */
+export interface Exchange {
+  /** the engine's clock (epoch ms); the replay moves it forward */
+  now: number;
+  readonly placementLog: ReadonlyArray<{ clientOrderId: string; accepted: boolean; at: number }>;
+  onTradeUpdate(listener: (u: TradeUpdate) => void): () => void;
+  priceOf(symbol: string): number | undefined;
+  submit(req: OrderRequest): BrokerOrder;
+  getOrder(id: string): BrokerOrder | undefined;
+  getOrderByClientOrderId(clientOrderId: string): BrokerOrder | undefined;
+  listOrders(status?: 'open' | 'closed' | 'all', symbols?: readonly string[]): BrokerOrder[];
+  cancel(id: string): void;
+  cancelAll(): string[];
+  acceptedClientOrderIds(): string[];
+  getPositions(): BrokerPosition[];
+  getPosition(symbol: string): BrokerPosition | undefined;
+  getAccount(): BrokerAccount;
+  onBar(bar: Bar): void;
+}
+
 export interface ExchangeOptions {
   readonly accountId?: string;
   readonly startingCash?: number;
@@ -76,7 +96,8 @@ interface SimPosition {
   avgPrice: number;
 }
 
-export class SimulatedExchange {
+/** The simulator's own lightweight engine (fills at bar prices, no cost models); see SimBrokerExchange. */
+export class SimulatedExchange implements Exchange {
   readonly accountId: string;
   private cash: number;
   private lastEquity: number;

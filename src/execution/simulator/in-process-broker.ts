@@ -13,14 +13,14 @@ import type {
 } from '../broker';
 import { OrderRejectedError } from '../../model/errors';
 import { clockAt, tradingDays } from './calendar';
-import { ExchangeError, type SimulatedExchange } from './exchange';
+import { ExchangeError, type Exchange } from './exchange';
 
 /**
  * The Broker port over the simulator's exchange engine, in process (no HTTP): backtests, the parity runner
  * and unit tests use it; the session's code is the same as with the Alpaca adapter.
  */
 export class InProcessBroker implements Broker {
-  constructor(private readonly exchange: SimulatedExchange) {}
+  constructor(private readonly exchange: Exchange) {}
 
   async submitOrder(request: OrderRequest): Promise<SubmitResult> {
     const existing = this.exchange.getOrderByClientOrderId(request.clientOrderId);

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { Bar } from '../../model/bar';
 import { TIMEFRAME_MS, type Timeframe } from '../../model/timeframe';
-import type { SimulatedExchange } from './exchange';
+import type { Exchange } from './exchange';
 
 /**
  * Replays stored bars into the exchange, in (ts, symbol) order. Two ways to drive it:
@@ -20,7 +20,7 @@ export class BarReplay {
   watermark = -Infinity;
 
   constructor(
-    private readonly exchange: SimulatedExchange,
+    private readonly exchange: Exchange,
     bars: readonly Bar[],
     readonly timeframe: Timeframe = '1m',
   ) {

@@ -5,7 +5,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Bar } from '../../model/bar';
 import type { TradeUpdate } from '../broker';
 import { clockAt, nyOffsetMinutes, tradingDays } from './calendar';
-import { ExchangeError, SimulatedExchange, type ExchangeOptions } from './exchange';
+import { ExchangeError, SimulatedExchange, type Exchange, type ExchangeOptions } from './exchange';
+import { SimBrokerExchange } from './sim-broker-exchange';
+import type { FillModelConfig } from '../fill-models';
 import { BarReplay } from './replay';
 import {
   accountToWire,
@@ -23,7 +25,7 @@ import {
  * An Alpaca-compatible simulator: the trading REST API (/v2/account, orders, positions, clock, calendar,
  * assets), the market-data REST API (/v2/stocks/.../bars), the trade_updates WebSocket (/stream, JSON,
  * Alpaca's authenticate/listen protocol) and the market-data WebSocket (/v2/{feed}, JSON or msgpack), over a
- * SimulatedExchange fed by a BarReplay. The real SDK talks to it over HTTP. Admin routes under /sim/ drive
+ * matching engine (the backtester's SimBroker by default) fed by a BarReplay. The real SDK talks to it over HTTP. Admin routes under /sim/ drive
  * the replay and the fault knobs; they are the simulator's own and never faulted.
  */
 export interface SimulatorFaults {
@@ -50,6 +52,13 @@ export interface SimulatorOptions extends ExchangeOptions {
   readonly faults?: SimulatorFaults;
   /** Replay clock start (epoch ms); defaults to one bar before the first bar. */
   readonly startAt?: number;
+  /**
+   * Matching engine: 'sim-broker' (default) is the backtester's SimBroker with its cost models; 'basic' fills at
+   * bar prices with no costs (the engine's own tests of Alpaca order semantics use it).
+   */
+  readonly engine?: 'sim-broker' | 'basic';
+  /** SimBroker fill/cost model overrides */
+  readonly fill?: Partial<FillModelConfig>;
 }
 
 export interface SimulatorServer {
@@ -61,7 +70,7 @@ export interface SimulatorServer {
   readonly streamUrl: string;
   /** Market-data stream URL for a feed. */
   marketDataStreamUrl(feed?: string): string;
-  readonly exchange: SimulatedExchange;
+  readonly exchange: Exchange;
   readonly replay: BarReplay;
   setFaults(f: SimulatorFaults): void;
   /** Closes every open WebSocket (a dropped-connection fault); clients reconnect. */
@@ -73,7 +82,22 @@ export interface SimulatorServer {
 export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise<SimulatorServer> {
   const bars = opts.bars ?? [];
   const firstTs = bars.length ? Math.min(...bars.map((b) => b.ts)) : Date.now();
-  const exchange = new SimulatedExchange(opts, opts.startAt ?? firstTs);
+  const start = opts.startAt ?? firstTs;
+  const exchange: Exchange =
+    opts.engine === 'basic'
+      ? new SimulatedExchange(opts, start)
+      : new SimBrokerExchange(
+          {
+            startingCash: opts.startingCash,
+            marginMultiplier: opts.marginMultiplier,
+            accountId: opts.accountId,
+            fill: {
+              ...(opts.fill ?? {}),
+              ...(opts.maxParticipation !== undefined ? { maxParticipation: opts.maxParticipation } : {}),
+            },
+          },
+          start,
+        );
   const replay = new BarReplay(exchange, bars);
   let faults: SimulatorFaults = opts.faults ?? {};
   let rng = mulberry32(faults.seed ?? 1);
