@@ -35,7 +35,9 @@ export function tradingDays(start: string, end: string): CalendarDay[] {
 /** Regular-session bounds of a date (09:30-16:00 New York when the exchange is closed that day). */
 export function sessionBounds(date: string): { open: number; close: number } {
   const s = NYSE.sessionFor(date);
-  return s ? { open: s.openMs, close: s.closeMs } : { open: nyWallToUtc(date, 9, 30), close: nyWallToUtc(date, 16) };
+  return s
+    ? { open: s.openMs, close: s.closeMs }
+    : { open: nyWallToUtc(date, 9, 30), close: nyWallToUtc(date, 16) };
 }
 
 export function clockAt(ms: number): MarketClock {
