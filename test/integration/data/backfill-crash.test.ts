@@ -7,7 +7,6 @@ import { createDataActivities } from '../../../activities/data.activities';
 import { backfillProgressQuery, type BackfillInput, type BackfillSummary } from '../../../contracts/backfill';
 import { MarketDataRepository } from '../../../src/storage/market-data-repo';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { quietOnTeardown } from '../../support/pg-teardown';
 import { sharedDataDir } from '../../support/shared-data';
 import {
   connectTemporal,
@@ -82,7 +81,6 @@ void describe(
       t = await connectTemporal();
       calm = await createTestDatabase('tt_bf_calm');
       crashed = await createTestDatabase('tt_bf_crash');
-      quietOnTeardown(calm, crashed);
     });
     after(async () => {
       await t?.close();

@@ -5,7 +5,6 @@ import { createDataActivities } from '../../../activities/data.activities';
 import type { BackfillInput, BackfillSummary } from '../../../contracts/backfill';
 import { MarketDataRepository } from '../../../src/storage/market-data-repo';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { quietOnTeardown } from '../../support/pg-teardown';
 import {
   connectTemporal,
   recordHistory,
@@ -30,7 +29,6 @@ void describe('BackfillWorkflow on synthetic data', () => {
   before(async () => {
     t = await connectTemporal();
     db = await createTestDatabase('tt_bf_gap');
-    quietOnTeardown(db);
     repo = new MarketDataRepository(db.pool);
   });
   after(async () => {

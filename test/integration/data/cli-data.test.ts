@@ -10,7 +10,6 @@ import { barCopyBatch, MarketDataRepository } from '../../../src/storage/market-
 import { Worker } from '@temporalio/worker';
 import { createDataActivities } from '../../../activities/data.activities';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { quietOnTeardown } from '../../support/pg-teardown';
 import { connectTemporal, TEST_TEMPORAL_ADDRESS, uniqueQueue, WORKFLOWS_PATH } from '../../support/temporal';
 
 const run = promisify(execFile);
@@ -23,7 +22,6 @@ void describe('trader data CLI', () => {
   const minutes = syntheticMinuteBars('SPY', from, to, 9);
   before(async () => {
     db = await createTestDatabase('tt_cli_data');
-    quietOnTeardown(db);
     await new MarketDataRepository(db.pool).writeBars(barCopyBatch(minutes, 'synthetic', true), [], {
       source: 'synthetic',
     });

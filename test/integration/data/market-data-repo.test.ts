@@ -5,7 +5,6 @@ import { barCopyBatch, MarketDataRepository } from '../../../src/storage/market-
 import { ingestOptionsFlow } from '../../../src/data/options-flow';
 import { UnusualWhalesClient } from '../../../src/data/unusual-whales';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { quietOnTeardown } from '../../support/pg-teardown';
 import { fixture, startStub } from '../../support/http-stub';
 
 void describe('MarketDataRepository on PostgreSQL', () => {
@@ -16,7 +15,6 @@ void describe('MarketDataRepository on PostgreSQL', () => {
   const bars = syntheticMinuteBars('MSFT', from, to, 5);
   before(async () => {
     db = await createTestDatabase('tt_mdrepo');
-    quietOnTeardown(db);
     repo = new MarketDataRepository(db.pool);
   });
   after(async () => db?.drop());
@@ -119,7 +117,6 @@ void describe('options flow ingest', () => {
   void test('when Unusual Whales pages are ingested twice, then rows are stored once and the bad record is a finding', async () => {
     const stub = await startStub();
     const db = await createTestDatabase('tt_flow');
-    quietOnTeardown(db);
     try {
       const repo = new MarketDataRepository(db.pool);
       const client = new UnusualWhalesClient({ token: 't', baseUrl: stub.url, limit: 2, maxRetries: 0 });

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { importSharedData, readManifest, type SharedImportResult } from '../../../src/data/shared-data';
 import { MarketDataRepository, type QualityReportRow } from '../../../src/storage/market-data-repo';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
-import { quietOnTeardown } from '../../support/pg-teardown';
 import { sharedDataDir } from '../../support/shared-data';
 
 const dir = sharedDataDir();
@@ -23,7 +22,6 @@ void describe(
 
     before(async () => {
       db = await createTestDatabase('tt_shared');
-      quietOnTeardown(db);
       repo = new MarketDataRepository(db.pool);
       results = await importSharedData({
         dir: dir!,
