@@ -145,6 +145,12 @@ export async function runCycle(
     cell.set({ ...now, deniedCount: now.deniedCount + plan.denied.length });
     if (!cell.get().paused) await submitPlanned(ops, cell, input.sessionId, plan.orders, nextBarTs);
   }
+  // Replay: every cycle ends by playing the next bar. A submit call already did it; a cycle without orders does
+  // it here, so the next cycle starts from a fresh portfolio without an extra round trip.
+  if (nextBarTs !== null && cell.get().prefetched?.barTs !== nextBarTs) {
+    const snapshot = await ops.exec.syncPortfolio({ sessionId: input.sessionId, advanceReplayTo: nextBarTs });
+    cell.set({ ...cell.get(), prefetched: { barTs: nextBarTs, snapshot } });
+  }
   const after = cell.get();
   cell.set({ ...after, nextBar: after.nextBar + 1, lastBarTs: barTs, cycles: after.cycles + 1 });
 }
