@@ -9,6 +9,10 @@ import { createFeatureActivities } from '../activities/features.activities';
 import { networkSourcesFromConfig } from '../src/data/sources';
 import { MarketDataRepository } from '../src/storage/market-data-repo';
 import { join } from 'node:path';
+import { createExecutionActivities } from '../activities/execution.activities';
+import { createSessionActivities } from '../activities/session.activities';
+import { createShutdownActivities } from '../activities/shutdown.activities';
+import { PgBarSource } from '../src/session/bar-source';
 import type { WorkerDeps } from './deps';
 
 /**
@@ -32,6 +36,18 @@ export function activitiesFor(queue: TaskQueueName, deps: WorkerDeps): Record<st
           reportDir: join(deps.config.artifactDir, 'reports'),
         }),
         ...createMonitoringActivities({ alerter: deps.alerter, audit: deps.audit }),
+        ...createSessionActivities({ bars: new PgBarSource(deps.pool), pool: deps.pool }),
+        ...createShutdownActivities({
+          client: deps.client,
+          pool: deps.pool,
+          alert: async (a) =>
+            void (await deps.alerter.send({
+              severity: a.severity,
+              title: a.severity === 'critical' ? 'Emergency shutdown' : 'Shutdown',
+              text: a.text,
+              key: `shutdown:${a.text}`,
+            })),
+        }),
         ...createModelIoActivities({
           pool: deps.pool,
           artifactDir: deps.config.artifactDir,
@@ -47,7 +63,9 @@ export function activitiesFor(queue: TaskQueueName, deps: WorkerDeps): Record<st
           xgboostParams: deps.config.XGBOOST_DEVICE === 'cpu' ? {} : { device: deps.config.XGBOOST_DEVICE },
         }),
       };
-    case TASK_QUEUES.execution:
-      return {};
+    case TASK_QUEUES.execution: {
+      const { broker, ...rest } = deps.execution();
+      return { ...createExecutionActivities({ broker, replay: 'replay' in rest ? rest.replay : undefined }) };
+    }
   }
 }

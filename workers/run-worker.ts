@@ -4,6 +4,7 @@ import { metricsRegistry, setWorkerInfo, setWorkerUp, tradingMetrics } from '../
 import { startHostSampling } from '../src/monitoring/dashboard/host-stats';
 import { DashboardService, dashboardRoutes } from '../src/monitoring/dashboard/server';
 import { version } from '../package.json';
+import { temporalDataConverter } from '../src/stack/data-converter';
 import { startMetricsServer, type MetricsServer } from '../src/monitoring/metrics-server';
 import { loadConfig, type AppConfig } from '../src/config/config';
 import { tradingModeBanner } from '../src/config/mode-banner';
@@ -61,6 +62,7 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<void> {
         identity: `${opts.name}@${hostname()}:${process.pid}`,
         ...(bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('../workflows') }),
         activities: activitiesFor(queue, deps),
+        dataConverter: temporalDataConverter(),
         shutdownGraceTime: '20s',
         maxConcurrentActivityTaskExecutions: queue === 'training' ? 1 : 20,
         maxConcurrentWorkflowTaskExecutions: 20,

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { temporalDataConverter } from '../../src/stack/data-converter';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
@@ -180,7 +181,7 @@ export function register(program: Command): void {
         const connection = await Connection.connect({ address });
         try {
           const s = await runBackfill(
-            new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+            new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter() }),
             input,
           );
           console.log(

@@ -1,4 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { temporalDataConverter } from '../../src/stack/data-converter';
 import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { TASK_QUEUES } from '../../contracts/task-queues';
@@ -8,6 +10,7 @@ import { RETRAIN_WORKFLOW, type RetrainInput, type RetrainResult } from '../../c
 import { DEFAULT_XGBOOST_SPEC } from '../../src/models/spec';
 import { backtestDemoStep } from './backtest';
 import { demoBackfillInput, runBackfill } from './data';
+import { sessionDemoStep } from '../session-demo';
 import { computeAndStoreFeatures } from '../../src/features/store-service';
 import { featureSetByName } from '../../src/features/sets';
 import { createCache } from '../../src/storage/cache';
@@ -100,6 +103,10 @@ export const demoSteps: DemoStep[] = [
     title: backtestDemoStep.title,
     run: () => backtestDemoStep.run(),
   },
+  {
+    title: sessionDemoStep.title,
+    run: (ctx) => sessionDemoStep.run(ctx, demoBackfillInput(ctx.config.sharedDataDir).symbols),
+  },
 ];
 
 export function register(program: Command): void {
@@ -108,11 +115,13 @@ export function register(program: Command): void {
     .description('run the whole system end to end on this machine (paper trading on the local simulator)')
     .action(async () => {
       const config = loadConfig();
+      // The session step runs workers in this process: their state changes at INFO would bury the demo's output.
+      Runtime.install({ logger: new DefaultLogger('WARN') });
       console.log('== stack up');
       const state = await stackUp(config);
       console.log(`   Temporal UI: ${state.temporal.uiUrl ?? state.temporal.address}`);
       const connection = await Connection.connect({ address: state.temporal.address });
-      const client = new Client({ connection, namespace: state.temporal.namespace });
+      const client = new Client({ connection, namespace: state.temporal.namespace, dataConverter: temporalDataConverter() });
       try {
         for (const [i, step] of demoSteps.entries()) {
           const t0 = Date.now();

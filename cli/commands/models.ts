@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { temporalDataConverter } from '../../src/stack/data-converter';
 import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { RETRAIN_WORKFLOW, type RetrainInput, type RetrainResult } from '../../contracts/retrain';
@@ -125,7 +126,7 @@ export function register(program: Command): void {
         };
         const connection = await Connection.connect({ address });
         try {
-          const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+          const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter() });
           const workflowId = `retrain-${opts.name}-${randomUUID()}`;
           const handle = await client.workflow.start(RETRAIN_WORKFLOW, {
             taskQueue: TASK_QUEUES.io,

@@ -1,4 +1,5 @@
 import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { temporalDataConverter } from '../../src/stack/data-converter';
 import type { Command } from 'commander';
 import {
   killSignal,
@@ -35,7 +36,7 @@ async function withClient<T>(fn: (client: Client, config: AppConfig) => Promise<
     throw new ConfigError('TEMPORAL_ADDRESS: not set and no stack is up; run `npm run trader -- stack up`');
   const connection = await Connection.connect({ address });
   try {
-    return await fn(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), config);
+    return await fn(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter() }), config);
   } finally {
     await connection.close();
   }

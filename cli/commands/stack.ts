@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { temporalDataConverter } from '../../src/stack/data-converter';
 import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { TASK_QUEUES } from '../../contracts/task-queues';
@@ -90,7 +91,7 @@ export function register(program: Command): void {
       if (!address) throw new Error('TEMPORAL_ADDRESS: not set and no stack is up; run `npm run trader -- stack up`');
       const connection = await Connection.connect({ address });
       try {
-        const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+        const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter() });
         const workflowId = `skeleton-${randomUUID()}`;
         const result = await client.workflow.execute('skeletonWorkflow', {
           taskQueue: `${process.env.TASK_QUEUE_PREFIX ?? ''}${TASK_QUEUES.io}`,
