@@ -40,7 +40,7 @@ import {
   type StrategyContext,
 } from '../strategy/types';
 import { ClockedBarFeed, type FeedSeries } from './feed';
-import { mulberry32 } from './random';
+import { mulberry32 } from '../model/random';
 
 export interface BacktestConfig {
   readonly strategy: Strategy;

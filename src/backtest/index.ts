@@ -6,6 +6,6 @@ export * from './sensitivity';
 export * from './analysis';
 export * from './report';
 export * from './data';
-export { mulberry32 } from './random';
+export { mulberry32 } from '../model/random';
 export * from './runs-repo';
 export * from './pipeline';

@@ -5,7 +5,7 @@
  *  - resampled returns: a block bootstrap of the period returns (blocks keep short-range dependence).
  * A return below −100% cannot happen to an account: equity is floored at zero and stays there (ruin).
  */
-import { mulberry32 } from './random';
+import { mulberry32 } from '../model/random';
 
 export interface McSummary {
   readonly runs: number;

@@ -19,22 +19,11 @@ import {
   type ExchangeCalendar,
   type Session,
 } from '../market/calendar';
+import { mulberry32 } from '../model/random';
 
 export const SYNTHETIC_SOURCE = 'synthetic';
 const ORIGIN = '2000-01-03';
 const MINUTE = 60_000;
-
-/** mulberry32: small, fast, good enough for simulation; deterministic across platforms. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hash(...parts: Array<string | number>): number {
   let h = 2166136261;
@@ -69,7 +58,7 @@ function dailyPath(seed: number, symbol: string, cal: ExchangeCalendar, upTo: st
   }
   const last = p.sessions.at(-1);
   if (last && last.date >= upTo) return p.byDate;
-  const r = rng(hash(seed, symbol, 'daily'));
+  const r = mulberry32(hash(seed, symbol, 'daily'));
   // Replay from the origin so extending the cache never changes earlier days.
   p.sessions.length = 0;
   p.byDate.clear();
@@ -103,7 +92,7 @@ function roundPrice(x: number): number {
 
 function minutesOfDay(seed: number, symbol: string, day: DayState, s: Session): Bar[] {
   const n = Math.round((s.closeMs - s.openMs) / MINUTE);
-  const r = rng(hash(seed, symbol, day.date, 'intraday'));
+  const r = mulberry32(hash(seed, symbol, day.date, 'intraday'));
   const weights = new Float64Array(n);
   let wsum = 0;
   for (let i = 0; i < n; i++) {

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mulberry32 } from '../../model/random';
 import type { AddressInfo } from 'node:net';
 import { decode as msgpackDecode, encode as msgpackEncode } from '@msgpack/msgpack';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -543,13 +544,3 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

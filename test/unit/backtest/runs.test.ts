@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBacktestActivities } from '../../../activities/backtest.activities';
 import { listBacktestRuns } from '../../../src/backtest';
-import { mulberry32 } from '../../../src/backtest/random';
+import { mulberry32 } from '../../../src/model/random';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
 import { sharedDataDir } from '../../support/shared-data';
 
