@@ -11,6 +11,10 @@
  * Entry: model consensus + volume confirmation + trend alignment (EMA fast vs slow, price vs slow) +
  * reward/risk ≥ 1.5, sized by the shared sizing rule (risk to the ATR stop, tier band, Kelly from the
  * strategy's own measured win rate and payoff once it has enough trades, drawdown haircut).
+ * When the measured Kelly of a tier is ≤ 0 the sizing rule gives no size; the signal is then followed as a
+ * zero-size "shadow" position under the same exit rules and its outcome still feeds the tier's statistics.
+ * Without that the statistics would freeze at the losing sample that stopped trading, and a tier that lost
+ * early could never be traded again (an absorbing state: no size → no trades → no new evidence).
  * Exits: ATR-adaptive stop, take profit scaled by timeframe, trailing stop once in profit, peak detection
  * (giving back a set share of the best open profit), maximum holding time, and flattening intraday positions
  * before the session close.
@@ -62,6 +66,11 @@ export interface ReferenceAiParams {
   readonly allowShort: boolean;
   /** closed trades needed before Kelly sizing replaces the default risk fraction */
   readonly kellyMinTrades: number;
+  /**
+   * Kelly is measured on each tier's newest `kellyWindow` outcomes (traded and shadow), so the estimate
+   * follows the current regime instead of being dominated by an old losing streak.
+   */
+  readonly kellyWindow: number;
 }
 
 export const DEFAULT_REFERENCE_PARAMS: ReferenceAiParams = {
@@ -92,6 +101,7 @@ export const DEFAULT_REFERENCE_PARAMS: ReferenceAiParams = {
   timeframeScoreAlpha: 0.05,
   allowShort: true,
   kellyMinTrades: 20,
+  kellyWindow: 40,
 };
 
 interface SeriesState {
@@ -150,10 +160,10 @@ export class ReferenceAiStrategy implements Strategy {
   private readonly series = new Map<string, SeriesState>();
   private readonly managed = new Map<string, ManagedPosition>();
   private readonly pendingEntry = new Map<string, { m: ManagedPosition; at: number }>();
-  private readonly stats = new Map<
-    SignalTier,
-    { wins: number; losses: number; winSum: number; lossSum: number }
-  >();
+  /** signals sized to zero for want of a measured edge, followed without capital to keep measuring it */
+  private readonly shadow = new Map<string, ManagedPosition>();
+  /** per tier: the newest `kellyWindow` outcomes as returns from the signal price (side-signed), oldest first */
+  private readonly outcomes = new Map<SignalTier, number[]>();
 
   constructor(timeframes: readonly Timeframe[] = ['1m'], params: Partial<ReferenceAiParams> = {}) {
     this.p = {
@@ -167,6 +177,10 @@ export class ReferenceAiStrategy implements Strategy {
     if (!(t1 >= t2 && t2 >= t3 && t3 > 0.5))
       throw new RangeError(
         `tierConfidence: [${this.p.tierConfidence.join(', ')}] must be descending and above 0.5`,
+      );
+    if (!(Number.isInteger(this.p.kellyWindow) && this.p.kellyWindow >= this.p.kellyMinTrades))
+      throw new RangeError(
+        `kellyWindow: ${this.p.kellyWindow} must be an integer of at least kellyMinTrades ${this.p.kellyMinTrades}`,
       );
     this.timeframes = timeframes;
     // EMA seeded with the SMA needs emaSlow bars; ATR needs period+1; momentum needs its lookback + 1
@@ -347,16 +361,28 @@ export class ReferenceAiStrategy implements Strategy {
   }
 
   private recordOutcome(m: ManagedPosition, exitPrice: number): void {
-    const r = m.side * (exitPrice - m.entryRef);
-    const st = this.stats.get(m.tier) ?? { wins: 0, losses: 0, winSum: 0, lossSum: 0 };
-    if (r > 0) {
-      st.wins++;
-      st.winSum += r;
-    } else {
-      st.losses++;
-      st.lossSum -= r;
+    let w = this.outcomes.get(m.tier);
+    if (!w) this.outcomes.set(m.tier, (w = []));
+    w.push(m.side * (exitPrice / m.entryRef - 1));
+    if (w.length > this.p.kellyWindow) w.shift();
+  }
+
+  /** Win rate and payoff of a tier's recent outcomes, once there are enough of both kinds for Kelly. */
+  private kellyInputs(tier: SignalTier): { winRate: number; payoff: number } | undefined {
+    const w = this.outcomes.get(tier);
+    if (!w || w.length < this.p.kellyMinTrades) return undefined;
+    let wins = 0;
+    let winSum = 0;
+    let lossSum = 0;
+    for (const r of w) {
+      if (r > 0) {
+        wins++;
+        winSum += r;
+      } else lossSum -= r;
     }
-    this.stats.set(m.tier, st);
+    const losses = w.length - wins;
+    if (wins === 0 || losses === 0) return undefined;
+    return { winRate: wins / w.length, payoff: winSum / wins / (lossSum / losses) };
   }
 
   private manageExits(
@@ -371,28 +397,43 @@ export class ReferenceAiStrategy implements Strategy {
       const last = bars.last(symbol, m.timeframe);
       this.exit(ctx, symbol, m, last?.close ?? m.entryRef, 'end of day', out);
     }
+    for (const [symbol, m] of this.shadow) {
+      if (!INTRADAY.has(m.timeframe) || !this.mustBeFlat(ctx, symbol)) continue;
+      this.recordOutcome(m, bars.last(symbol, m.timeframe)?.close ?? m.entryRef);
+      this.shadow.delete(symbol);
+    }
     for (const u of touched) {
+      const s = this.series.get(this.key(u.symbol, u.timeframe))!;
+      const sh = this.shadow.get(u.symbol);
+      if (sh && sh.timeframe === u.timeframe && this.exitReason(sh, s) !== undefined) {
+        this.recordOutcome(sh, s.close);
+        this.shadow.delete(u.symbol);
+      }
       const m = this.managed.get(u.symbol);
       if (!m || m.timeframe !== u.timeframe) continue;
-      const s = this.series.get(this.key(u.symbol, u.timeframe))!;
-      const c = s.close;
-      m.bars++;
-      const atr = Number.isFinite(s.atr.value) ? s.atr.value : m.atr;
-      const gain = m.side * (c - m.entryRef);
-      m.best = Math.max(m.best, gain);
-      if (m.best >= this.p.trailActivationAtr * m.atr) {
-        const trail = m.side === 1 ? c - this.p.trailAtr * atr : c + this.p.trailAtr * atr;
-        m.stop = m.side === 1 ? Math.max(m.stop, trail) : Math.min(m.stop, trail);
-      }
-      let reason: string | undefined;
-      if (m.side * (c - m.stop) <= 0)
-        reason = m.best >= this.p.trailActivationAtr * m.atr ? 'trailing stop' : 'ATR stop';
-      else if (m.side * (c - m.takeProfit) >= 0) reason = 'take profit';
-      else if (m.best >= this.p.peakMinProfitAtr * m.atr && gain <= (1 - this.p.peakGiveBack) * m.best)
-        reason = 'peak passed';
-      else if (m.bars >= this.p.maxHoldBars[m.timeframe]) reason = 'max holding time';
-      if (reason) this.exit(ctx, u.symbol, m, c, reason, out);
+      const reason = this.exitReason(m, s);
+      if (reason) this.exit(ctx, u.symbol, m, s.close, reason, out);
     }
+  }
+
+  /** Advances a position by the bar that just closed (trail, best gain, age) and says why it exits, if it does. */
+  private exitReason(m: ManagedPosition, s: SeriesState): string | undefined {
+    const c = s.close;
+    m.bars++;
+    const atr = Number.isFinite(s.atr.value) ? s.atr.value : m.atr;
+    const gain = m.side * (c - m.entryRef);
+    m.best = Math.max(m.best, gain);
+    if (m.best >= this.p.trailActivationAtr * m.atr) {
+      const trail = m.side === 1 ? c - this.p.trailAtr * atr : c + this.p.trailAtr * atr;
+      m.stop = m.side === 1 ? Math.max(m.stop, trail) : Math.min(m.stop, trail);
+    }
+    if (m.side * (c - m.stop) <= 0)
+      return m.best >= this.p.trailActivationAtr * m.atr ? 'trailing stop' : 'ATR stop';
+    if (m.side * (c - m.takeProfit) >= 0) return 'take profit';
+    if (m.best >= this.p.peakMinProfitAtr * m.atr && gain <= (1 - this.p.peakGiveBack) * m.best)
+      return 'peak passed';
+    if (m.bars >= this.p.maxHoldBars[m.timeframe]) return 'max holding time';
+    return undefined;
   }
 
   /** Intraday positions are flat from `flattenBeforeCloseMs` before the close until the next open (24/7 markets never). */
@@ -427,7 +468,8 @@ export class ReferenceAiStrategy implements Strategy {
     const cands: Candidate[] = [];
     const u = this.p.universe;
     for (const t of touched) {
-      if (this.managed.has(t.symbol) || this.pendingEntry.has(t.symbol)) continue;
+      if (this.managed.has(t.symbol) || this.pendingEntry.has(t.symbol) || this.shadow.has(t.symbol))
+        continue;
       if (ctx.portfolio.position(t.symbol) || ctx.portfolio.openOrders(t.symbol).length > 0) continue;
       if (this.selectedTimeframe(t.symbol) !== t.timeframe) continue;
       const s = this.series.get(this.key(t.symbol, t.timeframe))!;
@@ -473,12 +515,7 @@ export class ReferenceAiStrategy implements Strategy {
       const reward = Math.min(tpDist, expectedMove);
       if (!(stopDist > 0) || reward / stopDist < this.p.minRewardRisk) continue;
       const stop = price - dir * stopDist;
-      const st = this.stats.get(tier);
-      const n = st ? st.wins + st.losses : 0;
-      const kellyInputs =
-        st && n >= this.p.kellyMinTrades && st.wins > 0 && st.losses > 0
-          ? { winRate: st.wins / n, payoff: st.winSum / st.wins / (st.lossSum / st.losses) }
-          : {};
+      const kellyInputs = this.kellyInputs(tier) ?? {};
       const [t1, t2, t3] = this.p.tierConfidence;
       const lo = tier === 1 ? t1 : tier === 2 ? t2 : t3;
       const hi = tier === 1 ? 1 : tier === 2 ? t1 : t2;
@@ -490,6 +527,22 @@ export class ReferenceAiStrategy implements Strategy {
         drawdown: 1 - ctx.portfolio.equity / ctx.portfolio.peakEquity,
         ...kellyInputs,
       });
+      if (sized.binding === 'no_edge') {
+        // follow it without capital so the tier's edge keeps being measured (see the header)
+        this.shadow.set(t.symbol, {
+          side: dir,
+          timeframe: t.timeframe,
+          entryRef: price,
+          atr,
+          stop,
+          takeProfit: price + dir * tpDist,
+          best: 0,
+          bars: 0,
+          tier,
+          model: 'shadow',
+        });
+        continue;
+      }
       if (sized.qty <= 0) continue;
       const model =
         preds.length === 1

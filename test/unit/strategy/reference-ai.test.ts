@@ -36,6 +36,38 @@ function trending(symbol: string, seed: number, n: number, volBurst = 0.3): BarC
   return c;
 }
 
+/** `nA` bars of whipsaw (the drift flips every 4 bars, so trend entries mostly lose), then `nB` bars of steady uptrend. */
+function whipsawThenTrend(symbol: string, seed: number, nA: number, nB: number): BarColumns {
+  const rnd = mulberry32(seed);
+  const n = nA + nB;
+  const c = {
+    symbol,
+    timeframe: '1d' as const,
+    ts: new Float64Array(n),
+    open: new Float64Array(n),
+    high: new Float64Array(n),
+    low: new Float64Array(n),
+    close: new Float64Array(n),
+    volume: new Float64Array(n),
+  };
+  let px = 80;
+  let drift = 0.004;
+  for (let i = 0; i < n; i++) {
+    if (i >= nA) drift = 0.004;
+    else if (i % 4 === 0) drift = (rnd() < 0.5 ? -1 : 1) * (0.01 + rnd() * 0.01);
+    const o = px;
+    const cl = o * (1 + drift + (rnd() - 0.5) * 0.02);
+    c.ts[i] = Date.UTC(2019, 0, 1) + i * 86_400_000;
+    c.open[i] = o;
+    c.close[i] = cl;
+    c.high[i] = Math.max(o, cl) * 1.005;
+    c.low[i] = Math.min(o, cl) * 0.995;
+    c.volume[i] = 1e6 * (rnd() < 0.3 ? 3 : 1);
+    px = cl;
+  }
+  return c;
+}
+
 describe('ReferenceAiStrategy', () => {
   test('when built, then it declares interface version and a warm-up that covers its slowest indicator', () => {
     const s = new ReferenceAiStrategy(['1d']);
@@ -94,6 +126,32 @@ describe('ReferenceAiStrategy', () => {
       predict: (feed) => model(0.52)(feed),
     });
     assert.equal(weak.trades.length, 0, 'confidence below tier 3 (0.55) must not trade');
+  });
+
+  test("when a tier's measured edge turned negative in a whipsaw regime, then entries resume once a trend returns", () => {
+    // Before: Kelly came from all closed trades; once it was <= 0 sizing gave 0 shares, no trade closed any
+    // more, the statistics froze and the strategy never traded again (0 entries in the trend phase here).
+    const nA = 600;
+    const r = runBacktest({
+      strategy: new ReferenceAiStrategy(['1d']),
+      series: [whipsawThenTrend('AAA', 8, nA, 400), whipsawThenTrend('BBB', 1008, nA, 400)],
+    });
+    const trendStart = Date.UTC(2019, 0, 1) + nA * 86_400_000;
+    const early = r.trades.filter((t) => t.entryTs < trendStart);
+    const late = r.trades.filter((t) => t.entryTs >= trendStart);
+    assert.ok(early.length >= DEFAULT_REFERENCE_PARAMS.kellyMinTrades, `${early.length} whipsaw trades`);
+    assert.ok(
+      early.reduce((a, t) => a + t.pnl, 0) < 0,
+      'the whipsaw phase must lose for the test to mean anything',
+    );
+    assert.ok(late.length >= 10, `only ${late.length} entries in the 400-bar trend after the losing phase`);
+  });
+
+  test('when the Kelly window is shorter than the trades Kelly needs, then construction fails naming it', () => {
+    assert.throws(
+      () => new ReferenceAiStrategy(['1d'], { kellyMinTrades: 20, kellyWindow: 10 }),
+      /kellyWindow: 10/,
+    );
   });
 
   test('when volume never confirms, then no entry is taken', () => {
