@@ -4,6 +4,7 @@ import type { ExecutionActivities, OrderAck, PortfolioSnapshot, SessionPosition 
 import type { Broker, BrokerPosition } from '../src/execution/broker';
 import type { ReplayDriver } from '../src/execution/simulator/replay-driver';
 import { TradingError } from '../src/model/errors';
+import type { SessionMetrics } from '../src/monitoring/session-metrics';
 
 export interface ExecutionActivityDeps {
   readonly broker: Broker;
@@ -11,6 +12,8 @@ export interface ExecutionActivityDeps {
   readonly replay?: ReplayDriver;
   /** Orders in flight at once per submit call (default 8). */
   readonly submitConcurrency?: number;
+  /** Orders and portfolio to /metrics (the worker wires prometheusSessionMetrics). */
+  readonly metrics?: SessionMetrics;
 }
 
 /**
@@ -21,10 +24,15 @@ export interface ExecutionActivityDeps {
 export function createExecutionActivities(
   deps: ExecutionActivityDeps,
 ): ExecutionActivities & Pick<ExecAlgoActivities, 'getOrderFills'> {
-  const { broker } = deps;
+  const { broker, metrics } = deps;
+  const snap = async (): Promise<PortfolioSnapshot> => {
+    const { lastEquity, ...s } = await snapshot(broker);
+    metrics?.portfolio({ ...s, lastEquity });
+    return s;
+  };
   return {
     async reconcile() {
-      return wrap(() => snapshot(broker));
+      return wrap(snap);
     },
 
     async advanceReplay({ untilTs }) {
@@ -83,6 +91,7 @@ export function createExecutionActivities(
         // A retry resubmits the whole batch; the lookup-first submit makes the already-placed ones no-ops.
         throw toFailure(e);
       }
+      metrics?.ordersAcknowledged(orders, acks);
       if (advanceReplayTo === undefined || advanceReplayTo === null) return { acks, portfolio: null };
       if (!deps.replay)
         throw ApplicationFailure.nonRetryable(
@@ -90,7 +99,7 @@ export function createExecutionActivities(
           'ConfigError',
         );
       await wrap(() => deps.replay!.advanceTo(advanceReplayTo));
-      return { acks, portfolio: await wrap(() => snapshot(broker)) };
+      return { acks, portfolio: await wrap(snap) };
     },
 
     async syncPortfolio({ advanceReplayTo }) {
@@ -102,7 +111,7 @@ export function createExecutionActivities(
           );
         await wrap(() => deps.replay!.advanceTo(advanceReplayTo));
       }
-      return wrap(() => snapshot(broker));
+      return wrap(snap);
     },
 
     async cancelOpenOrders() {
@@ -145,7 +154,7 @@ export function createExecutionActivities(
   };
 }
 
-async function snapshot(broker: Broker): Promise<PortfolioSnapshot> {
+async function snapshot(broker: Broker): Promise<PortfolioSnapshot & { lastEquity: number }> {
   const [account, positions, open] = await Promise.all([
     broker.getAccount(),
     broker.getPositions(),
@@ -153,6 +162,7 @@ async function snapshot(broker: Broker): Promise<PortfolioSnapshot> {
   ]);
   return {
     equity: account.equity,
+    lastEquity: account.lastEquity,
     cash: account.cash,
     buyingPower: account.buyingPower,
     positions: positions.map(toSessionPosition),

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import type { SessionMetrics } from '../src/monitoring/session-metrics';
 import type { Pool } from 'pg';
 import type { ExecAlgoActivities } from '../contracts/exec-algo';
 import type { SessionActivities } from '../contracts/session';
@@ -10,6 +11,8 @@ export interface SessionActivityDeps {
   readonly bars: BarSource;
   /** Reports and control audit; optional so a worker without a database still trades. */
   readonly pool?: Pool;
+  /** Decision latency and data freshness to /metrics (the worker wires prometheusSessionMetrics). */
+  readonly metrics?: SessionMetrics;
 }
 
 /** io task queue: session preparation, per-bar decisions (bars → strategy → targets), reports, audit. */
@@ -39,8 +42,11 @@ export function createSessionActivities(
     },
 
     async decideCycle({ barTs, symbols, positions, equity, strategy }) {
+      const t0 = performance.now();
       const bars = await deps.bars.recentBars(symbols, barTs, strategy.slow + 2);
-      return smaTrendDecisions(bars, strategy, equity, positions);
+      const decisions = smaTrendDecisions(bars, strategy, equity, positions);
+      deps.metrics?.decided({ timeframe: '1m', seconds: (performance.now() - t0) / 1000, barTs, barMs: 60_000, symbols });
+      return decisions;
     },
 
     async recordSessionReport({ sessionId, date, account, mode, state }) {

@@ -13,6 +13,7 @@ import { createExecutionActivities } from '../activities/execution.activities';
 import { createSessionActivities } from '../activities/session.activities';
 import { createShutdownActivities } from '../activities/shutdown.activities';
 import { PgBarSource } from '../src/session/bar-source';
+import { prometheusSessionMetrics } from '../src/monitoring/session-metrics';
 import type { WorkerDeps } from './deps';
 
 /**
@@ -36,7 +37,11 @@ export function activitiesFor(queue: TaskQueueName, deps: WorkerDeps): Record<st
           reportDir: join(deps.config.artifactDir, 'reports'),
         }),
         ...createMonitoringActivities({ alerter: deps.alerter, audit: deps.audit }),
-        ...createSessionActivities({ bars: new PgBarSource(deps.pool), pool: deps.pool }),
+        ...createSessionActivities({
+          bars: new PgBarSource(deps.pool),
+          pool: deps.pool,
+          metrics: prometheusSessionMetrics(deps.config.TRADING_MODE),
+        }),
         ...createShutdownActivities({
           client: deps.client,
           pool: deps.pool,
@@ -64,8 +69,14 @@ export function activitiesFor(queue: TaskQueueName, deps: WorkerDeps): Record<st
         }),
       };
     case TASK_QUEUES.execution: {
-      const { broker, ...rest } = deps.execution();
-      return { ...createExecutionActivities({ broker, replay: 'replay' in rest ? rest.replay : undefined }) };
+      const { broker, target, ...rest } = deps.execution();
+      return {
+        ...createExecutionActivities({
+          broker,
+          replay: 'replay' in rest ? rest.replay : undefined,
+          metrics: prometheusSessionMetrics(target),
+        }),
+      };
     }
   }
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { SessionMetrics } from '../../src/monitoring/session-metrics';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { SessionInput } from '../../contracts/session';
 import { createExecutionActivities } from '../../activities/execution.activities';
@@ -85,6 +86,7 @@ export async function createSessionWorkers(
   db: TestDatabase,
   sim: SimulatorServer,
   creds: { keyId: string; secret: string },
+  metrics?: SessionMetrics,
 ): Promise<SessionWorkers> {
   const ioQueue = `session-io-${randomUUID()}`;
   const alerts: Array<{ severity: string; text: string }> = [];
@@ -101,7 +103,7 @@ export async function createSessionWorkers(
     taskQueue: ioQueue,
     workflowBundle: await workflowBundle(),
     activities: {
-      ...createSessionActivities({ bars: new PgBarSource(db.pool), pool: db.pool }),
+      ...createSessionActivities({ bars: new PgBarSource(db.pool), pool: db.pool, metrics }),
       ...createShutdownActivities({
         client: t.client,
         pool: db.pool,
@@ -112,7 +114,7 @@ export async function createSessionWorkers(
   const execWorker = await Worker.create({
     connection: t.nativeConnection,
     taskQueue: execQueue,
-    activities: createExecutionActivities({ broker, replay: httpReplayDriver(sim.url) }),
+    activities: createExecutionActivities({ broker, replay: httpReplayDriver(sim.url), metrics }),
   });
   let stop!: () => void;
   const stopped = new Promise<void>((r) => (stop = r));
@@ -158,13 +160,14 @@ export async function startSessionEnv(
   symbols: readonly string[],
   creds: { keyId: string; secret: string },
   faults?: SimulatorFaults,
+  metrics?: SessionMetrics,
 ): Promise<SessionEnv> {
   const sim = await startReplaySimulator(db, symbols, {
     keyId: creds.keyId,
     secretKey: creds.secret,
     faults,
   });
-  const workers = await createSessionWorkers(t, db, sim, creds);
+  const workers = await createSessionWorkers(t, db, sim, creds, metrics);
   return {
     sim,
     workers,
