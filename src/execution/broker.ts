@@ -4,10 +4,10 @@
  * the in-process client over the simulator's exchange engine. Strategies never see a broker; only the
  * execution activities do.
  */
-export type OrderSide = 'buy' | 'sell';
-export type OrderType = 'market' | 'limit' | 'stop' | 'stop_limit' | 'trailing_stop';
-export type TimeInForce = 'day' | 'gtc' | 'ioc' | 'fok' | 'opg' | 'cls';
-export type OrderClass = 'simple' | 'bracket' | 'oco' | 'oto';
+import type { OrderClass, OrderSide, OrderSpec, OrderType, TimeInForce } from '../model/order';
+
+// One order vocabulary for strategies, the simulated broker and this port (Alpaca semantics).
+export type { OrderClass, OrderSide, OrderType, TimeInForce } from '../model/order';
 export type BrokerOrderStatus =
   | 'new'
   | 'accepted'
@@ -31,21 +31,8 @@ export const OPEN_ORDER_STATUSES: readonly BrokerOrderStatus[] = [
   'pending_cancel',
 ];
 
-export interface OrderRequest {
-  readonly clientOrderId: string;
-  readonly symbol: string;
-  readonly side: OrderSide;
-  readonly qty: number;
-  readonly type: OrderType;
-  readonly timeInForce: TimeInForce;
-  readonly limitPrice?: number;
-  readonly stopPrice?: number;
-  readonly trailPrice?: number;
-  readonly trailPercent?: number;
-  readonly orderClass?: OrderClass;
-  readonly takeProfit?: { readonly limitPrice: number };
-  readonly stopLoss?: { readonly stopPrice: number; readonly limitPrice?: number };
-}
+/** What the port submits: a strategy's OrderSpec without its strategy-side tag. */
+export type OrderRequest = Omit<OrderSpec, 'tag'>;
 
 export interface BrokerOrder {
   readonly id: string;
