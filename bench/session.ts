@@ -9,6 +9,10 @@ import {
   startSessionEnv,
   workflowBundle,
 } from '../test/support/session-harness';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTemporalDevServer, stopProcessGroup, type StartedTemporal } from '../src/stack/temporal';
 import { connectTemporal } from '../test/support/temporal';
 import { median, percentile, writeResults, type BenchRow } from './lib';
 
@@ -69,8 +73,19 @@ function cycleDurations(events: HistoryEvent[]): { cycles: number[]; eventsPerCy
 }
 
 export async function main(): Promise<void> {
+  // A dev server of its own, configured like `stack up` (eager activity dispatch), unless TEMPORAL_ADDRESS names one.
+  let server: StartedTemporal | undefined;
+  if (!process.env.TEMPORAL_ADDRESS) {
+    server = await startTemporalDevServer({
+      dataDir: mkdtempSync(join(tmpdir(), 'bench-session-')),
+      port: 7733,
+      uiPort: 8733,
+      namespace: 'default',
+    });
+    console.log(`bench/session: Temporal dev server at ${server.address} (started for this run)`);
+  }
   const db = await createTestDatabase('tt_bench_session');
-  const t = await connectTemporal();
+  const t = await connectTemporal(server?.address);
   const rows: BenchRow[] = [];
   const creds = { keyId: 'PKBENCH', secret: 'bench-secret' };
   let p50At100 = NaN;
@@ -194,6 +209,7 @@ export async function main(): Promise<void> {
   } finally {
     await t.close();
     await db.drop();
+    if (server) await stopProcessGroup(server.pid);
   }
   writeResults('session', rows);
 }

@@ -24,9 +24,9 @@ export interface TemporalTestContext {
   close(): Promise<void>;
 }
 
-export async function connectTemporal(): Promise<TemporalTestContext> {
-  const connection = await Connection.connect({ address: TEST_TEMPORAL_ADDRESS });
-  const nativeConnection = await NativeConnection.connect({ address: TEST_TEMPORAL_ADDRESS });
+export async function connectTemporal(address: string = TEST_TEMPORAL_ADDRESS): Promise<TemporalTestContext> {
+  const connection = await Connection.connect({ address });
+  const nativeConnection = await NativeConnection.connect({ address });
   return {
     client: new Client({ connection }),
     connection,
