@@ -35,7 +35,17 @@ function heartbeat(details: unknown): void {
   }
 }
 
-function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, input: unknown, what: string): T {
+function parse<T>(
+  schema: {
+    safeParse(
+      v: unknown,
+    ):
+      | { success: true; data: T }
+      | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } };
+  },
+  input: unknown,
+  what: string,
+): T {
   const r = schema.safeParse(input);
   if (!r.success) {
     const msg = r.error.issues.map((i) => `${i.path.map(String).join('.') || what}: ${i.message}`).join('; ');
@@ -45,7 +55,8 @@ function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | 
 }
 
 function mapError(err: unknown): never {
-  if (err instanceof TradingError && !err.retryable) throw ApplicationFailure.nonRetryable(err.message, err.name);
+  if (err instanceof TradingError && !err.retryable)
+    throw ApplicationFailure.nonRetryable(err.message, err.name);
   if (err instanceof RangeError) throw ApplicationFailure.nonRetryable(err.message, 'RangeError');
   throw err;
 }
@@ -81,12 +92,22 @@ export function createFeatureActivities(deps: FeatureActivityDeps): FeatureActiv
         const vectors: LatestFeaturesResult['vectors'][number][] = [];
         const missing: string[] = [];
         for (const symbol of input.symbols) {
-          const v = await latestFeatureVector({ pool: deps.pool, cache: deps.cache }, symbol, set, input.asOfMs);
+          const v = await latestFeatureVector(
+            { pool: deps.pool, cache: deps.cache },
+            symbol,
+            set,
+            input.asOfMs,
+          );
           if (!v) {
             missing.push(symbol);
             continue;
           }
-          vectors.push({ symbol, ts: v.ts, version: v.version, values: Array.from(v.values, (x) => (Number.isNaN(x) ? null : x)) });
+          vectors.push({
+            symbol,
+            ts: v.ts,
+            version: v.version,
+            values: Array.from(v.values, (x) => (Number.isNaN(x) ? null : x)),
+          });
         }
         return { featureSet: set.name, version: set.version, names: set.names, vectors, missing };
       } catch (err) {

@@ -6,7 +6,10 @@ import type { AuditLog } from '../src/monitoring/audit/audit-log';
 import { recordWorkflowFailure } from '../src/monitoring/metrics';
 
 /** Alerting and audit for workflows; runs on the io queue. Delivery failures never fail the workflow. */
-export function createMonitoringActivities(deps: { alerter: SlackAlerter; audit: AuditLog }): MonitoringActivities {
+export function createMonitoringActivities(deps: {
+  alerter: SlackAlerter;
+  audit: AuditLog;
+}): MonitoringActivities {
   return {
     async sendAlert(alert) {
       const r = await deps.alerter.send(alert);
@@ -17,7 +20,8 @@ export function createMonitoringActivities(deps: { alerter: SlackAlerter; audit:
         const e = await deps.audit.append(entry);
         return { id: e.id };
       } catch (err) {
-        if (err instanceof ValidationError) throw ApplicationFailure.nonRetryable(err.message, 'ValidationError');
+        if (err instanceof ValidationError)
+          throw ApplicationFailure.nonRetryable(err.message, 'ValidationError');
         throw err;
       }
     },

@@ -45,7 +45,13 @@ export function createSessionActivities(
       const t0 = performance.now();
       const bars = await deps.bars.recentBars(symbols, barTs, strategy.slow + 2);
       const decisions = smaTrendDecisions(bars, strategy, equity, positions);
-      deps.metrics?.decided({ timeframe: '1m', seconds: (performance.now() - t0) / 1000, barTs, barMs: 60_000, symbols });
+      deps.metrics?.decided({
+        timeframe: '1m',
+        seconds: (performance.now() - t0) / 1000,
+        barTs,
+        barMs: 60_000,
+        symbols,
+      });
       return decisions;
     },
 

@@ -13,9 +13,10 @@ export function createSkeletonActivities(deps: { pool: Pool }): SkeletonActiviti
          returning id`,
         [workflowId, message],
       );
-      const count = await deps.pool.query<{ n: string }>('select count(*) as n from skeleton_pings where workflow_id = $1', [
-        workflowId,
-      ]);
+      const count = await deps.pool.query<{ n: string }>(
+        'select count(*) as n from skeleton_pings where workflow_id = $1',
+        [workflowId],
+      );
       return { pingId: Number(rows[0]!.id), rowsForWorkflow: Number(count.rows[0]!.n) };
     },
   };

@@ -22,13 +22,18 @@ function symbolName(i: number): string {
 
 function generate(i: number): SymbolMinutes {
   const c = barsToColumns(symbolName(i), '1m', syntheticMinuteBars(symbolName(i), FROM, TO, 1000 + i));
-  return { symbol: c.symbol, minutes: { ts: c.ts, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume } };
+  return {
+    symbol: c.symbol,
+    minutes: { ts: c.ts, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume },
+  };
 }
 
 export async function main(): Promise<void> {
   const set = CORE_FEATURE_SET;
   const threads = availableParallelism();
-  console.log(`bench/features: ${SYMBOLS} symbols × 1 year of 1m bars, feature set ${set.name}@${set.version} (${set.names.length} features, ${set.timeframes.join('/')}), ${threads} threads`);
+  console.log(
+    `bench/features: ${SYMBOLS} symbols × 1 year of 1m bars, feature set ${set.name}@${set.version} (${set.names.length} features, ${set.timeframes.join('/')}), ${threads} threads`,
+  );
   console.log('generating synthetic 1m bars (not timed)…');
   const inputs: SymbolMinutes[] = [];
   let bars = 0;
@@ -39,7 +44,9 @@ export async function main(): Promise<void> {
   }
   const sample = Array.from({ length: SINGLE_THREAD_SAMPLE }, (_, i) => generate(i));
 
-  console.log(`building ${SYMBOLS} matrices (${bars.toLocaleString()} base rows) on ${threads} worker threads…`);
+  console.log(
+    `building ${SYMBOLS} matrices (${bars.toLocaleString()} base rows) on ${threads} worker threads…`,
+  );
   let lastPrint = 0;
   const t0 = performance.now();
   const results = await computeFeatureMatrices(inputs, set, {
@@ -74,13 +81,31 @@ export async function main(): Promise<void> {
         target: { op: '<=', value: 180 },
         note: `${rows.toLocaleString()} rows × ${cols} features (${(rows * cols).toLocaleString()} values) on ${threads} threads; target for a 2-core machine`,
       },
-      { metric: 'feature_rows_per_s', value: rows / parallelS, unit: 'base rows/s (all 87 features + labels per row)' },
+      {
+        metric: 'feature_rows_per_s',
+        value: rows / parallelS,
+        unit: 'base rows/s (all 87 features + labels per row)',
+      },
       { metric: 'feature_values_per_s', value: (rows * cols) / parallelS, unit: 'feature values/s' },
-      { metric: 'per_symbol_compute_ms_median', value: median(results.map((r) => r.computeMs)), unit: 'ms per symbol-year inside a worker' },
+      {
+        metric: 'per_symbol_compute_ms_median',
+        value: median(results.map((r) => r.computeMs)),
+        unit: 'ms per symbol-year inside a worker',
+      },
       { metric: 'features', value: cols, unit: 'columns', target: { op: '>=', value: 60 } },
-      { metric: 'timeframes', value: set.timeframes.length, unit: 'timeframes', target: { op: '>=', value: 5 } },
+      {
+        metric: 'timeframes',
+        value: set.timeframes.length,
+        unit: 'timeframes',
+        target: { op: '>=', value: 5 },
+      },
     ],
-    { symbols: SYMBOLS, bars, feature_set: `${set.name}@${set.version}`, data: 'seeded synthetic 1m bars (src/data/synthetic), NYSE regular session, 2024' },
+    {
+      symbols: SYMBOLS,
+      bars,
+      feature_set: `${set.name}@${set.version}`,
+      data: 'seeded synthetic 1m bars (src/data/synthetic), NYSE regular session, 2024',
+    },
   );
 }
 

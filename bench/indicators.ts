@@ -349,7 +349,9 @@ export async function main(): Promise<void> {
   console.log(
     `bench/indicators: ${N.toLocaleString()} bars; technicalindicators and trading-signals on ${SLOW_N.toLocaleString()} bars, scaled ×${N / SLOW_N}`,
   );
-  console.log('compiling bench/c/indicators.c with gcc -O2; C and our kernels run alternately per indicator…');
+  console.log(
+    'compiling bench/c/indicators.c with gcc -O2; C and our kernels run alternately per indicator…',
+  );
   const cRef = prepareC(d);
   const outs = [new Float64Array(N), new Float64Array(N), new Float64Array(N)] as const;
 

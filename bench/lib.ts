@@ -76,7 +76,13 @@ export function writeResults(name: string, rows: BenchRow[], extra: Record<strin
   mkdirSync(dir, { recursive: true });
   writeFileSync(resolve(dir, `${name}.json`), JSON.stringify(doc, null, 2) + '\n');
   const fmt = (v: number | undefined) =>
-    v === undefined ? '' : Math.abs(v) >= 1000 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(3) : v.toPrecision(4);
+    v === undefined
+      ? ''
+      : Math.abs(v) >= 1000
+        ? v.toFixed(0)
+        : Math.abs(v) >= 1
+          ? v.toFixed(3)
+          : v.toPrecision(4);
   console.log(`\n${name} — ${doc.machine.cpu}, ${doc.machine.cores} cores, node ${doc.machine.node}`);
   console.table(
     results.map((r) => ({

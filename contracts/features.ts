@@ -19,7 +19,12 @@ export interface ComputeFeaturesResult {
   readonly featureSet: string;
   readonly version: string;
   readonly written: number;
-  readonly symbols: ReadonlyArray<{ readonly symbol: string; readonly bars: number; readonly rows: number; readonly written: number }>;
+  readonly symbols: ReadonlyArray<{
+    readonly symbol: string;
+    readonly bars: number;
+    readonly rows: number;
+    readonly written: number;
+  }>;
 }
 
 export const LatestFeaturesInputSchema = z.object({

@@ -31,7 +31,15 @@ export interface AuditEntryDto {
 }
 
 export interface MonitoringActivities {
-  sendAlert(alert: AlertDto): Promise<{ outcome: 'sent' | 'logged' | 'deduplicated' | 'rate_limited' | 'failed' }>;
+  sendAlert(
+    alert: AlertDto,
+  ): Promise<{ outcome: 'sent' | 'logged' | 'deduplicated' | 'rate_limited' | 'failed' }>;
   recordAudit(entry: AuditEntryDto): Promise<{ id: number }>;
-  recordWorkflowFailure(input: { workflowType: string; workflowId: string; runId?: string; error: string; critical?: boolean }): Promise<void>;
+  recordWorkflowFailure(input: {
+    workflowType: string;
+    workflowId: string;
+    runId?: string;
+    error: string;
+    critical?: boolean;
+  }): Promise<void>;
 }

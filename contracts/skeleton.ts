@@ -8,5 +8,8 @@ export interface SkeletonResult {
   readonly rowsForWorkflow: number;
 }
 export interface SkeletonActivities {
-  recordPing(input: { workflowId: string; message: string }): Promise<{ pingId: number; rowsForWorkflow: number }>;
+  recordPing(input: {
+    workflowId: string;
+    message: string;
+  }): Promise<{ pingId: number; rowsForWorkflow: number }>;
 }

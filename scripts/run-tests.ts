@@ -1,5 +1,5 @@
 /**
- * The full test suite: type-check, lint (incl. workflow determinism), then every test file under test/ with
+ * The full test suite: type-check, lint (incl. workflow determinism), format check, then every test file under test/ with
  * Node's test runner, against a real Temporal dev server started here on its own ports and SQLite file,
  * real PostgreSQL and real Redis. `npm test -- test/unit` runs a subset (lint and type-check still run unless
  * --no-static).
@@ -42,6 +42,7 @@ async function main() {
   if (!noStatic) {
     step('type-check', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']);
     step('lint', 'npx', ['eslint', '.', '--max-warnings=0']);
+    step('format', 'npx', ['prettier', '--check', '**/*.ts']);
   }
   let files = findTests(join(root, 'test'));
   if (selectors.length) {

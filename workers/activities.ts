@@ -20,7 +20,10 @@ import type { WorkerDeps } from './deps';
  * The one place that decides which activities run on which task queue, and what they are given.
  * io: data, features, inference, reports; training: model fitting; execution: the broker.
  */
-export function activitiesFor(queue: TaskQueueName, deps: WorkerDeps): Record<string, (...args: any[]) => unknown> {
+export function activitiesFor(
+  queue: TaskQueueName,
+  deps: WorkerDeps,
+): Record<string, (...args: any[]) => unknown> {
   switch (queue) {
     case TASK_QUEUES.io:
       return {

@@ -35,7 +35,11 @@ export async function createWorkerDeps(config: AppConfig): Promise<WorkerDeps> {
   const pool = createPool(pg.url);
   const cache = await createCache({ url: config.REDIS_URL });
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
-  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter() });
+  const client = new Client({
+    connection: clientConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: temporalDataConverter(),
+  });
   let execution: ReturnType<WorkerDeps['execution']> | undefined;
   return {
     config,
@@ -58,7 +62,8 @@ export async function createWorkerDeps(config: AppConfig): Promise<WorkerDeps> {
       return execution;
     },
     async close() {
-      if (execution && 'close' in execution.broker) await (execution.broker as { close(): Promise<void> }).close().catch(() => undefined);
+      if (execution && 'close' in execution.broker)
+        await (execution.broker as { close(): Promise<void> }).close().catch(() => undefined);
       await clientConnection.close().catch(() => undefined);
       await cache.close();
       await pool.end();

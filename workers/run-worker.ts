@@ -1,5 +1,11 @@
 import { hostname } from 'node:os';
-import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { metricsRegistry, setWorkerInfo, setWorkerUp, tradingMetrics } from '../src/monitoring/metrics';
 import { startHostSampling } from '../src/monitoring/dashboard/host-stats';
 import { DashboardService, dashboardRoutes } from '../src/monitoring/dashboard/server';
@@ -28,7 +34,9 @@ export interface RunWorkersOptions {
 export async function runWorkers(opts: RunWorkersOptions): Promise<void> {
   const config = opts.config ?? loadConfig();
   if (!config.TEMPORAL_ADDRESS) {
-    throw new Error('TEMPORAL_ADDRESS: not set; run `npm run trader -- stack up` first, or point it at a Temporal server');
+    throw new Error(
+      'TEMPORAL_ADDRESS: not set; run `npm run trader -- stack up` first, or point it at a Temporal server',
+    );
   }
   const banner = tradingModeBanner(config);
   if (config.TRADING_MODE === 'live') console.error(banner);
@@ -45,7 +53,10 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<void> {
   // Training nodes may hold GPUs: sample host CPU/GPU for the system dashboard there and on the dev worker.
   const stopHostSampling = opts.queues.includes('training') ? startHostSampling() : () => undefined;
   // The all-in-one dev worker also serves the live dashboard page at / on its metrics port.
-  const dashboard = opts.queues.length > 1 ? new DashboardService({ source: { kind: 'registry', registry: metricsRegistry } }) : undefined;
+  const dashboard =
+    opts.queues.length > 1
+      ? new DashboardService({ source: { kind: 'registry', registry: metricsRegistry } })
+      : undefined;
   dashboard?.start();
   const deps = await createWorkerDeps(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });

@@ -22,9 +22,16 @@ function parseTime(v: string | undefined, field: string): number | undefined {
   if (v === undefined) return undefined;
   // Relative forms for the common question "what happened in the last hour".
   const rel = /^(\d+)([mhd])$/.exec(v);
-  if (rel) return Date.now() - Number(rel[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 'm' | 'h' | 'd'];
+  if (rel)
+    return (
+      Date.now() - Number(rel[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 'm' | 'h' | 'd']
+    );
   const ms = Date.parse(v);
-  if (Number.isNaN(ms)) throw new ValidationError(field, `"${v}" is not a time; use ISO 8601 (2024-03-04T14:30:00Z) or a relative 30m / 6h / 2d`);
+  if (Number.isNaN(ms))
+    throw new ValidationError(
+      field,
+      `"${v}" is not a time; use ISO 8601 (2024-03-04T14:30:00Z) or a relative 30m / 6h / 2d`,
+    );
   return ms;
 }
 
@@ -54,7 +61,11 @@ export function formatAuditTable(entries: readonly AuditEntry[]): string {
   ]);
   const head = ['at', 'actor', 'action', 'subject', 'reason', 'workflow'];
   const widths = head.map((h, i) => Math.min(48, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
-  const line = (cells: string[]) => cells.map((c, i) => (c.length > widths[i]! ? `${c.slice(0, widths[i]! - 1)}…` : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (c.length > widths[i]! ? `${c.slice(0, widths[i]! - 1)}…` : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -67,7 +78,9 @@ async function databaseUrl(): Promise<string> {
 }
 
 export function register(program: Command): void {
-  const audit = program.command('audit').description('the append-only audit log of orders and control actions (who, what, when, why)');
+  const audit = program
+    .command('audit')
+    .description('the append-only audit log of orders and control actions (who, what, when, why)');
   audit
     .command('list', { isDefault: true })
     .description('list audit entries, newest first')
@@ -85,7 +98,15 @@ export function register(program: Command): void {
       const pool = createPool(await databaseUrl(), { max: 1 });
       try {
         const entries = await new AuditLog(pool).list(filter);
-        console.log(opts.json ? JSON.stringify(entries.map((e) => ({ ...e, at: new Date(e.atMs).toISOString() })), null, 2) : formatAuditTable(entries));
+        console.log(
+          opts.json
+            ? JSON.stringify(
+                entries.map((e) => ({ ...e, at: new Date(e.atMs).toISOString() })),
+                null,
+                2,
+              )
+            : formatAuditTable(entries),
+        );
       } finally {
         await pool.end();
       }
@@ -100,7 +121,12 @@ export function register(program: Command): void {
     .action(async (opts: { actor: string; action: string; reason: string; subject?: string }) => {
       const pool = createPool(await databaseUrl(), { max: 1 });
       try {
-        const e = await new AuditLog(pool).append({ actor: opts.actor, action: opts.action, reason: opts.reason, subject: opts.subject });
+        const e = await new AuditLog(pool).append({
+          actor: opts.actor,
+          action: opts.action,
+          reason: opts.reason,
+          subject: opts.subject,
+        });
         console.log(`recorded audit entry ${e.id} at ${new Date(e.atMs).toISOString()}`);
       } finally {
         await pool.end();

@@ -181,7 +181,11 @@ export function register(program: Command): void {
         const connection = await Connection.connect({ address });
         try {
           const s = await runBackfill(
-            new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter() }),
+            new Client({
+              connection,
+              namespace: config.TEMPORAL_NAMESPACE,
+              dataConverter: temporalDataConverter(),
+            }),
             input,
           );
           console.log(

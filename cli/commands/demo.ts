@@ -48,10 +48,14 @@ export const demoSteps: DemoStep[] = [
     },
   },
   {
-    title: 'data: backfill 1-minute bars through BackfillWorkflow (real ../shared/data, else labelled synthetic)',
+    title:
+      'data: backfill 1-minute bars through BackfillWorkflow (real ../shared/data, else labelled synthetic)',
     async run({ client, config }) {
       const input = demoBackfillInput(config.sharedDataDir);
-      const summary = await runBackfill(client, input, { quiet: true, workflowId: `demo-backfill-${randomUUID()}` });
+      const summary = await runBackfill(client, input, {
+        quiet: true,
+        workflowId: `demo-backfill-${randomUUID()}`,
+      });
       const rejected = Object.entries({ ...summary.findingsByRule })
         .map(([rule, n]) => `${rule}=${n}`)
         .join(', ');
@@ -59,11 +63,15 @@ export const demoSteps: DemoStep[] = [
     },
   },
   {
-    title: 'features: the `core` multi-timeframe feature set (1m…1d) into PostgreSQL (offline) and Redis (online)',
+    title:
+      'features: the `core` multi-timeframe feature set (1m…1d) into PostgreSQL (offline) and Redis (online)',
     async run({ config, state }) {
       const backfill = demoBackfillInput(config.sharedDataDir);
       const pool = createPool(state.postgres.url, { max: 4 });
-      const cache = await createCache({ url: state.redis.url, logger: { warn: (m) => console.log(`   ${m}`) } });
+      const cache = await createCache({
+        url: state.redis.url,
+        logger: { warn: (m) => console.log(`   ${m}`) },
+      });
       try {
         const set = featureSetByName('core');
         const r = await computeAndStoreFeatures(
@@ -78,7 +86,8 @@ export const demoSteps: DemoStep[] = [
     },
   },
   {
-    title: 'training: RetrainWorkflow (dataset on io → XGBoost with the dollar-profit objective on training → walk-forward → registry → gate)',
+    title:
+      'training: RetrainWorkflow (dataset on io → XGBoost with the dollar-profit objective on training → walk-forward → registry → gate)',
     async run({ client, config }) {
       const backfill = demoBackfillInput(config.sharedDataDir);
       const input: RetrainInput = {
@@ -121,7 +130,11 @@ export function register(program: Command): void {
       const state = await stackUp(config);
       console.log(`   Temporal UI: ${state.temporal.uiUrl ?? state.temporal.address}`);
       const connection = await Connection.connect({ address: state.temporal.address });
-      const client = new Client({ connection, namespace: state.temporal.namespace, dataConverter: temporalDataConverter() });
+      const client = new Client({
+        connection,
+        namespace: state.temporal.namespace,
+        dataConverter: temporalDataConverter(),
+      });
       try {
         for (const [i, step] of demoSteps.entries()) {
           const t0 = Date.now();
@@ -132,7 +145,9 @@ export function register(program: Command): void {
       } finally {
         await connection.close();
       }
-      console.log(`\nDone. Watch the workflows in the Temporal UI: ${state.temporal.uiUrl ?? '(your Temporal UI)'}`);
+      console.log(
+        `\nDone. Watch the workflows in the Temporal UI: ${state.temporal.uiUrl ?? '(your Temporal UI)'}`,
+      );
       console.log('Stop everything with: npm run trader -- stack down');
     });
 }

@@ -48,10 +48,14 @@ async function databaseUrl(): Promise<string> {
 }
 
 export function register(program: Command): void {
-  const features = program.command('features').description('feature sets, the multi-timeframe feature matrix and the feature store');
+  const features = program
+    .command('features')
+    .description('feature sets, the multi-timeframe feature matrix and the feature store');
   features
     .command('compute')
-    .description('compute a feature set over stored 1m bars on all cores; writes the offline store and the latest vector online')
+    .description(
+      'compute a feature set over stored 1m bars on all cores; writes the offline store and the latest vector online',
+    )
     .requiredOption('--symbols <list>', 'comma-separated symbols, e.g. AAPL,MSFT')
     .requiredOption('--from <date>', 'first base bar (YYYY-MM-DD, UTC)')
     .requiredOption('--to <date>', 'end, exclusive (YYYY-MM-DD, UTC)')
@@ -62,14 +66,22 @@ export function register(program: Command): void {
     .option('--no-progress', 'no progress bar')
     .action(async (opts: ComputeOptions) => {
       const set = featureSetByName(opts.set);
-      const symbols = opts.symbols.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+      const symbols = opts.symbols
+        .split(',')
+        .map((s) => s.trim().toUpperCase())
+        .filter(Boolean);
       if (symbols.length === 0) throw new ValidationError('--symbols', 'is empty');
       const fromMs = parseDay(opts.from, '--from');
       const toMs = parseDay(opts.to, '--to');
       const config = loadConfig();
       const pool = createPool(await databaseUrl(), { max: 4 });
       const cache = await createCache({ url: config.REDIS_URL });
-      const bar = opts.progress ? new SingleBar({ format: 'features |{bar}| {value}/{total} symbols | {symbol}', hideCursor: true }, Presets.shades_classic) : undefined;
+      const bar = opts.progress
+        ? new SingleBar(
+            { format: 'features |{bar}| {value}/{total} symbols | {symbol}', hideCursor: true },
+            Presets.shades_classic,
+          )
+        : undefined;
       bar?.start(symbols.length, 0, { symbol: '' });
       try {
         const r = await computeAndStoreFeatures(
@@ -85,8 +97,13 @@ export function register(program: Command): void {
           },
         );
         bar?.stop();
-        console.log(`feature set ${r.featureSet}@${r.version}: ${r.written} vectors written (${set.names.length} features each)`);
-        for (const s of r.symbols) console.log(`  ${s.symbol.padEnd(10)} bars ${String(s.bars).padStart(8)}  rows ${String(s.rows).padStart(8)}  written ${String(s.written).padStart(8)}`);
+        console.log(
+          `feature set ${r.featureSet}@${r.version}: ${r.written} vectors written (${set.names.length} features each)`,
+        );
+        for (const s of r.symbols)
+          console.log(
+            `  ${s.symbol.padEnd(10)} bars ${String(s.bars).padStart(8)}  rows ${String(s.rows).padStart(8)}  written ${String(s.written).padStart(8)}`,
+          );
         const empty = r.symbols.filter((s) => s.bars === 0).map((s) => s.symbol);
         if (empty.length) console.log(`no 1m bars stored for: ${empty.join(', ')} (run a backfill first)`);
       } finally {
@@ -101,7 +118,9 @@ export function register(program: Command): void {
     .option('--names', 'print every column name')
     .action((opts: { names?: boolean }) => {
       for (const s of Object.values(FEATURE_SETS)) {
-        console.log(`${s.name}@${s.version}  base ${s.baseTimeframe}  timeframes ${s.timeframes.join(',')}  ${s.names.length} features  labels ${s.labels.horizons.map((h) => `fwd_${h}`).join(',')}${s.labels.tripleBarrier ? ` tb_${s.labels.tripleBarrier.horizon}` : ''}`);
+        console.log(
+          `${s.name}@${s.version}  base ${s.baseTimeframe}  timeframes ${s.timeframes.join(',')}  ${s.names.length} features  labels ${s.labels.horizons.map((h) => `fwd_${h}`).join(',')}${s.labels.tripleBarrier ? ` tb_${s.labels.tripleBarrier.horizon}` : ''}`,
+        );
         if (opts.names) for (const n of s.names) console.log(`  ${n}`);
       }
     });

@@ -13,4 +13,15 @@ import * as data from './data';
 /** Each area registers its subcommands: add one import above and one entry below per area. */
 export type RegisterCommands = (program: Command) => void;
 
-export const commandModules: Array<{ register: RegisterCommands }> = [stack, demo, audit, dashboard, backtest, features, models, data, session, simulator];
+export const commandModules: Array<{ register: RegisterCommands }> = [
+  stack,
+  demo,
+  audit,
+  dashboard,
+  backtest,
+  features,
+  models,
+  data,
+  session,
+  simulator,
+];

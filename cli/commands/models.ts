@@ -126,7 +126,11 @@ export function register(program: Command): void {
         };
         const connection = await Connection.connect({ address });
         try {
-          const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter() });
+          const client = new Client({
+            connection,
+            namespace: config.TEMPORAL_NAMESPACE,
+            dataConverter: temporalDataConverter(),
+          });
           const workflowId = `retrain-${opts.name}-${randomUUID()}`;
           const handle = await client.workflow.start(RETRAIN_WORKFLOW, {
             taskQueue: TASK_QUEUES.io,

@@ -36,7 +36,14 @@ async function withClient<T>(fn: (client: Client, config: AppConfig) => Promise<
     throw new ConfigError('TEMPORAL_ADDRESS: not set and no stack is up; run `npm run trader -- stack up`');
   const connection = await Connection.connect({ address });
   try {
-    return await fn(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter() }), config);
+    return await fn(
+      new Client({
+        connection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        dataConverter: temporalDataConverter(),
+      }),
+      config,
+    );
   } finally {
     await connection.close();
   }

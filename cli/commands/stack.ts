@@ -19,11 +19,20 @@ export function register(program: Command): void {
     .action(async (opts: { worker: boolean }) => {
       const config = loadConfig();
       const state = await stackUp(config, { worker: opts.worker });
-      console.log(`Temporal:   ${state.temporal.address} (namespace ${state.temporal.namespace}, ${state.temporal.source})`);
+      console.log(
+        `Temporal:   ${state.temporal.address} (namespace ${state.temporal.namespace}, ${state.temporal.source})`,
+      );
       console.log(`Temporal UI: ${state.temporal.uiUrl ?? '(managed elsewhere)'}`);
-      console.log(`PostgreSQL: ${redactUrl(state.postgres.url)} (${state.postgres.source}${state.postgres.timescale ? ', TimescaleDB' : ', native partitions'})`);
-      console.log(`Redis:      ${state.redis.kind === 'redis' ? state.redis.url : 'in-process cache (Redis not reachable)'}`);
-      if (state.worker) console.log(`Dev worker: pid ${state.worker.pid}, metrics ${state.worker.metricsUrl}, log ${state.worker.logFile}`);
+      console.log(
+        `PostgreSQL: ${redactUrl(state.postgres.url)} (${state.postgres.source}${state.postgres.timescale ? ', TimescaleDB' : ', native partitions'})`,
+      );
+      console.log(
+        `Redis:      ${state.redis.kind === 'redis' ? state.redis.url : 'in-process cache (Redis not reachable)'}`,
+      );
+      if (state.worker)
+        console.log(
+          `Dev worker: pid ${state.worker.pid}, metrics ${state.worker.metricsUrl}, log ${state.worker.logFile}`,
+        );
     });
   stack
     .command('down')
@@ -42,11 +51,15 @@ export function register(program: Command): void {
         console.log(JSON.stringify({ ...s, state: undefined }, null, 2));
         return;
       }
-      console.log(`Temporal:   ${s.temporal.address ?? '(not started)'} ${s.temporal.serving ? 'SERVING' : 'DOWN'}`);
+      console.log(
+        `Temporal:   ${s.temporal.address ?? '(not started)'} ${s.temporal.serving ? 'SERVING' : 'DOWN'}`,
+      );
       console.log(`Temporal UI: ${s.temporal.uiUrl ?? '-'}`);
       console.log(`PostgreSQL: ${s.postgres.url ?? '-'} (${s.postgres.source ?? '-'})`);
       console.log(`Redis:      ${s.redis.kind ?? '-'}`);
-      console.log(`Dev worker: ${s.worker.pid ? `pid ${s.worker.pid} ${s.worker.alive ? 'running' : 'DEAD'}` : '-'}`);
+      console.log(
+        `Dev worker: ${s.worker.pid ? `pid ${s.worker.pid} ${s.worker.alive ? 'running' : 'DEAD'}` : '-'}`,
+      );
     });
 
   program
@@ -55,12 +68,16 @@ export function register(program: Command): void {
     .action(async () => {
       const config = loadConfig();
       const url = readStackState(config)?.postgres.url;
-      const pg = url ? { url } : await resolvePostgres({ databaseUrl: config.DATABASE_URL, dataDir: config.TRADER_DATA_DIR });
+      const pg = url
+        ? { url }
+        : await resolvePostgres({ databaseUrl: config.DATABASE_URL, dataDir: config.TRADER_DATA_DIR });
       const pool = createPool(pg.url, { max: 1 });
       try {
         const r = await migrate(pool);
         console.log(r.applied.length ? `applied: ${r.applied.join(', ')}` : 'database is up to date');
-        console.log(`already applied: ${r.skipped.length}; time-series storage: ${r.timescale ? 'TimescaleDB hypertables' : 'native monthly partitions'}`);
+        console.log(
+          `already applied: ${r.skipped.length}; time-series storage: ${r.timescale ? 'TimescaleDB hypertables' : 'native monthly partitions'}`,
+        );
       } finally {
         await pool.end();
       }
@@ -88,10 +105,15 @@ export function register(program: Command): void {
     .action(async (opts: { message: string }) => {
       const config = loadConfig();
       const address = config.TEMPORAL_ADDRESS ?? readStackState(config)?.temporal.address;
-      if (!address) throw new Error('TEMPORAL_ADDRESS: not set and no stack is up; run `npm run trader -- stack up`');
+      if (!address)
+        throw new Error('TEMPORAL_ADDRESS: not set and no stack is up; run `npm run trader -- stack up`');
       const connection = await Connection.connect({ address });
       try {
-        const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter() });
+        const client = new Client({
+          connection,
+          namespace: config.TEMPORAL_NAMESPACE,
+          dataConverter: temporalDataConverter(),
+        });
         const workflowId = `skeleton-${randomUUID()}`;
         const result = await client.workflow.execute('skeletonWorkflow', {
           taskQueue: `${process.env.TASK_QUEUE_PREFIX ?? ''}${TASK_QUEUES.io}`,

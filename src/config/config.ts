@@ -10,24 +10,28 @@ import { ConfigError } from '../model/errors';
  * variable's name and the fix.
  */
 const urlOf = (protocols: string[]) =>
-  z.string().refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+  );
 
-const hostPort = z
-  .string()
-  .regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7233');
+const hostPort = z.string().regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7233');
 
 export const configSchema = z
   .object({
     DATABASE_URL: urlOf(['postgres:', 'postgresql:']).optional(),
     REDIS_URL: urlOf(['redis:', 'rediss:']).optional(),
     TEMPORAL_ADDRESS: hostPort.optional(),
-    TEMPORAL_NAMESPACE: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/, 'must be a Temporal namespace name').default('default'),
+    TEMPORAL_NAMESPACE: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/, 'must be a Temporal namespace name')
+      .default('default'),
     TEMPORAL_CLI: z.string().optional(),
     TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
     TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
@@ -43,13 +47,19 @@ export const configSchema = z
     UNUSUAL_WHALES_API_KEY: z.string().min(1).optional(),
     XGBOOST_LIBRARY_PATH: z.string().min(1).optional(),
     /** XGBoost `device` on training workers: cpu, or cuda / cuda:N on GPU nodes. */
-    XGBOOST_DEVICE: z.string().regex(/^(cpu|cuda(:\d+)?)$/, 'must be cpu, cuda or cuda:N').default('cpu'),
+    XGBOOST_DEVICE: z
+      .string()
+      .regex(/^(cpu|cuda(:\d+)?)$/, 'must be cpu, cuda or cuda:N')
+      .default('cpu'),
     TRADER_DATA_DIR: z.string().min(1).default(resolve(homedir(), '.local/share/temporal-trader')),
     TRADER_ARTIFACT_DIR: z.string().min(1).optional(),
     SHARED_DATA_DIR: z.string().min(1).optional(),
     METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
     /** 127.0.0.1 on laptops; 0.0.0.0 in Kubernetes so kubelet probes and Prometheus reach the pod IP. */
-    METRICS_HOST: z.string().regex(/^[0-9a-fA-F.:]+$|^localhost$/, 'must be an IP address to bind, e.g. 0.0.0.0').default('127.0.0.1'),
+    METRICS_HOST: z
+      .string()
+      .regex(/^[0-9a-fA-F.:]+$|^localhost$/, 'must be an IP address to bind, e.g. 0.0.0.0')
+      .default('127.0.0.1'),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     PAYLOAD_ENCRYPTION_KEYS: z.string().optional(),
   })
@@ -58,7 +68,8 @@ export const configSchema = z
       ctx.addIssue({
         code: 'custom',
         path: [c.APCA_API_KEY_ID ? 'APCA_API_SECRET_KEY' : 'APCA_API_KEY_ID'],
-        message: 'set both APCA_API_KEY_ID and APCA_API_SECRET_KEY, or neither (the local simulator is used then)',
+        message:
+          'set both APCA_API_KEY_ID and APCA_API_SECRET_KEY, or neither (the local simulator is used then)',
       });
     }
     if (c.TRADING_MODE === 'live' && c.LIVE_TRADING_CONFIRM !== 'I understand this trades real money') {
@@ -70,7 +81,11 @@ export const configSchema = z
       });
     }
     if (c.TRADING_MODE === 'live' && !c.APCA_API_KEY_ID) {
-      ctx.addIssue({ code: 'custom', path: ['APCA_API_KEY_ID'], message: 'live trading needs Alpaca credentials' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['APCA_API_KEY_ID'],
+        message: 'live trading needs Alpaca credentials',
+      });
     }
   });
 
@@ -86,7 +101,14 @@ export interface AppConfig extends RawConfig {
   readonly hasAlpacaCredentials: boolean;
 }
 
-const SECRET_KEYS = ['APCA_API_KEY_ID', 'APCA_API_SECRET_KEY', 'SLACK_BOT_TOKEN', 'POLYGON_API_KEY', 'UNUSUAL_WHALES_API_KEY', 'PAYLOAD_ENCRYPTION_KEYS'] as const;
+const SECRET_KEYS = [
+  'APCA_API_KEY_ID',
+  'APCA_API_SECRET_KEY',
+  'SLACK_BOT_TOKEN',
+  'POLYGON_API_KEY',
+  'UNUSUAL_WHALES_API_KEY',
+  'PAYLOAD_ENCRYPTION_KEYS',
+] as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   let fileValues: Record<string, unknown> = {};
@@ -95,7 +117,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     try {
       fileValues = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     } catch (err) {
-      throw new ConfigError(`TRADER_CONFIG_FILE: cannot read "${file}" as JSON (${(err as Error).message}); fix the file or unset the variable`);
+      throw new ConfigError(
+        `TRADER_CONFIG_FILE: cannot read "${file}" as JSON (${(err as Error).message}); fix the file or unset the variable`,
+      );
     }
   }
   const merged: Record<string, unknown> = { ...fileValues };
@@ -107,7 +131,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const name = i.path.join('.') || '(config)';
-      const got = name in merged && !SECRET_KEYS.includes(name as never) ? ` (got "${String(merged[name])}")` : '';
+      const got =
+        name in merged && !SECRET_KEYS.includes(name as never) ? ` (got "${String(merged[name])}")` : '';
       return `  ${name}: ${i.message}${got}`;
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);

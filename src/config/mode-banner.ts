@@ -1,7 +1,9 @@
 import type { AppConfig } from './config';
 
 /** The line every process prints at start about the money at stake; live mode is impossible to miss. */
-export function tradingModeBanner(config: Pick<AppConfig, 'TRADING_MODE' | 'hasAlpacaCredentials' | 'APCA_API_BASE_URL'>): string {
+export function tradingModeBanner(
+  config: Pick<AppConfig, 'TRADING_MODE' | 'hasAlpacaCredentials' | 'APCA_API_BASE_URL'>,
+): string {
   if (config.TRADING_MODE === 'live') {
     const bar = '!'.repeat(78);
     return [

@@ -7,11 +7,35 @@ import { newYorkDayNumber, newYorkMinuteOfDay, utcDayNumber, type SessionKeyFn }
 import { candleBatch, candlePattern } from '../indicators/candles';
 import { demaBatch, emaBatch, kamaBatch, smaBatch, temaBatch, wmaBatch } from '../indicators/moving-averages';
 import { gapBatch, quoteBatch, tradeFlowBatch } from '../indicators/microstructure';
-import { cciBatch, macdBatch, momBatch, rocBatch, rsiBatch, stochBatch, stochRsiBatch, stochfBatch, willrBatch } from '../indicators/oscillators';
+import {
+  cciBatch,
+  macdBatch,
+  momBatch,
+  rocBatch,
+  rsiBatch,
+  stochBatch,
+  stochRsiBatch,
+  stochfBatch,
+  willrBatch,
+} from '../indicators/oscillators';
 import { betaBatch, correlBatch } from '../indicators/stats';
 import { adxBatch, aroonBatch } from '../indicators/trend';
-import { bbandsBatch, donchianBatch, keltnerBatch, natrBatch, realizedVolBatch, zScoreBatch } from '../indicators/volatility';
-import { adBatch, adoscBatch, mfiBatch, obvBatch, relativeVolumeBatch, vwapBatch } from '../indicators/volume';
+import {
+  bbandsBatch,
+  donchianBatch,
+  keltnerBatch,
+  natrBatch,
+  realizedVolBatch,
+  zScoreBatch,
+} from '../indicators/volatility';
+import {
+  adBatch,
+  adoscBatch,
+  mfiBatch,
+  obvBatch,
+  relativeVolumeBatch,
+  vwapBatch,
+} from '../indicators/volume';
 import { isCryptoSymbol } from '../market/calendar';
 import { ValidationError } from '../model/errors';
 import type { Timeframe } from '../model/timeframe';
@@ -112,7 +136,11 @@ function logReturns(x: Float64Array): Float64Array {
 }
 
 /** Computes each definition's column for one timeframe; shared indicator runs are memoised. */
-export function computeTimeframeFeatures(bars: TimeframeBars, defs: readonly FeatureDef[], ctx: ComputeContext = {}): Float64Array[] {
+export function computeTimeframeFeatures(
+  bars: TimeframeBars,
+  defs: readonly FeatureDef[],
+  ctx: ComputeContext = {},
+): Float64Array[] {
   const { open, high, low, close, volume, ts } = bars;
   const n = close.length;
   const sessionOf = ctx.sessionOf ?? newYorkDayNumber;
@@ -123,7 +151,11 @@ export function computeTimeframeFeatures(bars: TimeframeBars, defs: readonly Fea
     return v;
   };
   const need = (col: Float64Array | undefined, what: string, def: FeatureDef): Float64Array => {
-    if (!col) throw new ValidationError(`bars[${bars.timeframe}].${what}`, `feature ${def.kind} needs ${what} for ${bars.timeframe} bars`);
+    if (!col)
+      throw new ValidationError(
+        `bars[${bars.timeframe}].${what}`,
+        `feature ${def.kind} needs ${what} for ${bars.timeframe} bars`,
+      );
     return col;
   };
 
@@ -221,7 +253,10 @@ export function computeTimeframeFeatures(bars: TimeframeBars, defs: readonly Fea
       case 'relVolume':
         return relativeVolumeBatch(ts, volume, p, newYorkMinuteOfDay);
       case 'volumeZ':
-        return zScoreBatch(map(n, (i) => Math.log1p(volume[i]!)), p);
+        return zScoreBatch(
+          map(n, (i) => Math.log1p(volume[i]!)),
+          p,
+        );
       case 'gap':
       case 'sessionGap': {
         const [g, s] = once('gap', () => gapBatch(ts, open, close, sessionOf));
@@ -245,7 +280,12 @@ export function computeTimeframeFeatures(bars: TimeframeBars, defs: readonly Fea
       case 'spreadBps':
       case 'quoteImbalance': {
         const q = once('quote', () =>
-          quoteBatch(need(bars.bid, 'bid', def), need(bars.ask, 'ask', def), need(bars.bidSize, 'bidSize', def), need(bars.askSize, 'askSize', def)),
+          quoteBatch(
+            need(bars.bid, 'bid', def),
+            need(bars.ask, 'ask', def),
+            need(bars.bidSize, 'bidSize', def),
+            need(bars.askSize, 'askSize', def),
+          ),
         );
         return Float64Array.from(def.kind === 'spreadBps' ? q[2]! : q[3]!);
       }

@@ -101,32 +101,55 @@ export function featureName(f: FeatureDef): string {
 }
 
 function canonical(def: FeatureSetDefinition): string {
-  const features = def.features.map((f) => ({ timeframe: f.timeframe, kind: f.kind, period: f.period ?? null, pattern: f.pattern ?? null }));
+  const features = def.features.map((f) => ({
+    timeframe: f.timeframe,
+    kind: f.kind,
+    period: f.period ?? null,
+    pattern: f.pattern ?? null,
+  }));
   const labels = {
     horizons: [...def.labels.horizons],
     costBps: def.labels.costBps,
     tripleBarrier: def.labels.tripleBarrier
-      ? { horizon: def.labels.tripleBarrier.horizon, upper: def.labels.tripleBarrier.upper, lower: def.labels.tripleBarrier.lower }
+      ? {
+          horizon: def.labels.tripleBarrier.horizon,
+          upper: def.labels.tripleBarrier.upper,
+          lower: def.labels.tripleBarrier.lower,
+        }
       : null,
   };
-  return JSON.stringify({ rev: FEATURE_CODE_REVISION, name: def.name, base: def.baseTimeframe, features, labels });
+  return JSON.stringify({
+    rev: FEATURE_CODE_REVISION,
+    name: def.name,
+    base: def.baseTimeframe,
+    features,
+    labels,
+  });
 }
 
 /** Validates a definition and gives it its version hash and column names. */
 export function defineFeatureSet(def: FeatureSetDefinition): FeatureSet {
-  if (!/^[a-z0-9][a-z0-9_.-]*$/i.test(def.name)) throw new ValidationError('featureSet.name', `"${def.name}" must be letters, digits, _ . -`);
-  if (!TIMEFRAMES.includes(def.baseTimeframe)) throw new ValidationError('featureSet.baseTimeframe', `"${def.baseTimeframe}" is not a timeframe`);
+  if (!/^[a-z0-9][a-z0-9_.-]*$/i.test(def.name))
+    throw new ValidationError('featureSet.name', `"${def.name}" must be letters, digits, _ . -`);
+  if (!TIMEFRAMES.includes(def.baseTimeframe))
+    throw new ValidationError('featureSet.baseTimeframe', `"${def.baseTimeframe}" is not a timeframe`);
   if (def.features.length === 0) throw new ValidationError('featureSet.features', 'is empty');
   const names = def.features.map(featureName);
   const seen = new Set<string>();
   def.features.forEach((f, i) => {
     const where = `featureSet.features[${i}]`;
-    if (!(FEATURE_KINDS as readonly string[]).includes(f.kind)) throw new ValidationError(`${where}.kind`, `"${f.kind}" is not a feature kind`);
-    if (!TIMEFRAMES.includes(f.timeframe)) throw new ValidationError(`${where}.timeframe`, `"${f.timeframe}" is not a timeframe`);
+    if (!(FEATURE_KINDS as readonly string[]).includes(f.kind))
+      throw new ValidationError(`${where}.kind`, `"${f.kind}" is not a feature kind`);
+    if (!TIMEFRAMES.includes(f.timeframe))
+      throw new ValidationError(`${where}.timeframe`, `"${f.timeframe}" is not a timeframe`);
     if (timeframeRank(f.timeframe) < timeframeRank(def.baseTimeframe)) {
-      throw new ValidationError(`${where}.timeframe`, `${f.timeframe} is finer than the base timeframe ${def.baseTimeframe}; only equal or coarser timeframes can be aligned without look-ahead`);
+      throw new ValidationError(
+        `${where}.timeframe`,
+        `${f.timeframe} is finer than the base timeframe ${def.baseTimeframe}; only equal or coarser timeframes can be aligned without look-ahead`,
+      );
     }
-    if (f.period !== undefined && (!Number.isInteger(f.period) || f.period < 1)) throw new ValidationError(`${where}.period`, `must be a positive integer, got ${f.period}`);
+    if (f.period !== undefined && (!Number.isInteger(f.period) || f.period < 1))
+      throw new ValidationError(`${where}.period`, `must be a positive integer, got ${f.period}`);
     if (f.kind === 'candle' && !CANDLE_PATTERNS.some((p) => p.name === f.pattern)) {
       throw new ValidationError(`${where}.pattern`, `"${f.pattern}" is not an implemented candle pattern`);
     }
@@ -136,8 +159,11 @@ export function defineFeatureSet(def: FeatureSetDefinition): FeatureSet {
   if (def.labels.horizons.length === 0 || def.labels.horizons.some((h) => !Number.isInteger(h) || h < 1)) {
     throw new ValidationError('featureSet.labels.horizons', 'must be positive integers (base bars)');
   }
-  if (!(def.labels.costBps >= 0)) throw new ValidationError('featureSet.labels.costBps', `must be >= 0, got ${def.labels.costBps}`);
+  if (!(def.labels.costBps >= 0))
+    throw new ValidationError('featureSet.labels.costBps', `must be >= 0, got ${def.labels.costBps}`);
   const version = createHash('sha256').update(canonical(def)).digest('hex').slice(0, 16);
-  const timeframes = TIMEFRAMES.filter((tf) => tf === def.baseTimeframe || def.features.some((f) => f.timeframe === tf));
+  const timeframes = TIMEFRAMES.filter(
+    (tf) => tf === def.baseTimeframe || def.features.some((f) => f.timeframe === tf),
+  );
   return { ...def, version, names, timeframes };
 }

@@ -41,12 +41,21 @@ export const defaultCloseTime = (ts: number, tf: Timeframe): number => ts + TIME
 function checkAscending(bars: TimeframeBars, tf: Timeframe): void {
   const ts = bars.ts;
   for (let i = 1; i < ts.length; i++) {
-    if (!(ts[i]! > ts[i - 1]!)) throw new ValidationError(`bars[${tf}].ts[${i}]`, `${new Date(ts[i]!).toISOString()} is not after the previous bar`);
+    if (!(ts[i]! > ts[i - 1]!))
+      throw new ValidationError(
+        `bars[${tf}].ts[${i}]`,
+        `${new Date(ts[i]!).toISOString()} is not after the previous bar`,
+      );
   }
 }
 
 /** For each base row, the index of the last `tf` bar closed by the row's close (−1 if none). */
-export function alignToBase(baseClose: Float64Array, higher: TimeframeBars, tf: Timeframe, closeTimeOf: BuildOptions['closeTimeOf'] = defaultCloseTime): Int32Array {
+export function alignToBase(
+  baseClose: Float64Array,
+  higher: TimeframeBars,
+  tf: Timeframe,
+  closeTimeOf: BuildOptions['closeTimeOf'] = defaultCloseTime,
+): Int32Array {
   const idx = new Int32Array(baseClose.length);
   let j = -1;
   const m = higher.ts.length;
@@ -58,9 +67,17 @@ export function alignToBase(baseClose: Float64Array, higher: TimeframeBars, tf: 
   return idx;
 }
 
-export function buildFeatureMatrix(bars: BarsByTimeframe, set: FeatureSet, opts: BuildOptions = {}): FeatureMatrix {
+export function buildFeatureMatrix(
+  bars: BarsByTimeframe,
+  set: FeatureSet,
+  opts: BuildOptions = {},
+): FeatureMatrix {
   const base = bars[set.baseTimeframe];
-  if (!base) throw new ValidationError(`bars.${set.baseTimeframe}`, `the base timeframe of feature set ${set.name} is missing`);
+  if (!base)
+    throw new ValidationError(
+      `bars.${set.baseTimeframe}`,
+      `the base timeframe of feature set ${set.name} is missing`,
+    );
   const symbol = opts.symbol ?? '';
   const closeTimeOf = opts.closeTimeOf ?? defaultCloseTime;
   const sessionOf = sessionKeyFor(symbol);
@@ -77,7 +94,11 @@ export function buildFeatureMatrix(bars: BarsByTimeframe, set: FeatureSet, opts:
     });
     if (colIdx.length === 0) continue;
     const tfBars = bars[tf];
-    if (!tfBars) throw new ValidationError(`bars.${tf}`, `feature set ${set.name} has ${colIdx.length} features on ${tf} but no ${tf} bars were given`);
+    if (!tfBars)
+      throw new ValidationError(
+        `bars.${tf}`,
+        `feature set ${set.name} has ${colIdx.length} features on ${tf} but no ${tf} bars were given`,
+      );
     checkAscending(tfBars, tf);
     const columns = computeTimeframeFeatures(
       tfBars,

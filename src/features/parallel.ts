@@ -35,13 +35,22 @@ export function startFeatureWorker(): Worker {
  * Computes the matrix of every symbol with `threads` workers (default: all cores). Input arrays are
  * transferred to the workers and are unusable in the caller afterwards. Rejects on the first failure.
  */
-export async function computeFeatureMatrices(inputs: Iterable<SymbolMinutes>, set: FeatureSet, opts: ParallelOptions = {}): Promise<FeatureJobResult[]> {
+export async function computeFeatureMatrices(
+  inputs: Iterable<SymbolMinutes>,
+  set: FeatureSet,
+  opts: ParallelOptions = {},
+): Promise<FeatureJobResult[]> {
   const queue = [...inputs];
   const total = queue.length;
   const threads = Math.max(1, Math.min(opts.threads ?? availableParallelism(), total));
   const results: FeatureJobResult[] = [];
   if (total === 0) return results;
-  const definition = { name: set.name, baseTimeframe: set.baseTimeframe, features: set.features, labels: set.labels };
+  const definition = {
+    name: set.name,
+    baseTimeframe: set.baseTimeframe,
+    features: set.features,
+    labels: set.labels,
+  };
   let nextId = 0;
   let done = 0;
   const workers = Array.from({ length: threads }, startFeatureWorker);
@@ -64,10 +73,20 @@ export async function computeFeatureMatrices(inputs: Iterable<SymbolMinutes>, se
                 returnValues: opts.returnValues ?? true,
               };
               // A set: columns may share one buffer, and a buffer can be transferred only once.
-              w.postMessage(job, [...new Set([m.ts.buffer, m.open.buffer, m.high.buffer, m.low.buffer, m.close.buffer, m.volume.buffer])] as ArrayBuffer[]);
+              w.postMessage(job, [
+                ...new Set([
+                  m.ts.buffer,
+                  m.open.buffer,
+                  m.high.buffer,
+                  m.low.buffer,
+                  m.close.buffer,
+                  m.volume.buffer,
+                ]),
+              ] as ArrayBuffer[]);
             };
             w.on('message', (r: FeatureJobResult) => {
-              if (r.error) return reject(new Error(`features for ${r.symbol} failed in a worker: ${r.error}`));
+              if (r.error)
+                return reject(new Error(`features for ${r.symbol} failed in a worker: ${r.error}`));
               results.push(r);
               done++;
               Promise.resolve(opts.onResult?.(r, done, total)).then(send, reject);

@@ -5,8 +5,13 @@
 import type { Timeframe } from '../model/timeframe';
 import { defineFeatureSet, type FeatureDef, type FeatureKind, type FeatureSet } from './definition';
 
-const f = (timeframe: Timeframe, kind: FeatureKind, period?: number): FeatureDef => (period === undefined ? { timeframe, kind } : { timeframe, kind, period });
-const candle = (timeframe: Timeframe, pattern: string): FeatureDef => ({ timeframe, kind: 'candle', pattern });
+const f = (timeframe: Timeframe, kind: FeatureKind, period?: number): FeatureDef =>
+  period === undefined ? { timeframe, kind } : { timeframe, kind, period };
+const candle = (timeframe: Timeframe, pattern: string): FeatureDef => ({
+  timeframe,
+  kind: 'candle',
+  pattern,
+});
 
 /** Trend/momentum/volatility block computed on a higher timeframe. */
 function higherTimeframeBlock(tf: Timeframe): FeatureDef[] {
@@ -103,10 +108,16 @@ export const COMPACT_FEATURE_SET: FeatureSet = defineFeatureSet({
   labels: { horizons: [1, 12], costBps: 2 },
 });
 
-export const FEATURE_SETS: Readonly<Record<string, FeatureSet>> = { core: CORE_FEATURE_SET, compact: COMPACT_FEATURE_SET };
+export const FEATURE_SETS: Readonly<Record<string, FeatureSet>> = {
+  core: CORE_FEATURE_SET,
+  compact: COMPACT_FEATURE_SET,
+};
 
 export function featureSetByName(name: string): FeatureSet {
   const s = FEATURE_SETS[name];
-  if (!s) throw new RangeError(`feature set "${name}" is unknown; available: ${Object.keys(FEATURE_SETS).join(', ')}`);
+  if (!s)
+    throw new RangeError(
+      `feature set "${name}" is unknown; available: ${Object.keys(FEATURE_SETS).join(', ')}`,
+    );
   return s;
 }

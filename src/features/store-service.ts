@@ -33,7 +33,11 @@ export interface ComputeRequest {
   readonly toMs: number;
   readonly warmUpDays?: number;
   readonly publishOnline?: boolean;
-  readonly onSymbolDone?: (r: { symbol: string; rows: number; written: number }, done: number, total: number) => void;
+  readonly onSymbolDone?: (
+    r: { symbol: string; rows: number; written: number },
+    done: number,
+    total: number,
+  ) => void;
 }
 
 export interface ComputeSummary {
@@ -69,8 +73,12 @@ function firstAtOrAfter(ts: Float64Array, t: number): number {
   return lo;
 }
 
-export async function computeAndStoreFeatures(deps: FeatureServiceDeps, req: ComputeRequest): Promise<ComputeSummary> {
-  if (!(req.toMs > req.fromMs)) throw new ValidationError('toMs', `must be after fromMs (${new Date(req.fromMs).toISOString()})`);
+export async function computeAndStoreFeatures(
+  deps: FeatureServiceDeps,
+  req: ComputeRequest,
+): Promise<ComputeSummary> {
+  if (!(req.toMs > req.fromMs))
+    throw new ValidationError('toMs', `must be after fromMs (${new Date(req.fromMs).toISOString()})`);
   if (req.symbols.length === 0) throw new ValidationError('symbols', 'is empty');
   const repo = new MarketDataRepository(deps.pool);
   const store = new FeatureStore(deps.pool, deps.cache);
@@ -83,7 +91,9 @@ export async function computeAndStoreFeatures(deps: FeatureServiceDeps, req: Com
     barCounts.set(symbol, minutes.ts.length);
     if (minutes.ts.length > 0) inputs.push({ symbol, minutes });
   }
-  const out: ComputeSummary['symbols'] = req.symbols.filter((s) => barCounts.get(s) === 0).map((s) => ({ symbol: s, bars: 0, rows: 0, written: 0 }));
+  const out: ComputeSummary['symbols'] = req.symbols
+    .filter((s) => barCounts.get(s) === 0)
+    .map((s) => ({ symbol: s, bars: 0, rows: 0, written: 0 }));
   let written = 0;
   let done = out.length;
   await computeFeatureMatrices(inputs, req.set, {
@@ -95,7 +105,13 @@ export async function computeAndStoreFeatures(deps: FeatureServiceDeps, req: Com
       const n = await store.writeOffline(m, { from });
       if (req.publishOnline !== false && m.rows > 0) {
         const last = m.rows - 1;
-        await store.putOnline({ symbol: m.symbol, timeframe: m.baseTimeframe, version: m.version, ts: m.ts[last]!, values: m.values.slice(last * m.cols) });
+        await store.putOnline({
+          symbol: m.symbol,
+          timeframe: m.baseTimeframe,
+          version: m.version,
+          ts: m.ts[last]!,
+          values: m.values.slice(last * m.cols),
+        });
       }
       written += n;
       const row = { symbol: r.symbol, bars: barCounts.get(r.symbol) ?? 0, rows: m.rows - from, written: n };

@@ -45,7 +45,8 @@ export function encodeVector(values: Float32Array): Buffer {
 }
 
 export function decodeVector(buf: Uint8Array): Float32Array {
-  if (buf.byteLength % 4 !== 0) throw new ValidationError('feature vector', `byte length ${buf.byteLength} is not a multiple of 4`);
+  if (buf.byteLength % 4 !== 0)
+    throw new ValidationError('feature vector', `byte length ${buf.byteLength} is not a multiple of 4`);
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const out = new Float32Array(buf.byteLength / 4);
   for (let i = 0; i < out.length; i++) out[i] = b.readFloatLE(i * 4);
@@ -87,7 +88,13 @@ export class FeatureStore {
     await this.pool.query(
       `INSERT INTO feature_sets (version, name, base_timeframe, names, definition) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (version) DO NOTHING`,
-      [set.version, set.name, set.baseTimeframe, set.names, JSON.stringify({ features: set.features, labels: set.labels })],
+      [
+        set.version,
+        set.name,
+        set.baseTimeframe,
+        set.names,
+        JSON.stringify({ features: set.features, labels: set.labels }),
+      ],
     );
   }
 
@@ -95,7 +102,10 @@ export class FeatureStore {
    * Upserts matrix rows [from, to) into the offline store, in batches; rows whose vector is all NaN
    * (nothing warmed up yet) are skipped. Returns the number of rows written.
    */
-  async writeOffline(m: FeatureMatrix, opts: { from?: number; to?: number; batchSize?: number } = {}): Promise<number> {
+  async writeOffline(
+    m: FeatureMatrix,
+    opts: { from?: number; to?: number; batchSize?: number } = {},
+  ): Promise<number> {
     if (!m.symbol) throw new ValidationError('matrix.symbol', 'is empty; build the matrix with { symbol }');
     const from = Math.max(0, opts.from ?? 0);
     const to = Math.min(m.rows, opts.to ?? m.rows);
@@ -130,7 +140,11 @@ export class FeatureStore {
   }
 
   async writeOfflineVector(v: FeatureVector): Promise<void> {
-    await this.pool.query('SELECT ensure_time_partitions($1, $2, $3)', ['feature_vectors', new Date(v.ts), new Date(v.ts + 1)]);
+    await this.pool.query('SELECT ensure_time_partitions($1, $2, $3)', [
+      'feature_vectors',
+      new Date(v.ts),
+      new Date(v.ts + 1),
+    ]);
     await this.pool.query(
       `INSERT INTO feature_vectors (symbol, timeframe, version, ts, vals) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (symbol, timeframe, version, ts) DO UPDATE SET vals = EXCLUDED.vals, computed_at = now()`,
@@ -138,7 +152,12 @@ export class FeatureStore {
     );
   }
 
-  async readOfflineVector(symbol: string, timeframe: Timeframe, version: string, ts: number): Promise<FeatureVector | null> {
+  async readOfflineVector(
+    symbol: string,
+    timeframe: Timeframe,
+    version: string,
+    ts: number,
+  ): Promise<FeatureVector | null> {
     const r = await this.pool.query<{ vals: Buffer }>(
       'SELECT vals FROM feature_vectors WHERE symbol = $1 AND timeframe = $2 AND version = $3 AND ts = $4',
       [symbol, timeframe, version, new Date(ts)],
@@ -148,7 +167,13 @@ export class FeatureStore {
   }
 
   /** Offline vectors in [fromMs, toMs), ascending: the training read path. */
-  async readOffline(symbol: string, timeframe: Timeframe, version: string, fromMs: number, toMs: number): Promise<{ ts: Float64Array; values: Float32Array; cols: number }> {
+  async readOffline(
+    symbol: string,
+    timeframe: Timeframe,
+    version: string,
+    fromMs: number,
+    toMs: number,
+  ): Promise<{ ts: Float64Array; values: Float32Array; cols: number }> {
     const r = await this.pool.query<{ t: string; vals: Buffer }>(
       `SELECT (extract(epoch FROM ts) * 1000)::float8 AS t, vals FROM feature_vectors
        WHERE symbol = $1 AND timeframe = $2 AND version = $3 AND ts >= $4 AND ts < $5 ORDER BY ts`,
@@ -207,9 +232,18 @@ export class FeatureStore {
       this.computations++;
       const c = await compute();
       if (c.values.length !== set.names.length) {
-        throw new ValidationError('computed vector', `has ${c.values.length} values, feature set ${set.name}@${set.version} has ${set.names.length}`);
+        throw new ValidationError(
+          'computed vector',
+          `has ${c.values.length} values, feature set ${set.name}@${set.version} has ${set.names.length}`,
+        );
       }
-      const v: FeatureVector = { symbol, timeframe: tf, version: set.version, ts: c.ts, values: Float32Array.from(c.values) };
+      const v: FeatureVector = {
+        symbol,
+        timeframe: tf,
+        version: set.version,
+        ts: c.ts,
+        values: Float32Array.from(c.values),
+      };
       await this.writeOfflineVector(v);
       const current = await this.getOnline(symbol, tf, set.version);
       if (!current || current.ts <= v.ts) await this.putOnline(v);

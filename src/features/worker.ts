@@ -9,7 +9,10 @@ import type { FeatureJob, FeatureJobResult } from './parallel-protocol';
 export function runFeatureJob(job: FeatureJob): { result: FeatureJobResult; transfer: ArrayBuffer[] } {
   const t0 = performance.now();
   const set = defineFeatureSet(job.set);
-  if (set.version !== job.version) throw new Error(`feature set ${set.name}: worker computed version ${set.version}, caller expected ${job.version}`);
+  if (set.version !== job.version)
+    throw new Error(
+      `feature set ${set.name}: worker computed version ${set.version}, caller expected ${job.version}`,
+    );
   const bars = barsFromMinutes({ symbol: job.symbol, timeframe: '1m', ...job.minutes }, set.timeframes);
   const m = buildFeatureMatrix(bars, set, { symbol: job.symbol });
   const labels = job.withLabels ? buildLabels(bars[set.baseTimeframe]!, set.labels) : undefined;
@@ -28,7 +31,12 @@ export function runFeatureJob(job: FeatureJob): { result: FeatureJobResult; tran
     values: m.values,
     ...(labels ? { labelNames: labels.names, labels: labels.values } : {}),
   };
-  const transfer = [m.ts.buffer, m.availableAt.buffer, m.values.buffer, ...(labels ? [labels.values.buffer] : [])] as ArrayBuffer[];
+  const transfer = [
+    m.ts.buffer,
+    m.availableAt.buffer,
+    m.values.buffer,
+    ...(labels ? [labels.values.buffer] : []),
+  ] as ArrayBuffer[];
   return { result, transfer };
 }
 
@@ -39,7 +47,15 @@ if (parentPort) {
       const { result, transfer } = runFeatureJob(job);
       port.postMessage(result, transfer);
     } catch (err) {
-      const e: FeatureJobResult = { id: job.id, symbol: job.symbol, rows: 0, cols: 0, computeMs: 0, checksum: 0, error: (err as Error).stack ?? String(err) };
+      const e: FeatureJobResult = {
+        id: job.id,
+        symbol: job.symbol,
+        rows: 0,
+        cols: 0,
+        computeMs: 0,
+        checksum: 0,
+        error: (err as Error).stack ?? String(err),
+      };
       port.postMessage(e);
     }
   });

@@ -17,10 +17,18 @@ export function isTimeframe(value: unknown): value is Timeframe {
 
 export function parseTimeframe(value: string, field = 'timeframe'): Timeframe {
   const aliases: Record<string, Timeframe> = {
-    '1min': '1m', '1minute': '1m', '5min': '5m', '15min': '15m', '60m': '1h', '1hour': '1h', '1day': '1d', 'd': '1d',
+    '1min': '1m',
+    '1minute': '1m',
+    '5min': '5m',
+    '15min': '15m',
+    '60m': '1h',
+    '1hour': '1h',
+    '1day': '1d',
+    d: '1d',
   };
   const tf = isTimeframe(value) ? value : aliases[value.toLowerCase()];
-  if (!tf) throw new RangeError(`${field}: "${value}" is not a timeframe; use one of ${TIMEFRAMES.join(', ')}`);
+  if (!tf)
+    throw new RangeError(`${field}: "${value}" is not a timeframe; use one of ${TIMEFRAMES.join(', ')}`);
   return tf;
 }
 

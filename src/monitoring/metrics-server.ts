@@ -41,7 +41,10 @@ export interface HealthReport {
 }
 
 /** Runs every readiness check concurrently, each bounded by a timeout so a hung dependency reads as down. */
-export async function runHealthChecks(checks: Readonly<Record<string, HealthCheck>>, timeoutMs = 2000): Promise<HealthReport> {
+export async function runHealthChecks(
+  checks: Readonly<Record<string, HealthCheck>>,
+  timeoutMs = 2000,
+): Promise<HealthReport> {
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
       const t0 = Date.now();
@@ -53,7 +56,12 @@ export async function runHealthChecks(checks: Readonly<Record<string, HealthChec
             timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
           }),
         ]);
-        return [name, ok === false ? { ok: false, error: 'check returned false', ms: Date.now() - t0 } : { ok: true, ms: Date.now() - t0 }] as const;
+        return [
+          name,
+          ok === false
+            ? { ok: false, error: 'check returned false', ms: Date.now() - t0 }
+            : { ok: true, ms: Date.now() - t0 },
+        ] as const;
       } catch (err) {
         return [name, { ok: false, error: (err as Error).message, ms: Date.now() - t0 }] as const;
       } finally {
@@ -107,12 +115,17 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
       return;
     }
     if (path === '/livez') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', live: true }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: 'ok', live: true }));
       return;
     }
     if (path === '/healthz' || path === '/readyz') {
       const report = await runHealthChecks(opts.checks ?? {}, opts.checkTimeoutMs);
-      res.writeHead(report.ready ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.writeHead(report.ready ? 200 : 503, {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+      });
       res.end(JSON.stringify(report));
       return;
     }
@@ -124,7 +137,11 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`METRICS_PORT: ${host}:${opts.port} is already in use; pick another port`) : err),
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`METRICS_PORT: ${host}:${opts.port} is already in use; pick another port`)
+          : err,
+      ),
     );
     server.listen(opts.port, host, () => resolve());
   });

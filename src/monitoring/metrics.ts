@@ -89,7 +89,15 @@ export const DATA_QUALITY_REASONS = [
   'return_outlier',
   'stale',
 ] as const;
-export const RISK_LIMITS = ['position_size', 'total_open_risk', 'correlated_exposure', 'daily_loss', 'monthly_loss', 'pdt', 'drawdown'] as const;
+export const RISK_LIMITS = [
+  'position_size',
+  'total_open_risk',
+  'correlated_exposure',
+  'daily_loss',
+  'monthly_loss',
+  'pdt',
+  'drawdown',
+] as const;
 export const TRAINING_OUTCOMES = ['succeeded', 'failed', 'promoted', 'rejected'] as const;
 export const WORKER_QUEUES = ['io', 'training', 'execution', 'dev'] as const;
 export const DECISION_STAGES = ['end_to_end', 'features', 'inference', 'risk', 'submit'] as const;
@@ -436,7 +444,11 @@ export interface PnlSample {
 
 /** Sets P&L for one (ticker, timeframe, model) attribution bucket; call after each fill and each mark. */
 export function setPnl(s: PnlSample, m: TradingMetrics = tradingMetrics): void {
-  const labels = { ticker: m.labels.ticker.value(s.ticker), timeframe: timeframeLabel(s.timeframe), model: m.labels.model.value(s.model) };
+  const labels = {
+    ticker: m.labels.ticker.value(s.ticker),
+    timeframe: timeframeLabel(s.timeframe),
+    model: m.labels.model.value(s.model),
+  };
   m.pnlRealized.set(labels, finite(s.realizedDollars, 'realizedDollars'));
   m.pnlUnrealized.set(labels, finite(s.unrealizedDollars, 'unrealizedDollars'));
 }
@@ -446,7 +458,11 @@ export interface AccountSnapshot {
   readonly equityDollars: number;
   /** Equity at the start of the trading day; the base for the daily P&L ratio. */
   readonly startOfDayEquityDollars: number;
-  readonly positions: ReadonlyArray<{ readonly ticker: string; readonly quantity: number; readonly marketValueDollars: number }>;
+  readonly positions: ReadonlyArray<{
+    readonly ticker: string;
+    readonly quantity: number;
+    readonly marketValueDollars: number;
+  }>;
 }
 
 /** Sets equity, daily P&L, positions and exposure from one account snapshot (after sync with the broker). */
@@ -496,9 +512,12 @@ export interface RiskSnapshot {
 export function setRiskState(s: RiskSnapshot, m: TradingMetrics = tradingMetrics): void {
   const account = m.labels.account.value(s.account);
   for (const state of RISK_STATES) m.riskState.set({ account, state }, state === s.state ? 1 : 0);
-  if (s.openRiskRatio !== undefined) m.riskOpenRiskRatio.set({ account }, finite(s.openRiskRatio, 'openRiskRatio'));
-  if (s.drawdownRatio !== undefined) m.riskDrawdownRatio.set({ account }, finite(s.drawdownRatio, 'drawdownRatio'));
-  if (s.dailyLossLimitRatio !== undefined) m.riskDailyLossLimitRatio.set({ account }, finite(s.dailyLossLimitRatio, 'dailyLossLimitRatio'));
+  if (s.openRiskRatio !== undefined)
+    m.riskOpenRiskRatio.set({ account }, finite(s.openRiskRatio, 'openRiskRatio'));
+  if (s.drawdownRatio !== undefined)
+    m.riskDrawdownRatio.set({ account }, finite(s.drawdownRatio, 'drawdownRatio'));
+  if (s.dailyLossLimitRatio !== undefined)
+    m.riskDailyLossLimitRatio.set({ account }, finite(s.dailyLossLimitRatio, 'dailyLossLimitRatio'));
 }
 
 export function recordRiskBreach(account: string, limit: string, m: TradingMetrics = tradingMetrics): void {
@@ -516,7 +535,11 @@ export interface OrderLabels {
 }
 
 export function recordOrderSubmitted(o: OrderLabels, m: TradingMetrics = tradingMetrics): void {
-  m.ordersSubmitted.inc({ ticker: m.labels.ticker.value(o.ticker), side: oneOf(ORDER_SIDES, o.side), order_type: oneOf(ORDER_TYPES, o.orderType ?? 'market') });
+  m.ordersSubmitted.inc({
+    ticker: m.labels.ticker.value(o.ticker),
+    side: oneOf(ORDER_SIDES, o.side),
+    order_type: oneOf(ORDER_TYPES, o.orderType ?? 'market'),
+  });
 }
 
 export interface FillSample {
@@ -540,83 +563,175 @@ export function recordOrderFilled(f: FillSample, m: TradingMetrics = tradingMetr
   const ticker = m.labels.ticker.value(f.ticker);
   const side = oneOf(ORDER_SIDES, f.side);
   m.ordersFilled.inc({ ticker, side });
-  m.filledNotional.inc({ ticker, side }, Math.abs(finite(f.quantity, 'quantity') * finite(f.fillPrice, 'fillPrice')));
+  m.filledNotional.inc(
+    { ticker, side },
+    Math.abs(finite(f.quantity, 'quantity') * finite(f.fillPrice, 'fillPrice')),
+  );
   m.slippage.observe({ side }, slippageBps(f.side, f.fillPrice, f.decisionPrice));
 }
 
-export function recordOrderRejected(ticker: string, reason: string, m: TradingMetrics = tradingMetrics): void {
-  m.ordersRejected.inc({ ticker: m.labels.ticker.value(ticker), reason: oneOf(ORDER_REJECT_REASONS, reason) });
+export function recordOrderRejected(
+  ticker: string,
+  reason: string,
+  m: TradingMetrics = tradingMetrics,
+): void {
+  m.ordersRejected.inc({
+    ticker: m.labels.ticker.value(ticker),
+    reason: oneOf(ORDER_REJECT_REASONS, reason),
+  });
 }
 
 /** Observes decision latency; stage "end_to_end" (default) is bar close → decisions returned. */
-export function observeDecisionLatency(timeframe: string, seconds: number, stage: (typeof DECISION_STAGES)[number] = 'end_to_end', m: TradingMetrics = tradingMetrics): void {
+export function observeDecisionLatency(
+  timeframe: string,
+  seconds: number,
+  stage: (typeof DECISION_STAGES)[number] = 'end_to_end',
+  m: TradingMetrics = tradingMetrics,
+): void {
   const tf = timeframeLabel(timeframe);
-  m.decisionLatency.observe({ timeframe: tf, stage: oneOf(DECISION_STAGES, stage) }, Math.max(0, finite(seconds, 'seconds')));
+  m.decisionLatency.observe(
+    { timeframe: tf, stage: oneOf(DECISION_STAGES, stage) },
+    Math.max(0, finite(seconds, 'seconds')),
+  );
   if (stage === 'end_to_end') m.decisions.inc({ timeframe: tf });
 }
 
 /** Records that bars up to `barEndMs` (exclusive end of the newest bar) are stored for symbol/timeframe. */
-export function setDataFreshness(symbol: string, timeframe: string, barEndMs: number, m: TradingMetrics = tradingMetrics): void {
+export function setDataFreshness(
+  symbol: string,
+  timeframe: string,
+  barEndMs: number,
+  m: TradingMetrics = tradingMetrics,
+): void {
   m.noteLastBar(symbol, timeframe, finite(barEndMs, 'barEndMs'));
 }
 
-export function recordBarsIngested(symbol: string, timeframe: string, count: number, m: TradingMetrics = tradingMetrics): void {
-  if (count > 0) m.barsIngested.inc({ symbol: m.labels.ticker.value(symbol), timeframe: timeframeLabel(timeframe) }, count);
+export function recordBarsIngested(
+  symbol: string,
+  timeframe: string,
+  count: number,
+  m: TradingMetrics = tradingMetrics,
+): void {
+  if (count > 0)
+    m.barsIngested.inc(
+      { symbol: m.labels.ticker.value(symbol), timeframe: timeframeLabel(timeframe) },
+      count,
+    );
 }
 
-export function recordDataQualityReject(symbol: string, timeframe: string, reason: string, count = 1, m: TradingMetrics = tradingMetrics): void {
-  m.dataQualityRejects.inc({ symbol: m.labels.ticker.value(symbol), timeframe: timeframeLabel(timeframe), reason: oneOf(DATA_QUALITY_REASONS, reason) }, count);
+export function recordDataQualityReject(
+  symbol: string,
+  timeframe: string,
+  reason: string,
+  count = 1,
+  m: TradingMetrics = tradingMetrics,
+): void {
+  m.dataQualityRejects.inc(
+    {
+      symbol: m.labels.ticker.value(symbol),
+      timeframe: timeframeLabel(timeframe),
+      reason: oneOf(DATA_QUALITY_REASONS, reason),
+    },
+    count,
+  );
 }
 
 export function setMarketOpen(open: boolean, m: TradingMetrics = tradingMetrics): void {
   m.marketOpen.set(open ? 1 : 0);
 }
 
-export function observePrediction(model: string, timeframe: string, score: number, m: TradingMetrics = tradingMetrics): void {
-  m.prediction.observe({ model: m.labels.model.value(model), timeframe: timeframeLabel(timeframe) }, finite(score, 'score'));
+export function observePrediction(
+  model: string,
+  timeframe: string,
+  score: number,
+  m: TradingMetrics = tradingMetrics,
+): void {
+  m.prediction.observe(
+    { model: m.labels.model.value(model), timeframe: timeframeLabel(timeframe) },
+    finite(score, 'score'),
+  );
 }
 
 export function setPredictionDrift(model: string, psi: number, m: TradingMetrics = tradingMetrics): void {
   m.predictionDrift.set({ model: m.labels.model.value(model) }, finite(psi, 'psi'));
 }
 
-export function setModelConfidence(model: string, confidence: number, m: TradingMetrics = tradingMetrics): void {
-  m.modelConfidence.set({ model: m.labels.model.value(model) }, Math.min(1, Math.max(0, finite(confidence, 'confidence'))));
+export function setModelConfidence(
+  model: string,
+  confidence: number,
+  m: TradingMetrics = tradingMetrics,
+): void {
+  m.modelConfidence.set(
+    { model: m.labels.model.value(model) },
+    Math.min(1, Math.max(0, finite(confidence, 'confidence'))),
+  );
 }
 
-export function recordTrainingRun(model: string, outcome: (typeof TRAINING_OUTCOMES)[number], durationSeconds?: number, m: TradingMetrics = tradingMetrics): void {
+export function recordTrainingRun(
+  model: string,
+  outcome: (typeof TRAINING_OUTCOMES)[number],
+  durationSeconds?: number,
+  m: TradingMetrics = tradingMetrics,
+): void {
   const label = m.labels.model.value(model);
   m.trainingRuns.inc({ model: label, outcome: oneOf(TRAINING_OUTCOMES, outcome) });
-  if (durationSeconds !== undefined) m.trainingDuration.observe({ model: label }, finite(durationSeconds, 'durationSeconds'));
+  if (durationSeconds !== undefined)
+    m.trainingDuration.observe({ model: label }, finite(durationSeconds, 'durationSeconds'));
 }
 
 export function setWorkerUp(queue: string, up: boolean, m: TradingMetrics = tradingMetrics): void {
   m.workerUp.set({ queue: oneOf(WORKER_QUEUES, queue) }, up ? 1 : 0);
 }
 
-export function setWorkerInfo(info: { worker: string; version: string; tradingMode: string }, m: TradingMetrics = tradingMetrics): void {
+export function setWorkerInfo(
+  info: { worker: string; version: string; tradingMode: string },
+  m: TradingMetrics = tradingMetrics,
+): void {
   m.workerInfo.reset();
-  m.workerInfo.set({ worker: sanitizeLabel(info.worker), version: sanitizeLabel(info.version), node_version: process.version, trading_mode: sanitizeLabel(info.tradingMode) }, 1);
+  m.workerInfo.set(
+    {
+      worker: sanitizeLabel(info.worker),
+      version: sanitizeLabel(info.version),
+      node_version: process.version,
+      trading_mode: sanitizeLabel(info.tradingMode),
+    },
+    1,
+  );
 }
 
-export function recordWorkflowFailure(workflowType: string, status: 'failed' | 'timed_out' | 'terminated' | 'canceled' = 'failed', m: TradingMetrics = tradingMetrics): void {
+export function recordWorkflowFailure(
+  workflowType: string,
+  status: 'failed' | 'timed_out' | 'terminated' | 'canceled' = 'failed',
+  m: TradingMetrics = tradingMetrics,
+): void {
   m.workflowFailures.inc({ workflow_type: m.labels.workflowType.value(workflowType), status });
 }
 
-export function recordAlertSent(severity: string, outcome: 'sent' | 'logged' | 'deduplicated' | 'rate_limited' | 'failed', m: TradingMetrics = tradingMetrics): void {
+export function recordAlertSent(
+  severity: string,
+  outcome: 'sent' | 'logged' | 'deduplicated' | 'rate_limited' | 'failed',
+  m: TradingMetrics = tradingMetrics,
+): void {
   m.alertsSent.inc({ severity: oneOf(['critical', 'warning', 'info'] as const, severity), outcome });
 }
 
 export interface HostSample {
   readonly cpuUtilization: number;
-  readonly gpus: ReadonlyArray<{ readonly index: number; readonly utilization: number; readonly memoryUsedBytes: number }>;
+  readonly gpus: ReadonlyArray<{
+    readonly index: number;
+    readonly utilization: number;
+    readonly memoryUsedBytes: number;
+  }>;
 }
 
 export function setHostStats(h: HostSample, m: TradingMetrics = tradingMetrics): void {
   m.hostCpuUtilization.set(Math.min(1, Math.max(0, finite(h.cpuUtilization, 'cpuUtilization'))));
   // GPU indexes are few (a node has at most 8-16), so the label stays bounded.
   for (const g of h.gpus.slice(0, 16)) {
-    m.gpuUtilization.set({ gpu: String(g.index) }, Math.min(1, Math.max(0, finite(g.utilization, 'utilization'))));
+    m.gpuUtilization.set(
+      { gpu: String(g.index) },
+      Math.min(1, Math.max(0, finite(g.utilization, 'utilization'))),
+    );
     m.gpuMemoryUsed.set({ gpu: String(g.index) }, finite(g.memoryUsedBytes, 'memoryUsedBytes'));
   }
 }

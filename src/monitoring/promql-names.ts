@@ -4,7 +4,21 @@
  * function calls, keywords) and returns the identifiers left. Good enough to check dashboards and alert rules
  * against the metrics the code exports.
  */
-const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan']);
+const KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'inf',
+  'nan',
+]);
 
 export function metricNamesInPromQL(expr: string): string[] {
   let s = expr
@@ -29,7 +43,8 @@ export function metricNamesInPromQL(expr: string): string[] {
 export function metricFamily(name: string, known: ReadonlySet<string>): string | undefined {
   if (known.has(name)) return name;
   for (const suffix of ['_bucket', '_sum', '_count']) {
-    if (name.endsWith(suffix) && known.has(name.slice(0, -suffix.length))) return name.slice(0, -suffix.length);
+    if (name.endsWith(suffix) && known.has(name.slice(0, -suffix.length)))
+      return name.slice(0, -suffix.length);
   }
   return undefined;
 }

@@ -21,7 +21,13 @@ export interface SessionMetrics {
     lastEquity: number;
     positions: ReadonlyArray<{ symbol: string; qty: number; avgEntryPrice: number; marketValue: number }>;
   }): void;
-  decided(p: { timeframe: string; seconds: number; barTs: number; barMs: number; symbols: readonly string[] }): void;
+  decided(p: {
+    timeframe: string;
+    seconds: number;
+    barTs: number;
+    barMs: number;
+    symbols: readonly string[];
+  }): void;
 }
 
 /** `account` labels the broker account this worker trades (bounded: one per execution worker). */
@@ -41,7 +47,11 @@ export function prometheusSessionMetrics(account: string, model = 'strategy'): S
         account,
         equityDollars: p.equity,
         startOfDayEquityDollars: p.lastEquity > 0 ? p.lastEquity : p.equity,
-        positions: p.positions.map((x) => ({ ticker: x.symbol, quantity: x.qty, marketValueDollars: x.marketValue })),
+        positions: p.positions.map((x) => ({
+          ticker: x.symbol,
+          quantity: x.qty,
+          marketValueDollars: x.marketValue,
+        })),
       });
       for (const x of p.positions) {
         setPnl({
@@ -67,6 +77,7 @@ function classifyReject(message: string): string {
   if (m.includes('pattern day')) return 'pdt_rule';
   if (m.includes('market') && m.includes('closed')) return 'market_closed';
   if (m.includes('client_order_id') || m.includes('duplicate')) return 'duplicate';
-  if (m.includes('invalid') || m.includes('symbol') || m.includes('asset') || m.includes('qty')) return 'invalid_order';
+  if (m.includes('invalid') || m.includes('symbol') || m.includes('asset') || m.includes('qty'))
+    return 'invalid_order';
   return 'broker_error';
 }

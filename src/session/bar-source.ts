@@ -39,18 +39,16 @@ export class PgBarSource implements BarSource {
     );
     const out = new Map<string, Bar[]>(symbols.map((s) => [s, []]));
     for (const r of rows) {
-      out
-        .get(r.symbol)!
-        .push({
-          symbol: r.symbol,
-          timeframe: '1m',
-          ts: r.ts.getTime(),
-          open: r.open,
-          high: r.high,
-          low: r.low,
-          close: r.close,
-          volume: r.volume,
-        });
+      out.get(r.symbol)!.push({
+        symbol: r.symbol,
+        timeframe: '1m',
+        ts: r.ts.getTime(),
+        open: r.open,
+        high: r.high,
+        low: r.low,
+        close: r.close,
+        volume: r.volume,
+      });
     }
     for (const list of out.values()) list.sort((a, b) => a.ts - b.ts);
     return out;

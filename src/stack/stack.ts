@@ -78,10 +78,20 @@ export async function stackUp(config: AppConfig, opts: StackUpOptions = {}): Pro
   let temporal: StackState['temporal'];
   if (config.TEMPORAL_ADDRESS) {
     if (!(await temporalIsServing(config.TEMPORAL_ADDRESS, 5000))) {
-      throw new Error(`TEMPORAL_ADDRESS: no Temporal frontend answers at ${config.TEMPORAL_ADDRESS}; start it or unset the variable`);
+      throw new Error(
+        `TEMPORAL_ADDRESS: no Temporal frontend answers at ${config.TEMPORAL_ADDRESS}; start it or unset the variable`,
+      );
     }
-    temporal = { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, source: 'TEMPORAL_ADDRESS' };
-  } else if (prior?.temporal.pid && processGroupAlive(prior.temporal.pid) && (await temporalIsServing(prior.temporal.address))) {
+    temporal = {
+      address: config.TEMPORAL_ADDRESS,
+      namespace: config.TEMPORAL_NAMESPACE,
+      source: 'TEMPORAL_ADDRESS',
+    };
+  } else if (
+    prior?.temporal.pid &&
+    processGroupAlive(prior.temporal.pid) &&
+    (await temporalIsServing(prior.temporal.address))
+  ) {
     temporal = prior.temporal;
     log(`reusing Temporal dev server at ${temporal.address} (pid ${temporal.pid})`);
   } else {
@@ -112,7 +122,9 @@ export async function stackUp(config: AppConfig, opts: StackUpOptions = {}): Pro
         logFile: started.logFile,
         source: 'started',
       };
-      log(`Temporal dev server up at ${started.address} (binary from ${started.binary.source}: ${started.binary.path})`);
+      log(
+        `Temporal dev server up at ${started.address} (binary from ${started.binary.source}: ${started.binary.path})`,
+      );
     }
   }
 
@@ -142,7 +154,8 @@ export async function stackUp(config: AppConfig, opts: StackUpOptions = {}): Pro
   const redisUrl = config.REDIS_URL ?? DEFAULT_REDIS_URL;
   const redisClient = await tryConnectRedis(redisUrl);
   redisClient?.disconnect();
-  if (!redisClient) log(`redis not reachable at ${redactUrl(redisUrl)}: workers will use an in-process cache`);
+  if (!redisClient)
+    log(`redis not reachable at ${redactUrl(redisUrl)}: workers will use an in-process cache`);
 
   const state: StackState = {
     temporal,
@@ -192,7 +205,10 @@ export interface StackDownResult {
 }
 
 /** Stops what `stack up` started (never a server it merely reused) and forgets the state. */
-export async function stackDown(config: AppConfig, log: (msg: string) => void = console.log): Promise<StackDownResult> {
+export async function stackDown(
+  config: AppConfig,
+  log: (msg: string) => void = console.log,
+): Promise<StackDownResult> {
   const state = readStackState(config);
   const stopped: string[] = [];
   const leftRunning: string[] = [];
@@ -235,7 +251,11 @@ export async function stackStatus(config: AppConfig): Promise<StackStatus> {
   const address = state?.temporal.address ?? config.TEMPORAL_ADDRESS;
   return {
     state,
-    temporal: { address, serving: address ? await temporalIsServing(address) : false, uiUrl: state?.temporal.uiUrl },
+    temporal: {
+      address,
+      serving: address ? await temporalIsServing(address) : false,
+      uiUrl: state?.temporal.uiUrl,
+    },
     postgres: { url: state ? redactUrl(state.postgres.url) : undefined, source: state?.postgres.source },
     redis: { kind: state?.redis.kind },
     worker: { pid: state?.worker?.pid, alive: state?.worker ? processGroupAlive(state.worker.pid) : false },

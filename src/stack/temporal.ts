@@ -63,7 +63,9 @@ export const GO_INSTALL_COMMAND = `GOBIN=${temporalCacheDir()} go install ${TEMP
 export function findTemporalBinary(env: NodeJS.ProcessEnv = process.env): ResolvedTemporalBinary | undefined {
   if (env.TEMPORAL_CLI) {
     if (!isExecutable(env.TEMPORAL_CLI)) {
-      throw new Error(`TEMPORAL_CLI: "${env.TEMPORAL_CLI}" is not an executable file; fix the path or unset it`);
+      throw new Error(
+        `TEMPORAL_CLI: "${env.TEMPORAL_CLI}" is not an executable file; fix the path or unset it`,
+      );
     }
     return { path: env.TEMPORAL_CLI, source: 'TEMPORAL_CLI' };
   }
@@ -94,7 +96,9 @@ export async function resolveTemporalBinary(
   }
   const dir = temporalCacheDir();
   mkdirSync(dir, { recursive: true });
-  log(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go into ${dir} (first run only, a few minutes)…`);
+  log(
+    `building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go into ${dir} (first run only, a few minutes)…`,
+  );
   await execFileAsync('go', ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
     env: { ...process.env, GOBIN: dir, GOFLAGS: '-mod=mod' },
     maxBuffer: 64 * 1024 * 1024,
@@ -133,7 +137,7 @@ export async function temporalIsServing(address: string, timeoutMs = 1500): Prom
   let conn: Connection | undefined;
   try {
     conn = await Connection.connect({ address, connectTimeout: timeoutMs });
-    const res = await conn.healthService.check({}, );
+    const res = await conn.healthService.check({});
     return res.status === 1; // SERVING
   } catch {
     return false;

@@ -100,7 +100,10 @@ export class RedisCache implements KeyValueCache {
   }
   getMany(keys: string[]) {
     if (keys.length === 0) return Promise.resolve([]);
-    return this.safe<Array<string | null>>(keys.map(() => null), () => this.redis.mget(keys));
+    return this.safe<Array<string | null>>(
+      keys.map(() => null),
+      () => this.redis.mget(keys),
+    );
   }
   async set(key: string, value: string, ttlSeconds?: number) {
     await this.safe(undefined, async () => {

@@ -22,7 +22,9 @@ export interface MigrationResult {
 }
 
 export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
   const seen = new Set<number>();
   return files.map((f) => {
     const m = FILE_RE.exec(f);
@@ -77,7 +79,9 @@ export async function migrate(pool: Pool, dir = MIGRATIONS_DIR): Promise<Migrati
         applied.push(label);
       } catch (err) {
         await client.query('rollback').catch(() => undefined);
-        throw new Error(`migration ${label} failed and was rolled back: ${(err as Error).message}`, { cause: err });
+        throw new Error(`migration ${label} failed and was rolled back: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
     }
     const ts = await client.query<{ ok: boolean }>(

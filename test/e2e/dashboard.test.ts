@@ -23,7 +23,9 @@ import {
 } from '../../src/monitoring/metrics';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `headless Chromium not found at ${CHROMIUM}: install Debian package chromium or set CHROMIUM_PATH`;
+const skip = existsSync(CHROMIUM)
+  ? false
+  : `headless Chromium not found at ${CHROMIUM}: install Debian package chromium or set CHROMIUM_PATH`;
 /** Where the screenshot goes; CI can keep it as an artifact. */
 const SHOT_DIR = process.env.TEST_ARTIFACTS_DIR ?? join(tmpdir(), 'trader-test-artifacts');
 
@@ -38,13 +40,54 @@ describe('live dashboard in headless Chromium', { skip }, () => {
   function session(bar: number) {
     const price = 180 + Math.sin(bar / 3) * 2 + bar * 0.1;
     recordOrderSubmitted({ ticker: 'AAPL', side: 'buy' }, m);
-    recordOrderFilled({ ticker: 'AAPL', side: 'buy', quantity: 5, fillPrice: price * 1.0002, decisionPrice: price }, m);
+    recordOrderFilled(
+      { ticker: 'AAPL', side: 'buy', quantity: 5, fillPrice: price * 1.0002, decisionPrice: price },
+      m,
+    );
     observeDecisionLatency('1m', 0.05 + (bar % 3) * 0.01, 'end_to_end', m);
     observePrediction('xgb-dollar-v1', '1m', Math.tanh(Math.sin(bar)), m);
-    setPnl({ ticker: 'AAPL', timeframe: '1m', model: 'xgb-dollar-v1', realizedDollars: bar * 12.5, unrealizedDollars: (price - 180) * 5 * bar }, m);
-    setPnl({ ticker: 'MSFT', timeframe: '5m', model: 'lstm-mtf-v2', realizedDollars: -bar * 4, unrealizedDollars: 30 }, m);
-    setAccountSnapshot({ account: 'paper', equityDollars: 100_000 + bar * 40 + Math.sin(bar) * 150, startOfDayEquityDollars: 100_000, positions: [{ ticker: 'AAPL', quantity: 5 * bar, marketValueDollars: 5 * bar * price }, { ticker: 'MSFT', quantity: -20, marketValueDollars: -20 * 410 }] }, m);
-    setRiskState({ account: 'paper', state: 'ACTIVE', openRiskRatio: 0.06 + bar * 0.004, drawdownRatio: 0.012, dailyLossLimitRatio: 0.03 }, m);
+    setPnl(
+      {
+        ticker: 'AAPL',
+        timeframe: '1m',
+        model: 'xgb-dollar-v1',
+        realizedDollars: bar * 12.5,
+        unrealizedDollars: (price - 180) * 5 * bar,
+      },
+      m,
+    );
+    setPnl(
+      {
+        ticker: 'MSFT',
+        timeframe: '5m',
+        model: 'lstm-mtf-v2',
+        realizedDollars: -bar * 4,
+        unrealizedDollars: 30,
+      },
+      m,
+    );
+    setAccountSnapshot(
+      {
+        account: 'paper',
+        equityDollars: 100_000 + bar * 40 + Math.sin(bar) * 150,
+        startOfDayEquityDollars: 100_000,
+        positions: [
+          { ticker: 'AAPL', quantity: 5 * bar, marketValueDollars: 5 * bar * price },
+          { ticker: 'MSFT', quantity: -20, marketValueDollars: -20 * 410 },
+        ],
+      },
+      m,
+    );
+    setRiskState(
+      {
+        account: 'paper',
+        state: 'ACTIVE',
+        openRiskRatio: 0.06 + bar * 0.004,
+        drawdownRatio: 0.012,
+        dailyLossLimitRatio: 0.03,
+      },
+      m,
+    );
     setModelConfidence('xgb-dollar-v1', 0.72, m);
     setModelConfidence('lstm-mtf-v2', 0.48, m);
     setPredictionDrift('xgb-dollar-v1', 0.08, m);
@@ -72,7 +115,10 @@ describe('live dashboard in headless Chromium', { skip }, () => {
       clock += 60_000;
       await dashboard.service.refresh();
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
   });
 
   after(async () => {
@@ -94,7 +140,10 @@ describe('live dashboard in headless Chromium', { skip }, () => {
     await page.goto(`${dashboard.url}/`);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
 
-    assert.ok(Number(await page.getAttribute('#pnl-chart', 'data-points')) >= 12, 'P&L curve has a point per sampled bar');
+    assert.ok(
+      Number(await page.getAttribute('#pnl-chart', 'data-points')) >= 12,
+      'P&L curve has a point per sampled bar',
+    );
     const path = await page.getAttribute('#pnl-chart path.series', 'd');
     assert.ok(path && path.split('L').length >= 12, 'P&L curve path is drawn');
     assert.equal(await page.locator('#positions tr.position').count(), 2);
@@ -103,7 +152,10 @@ describe('live dashboard in headless Chromium', { skip }, () => {
     assert.equal(await page.locator('#models .model').count(), 2);
     assert.equal(await page.textContent('#risk-badge'), 'risk: ACTIVE');
     assert.ok(Number(await page.getAttribute('#gauge-open-risk', 'data-value')) > 0.06);
-    assert.match((await page.textContent('#workers')) ?? '', /execution[\s\S]*polling[\s\S]*training[\s\S]*DOWN/);
+    assert.match(
+      (await page.textContent('#workers')) ?? '',
+      /execution[\s\S]*polling[\s\S]*training[\s\S]*DOWN/,
+    );
     assert.match((await page.textContent('#cpu-row')) ?? '', /CPU \(\d+ cores\)\s*\d+\.\d\d%/);
     assert.match((await page.textContent('#stale')) ?? '', /MSFT 1m 260 s[\s\S]*AAPL 1m 90 s/);
     assert.deepEqual(errors, []);
@@ -119,7 +171,12 @@ describe('live dashboard in headless Chromium', { skip }, () => {
 
   test('when /api/dashboard is read, then it carries the P&L curve, positions and host stats', async () => {
     const r = await fetch(`${dashboard.url}/api/dashboard`);
-    const s = (await r.json()) as { pnlCurve: unknown[]; positions: unknown[]; system: { cores: number; cpuHistory: number[] }; sources: Array<{ ok: boolean }> };
+    const s = (await r.json()) as {
+      pnlCurve: unknown[];
+      positions: unknown[];
+      system: { cores: number; cpuHistory: number[] };
+      sources: Array<{ ok: boolean }>;
+    };
     assert.ok(s.pnlCurve.length >= 12);
     assert.equal(s.positions.length, 2);
     assert.ok(s.system.cores >= 1);

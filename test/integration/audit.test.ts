@@ -14,15 +14,47 @@ describe('audit log', () => {
   before(async () => {
     db = await createTestDatabase('tt_audit');
     audit = new AuditLog(db.pool);
-    await audit.append({ actor: 'workflow:tradingSession', action: 'order.submitted', subject: 's1:1709562600000:AAPL:0', workflowId: 'session-2024-03-04', atMs: t0, details: { qty: 10, side: 'buy' }, idempotencyKey: 'order.submitted:s1:1709562600000:AAPL:0' });
-    await audit.append({ actor: 'workflow:tradingSession', action: 'order.filled', subject: 's1:1709562600000:AAPL:0', workflowId: 'session-2024-03-04', atMs: t0 + 1_000, details: { price: 180.02 } });
-    await audit.append({ actor: 'cli:alice', action: 'session.paused', subject: 'session-2024-03-04', reason: 'news pending', workflowId: 'session-2024-03-04', atMs: t0 + 60_000 });
-    await audit.append({ actor: 'risk-engine', action: 'risk.halted', reason: 'daily loss 3.1% > 3%', atMs: t0 + 120_000 });
+    await audit.append({
+      actor: 'workflow:tradingSession',
+      action: 'order.submitted',
+      subject: 's1:1709562600000:AAPL:0',
+      workflowId: 'session-2024-03-04',
+      atMs: t0,
+      details: { qty: 10, side: 'buy' },
+      idempotencyKey: 'order.submitted:s1:1709562600000:AAPL:0',
+    });
+    await audit.append({
+      actor: 'workflow:tradingSession',
+      action: 'order.filled',
+      subject: 's1:1709562600000:AAPL:0',
+      workflowId: 'session-2024-03-04',
+      atMs: t0 + 1_000,
+      details: { price: 180.02 },
+    });
+    await audit.append({
+      actor: 'cli:alice',
+      action: 'session.paused',
+      subject: 'session-2024-03-04',
+      reason: 'news pending',
+      workflowId: 'session-2024-03-04',
+      atMs: t0 + 60_000,
+    });
+    await audit.append({
+      actor: 'risk-engine',
+      action: 'risk.halted',
+      reason: 'daily loss 3.1% > 3%',
+      atMs: t0 + 120_000,
+    });
   });
   after(async () => db.drop());
 
   test('when an order event is appended twice with one idempotency key, then one row exists and the first is returned', async () => {
-    const again = await audit.append({ actor: 'workflow:tradingSession', action: 'order.submitted', subject: 's1:1709562600000:AAPL:0', idempotencyKey: 'order.submitted:s1:1709562600000:AAPL:0' });
+    const again = await audit.append({
+      actor: 'workflow:tradingSession',
+      action: 'order.submitted',
+      subject: 's1:1709562600000:AAPL:0',
+      idempotencyKey: 'order.submitted:s1:1709562600000:AAPL:0',
+    });
     const rows = await audit.list({ action: 'order.submitted' });
     assert.equal(rows.length, 1);
     assert.equal(again.id, rows[0]!.id);
@@ -37,17 +69,38 @@ describe('audit log', () => {
   });
 
   test('when listing with filters, then only matching entries come back in the asked order', async () => {
-    assert.deepEqual((await audit.list({ action: 'order.*', order: 'asc' })).map((e) => e.action), ['order.submitted', 'order.filled']);
-    assert.deepEqual((await audit.list({ actor: 'cli:alice' })).map((e) => e.reason), ['news pending']);
-    assert.deepEqual((await audit.list({ workflowId: 'session-2024-03-04' })).map((e) => e.action), ['session.paused', 'order.filled', 'order.submitted']);
-    assert.deepEqual((await audit.list({ sinceMs: t0 + 30_000, untilMs: t0 + 90_000 })).map((e) => e.action), ['session.paused']);
+    assert.deepEqual(
+      (await audit.list({ action: 'order.*', order: 'asc' })).map((e) => e.action),
+      ['order.submitted', 'order.filled'],
+    );
+    assert.deepEqual(
+      (await audit.list({ actor: 'cli:alice' })).map((e) => e.reason),
+      ['news pending'],
+    );
+    assert.deepEqual(
+      (await audit.list({ workflowId: 'session-2024-03-04' })).map((e) => e.action),
+      ['session.paused', 'order.filled', 'order.submitted'],
+    );
+    assert.deepEqual(
+      (await audit.list({ sinceMs: t0 + 30_000, untilMs: t0 + 90_000 })).map((e) => e.action),
+      ['session.paused'],
+    );
     assert.equal((await audit.list({ limit: 2 })).length, 2);
   });
 
   test('when an entry lacks who or why, then append fails naming the field', async () => {
-    await assert.rejects(audit.append({ actor: '', action: 'order.submitted' }), /actor: must name who acted/);
-    await assert.rejects(audit.append({ actor: 'x', action: 'Pause' }), /action: "Pause" must be dotted lower-case/);
-    await assert.rejects(audit.append({ actor: 'cli:bob', action: 'session.liquidated' }), /reason: a person's control action/);
+    await assert.rejects(
+      audit.append({ actor: '', action: 'order.submitted' }),
+      /actor: must name who acted/,
+    );
+    await assert.rejects(
+      audit.append({ actor: 'x', action: 'Pause' }),
+      /action: "Pause" must be dotted lower-case/,
+    );
+    await assert.rejects(
+      audit.append({ actor: 'cli:bob', action: 'session.liquidated' }),
+      /reason: a person's control action/,
+    );
     await assert.rejects(audit.list({ limit: 0 }), /limit: must be an integer/);
   });
 
@@ -66,7 +119,10 @@ describe('audit log', () => {
       else process.env.DATABASE_URL = prevUrl;
     }
     const json = JSON.parse(printed[0]!) as Array<{ action: string; actor: string; at: string }>;
-    assert.deepEqual(json.map((e) => [e.actor, e.action, e.at]), [['cli:alice', 'session.paused', '2024-03-04T14:31:00.000Z']]);
+    assert.deepEqual(
+      json.map((e) => [e.actor, e.action, e.at]),
+      [['cli:alice', 'session.paused', '2024-03-04T14:31:00.000Z']],
+    );
     assert.match(printed[1]!, /^at\s+actor\s+action/);
     assert.match(printed[1]!, /risk-engine\s+risk\.halted\s+daily loss 3\.1% > 3%/);
   });
@@ -79,16 +135,30 @@ describe('audit log', () => {
     const logs: string[] = [];
     const acts = createMonitoringActivities({
       audit,
-      alerter: new SlackAlerter({ channels: { critical: '#c', warning: '#w', info: '#i' }, log: (l) => logs.push(l) }),
+      alerter: new SlackAlerter({
+        channels: { critical: '#c', warning: '#w', info: '#i' },
+        log: (l) => logs.push(l),
+      }),
     });
-    const entry = { actor: 'workflow:emergencyShutdown', action: 'shutdown.emergency', reason: 'operator kill', workflowId: 'shutdown-1', idempotencyKey: 'shutdown-1:shutdown.emergency' };
+    const entry = {
+      actor: 'workflow:emergencyShutdown',
+      action: 'shutdown.emergency',
+      reason: 'operator kill',
+      workflowId: 'shutdown-1',
+      idempotencyKey: 'shutdown-1:shutdown.emergency',
+    };
     const a = await acts.recordAudit(entry);
     const b = await acts.recordAudit(entry);
     assert.equal(a.id, b.id);
     assert.equal((await audit.list({ action: 'shutdown.emergency' })).length, 1);
-    await assert.rejects(acts.recordAudit({ actor: 'workflow:x', action: 'BAD' }), (e: Error & { nonRetryable?: boolean }) => e.nonRetryable === true && /action/.test(e.message));
-    assert.deepEqual(await acts.sendAlert({ key: 'k', severity: 'info', title: 'shutdown done', text: 'flat' }), { outcome: 'logged' });
+    await assert.rejects(
+      acts.recordAudit({ actor: 'workflow:x', action: 'BAD' }),
+      (e: Error & { nonRetryable?: boolean }) => e.nonRetryable === true && /action/.test(e.message),
+    );
+    assert.deepEqual(
+      await acts.sendAlert({ key: 'k', severity: 'info', title: 'shutdown done', text: 'flat' }),
+      { outcome: 'logged' },
+    );
     assert.match(logs.join('\n'), /shutdown done/);
   });
 });
-

@@ -39,7 +39,9 @@ describe('/metrics during a replayed session', () => {
   // The replay clock: bar closes of a stored day, not wall time.
   let now = Date.UTC(2024, 2, 4, 14, 31);
   before(async () => {
-    temporal = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end(TEMPORAL_TEXT));
+    temporal = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(TEMPORAL_TEXT),
+    );
     await new Promise<void>((r) => temporal.listen(0, '127.0.0.1', () => r()));
     tradingMetrics.reset();
     setMetricsClock(() => now);
@@ -64,10 +66,27 @@ describe('/metrics during a replayed session', () => {
     observePrediction('xgb-dollar-v1', '1m', Math.tanh(0.3 * i));
     observeDecisionLatency('1m', 0.04 + 0.01 * i);
     recordOrderSubmitted({ ticker: 'AAPL', side: 'buy', orderType: 'market' });
-    recordOrderFilled({ ticker: 'AAPL', side: 'buy', quantity: 10, fillPrice: price + 0.02, decisionPrice: price });
+    recordOrderFilled({
+      ticker: 'AAPL',
+      side: 'buy',
+      quantity: 10,
+      fillPrice: price + 0.02,
+      decisionPrice: price,
+    });
     const qty = 10 * (i + 1);
-    setPnl({ ticker: 'AAPL', timeframe: '1m', model: 'xgb-dollar-v1', realizedDollars: 0, unrealizedDollars: qty * 0.25 * i });
-    setAccountSnapshot({ account: 'paper', equityDollars: 100_000 + qty * 0.25 * i, startOfDayEquityDollars: 100_000, positions: [{ ticker: 'AAPL', quantity: qty, marketValueDollars: qty * price }] });
+    setPnl({
+      ticker: 'AAPL',
+      timeframe: '1m',
+      model: 'xgb-dollar-v1',
+      realizedDollars: 0,
+      unrealizedDollars: qty * 0.25 * i,
+    });
+    setAccountSnapshot({
+      account: 'paper',
+      equityDollars: 100_000 + qty * 0.25 * i,
+      startOfDayEquityDollars: 100_000,
+      positions: [{ ticker: 'AAPL', quantity: qty, marketValueDollars: qty * price }],
+    });
     setRiskState({ account: 'paper', state: 'ACTIVE', dailyLossLimitRatio: 0.03 });
   }
 
@@ -83,12 +102,17 @@ describe('/metrics during a replayed session', () => {
     assert.equal(orders(second), 6);
     assert.equal(sumOf(second, 'trader_orders_filled_total'), 6);
 
-    const latencyCount = (s: typeof first) => sumOf(s, 'trader_decision_latency_seconds_count', { timeframe: '1m', stage: 'end_to_end' });
+    const latencyCount = (s: typeof first) =>
+      sumOf(s, 'trader_decision_latency_seconds_count', { timeframe: '1m', stage: 'end_to_end' });
     assert.equal(latencyCount(first), 2);
     assert.equal(latencyCount(second), 6);
-    assert.ok(sumOf(second, 'trader_decision_latency_seconds_sum') > sumOf(first, 'trader_decision_latency_seconds_sum'));
+    assert.ok(
+      sumOf(second, 'trader_decision_latency_seconds_sum') >
+        sumOf(first, 'trader_decision_latency_seconds_sum'),
+    );
 
-    const pnl = (s: typeof first) => sumOf(s, 'trader_pnl_unrealized_dollars', { ticker: 'AAPL', timeframe: '1m', model: 'xgb-dollar-v1' });
+    const pnl = (s: typeof first) =>
+      sumOf(s, 'trader_pnl_unrealized_dollars', { ticker: 'AAPL', timeframe: '1m', model: 'xgb-dollar-v1' });
     assert.equal(pnl(first), 5);
     assert.equal(pnl(second), 60 * 0.25 * 5);
     assert.notEqual(sumOf(first, 'trader_daily_pnl_dollars'), sumOf(second, 'trader_daily_pnl_dollars'));
@@ -108,7 +132,10 @@ describe('/metrics during a replayed session', () => {
     healthy = false;
     r = await fetch(`${server.url}/healthz`);
     assert.equal(r.status, 503);
-    const body = (await r.json()) as { ready: boolean; checks: Record<string, { ok: boolean; error?: string }> };
+    const body = (await r.json()) as {
+      ready: boolean;
+      checks: Record<string, { ok: boolean; error?: string }>;
+    };
     assert.equal(body.ready, false);
     assert.equal(body.checks.database?.ok, false);
     assert.equal(body.checks.temporal?.ok, true);

@@ -30,9 +30,26 @@ const activities: MeteredSessionActivities = {
     const price = 100 + bar;
     observeDecisionLatency('1m', 0.02 + bar * 0.005);
     recordOrderSubmitted({ ticker: 'SPY', side: 'buy' });
-    recordOrderFilled({ ticker: 'SPY', side: 'buy', quantity: 1, fillPrice: price + 0.01, decisionPrice: price });
-    setPnl({ ticker: 'SPY', timeframe: '1m', model: 'xgb-dollar-v1', realizedDollars: 0, unrealizedDollars: (bar * (bar + 1)) / 2 });
-    setAccountSnapshot({ account: 'paper', equityDollars: 10_000 + (bar * (bar + 1)) / 2, startOfDayEquityDollars: 10_000, positions: [{ ticker: 'SPY', quantity: bar + 1, marketValueDollars: (bar + 1) * price }] });
+    recordOrderFilled({
+      ticker: 'SPY',
+      side: 'buy',
+      quantity: 1,
+      fillPrice: price + 0.01,
+      decisionPrice: price,
+    });
+    setPnl({
+      ticker: 'SPY',
+      timeframe: '1m',
+      model: 'xgb-dollar-v1',
+      realizedDollars: 0,
+      unrealizedDollars: (bar * (bar + 1)) / 2,
+    });
+    setAccountSnapshot({
+      account: 'paper',
+      equityDollars: 10_000 + (bar * (bar + 1)) / 2,
+      startOfDayEquityDollars: 10_000,
+      positions: [{ ticker: 'SPY', quantity: bar + 1, marketValueDollars: (bar + 1) * price }],
+    });
     return Promise.resolve();
   },
 };
@@ -41,7 +58,12 @@ const activities: MeteredSessionActivities = {
 const ADDRESS = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:17233';
 
 describe('/metrics of a worker running a session on a real Temporal server', () => {
-  let t: { client: Client; connection: Connection; nativeConnection: NativeConnection; close(): Promise<void> };
+  let t: {
+    client: Client;
+    connection: Connection;
+    nativeConnection: NativeConnection;
+    close(): Promise<void>;
+  };
   let server: MetricsServer;
   before(async () => {
     // The Temporal Runtime must be installed, with its Prometheus exporter, before the first connection.
@@ -63,14 +85,18 @@ describe('/metrics of a worker running a session on a real Temporal server', () 
       },
     };
     tradingMetrics.reset();
-    server = await startMetricsServer({ port: 0, temporalMetricsUrl: `http://127.0.0.1:${runtimePort}/metrics` });
+    server = await startMetricsServer({
+      port: 0,
+      temporalMetricsUrl: `http://127.0.0.1:${runtimePort}/metrics`,
+    });
   });
   after(async () => {
     await server.close();
     await t.close();
   });
 
-  const scrape = async (): Promise<Sample[]> => parsePrometheusText(await (await fetch(`${server.url}/metrics`)).text());
+  const scrape = async (): Promise<Sample[]> =>
+    parsePrometheusText(await (await fetch(`${server.url}/metrics`)).text());
 
   test('when bars are processed between two scrapes, then P&L, orders and latency move and Temporal SDK metrics share the scrape', async () => {
     const taskQueue = `metered-session-${randomUUID()}`;
@@ -81,9 +107,14 @@ describe('/metrics of a worker running a session on a real Temporal server', () 
       activities,
     });
     const [first, second] = await worker.runUntil(async () => {
-      const handle = await t.client.workflow.start('meteredSessionWorkflow', { taskQueue, workflowId: `metered-${taskQueue}`, args: [{ first: 2, total: 5 }] });
+      const handle = await t.client.workflow.start('meteredSessionWorkflow', {
+        taskQueue,
+        workflowId: `metered-${taskQueue}`,
+        args: [{ first: 2, total: 5 }],
+      });
       // Wait (on workflow state, not wall time) until the first bars are done.
-      for (let i = 0; i < 300 && (await handle.query<number>('barsDone')) < 2; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 300 && (await handle.query<number>('barsDone')) < 2; i++)
+        await new Promise((r) => setTimeout(r, 100));
       const a = await scrape();
       await handle.signal('continue');
       assert.equal(await handle.result(), 5);
@@ -100,8 +131,16 @@ describe('/metrics of a worker running a session on a real Temporal server', () 
 
     // The Temporal SDK runtime's own series come through the same endpoint.
     const q = { task_queue: taskQueue };
-    assert.ok(sumOf(second, 'temporal_activity_execution_latency_count', { ...q, activity_type: 'processBar' }) >= 5);
-    assert.equal(sumOf(second, 'temporal_workflow_completed', { ...q, workflow_type: 'meteredSessionWorkflow' }), 1);
-    assert.ok(sumOf(second, 'temporal_workflow_task_execution_latency_count', q) > sumOf(first, 'temporal_workflow_task_execution_latency_count', q));
+    assert.ok(
+      sumOf(second, 'temporal_activity_execution_latency_count', { ...q, activity_type: 'processBar' }) >= 5,
+    );
+    assert.equal(
+      sumOf(second, 'temporal_workflow_completed', { ...q, workflow_type: 'meteredSessionWorkflow' }),
+      1,
+    );
+    assert.ok(
+      sumOf(second, 'temporal_workflow_task_execution_latency_count', q) >
+        sumOf(first, 'temporal_workflow_task_execution_latency_count', q),
+    );
   });
 });

@@ -7,7 +7,9 @@ import { describe, test } from 'node:test';
 
 const dir = resolve(__dirname, '../../deploy/prometheus');
 const hasPromtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' }).status === 0;
-const skip = hasPromtool ? false : 'promtool not found on PATH: install Debian package `prometheus` (apt-get install prometheus) to run these checks';
+const skip = hasPromtool
+  ? false
+  : 'promtool not found on PATH: install Debian package `prometheus` (apt-get install prometheus) to run these checks';
 
 function promtool(...args: string[]) {
   const r = spawnSync('promtool', args, { cwd: dir, encoding: 'utf8', timeout: 60_000 });
@@ -37,11 +39,16 @@ describe('deploy/prometheus with promtool', { skip }, () => {
     const dashboards = resolve(__dirname, '../../deploy/grafana/dashboards');
     const rules: string[] = [];
     for (const f of readdirSync(dashboards).filter((x) => x.endsWith('.json'))) {
-      const d = JSON.parse(readFileSync(join(dashboards, f), 'utf8')) as { panels: Array<{ targets?: Array<{ expr: string }> }> };
+      const d = JSON.parse(readFileSync(join(dashboards, f), 'utf8')) as {
+        panels: Array<{ targets?: Array<{ expr: string }> }>;
+      };
       for (const p of d.panels) {
         for (const t of p.targets ?? []) {
           // Grafana's variables are substituted the way Grafana would before sending the query.
-          const expr = t.expr.replace(/\$__rate_interval/g, '1m').replace(/\$__range/g, '6h').replace(/\$\w+/g, '.*');
+          const expr = t.expr
+            .replace(/\$__rate_interval/g, '1m')
+            .replace(/\$__range/g, '6h')
+            .replace(/\$\w+/g, '.*');
           rules.push(`      - record: panel_query_${rules.length}\n        expr: ${JSON.stringify(expr)}`);
         }
       }
@@ -61,25 +68,35 @@ describe('deploy/prometheus with promtool', { skip }, () => {
 const amtool = process.env.AMTOOL ?? 'amtool';
 const hasAmtool = spawnSync(amtool, ['--version'], { encoding: 'utf8' }).status === 0;
 
-describe('deploy/prometheus/alertmanager.yml with amtool', {
-  skip: hasAmtool ? false : 'amtool not found: `go install github.com/prometheus/alertmanager/cmd/amtool@v0.27.0` (or set AMTOOL) to check the Alertmanager routing',
-}, () => {
-  const run = (...args: string[]) => {
-    const r = spawnSync(amtool, args, { cwd: dir, encoding: 'utf8', timeout: 60_000 });
-    return { code: r.status, out: `${r.stdout}${r.stderr}` };
-  };
+describe(
+  'deploy/prometheus/alertmanager.yml with amtool',
+  {
+    skip: hasAmtool
+      ? false
+      : 'amtool not found: `go install github.com/prometheus/alertmanager/cmd/amtool@v0.27.0` (or set AMTOOL) to check the Alertmanager routing',
+  },
+  () => {
+    const run = (...args: string[]) => {
+      const r = spawnSync(amtool, args, { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+      return { code: r.status, out: `${r.stdout}${r.stderr}` };
+    };
 
-  test('when the Alertmanager config is checked, then amtool accepts it', () => {
-    const r = run('check-config', 'alertmanager.yml');
-    assert.equal(r.code, 0, r.out);
-    assert.match(r.out, /SUCCESS/);
-  });
-
-  test('when alerts of each severity are routed, then each reaches its own Slack receiver', () => {
-    for (const [severity, receiver] of [['critical', 'slack-critical'], ['warning', 'slack-warning'], ['info', 'slack-info']] as const) {
-      const r = run('config', 'routes', 'test', '--config.file=alertmanager.yml', `severity=${severity}`);
+    test('when the Alertmanager config is checked, then amtool accepts it', () => {
+      const r = run('check-config', 'alertmanager.yml');
       assert.equal(r.code, 0, r.out);
-      assert.equal(r.out.trim(), receiver);
-    }
-  });
-});
+      assert.match(r.out, /SUCCESS/);
+    });
+
+    test('when alerts of each severity are routed, then each reaches its own Slack receiver', () => {
+      for (const [severity, receiver] of [
+        ['critical', 'slack-critical'],
+        ['warning', 'slack-warning'],
+        ['info', 'slack-info'],
+      ] as const) {
+        const r = run('config', 'routes', 'test', '--config.file=alertmanager.yml', `severity=${severity}`);
+        assert.equal(r.code, 0, r.out);
+        assert.equal(r.out.trim(), receiver);
+      }
+    });
+  },
+);

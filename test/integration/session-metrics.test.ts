@@ -36,7 +36,14 @@ describe('metrics during a replayed session', () => {
   const account = { account: 'simulator' };
 
   test('when a session replays through Temporal, then successive scrapes show P&L, orders and latency moving', async () => {
-    const env = await startSessionEnv(t, db, SYMBOLS, { keyId: 'SIM', secret: 'SIM' }, undefined, prometheusSessionMetrics('simulator'));
+    const env = await startSessionEnv(
+      t,
+      db,
+      SYMBOLS,
+      { keyId: 'SIM', secret: 'SIM' },
+      undefined,
+      prometheusSessionMetrics('simulator'),
+    );
     try {
       const input = sessionInput(env.workers, SYMBOLS);
       const handle = await t.client.workflow.start('tradingSessionWorkflow', {
@@ -55,14 +62,25 @@ describe('metrics during a replayed session', () => {
 
       assert.ok(result.ordersPlaced > 0, 'the session traded');
       const decisions = [first, second].map((s) => sumOf(s, 'trader_decision_latency_seconds_count'));
-      assert.ok(decisions[0]! >= 3 && decisions[1]! > decisions[0]!, `decision latency observations moved: ${decisions}`);
+      assert.ok(
+        decisions[0]! >= 3 && decisions[1]! > decisions[0]!,
+        `decision latency observations moved: ${decisions}`,
+      );
       const orders = [first, second].map((s) => sumOf(s, 'trader_orders_submitted_total'));
       assert.ok(orders[1]! > orders[0]!, `orders moved: ${orders}`);
-      assert.equal(orders[1]! - orders[0]! <= result.ordersPlaced, true, 'never more submissions than orders placed');
+      assert.equal(
+        orders[1]! - orders[0]! <= result.ordersPlaced,
+        true,
+        'never more submissions than orders placed',
+      );
       const equity = [first, second].map((s) => sumOf(s, 'trader_equity_dollars', account));
       const pnl = [first, second].map((s) => sumOf(s, 'trader_daily_pnl_dollars', account));
       assert.ok(equity[1]! > 0, 'equity reported');
-      assert.notDeepEqual([equity[0], pnl[0]], [equity[1], pnl[1]], `P&L moved: equity ${equity}, daily P&L ${pnl}`);
+      assert.notDeepEqual(
+        [equity[0], pnl[0]],
+        [equity[1], pnl[1]],
+        `P&L moved: equity ${equity}, daily P&L ${pnl}`,
+      );
       assert.ok(sumOf(second, 'trader_data_last_bar_timestamp_seconds') > 0, 'data freshness reported');
       assert.ok(metricsRegistry.getSingleMetric('trader_orders_submitted_total'));
     } finally {

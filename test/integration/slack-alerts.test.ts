@@ -3,7 +3,11 @@ import { after, before, describe, test } from 'node:test';
 import { checkDailyLoss, SlackAlerter, type Alert } from '../../src/monitoring/alerting';
 import { SlackStub } from '../support/slack-stub';
 
-const CHANNELS = { critical: '#trading-critical', warning: '#trading-warnings', info: '#trading-info' } as const;
+const CHANNELS = {
+  critical: '#trading-critical',
+  warning: '#trading-warnings',
+  info: '#trading-info',
+} as const;
 const TOKEN = 'xoxb-test-token';
 
 function alerter(stub: SlackStub, extra: Partial<ConstructorParameters<typeof SlackAlerter>[0]> = {}) {
@@ -22,7 +26,12 @@ function alerter(stub: SlackStub, extra: Partial<ConstructorParameters<typeof Sl
   return { a, logs };
 }
 
-const warn = (key: string): Alert => ({ key, severity: 'warning', title: `stale data ${key}`, text: 'no bar for 5 minutes' });
+const warn = (key: string): Alert => ({
+  key,
+  severity: 'warning',
+  title: `stale data ${key}`,
+  text: 'no bar for 5 minutes',
+});
 
 describe('Slack alerts against a local chat.postMessage stub', () => {
   let stub: SlackStub;
@@ -39,7 +48,14 @@ describe('Slack alerts against a local chat.postMessage stub', () => {
     const equities = [100_000, 99_200, 98_100, 96_900, 96_500, 96_950, 96_000, 95_800];
     const outcomes: string[] = [];
     for (const equity of equities) {
-      const alert = checkDailyLoss({ account: 'paper', tradingDay: '2024-03-04', equityDollars: equity, startOfDayEquityDollars: 100_000, limitRatio: 0.03, workflowId });
+      const alert = checkDailyLoss({
+        account: 'paper',
+        tradingDay: '2024-03-04',
+        equityDollars: equity,
+        startOfDayEquityDollars: 100_000,
+        limitRatio: 0.03,
+        workflowId,
+      });
       if (alert) outcomes.push((await a.send(alert)).outcome);
     }
     assert.deepEqual(outcomes, ['sent', 'deduplicated', 'deduplicated', 'deduplicated', 'deduplicated']);
@@ -57,7 +73,13 @@ describe('Slack alerts against a local chat.postMessage stub', () => {
   test('when the same breach repeats concurrently, then still only one message is sent', async () => {
     stub.messages.length = 0;
     const { a } = alerter(stub);
-    const alert = checkDailyLoss({ account: 'live', tradingDay: '2024-03-05', equityDollars: 90_000, startOfDayEquityDollars: 100_000, limitRatio: 0.03 })!;
+    const alert = checkDailyLoss({
+      account: 'live',
+      tradingDay: '2024-03-05',
+      equityDollars: 90_000,
+      startOfDayEquityDollars: 100_000,
+      limitRatio: 0.03,
+    })!;
     const results = await Promise.all(Array.from({ length: 5 }, () => a.send(alert)));
     assert.equal(results.filter((r) => r.outcome === 'sent').length, 1);
     assert.equal(stub.messages.length, 1);
@@ -102,7 +124,10 @@ describe('Slack alerts against a local chat.postMessage stub', () => {
     stub.failNext({ status: 429, retryAfterSeconds: 1 });
     const r2 = await a.send({ key: 'rl2', severity: 'critical', title: 'rate limited 2', text: 'x' });
     assert.equal(r2.outcome, 'sent');
-    assert.deepEqual(stub.requests.map((q) => q.status), [200, 429, 200]);
+    assert.deepEqual(
+      stub.requests.map((q) => q.status),
+      [200, 429, 200],
+    );
     assert.equal(stub.messages.length, 2);
   });
 
@@ -113,7 +138,10 @@ describe('Slack alerts against a local chat.postMessage stub', () => {
     stub.failNext({ status: 500 }, { status: 503 });
     const r = await a.send({ key: '5xx', severity: 'warning', title: 'flaky slack', text: 'x' });
     assert.equal(r.outcome, 'sent');
-    assert.deepEqual(stub.requests.map((q) => q.status), [500, 503, 200]);
+    assert.deepEqual(
+      stub.requests.map((q) => q.status),
+      [500, 503, 200],
+    );
     assert.equal(stub.messages.length, 1);
   });
 
@@ -124,7 +152,10 @@ describe('Slack alerts against a local chat.postMessage stub', () => {
     const r = await a.send({ key: 'down', severity: 'critical', title: 'slack down', text: 'x' });
     assert.equal(r.outcome, 'failed');
     assert.ok(logs.some((l) => l.includes('slack down')));
-    assert.equal((await a.send({ key: 'down', severity: 'critical', title: 'slack down', text: 'x' })).outcome, 'sent');
+    assert.equal(
+      (await a.send({ key: 'down', severity: 'critical', title: 'slack down', text: 'x' })).outcome,
+      'sent',
+    );
   });
 
   test('when warnings exceed the rate limit, then the extra ones are dropped but a critical still goes out', async () => {
@@ -133,7 +164,10 @@ describe('Slack alerts against a local chat.postMessage stub', () => {
     const outcomes = [];
     for (const k of ['a', 'b', 'c', 'd']) outcomes.push((await a.send(warn(k))).outcome);
     assert.deepEqual(outcomes, ['sent', 'sent', 'rate_limited', 'rate_limited']);
-    assert.equal((await a.send({ key: 'crit', severity: 'critical', title: 'x', text: 'y' })).outcome, 'sent');
+    assert.equal(
+      (await a.send({ key: 'crit', severity: 'critical', title: 'x', text: 'y' })).outcome,
+      'sent',
+    );
     assert.equal(stub.messages.length, 3);
   });
 
@@ -149,16 +183,36 @@ describe('Slack alerts against a local chat.postMessage stub', () => {
   test('when no token is configured, then alerts are written to the log and Slack is not called', async () => {
     stub.requests.length = 0;
     const logs: string[] = [];
-    const a = new SlackAlerter({ channels: CHANNELS, log: (l) => logs.push(l), temporalUiUrl: 'http://ui:8233', namespace: 'prod' });
-    const r = await a.send({ key: 'x', severity: 'critical', title: 'halted', text: 'risk HALTED', workflowId: 'wf-1' });
+    const a = new SlackAlerter({
+      channels: CHANNELS,
+      log: (l) => logs.push(l),
+      temporalUiUrl: 'http://ui:8233',
+      namespace: 'prod',
+    });
+    const r = await a.send({
+      key: 'x',
+      severity: 'critical',
+      title: 'halted',
+      text: 'risk HALTED',
+      workflowId: 'wf-1',
+    });
     assert.equal(r.outcome, 'logged');
     assert.equal(stub.requests.length, 0);
-    assert.match(logs.join('\n'), /no SLACK_BOT_TOKEN[\s\S]*halted[\s\S]*http:\/\/ui:8233\/namespaces\/prod\/workflows\/wf-1/);
+    assert.match(
+      logs.join('\n'),
+      /no SLACK_BOT_TOKEN[\s\S]*halted[\s\S]*http:\/\/ui:8233\/namespaces\/prod\/workflows\/wf-1/,
+    );
   });
 
   test('when many distinct keys pass through over hours, then expired keys are forgotten', async () => {
     let now = 0;
-    const a = new SlackAlerter({ channels: CHANNELS, log: () => undefined, clock: () => now, dedupWindowMs: 60_000, rateLimit: { perMinute: 1_000_000, burst: 1_000_000 } });
+    const a = new SlackAlerter({
+      channels: CHANNELS,
+      log: () => undefined,
+      clock: () => now,
+      dedupWindowMs: 60_000,
+      rateLimit: { perMinute: 1_000_000, burst: 1_000_000 },
+    });
     for (let i = 0; i < 1000; i++) {
       now += 1_000;
       await a.send({ key: `k${i}`, severity: 'info', title: 't', text: 'x' });
@@ -167,6 +221,9 @@ describe('Slack alerts against a local chat.postMessage stub', () => {
   });
 
   test('when a channel is missing for a severity, then construction fails naming it', () => {
-    assert.throws(() => new SlackAlerter({ channels: { critical: '#c', warning: '#w', info: '' } }), /channels\.info/);
+    assert.throws(
+      () => new SlackAlerter({ channels: { critical: '#c', warning: '#w', info: '' } }),
+      /channels\.info/,
+    );
   });
 });

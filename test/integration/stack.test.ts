@@ -60,9 +60,13 @@ describe('stack up / down', () => {
 
     const sk = await cli('skeleton', '--message', 'stack test');
     const { workflowId } = JSON.parse(sk.stdout.trim().split('\n').pop()!) as { workflowId: string };
-    const list = execFileSync(state.temporal.binary!.path, ['workflow', 'list', '--address', '127.0.0.1:7833', '--output', 'json'], {
-      encoding: 'utf8',
-    });
+    const list = execFileSync(
+      state.temporal.binary!.path,
+      ['workflow', 'list', '--address', '127.0.0.1:7833', '--output', 'json'],
+      {
+        encoding: 'utf8',
+      },
+    );
     assert.ok(list.includes(workflowId), `temporal workflow list shows ${workflowId}`);
 
     const metrics = await (await fetch('http://127.0.0.1:9833/metrics')).text();

@@ -11,10 +11,15 @@ import { HISTORIES_DIR, WORKFLOWS_PATH } from '../support/temporal';
  * Every recorded history under test/replay/histories replays against today's workflow code. A change that
  * makes a workflow non-deterministic fails here, in CI, before it can break running workflows.
  */
-const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(HISTORIES_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 function load(file: string) {
-  return { workflowId: file.replace(/\.json$/, ''), history: historyFromJSON(JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8'))) };
+  return {
+    workflowId: file.replace(/\.json$/, ''),
+    history: historyFromJSON(JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8'))),
+  };
 }
 
 describe('replay of recorded histories', () => {
@@ -32,7 +37,8 @@ describe('replay of recorded histories', () => {
         { workflowsPath: resolve(__dirname, '../fixtures/nondeterministic/workflows.ts') },
         load('skeleton.json').history,
       ),
-      (err: Error) => err instanceof DeterminismViolationError || /[Nn]ondeterminism|determinism/.test(err.message),
+      (err: Error) =>
+        err instanceof DeterminismViolationError || /[Nn]ondeterminism|determinism/.test(err.message),
     );
   });
 });

@@ -26,9 +26,7 @@ export class SlackStub {
   private server?: Server;
   private seq = 0;
 
-  constructor(
-    private readonly opts: { token?: string; channels?: readonly string[] } = {},
-  ) {}
+  constructor(private readonly opts: { token?: string; channels?: readonly string[] } = {}) {}
 
   get apiUrl(): string {
     const port = (this.server!.address() as AddressInfo).port;
@@ -60,7 +58,9 @@ export class SlackStub {
     await new Promise<void>((r) => this.server!.close(() => r()));
   }
 
-  private async handle(req: IncomingMessage): Promise<{ status: number; headers?: Record<string, string>; body: unknown }> {
+  private async handle(
+    req: IncomingMessage,
+  ): Promise<{ status: number; headers?: Record<string, string>; body: unknown }> {
     const raw = await new Promise<string>((resolve) => {
       let s = '';
       req.setEncoding('utf8');
@@ -71,7 +71,12 @@ export class SlackStub {
     const fault = this.faults.shift();
     if (fault) {
       this.requests.push({ method, status: fault.status });
-      if (fault.status === 429) return { status: 429, headers: { 'retry-after': String(fault.retryAfterSeconds) }, body: { ok: false, error: 'ratelimited' } };
+      if (fault.status === 429)
+        return {
+          status: 429,
+          headers: { 'retry-after': String(fault.retryAfterSeconds) },
+          body: { ok: false, error: 'ratelimited' },
+        };
       return { status: fault.status, body: { ok: false, error: 'internal_error' } };
     }
     this.requests.push({ method, status: 200 });
@@ -80,16 +85,24 @@ export class SlackStub {
     const params = parseBody(raw, req.headers['content-type'] ?? '');
     const token = (req.headers.authorization ?? '').replace(/^Bearer /, '') || String(params.token ?? '');
     if (!token) return { status: 200, body: { ok: false, error: 'not_authed' } };
-    if (this.opts.token && token !== this.opts.token) return { status: 200, body: { ok: false, error: 'invalid_auth' } };
+    if (this.opts.token && token !== this.opts.token)
+      return { status: 200, body: { ok: false, error: 'invalid_auth' } };
     const channel = String(params.channel ?? '');
-    if (!channel || (this.opts.channels && !this.opts.channels.includes(channel))) return { status: 200, body: { ok: false, error: 'channel_not_found' } };
-    const blocks = typeof params.blocks === 'string' ? (JSON.parse(params.blocks) as unknown[]) : (params.blocks as unknown[] | undefined);
+    if (!channel || (this.opts.channels && !this.opts.channels.includes(channel)))
+      return { status: 200, body: { ok: false, error: 'channel_not_found' } };
+    const blocks =
+      typeof params.blocks === 'string'
+        ? (JSON.parse(params.blocks) as unknown[])
+        : (params.blocks as unknown[] | undefined);
     const text = String(params.text ?? '');
     if (!text && !blocks?.length) return { status: 200, body: { ok: false, error: 'no_text' } };
     this.seq += 1;
     const ts = `${Math.floor(Date.now() / 1000)}.${String(this.seq).padStart(6, '0')}`;
     this.messages.push({ channel, text, blocks, ts, token });
-    return { status: 200, body: { ok: true, channel, ts, message: { type: 'message', subtype: 'bot_message', text, ts, blocks } } };
+    return {
+      status: 200,
+      body: { ok: true, channel, ts, message: { type: 'message', subtype: 'bot_message', text, ts, blocks } },
+    };
   }
 }
 

@@ -7,7 +7,9 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 
 // Worker state changes at INFO drown test output; warnings and errors still show.
 try {
-  Runtime.install({ logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+  Runtime.install({
+    logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN'),
+  });
 } catch {
   /* already installed by this process */
 }

@@ -3,7 +3,13 @@ import { after, before, describe, test } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { createSkeletonActivities } from '../../activities/skeleton.activities';
 import { createTestDatabase, type TestDatabase } from '../support/db';
-import { connectTemporal, recordHistory, uniqueQueue, WORKFLOWS_PATH, type TemporalTestContext } from '../support/temporal';
+import {
+  connectTemporal,
+  recordHistory,
+  uniqueQueue,
+  WORKFLOWS_PATH,
+  type TemporalTestContext,
+} from '../support/temporal';
 
 describe('walking skeleton on a real Temporal server and real Postgres', () => {
   let db: TestDatabase;
@@ -51,7 +57,11 @@ describe('walking skeleton on a real Temporal server and real Postgres', () => {
     });
     await worker.runUntil(async () => {
       await assert.rejects(
-        t.client.workflow.execute('skeletonWorkflow', { taskQueue, workflowId: `sk-empty-${taskQueue}`, args: [{ message: '   ' }] }),
+        t.client.workflow.execute('skeletonWorkflow', {
+          taskQueue,
+          workflowId: `sk-empty-${taskQueue}`,
+          args: [{ message: '   ' }],
+        }),
         (err: Error & { cause?: Error & { cause?: Error } }) => {
           assert.match(String(err.cause?.cause?.message ?? err.cause?.message), /message: must not be empty/);
           return true;

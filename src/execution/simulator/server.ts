@@ -543,4 +543,3 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
     return {};
   }
 }
-

@@ -47,9 +47,11 @@ export function championChallengerGate(input: GateInput): GateDecision {
   const pValue = n > 1 ? 1 - studentTCdf(tStat, n - 1) : 1;
   const promote = n > 1 && mean > 0 && pValue < alpha;
   const versus = flat ? 'no champion yet, so the baseline is staying flat (zero P&L); ' : '';
-  const reason = versus + (promote
-    ? `challenger beats ${flat ? 'the flat baseline' : 'champion'}: mean block P&L difference ${mean.toFixed(2)} over ${n} blocks, t=${tStat.toFixed(2)}, p=${pValue.toFixed(4)} < ${alpha}`
-    : `challenger not better: mean block P&L difference ${mean.toFixed(2)} over ${n} blocks, t=${tStat.toFixed(2)}, p=${pValue.toFixed(4)} >= ${alpha} or not positive`);
+  const reason =
+    versus +
+    (promote
+      ? `challenger beats ${flat ? 'the flat baseline' : 'champion'}: mean block P&L difference ${mean.toFixed(2)} over ${n} blocks, t=${tStat.toFixed(2)}, p=${pValue.toFixed(4)} < ${alpha}`
+      : `challenger not better: mean block P&L difference ${mean.toFixed(2)} over ${n} blocks, t=${tStat.toFixed(2)}, p=${pValue.toFixed(4)} >= ${alpha} or not positive`);
   return { promote, test, blocks: n, meanDiff: mean, tStat, pValue, alpha, reason };
 }
 

@@ -21,7 +21,12 @@ export interface Alert {
 }
 
 /** Link to a workflow in the Temporal Web UI: http://<ui>/namespaces/<ns>/workflows/<id>[/<runId>]. */
-export function temporalWorkflowUrl(uiBaseUrl: string, namespace: string, workflowId: string, runId?: string): string {
+export function temporalWorkflowUrl(
+  uiBaseUrl: string,
+  namespace: string,
+  workflowId: string,
+  runId?: string,
+): string {
   const base = uiBaseUrl.replace(/\/+$/, '');
   const path = `${base}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
   return runId ? `${path}/${encodeURIComponent(runId)}` : path;
@@ -67,12 +72,22 @@ export function dailyLossBreachAlert(a: {
       'The risk engine is HALTED and flattening; verify positions are flat before resuming.',
     workflowId: a.workflowId,
     actions: a.workflowId ? sessionActions(a.workflowId) : ['npm run trader -- shutdown --emergency'],
-    fields: { account: a.account, 'daily P&L': `${a.dailyPnlDollars.toFixed(2)} USD`, limit: pct(a.limitRatio) },
+    fields: {
+      account: a.account,
+      'daily P&L': `${a.dailyPnlDollars.toFixed(2)} USD`,
+      limit: pct(a.limitRatio),
+    },
   };
 }
 
 /** A workflow ended failed: warning (critical for trading sessions, whose failure leaves positions unmanaged). */
-export function workflowFailedAlert(a: { workflowType: string; workflowId: string; runId?: string; error: string; critical?: boolean }): Alert {
+export function workflowFailedAlert(a: {
+  workflowType: string;
+  workflowId: string;
+  runId?: string;
+  error: string;
+  critical?: boolean;
+}): Alert {
   return {
     key: `workflow-failed:${a.workflowId}:${a.runId ?? ''}`,
     severity: a.critical ? 'critical' : 'warning',
@@ -80,7 +95,9 @@ export function workflowFailedAlert(a: { workflowType: string; workflowId: strin
     text: `${a.workflowId} failed: ${a.error}`,
     workflowId: a.workflowId,
     runId: a.runId,
-    actions: a.critical ? sessionActions(a.workflowId) : [`temporal workflow show --workflow-id ${a.workflowId}`],
+    actions: a.critical
+      ? sessionActions(a.workflowId)
+      : [`temporal workflow show --workflow-id ${a.workflowId}`],
   };
 }
 
@@ -100,5 +117,12 @@ export function checkDailyLoss(s: {
   const pnl = s.equityDollars - s.startOfDayEquityDollars;
   const ratio = pnl / s.startOfDayEquityDollars;
   if (ratio > -s.limitRatio) return undefined;
-  return dailyLossBreachAlert({ account: s.account, tradingDay: s.tradingDay, dailyPnlDollars: pnl, dailyPnlRatio: ratio, limitRatio: s.limitRatio, workflowId: s.workflowId });
+  return dailyLossBreachAlert({
+    account: s.account,
+    tradingDay: s.tradingDay,
+    dailyPnlDollars: pnl,
+    dailyPnlRatio: ratio,
+    limitRatio: s.limitRatio,
+    workflowId: s.workflowId,
+  });
 }

@@ -68,7 +68,8 @@ export class SlackAlerter {
 
   constructor(private readonly opts: SlackAlerterOptions) {
     for (const s of SEVERITIES) {
-      if (!opts.channels[s]) throw new RangeError(`channels.${s}: missing; give a Slack channel for every severity`);
+      if (!opts.channels[s])
+        throw new RangeError(`channels.${s}: missing; give a Slack channel for every severity`);
     }
     this.clock = opts.clock ?? (() => Date.now());
     this.log = opts.log ?? ((l) => console.log(l));
@@ -81,7 +82,13 @@ export class SlackAlerter {
         slackApiUrl: opts.slackApiUrl,
         timeout: opts.timeoutMs ?? 10_000,
         logger: quietLogger(this.log),
-        retryConfig: { retries, factor: 2, minTimeout: opts.retryMinTimeoutMs ?? 1000, maxTimeout: 30_000, randomize: false },
+        retryConfig: {
+          retries,
+          factor: 2,
+          minTimeout: opts.retryMinTimeoutMs ?? 1000,
+          maxTimeout: 30_000,
+          randomize: false,
+        },
       });
     }
   }
@@ -147,12 +154,19 @@ export class SlackAlerter {
 
   private workflowUrl(alert: Alert): string | undefined {
     if (!alert.workflowId || !this.opts.temporalUiUrl) return undefined;
-    return temporalWorkflowUrl(this.opts.temporalUiUrl, this.opts.namespace ?? 'default', alert.workflowId, alert.runId);
+    return temporalWorkflowUrl(
+      this.opts.temporalUiUrl,
+      this.opts.namespace ?? 'default',
+      alert.workflowId,
+      alert.runId,
+    );
   }
 
   private async deliver(alert: Alert, suppressedBefore: number): Promise<AlertResult> {
     const url = this.workflowUrl(alert);
-    const text = renderAlertText(alert, url) + (suppressedBefore ? `\n(${suppressedBefore} repeats suppressed in the previous window)` : '');
+    const text =
+      renderAlertText(alert, url) +
+      (suppressedBefore ? `\n(${suppressedBefore} repeats suppressed in the previous window)` : '');
     const channel = this.opts.channels[alert.severity];
     if (!this.client) {
       this.log(`ALERT ${channel} (no SLACK_BOT_TOKEN; not sent to Slack)\n${text}`);
@@ -160,7 +174,12 @@ export class SlackAlerter {
       return { outcome: 'logged', channel };
     }
     try {
-      const res = await this.client.chat.postMessage({ channel, text, blocks: blocksFor(alert, url), unfurl_links: false });
+      const res = await this.client.chat.postMessage({
+        channel,
+        text,
+        blocks: blocksFor(alert, url),
+        unfurl_links: false,
+      });
       recordAlertSent(alert.severity, 'sent');
       return { outcome: 'sent', channel: res.channel ?? channel, ts: res.ts };
     } catch (err) {
@@ -173,7 +192,11 @@ export class SlackAlerter {
   }
 }
 
-const EMOJI: Record<Severity, string> = { critical: ':rotating_light:', warning: ':warning:', info: ':information_source:' };
+const EMOJI: Record<Severity, string> = {
+  critical: ':rotating_light:',
+  warning: ':warning:',
+  info: ':information_source:',
+};
 
 function escapeMrkdwn(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -184,23 +207,49 @@ type Blocks = NonNullable<Extract<ChatPostMessageArguments, { blocks?: unknown }
 
 function blocksFor(alert: Alert, url: string | undefined): Blocks {
   const blocks: Blocks = [
-    { type: 'header', text: { type: 'plain_text', text: `${alert.severity.toUpperCase()}: ${alert.title}`.slice(0, 150) } },
-    { type: 'section', text: { type: 'mrkdwn', text: `${EMOJI[alert.severity]} ${escapeMrkdwn(alert.text)}`.slice(0, 3000) } },
+    {
+      type: 'header',
+      text: { type: 'plain_text', text: `${alert.severity.toUpperCase()}: ${alert.title}`.slice(0, 150) },
+    },
+    {
+      type: 'section',
+      text: { type: 'mrkdwn', text: `${EMOJI[alert.severity]} ${escapeMrkdwn(alert.text)}`.slice(0, 3000) },
+    },
   ];
   const fields = Object.entries(alert.fields ?? {});
   if (fields.length) {
-    blocks.push({ type: 'section', fields: fields.slice(0, 10).map(([k, v]) => ({ type: 'mrkdwn', text: `*${escapeMrkdwn(k)}*\n${escapeMrkdwn(v)}` })) });
+    blocks.push({
+      type: 'section',
+      fields: fields
+        .slice(0, 10)
+        .map(([k, v]) => ({ type: 'mrkdwn', text: `*${escapeMrkdwn(k)}*\n${escapeMrkdwn(v)}` })),
+    });
   }
-  if (url) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `<${url}|Open workflow ${escapeMrkdwn(alert.workflowId ?? '')} in the Temporal UI>` } });
+  if (url)
+    blocks.push({
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `<${url}|Open workflow ${escapeMrkdwn(alert.workflowId ?? '')} in the Temporal UI>`,
+      },
+    });
   if (alert.actions?.length) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: alert.actions.map((a) => `\`${a}\``).join('\n') } });
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: alert.actions.map((a) => `\`${a}\``).join('\n') },
+    });
   }
   return blocks;
 }
 
 /** The alerter from configuration: SLACK_BOT_TOKEN / SLACK_API_URL, channel names from SLACK_CHANNEL_* env. */
 export function createAlerterFromEnv(
-  config: { SLACK_BOT_TOKEN?: string; SLACK_API_URL?: string; TEMPORAL_NAMESPACE?: string; TEMPORAL_UI_PORT?: number },
+  config: {
+    SLACK_BOT_TOKEN?: string;
+    SLACK_API_URL?: string;
+    TEMPORAL_NAMESPACE?: string;
+    TEMPORAL_UI_PORT?: number;
+  },
   env: NodeJS.ProcessEnv = process.env,
 ): SlackAlerter {
   return new SlackAlerter({

@@ -101,9 +101,12 @@ const toEntry = (r: Row): AuditEntry => ({
 });
 
 export function validateAuditEntry(e: AuditEntryInput): void {
-  if (!e.actor?.trim()) throw new ValidationError('actor', 'must name who acted (e.g. cli:alice, workflow:tradingSession)');
-  if (!ACTION_RE.test(e.action ?? '')) throw new ValidationError('action', `"${e.action}" must be dotted lower-case, e.g. order.submitted`);
-  if (e.atMs !== undefined && !Number.isFinite(e.atMs)) throw new ValidationError('atMs', 'must be epoch milliseconds');
+  if (!e.actor?.trim())
+    throw new ValidationError('actor', 'must name who acted (e.g. cli:alice, workflow:tradingSession)');
+  if (!ACTION_RE.test(e.action ?? ''))
+    throw new ValidationError('action', `"${e.action}" must be dotted lower-case, e.g. order.submitted`);
+  if (e.atMs !== undefined && !Number.isFinite(e.atMs))
+    throw new ValidationError('atMs', 'must be epoch milliseconds');
   if (e.actor.startsWith('cli:') && !e.action.startsWith('order.') && !e.reason?.trim()) {
     throw new ValidationError('reason', `a person's control action (${e.action}) needs a reason`);
   }
@@ -136,7 +139,10 @@ export class AuditLog {
       params,
     );
     if (rows[0]) return toEntry(rows[0]);
-    const existing = await this.pool.query<Row>(`select ${COLUMNS} from audit_log where idempotency_key = $1`, [e.idempotencyKey]);
+    const existing = await this.pool.query<Row>(
+      `select ${COLUMNS} from audit_log where idempotency_key = $1`,
+      [e.idempotencyKey],
+    );
     return toEntry(existing.rows[0]!);
   }
 
@@ -149,7 +155,11 @@ export class AuditLog {
     };
     if (f.actor) add('actor = ?', f.actor);
     if (f.action) {
-      const prefix = f.action.endsWith('.*') ? f.action.slice(0, -1) : f.action.endsWith('.') ? f.action : undefined;
+      const prefix = f.action.endsWith('.*')
+        ? f.action.slice(0, -1)
+        : f.action.endsWith('.')
+          ? f.action
+          : undefined;
       if (prefix) add("action like ? escape '\\'", `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
       else add('action = ?', f.action);
     }
@@ -158,7 +168,8 @@ export class AuditLog {
     if (f.sinceMs !== undefined) add('at >= ?', new Date(f.sinceMs));
     if (f.untilMs !== undefined) add('at < ?', new Date(f.untilMs));
     const limit = f.limit ?? 100;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new ValidationError('limit', `must be an integer in 1..10000 (got ${limit})`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+      throw new ValidationError('limit', `must be an integer in 1..10000 (got ${limit})`);
     const dir = f.order === 'asc' ? 'asc' : 'desc';
     params.push(limit);
     const { rows } = await this.pool.query<Row>(

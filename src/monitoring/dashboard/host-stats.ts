@@ -43,28 +43,48 @@ export function parseNvidiaSmi(csv: string): GpuStat[] {
       const [index, name, util, used, total] = line.split(',').map((x) => x.trim());
       const num = (v: string | undefined, field: string) => {
         const n = Number(v);
-        if (!Number.isFinite(n)) throw new RangeError(`nvidia-smi ${field}: "${v}" is not a number in line "${line}"`);
+        if (!Number.isFinite(n))
+          throw new RangeError(`nvidia-smi ${field}: "${v}" is not a number in line "${line}"`);
         return n;
       };
-      return { index: num(index, 'index'), name: name ?? '', utilization: num(util, 'utilization.gpu') / 100, memoryUsedBytes: num(used, 'memory.used') * MiB, memoryTotalBytes: num(total, 'memory.total') * MiB };
+      return {
+        index: num(index, 'index'),
+        name: name ?? '',
+        utilization: num(util, 'utilization.gpu') / 100,
+        memoryUsedBytes: num(used, 'memory.used') * MiB,
+        memoryTotalBytes: num(total, 'memory.total') * MiB,
+      };
     });
 }
 
 /** GPU stats when nvidia-smi is on PATH (NVIDIA_SMI overrides the binary); otherwise none with the reason. */
-export function readGpus(bin = process.env.NVIDIA_SMI ?? 'nvidia-smi'): Promise<{ gpus: GpuStat[]; note?: string }> {
+export function readGpus(
+  bin = process.env.NVIDIA_SMI ?? 'nvidia-smi',
+): Promise<{ gpus: GpuStat[]; note?: string }> {
   return new Promise((resolve) => {
-    execFile(bin, ['--query-gpu=index,name,utilization.gpu,memory.used,memory.total', '--format=csv,noheader,nounits'], { timeout: 3000 }, (err, stdout) => {
-      if (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        resolve({ gpus: [], note: code === 'ENOENT' ? 'no GPU: nvidia-smi not found' : `nvidia-smi failed: ${err.message.split('\n')[0]}` });
-        return;
-      }
-      try {
-        resolve({ gpus: parseNvidiaSmi(stdout) });
-      } catch (e) {
-        resolve({ gpus: [], note: (e as Error).message });
-      }
-    });
+    execFile(
+      bin,
+      ['--query-gpu=index,name,utilization.gpu,memory.used,memory.total', '--format=csv,noheader,nounits'],
+      { timeout: 3000 },
+      (err, stdout) => {
+        if (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          resolve({
+            gpus: [],
+            note:
+              code === 'ENOENT'
+                ? 'no GPU: nvidia-smi not found'
+                : `nvidia-smi failed: ${err.message.split('\n')[0]}`,
+          });
+          return;
+        }
+        try {
+          resolve({ gpus: parseNvidiaSmi(stdout) });
+        } catch (e) {
+          resolve({ gpus: [], note: (e as Error).message });
+        }
+      },
+    );
   });
 }
 
@@ -75,11 +95,19 @@ export class HostSampler {
   async sample(): Promise<HostStats> {
     const now = cpuTimes();
     const dTotal = now.total - this.prev.total;
-    const cpuUtilization = dTotal > 0 ? Math.min(1, Math.max(0, 1 - (now.idle - this.prev.idle) / dTotal)) : 0;
+    const cpuUtilization =
+      dTotal > 0 ? Math.min(1, Math.max(0, 1 - (now.idle - this.prev.idle) / dTotal)) : 0;
     this.prev = now;
     const { gpus, note } = await readGpus();
     setHostStats({ cpuUtilization, gpus });
-    return { cpuUtilization, cores: cpus().length, loadAverage1m: loadavg()[0] ?? 0, memoryUsedRatio: 1 - freemem() / totalmem(), gpus, ...(note ? { gpuNote: note } : {}) };
+    return {
+      cpuUtilization,
+      cores: cpus().length,
+      loadAverage1m: loadavg()[0] ?? 0,
+      memoryUsedRatio: 1 - freemem() / totalmem(),
+      gpus,
+      ...(note ? { gpuNote: note } : {}),
+    };
   }
 }
 
@@ -87,7 +115,10 @@ export class HostSampler {
  * Keeps trader_host_cpu_utilization_ratio and the GPU gauges current in a worker (the Grafana system panels
  * read them). Returns a stop function; the timer does not keep the process alive.
  */
-export function startHostSampling(intervalMs = 15_000, onError: (err: Error) => void = () => undefined): () => void {
+export function startHostSampling(
+  intervalMs = 15_000,
+  onError: (err: Error) => void = () => undefined,
+): () => void {
   const sampler = new HostSampler();
   const timer = setInterval(() => void sampler.sample().catch(onError), intervalMs);
   timer.unref();

@@ -33,7 +33,10 @@ export class DashboardService {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.refresh().catch(() => undefined), this.opts.sampleIntervalMs ?? 5000);
+    this.timer = setInterval(
+      () => void this.refresh().catch(() => undefined),
+      this.opts.sampleIntervalMs ?? 5000,
+    );
     this.timer.unref();
   }
 
@@ -49,23 +52,35 @@ export class DashboardService {
   }
 
   async snapshot(): Promise<DashboardSnapshot> {
-    const fresh = this.latest && this.clock() - this.latest.generatedAtMs < (this.opts.sampleIntervalMs ?? 5000);
+    const fresh =
+      this.latest && this.clock() - this.latest.generatedAtMs < (this.opts.sampleIntervalMs ?? 5000);
     return fresh ? this.latest! : this.refresh();
   }
 
   private async doRefresh(): Promise<DashboardSnapshot> {
-    const [{ samples, sources }, system] = await Promise.all([collectSamples(this.opts.source), this.host.sample()]);
+    const [{ samples, sources }, system] = await Promise.all([
+      collectSamples(this.opts.source),
+      this.host.sample(),
+    ]);
     const now = this.clock();
     const base = buildSnapshot(samples, sources, system, now);
     const max = this.opts.historyLength ?? 2000;
     const withEquity = base.accounts.filter((a) => a.equity !== null);
     if (withEquity.length) {
-      this.curve.push({ t: now, equity: withEquity.reduce((s, a) => s + (a.equity ?? 0), 0), dailyPnl: withEquity.reduce((s, a) => s + (a.dailyPnl ?? 0), 0) });
+      this.curve.push({
+        t: now,
+        equity: withEquity.reduce((s, a) => s + (a.equity ?? 0), 0),
+        dailyPnl: withEquity.reduce((s, a) => s + (a.dailyPnl ?? 0), 0),
+      });
       if (this.curve.length > max) this.curve.splice(0, this.curve.length - max);
     }
     this.cpuHistory.push(system.cpuUtilization);
     if (this.cpuHistory.length > max) this.cpuHistory.splice(0, this.cpuHistory.length - max);
-    this.latest = { ...base, pnlCurve: [...this.curve], system: { ...system, cpuHistory: [...this.cpuHistory] } };
+    this.latest = {
+      ...base,
+      pnlCurve: [...this.curve],
+      system: { ...system, cpuHistory: [...this.cpuHistory] },
+    };
     return this.latest;
   }
 }
@@ -76,7 +91,12 @@ export function dashboardRoutes(service: DashboardService): RouteHandler {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') return false;
     if (path === '/' || path === '/dashboard') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:" });
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+        'content-security-policy':
+          "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:",
+      });
       res.end(DASHBOARD_HTML);
       return true;
     }
@@ -97,13 +117,16 @@ export interface DashboardServer {
 }
 
 /** A standalone HTTP server for the dashboard (the `trader dashboard` command). */
-export async function startDashboardServer(opts: DashboardServiceOptions & { port: number; host?: string }): Promise<DashboardServer> {
+export async function startDashboardServer(
+  opts: DashboardServiceOptions & { port: number; host?: string },
+): Promise<DashboardServer> {
   const service = new DashboardService(opts);
   const routes = dashboardRoutes(service);
   const server: Server = createServer((req, res) => {
     void Promise.resolve(routes(req, res)).then(
       (handled) => {
-        if (!handled) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; the dashboard is at /\n');
+        if (!handled)
+          res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; the dashboard is at /\n');
       },
       (err: unknown) => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
@@ -113,7 +136,13 @@ export async function startDashboardServer(opts: DashboardServiceOptions & { por
   });
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new Error(`--port: ${host}:${opts.port} is already in use; pick another`) : err));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`--port: ${host}:${opts.port} is already in use; pick another`)
+          : err,
+      ),
+    );
     server.listen(opts.port, host, () => resolve());
   });
   await service.refresh();

@@ -22,13 +22,41 @@ export interface DashboardSnapshot {
     readonly grossExposure: number | null;
     readonly netExposure: number | null;
   }>;
-  readonly pnlCurve: ReadonlyArray<{ readonly t: number; readonly equity: number; readonly dailyPnl: number }>;
-  readonly pnlByTicker: ReadonlyArray<{ readonly ticker: string; readonly realized: number; readonly unrealized: number }>;
-  readonly positions: ReadonlyArray<{ readonly account: string; readonly ticker: string; readonly quantity: number; readonly marketValue: number }>;
-  readonly models: ReadonlyArray<{ readonly model: string; readonly confidence: number | null; readonly drift: number | null; readonly predictions: number }>;
-  readonly orders: { readonly submitted: number; readonly filled: number; readonly rejected: number; readonly meanSlippageBps: number | null; readonly meanDecisionLatencySeconds: number | null };
+  readonly pnlCurve: ReadonlyArray<{
+    readonly t: number;
+    readonly equity: number;
+    readonly dailyPnl: number;
+  }>;
+  readonly pnlByTicker: ReadonlyArray<{
+    readonly ticker: string;
+    readonly realized: number;
+    readonly unrealized: number;
+  }>;
+  readonly positions: ReadonlyArray<{
+    readonly account: string;
+    readonly ticker: string;
+    readonly quantity: number;
+    readonly marketValue: number;
+  }>;
+  readonly models: ReadonlyArray<{
+    readonly model: string;
+    readonly confidence: number | null;
+    readonly drift: number | null;
+    readonly predictions: number;
+  }>;
+  readonly orders: {
+    readonly submitted: number;
+    readonly filled: number;
+    readonly rejected: number;
+    readonly meanSlippageBps: number | null;
+    readonly meanDecisionLatencySeconds: number | null;
+  };
   readonly workers: ReadonlyArray<{ readonly source: string; readonly queue: string; readonly up: boolean }>;
-  readonly staleData: ReadonlyArray<{ readonly symbol: string; readonly timeframe: string; readonly seconds: number }>;
+  readonly staleData: ReadonlyArray<{
+    readonly symbol: string;
+    readonly timeframe: string;
+    readonly seconds: number;
+  }>;
   readonly system: HostStats & { readonly cpuHistory: readonly number[] };
 }
 
@@ -37,12 +65,19 @@ export interface LabeledSample extends Sample {
 }
 
 /** Where samples come from. */
-export type SampleSource = { readonly kind: 'registry'; readonly registry: Registry } | { readonly kind: 'urls'; readonly urls: readonly string[] };
+export type SampleSource =
+  | { readonly kind: 'registry'; readonly registry: Registry }
+  | { readonly kind: 'urls'; readonly urls: readonly string[] };
 
-export async function collectSamples(source: SampleSource): Promise<{ samples: LabeledSample[]; sources: DashboardSnapshot['sources'] }> {
+export async function collectSamples(
+  source: SampleSource,
+): Promise<{ samples: LabeledSample[]; sources: DashboardSnapshot['sources'] }> {
   if (source.kind === 'registry') {
     const text = await source.registry.metrics();
-    return { samples: parsePrometheusText(text).map((s) => ({ ...s, source: 'in-process' })), sources: [{ source: 'in-process', ok: true }] };
+    return {
+      samples: parsePrometheusText(text).map((s) => ({ ...s, source: 'in-process' })),
+      sources: [{ source: 'in-process', ok: true }],
+    };
   }
   const results = await Promise.all(
     source.urls.map(async (url) => {
@@ -52,7 +87,10 @@ export async function collectSamples(source: SampleSource): Promise<{ samples: L
         const samples = parsePrometheusText(await r.text()).map((s) => ({ ...s, source: url }));
         return { samples, status: { source: url, ok: true } };
       } catch (err) {
-        return { samples: [] as LabeledSample[], status: { source: url, ok: false, error: (err as Error).message } };
+        return {
+          samples: [] as LabeledSample[],
+          status: { source: url, ok: false, error: (err as Error).message },
+        };
       }
     }),
   );
@@ -63,12 +101,19 @@ function byName(samples: readonly LabeledSample[], name: string): LabeledSample[
   return samples.filter((s) => s.name === name);
 }
 
-function valueFor(samples: readonly LabeledSample[], name: string, match: Record<string, string>): number | null {
-  const hits = byName(samples, name).filter((s) => Object.entries(match).every(([k, v]) => s.labels[k] === v));
+function valueFor(
+  samples: readonly LabeledSample[],
+  name: string,
+  match: Record<string, string>,
+): number | null {
+  const hits = byName(samples, name).filter((s) =>
+    Object.entries(match).every(([k, v]) => s.labels[k] === v),
+  );
   return hits.length ? hits.reduce((a, s) => a + s.value, 0) : null;
 }
 
-const total = (samples: readonly LabeledSample[], name: string) => byName(samples, name).reduce((a, s) => a + s.value, 0);
+const total = (samples: readonly LabeledSample[], name: string) =>
+  byName(samples, name).reduce((a, s) => a + s.value, 0);
 
 /** Builds the snapshot (without the P&L curve and CPU history, which the server accumulates over time). */
 export function buildSnapshot(
@@ -77,9 +122,17 @@ export function buildSnapshot(
   system: HostStats,
   nowMs: number,
 ): Omit<DashboardSnapshot, 'pnlCurve' | 'system'> & { system: HostStats } {
-  const accountNames = [...new Set(byName(samples, 'trader_equity_dollars').concat(byName(samples, 'trader_risk_state')).map((s) => s.labels.account ?? 'unknown'))].sort();
+  const accountNames = [
+    ...new Set(
+      byName(samples, 'trader_equity_dollars')
+        .concat(byName(samples, 'trader_risk_state'))
+        .map((s) => s.labels.account ?? 'unknown'),
+    ),
+  ].sort();
   const accounts = accountNames.map((account) => {
-    const state = byName(samples, 'trader_risk_state').find((s) => s.labels.account === account && s.value === 1)?.labels.state ?? null;
+    const state =
+      byName(samples, 'trader_risk_state').find((s) => s.labels.account === account && s.value === 1)?.labels
+        .state ?? null;
     const v = (name: string) => valueFor(samples, name, { account });
     return {
       account,
@@ -96,7 +149,10 @@ export function buildSnapshot(
   });
 
   const tickers = new Map<string, { realized: number; unrealized: number }>();
-  for (const [name, key] of [['trader_pnl_realized_dollars', 'realized'], ['trader_pnl_unrealized_dollars', 'unrealized']] as const) {
+  for (const [name, key] of [
+    ['trader_pnl_realized_dollars', 'realized'],
+    ['trader_pnl_unrealized_dollars', 'unrealized'],
+  ] as const) {
     for (const s of byName(samples, name)) {
       const t = s.labels.ticker ?? 'unknown';
       const e = tickers.get(t) ?? { realized: 0, unrealized: 0 };
@@ -104,7 +160,9 @@ export function buildSnapshot(
       tickers.set(t, e);
     }
   }
-  const pnlByTicker = [...tickers].map(([ticker, v]) => ({ ticker, ...v })).sort((a, b) => Math.abs(b.realized + b.unrealized) - Math.abs(a.realized + a.unrealized));
+  const pnlByTicker = [...tickers]
+    .map(([ticker, v]) => ({ ticker, ...v }))
+    .sort((a, b) => Math.abs(b.realized + b.unrealized) - Math.abs(a.realized + a.unrealized));
 
   const positions = byName(samples, 'trader_position_quantity')
     .filter((s) => s.value !== 0)
@@ -112,12 +170,21 @@ export function buildSnapshot(
       account: s.labels.account ?? 'unknown',
       ticker: s.labels.ticker ?? 'unknown',
       quantity: s.value,
-      marketValue: valueFor(samples, 'trader_position_market_value_dollars', { account: s.labels.account ?? '', ticker: s.labels.ticker ?? '' }) ?? 0,
+      marketValue:
+        valueFor(samples, 'trader_position_market_value_dollars', {
+          account: s.labels.account ?? '',
+          ticker: s.labels.ticker ?? '',
+        }) ?? 0,
     }))
     .sort((a, b) => Math.abs(b.marketValue) - Math.abs(a.marketValue));
 
   const modelNames = new Set<string>();
-  for (const n of ['trader_model_confidence_ratio', 'trader_model_prediction_drift', 'trader_model_prediction_count']) for (const s of byName(samples, n)) modelNames.add(s.labels.model ?? 'unknown');
+  for (const n of [
+    'trader_model_confidence_ratio',
+    'trader_model_prediction_drift',
+    'trader_model_prediction_count',
+  ])
+    for (const s of byName(samples, n)) modelNames.add(s.labels.model ?? 'unknown');
   const models = [...modelNames].sort().map((model) => ({
     model,
     confidence: valueFor(samples, 'trader_model_confidence_ratio', { model }),
@@ -126,9 +193,13 @@ export function buildSnapshot(
   }));
 
   const slipCount = total(samples, 'trader_order_slippage_bps_count');
-  const latency = byName(samples, 'trader_decision_latency_seconds_count').filter((s) => s.labels.stage === 'end_to_end');
+  const latency = byName(samples, 'trader_decision_latency_seconds_count').filter(
+    (s) => s.labels.stage === 'end_to_end',
+  );
   const latencyCount = latency.reduce((a, s) => a + s.value, 0);
-  const latencySum = byName(samples, 'trader_decision_latency_seconds_sum').filter((s) => s.labels.stage === 'end_to_end').reduce((a, s) => a + s.value, 0);
+  const latencySum = byName(samples, 'trader_decision_latency_seconds_sum')
+    .filter((s) => s.labels.stage === 'end_to_end')
+    .reduce((a, s) => a + s.value, 0);
 
   return {
     generatedAtMs: nowMs,
@@ -144,9 +215,17 @@ export function buildSnapshot(
       meanSlippageBps: slipCount ? total(samples, 'trader_order_slippage_bps_sum') / slipCount : null,
       meanDecisionLatencySeconds: latencyCount ? latencySum / latencyCount : null,
     },
-    workers: byName(samples, 'trader_worker_up').map((s) => ({ source: s.source, queue: s.labels.queue ?? 'unknown', up: s.value === 1 })),
+    workers: byName(samples, 'trader_worker_up').map((s) => ({
+      source: s.source,
+      queue: s.labels.queue ?? 'unknown',
+      up: s.value === 1,
+    })),
     staleData: byName(samples, 'trader_data_staleness_seconds')
-      .map((s) => ({ symbol: s.labels.symbol ?? 'unknown', timeframe: s.labels.timeframe ?? 'unknown', seconds: s.value }))
+      .map((s) => ({
+        symbol: s.labels.symbol ?? 'unknown',
+        timeframe: s.labels.timeframe ?? 'unknown',
+        seconds: s.value,
+      }))
       .sort((a, b) => b.seconds - a.seconds)
       .slice(0, 8),
     system,

@@ -19,7 +19,11 @@ before(async () => {
   db = await createTestDatabase('tt_feat_act');
   cache = await createCache({ url: process.env.REDIS_URL, logger: { warn: () => undefined } });
   const bars = syntheticMinuteBars(symbol, FROM - 10 * 86_400_000, TO, 5);
-  await new MarketDataRepository(db.pool).writeBars(barCopyBatch(bars, SYNTHETIC_SOURCE, true), [], { chunkKey: 'test', batchSeq: 0, source: SYNTHETIC_SOURCE });
+  await new MarketDataRepository(db.pool).writeBars(barCopyBatch(bars, SYNTHETIC_SOURCE, true), [], {
+    chunkKey: 'test',
+    batchSeq: 0,
+    source: SYNTHETIC_SOURCE,
+  });
 });
 after(async () => {
   await cache.close();
@@ -28,25 +32,49 @@ after(async () => {
 
 test('when computeFeatures runs over stored bars, then offline rows are written and latestFeatures serves the same vector', async () => {
   const acts = createFeatureActivities({ pool: db.pool, cache, threads: 2 });
-  const r = await acts.computeFeatures({ symbols: [symbol, 'NOBARS'], featureSet: 'compact', fromMs: FROM, toMs: TO, warmUpDays: 10 });
+  const r = await acts.computeFeatures({
+    symbols: [symbol, 'NOBARS'],
+    featureSet: 'compact',
+    fromMs: FROM,
+    toMs: TO,
+    warmUpDays: 10,
+  });
   assert.equal(r.version, COMPACT_FEATURE_SET.version);
   const mine = r.symbols.find((s) => s.symbol === symbol)!;
   assert.ok(mine.written > 500, `written ${mine.written}`);
   assert.equal(r.symbols.find((s) => s.symbol === 'NOBARS')!.bars, 0);
 
   const asOf = Date.UTC(2024, 5, 14, 17, 3);
-  const latest = await acts.latestFeatures({ symbols: [symbol, 'NOBARS'], featureSet: 'compact', asOfMs: asOf });
+  const latest = await acts.latestFeatures({
+    symbols: [symbol, 'NOBARS'],
+    featureSet: 'compact',
+    asOfMs: asOf,
+  });
   assert.deepEqual(latest.missing, ['NOBARS']);
   const v = latest.vectors[0]!;
-  assert.ok(v.ts + 5 * 60_000 <= asOf && v.ts + 10 * 60_000 > asOf, `vector ts ${new Date(v.ts).toISOString()}`);
-  const offline = await new FeatureStore(db.pool, cache).readOfflineVector(symbol, '5m', COMPACT_FEATURE_SET.version, v.ts);
+  assert.ok(
+    v.ts + 5 * 60_000 <= asOf && v.ts + 10 * 60_000 > asOf,
+    `vector ts ${new Date(v.ts).toISOString()}`,
+  );
+  const offline = await new FeatureStore(db.pool, cache).readOfflineVector(
+    symbol,
+    '5m',
+    COMPACT_FEATURE_SET.version,
+    v.ts,
+  );
   assert.ok(offline, 'offline row for the same ts');
-  assert.deepEqual(encodeVector(Float32Array.from(v.values, (x) => (x === null ? NaN : x))), encodeVector(offline.values));
+  assert.deepEqual(
+    encodeVector(Float32Array.from(v.values, (x) => (x === null ? NaN : x))),
+    encodeVector(offline.values),
+  );
 });
 
 test('when the input is invalid, then the activity fails without retry and names the field', async () => {
   const acts = createFeatureActivities({ pool: db.pool, cache });
-  await assert.rejects(acts.computeFeatures({ symbols: [], featureSet: 'compact', fromMs: 0, toMs: 1 }), /symbols/);
+  await assert.rejects(
+    acts.computeFeatures({ symbols: [], featureSet: 'compact', fromMs: 0, toMs: 1 }),
+    /symbols/,
+  );
   await assert.rejects(acts.latestFeatures({ symbols: ['X'], featureSet: 'nope', asOfMs: 0 }), /nope/);
 });
 

@@ -15,7 +15,9 @@ let db: TestDatabase;
 before(async () => {
   db = await createTestDatabase('tt_feat_cli');
   const bars = syntheticMinuteBars('CLIX', Date.UTC(2024, 6, 1), Date.UTC(2024, 6, 13), 2);
-  await new MarketDataRepository(db.pool).writeBars(barCopyBatch(bars, SYNTHETIC_SOURCE, true), [], { source: SYNTHETIC_SOURCE });
+  await new MarketDataRepository(db.pool).writeBars(barCopyBatch(bars, SYNTHETIC_SOURCE, true), [], {
+    source: SYNTHETIC_SOURCE,
+  });
 });
 after(async () => {
   await db.drop();
@@ -24,7 +26,27 @@ after(async () => {
 test('when `trader features compute` runs, then it writes the offline store and reports per symbol', async () => {
   const { stdout } = await run(
     process.execPath,
-    ['--import', 'tsx', 'cli/main.ts', 'features', 'compute', '--symbols', 'CLIX,NONE', '--from', '2024-07-08', '--to', '2024-07-13', '--set', 'compact', '--threads', '1', '--warm-up-days', '7', '--no-progress', '--no-online'],
+    [
+      '--import',
+      'tsx',
+      'cli/main.ts',
+      'features',
+      'compute',
+      '--symbols',
+      'CLIX,NONE',
+      '--from',
+      '2024-07-08',
+      '--to',
+      '2024-07-13',
+      '--set',
+      'compact',
+      '--threads',
+      '1',
+      '--warm-up-days',
+      '7',
+      '--no-progress',
+      '--no-online',
+    ],
     { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url }, timeout: 120_000 },
   );
   assert.match(stdout, new RegExp(`compact@${COMPACT_FEATURE_SET.version}`));

@@ -3,7 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import Redis from 'ioredis';
 import { syntheticMinuteBars } from '../../../src/data/synthetic';
-import { COMPACT_FEATURE_SET, barsFromMinutes, buildFeatureMatrix, matrixRow, type FeatureMatrix } from '../../../src/features';
+import {
+  COMPACT_FEATURE_SET,
+  barsFromMinutes,
+  buildFeatureMatrix,
+  matrixRow,
+  type FeatureMatrix,
+} from '../../../src/features';
 import { FeatureStore, encodeVector } from '../../../src/features/store';
 import { barsToColumns } from '../../../src/model/bar';
 import { MemoryCache, RedisCache, createCache, type KeyValueCache } from '../../../src/storage/cache';
@@ -13,7 +19,11 @@ const quiet = { warn: () => undefined };
 const set = COMPACT_FEATURE_SET;
 
 function matrixFor(symbol: string): FeatureMatrix {
-  const minutes = barsToColumns(symbol, '1m', syntheticMinuteBars(symbol, Date.UTC(2024, 3, 1), Date.UTC(2024, 3, 13), 3));
+  const minutes = barsToColumns(
+    symbol,
+    '1m',
+    syntheticMinuteBars(symbol, Date.UTC(2024, 3, 1), Date.UTC(2024, 3, 13), 3),
+  );
   return buildFeatureMatrix(barsFromMinutes(minutes, set.timeframes), set, { symbol });
 }
 
@@ -39,18 +49,30 @@ describe('feature store (Postgres offline + Redis online)', () => {
   test('when a matrix is written offline and read back, then every vector is byte-identical', async () => {
     const written = await store.writeOffline(m);
     assert.ok(written > 0.9 * m.rows, `${written} of ${m.rows} rows written`);
-    const back = await store.readOffline(symbol, set.baseTimeframe, set.version, m.ts[0]!, m.ts[m.rows - 1]! + 1);
+    const back = await store.readOffline(
+      symbol,
+      set.baseTimeframe,
+      set.version,
+      m.ts[0]!,
+      m.ts[m.rows - 1]! + 1,
+    );
     assert.equal(back.cols, m.cols);
     const firstRow = m.rows - back.ts.length;
     for (let i = 0; i < back.ts.length; i++) {
       assert.equal(back.ts[i], m.ts[firstRow + i]);
-      assert.deepEqual(encodeVector(back.values.subarray(i * m.cols, (i + 1) * m.cols)), encodeVector(matrixRow(m, firstRow + i)));
+      assert.deepEqual(
+        encodeVector(back.values.subarray(i * m.cols, (i + 1) * m.cols)),
+        encodeVector(matrixRow(m, firstRow + i)),
+      );
     }
   });
 
   test('when the same (symbol, ts, version) is served online and offline, then the vectors are identical', async () => {
     const last = m.rows - 1;
-    const v = await store.getLatest(symbol, set, async () => ({ ts: m.ts[last]!, values: matrixRow(m, last) }));
+    const v = await store.getLatest(symbol, set, async () => ({
+      ts: m.ts[last]!,
+      values: matrixRow(m, last),
+    }));
     const online = await store.getOnline(symbol, set.baseTimeframe, set.version);
     const offline = await store.readOfflineVector(symbol, set.baseTimeframe, set.version, v.ts);
     assert.ok(online && offline);
@@ -59,7 +81,13 @@ describe('feature store (Postgres offline + Redis online)', () => {
     assert.deepEqual(encodeVector(online.values), encodeVector(matrixRow(m, last)));
     // NaN (warm-up) positions survive both paths too.
     for (const row of [0, 30, 200]) {
-      const vec = { symbol, timeframe: set.baseTimeframe, version: set.version, ts: m.ts[row]!, values: matrixRow(m, row) };
+      const vec = {
+        symbol,
+        timeframe: set.baseTimeframe,
+        version: set.version,
+        ts: m.ts[row]!,
+        values: matrixRow(m, row),
+      };
       await store.writeOfflineVector(vec);
       await store.putOnline(vec);
       const on = await store.getOnline(symbol, set.baseTimeframe, set.version);
@@ -84,12 +112,20 @@ describe('feature store (Postgres offline + Redis online)', () => {
   });
 
   test('when Redis is down, then getLatest still computes, stores offline and returns the vector', async () => {
-    const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    const dead = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
     dead.on('error', () => undefined);
     const downStore = new FeatureStore(db.pool, new RedisCache(dead, quiet), { waitForPeerMs: 200 });
     const sym = `${symbol}D`;
     const row = m.rows - 2;
-    const v = await downStore.getLatest(sym, set, async () => ({ ts: m.ts[row]!, values: matrixRow(m, row) }));
+    const v = await downStore.getLatest(sym, set, async () => ({
+      ts: m.ts[row]!,
+      values: matrixRow(m, row),
+    }));
     assert.deepEqual(encodeVector(v.values), encodeVector(matrixRow(m, row)));
     assert.equal(await downStore.getOnline(sym, set.baseTimeframe, set.version), null);
     const off = await downStore.readOfflineVector(sym, set.baseTimeframe, set.version, m.ts[row]!);

@@ -24,8 +24,25 @@ const ALL_KINDS: FeatureSet = defineFeatureSet({
   features: TIMEFRAMES.flatMap((tf): FeatureDef[] =>
     FEATURE_KINDS.filter((k) => tf === '1m' || !EXTRAS_ONLY_ON_BASE.has(k)).map((kind): FeatureDef => {
       if (kind === 'candle') return { timeframe: tf, kind, pattern: 'CDLENGULFING' };
-      if (['gap', 'sessionGap', 'minuteOfDaySin', 'minuteOfDayCos', 'macd', 'macdHist', 'vwapDist', 'spreadBps', 'quoteImbalance'].includes(kind)) return { timeframe: tf, kind };
-      return { timeframe: tf, kind, period: kind === 'stochRsiK' || kind === 'adx' || kind === 'diSpread' ? 3 : 4 };
+      if (
+        [
+          'gap',
+          'sessionGap',
+          'minuteOfDaySin',
+          'minuteOfDayCos',
+          'macd',
+          'macdHist',
+          'vwapDist',
+          'spreadBps',
+          'quoteImbalance',
+        ].includes(kind)
+      )
+        return { timeframe: tf, kind };
+      return {
+        timeframe: tf,
+        kind,
+        period: kind === 'stochRsiK' || kind === 'adx' || kind === 'diSpread' ? 3 : 4,
+      };
     }),
   ),
   labels: { horizons: [1], costBps: 1 },
@@ -48,12 +65,17 @@ function withExtras(bars: BarsByTimeframe, minutes: BarColumns): BarsByTimeframe
     bidSize[i] = 100 + (i % 5) * 100;
     askSize[i] = 100 + (i % 7) * 100;
   }
-  return { ...bars, '1m': { ...bars['1m']!, benchmark: BENCH.close.subarray(0, n), bid, ask, bidSize, askSize } };
+  return {
+    ...bars,
+    '1m': { ...bars['1m']!, benchmark: BENCH.close.subarray(0, n), bid, ask, bidSize, askSize },
+  };
 }
 
 function build(minutes: BarColumns, set: FeatureSet): FeatureMatrix {
   const bars = barsFromMinutes(minutes, set.timeframes);
-  return buildFeatureMatrix(set.baseTimeframe === '1m' ? withExtras(bars, minutes) : bars, set, { symbol: 'TEST' });
+  return buildFeatureMatrix(set.baseTimeframe === '1m' ? withExtras(bars, minutes) : bars, set, {
+    symbol: 'TEST',
+  });
 }
 
 /** Changes every 1m bar after index t (prices scaled, volumes changed) or cuts them and appends new ones. */
@@ -93,7 +115,10 @@ function assertRowsEqualUpTo(a: FeatureMatrix, b: FeatureMatrix, asOf: number, l
     for (let k = 0; k < a.cols; k++) {
       const x = a.values[i * a.cols + k]!;
       const y = b.values[i * b.cols + k]!;
-      if (!Object.is(x, y)) assert.fail(`${label}: row ${i} (${new Date(a.ts[i]!).toISOString()}) feature ${a.names[k]} changed from ${x} to ${y}`);
+      if (!Object.is(x, y))
+        assert.fail(
+          `${label}: row ${i} (${new Date(a.ts[i]!).toISOString()}) feature ${a.names[k]} changed from ${x} to ${y}`,
+        );
     }
     rows++;
   }
@@ -110,18 +135,26 @@ describe('features: no look-ahead (property)', () => {
       assert.ok(ks.length >= 40, `${tf}: ${ks.length} columns`);
       const last = fullCore.rows - 1;
       const filled = ks.filter(([, k]) => !Number.isNaN(fullCore.values[last * fullCore.cols + k]!)).length;
-      assert.ok(filled >= ks.length - 2, `${tf}: only ${filled}/${ks.length} columns have a value at the last row`);
+      assert.ok(
+        filled >= ks.length - 2,
+        `${tf}: only ${filled}/${ks.length} columns have a value at the last row`,
+      );
     }
   });
 
   test('when bars after t are perturbed or replaced, then no feature at or before t changes on any timeframe (1m base)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 200, max: n - 50 }), fc.constantFrom<'perturb' | 'append'>('perturb', 'append'), fc.double({ min: 0.5, max: 2, noNaN: true }), (t, mode, factor) => {
-        const altered = build(alterAfter(MINUTES, t, mode, factor), ALL_KINDS);
-        const asOf = MINUTES.ts[t]! + 60_000;
-        const rows = assertRowsEqualUpTo(fullCore, altered, asOf, `${mode} after ${t} ×${factor}`);
-        assert.equal(rows, t + 1);
-      }),
+      fc.property(
+        fc.integer({ min: 200, max: n - 50 }),
+        fc.constantFrom<'perturb' | 'append'>('perturb', 'append'),
+        fc.double({ min: 0.5, max: 2, noNaN: true }),
+        (t, mode, factor) => {
+          const altered = build(alterAfter(MINUTES, t, mode, factor), ALL_KINDS);
+          const asOf = MINUTES.ts[t]! + 60_000;
+          const rows = assertRowsEqualUpTo(fullCore, altered, asOf, `${mode} after ${t} ×${factor}`);
+          assert.equal(rows, t + 1);
+        },
+      ),
       { numRuns: 12, seed: 20240301 },
     );
   });
@@ -131,23 +164,29 @@ describe('features: no look-ahead (property)', () => {
       const set = defineFeatureSet({
         name: `test-${base}`,
         baseTimeframe: base,
-        features: TIMEFRAMES.filter((tf) => TIMEFRAMES.indexOf(tf) >= TIMEFRAMES.indexOf(base)).flatMap((tf): FeatureDef[] => [
-          { timeframe: tf, kind: 'rsi', period: 4 },
-          { timeframe: tf, kind: 'macdHist' },
-          { timeframe: tf, kind: 'bbPctB', period: 4 },
-          { timeframe: tf, kind: 'vwapDist' },
-          { timeframe: tf, kind: 'relVolume', period: 2 },
-          { timeframe: tf, kind: 'sessionGap' },
-        ]),
+        features: TIMEFRAMES.filter((tf) => TIMEFRAMES.indexOf(tf) >= TIMEFRAMES.indexOf(base)).flatMap(
+          (tf): FeatureDef[] => [
+            { timeframe: tf, kind: 'rsi', period: 4 },
+            { timeframe: tf, kind: 'macdHist' },
+            { timeframe: tf, kind: 'bbPctB', period: 4 },
+            { timeframe: tf, kind: 'vwapDist' },
+            { timeframe: tf, kind: 'relVolume', period: 2 },
+            { timeframe: tf, kind: 'sessionGap' },
+          ],
+        ),
         labels: { horizons: [1], costBps: 1 },
       });
       const full = build(MINUTES, set);
       fc.assert(
-        fc.property(fc.integer({ min: 200, max: n - 50 }), fc.double({ min: 0.5, max: 2, noNaN: true }), (t, factor) => {
-          const altered = build(alterAfter(MINUTES, t, 'perturb', factor), set);
-          // Rows whose close is at or before the close of minute t.
-          assertRowsEqualUpTo(full, altered, MINUTES.ts[t]! + 60_000, `${base} perturb after ${t}`);
-        }),
+        fc.property(
+          fc.integer({ min: 200, max: n - 50 }),
+          fc.double({ min: 0.5, max: 2, noNaN: true }),
+          (t, factor) => {
+            const altered = build(alterAfter(MINUTES, t, 'perturb', factor), set);
+            // Rows whose close is at or before the close of minute t.
+            assertRowsEqualUpTo(full, altered, MINUTES.ts[t]! + 60_000, `${base} perturb after ${t}`);
+          },
+        ),
         { numRuns: 10, seed: 7 },
       );
     });

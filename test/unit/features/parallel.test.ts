@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { syntheticMinuteBars } from '../../../src/data/synthetic';
-import { COMPACT_FEATURE_SET, barsFromMinutes, buildFeatureMatrix, buildLabels, computeFeatureMatrices } from '../../../src/features';
+import {
+  COMPACT_FEATURE_SET,
+  barsFromMinutes,
+  buildFeatureMatrix,
+  buildLabels,
+  computeFeatureMatrices,
+} from '../../../src/features';
 import { barsToColumns, type BarColumns } from '../../../src/model/bar';
 
 const FROM = Date.UTC(2024, 4, 1);
@@ -16,7 +22,10 @@ test('when symbols are computed on two worker threads, then each matrix equals t
   const symbols = ['AAA', 'BBB', 'CCC'];
   const expected = symbols.map((s, i) => {
     const bars = barsFromMinutes(minutes(s, i + 1), set.timeframes);
-    return { m: buildFeatureMatrix(bars, set, { symbol: s }), y: buildLabels(bars[set.baseTimeframe]!, set.labels) };
+    return {
+      m: buildFeatureMatrix(bars, set, { symbol: s }),
+      y: buildLabels(bars[set.baseTimeframe]!, set.labels),
+    };
   });
   const progress: number[] = [];
   const results = await computeFeatureMatrices(
@@ -25,7 +34,10 @@ test('when symbols are computed on two worker threads, then each matrix equals t
     { threads: 2, withLabels: true, onResult: (_r, done) => void progress.push(done) },
   );
   assert.deepEqual(progress, [1, 2, 3]);
-  assert.deepEqual(results.map((r) => r.symbol), symbols);
+  assert.deepEqual(
+    results.map((r) => r.symbol),
+    symbols,
+  );
   results.forEach((r, i) => {
     const e = expected[i]!;
     assert.equal(r.rows, e.m.rows);
@@ -39,5 +51,8 @@ test('when symbols are computed on two worker threads, then each matrix equals t
 test('when a worker job fails, then the pool rejects with the symbol named', async () => {
   const bad = minutes('BAD', 9);
   bad.ts[10] = bad.ts[9]!; // not ascending: aggregation refuses it
-  await assert.rejects(computeFeatureMatrices([{ symbol: 'BAD', minutes: bad }], COMPACT_FEATURE_SET, { threads: 1 }), /BAD/);
+  await assert.rejects(
+    computeFeatureMatrices([{ symbol: 'BAD', minutes: bad }], COMPACT_FEATURE_SET, { threads: 1 }),
+    /BAD/,
+  );
 });

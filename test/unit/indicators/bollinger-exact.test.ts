@@ -5,7 +5,9 @@ import { sharedDataOrSkip } from '../../support/shared-data';
 import { readSharedBars } from './data';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const talib = require('talib') as { execute(args: Record<string, unknown>): { begIndex: number; result: { outReal: number[] } } };
+const talib = require('talib') as {
+  execute(args: Record<string, unknown>): { begIndex: number; result: { outReal: number[] } };
+};
 
 /** σ from exact integer arithmetic: prices with ≤ 4 decimals scaled to integers, sums in BigInt. */
 function exactSigma(x: Float64Array, from: number, p: number): number {
@@ -26,7 +28,14 @@ test('when prices are large and windows nearly flat, then our Bollinger sigma is
   const btc = readSharedBars(dir, 'binance_spot/1min/BTCUSDT.csv.gz', 20_000);
   const p = 20;
   const ours = stdDevBatch(btc.close, p);
-  const ta = talib.execute({ name: 'STDDEV', startIdx: 0, endIdx: btc.close.length - 1, inReal: Array.from(btc.close), optInTimePeriod: p, optInNbDev: 1 });
+  const ta = talib.execute({
+    name: 'STDDEV',
+    startIdx: 0,
+    endIdx: btc.close.length - 1,
+    inReal: Array.from(btc.close),
+    optInTimePeriod: p,
+    optInNbDev: 1,
+  });
   let oursMaxAbs = 0;
   let taMaxAbs = 0;
   for (let i = p - 1; i < btc.close.length; i++) {

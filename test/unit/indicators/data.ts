@@ -43,7 +43,14 @@ export function generatedBars(n: number, seed = 1, start = 100): Series {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const r2 = (x: number) => Math.round(x * 100) / 100;
-  const out = { ts: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n), low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n) };
+  const out = {
+    ts: new Float64Array(n),
+    open: new Float64Array(n),
+    high: new Float64Array(n),
+    low: new Float64Array(n),
+    close: new Float64Array(n),
+    volume: new Float64Array(n),
+  };
   let p = start;
   const t0 = Date.UTC(2024, 0, 2, 14, 30);
   for (let i = 0; i < n; i++) {

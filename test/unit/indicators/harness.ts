@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import type { IndicatorColumns, IndicatorInput, IndicatorSpec } from '../../../src/indicators';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const talib = require('talib') as { execute(args: Record<string, unknown>): { begIndex: number; nbElement: number; result: Record<string, number[]> } };
+const talib = require('talib') as {
+  execute(args: Record<string, unknown>): {
+    begIndex: number;
+    nbElement: number;
+    result: Record<string, number[]>;
+  };
+};
 
 export const MAX_REL_DIFF = 1e-9;
 
@@ -73,7 +79,11 @@ export function checkAgainstTalib(
     assert.ok(theirs, `${spec.id}: TA-Lib returned no ${key} (got ${Object.keys(res.result).join(', ')})`);
     const mine = ours[k]!;
     const firstOurs = mine.findIndex((v) => !Number.isNaN(v));
-    assert.equal(firstOurs, res.begIndex, `${spec.id} ${key} on ${label}: first value at ${firstOurs}, TA-Lib at ${res.begIndex}`);
+    assert.equal(
+      firstOurs,
+      res.begIndex,
+      `${spec.id} ${key} on ${label}: first value at ${firstOurs}, TA-Lib at ${res.begIndex}`,
+    );
     const rs = key.includes('Middle') ? undefined : ref.runningSumVariance;
     for (let j = 0; j < res.nbElement; j++) {
       const i = res.begIndex + j;
@@ -90,7 +100,10 @@ export function checkAgainstTalib(
         }
       }
       if (d > maxRel) maxRel = d;
-      if (!(d <= MAX_REL_DIFF)) assert.fail(`${spec.id} ${key} on ${label} at ${i}: ours ${mine[i]} vs TA-Lib ${theirs[j]} (rel ${d})`);
+      if (!(d <= MAX_REL_DIFF))
+        assert.fail(
+          `${spec.id} ${key} on ${label} at ${i}: ours ${mine[i]} vs TA-Lib ${theirs[j]} (rel ${d})`,
+        );
       compared++;
     }
   });
@@ -106,7 +119,8 @@ export function checkIncrementalEqualsBatch(spec: IndicatorSpec, c: IndicatorCol
     const a = inc[k]!;
     const b = bat[k]!;
     for (let i = 0; i < a.length; i++) {
-      if (!Object.is(a[i], b[i])) assert.fail(`${spec.id} output ${k} on ${label} at ${i}: incremental ${a[i]} vs batch ${b[i]}`);
+      if (!Object.is(a[i], b[i]))
+        assert.fail(`${spec.id} output ${k} on ${label} at ${i}: incremental ${a[i]} vs batch ${b[i]}`);
     }
   }
 }
@@ -122,14 +136,22 @@ export function checkWarmUp(spec: IndicatorSpec, c: IndicatorColumns): void {
     const ready = ind.update(inputAt(c, i));
     assert.equal(ind.samples, i + 1);
     if (i + 1 < ind.warmUpPeriod) {
-      assert.equal(ready, false, `${spec.id}: ready after ${i + 1} samples, warmUpPeriod ${ind.warmUpPeriod}`);
+      assert.equal(
+        ready,
+        false,
+        `${spec.id}: ready after ${i + 1} samples, warmUpPeriod ${ind.warmUpPeriod}`,
+      );
       assert.ok(Number.isNaN(ind.value), `${spec.id}: value before warm-up`);
     }
   }
   if (spec.id.startsWith('RelativeVolume')) return; // readiness follows the minute-of-day history instead
   assert.equal(ind.isReady, true, `${spec.id}: not ready after warmUpPeriod`);
   const batch = spec.batch(c)[0]!;
-  assert.equal(batch.findIndex((v) => !Number.isNaN(v)), ind.warmUpPeriod - 1, `${spec.id}: first batch value index vs warmUpPeriod`);
+  assert.equal(
+    batch.findIndex((v) => !Number.isNaN(v)),
+    ind.warmUpPeriod - 1,
+    `${spec.id}: first batch value index vs warmUpPeriod`,
+  );
 }
 
 /** (4) reset() forgets everything; (5) out-of-order and duplicate samples are ignored. */
@@ -152,8 +174,16 @@ export function checkResetAndOrdering(spec: IndicatorSpec, c: IndicatorColumns):
       reused.update({ ...stale, close: stale.close * 3, high: stale.high * 3, volume: stale.volume + 1 });
       reused.update(inputAt(c, i));
       assert.equal(reused.samples, samples, `${spec.id}: out-of-order sample counted`);
-      assert.deepEqual(Array.from(reused.outputs), before, `${spec.id}: out-of-order sample changed the output`);
+      assert.deepEqual(
+        Array.from(reused.outputs),
+        before,
+        `${spec.id}: out-of-order sample changed the output`,
+      );
     }
-    assert.deepEqual(Array.from(reused.outputs), Array.from(fresh.outputs), `${spec.id}: after reset differs at ${i}`);
+    assert.deepEqual(
+      Array.from(reused.outputs),
+      Array.from(fresh.outputs),
+      `${spec.id}: after reset differs at ${i}`,
+    );
   }
 }

@@ -3,7 +3,12 @@ import { describe, test } from 'node:test';
 import { INDICATORS, type IndicatorColumns, type IndicatorSpec } from '../../../src/indicators';
 import { sharedDataDir, sharedDataOrSkip } from '../../support/shared-data';
 import { generatedBars, readSharedBars, type Series } from './data';
-import { checkAgainstTalib, checkIncrementalEqualsBatch, checkResetAndOrdering, checkWarmUp } from './harness';
+import {
+  checkAgainstTalib,
+  checkIncrementalEqualsBatch,
+  checkResetAndOrdering,
+  checkWarmUp,
+} from './harness';
 
 /** Adds the columns some indicators need: a benchmark series and a quote around the close. */
 function withExtras(s: Series, bench: Series): IndicatorColumns {
@@ -60,7 +65,45 @@ function forEachSpec(fn: (spec: IndicatorSpec) => void) {
 describe('indicators: shared harness', () => {
   test('when the registry is listed, then it covers the issue list and at least 10 candlestick patterns', () => {
     const ids = INDICATORS.map((s) => s.id.replace(/\(.*$/, ''));
-    for (const need of ['SMA', 'EMA', 'WMA', 'DEMA', 'TEMA', 'KAMA', 'RSI', 'MACD', 'ATR', 'NATR', 'BBANDS', 'Keltner', 'Donchian', 'ADX', 'PLUS_DI', 'MINUS_DI', 'AROON', 'CCI', 'MFI', 'ROC', 'MOM', 'WILLR', 'STOCH', 'STOCHF', 'STOCHRSI', 'OBV', 'AD', 'ADOSC', 'VWAP', 'RealizedVol', 'ZScore', 'BETA', 'CORREL', 'RelativeVolume', 'Gap', 'Quote', 'TradeFlowImbalance']) {
+    for (const need of [
+      'SMA',
+      'EMA',
+      'WMA',
+      'DEMA',
+      'TEMA',
+      'KAMA',
+      'RSI',
+      'MACD',
+      'ATR',
+      'NATR',
+      'BBANDS',
+      'Keltner',
+      'Donchian',
+      'ADX',
+      'PLUS_DI',
+      'MINUS_DI',
+      'AROON',
+      'CCI',
+      'MFI',
+      'ROC',
+      'MOM',
+      'WILLR',
+      'STOCH',
+      'STOCHF',
+      'STOCHRSI',
+      'OBV',
+      'AD',
+      'ADOSC',
+      'VWAP',
+      'RealizedVol',
+      'ZScore',
+      'BETA',
+      'CORREL',
+      'RelativeVolume',
+      'Gap',
+      'Quote',
+      'TradeFlowImbalance',
+    ]) {
       assert.ok(ids.includes(need), `missing ${need}`);
     }
     assert.ok(ids.filter((x) => x.startsWith('CDL')).length >= 10);

@@ -18,10 +18,22 @@ test('when kernels write into reused output arrays holding garbage, then the res
   same([I.atrBatch(d.high, d.low, d.close, 14, garbage())], [I.atrBatch(d.high, d.low, d.close, 14)], 'ATR');
   same(I.bbandsBatch(d.close, 20, 2, 2, g3()), I.bbandsBatch(d.close, 20, 2, 2), 'BBANDS');
   same(I.adxBatch(d.high, d.low, d.close, 14, g3()), I.adxBatch(d.high, d.low, d.close, 14), 'ADX');
-  same(I.stochBatch(d.high, d.low, d.close, 5, 3, 3, [garbage(), garbage()]), I.stochBatch(d.high, d.low, d.close, 5, 3, 3), 'STOCH');
+  same(
+    I.stochBatch(d.high, d.low, d.close, 5, 3, 3, [garbage(), garbage()]),
+    I.stochBatch(d.high, d.low, d.close, 5, 3, 3),
+    'STOCH',
+  );
   same([I.cciBatch(d.high, d.low, d.close, 14, garbage())], [I.cciBatch(d.high, d.low, d.close, 14)], 'CCI');
-  same([I.willrBatch(d.high, d.low, d.close, 14, garbage())], [I.willrBatch(d.high, d.low, d.close, 14)], 'WILLR');
-  same([I.mfiBatch(d.high, d.low, d.close, d.volume, 14, garbage())], [I.mfiBatch(d.high, d.low, d.close, d.volume, 14)], 'MFI');
+  same(
+    [I.willrBatch(d.high, d.low, d.close, 14, garbage())],
+    [I.willrBatch(d.high, d.low, d.close, 14)],
+    'WILLR',
+  );
+  same(
+    [I.mfiBatch(d.high, d.low, d.close, d.volume, 14, garbage())],
+    [I.mfiBatch(d.high, d.low, d.close, d.volume, 14)],
+    'MFI',
+  );
   same([I.obvBatch(d.close, d.volume, garbage())], [I.obvBatch(d.close, d.volume)], 'OBV');
   assert.throws(() => I.smaBatch(d.close, 20, new Float64Array(3)), /length 3/);
 });

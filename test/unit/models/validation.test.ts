@@ -97,7 +97,11 @@ describe('champion/challenger gate', () => {
     assert.match(win.reason, /no champion yet, so the baseline is staying flat/);
     const lose = championChallengerGate({ challengerPnl: losing, championPnl: null, blockSize: 30 });
     assert.equal(lose.promote, false, 'a model that loses money out of sample never becomes champion');
-    assert.equal(championChallengerGate({ challengerPnl: [1, 2], championPnl: null, blockSize: 1 }).promote, false, 'too few blocks');
+    assert.equal(
+      championChallengerGate({ challengerPnl: [1, 2], championPnl: null, blockSize: 1 }).promote,
+      false,
+      'too few blocks',
+    );
   });
 
   test('when the challenger is consistently better, then it is promoted; when equal or worse, then it is rejected', () => {

@@ -3,9 +3,21 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
-import { HostSampler, parseNvidiaSmi, readGpus, startHostSampling } from '../../../src/monitoring/dashboard/host-stats';
+import {
+  HostSampler,
+  parseNvidiaSmi,
+  readGpus,
+  startHostSampling,
+} from '../../../src/monitoring/dashboard/host-stats';
 import { buildSnapshot, collectSamples } from '../../../src/monitoring/dashboard/snapshot';
-import { recordOrderRejected, setAccountSnapshot, setRiskState, setWorkerUp, tradingMetrics, TradingMetrics } from '../../../src/monitoring/metrics';
+import {
+  recordOrderRejected,
+  setAccountSnapshot,
+  setRiskState,
+  setWorkerUp,
+  tradingMetrics,
+  TradingMetrics,
+} from '../../../src/monitoring/metrics';
 
 const fixture = resolve(__dirname, '../../fixtures/nvidia-smi/query-gpu.csv');
 const host = { cpuUtilization: 0.5, cores: 2, loadAverage1m: 1, memoryUsedRatio: 0.3, gpus: [] };
@@ -14,7 +26,13 @@ describe('host stats', () => {
   test('when nvidia-smi prints its CSV, then utilisation and memory are parsed per GPU', () => {
     const gpus = parseNvidiaSmi(readFileSync(fixture, 'utf8'));
     assert.equal(gpus.length, 2);
-    assert.deepEqual(gpus[0], { index: 0, name: 'NVIDIA H100 80GB HBM3', utilization: 0.87, memoryUsedBytes: 40960 * 1024 * 1024, memoryTotalBytes: 81559 * 1024 * 1024 });
+    assert.deepEqual(gpus[0], {
+      index: 0,
+      name: 'NVIDIA H100 80GB HBM3',
+      utilization: 0.87,
+      memoryUsedBytes: 40960 * 1024 * 1024,
+      memoryTotalBytes: 81559 * 1024 * 1024,
+    });
     assert.throws(() => parseNvidiaSmi('0, X, [N/A], 1, 2'), /utilization\.gpu: "\[N\/A\]"/);
   });
 
@@ -66,13 +84,24 @@ describe('host sampling in a worker', () => {
 describe('dashboard snapshot', () => {
   test('when the registry holds account, risk and worker metrics, then the snapshot shows them per account', async () => {
     const m = new TradingMetrics();
-    setAccountSnapshot({ account: 'paper', equityDollars: 99_000, startOfDayEquityDollars: 100_000, positions: [{ ticker: 'SPY', quantity: 3, marketValueDollars: 1_500 }] }, m);
+    setAccountSnapshot(
+      {
+        account: 'paper',
+        equityDollars: 99_000,
+        startOfDayEquityDollars: 100_000,
+        positions: [{ ticker: 'SPY', quantity: 3, marketValueDollars: 1_500 }],
+      },
+      m,
+    );
     setRiskState({ account: 'paper', state: 'REDUCING', openRiskRatio: 0.1 }, m);
     setWorkerUp('io', false, m);
     recordOrderRejected('SPY', 'insufficient_buying_power', m);
     const { samples, sources } = await collectSamples({ kind: 'registry', registry: m.registry });
     const s = buildSnapshot(samples, sources, host, 1);
-    assert.deepEqual(s.accounts.map((a) => [a.account, a.equity, a.dailyPnl, a.riskState, a.openRiskRatio]), [['paper', 99_000, -1_000, 'REDUCING', 0.1]]);
+    assert.deepEqual(
+      s.accounts.map((a) => [a.account, a.equity, a.dailyPnl, a.riskState, a.openRiskRatio]),
+      [['paper', 99_000, -1_000, 'REDUCING', 0.1]],
+    );
     assert.deepEqual(s.positions, [{ account: 'paper', ticker: 'SPY', quantity: 3, marketValue: 1_500 }]);
     assert.deepEqual(s.workers, [{ source: 'in-process', queue: 'io', up: false }]);
     assert.equal(s.orders.rejected, 1);

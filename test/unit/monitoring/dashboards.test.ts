@@ -45,11 +45,20 @@ interface Panel {
 
 const dashboards = readdirSync(DASHBOARDS_DIR)
   .filter((f) => f.endsWith('.json'))
-  .map((f) => ({ file: f, json: JSON.parse(readFileSync(resolve(DASHBOARDS_DIR, f), 'utf8')) as { uid: string; title: string; panels: Panel[]; templating: { list: Array<{ type: string; definition?: string }> } } }));
+  .map((f) => ({
+    file: f,
+    json: JSON.parse(readFileSync(resolve(DASHBOARDS_DIR, f), 'utf8')) as {
+      uid: string;
+      title: string;
+      panels: Panel[];
+      templating: { list: Array<{ type: string; definition?: string }> };
+    },
+  }));
 
 function queriesOf(d: (typeof dashboards)[number]['json']): Array<{ where: string; expr: string }> {
   const out: Array<{ where: string; expr: string }> = [];
-  for (const p of d.panels) for (const t of p.targets ?? []) out.push({ where: `${d.uid} / ${p.title}`, expr: t.expr });
+  for (const p of d.panels)
+    for (const t of p.targets ?? []) out.push({ where: `${d.uid} / ${p.title}`, expr: t.expr });
   for (const v of d.templating.list) {
     const m = /^label_values\((\w+),/.exec(v.definition ?? '');
     if (m) out.push({ where: `${d.uid} / variable`, expr: m[1]! });
@@ -59,11 +68,23 @@ function queriesOf(d: (typeof dashboards)[number]['json']): Array<{ where: strin
 
 describe('Grafana dashboards', () => {
   test('when the dashboards are listed, then P&L, risk, execution, data health, models and Temporal/system are provisioned', () => {
-    assert.deepEqual(dashboards.map((d) => d.json.uid).sort(), ['trader-data', 'trader-execution', 'trader-models', 'trader-pnl', 'trader-risk', 'trader-temporal-system']);
+    assert.deepEqual(dashboards.map((d) => d.json.uid).sort(), [
+      'trader-data',
+      'trader-execution',
+      'trader-models',
+      'trader-pnl',
+      'trader-risk',
+      'trader-temporal-system',
+    ]);
   });
 
   test('when the generator runs, then its output equals the committed JSON (no hand edits drift)', () => {
-    for (const d of DASHBOARDS) assert.equal(readFileSync(resolve(DASHBOARDS_DIR, d.file), 'utf8'), renderDashboard(d), `${d.file}: run npx tsx scripts/generate-grafana-dashboards.ts`);
+    for (const d of DASHBOARDS)
+      assert.equal(
+        readFileSync(resolve(DASHBOARDS_DIR, d.file), 'utf8'),
+        renderDashboard(d),
+        `${d.file}: run npx tsx scripts/generate-grafana-dashboards.ts`,
+      );
   });
 
   test('when every panel query is parsed, then each metric it names is one the code (or the Temporal SDK/server) really exports', () => {
@@ -73,7 +94,10 @@ describe('Grafana dashboards', () => {
         const names = metricNamesInPromQL(q.expr);
         assert.ok(names.length > 0, `${q.where}: query names no metric: ${q.expr}`);
         for (const n of names) {
-          assert.ok(resolveName(n), `${q.where}: "${n}" is not exported by src/monitoring/metrics.ts nor a Temporal SDK/server metric (query: ${q.expr})`);
+          assert.ok(
+            resolveName(n),
+            `${q.where}: "${n}" is not exported by src/monitoring/metrics.ts nor a Temporal SDK/server metric (query: ${q.expr})`,
+          );
           checked++;
         }
       }
@@ -86,16 +110,20 @@ describe('Grafana dashboards', () => {
 
   test('when the Temporal dashboard names temporal_* metrics, then they are real SDK metric names', () => {
     const d = dashboards.find((x) => x.json.uid === 'trader-temporal-system')!;
-    const sdkNames = queriesOf(d.json).flatMap((q) => metricNamesInPromQL(q.expr)).filter((n) => n.startsWith('temporal_'));
+    const sdkNames = queriesOf(d.json)
+      .flatMap((q) => metricNamesInPromQL(q.expr))
+      .filter((n) => n.startsWith('temporal_'));
     assert.ok(sdkNames.includes('temporal_workflow_task_execution_latency_bucket'));
-    for (const n of sdkNames) assert.ok(metricFamily(n, temporalSdk), `${n}: not a metric the TypeScript SDK runtime exports`);
+    for (const n of sdkNames)
+      assert.ok(metricFamily(n, temporalSdk), `${n}: not a metric the TypeScript SDK runtime exports`);
   });
 
   test('when panels are laid out, then ids are unique and every panel fits the 24-column grid', () => {
     for (const d of dashboards) {
       const ids = d.json.panels.map((p) => p.id);
       assert.equal(new Set(ids).size, ids.length, `${d.file}: duplicate panel ids`);
-      for (const p of d.json.panels) assert.ok(p.gridPos.x + p.gridPos.w <= 24, `${d.file} / ${p.title}: wider than the grid`);
+      for (const p of d.json.panels)
+        assert.ok(p.gridPos.x + p.gridPos.w <= 24, `${d.file} / ${p.title}: wider than the grid`);
     }
   });
 
@@ -111,18 +139,23 @@ describe('Grafana dashboards', () => {
         continue;
       }
       const block: string[] = [];
-      while (i + 1 < lines.length && (lines[i + 1]!.startsWith(`${m[1]}  `) || lines[i + 1]!.trim() === '')) block.push(lines[++i]!);
+      while (i + 1 < lines.length && (lines[i + 1]!.startsWith(`${m[1]}  `) || lines[i + 1]!.trim() === ''))
+        block.push(lines[++i]!);
       exprs.push(block.join('\n'));
     }
     assert.ok(exprs.length >= 10);
-    for (const e of exprs) for (const n of metricNamesInPromQL(e)) assert.ok(resolveName(n), `alert rule reads unknown metric "${n}": ${e}`);
+    for (const e of exprs)
+      for (const n of metricNamesInPromQL(e))
+        assert.ok(resolveName(n), `alert rule reads unknown metric "${n}": ${e}`);
   });
 });
 
 describe('metricNamesInPromQL', () => {
   test('when a query has functions, grouping, matchers, ranges and variables, then only metric names come back', () => {
     assert.deepEqual(
-      metricNamesInPromQL('histogram_quantile(0.95, sum by (le, timeframe) (rate(trader_decision_latency_seconds_bucket{stage="end_to_end", ticker=~"$ticker"}[$__rate_interval]))) / on (account) group_left trader_equity_dollars offset 5m'),
+      metricNamesInPromQL(
+        'histogram_quantile(0.95, sum by (le, timeframe) (rate(trader_decision_latency_seconds_bucket{stage="end_to_end", ticker=~"$ticker"}[$__rate_interval]))) / on (account) group_left trader_equity_dollars offset 5m',
+      ),
       ['trader_decision_latency_seconds_bucket', 'trader_equity_dollars'],
     );
     assert.deepEqual(metricNamesInPromQL('sum(x) and on () max(up) == 1 or vector(0)'), ['up', 'x']);

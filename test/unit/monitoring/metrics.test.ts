@@ -17,7 +17,21 @@ import {
   TradingMetrics,
 } from '../../../src/monitoring/metrics';
 
-const UNIT_SUFFIXES = ['_dollars', '_seconds', '_bps', '_ratio', '_total', '_quantity', '_info', '_up', '_state', '_drift', '_open', '_prediction', '_bytes'];
+const UNIT_SUFFIXES = [
+  '_dollars',
+  '_seconds',
+  '_bps',
+  '_ratio',
+  '_total',
+  '_quantity',
+  '_info',
+  '_up',
+  '_state',
+  '_drift',
+  '_open',
+  '_prediction',
+  '_bytes',
+];
 
 describe('metrics registry', () => {
   const m = new TradingMetrics();
@@ -31,10 +45,17 @@ describe('metrics registry', () => {
       assert.match(name, /^trader_[a-z0-9_]+$/, `${name}: must be snake_case with the trader_ prefix`);
       // prom-client's default process metrics keep their upstream names (only prefixed).
       if (name.startsWith('trader_worker_process') || name.startsWith('trader_worker_nodejs')) continue;
-      if (String(metric.type) === 'counter') assert.ok(name.endsWith('_total'), `${name}: counters end in _total`);
+      if (String(metric.type) === 'counter')
+        assert.ok(name.endsWith('_total'), `${name}: counters end in _total`);
       else assert.ok(!name.endsWith('_total'), `${name}: only counters end in _total`);
-      assert.ok(UNIT_SUFFIXES.some((s) => name.includes(s)), `${name}: names a unit or kind suffix`);
-      assert.ok(!/_(ms|milliseconds|minutes|cents)(_|$)/.test(name), `${name}: use base units (seconds, dollars)`);
+      assert.ok(
+        UNIT_SUFFIXES.some((s) => name.includes(s)),
+        `${name}: names a unit or kind suffix`,
+      );
+      assert.ok(
+        !/_(ms|milliseconds|minutes|cents)(_|$)/.test(name),
+        `${name}: use base units (seconds, dollars)`,
+      );
       assert.ok(metric.help.length > 10, `${name}: has help text`);
     }
   });
@@ -48,7 +69,8 @@ describe('metrics registry', () => {
 describe('bounded label cardinality', () => {
   test('when more distinct tickers than the cap arrive, then the extra ones share "other"', async () => {
     const m = new TradingMetrics();
-    for (let i = 0; i < METRIC_LABEL_LIMITS.tickers + 50; i++) recordOrderSubmitted({ ticker: `T${i}`, side: 'buy' }, m);
+    for (let i = 0; i < METRIC_LABEL_LIMITS.tickers + 50; i++)
+      recordOrderSubmitted({ ticker: `T${i}`, side: 'buy' }, m);
     const v = await m.ordersSubmitted.get();
     assert.equal(v.values.length, METRIC_LABEL_LIMITS.tickers + 1);
     const other = v.values.find((x) => x.labels.ticker === 'other');
@@ -65,14 +87,18 @@ describe('bounded label cardinality', () => {
 
   test('when any stream of label values arrives, then at most limit + 1 distinct values come out and admitted ones are stable', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 10 }), fc.array(fc.string({ maxLength: 80 }), { maxLength: 200 }), (limit, values) => {
-        const l = new BoundedLabel('x', limit);
-        const out = values.map((v) => l.value(v));
-        assert.ok(new Set(out).size <= limit + 1);
-        assert.ok(out.every((o) => o.length <= 64));
-        // Same input, same output: a series never moves between its own label and "other".
-        values.forEach((v, i) => assert.equal(l.value(v), out[i]));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 10 }),
+        fc.array(fc.string({ maxLength: 80 }), { maxLength: 200 }),
+        (limit, values) => {
+          const l = new BoundedLabel('x', limit);
+          const out = values.map((v) => l.value(v));
+          assert.ok(new Set(out).size <= limit + 1);
+          assert.ok(out.every((o) => o.length <= 64));
+          // Same input, same output: a series never moves between its own label and "other".
+          values.forEach((v, i) => assert.equal(l.value(v), out[i]));
+        },
+      ),
     );
   });
 
@@ -104,20 +130,45 @@ describe('helpers', () => {
 
   test('when a position closes between snapshots, then its series disappears and exposure follows', async () => {
     const m = new TradingMetrics();
-    setAccountSnapshot({ account: 'paper', equityDollars: 100_500, startOfDayEquityDollars: 100_000, positions: [{ ticker: 'AAPL', quantity: 10, marketValueDollars: 1_900 }, { ticker: 'MSFT', quantity: -5, marketValueDollars: -2_000 }] }, m);
+    setAccountSnapshot(
+      {
+        account: 'paper',
+        equityDollars: 100_500,
+        startOfDayEquityDollars: 100_000,
+        positions: [
+          { ticker: 'AAPL', quantity: 10, marketValueDollars: 1_900 },
+          { ticker: 'MSFT', quantity: -5, marketValueDollars: -2_000 },
+        ],
+      },
+      m,
+    );
     assert.equal((await m.exposureGross.get()).values[0]?.value, 3_900);
     assert.equal((await m.exposureNet.get()).values[0]?.value, -100);
     assert.equal((await m.dailyPnlRatio.get()).values[0]?.value, 0.005);
-    setAccountSnapshot({ account: 'paper', equityDollars: 100_000, startOfDayEquityDollars: 100_000, positions: [{ ticker: 'MSFT', quantity: -5, marketValueDollars: -2_100 }] }, m);
+    setAccountSnapshot(
+      {
+        account: 'paper',
+        equityDollars: 100_000,
+        startOfDayEquityDollars: 100_000,
+        positions: [{ ticker: 'MSFT', quantity: -5, marketValueDollars: -2_100 }],
+      },
+      m,
+    );
     const q = await m.positionQuantity.get();
-    assert.deepEqual(q.values.map((x) => x.labels.ticker), ['MSFT']);
+    assert.deepEqual(
+      q.values.map((x) => x.labels.ticker),
+      ['MSFT'],
+    );
   });
 
   test('when the risk state changes, then exactly one state reads 1', async () => {
     const m = new TradingMetrics();
     setRiskState({ account: 'paper', state: 'HALTED', dailyLossLimitRatio: 0.03 }, m);
     const v = await m.riskState.get();
-    assert.deepEqual(v.values.filter((x) => x.value === 1).map((x) => x.labels.state), ['HALTED']);
+    assert.deepEqual(
+      v.values.filter((x) => x.value === 1).map((x) => x.labels.state),
+      ['HALTED'],
+    );
     assert.equal(v.values.length, 3);
   });
 
@@ -139,7 +190,11 @@ describe('helpers', () => {
 
   test('when a value is not finite, then the helper throws naming the field', () => {
     const m = new TradingMetrics();
-    assert.throws(() => setPnl({ ticker: 'A', timeframe: '1m', model: 'x', realizedDollars: NaN, unrealizedDollars: 0 }, m), /realizedDollars/);
+    assert.throws(
+      () =>
+        setPnl({ ticker: 'A', timeframe: '1m', model: 'x', realizedDollars: NaN, unrealizedDollars: 0 }, m),
+      /realizedDollars/,
+    );
     assert.throws(() => observeDecisionLatency('1m', Infinity, 'end_to_end', m), /seconds/);
   });
 });

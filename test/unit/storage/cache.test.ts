@@ -6,7 +6,10 @@ import { createCache, MemoryCache, RedisCache, tryConnectRedis } from '../../../
 describe('online cache', () => {
   test('when Redis is unreachable, then an in-process cache is used with a warning, and works', async () => {
     const warnings: string[] = [];
-    const cache = await createCache({ url: 'redis://127.0.0.1:1', logger: { warn: (m) => warnings.push(m) } });
+    const cache = await createCache({
+      url: 'redis://127.0.0.1:1',
+      logger: { warn: (m) => warnings.push(m) },
+    });
     assert.equal(cache.kind, 'memory');
     assert.match(warnings.join('\n'), /using an in-process cache/);
     await cache.set('k', 'v', 60);

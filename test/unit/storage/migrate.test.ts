@@ -30,7 +30,10 @@ describe('migrations', () => {
     assert.equal(t.rows[0].good, 'mig_good');
     assert.equal(t.rows[0].bad, null);
     const v = await db.pool.query('select version from schema_migrations where version >= 900');
-    assert.deepEqual(v.rows.map((r) => r.version), [900]);
+    assert.deepEqual(
+      v.rows.map((r) => r.version),
+      [900],
+    );
   });
 
   test('when an applied migration file is edited, then migrate refuses', async () => {
@@ -42,7 +45,7 @@ describe('migrations', () => {
   });
 
   test('when bars arrive for a new month, then a monthly partition holds them and queries span partitions', async () => {
-    const { rows } = await db.pool.query("select ts_has_timescale() as ts");
+    const { rows } = await db.pool.query('select ts_has_timescale() as ts');
     await db.pool.query(
       "insert into bars(symbol,timeframe,ts,open,high,low,close,volume,source) values ('AAA','1m','2021-05-03T14:30Z',1,2,0.5,1.5,10,'test')",
     );
@@ -50,7 +53,9 @@ describe('migrations', () => {
     await db.pool.query(
       "insert into bars(symbol,timeframe,ts,open,high,low,close,volume,source) values ('AAA','1m','2021-06-03T14:30Z',1,2,0.5,1.5,10,'test')",
     );
-    const parts = await db.pool.query("select tableoid::regclass::text as p, count(*)::int as n from bars group by 1 order by 1");
+    const parts = await db.pool.query(
+      'select tableoid::regclass::text as p, count(*)::int as n from bars group by 1 order by 1',
+    );
     if (!rows[0].ts) {
       assert.deepEqual(parts.rows, [
         { p: 'bars_p202105', n: 1 },
