@@ -125,7 +125,13 @@ export function register(program: Command): void {
     .action(async () => {
       const config = loadConfig();
       // The session step runs workers in this process: their state changes at INFO would bury the demo's output.
-      Runtime.install({ logger: new DefaultLogger('WARN') });
+      // An activity-only worker (the session's execution queue) is expected to have no workflows: not worth a line.
+      Runtime.install({
+        logger: new DefaultLogger('WARN', (entry) => {
+          if (!entry.message.startsWith('No workflows registered'))
+            console.warn(`[${entry.level}] ${entry.message}`, entry.meta ?? '');
+        }),
+      });
       console.log('== stack up');
       const state = await stackUp(config);
       console.log(`   Temporal UI: ${state.temporal.uiUrl ?? state.temporal.address}`);
