@@ -144,7 +144,7 @@ export function renderReport(input: ReportInput): string {
         })),
       }))
     : [];
-  const data = { equity, drawdown, price, markers, fan, symbol: input.price?.symbol ?? '' };
+  const data = { equity, drawdown, price, markers, fan, fanBase, symbol: input.price?.symbol ?? '' };
   const json = JSON.stringify(data).replace(/</g, '\\u003c');
 
   const metricRows: Array<[string, string]> = [
@@ -195,7 +195,7 @@ ${r.stopped ? `<p class="warn">Run stopped: ${esc(r.stopped.message)}</p>` : ''}
 <div><h2>Equity</h2><div id="equity" class="chart"></div></div>
 <div><h2>Drawdown (%)</h2><div id="drawdown" class="chart"></div></div>
 <div><h2>Trades on ${esc(data.symbol || 'price')}</h2><div id="price" class="chart"></div></div>
-<div><h2>Monte Carlo fan (trade order${mc === input.monteCarlo?.bootstrap ? ', bootstrap' : ''})</h2><div id="fan" class="chart"></div></div>
+<div><h2>Monte Carlo fan (trade order${mc === input.monteCarlo?.bootstrap ? ', bootstrap' : ''}; equity by trade number)</h2><div id="fan" class="chart"></div></div>
 </div>
 <h2>Statistics</h2>
 <table><tbody>${metricRows.map(([k, v]) => `<tr><td>${esc(k)}</td><td class="n">${esc(v)}</td></tr>`).join('')}</tbody></table>
@@ -217,15 +217,19 @@ ${trades.map((t) => `<tr><td>${esc(t.symbol)}</td><td>${t.side}</td><td>${iso(t.
 (function () {
   var LC = window.LightweightCharts;
   var d = JSON.parse(document.getElementById('report-data').textContent);
-  function mk(id) {
+  function mk(id, extra) {
     var el = document.getElementById(id);
-    return LC.createChart(el, { autoSize: true, layout: { background: { color: '#ffffff' }, textColor: '#1d2330' }, grid: { vertLines: { color: '#f0f2f7' }, horzLines: { color: '#f0f2f7' } }, timeScale: { timeVisible: true } });
+    var opts = { autoSize: true, layout: { background: { color: '#ffffff' }, textColor: '#1d2330' }, grid: { vertLines: { color: '#f0f2f7' }, horzLines: { color: '#f0f2f7' } }, timeScale: { timeVisible: true } };
+    for (var k in extra || {}) opts[k] = extra[k];
+    return LC.createChart(el, opts);
   }
+  // The fan's x axis is the trade number (steps are stored one "day" apart only to keep the time axis monotonic).
+  function tradeNo(t) { return '#' + Math.round((t - d.fanBase) / 86400); }
   var rendered = 0;
   if (d.equity.length) { var c1 = mk('equity'); c1.addSeries(LC.AreaSeries, { lineColor: '#1565c0', topColor: 'rgba(21,101,192,0.35)', bottomColor: 'rgba(21,101,192,0.02)' }).setData(d.equity); c1.timeScale().fitContent(); rendered++; }
   if (d.drawdown.length) { var c2 = mk('drawdown'); c2.addSeries(LC.AreaSeries, { lineColor: '#c62828', topColor: 'rgba(198,40,40,0.05)', bottomColor: 'rgba(198,40,40,0.4)', invertFilledArea: true }).setData(d.drawdown); c2.timeScale().fitContent(); rendered++; }
   if (d.price.length) { var c3 = mk('price'); var s3 = c3.addSeries(LC.CandlestickSeries, {}); s3.setData(d.price); if (d.markers.length) LC.createSeriesMarkers(s3, d.markers); c3.timeScale().fitContent(); rendered++; }
-  if (d.fan.length) { var c4 = mk('fan'); var colors = { p5: '#ef9a9a', p25: '#ffb74d', p50: '#1565c0', p75: '#81c784', p95: '#2e7d32' }; d.fan.forEach(function (f) { c4.addSeries(LC.LineSeries, { color: colors[f.name], lineWidth: f.name === 'p50' ? 3 : 2, title: f.name }).setData(f.data); }); c4.timeScale().fitContent(); rendered++; }
+  if (d.fan.length) { var c4 = mk('fan', { timeScale: { tickMarkFormatter: tradeNo }, localization: { timeFormatter: function (t) { return 'trade ' + tradeNo(t); } } }); var colors = { p5: '#ef9a9a', p25: '#ffb74d', p50: '#1565c0', p75: '#81c784', p95: '#2e7d32' }; d.fan.forEach(function (f) { c4.addSeries(LC.LineSeries, { color: colors[f.name], lineWidth: f.name === 'p50' ? 3 : 2, title: f.name }).setData(f.data); }); c4.timeScale().fitContent(); rendered++; }
   window.__reportCharts = rendered;
 })();
 </script>
