@@ -86,11 +86,27 @@ export class AlpacaMarketData implements BarSource {
     }
   }
 
-  async *fetchBars(req: BarRequest): AsyncIterable<BarPage> {
+  /**
+   * Follows Alpaca's next_page_token until it runs out; each page comes with its label for errors and findings.
+   */
+  private async *pages<R extends { nextPageToken?: string | null }>(
+    label: (page: number) => string,
+    fetchPage: (pageToken: string | undefined) => Promise<R>,
+  ): AsyncIterable<{ resp: R; label: string }> {
     let pageToken: string | undefined;
     for (let page = 1; ; page++) {
-      const label = `alpaca bars ${req.symbol} ${req.timeframe} page ${page}`;
-      const resp = await this.call(label, () =>
+      const l = label(page);
+      const resp = await this.call(l, () => fetchPage(pageToken));
+      yield { resp, label: l };
+      pageToken = resp.nextPageToken ?? undefined;
+      if (!pageToken) return;
+    }
+  }
+
+  async *fetchBars(req: BarRequest): AsyncIterable<BarPage> {
+    const pages = this.pages(
+      (page) => `alpaca bars ${req.symbol} ${req.timeframe} page ${page}`,
+      (pageToken) =>
         this.stocks.stockBars({
           symbols: req.symbol,
           timeframe: ALPACA_TF[req.timeframe],
@@ -102,30 +118,16 @@ export class AlpacaMarketData implements BarSource {
           pageToken,
           sort: 'asc',
         }),
-      );
+    );
+    for await (const { resp, label } of pages) {
       const raw = (resp.bars ?? {})[req.symbol] ?? [];
       if (!Array.isArray(raw))
         throw new PermanentError(`${label}: malformed body: bars.${req.symbol} is not an array`);
       const bars: Bar[] = [];
       const problems: Problem[] = [];
       raw.forEach((b, index) => {
-        const t = timeMs(b?.t);
-        if (t === undefined)
-          return problems.push({
-            index,
-            field: 't',
-            problem: 'missing or not a timestamp',
-            value: String(b?.t),
-          });
-        for (const k of ['o', 'h', 'l', 'c', 'v'] as const) {
-          if (!okNum(b[k]))
-            return problems.push({
-              index,
-              field: k,
-              problem: 'missing or not a finite number',
-              value: String(b[k]),
-            });
-        }
+        const t = checkRow(b, index, ['o', 'h', 'l', 'c', 'v'], problems);
+        if (t === undefined) return;
         // Alpaca's daily bars start at New York midnight; we key daily bars by their date label.
         const ts = req.timeframe === '1d' ? dateLabelMs(nyDate(t)) : t;
         bars.push({
@@ -140,11 +142,8 @@ export class AlpacaMarketData implements BarSource {
           ...(okNum(b.vw) ? { vwap: b.vw } : {}),
           ...(okNum(b.n) ? { tradeCount: b.n } : {}),
         });
-        return undefined;
       });
       yield { bars, location: label, problems };
-      pageToken = resp.nextPageToken ?? undefined;
-      if (!pageToken) return;
     }
   }
 
@@ -154,10 +153,9 @@ export class AlpacaMarketData implements BarSource {
     fromMs: number,
     toMs: number,
   ): AsyncIterable<{ quotes: Quote[]; location: string; problems: Problem[] }> {
-    let pageToken: string | undefined;
-    for (let page = 1; ; page++) {
-      const label = `alpaca quotes ${symbol} page ${page}`;
-      const resp = await this.call(label, () =>
+    const pages = this.pages(
+      (page) => `alpaca quotes ${symbol} page ${page}`,
+      (pageToken) =>
         this.stocks.stockQuotes({
           symbols: symbol,
           start: new Date(fromMs),
@@ -167,32 +165,16 @@ export class AlpacaMarketData implements BarSource {
           pageToken,
           sort: 'asc',
         }),
-      );
+    );
+    for await (const { resp, label } of pages) {
       const quotes: Quote[] = [];
       const problems: Problem[] = [];
       ((resp.quotes ?? {})[symbol] ?? []).forEach((q, index) => {
-        const t = timeMs(q?.t);
-        if (t === undefined)
-          return problems.push({
-            index,
-            field: 't',
-            problem: 'missing or not a timestamp',
-            value: String(q?.t),
-          });
-        for (const k of ['bp', 'ap', 'bs', 'as'] as const)
-          if (!okNum(q[k]))
-            return problems.push({
-              index,
-              field: k,
-              problem: 'missing or not a finite number',
-              value: String(q[k]),
-            });
-        quotes.push({ symbol, ts: t, bid: q.bp, ask: q.ap, bidSize: q.bs, askSize: q.as });
-        return undefined;
+        const t = checkRow(q, index, ['bp', 'ap', 'bs', 'as'], problems);
+        if (t !== undefined)
+          quotes.push({ symbol, ts: t, bid: q.bp, ask: q.ap, bidSize: q.bs, askSize: q.as });
       });
       yield { quotes, location: label, problems };
-      pageToken = resp.nextPageToken ?? undefined;
-      if (!pageToken) return;
     }
   }
 
@@ -202,10 +184,9 @@ export class AlpacaMarketData implements BarSource {
     fromMs: number,
     toMs: number,
   ): AsyncIterable<{ trades: Trade[]; location: string; problems: Problem[] }> {
-    let pageToken: string | undefined;
-    for (let page = 1; ; page++) {
-      const label = `alpaca trades ${symbol} page ${page}`;
-      const resp = await this.call(label, () =>
+    const pages = this.pages(
+      (page) => `alpaca trades ${symbol} page ${page}`,
+      (pageToken) =>
         this.stocks.stockTrades({
           symbols: symbol,
           start: new Date(fromMs),
@@ -215,38 +196,40 @@ export class AlpacaMarketData implements BarSource {
           pageToken,
           sort: 'asc',
         }),
-      );
+    );
+    for await (const { resp, label } of pages) {
       const trades: Trade[] = [];
       const problems: Problem[] = [];
       ((resp.trades ?? {})[symbol] ?? []).forEach((x, index) => {
-        const t = timeMs(x?.t);
-        if (t === undefined)
-          return problems.push({
-            index,
-            field: 't',
-            problem: 'missing or not a timestamp',
-            value: String(x?.t),
-          });
-        if (!okNum(x.p))
-          return problems.push({
-            index,
-            field: 'p',
-            problem: 'missing or not a finite number',
-            value: String(x.p),
-          });
-        if (!okNum(x.s))
-          return problems.push({
-            index,
-            field: 's',
-            problem: 'missing or not a finite number',
-            value: String(x.s),
-          });
-        trades.push({ symbol, ts: t, price: x.p, size: x.s });
-        return undefined;
+        const t = checkRow(x, index, ['p', 's'], problems);
+        if (t !== undefined) trades.push({ symbol, ts: t, price: x.p, size: x.s });
       });
       yield { trades, location: label, problems };
-      pageToken = resp.nextPageToken ?? undefined;
-      if (!pageToken) return;
     }
   }
+}
+
+/**
+ * The row's timestamp when it has one and every named field is a finite number; otherwise records the first
+ * problem (field, value) and returns undefined, so the row is reported, never stored.
+ */
+function checkRow<K extends string>(
+  row: ({ t?: unknown } & Partial<Record<K, unknown>>) | null | undefined,
+  index: number,
+  numericFields: readonly K[],
+  problems: Problem[],
+): number | undefined {
+  const t = timeMs(row?.t);
+  if (t === undefined) {
+    problems.push({ index, field: 't', problem: 'missing or not a timestamp', value: String(row?.t) });
+    return undefined;
+  }
+  for (const k of numericFields) {
+    const v = row![k];
+    if (!okNum(v)) {
+      problems.push({ index, field: k, problem: 'missing or not a finite number', value: String(v) });
+      return undefined;
+    }
+  }
+  return t;
 }
