@@ -199,33 +199,25 @@ export function register(program: Command): void {
       });
     });
 
-  session
-    .command('pause <workflowId>')
-    .description('stop new orders (positions are kept and synced)')
-    .requiredOption('--reason <text>', 'why (audit log)')
-    .action(async (workflowId: string, opts: { reason: string }) => {
-      await withClient((client) =>
-        runUpdate(() =>
-          client.workflow
-            .getHandle(workflowId)
-            .executeUpdate(pauseUpdate, { args: [{ reason: opts.reason }] }),
-        ),
-      );
-    });
-
-  session
-    .command('resume <workflowId>')
-    .description('resume a paused session')
-    .requiredOption('--reason <text>', 'why (audit log)')
-    .action(async (workflowId: string, opts: { reason: string }) => {
-      await withClient((client) =>
-        runUpdate(() =>
-          client.workflow
-            .getHandle(workflowId)
-            .executeUpdate(resumeUpdate, { args: [{ reason: opts.reason }] }),
-        ),
-      );
-    });
+  // Controls that take only a reason: one update each, validated by the workflow before it is accepted.
+  const reasonControls = [
+    ['pause', 'stop new orders (positions are kept and synced)', pauseUpdate],
+    ['resume', 'resume a paused session', resumeUpdate],
+    ['liquidate', 'flatten every position and take no new entries for the rest of the day', liquidateUpdate],
+  ] as const;
+  for (const [name, description, update] of reasonControls) {
+    session
+      .command(`${name} <workflowId>`)
+      .description(description)
+      .requiredOption('--reason <text>', 'why (audit log)')
+      .action(async (workflowId: string, opts: { reason: string }) => {
+        await withClient((client) =>
+          runUpdate(() =>
+            client.workflow.getHandle(workflowId).executeUpdate(update, { args: [{ reason: opts.reason }] }),
+          ),
+        );
+      });
+  }
 
   session
     .command('set-limits <workflowId>')
@@ -240,20 +232,6 @@ export function register(program: Command): void {
       await withClient((client) =>
         runUpdate(() =>
           client.workflow.getHandle(workflowId).executeUpdate(setRiskLimitsUpdate, { args: [patch] }),
-        ),
-      );
-    });
-
-  session
-    .command('liquidate <workflowId>')
-    .description('flatten every position and take no new entries for the rest of the day')
-    .requiredOption('--reason <text>', 'why (audit log)')
-    .action(async (workflowId: string, opts: { reason: string }) => {
-      await withClient((client) =>
-        runUpdate(() =>
-          client.workflow
-            .getHandle(workflowId)
-            .executeUpdate(liquidateUpdate, { args: [{ reason: opts.reason }] }),
         ),
       );
     });
