@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
+import { resolveDatabaseUrl } from '../../src/stack/resolve';
 import { loadConfig } from '../../src/config/config';
 import { ValidationError } from '../../src/model/errors';
 import { AuditLog, type AuditEntry, type AuditFilter } from '../../src/monitoring/audit/audit-log';
-import { resolvePostgres } from '../../src/stack/postgres';
-import { readStackState } from '../../src/stack/stack';
 import { createPool } from '../../src/storage/pool';
 
 interface ListOptions {
@@ -69,14 +68,6 @@ export function formatAuditTable(entries: readonly AuditEntry[]): string {
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-async function databaseUrl(): Promise<string> {
-  const config = loadConfig();
-  if (config.DATABASE_URL) return config.DATABASE_URL;
-  const fromStack = readStackState(config)?.postgres.url;
-  if (fromStack) return fromStack;
-  return (await resolvePostgres({ databaseUrl: undefined, dataDir: config.TRADER_DATA_DIR })).url;
-}
-
 export function register(program: Command): void {
   const audit = program
     .command('audit')
@@ -95,7 +86,7 @@ export function register(program: Command): void {
     .option('--json', 'print JSON (one array)')
     .action(async (opts: ListOptions) => {
       const filter = auditFilterFromOptions(opts);
-      const pool = createPool(await databaseUrl(), { max: 1 });
+      const pool = createPool(await resolveDatabaseUrl(loadConfig()), { max: 1 });
       try {
         const entries = await new AuditLog(pool).list(filter);
         console.log(
@@ -119,7 +110,7 @@ export function register(program: Command): void {
     .requiredOption('--reason <text>', 'why')
     .option('--subject <subject>', 'what it concerns')
     .action(async (opts: { actor: string; action: string; reason: string; subject?: string }) => {
-      const pool = createPool(await databaseUrl(), { max: 1 });
+      const pool = createPool(await resolveDatabaseUrl(loadConfig()), { max: 1 });
       try {
         const e = await new AuditLog(pool).append({
           actor: opts.actor,

@@ -1,4 +1,5 @@
 import { SingleBar, Presets } from 'cli-progress';
+import { resolveDatabaseUrl } from '../../src/stack/resolve';
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -13,8 +14,6 @@ import {
 import { barsToColumns } from '../../src/model/bar';
 import { parseTimeframe } from '../../src/model/timeframe';
 import { syntheticBars } from '../../src/data/synthetic';
-import { resolvePostgres } from '../../src/stack/postgres';
-import { readStackState } from '../../src/stack/stack';
 import { createPool } from '../../src/storage/pool';
 
 export type BacktestCliOptions = Omit<BacktestPipelineOptions, 'dataDir'> & {
@@ -27,21 +26,13 @@ export function defaultDataDir(): string {
   return process.env.SHARED_DATA_DIR ?? resolve(__dirname, '../../../shared/data');
 }
 
-async function databaseUrl(): Promise<string> {
-  const config = loadConfig();
-  if (config.DATABASE_URL) return config.DATABASE_URL;
-  const fromStack = readStackState(config)?.postgres.url;
-  if (fromStack) return fromStack;
-  return (await resolvePostgres({ databaseUrl: undefined, dataDir: config.TRADER_DATA_DIR })).url;
-}
-
 /** Runs a backtest from CLI options with a progress bar; returns the report path. The demo can call this. */
 export async function runBacktestCommand(
   o: BacktestCliOptions,
   log: (s: string) => void = console.log,
 ): Promise<BacktestPipelineResult> {
   let pool: Pool | undefined;
-  if (o.db || o.save) pool = createPool(await databaseUrl());
+  if (o.db || o.save) pool = createPool(await resolveDatabaseUrl(loadConfig()));
   let bar: SingleBar | undefined;
   try {
     return await runBacktestPipeline(
@@ -198,7 +189,7 @@ export function register(program: Command): void {
     .description('list recorded backtest runs (newest first)')
     .option('--limit <n>', 'how many', '20')
     .action(async (opts: { limit: string }) => {
-      const pool = createPool(await databaseUrl());
+      const pool = createPool(await resolveDatabaseUrl(loadConfig()));
       try {
         const rows = await listBacktestRuns(pool, Number(opts.limit));
         for (const r of rows)

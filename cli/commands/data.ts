@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { resolveDatabaseUrl, resolveTemporalAddress } from '../../src/stack/resolve';
 import { temporalDataConverter } from '../../src/stack/data-converter';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
@@ -20,16 +21,11 @@ import { aggregateBars } from '../../src/market/aggregate';
 import { calendarFor, dateLabelMs, parseDate } from '../../src/market/calendar';
 import { toSymbol } from '../../src/model/ids';
 import { TIMEFRAMES, parseTimeframe, type Timeframe } from '../../src/model/timeframe';
-import { resolvePostgres } from '../../src/stack/postgres';
-import { readStackState } from '../../src/stack/stack';
 import { MarketDataRepository } from '../../src/storage/market-data-repo';
 import { createPool } from '../../src/storage/pool';
 
 async function openRepo(config: AppConfig) {
-  const url =
-    readStackState(config)?.postgres.url ??
-    (await resolvePostgres({ databaseUrl: config.DATABASE_URL, dataDir: config.TRADER_DATA_DIR })).url;
-  const pool = createPool(url);
+  const pool = createPool(await resolveDatabaseUrl(config));
   return { pool, repo: new MarketDataRepository(pool) };
 }
 
@@ -175,9 +171,7 @@ export function register(program: Command): void {
           mode: o.gapFill ? 'gap-fill' : 'full',
           maxParallel: Number(o.parallel),
         };
-        const address = config.TEMPORAL_ADDRESS ?? readStackState(config)?.temporal.address;
-        if (!address)
-          throw new Error('TEMPORAL_ADDRESS: not set and no stack is up; run `npm run trader -- stack up`');
+        const address = resolveTemporalAddress(config);
         const connection = await Connection.connect({ address });
         try {
           const s = await runBackfill(

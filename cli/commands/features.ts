@@ -5,13 +5,12 @@
  *   trader features sets
  */
 import { Presets, SingleBar } from 'cli-progress';
+import { resolveDatabaseUrl } from '../../src/stack/resolve';
 import type { Command } from 'commander';
 import { loadConfig } from '../../src/config/config';
 import { FEATURE_SETS, featureSetByName } from '../../src/features/sets';
 import { computeAndStoreFeatures } from '../../src/features/store-service';
 import { ValidationError } from '../../src/model/errors';
-import { resolvePostgres } from '../../src/stack/postgres';
-import { readStackState } from '../../src/stack/stack';
 import { createCache } from '../../src/storage/cache';
 import { createPool } from '../../src/storage/pool';
 
@@ -37,14 +36,6 @@ function parsePositiveInt(v: string | undefined, field: string): number | undefi
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new ValidationError(field, `"${v}" must be a positive integer`);
   return n;
-}
-
-async function databaseUrl(): Promise<string> {
-  const config = loadConfig();
-  if (config.DATABASE_URL) return config.DATABASE_URL;
-  const fromStack = readStackState(config)?.postgres.url;
-  if (fromStack) return fromStack;
-  return (await resolvePostgres({ databaseUrl: undefined, dataDir: config.TRADER_DATA_DIR })).url;
 }
 
 export function register(program: Command): void {
@@ -74,7 +65,7 @@ export function register(program: Command): void {
       const fromMs = parseDay(opts.from, '--from');
       const toMs = parseDay(opts.to, '--to');
       const config = loadConfig();
-      const pool = createPool(await databaseUrl(), { max: 4 });
+      const pool = createPool(await resolveDatabaseUrl(loadConfig()), { max: 4 });
       const cache = await createCache({ url: config.REDIS_URL });
       const bar = opts.progress
         ? new SingleBar(

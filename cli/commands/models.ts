@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { resolveDatabaseUrl, resolveTemporalAddress } from '../../src/stack/resolve';
 import { temporalDataConverter } from '../../src/stack/data-converter';
 import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
@@ -7,17 +8,11 @@ import { TASK_QUEUES } from '../../contracts/task-queues';
 import { loadConfig } from '../../src/config/config';
 import { ModelRegistry, type ModelStatus } from '../../src/models/registry/registry';
 import { DEFAULT_XGBOOST_SPEC } from '../../src/models/spec';
-import { resolvePostgres } from '../../src/stack/postgres';
-import { readStackState } from '../../src/stack/stack';
 import { createPool } from '../../src/storage/pool';
 
 async function withRegistry<T>(fn: (r: ModelRegistry) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const url = readStackState(config)?.postgres.url;
-  const pg = url
-    ? { url }
-    : await resolvePostgres({ databaseUrl: config.DATABASE_URL, dataDir: config.TRADER_DATA_DIR });
-  const pool = createPool(pg.url, { max: 2 });
+  const pool = createPool(await resolveDatabaseUrl(config), { max: 2 });
   try {
     return await fn(new ModelRegistry(pool, config.artifactDir));
   } finally {
@@ -99,9 +94,7 @@ export function register(program: Command): void {
         wait?: boolean;
       }) => {
         const config = loadConfig();
-        const address = config.TEMPORAL_ADDRESS ?? readStackState(config)?.temporal.address;
-        if (!address)
-          throw new Error('TEMPORAL_ADDRESS: not set and no stack is up; run `npm run trader -- stack up`');
+        const address = resolveTemporalAddress(config);
         if (opts.objective !== 'dollar_profit' && opts.objective !== 'squared_error')
           throw new Error(`--objective: must be dollar_profit or squared_error, got "${opts.objective}"`);
         const rounds = Number(opts.rounds);

@@ -1,4 +1,5 @@
 import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { resolveTemporalAddress } from '../../src/stack/resolve';
 import { temporalDataConverter } from '../../src/stack/data-converter';
 import type { Command } from 'commander';
 import {
@@ -31,9 +32,7 @@ import { readStackState } from '../../src/stack/stack';
  */
 async function withClient<T>(fn: (client: Client, config: AppConfig) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const address = config.TEMPORAL_ADDRESS ?? readStackState(config)?.temporal.address;
-  if (!address)
-    throw new ConfigError('TEMPORAL_ADDRESS: not set and no stack is up; run `npm run trader -- stack up`');
+  const address = resolveTemporalAddress(config);
   const connection = await Connection.connect({ address });
   try {
     return await fn(

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
+import { resolveDatabaseUrl } from '../../src/stack/resolve';
 import { loadConfig } from '../../src/config/config';
 import { sessionBounds } from '../../src/execution/simulator/calendar';
 import { loadBarsFromStore } from '../../src/execution/simulator/replay';
 import { startSimulatorServer } from '../../src/execution/simulator/server';
-import { resolvePostgres } from '../../src/stack/postgres';
-import { readStackState } from '../../src/stack/stack';
 import { createPool } from '../../src/storage/pool';
 
 /** `trader simulator start`: the Alpaca-compatible simulator over a stored day, for paper and replay. */
@@ -32,10 +31,7 @@ export function register(program: Command): void {
     )
     .action(async (opts: Record<string, string>) => {
       const config = loadConfig();
-      const url =
-        readStackState(config)?.postgres.url ??
-        (await resolvePostgres({ databaseUrl: config.DATABASE_URL, dataDir: config.TRADER_DATA_DIR })).url;
-      const pool = createPool(url, { max: 2 });
+      const pool = createPool(await resolveDatabaseUrl(config), { max: 2 });
       const symbols = opts
         .symbols!.split(',')
         .map((s) => s.trim().toUpperCase())

@@ -1,12 +1,12 @@
 import { Client, Connection } from '@temporalio/client';
+import { resolveDatabaseUrl, resolveTemporalAddress } from '../../src/stack/resolve';
 import { temporalDataConverter } from '../../src/stack/data-converter';
 import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { TASK_QUEUES } from '../../contracts/task-queues';
 import { loadConfig, redactConfig } from '../../src/config/config';
 import { formatDoctor, runDoctor } from '../../src/stack/doctor';
-import { resolvePostgres } from '../../src/stack/postgres';
-import { readStackState, redactUrl, stackDown, stackStatus, stackUp } from '../../src/stack/stack';
+import { redactUrl, stackDown, stackStatus, stackUp } from '../../src/stack/stack';
 import { createPool } from '../../src/storage/pool';
 import { migrate } from '../../src/storage/migrate';
 
@@ -67,11 +67,7 @@ export function register(program: Command): void {
     .description('apply pending database migrations (each once, in a transaction)')
     .action(async () => {
       const config = loadConfig();
-      const url = readStackState(config)?.postgres.url;
-      const pg = url
-        ? { url }
-        : await resolvePostgres({ databaseUrl: config.DATABASE_URL, dataDir: config.TRADER_DATA_DIR });
-      const pool = createPool(pg.url, { max: 1 });
+      const pool = createPool(await resolveDatabaseUrl(config), { max: 1 });
       try {
         const r = await migrate(pool);
         console.log(r.applied.length ? `applied: ${r.applied.join(', ')}` : 'database is up to date');
@@ -104,9 +100,7 @@ export function register(program: Command): void {
     .option('-m, --message <text>', 'message to store', 'hello from the skeleton')
     .action(async (opts: { message: string }) => {
       const config = loadConfig();
-      const address = config.TEMPORAL_ADDRESS ?? readStackState(config)?.temporal.address;
-      if (!address)
-        throw new Error('TEMPORAL_ADDRESS: not set and no stack is up; run `npm run trader -- stack up`');
+      const address = resolveTemporalAddress(config);
       const connection = await Connection.connect({ address });
       try {
         const client = new Client({
