@@ -9,6 +9,7 @@
  * Medians of several runs (shared, noisy machine).
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { allocBarColumns } from '../src/model/bar';
 import { join, resolve } from 'node:path';
 import { DataFrame } from 'data-forge';
 import { backtest as grademarkBacktest, type IBar } from 'grademark';
@@ -31,16 +32,7 @@ const MIN = 60_000;
 /** Seeded random-walk 1-minute columns. */
 function walk(n: number, seed: number, symbol: string, t0 = Date.UTC(2015, 0, 5)): BarColumns {
   const rnd = mulberry32(seed);
-  const c = {
-    symbol,
-    timeframe: '1m' as const,
-    ts: new Float64Array(n),
-    open: new Float64Array(n),
-    high: new Float64Array(n),
-    low: new Float64Array(n),
-    close: new Float64Array(n),
-    volume: new Float64Array(n),
-  };
+  const c = allocBarColumns(symbol, '1m', n);
   let px = 100;
   for (let i = 0; i < n; i++) {
     const o = px;

@@ -5,6 +5,7 @@
  * the engine, so the engine stays pure.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { allocBarColumns } from '../model/bar';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Pool } from 'pg';
@@ -166,16 +167,7 @@ export async function loadBarsFromDb(
       [symbol, timeframe, new Date(range.from), new Date(range.to)],
     );
     const n = r.rows.length;
-    const cols = {
-      symbol,
-      timeframe,
-      ts: new Float64Array(n),
-      open: new Float64Array(n),
-      high: new Float64Array(n),
-      low: new Float64Array(n),
-      close: new Float64Array(n),
-      volume: new Float64Array(n),
-    };
+    const cols = allocBarColumns(symbol, timeframe, n);
     r.rows.forEach((row, i) => {
       cols.ts[i] = row.ts.getTime();
       cols.open[i] = row.open;

@@ -43,9 +43,9 @@ export interface BarColumns {
   readonly volume: Float64Array;
 }
 
-export function barsToColumns(symbol: string, timeframe: Timeframe, bars: readonly Bar[]): BarColumns {
-  const n = bars.length;
-  const cols = {
+/** Zero-filled columns for `n` bars, to be written in place. */
+export function allocBarColumns(symbol: string, timeframe: Timeframe, n: number): BarColumns {
+  return {
     symbol,
     timeframe,
     ts: new Float64Array(n),
@@ -55,6 +55,11 @@ export function barsToColumns(symbol: string, timeframe: Timeframe, bars: readon
     close: new Float64Array(n),
     volume: new Float64Array(n),
   };
+}
+
+export function barsToColumns(symbol: string, timeframe: Timeframe, bars: readonly Bar[]): BarColumns {
+  const n = bars.length;
+  const cols = allocBarColumns(symbol, timeframe, n);
   for (let i = 0; i < n; i++) {
     const b = bars[i]!;
     cols.ts[i] = b.ts;

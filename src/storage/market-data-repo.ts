@@ -6,6 +6,7 @@
  * (the upsert only touches a row whose values actually changed).
  */
 import type { Pool, PoolClient } from 'pg';
+import { allocBarColumns } from '../model/bar';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Bar, BarColumns } from '../model/bar';
 import type { Timeframe } from '../model/timeframe';
@@ -322,16 +323,7 @@ export class MarketDataRepository {
       rowMode: 'array',
     });
     const n = r.rows.length;
-    const cols = {
-      symbol,
-      timeframe,
-      ts: new Float64Array(n),
-      open: new Float64Array(n),
-      high: new Float64Array(n),
-      low: new Float64Array(n),
-      close: new Float64Array(n),
-      volume: new Float64Array(n),
-    };
+    const cols = allocBarColumns(symbol, timeframe, n);
     for (let i = 0; i < n; i++) {
       const row = r.rows[i]!;
       cols.ts[i] = row[0];

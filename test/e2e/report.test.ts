@@ -1,4 +1,5 @@
 import { after, before, describe, test } from 'node:test';
+import { allocBarColumns } from '../../src/model/bar';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,16 +33,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Seeded random-walk daily bars with volume bursts, so the reference strategy trades. */
 function walk(symbol: string, seed: number, n: number): BarColumns {
   const rnd = mulberry32(seed);
-  const cols = {
-    symbol,
-    timeframe: '1d' as const,
-    ts: new Float64Array(n),
-    open: new Float64Array(n),
-    high: new Float64Array(n),
-    low: new Float64Array(n),
-    close: new Float64Array(n),
-    volume: new Float64Array(n),
-  };
+  const cols = allocBarColumns(symbol, '1d', n);
   let px = 50 + rnd() * 100;
   let drift = 0;
   for (let i = 0; i < n; i++) {

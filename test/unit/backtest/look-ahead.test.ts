@@ -1,4 +1,5 @@
 import { describe, test } from 'node:test';
+import { allocBarColumns } from '../../../src/model/bar';
 import assert from 'node:assert/strict';
 import { runBacktest, mulberry32 } from '../../../src/backtest';
 import type { BarColumns } from '../../../src/model/bar';
@@ -14,16 +15,7 @@ import {
 
 function walk(symbol: string, seed: number, n: number, t0 = Date.UTC(2021, 0, 4)): BarColumns {
   const rnd = mulberry32(seed);
-  const c = {
-    symbol,
-    timeframe: '1d' as const,
-    ts: new Float64Array(n),
-    open: new Float64Array(n),
-    high: new Float64Array(n),
-    low: new Float64Array(n),
-    close: new Float64Array(n),
-    volume: new Float64Array(n),
-  };
+  const c = allocBarColumns(symbol, '1d', n);
   let px = 100;
   let drift = 0;
   for (let i = 0; i < n; i++) {

@@ -1,4 +1,5 @@
 import { describe, test } from 'node:test';
+import { allocBarColumns } from '../../../src/model/bar';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
@@ -128,16 +129,7 @@ describe('sensitivity and walk-forward', () => {
   const series: BarColumns[] = ['AAA', 'BBB'].map((symbol, k) => {
     const rnd = mulberry32(21 + k);
     const n = 500;
-    const c = {
-      symbol,
-      timeframe: '1d' as const,
-      ts: new Float64Array(n),
-      open: new Float64Array(n),
-      high: new Float64Array(n),
-      low: new Float64Array(n),
-      close: new Float64Array(n),
-      volume: new Float64Array(n),
-    };
+    const c = allocBarColumns(symbol, '1d', n);
     let px = 60;
     let drift = 0;
     for (let i = 0; i < n; i++) {

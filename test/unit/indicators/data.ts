@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants, gunzipSync } from 'node:zlib';
 import type { IndicatorColumns } from '../../../src/indicators';
+import { mulberry32 } from '../../../src/model/random';
 
 export interface Series extends IndicatorColumns {
   readonly name: string;
@@ -34,14 +35,7 @@ export function readSharedBars(dir: string, rel: string, maxRows = Infinity): Se
 
 /** A seeded random walk with ticks rounded to cents, so equal highs/lows and flat bars (tie rules) occur. */
 export function generatedBars(n: number, seed = 1, start = 100): Series {
-  let s = seed >>> 0;
-  const rnd = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(seed);
   const r2 = (x: number) => Math.round(x * 100) / 100;
   const out = {
     ts: new Float64Array(n),

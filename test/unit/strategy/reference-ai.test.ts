@@ -1,4 +1,5 @@
 import { describe, test } from 'node:test';
+import { allocBarColumns } from '../../../src/model/bar';
 import assert from 'node:assert/strict';
 import { mulberry32, runBacktest } from '../../../src/backtest';
 import type { BarColumns } from '../../../src/model/bar';
@@ -9,16 +10,7 @@ import { assertStrategyCompatible, type Prediction, type PredictionSet } from '.
 
 function trending(symbol: string, seed: number, n: number, volBurst = 0.3): BarColumns {
   const rnd = mulberry32(seed);
-  const c = {
-    symbol,
-    timeframe: '1d' as const,
-    ts: new Float64Array(n),
-    open: new Float64Array(n),
-    high: new Float64Array(n),
-    low: new Float64Array(n),
-    close: new Float64Array(n),
-    volume: new Float64Array(n),
-  };
+  const c = allocBarColumns(symbol, '1d', n);
   let px = 80;
   let drift = 0.004;
   for (let i = 0; i < n; i++) {
@@ -40,16 +32,7 @@ function trending(symbol: string, seed: number, n: number, volBurst = 0.3): BarC
 function whipsawThenTrend(symbol: string, seed: number, nA: number, nB: number): BarColumns {
   const rnd = mulberry32(seed);
   const n = nA + nB;
-  const c = {
-    symbol,
-    timeframe: '1d' as const,
-    ts: new Float64Array(n),
-    open: new Float64Array(n),
-    high: new Float64Array(n),
-    low: new Float64Array(n),
-    close: new Float64Array(n),
-    volume: new Float64Array(n),
-  };
+  const c = allocBarColumns(symbol, '1d', n);
   let px = 80;
   let drift = 0.004;
   for (let i = 0; i < n; i++) {
