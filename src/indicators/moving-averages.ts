@@ -9,7 +9,7 @@ import {
   taIsZero as core_taIsZero,
   type IndicatorInput,
 } from './core';
-import { EmaState, SmaState } from './primitives';
+import { BlockEmaState, EmaState, SmaState, emaBlockPowers } from './primitives';
 
 // Imported bindings compile to getter calls on the module object under CommonJS; hot loops use these
 // file-local copies instead (same values, same functions).
@@ -51,6 +51,10 @@ export class SMA extends IndicatorBase {
 }
 
 // ------------------------------------------------------------------------------------------ EMA
+/**
+ * TA-Lib's EMA (SMA seed, k = 2/(period+1)) in blocks of four bars: see BlockEmaState for the
+ * arithmetic, which the EMA class repeats step by step (bit for bit the same values).
+ */
 export function emaBatch(
   x: Float64Array,
   period: number,
@@ -63,22 +67,41 @@ export function emaBatch(
   if (n < period) return out;
   let sum = 0;
   for (let i = 0; i < period; i++) sum += x[i]!;
-  let prev = sum / period;
-  out[period - 1] = prev;
-  for (let i = period; i < n; i++) {
-    prev = (x[i]! - prev) * k + prev;
-    out[i] = prev;
+  let y = sum / period;
+  out[period - 1] = y;
+  const pow = emaBlockPowers(k);
+  const [a, a2, a3, a4] = pow;
+  // Full blocks of four bars, i−3…i. The P chain (p1…p4) does not depend on y, so the CPU overlaps
+  // blocks; the serial chain through y is one multiply-add per block.
+  let i = period + 3;
+  for (; i < n; i += 4) {
+    const p1 = k * x[i - 3]!;
+    const p2 = a * p1 + k * x[i - 2]!;
+    const p3 = a * p2 + k * x[i - 1]!;
+    const p4 = a * p3 + k * x[i]!;
+    const y4 = a4 * y + p4;
+    out[i] = y4;
+    out[i - 1] = a3 * y + p3;
+    out[i - 2] = a2 * y + p2;
+    out[i - 3] = a * y + p1;
+    y = y4;
+  }
+  // The last, partial block (at most three bars).
+  let p = 0;
+  for (let j = i - 3, q = 0; j < n; j++, q++) {
+    p = q === 0 ? k * x[j]! : a * p + k * x[j]!;
+    out[j] = pow[q]! * y + p;
   }
   return out;
 }
 
 export class EMA extends IndicatorBase {
   readonly name: string;
-  private readonly e: EmaState;
+  private readonly e: BlockEmaState;
   constructor(readonly period: number) {
     super(['ema'], requirePeriod('EMA', 'period', period));
     this.name = `EMA(${period})`;
-    this.e = new EmaState(period);
+    this.e = new BlockEmaState(period);
   }
   protected step(b: IndicatorInput): void {
     const v = this.e.push(b.close);

@@ -609,30 +609,48 @@ export class STOCHRSI extends IndicatorBase {
 
 // ------------------------------------------------------------------------------------------ CCI
 /**
- * TA-Lib CCI. The window lives in a circular buffer and TA-Lib sums it in buffer-slot order (not time
- * order); we do the same so that values near zero, where rounding dominates, still match.
+ * TA-Lib CCI, (tp − mean) / (0.015 · mean deviation) over `period` typical prices tp = (h + l + c)/3.
+ *
+ * The mean is TA-Lib's to the bit: TA-Lib keeps the window in a circular buffer and sums it in
+ * buffer-slot order (not time order) every bar; we add in the same order, because where tp is close to
+ * the mean (flat windows) the output is a ratio of two rounding-sized numbers and any other order gives
+ * a different value. The mean deviation Σ|tp − mean| has no such cancellation (a sum of non-negative
+ * terms), so we add it in our own order, oldest to newest with alternate terms in two sums, and divide
+ * once: (tp − mean)·(period/0.015) / Σ|tp − mean|. Both differ from TA-Lib by rounding only.
  */
 export class CciState {
   private readonly circ: Float64Array;
   private idx = 0;
   private n = 0;
+  private readonly scale: number;
   constructor(readonly period: number) {
     this.circ = new Float64Array(period);
+    this.scale = period / 0.015;
   }
   push(h: number, l: number, c: number): number {
     const p = this.period;
+    const circ = this.circ;
     const last = (h + l + c) / 3;
-    this.circ[this.idx] = last;
+    circ[this.idx] = last;
     this.n++;
     let out = NaN;
     if (this.n >= p) {
-      let avg = 0;
-      for (let j = 0; j < p; j++) avg += this.circ[j]!;
-      avg /= p;
-      let dev = 0;
-      for (let j = 0; j < p; j++) dev += Math.abs(this.circ[j]! - avg);
+      let s = 0;
+      for (let j = 0; j < p; j++) s += circ[j]!;
+      const avg = s / p;
+      // Oldest first: the oldest value sits in the slot after the newest one.
+      let d0 = 0;
+      let d1 = 0;
+      let j = this.idx + 1 === p ? 0 : this.idx + 1;
+      for (let q = 0; q < p; q++) {
+        const d = Math.abs(circ[j]! - avg);
+        if ((q & 1) === 0) d0 += d;
+        else d1 += d;
+        j = j + 1 === p ? 0 : j + 1;
+      }
+      const dev = d0 + d1;
       const t = last - avg;
-      out = t !== 0.0 && dev !== 0.0 ? t / (0.015 * (dev / p)) : 0.0;
+      out = t !== 0.0 && dev !== 0.0 ? (t * this.scale) / dev : 0.0;
     }
     this.idx = this.idx + 1 === p ? 0 : this.idx + 1;
     return out;
@@ -644,6 +662,21 @@ export class CciState {
   }
 }
 
+/** Bars of typical prices held at once by cciBatch (plus the period − 1 before them). */
+const CCI_CHUNK = 4096;
+
+/**
+ * CciState's arithmetic over arrays. Typical prices go into a chunk buffer in time order, so bar k's
+ * window is buf[k … k+period−1]. In CciState's buffer-slot order the window is: the bars of the current
+ * slot cycle (from slot 0 up to this bar, whose running sum `pre` carries over from bar to bar), then
+ * the oldest values of the window (the previous cycle's slots after this bar's slot) — that is, `pre`
+ * followed by buf[k … g−1] where g is where the current cycle starts. Mean deviation: two sums over
+ * alternate offsets, oldest first.
+ *
+ * Four consecutive bars of one slot cycle are done together: their windows overlap in all but three
+ * values, so each shared value is loaded once for four sums (the additions per bar are unchanged, and
+ * in the same order). Bars that do not fit a group of four go one by one.
+ */
 export function cciBatch(
   high: Float64Array,
   low: Float64Array,
@@ -652,24 +685,153 @@ export function cciBatch(
   into?: Float64Array,
 ): Float64Array {
   requirePeriod('CCI', 'period', period, 2);
+  const p = period;
   const n = close.length;
-  const out = outputColumn(n, period - 1, into);
-  const circ = new Float64Array(period);
+  const out = outputColumn(n, p - 1, into);
+  const scale = p / 0.015;
+  const buf = new Float64Array(CCI_CHUNK + p);
+  let pre = 0;
   let idx = 0;
-  for (let i = 0; i < n; i++) {
-    const last = (high[i]! + low[i]! + close[i]!) / 3;
-    circ[idx] = last;
-    if (i >= period - 1) {
-      // Slot order, as TA-Lib sums its circular buffer (see CciState).
-      let avg = 0;
-      for (let j = 0; j < period; j++) avg += circ[j]!;
-      avg /= period;
-      let dev = 0;
-      for (let j = 0; j < period; j++) dev += Math.abs(circ[j]! - avg);
-      const t = last - avg;
-      out[i] = t !== 0.0 && dev !== 0.0 ? t / (0.015 * (dev / period)) : 0.0;
+  const head = Math.min(n, p - 1);
+  for (let i = 0; i < head; i++) {
+    const v = (high[i]! + low[i]! + close[i]!) / 3;
+    buf[i] = v;
+    pre = idx === 0 ? 0 + v : pre + v;
+    idx++;
+  }
+  // Offset period−1 (the newest value of a window) is odd or even: it decides which of the two sums
+  // the last three values of a group of four go to.
+  const lastOdd = ((p - 1) & 1) === 1;
+  let i = p - 1;
+  while (i < n) {
+    // Bars i … i+m−1; bar i+k's window is buf[k … k+p−1].
+    const m = Math.min(CCI_CHUNK, n - i);
+    for (let k = 0; k < m; k++) buf[p - 1 + k] = (high[i + k]! + low[i + k]! + close[i + k]!) / 3;
+    let k = 0;
+    while (k < m) {
+      if (idx + 4 <= p && k + 4 <= m) {
+        // Bars A, B, C, D = k … k+3, all in one slot cycle, which started at buf[g].
+        const h0 = buf[k]!;
+        const h1 = buf[k + 1]!;
+        const h2 = buf[k + 2]!;
+        const lA = buf[k + p - 1]!;
+        const lB = buf[k + p]!;
+        const lC = buf[k + p + 1]!;
+        const lD = buf[k + p + 2]!;
+        const pA = idx === 0 ? 0 + lA : pre + lA;
+        const pB = pA + lB;
+        const pC = pB + lC;
+        const pD = pC + lD;
+        let sA = pA + h0;
+        sA += h1;
+        sA += h2;
+        let sB = pB + h1;
+        sB += h2;
+        let sC = pC + h2;
+        let sD = pD;
+        const g = k + p - 1 - idx;
+        for (let j = k + 3; j < g; j++) {
+          const v = buf[j]!;
+          sA += v;
+          sB += v;
+          sC += v;
+          sD += v;
+        }
+        const mA = sA / p;
+        const mB = sB / p;
+        const mC = sC / p;
+        const mD = sD / p;
+        // Deviation sums Xe/Xo over even/odd offsets of each window (offset = j − first index).
+        let ae = Math.abs(h0 - mA);
+        let ao = Math.abs(h1 - mA);
+        ae += Math.abs(h2 - mA);
+        let be = Math.abs(h1 - mB);
+        let bo = Math.abs(h2 - mB);
+        let ce = Math.abs(h2 - mC);
+        let co = 0;
+        let de = 0;
+        let dO = 0;
+        // Shared values buf[k+3 … k+p−1]: offset 3 in A, 2 in B, 1 in C, 0 in D at j = k+3.
+        let j = k + 3;
+        const e = k + p;
+        for (; j + 2 <= e; j += 2) {
+          const v0 = buf[j]!;
+          const v1 = buf[j + 1]!;
+          ao += Math.abs(v0 - mA);
+          be += Math.abs(v0 - mB);
+          co += Math.abs(v0 - mC);
+          de += Math.abs(v0 - mD);
+          ae += Math.abs(v1 - mA);
+          bo += Math.abs(v1 - mB);
+          ce += Math.abs(v1 - mC);
+          dO += Math.abs(v1 - mD);
+        }
+        if (j < e) {
+          const v = buf[j]!;
+          ao += Math.abs(v - mA);
+          be += Math.abs(v - mB);
+          co += Math.abs(v - mC);
+          de += Math.abs(v - mD);
+        }
+        // The newest values of B, C, D: lB at offsets p−1 (B), p−2 (C), p−3 (D); lC at p−1 (C),
+        // p−2 (D); lD at p−1 (D).
+        if (lastOdd) {
+          bo += Math.abs(lB - mB);
+          ce += Math.abs(lB - mC);
+          dO += Math.abs(lB - mD);
+          co += Math.abs(lC - mC);
+          de += Math.abs(lC - mD);
+          dO += Math.abs(lD - mD);
+        } else {
+          be += Math.abs(lB - mB);
+          co += Math.abs(lB - mC);
+          de += Math.abs(lB - mD);
+          ce += Math.abs(lC - mC);
+          dO += Math.abs(lC - mD);
+          de += Math.abs(lD - mD);
+        }
+        const devA = ae + ao;
+        const devB = be + bo;
+        const devC = ce + co;
+        const devD = de + dO;
+        const tA = lA - mA;
+        const tB = lB - mB;
+        const tC = lC - mC;
+        const tD = lD - mD;
+        out[i + k] = tA !== 0.0 && devA !== 0.0 ? (tA * scale) / devA : 0.0;
+        out[i + k + 1] = tB !== 0.0 && devB !== 0.0 ? (tB * scale) / devB : 0.0;
+        out[i + k + 2] = tC !== 0.0 && devC !== 0.0 ? (tC * scale) / devC : 0.0;
+        out[i + k + 3] = tD !== 0.0 && devD !== 0.0 ? (tD * scale) / devD : 0.0;
+        pre = pD;
+        idx += 4;
+        if (idx === p) idx = 0;
+        k += 4;
+      } else {
+        const last = buf[k + p - 1]!;
+        pre = idx === 0 ? 0 + last : pre + last;
+        let s = pre;
+        const g = k + p - 1 - idx;
+        for (let j = k; j < g; j++) s += buf[j]!;
+        const avg = s / p;
+        let d0 = 0;
+        let d1 = 0;
+        let j = k;
+        const e = k + p;
+        for (; j + 2 <= e; j += 2) {
+          d0 += Math.abs(buf[j]! - avg);
+          d1 += Math.abs(buf[j + 1]! - avg);
+        }
+        if (j < e) d0 += Math.abs(buf[j]! - avg);
+        const dev = d0 + d1;
+        const t = last - avg;
+        out[i + k] = t !== 0.0 && dev !== 0.0 ? (t * scale) / dev : 0.0;
+        idx = idx + 1 === p ? 0 : idx + 1;
+        k++;
+      }
     }
-    idx = idx + 1 === period ? 0 : idx + 1;
+    i += m;
+    // The next chunk's first window starts with the last period−1 values of this one.
+    buf.copyWithin(0, m, m + p - 1);
   }
   return out;
 }
