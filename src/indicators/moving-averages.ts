@@ -70,29 +70,76 @@ export function emaBatch(
   let y = sum / period;
   out[period - 1] = y;
   const pow = emaBlockPowers(k);
-  const [a, a2, a3, a4] = pow;
-  // Full blocks of four bars, i−3…i. The P chain (p1…p4) does not depend on y, so the CPU overlaps
-  // blocks; the serial chain through y is one multiply-add per block.
-  let i = period + 3;
-  for (; i < n; i += 4) {
-    const p1 = k * x[i - 3]!;
-    const p2 = a * p1 + k * x[i - 2]!;
-    const p3 = a * p2 + k * x[i - 1]!;
-    const p4 = a * p3 + k * x[i]!;
-    const y4 = a4 * y + p4;
-    out[i] = y4;
-    out[i - 1] = a3 * y + p3;
-    out[i - 2] = a2 * y + p2;
-    out[i - 3] = a * y + p1;
-    y = y4;
-  }
-  // The last, partial block (at most three bars).
+  // Full blocks of four bars, then the last, partial block (at most three bars).
+  const tail = period + ((n - period) & ~3);
+  y = emaBlocks(x, out, period, tail, y, k, pow[0], pow[1], pow[2], pow[3]);
   let p = 0;
-  for (let j = i - 3, q = 0; j < n; j++, q++) {
-    p = q === 0 ? k * x[j]! : a * p + k * x[j]!;
+  for (let j = tail, q = 0; j < n; j++, q++) {
+    p = q === 0 ? k * x[j]! : pow[0] * p + k * x[j]!;
     out[j] = pow[q]! * y + p;
   }
   return out;
+}
+
+/**
+ * emaBatch's full blocks: bars from … to−1 (a multiple of four bars) from start value y; returns the
+ * last value. The P chain (p1…p4) does not depend on y, so the CPU overlaps blocks; the serial chain
+ * through y is one multiply-add per block. Two blocks per iteration (the second starts from the
+ * first's last value, as always), which lets the CPU start both P chains at once. (A function of its
+ * own so that V8 optimizes the loop without the partial block after it, which it otherwise reached
+ * with no type feedback and deoptimized at on every call.)
+ */
+function emaBlocks(
+  x: Float64Array,
+  out: Float64Array,
+  from: number,
+  to: number,
+  y: number,
+  k: number,
+  a: number,
+  a2: number,
+  a3: number,
+  a4: number,
+): number {
+  let b = from;
+  // An odd block first, so that the loop below is all V8 has to optimize (code after a long loop was
+  // reached with no type feedback and deoptimized on every call).
+  if (((to - from) & 4) !== 0) {
+    const p1 = k * x[b]!;
+    const p2 = a * p1 + k * x[b + 1]!;
+    const p3 = a * p2 + k * x[b + 2]!;
+    const p4 = a * p3 + k * x[b + 3]!;
+    const y4 = a4 * y + p4;
+    out[b + 3] = y4;
+    out[b + 2] = a3 * y + p3;
+    out[b + 1] = a2 * y + p2;
+    out[b] = a * y + p1;
+    y = y4;
+    b += 4;
+  }
+  // Pairs of blocks; i is the last bar of the pair (i−7 … i).
+  for (let i = b + 7; i < to; i += 8) {
+    const p1 = k * x[i - 7]!;
+    const q1 = k * x[i - 3]!;
+    const p2 = a * p1 + k * x[i - 6]!;
+    const q2 = a * q1 + k * x[i - 2]!;
+    const p3 = a * p2 + k * x[i - 5]!;
+    const q3 = a * q2 + k * x[i - 1]!;
+    const p4 = a * p3 + k * x[i - 4]!;
+    const q4 = a * q3 + k * x[i]!;
+    const y4 = a4 * y + p4;
+    out[i - 4] = y4;
+    out[i - 5] = a3 * y + p3;
+    out[i - 6] = a2 * y + p2;
+    out[i - 7] = a * y + p1;
+    const y8 = a4 * y4 + q4;
+    out[i] = y8;
+    out[i - 1] = a3 * y4 + q3;
+    out[i - 2] = a2 * y4 + q2;
+    out[i - 3] = a * y4 + q1;
+    y = y8;
+  }
+  return y;
 }
 
 export class EMA extends IndicatorBase {

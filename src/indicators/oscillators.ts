@@ -128,8 +128,26 @@ export function macdBatch(
   const macd = outputColumn(n, lookback, into?.[0]);
   const sig = outputColumn(n, lookback, into?.[1]);
   const hist = outputColumn(n, lookback, into?.[2]);
+  if (n > slow - 1) macdLoop(x, fast, slow, signal, macd, sig, hist);
+  return [macd, sig, hist];
+}
+
+/**
+ * macdBatch's loop (n ≥ slow, fast ≤ slow).
+ * (The loop is a function of its own: V8 deoptimized a kernel at its `return [a, b, c]` on every call
+ * when the two shared a function, and re-entered the loop through on-stack replacement each time.)
+ */
+function macdLoop(
+  x: Float64Array,
+  fast: number,
+  slow: number,
+  signal: number,
+  macd: Float64Array,
+  sig: Float64Array,
+  hist: Float64Array,
+): void {
+  const n = x.length;
   const start = slow - 1;
-  if (n <= start) return [macd, sig, hist];
   const k1 = perToK(slow);
   const k2 = perToK(fast);
   const k3 = perToK(signal);
@@ -168,7 +186,6 @@ export function macdBatch(
     sig[i] = sigEma;
     hist[i] = line - sigEma;
   }
-  return [macd, sig, hist];
 }
 
 export class MACD extends IndicatorBase {
@@ -374,6 +391,26 @@ export function stochBatch(
   const lookback = fastKPeriod - 1 + slowKPeriod - 1 + slowDPeriod - 1;
   const k = outputColumn(n, lookback, into?.[0]);
   const d = outputColumn(n, lookback, into?.[1]);
+  stochLoop(high, low, close, fastKPeriod, slowKPeriod, slowDPeriod, k, d);
+  return [k, d];
+}
+
+/**
+ * stochBatch's loop.
+ * (The loop is a function of its own: V8 deoptimized a kernel at its `return [a, b, c]` on every call
+ * when the two shared a function, and re-entered the loop through on-stack replacement each time.)
+ */
+function stochLoop(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  fastKPeriod: number,
+  slowKPeriod: number,
+  slowDPeriod: number,
+  k: Float64Array,
+  d: Float64Array,
+): void {
+  const n = close.length;
   // Windows of the two SMAs as small rings; running sums exactly as SmaState keeps them.
   const rk = new Float64Array(slowKPeriod);
   const rd = new Float64Array(slowDPeriod);
@@ -433,7 +470,6 @@ export function stochBatch(
     k[i] = sk;
     d[i] = dd;
   }
-  return [k, d];
 }
 
 export class STOCH extends IndicatorBase {

@@ -120,7 +120,25 @@ export function adxBatch(
   const adx = outputColumn(n, 2 * period - 1, into?.[0]);
   const pdi = outputColumn(n, period, into?.[1]);
   const mdi = outputColumn(n, period, into?.[2]);
-  if (n === 0) return [adx, pdi, mdi];
+  if (n > 0) adxLoop(high, low, close, period, adx, pdi, mdi);
+  return [adx, pdi, mdi];
+}
+
+/**
+ * adxBatch's loop, writing adx/pdi/mdi from index 1 on.
+ * (The loop is a function of its own: V8 deoptimized a kernel at its `return [a, b, c]` on every call
+ * when the two shared a function, and re-entered the loop through on-stack replacement each time.)
+ */
+function adxLoop(
+  high: Float64Array,
+  low: Float64Array,
+  close: Float64Array,
+  period: number,
+  adx: Float64Array,
+  pdi: Float64Array,
+  mdi: Float64Array,
+): void {
+  const n = close.length;
   let prevHigh = high[0]!;
   let prevLow = low[0]!;
   let prevClose = close[0]!;
@@ -131,7 +149,12 @@ export function adxBatch(
   let prevADX = 0;
   const p = period;
   const adxStart = 2 * p - 1;
-  for (let i = 1; i < n; i++) {
+  // Warm-up (the first 2·period bars), then the steady state in a loop of its own with the same
+  // arithmetic, free of warm-up branches: with one loop for both, V8 sometimes kept running its
+  // on-stack-replaced code for the loop, at half speed, through a whole benchmark run.
+  const warm = Math.min(n, adxStart + 1);
+  let i = 1;
+  for (; i < warm; i++) {
     const h = high[i]!;
     const l = low[i]!;
     const diffP = h - prevHigh;
@@ -155,7 +178,7 @@ export function adxBatch(
     minusDM += mAdd;
     plusDM += pAdd;
     tr = tr - tr / p + t;
-    // dxOk instead of a NaN sentinel keeps this loop free of NaN checks (it is the hot path).
+    // dxOk instead of a NaN sentinel keeps the loop free of NaN checks.
     let dx = 0;
     let dxOk = false;
     if (-TA_EPSILON < tr && tr < TA_EPSILON) {
@@ -176,15 +199,41 @@ export function adxBatch(
       if (dxOk) sumDX += dx;
       continue;
     }
-    if (i === adxStart) {
-      if (dxOk) sumDX += dx;
-      prevADX = sumDX / p;
-    } else if (dxOk) {
-      prevADX = (prevADX * (p - 1) + dx) / p;
+    if (dxOk) sumDX += dx;
+    prevADX = sumDX / p;
+    adx[i] = prevADX;
+  }
+  for (; i < n; i++) {
+    const h = high[i]!;
+    const l = low[i]!;
+    const diffP = h - prevHigh;
+    prevHigh = h;
+    const diffM = prevLow - l;
+    prevLow = l;
+    const t = Math.max(h - l, Math.abs(h - prevClose), Math.abs(l - prevClose));
+    prevClose = close[i]!;
+    const mAdd = diffM > 0 && diffP < diffM ? diffM : 0;
+    const pAdd = diffP > 0 && diffP > diffM ? diffP : 0;
+    minusDM -= minusDM / p;
+    plusDM -= plusDM / p;
+    minusDM += mAdd;
+    plusDM += pAdd;
+    tr = tr - tr / p + t;
+    if (-TA_EPSILON < tr && tr < TA_EPSILON) {
+      pdi[i] = 0.0;
+      mdi[i] = 0.0;
+    } else {
+      const m = 100.0 * (minusDM / tr);
+      const pl = 100.0 * (plusDM / tr);
+      mdi[i] = m;
+      pdi[i] = pl;
+      const sum = m + pl;
+      if (!(-TA_EPSILON < sum && sum < TA_EPSILON)) {
+        prevADX = (prevADX * (p - 1) + 100.0 * (Math.abs(m - pl) / sum)) / p;
+      }
     }
     adx[i] = prevADX;
   }
-  return [adx, pdi, mdi];
 }
 
 export class ADX extends IndicatorBase {

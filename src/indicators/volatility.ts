@@ -142,17 +142,34 @@ export class NATR extends IndicatorBase {
 }
 
 // ------------------------------------------------------------------------------------------ Bollinger
-/** Population standard deviation of the window, two-pass (mean first, then squared deviations). */
+/**
+ * Population standard deviation of the window, two-pass (mean first, then squared deviations). Each
+ * pass adds the window oldest first into two sums, even and odd offsets, which bbandsBatch repeats
+ * addition for addition while it does four windows at once.
+ */
 function exactStdDev(x: ArrayLike<number>, from: number, period: number): number {
-  let s = 0;
-  for (let j = 0; j < period; j++) s += x[from + j]!;
-  const mean = s / period;
-  let ss = 0;
-  for (let j = 0; j < period; j++) {
-    const d = x[from + j]! - mean;
-    ss += d * d;
+  let se = 0;
+  let so = 0;
+  let j = 0;
+  for (; j + 2 <= period; j += 2) {
+    se += x[from + j]!;
+    so += x[from + j + 1]!;
   }
-  return Math.sqrt(ss / period);
+  if (j < period) se += x[from + j]!;
+  const mean = (se + so) / period;
+  let ee = 0;
+  let eo = 0;
+  for (j = 0; j + 2 <= period; j += 2) {
+    const d0 = x[from + j]! - mean;
+    const d1 = x[from + j + 1]! - mean;
+    ee += d0 * d0;
+    eo += d1 * d1;
+  }
+  if (j < period) {
+    const d0 = x[from + j]! - mean;
+    ee += d0 * d0;
+  }
+  return Math.sqrt((ee + eo) / period);
 }
 
 /** Rolling population σ, exact per window (two-pass); NaN before the window is full. */
@@ -176,29 +193,204 @@ export function bbandsBatch(
   const upper = outputColumn(n, period - 1, into?.[0]);
   const middle = outputColumn(n, period - 1, into?.[1]);
   const lower = outputColumn(n, period - 1, into?.[2]);
-  if (n < period) return [upper, middle, lower];
+  if (n >= period) bbandsLoop(x, period, nbDevUp, nbDevDn, upper, middle, lower);
+  return [upper, middle, lower];
+}
+
+/**
+ * bbandsBatch's loop (n ≥ period): the middle band is TA-Lib's running-sum SMA; σ is exactStdDev's
+ * arithmetic, four consecutive windows at a time. Their windows share all but three values, so each
+ * shared value is loaded once for four sums in each pass (the additions per window are exactStdDev's,
+ * in the same order). (The loop is a function of its own: V8 deoptimized the kernel at its
+ * `return [a, b, c]` on every call when the two shared a function.)
+ */
+function bbandsLoop(
+  x: Float64Array,
+  period: number,
+  nbDevUp: number,
+  nbDevDn: number,
+  upper: Float64Array,
+  middle: Float64Array,
+  lower: Float64Array,
+): void {
+  const p = period;
+  const n = x.length;
   let total = 0;
-  for (let i = 0; i < period - 1; i++) total += x[i]!;
-  for (let i = period - 1; i < n; i++) {
-    const from = i - period + 1;
+  for (let i = 0; i < p - 1; i++) total += x[i]!;
+  // Offset p−1 (a window's newest value) is odd or even: it decides which of the two sums the last
+  // three values of a group of four go to.
+  const lastOdd = ((p - 1) & 1) === 1;
+  // Bars that do not fill a group of four go first, one window at a time (before the long loop, so
+  // that V8 has type feedback for everything it optimizes there).
+  const singles = p >= 3 ? (n - p + 1) & 3 : n - p + 1;
+  let i = p - 1;
+  for (; i < p - 1 + singles; i++) {
+    const from = i - p + 1;
     total += x[i]!;
-    const mid = total / period;
+    const mid = total / p;
     total -= x[from]!;
-    // exactStdDev inlined (same operations): two passes over the window.
-    let s = 0;
-    for (let j = from; j <= i; j++) s += x[j]!;
-    const mean = s / period;
-    let ss = 0;
-    for (let j = from; j <= i; j++) {
-      const d = x[j]! - mean;
-      ss += d * d;
-    }
-    const sd = Math.sqrt(ss / period);
+    const sd = exactStdDev(x, from, p);
     middle[i] = mid;
     upper[i] = mid + nbDevUp * sd;
     lower[i] = mid - nbDevDn * sd;
   }
-  return [upper, middle, lower];
+  // Windows A, B, C, D of bars i … i+3 start at f … f+3; offsets are j − f, j − f − 1, … .
+  for (; i + 3 < n; i += 4) {
+    const f = i - p + 1;
+    const h0 = x[f]!;
+    const h1 = x[f + 1]!;
+    const h2 = x[f + 2]!;
+    const t0 = x[i + 1]!;
+    const t1 = x[i + 2]!;
+    const t2 = x[i + 3]!;
+    const e = f + p;
+    // Pass 1: sums of even (…e) and odd (…o) offsets.
+    let ae = 0 + h0;
+    let ao = 0 + h1;
+    ae += h2;
+    let be = 0 + h1;
+    let bo = 0 + h2;
+    let ce = 0 + h2;
+    let co = 0;
+    let de = 0;
+    let dO = 0;
+    let j = f + 3;
+    for (; j + 2 <= e; j += 2) {
+      const v0 = x[j]!;
+      const v1 = x[j + 1]!;
+      ao += v0;
+      be += v0;
+      co += v0;
+      de += v0;
+      ae += v1;
+      bo += v1;
+      ce += v1;
+      dO += v1;
+    }
+    if (j < e) {
+      const v = x[j]!;
+      ao += v;
+      be += v;
+      co += v;
+      de += v;
+    }
+    if (lastOdd) {
+      bo += t0;
+      ce += t0;
+      dO += t0;
+      co += t1;
+      de += t1;
+      dO += t2;
+    } else {
+      be += t0;
+      co += t0;
+      de += t0;
+      ce += t1;
+      dO += t1;
+      de += t2;
+    }
+    const mA = (ae + ao) / p;
+    const mB = (be + bo) / p;
+    const mC = (ce + co) / p;
+    const mD = (de + dO) / p;
+    // Pass 2: squared deviations, the same split.
+    let r = h0 - mA;
+    ae = r * r;
+    r = h1 - mA;
+    ao = r * r;
+    r = h2 - mA;
+    ae += r * r;
+    r = h1 - mB;
+    be = r * r;
+    r = h2 - mB;
+    bo = r * r;
+    r = h2 - mC;
+    ce = r * r;
+    co = 0;
+    de = 0;
+    dO = 0;
+    for (j = f + 3; j + 2 <= e; j += 2) {
+      const v0 = x[j]!;
+      const v1 = x[j + 1]!;
+      r = v0 - mA;
+      ao += r * r;
+      r = v0 - mB;
+      be += r * r;
+      r = v0 - mC;
+      co += r * r;
+      r = v0 - mD;
+      de += r * r;
+      r = v1 - mA;
+      ae += r * r;
+      r = v1 - mB;
+      bo += r * r;
+      r = v1 - mC;
+      ce += r * r;
+      r = v1 - mD;
+      dO += r * r;
+    }
+    if (j < e) {
+      const v = x[j]!;
+      r = v - mA;
+      ao += r * r;
+      r = v - mB;
+      be += r * r;
+      r = v - mC;
+      co += r * r;
+      r = v - mD;
+      de += r * r;
+    }
+    const rB0 = t0 - mB;
+    const rC0 = t0 - mC;
+    const rD0 = t0 - mD;
+    const rC1 = t1 - mC;
+    const rD1 = t1 - mD;
+    const rD2 = t2 - mD;
+    if (lastOdd) {
+      bo += rB0 * rB0;
+      ce += rC0 * rC0;
+      dO += rD0 * rD0;
+      co += rC1 * rC1;
+      de += rD1 * rD1;
+      dO += rD2 * rD2;
+    } else {
+      be += rB0 * rB0;
+      co += rC0 * rC0;
+      de += rD0 * rD0;
+      ce += rC1 * rC1;
+      dO += rD1 * rD1;
+      de += rD2 * rD2;
+    }
+    const sA = Math.sqrt((ae + ao) / p);
+    const sB = Math.sqrt((be + bo) / p);
+    const sC = Math.sqrt((ce + co) / p);
+    const sD = Math.sqrt((de + dO) / p);
+    // The middle band: TA-Lib's running sum (add the new value, emit, subtract the one leaving).
+    total += x[i]!;
+    let mid = total / p;
+    total -= h0;
+    middle[i] = mid;
+    upper[i] = mid + nbDevUp * sA;
+    lower[i] = mid - nbDevDn * sA;
+    total += t0;
+    mid = total / p;
+    total -= h1;
+    middle[i + 1] = mid;
+    upper[i + 1] = mid + nbDevUp * sB;
+    lower[i + 1] = mid - nbDevDn * sB;
+    total += t1;
+    mid = total / p;
+    total -= h2;
+    middle[i + 2] = mid;
+    upper[i + 2] = mid + nbDevUp * sC;
+    lower[i + 2] = mid - nbDevDn * sC;
+    total += t2;
+    mid = total / p;
+    total -= x[f + 3]!;
+    middle[i + 3] = mid;
+    upper[i + 3] = mid + nbDevUp * sD;
+    lower[i + 3] = mid - nbDevDn * sD;
+  }
 }
 
 /** The window as a plain array in time order, for the exact per-window statistics of the classes. */

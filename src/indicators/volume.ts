@@ -265,18 +265,14 @@ export function mfiBatch(
     const d = tp - prevTp;
     prevTp = tp;
     const mf = tp * volume[i]!;
-    if (d < 0) {
-      neg[idx] = mf;
-      negSum += mf;
-      pos[idx] = 0.0;
-    } else if (d > 0) {
-      pos[idx] = mf;
-      posSum += mf;
-      neg[idx] = 0.0;
-    } else {
-      pos[idx] = 0.0;
-      neg[idx] = 0.0;
-    }
+    // Branch-free (random up/down moves mispredict branches): the flows are ≥ 0, so adding 0 to the
+    // sum that does not move leaves it bit-identical to MfiState's if/else.
+    const mfNeg = d < 0 ? mf : 0.0;
+    const mfPos = d > 0 ? mf : 0.0;
+    neg[idx] = mfNeg;
+    pos[idx] = mfPos;
+    negSum += mfNeg;
+    posSum += mfPos;
     idx = idx + 1 === period ? 0 : idx + 1;
     if (i < period) continue;
     const t = posSum + negSum;

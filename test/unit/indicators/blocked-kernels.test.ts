@@ -1,14 +1,14 @@
 /**
- * EMA and CCI batch kernels process several bars at once (EMA in blocks of four, CCI four windows per
- * pass over a chunk buffer). The shared harness checks them at one period on 3,000 bars; here every
+ * EMA, CCI and BBANDS batch kernels process several bars at once (EMA in blocks of four, CCI and
+ * BBANDS four windows per pass). The shared harness checks them at one period on 3,000 bars; here every
  * period parity, partial last block, chunk boundary and short series is covered: batch and incremental
  * agree bit for bit, TA-Lib agrees within 1e-9, and a prefix of the series gives the prefix of the output.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BlockEmaState, CciState, cciBatch, emaBatch } from '../../../src/indicators';
+import { BBANDS, BlockEmaState, CciState, bbandsBatch, cciBatch, emaBatch } from '../../../src/indicators';
 import { generatedBars } from './data';
-import { MAX_REL_DIFF, relDiff } from './harness';
+import { MAX_REL_DIFF, inputAt, relDiff } from './harness';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const talib = require('talib') as {
@@ -151,5 +151,40 @@ describe('CCI with four windows per pass', () => {
       cciBatch(bars.high.subarray(0, 50), bars.low.subarray(0, 50), bars.close.subarray(0, 50), 6),
       'CCI(6) after reset',
     );
+  });
+});
+
+describe('BBANDS with four windows per pass', () => {
+  test('when batch and incremental run over periods 2–21 and lengths around them, then they agree bit for bit and σ matches a plain two-pass σ', () => {
+    for (let p = 2; p <= 21; p++) {
+      const full = bbandsBatch(bars.close, p, 2, 1.5);
+      for (const n of lengths(p)) {
+        const x = bars.close.subarray(0, n);
+        const batch = bbandsBatch(x, p, 2, 1.5);
+        const ind = new BBANDS(p, 2, 1.5);
+        const inc = [new Float64Array(n), new Float64Array(n), new Float64Array(n)];
+        for (let i = 0; i < n; i++) {
+          ind.update(inputAt(bars, i));
+          for (let k = 0; k < 3; k++) inc[k]![i] = ind.outputs[k]!;
+        }
+        for (let k = 0; k < 3; k++) {
+          assertSameBits(inc[k]!, batch[k]!, `BBANDS(${p}) n=${n} output ${k} incremental vs batch`);
+          assertSameBits(batch[k]!, full[k]!.subarray(0, n), `BBANDS(${p}) n=${n} output ${k} prefix`);
+        }
+        for (let i = p - 1; i < n; i++) {
+          let s = 0;
+          for (let j = i - p + 1; j <= i; j++) s += x[j]!;
+          const mean = s / p;
+          let ss = 0;
+          for (let j = i - p + 1; j <= i; j++) ss += (x[j]! - mean) ** 2;
+          const sigma = Math.sqrt(ss / p);
+          const ours = (batch[0]![i]! - batch[1]![i]!) / 2;
+          assert.ok(
+            Math.abs(ours - sigma) <= 1e-9 * Math.max(1, sigma),
+            `BBANDS(${p}) σ at ${i}: ${ours} vs ${sigma}`,
+          );
+        }
+      }
+    }
   });
 });
