@@ -1,7 +1,18 @@
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { ChildFill, ExecAlgoActivities } from '../contracts/exec-algo';
-import type { ExecutionActivities, OrderAck, PortfolioSnapshot, SessionPosition } from '../contracts/session';
-import type { Broker, BrokerPosition } from '../src/execution/broker';
+import type {
+  ExecutionActivities,
+  OrderAck,
+  PortfolioSnapshot,
+  SessionOpenOrder,
+  SessionPosition,
+} from '../contracts/session';
+import {
+  OPEN_ORDER_STATUSES,
+  type Broker,
+  type BrokerOrder,
+  type BrokerPosition,
+} from '../src/execution/broker';
 import type { ReplayDriver } from '../src/execution/simulator/replay-driver';
 import { TradingError } from '../src/model/errors';
 import type { SessionMetrics } from '../src/monitoring/session-metrics';
@@ -45,48 +56,46 @@ export function createExecutionActivities(
     },
 
     async submitOrders({ orders, advanceReplayTo }) {
-      // Bounded concurrency: a 100-symbol bar is ~100 orders; acks come back in the plan's order.
+      // Bounded concurrency across symbols; one symbol's orders go one after another in the plan's order (a
+      // flip's close before its open, as the backtester places them), so the broker queues them identically.
       const acks: OrderAck[] = new Array(orders.length);
+      const groups = new Map<string, number[]>();
+      orders.forEach((o, i) => groups.set(o.symbol, [...(groups.get(o.symbol) ?? []), i]));
+      const queue = [...groups.values()];
       let next = 0;
       let done = 0;
       const lane = async () => {
-        while (next < orders.length) {
-          const i = next++;
-          const o = orders[i]!;
-          try {
-            const r = await broker.submitOrder({
-              clientOrderId: o.clientOrderId,
-              symbol: o.symbol,
-              side: o.side,
-              qty: o.qty,
-              type: o.type,
-              timeInForce: o.timeInForce,
-              limitPrice: o.limitPrice,
-            });
-            acks[i] = {
-              clientOrderId: o.clientOrderId,
-              brokerOrderId: r.order.id,
-              status: r.order.status,
-              alreadyExisted: r.alreadyExisted,
-              rejected: null,
-            };
-          } catch (e) {
-            // A rejected order is an outcome, not a failure of the batch: report it and go on.
-            if (e instanceof TradingError && !e.retryable && e.name === 'OrderRejectedError') {
+        while (next < queue.length) {
+          for (const i of queue[next++]!) {
+            const o = orders[i]!;
+            try {
+              const { refPrice: _ref, reason: _reason, ...request } = o;
+              const r = await broker.submitOrder(request);
               acks[i] = {
                 clientOrderId: o.clientOrderId,
-                brokerOrderId: null,
-                status: 'rejected',
-                alreadyExisted: false,
-                rejected: e.message,
+                brokerOrderId: r.order.id,
+                status: r.order.status,
+                alreadyExisted: r.alreadyExisted,
+                rejected: null,
               };
-            } else throw e;
+            } catch (e) {
+              // A rejected order is an outcome, not a failure of the batch: report it and go on.
+              if (e instanceof TradingError && !e.retryable && e.name === 'OrderRejectedError') {
+                acks[i] = {
+                  clientOrderId: o.clientOrderId,
+                  brokerOrderId: null,
+                  status: 'rejected',
+                  alreadyExisted: false,
+                  rejected: e.message,
+                };
+              } else throw e;
+            }
+            heartbeatIfInActivity(++done);
           }
-          heartbeatIfInActivity(++done);
         }
       };
       try {
-        await Promise.all(Array.from({ length: Math.min(deps.submitConcurrency ?? 8, orders.length) }, lane));
+        await Promise.all(Array.from({ length: Math.min(deps.submitConcurrency ?? 8, queue.length) }, lane));
       } catch (e) {
         // A retry resubmits the whole batch; the lookup-first submit makes the already-placed ones no-ops.
         throw toFailure(e);
@@ -114,8 +123,16 @@ export function createExecutionActivities(
       return wrap(snap);
     },
 
-    async cancelOpenOrders() {
-      return wrap(() => broker.cancelAllOrders());
+    async cancelOpenOrders({ symbols }) {
+      if (!symbols) return wrap(() => broker.cancelAllOrders());
+      return wrap(async () => {
+        let n = 0;
+        for (const o of await broker.listOrders({ status: 'open', symbols })) {
+          await broker.cancelOrder(o.id);
+          n++;
+        }
+        return n;
+      });
     },
 
     async flattenAll() {
@@ -167,11 +184,39 @@ async function snapshot(broker: Broker): Promise<PortfolioSnapshot & { lastEquit
     buyingPower: account.buyingPower,
     positions: positions.map(toSessionPosition),
     openOrders: open.length,
+    orders: openOrderViews(open),
   };
 }
 
 function toSessionPosition(p: BrokerPosition): SessionPosition {
-  return { symbol: p.symbol, qty: p.qty, avgEntryPrice: p.avgEntryPrice, marketValue: p.marketValue };
+  return {
+    symbol: p.symbol,
+    qty: p.qty,
+    avgEntryPrice: p.avgEntryPrice,
+    marketValue: p.marketValue,
+    currentPrice: p.currentPrice,
+  };
+}
+
+/** Open orders, parents first with their open legs marked as children (listed once even if also top-level). */
+function openOrderViews(open: readonly BrokerOrder[]): SessionOpenOrder[] {
+  const legIds = new Set(open.flatMap((o) => (o.legs ?? []).map((l) => l.id)));
+  const out: SessionOpenOrder[] = [];
+  const view = (o: BrokerOrder, child: boolean): SessionOpenOrder => ({
+    clientOrderId: o.clientOrderId,
+    symbol: o.symbol,
+    side: o.side,
+    qty: o.qty,
+    filledQty: o.filledQty,
+    limitPrice: o.limitPrice ?? null,
+    child,
+  });
+  for (const o of open) {
+    if (legIds.has(o.id)) continue;
+    out.push(view(o, false));
+    for (const l of o.legs ?? []) if (OPEN_ORDER_STATUSES.includes(l.status)) out.push(view(l, true));
+  }
+  return out;
 }
 
 async function wrap<T>(fn: () => Promise<T>): Promise<T> {

@@ -2,10 +2,12 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { SessionMetrics } from '../src/monitoring/session-metrics';
 import type { Pool } from 'pg';
 import type { ExecAlgoActivities } from '../contracts/exec-algo';
-import type { SessionActivities } from '../contracts/session';
+import type { DecideResult, SessionActivities } from '../contracts/session';
 import { NYSE } from '../src/market/calendar';
 import type { BarSource } from '../src/session/bar-source';
-import { smaTrendDecisions } from '../src/session/sma-trend';
+import { sizingFor } from '../src/session/cycle';
+import { StrategyHost, type HostPortfolio } from '../src/session/strategy-host';
+import { createStrategy } from '../src/strategy/registry';
 
 export interface SessionActivityDeps {
   readonly bars: BarSource;
@@ -15,10 +17,107 @@ export interface SessionActivityDeps {
   readonly metrics?: SessionMetrics;
 }
 
-/** io task queue: session preparation, per-bar decisions (bars → strategy → targets), reports, audit. */
+interface JournalRow {
+  readonly portfolio: HostPortfolio;
+  readonly maxPositionPct: number;
+}
+
+/** Where each decision's inputs are kept so a lost strategy state can be rebuilt: Postgres, else this process. */
+interface DecisionJournal {
+  write(sessionId: string, closeTs: number, row: JournalRow): Promise<void>;
+  /** rows with close_ts <= untilTs, ascending */
+  read(sessionId: string, untilTs: number): Promise<Array<{ closeTs: number; row: JournalRow }>>;
+}
+
+function decisionJournal(pool: Pool | undefined): DecisionJournal {
+  if (pool)
+    return {
+      async write(sessionId, closeTs, row) {
+        await pool.query(
+          `insert into strategy_journal (session_id, close_ts, portfolio) values ($1, $2, $3)
+           on conflict (session_id, close_ts) do update set portfolio = excluded.portfolio`,
+          [sessionId, closeTs, JSON.stringify(row)],
+        );
+      },
+      async read(sessionId, untilTs) {
+        const { rows } = await pool.query<{ close_ts: string; portfolio: JournalRow }>(
+          `select close_ts, portfolio from strategy_journal where session_id = $1 and close_ts <= $2 order by close_ts`,
+          [sessionId, untilTs],
+        );
+        return rows.map((r) => ({ closeTs: Number(r.close_ts), row: r.portfolio }));
+      },
+    };
+  const mem = new Map<string, Map<number, JournalRow>>();
+  return {
+    async write(sessionId, closeTs, row) {
+      const m = mem.get(sessionId) ?? new Map<number, JournalRow>();
+      m.set(closeTs, structuredClone(row));
+      mem.set(sessionId, m);
+    },
+    async read(sessionId, untilTs) {
+      return [...(mem.get(sessionId) ?? new Map<number, JournalRow>()).entries()]
+        .filter(([ts]) => ts <= untilTs)
+        .sort(([a], [b]) => a - b)
+        .map(([closeTs, row]) => ({ closeTs, row }));
+    },
+  };
+}
+
+interface HostEntry {
+  readonly host: StrategyHost;
+  readonly openMs: number;
+  last?: DecideResult;
+}
+
+/** Strategy hosts kept per worker process (one per live session; the oldest is dropped beyond this). */
+const MAX_HOSTS = 32;
+
+/** io task queue: session preparation, per-bar decisions (bars → strategy → commands), reports, audit. */
 export function createSessionActivities(
   deps: SessionActivityDeps,
 ): SessionActivities & Pick<ExecAlgoActivities, 'recordExecutionQuality'> {
+  const hosts = new Map<string, HostEntry>();
+  const journal = decisionJournal(deps.pool);
+
+  /**
+   * A fresh strategy stepped through the journaled decisions before this one, over the stored bars. The
+   * strategy is deterministic, so its state equals the one the lost host had.
+   */
+  const rebuild = async (input: Parameters<SessionActivities['decideCycle']>[0]): Promise<HostEntry> => {
+    const session = NYSE.sessionFor(input.date);
+    if (!session)
+      throw ApplicationFailure.nonRetryable(
+        `date: ${input.date} is not an NYSE trading day`,
+        'ValidationError',
+      );
+    let strategy;
+    try {
+      strategy = createStrategy(input.strategy);
+    } catch (e) {
+      throw ApplicationFailure.nonRetryable(e instanceof Error ? e.message : String(e), 'ValidationError');
+    }
+    const host = new StrategyHost(strategy, {
+      session: input.sessionId,
+      symbols: input.symbols,
+      seed: input.seed,
+      sizing: sizingFor(input.limits),
+    });
+    const rows =
+      input.prevDecisionTs === null ? [] : await journal.read(input.sessionId, input.prevDecisionTs);
+    if (input.prevDecisionTs !== null && rows[rows.length - 1]?.closeTs !== input.prevDecisionTs)
+      throw ApplicationFailure.nonRetryable(
+        `decideCycle: the decision journal of session ${input.sessionId} ends before ${new Date(input.prevDecisionTs).toISOString()}; its strategy state cannot be rebuilt`,
+        'StateLostError',
+      );
+    host.append(await deps.bars.barsBetween(input.symbols, session.openMs - 1, input.barTs));
+    for (const { closeTs, row } of rows)
+      host.step(closeTs, row.portfolio, sizingFor({ ...input.limits, maxPositionPct: row.maxPositionPct }));
+    const entry: HostEntry = { host, openMs: session.openMs };
+    hosts.set(input.sessionId, entry);
+    if (hosts.size > MAX_HOSTS) hosts.delete(hosts.keys().next().value!);
+    return entry;
+  };
+
   return {
     async prepareSession({ date, candidates, maxSymbols, maxBars }) {
       const session = NYSE.sessionFor(date);
@@ -41,18 +140,48 @@ export function createSessionActivities(
       return { universe, barTimes: maxBars ? grid.slice(0, maxBars) : grid, barMs: 60_000 };
     },
 
-    async decideCycle({ barTs, symbols, positions, equity, strategy }) {
+    async decideCycle(input) {
       const t0 = performance.now();
-      const bars = await deps.bars.recentBars(symbols, barTs, strategy.slow + 2);
-      const decisions = smaTrendDecisions(bars, strategy, equity, positions);
+      const at = input.barTs + input.barMs;
+      const sizing = sizingFor(input.limits);
+      let entry = hosts.get(input.sessionId);
+      // A retry of a decision this worker already made returns the same answer without stepping again.
+      if (entry && entry.host.lastCloseTs === at && entry.last) return entry.last;
+      if (!entry || entry.host.lastCloseTs !== input.prevDecisionTs) entry = await rebuild(input);
+      await journal.write(input.sessionId, at, {
+        portfolio: input.portfolio,
+        maxPositionPct: input.limits.maxPositionPct,
+      });
+      // New bars: a small window back, so a bar that reached the store late is still picked up.
+      const loaded = entry.host.loadedUntil;
+      const after = loaded === null ? entry.openMs - 1 : Math.min(loaded, input.barTs - 5 * input.barMs);
+      entry.host.append(await deps.bars.barsBetween(input.symbols, after, input.barTs));
+      const out = entry.host.step(at, input.portfolio, sizing);
+      const prices: Record<string, number> = {};
+      for (const o of input.portfolio.openOrders) {
+        const px = entry.host.lastClose(o.symbol);
+        if (px !== undefined) prices[o.symbol] = px;
+      }
+      const staleData: Record<string, number | null> = {};
+      for (const s of input.symbols) {
+        const ts = out.lastDataTs[s];
+        if (ts !== at) staleData[s] = ts ?? null;
+      }
+      const result: DecideResult = {
+        commands: out.commands,
+        volatilityRatio: out.volatilityRatio,
+        staleData,
+        prices,
+      };
+      entry.last = result;
       deps.metrics?.decided({
         timeframe: '1m',
         seconds: (performance.now() - t0) / 1000,
-        barTs,
-        barMs: 60_000,
-        symbols,
+        barTs: input.barTs,
+        barMs: input.barMs,
+        symbols: input.symbols,
       });
-      return decisions;
+      return result;
     },
 
     async recordSessionReport({ sessionId, date, account, mode, state }) {

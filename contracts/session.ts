@@ -1,4 +1,10 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Command } from '../src/model/command';
+import type { OrderSpec } from '../src/model/order';
+import type { HostPortfolio } from '../src/session/strategy-host';
+import type { StrategySpec } from '../src/strategy/registry';
+
+export type { StrategySpec } from '../src/strategy/registry';
 
 /**
  * What crosses the TradingSession workflow boundary: plain JSON only (epoch-ms numbers, arrays, no Map/Date/
@@ -29,15 +35,8 @@ export const DEFAULT_SESSION_LIMITS: SessionRiskLimits = {
   maxOrdersPerCycle: 200,
 };
 
-export interface StrategyParams {
-  readonly name: 'sma-trend';
-  readonly fast: number;
-  readonly slow: number;
-  /** Target position value per symbol as a fraction of equity. */
-  readonly weight: number;
-}
-
-export const DEFAULT_STRATEGY: StrategyParams = { name: 'sma-trend', fast: 3, slow: 8, weight: 0.04 };
+/** The session's default strategy (cheap, trades often); `reference-ai` is the production one. */
+export const DEFAULT_STRATEGY: StrategySpec = { name: 'sma-trend', fast: 3, slow: 8, weight: 0.04 };
 
 export interface SessionInput {
   /** Unique per account and day, e.g. `sess-2024-03-12-paper`; prefix of every client order id. */
@@ -50,7 +49,10 @@ export interface SessionInput {
   readonly candidates: readonly string[];
   readonly maxSymbols?: number;
   readonly modelId?: string;
-  readonly strategy?: StrategyParams;
+  /** The strategy, by name and parameters: the same spec a backtest is given (src/strategy/registry). */
+  readonly strategy?: StrategySpec;
+  /** Seed of the strategy's PRNG (ctx.random), as in a backtest; default 1. */
+  readonly seed?: number;
   readonly limits?: SessionRiskLimits;
   /** Replay: wall-ms per bar (the timer); paper/live use the bar close on the workflow clock. */
   readonly replayBarDelayMs?: number;
@@ -75,6 +77,22 @@ export interface SessionPosition {
   readonly qty: number;
   readonly avgEntryPrice: number;
   readonly marketValue: number;
+  /** the broker's last price for the symbol (the risk engine values positions at it) */
+  readonly currentPrice: number;
+}
+
+/** An open order as the session sees it (for the strategy's view and the risk engine's pending entries). */
+export interface SessionOpenOrder {
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: 'buy' | 'sell';
+  readonly qty: number;
+  readonly filledQty: number;
+  readonly limitPrice: number | null;
+  /** a leg of a bracket/OCO (its parent carries the risk) */
+  readonly child: boolean;
+  /** a flatten the session itself just raised (never a pending entry) */
+  readonly exit?: boolean;
 }
 
 export interface ControlRecord {
@@ -93,15 +111,28 @@ export interface SessionState {
   readonly killed: boolean;
   readonly liquidateRequested: boolean;
   readonly riskState: RiskState;
+  /** why the risk engine's breakers put the session in riskState */
+  readonly riskReason: string;
   readonly limits: SessionRiskLimits;
   readonly limitsVersion: number;
   readonly positions: readonly SessionPosition[];
+  readonly openOrders: readonly SessionOpenOrder[];
   readonly startEquity: number;
   readonly equity: number;
+  readonly cash: number;
   readonly buyingPower: number;
+  readonly peakEquity: number;
+  /** per symbol: when the position was first seen open today (epoch ms), for the strategy and the PDT count */
+  readonly openedAt: Readonly<Record<string, number>>;
+  /** positions opened and closed the same day (pattern-day-trader rule) */
+  readonly dayTrades: number;
+  /** protective stops of open positions, from the strategy's submit commands (open-risk limit) */
+  readonly riskStops: Readonly<Record<string, number>>;
+  /** close time of the bar the strategy last decided on; the decide activity checks it is in step */
+  readonly lastDecisionTs: number | null;
   readonly lastBarTs: number | null;
   readonly ordersPlaced: number;
-  /** order-list hash chain over (client order id, side, qty), for parity checks */
+  /** FNV-1a over the placed orders' `id|symbol|side|qty|type` lines: the backtester's order hash (parity) */
   readonly orderHash: string;
   readonly deniedCount: number;
   readonly runs: number;
@@ -134,25 +165,25 @@ export interface SessionResult {
 
 // ---- activity contracts -----------------------------------------------------------------------------------
 
-export interface Decision {
-  readonly symbol: string;
-  /** target signed quantity after this bar */
-  readonly targetQty: number;
-  /** last close, the reference price for risk checks */
-  readonly refPrice: number;
+/** What the strategy decided at one bar close: commands for the risk gate, plus the breakers' inputs. */
+export interface DecideResult {
+  readonly commands: readonly Command[];
+  readonly volatilityRatio: number;
+  /**
+   * The symbols whose newest bar does not close at this decision, with that bar's close time (null: no bar
+   * yet); every other symbol has fresh data. Only the exceptions travel, to keep the history small.
+   */
+  readonly staleData: Readonly<Record<string, number | null>>;
+  /** last close of symbols with open orders (their pending entries are valued at it) */
+  readonly prices: Readonly<Record<string, number>>;
 }
 
-export interface PlannedOrder {
-  readonly clientOrderId: string;
-  readonly symbol: string;
-  readonly side: 'buy' | 'sell';
-  readonly qty: number;
-  readonly type: 'market' | 'limit';
-  readonly limitPrice?: number;
-  readonly timeInForce: 'day';
+/** An order the workflow approved, as the execution activity submits it. */
+export type PlannedOrder = Omit<OrderSpec, 'tag'> & {
+  /** the price risk was evaluated at (last close) */
   readonly refPrice: number;
   readonly reason: string;
-}
+};
 
 export interface OrderAck {
   readonly clientOrderId: string;
@@ -174,6 +205,7 @@ export interface PortfolioSnapshot {
   readonly buyingPower: number;
   readonly positions: readonly SessionPosition[];
   readonly openOrders: number;
+  readonly orders: readonly SessionOpenOrder[];
 }
 
 export interface PreOpenResult {
@@ -190,16 +222,24 @@ export interface SessionActivities {
     maxSymbols: number;
     maxBars: number | null;
   }): Promise<PreOpenResult>;
+  /**
+   * Steps the session's strategy at the close of bar `barTs` (loads the new bars, runs the strategy as the
+   * backtester does) and returns its commands. `prevDecisionTs` is the close time of the previous decision:
+   * a worker whose strategy state is not there rebuilds it from the decision journal first.
+   */
   decideCycle(input: {
     sessionId: string;
+    date: string;
     barTs: number;
     barMs: number;
+    prevDecisionTs: number | null;
     symbols: readonly string[];
-    positions: readonly SessionPosition[];
-    equity: number;
-    strategy: StrategyParams;
+    portfolio: HostPortfolio;
+    strategy: StrategySpec;
+    seed: number;
+    limits: SessionRiskLimits;
     modelId: string | null;
-  }): Promise<Decision[]>;
+  }): Promise<DecideResult>;
   recordSessionReport(input: {
     sessionId: string;
     date: string;
@@ -231,7 +271,8 @@ export interface ExecutionActivities {
   }): Promise<SubmitOrdersResult>;
   /** advanceReplayTo: replay mode plays the bars up to this ts on the simulator first. */
   syncPortfolio(input: { sessionId: string; advanceReplayTo?: number | null }): Promise<PortfolioSnapshot>;
-  cancelOpenOrders(input: { reason: string }): Promise<number>;
+  /** Cancels open orders (of `symbols` when given, else all; bracket legs go with their parent). */
+  cancelOpenOrders(input: { reason: string; symbols?: readonly string[] }): Promise<number>;
   flattenAll(input: { reason: string }): Promise<number>;
   verifyFlat(
     input: Record<string, never>,

@@ -26,7 +26,7 @@ import {
   type SessionStatus,
 } from '../contracts/session';
 import { TASK_QUEUES } from '../contracts/task-queues';
-import { appendControl } from '../src/session/cycle';
+import { appendControl, reconciledOpenedAt } from '../src/session/cycle';
 import {
   applySnapshot,
   initialSessionState,
@@ -186,8 +186,13 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
       barTimes: prep.barTimes,
       barMs: prep.barMs,
       positions: recon.positions,
+      openOrders: recon.orders,
+      openedAt: reconciledOpenedAt(recon.positions),
       equity: recon.equity,
+      cash: recon.cash,
+      buyingPower: recon.buyingPower,
       startEquity: recon.equity,
+      peakEquity: recon.equity,
     };
     upsertSearchAttributes({ Symbols: symbolsForSearch(prep.universe) });
     log.info('session prepared', {
@@ -234,7 +239,11 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
   } else if (input.mode === 'replay' && state.lastBarTs !== null) {
     await exec.advanceReplay({ untilTs: state.barTimes[state.barTimes.length - 1]! });
   }
-  applySnapshot(cell, await exec.syncPortfolio({ sessionId: input.sessionId, advanceReplayTo: null }));
+  applySnapshot(
+    cell,
+    await exec.syncPortfolio({ sessionId: input.sessionId, advanceReplayTo: null }),
+    state.lastBarTs === null ? 0 : state.lastBarTs + state.barMs,
+  );
   state = { ...state, done: true, dailyPnl: round2(state.equity - state.startEquity) };
   await condition(allHandlersFinished);
   await flushControls();

@@ -3,6 +3,7 @@ import { resolveTemporalAddress } from '../../src/stack/resolve';
 import { temporalDataConverter } from '../../src/stack/data-converter';
 import type { Command } from 'commander';
 import {
+  DEFAULT_STRATEGY,
   killSignal,
   liquidateUpdate,
   pauseUpdate,
@@ -19,6 +20,7 @@ import {
   type SessionStatus,
 } from '../../contracts/session';
 import { TASK_QUEUES } from '../../contracts/task-queues';
+import { STRATEGY_NAMES, createStrategy, type StrategySpec } from '../../src/strategy/registry';
 import { loadConfig, type AppConfig } from '../../src/config/config';
 import { ConfigError } from '../../src/model/errors';
 import { codecFromEnv, startCodecServer } from '../../src/security/codec';
@@ -132,9 +134,18 @@ export function register(program: Command): void {
     .option('--model-id <id>', 'model in use (search attribute ModelId)')
     .option('--replay-delay-ms <ms>', 'replay: wall ms per bar', '0')
     .option('--max-bars <n>', 'only the first N bars of the day')
+    .option('--strategy <name>', `strategy: ${STRATEGY_NAMES.join(' | ')}`, 'sma-trend')
+    .option(
+      '--strategy-params <json>',
+      'strategy parameters as JSON, e.g. \'{"fast":3,"slow":8,"weight":0.04}\' (the same spec a backtest takes)',
+    )
+    .option('--seed <n>', "seed of the strategy's PRNG", '1')
     .option('--wait', 'wait for the session to finish and print the result')
     .action(
       async (opts: {
+        strategy: string;
+        strategyParams?: string;
+        seed: string;
         date: string;
         symbols: string;
         mode: string;
@@ -148,6 +159,9 @@ export function register(program: Command): void {
         const mode = opts.mode as SessionMode;
         if (!['replay', 'paper', 'live'].includes(mode))
           throw new ConfigError(`--mode: "${opts.mode}" must be replay, paper or live`);
+        const strategy = strategySpecFrom(opts.strategy, opts.strategyParams);
+        const seed = Number(opts.seed);
+        if (!Number.isInteger(seed)) throw new ConfigError(`--seed: "${opts.seed}" must be an integer`);
         await withClient(async (client, config) => {
           if (mode === 'live') {
             if (config.TRADING_MODE !== 'live')
@@ -172,6 +186,8 @@ export function register(program: Command): void {
             modelId: opts.modelId,
             replayBarDelayMs: Number(opts.replayDelayMs),
             maxBars: opts.maxBars ? Number(opts.maxBars) : undefined,
+            strategy,
+            seed,
           };
           const handle = await client.workflow.start('tradingSessionWorkflow', {
             taskQueue: TASK_QUEUES.io,
@@ -321,4 +337,28 @@ export function register(program: Command): void {
       });
       await server.close();
     });
+}
+
+/** A strategy spec from the CLI flags, checked by building the strategy (errors name the field). */
+export function strategySpecFrom(name: string, paramsJson: string | undefined): StrategySpec {
+  let params: Record<string, unknown> = {};
+  if (paramsJson !== undefined) {
+    try {
+      params = JSON.parse(paramsJson) as Record<string, unknown>;
+    } catch (e) {
+      throw new ConfigError(`--strategy-params: not valid JSON (${(e as Error).message})`);
+    }
+    if (typeof params !== 'object' || params === null || Array.isArray(params))
+      throw new ConfigError('--strategy-params: must be a JSON object');
+  }
+  let spec: StrategySpec;
+  if (name === 'sma-trend') spec = { ...DEFAULT_STRATEGY, ...params, name } as StrategySpec;
+  else if (name === 'reference-ai') spec = { name, params } as StrategySpec;
+  else throw new ConfigError(`--strategy: "${name}" must be one of ${STRATEGY_NAMES.join(', ')}`);
+  try {
+    createStrategy(spec);
+  } catch (e) {
+    throw new ConfigError(`--strategy-params: ${(e as Error).message}`);
+  }
+  return spec;
 }

@@ -12,14 +12,17 @@
  */
 import type { BarColumns, Quote } from '../model/bar';
 import type { Command, SubmitCommand } from '../model/command';
-import { fnv1a64Hex } from '../model/client-order-id';
+import { RESERVED_SEQ, fnv1a64Hex, makeClientOrderId, orderHashLine } from '../model/client-order-id';
 import type { Fill, RiskStateChanged, TradingEvent } from '../model/events';
 import type { OrderSpec, OrderTag } from '../model/order';
 import { TIMEFRAME_MS, timeframeRank, type Timeframe } from '../model/timeframe';
-import { addDays, calendarFor, nyDate, nyWallToUtc } from '../market/calendar';
+import { addDays, nyDate, nyWallToUtc } from '../market/calendar';
 import { SimBroker, type AccountSnapshot } from '../execution/sim-broker';
 import type { FillModelConfig } from '../execution/fill-models';
-import { checkCommand, evaluateMode } from '../risk/engine';
+import { evaluateMode } from '../risk/engine';
+import { gateCommands } from '../risk/gate';
+import { VolatilityTracker } from '../risk/volatility';
+import { isWarmedUp, strategyCalendar } from '../strategy/calendar-context';
 import { DEFAULT_SIZING, sizePosition, type SizingConfig, type SizingInput } from '../risk/sizing';
 import {
   riskLimits,
@@ -178,7 +181,8 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
     idPrefix: cfg.session ?? 'bt',
   });
   const rng = mulberry32(seed);
-  const factory = new DeterministicOrderFactory(cfg.session ?? 'bt');
+  const sessionId = cfg.session ?? 'bt';
+  const factory = new DeterministicOrderFactory(sessionId);
 
   // ---- series: the strategy's timeframes; the finest per symbol drives executions
   const wanted = new Set<Timeframe>(strategy.timeframes);
@@ -262,9 +266,7 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
   const dayTradeDays: number[] = [];
   const openedOnDay = new Map<string, number>();
   // volatility spike detector: fast/slow EWMA of absolute log returns per execution series
-  const volFast = new Float64Array(S);
-  const volSlow = new Float64Array(S);
-  const volN = new Int32Array(S);
+  const vol = new VolatilityTracker(S);
   let stopped: BacktestResult['stopped'];
   let barEvents = 0;
   let slices = 0;
@@ -358,7 +360,6 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
   };
 
   // ---- context given to the strategy
-  let sessionCache: { cal: string; open: number; close: number } | undefined;
   const portfolio: PortfolioView = {
     get equity() {
       return equityNow;
@@ -391,19 +392,7 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
     portfolio,
     orders: factory,
     size: (input: Omit<SizingInput, 'equity'>) => sizePosition({ ...input, equity: equityNow }, sizing),
-    sessionClose(symbol: string, ts: number): number | undefined {
-      const cal = calendarFor(symbol);
-      if (sessionCache && sessionCache.cal === cal.name && ts >= sessionCache.open && ts < sessionCache.close)
-        return sessionCache.close;
-      if (cal.name === 'CRYPTO') return undefined;
-      const s = cal.sessionFor(ts);
-      if (!s) return undefined;
-      sessionCache = { cal: cal.name, open: s.openMs, close: s.closeMs };
-      return ts >= s.openMs && ts < s.closeMs ? s.closeMs : undefined;
-    },
-    isMarketOpen(symbol: string, ts: number): boolean {
-      return calendarFor(symbol).name === 'CRYPTO' || ctx.sessionClose(symbol, ts) !== undefined;
-    },
+    ...strategyCalendar(),
     random: rng,
   };
 
@@ -455,22 +444,13 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
     };
   };
 
-  const volRatio = (): number => {
-    let sum = 0;
-    let n = 0;
-    for (let i = 0; i < S; i++) {
-      if (!isExec[i] || volN[i]! < 50 || !(volSlow[i]! > 0)) continue;
-      sum += volFast[i]! / volSlow[i]!;
-      n++;
-    }
-    return n === 0 ? 1 : sum / n;
-  };
+  const volRatio = (): number => vol.ratio(isExec);
 
   const submitSpec = (spec: OrderSpec, now: number) => {
     const out = broker.submit(spec, now);
     if (!out.alreadyExisted) {
       submitted++;
-      hashLines.push(`${spec.clientOrderId}|${spec.symbol}|${spec.side}|${spec.qty}|${spec.type}`);
+      hashLines.push(orderHashLine(spec));
     }
     onEvents(out.events);
   };
@@ -498,26 +478,24 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
 
   const handle = (cmds: readonly Command[], now: number) => {
     if (cmds.length === 0) return;
-    const state = riskState(now);
-    for (const c of cmds) {
-      if (
-        c.kind === 'submit' &&
-        (!warmedUp(c.order.symbol) || (cfg.tradeFrom !== undefined && now < cfg.tradeFrom))
-      )
-        continue;
-      const d = checkCommand(c, state, limits);
-      if (!d.approved) {
-        const cid =
-          c.kind === 'cancel'
-            ? c.clientOrderId
-            : c.kind === 'flatten'
-              ? c.clientOrderId
-              : c.order.clientOrderId;
-        const symbol = c.kind === 'submit' ? c.order.symbol : c.kind === 'flatten' ? c.symbol : '';
-        denials.push({ ts: now, clientOrderId: cid, symbol, rule: d.rule, reason: d.reason });
-        deniedByRule[d.rule] = (deniedByRule[d.rule] ?? 0) + 1;
-        continue;
-      }
+    const tradable = cmds.filter(
+      (c) =>
+        c.kind !== 'submit' ||
+        (isWarmedUp(feed, c.order.symbol, strategy.warmUpBars) &&
+          (cfg.tradeFrom === undefined || now >= cfg.tradeFrom)),
+    );
+    const gate = gateCommands(tradable, riskState(now), limits);
+    for (const d of gate.denied) {
+      denials.push({
+        ts: now,
+        clientOrderId: d.clientOrderId,
+        symbol: d.symbol,
+        rule: d.rule,
+        reason: d.reason,
+      });
+      deniedByRule[d.rule] = (deniedByRule[d.rule] ?? 0) + 1;
+    }
+    for (const { command: c, riskReducing } of gate.approved) {
       if (c.kind === 'cancel') {
         const o = broker.getOrderByClientId(c.clientOrderId);
         if (o && (o.status === 'new' || o.status === 'accepted' || o.status === 'partially_filled'))
@@ -525,7 +503,7 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
       } else if (c.kind === 'flatten') {
         flattenSymbol(c.symbol, c.clientOrderId, c.reason, now);
       } else {
-        submitApproved(c, now, d.riskReducing);
+        submitApproved(c, now, riskReducing);
       }
     }
   };
@@ -533,11 +511,6 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
   const submitApproved = (c: SubmitCommand, now: number, reducing: boolean) => {
     if (!reducing && c.riskStopPrice !== undefined) riskStops.set(c.order.symbol, c.riskStopPrice);
     submitSpec(c.order, now);
-  };
-
-  const warmedUp = (symbol: string): boolean => {
-    for (const tf of feed.timeframes(symbol)) if (feed.count(symbol, tf) >= strategy.warmUpBars) return true;
-    return false;
   };
 
   const rollDay = (now: number) => {
@@ -608,14 +581,7 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
           );
           if (ev.length > 0) onEvents(ev);
           lastDataTs[s.symbol] = T;
-          if (k > 0) {
-            const r = Math.abs(Math.log(c.close[k]! / c.close[k - 1]!));
-            if (Number.isFinite(r)) {
-              volFast[i] = volN[i] === 0 ? r : volFast[i]! + 0.2 * (r - volFast[i]!);
-              volSlow[i] = volN[i] === 0 ? r : volSlow[i]! + 0.01 * (r - volSlow[i]!);
-              volN[i]!++;
-            }
-          }
+          if (k > 0) vol.update(i, c.close[k - 1]!, c.close[k]!);
         }
         s.cursor = k;
         pos[i] = k + 1;
@@ -648,11 +614,15 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
       );
       if (ev.mode !== mode) setMode(ev.mode, ev.reason, T);
       if (ev.flatten && broker.positionCount() > 0) {
-        factory.setBar(T);
-        for (const p of broker.positions())
+        // Reserved sequence numbers: the ids do not depend on how many orders the strategy sends this bar.
+        // By symbol, as the trading session does (not in the broker's internal order).
+        const held = broker
+          .positions()
+          .sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+        for (const p of held)
           flattenSymbol(
             p.symbol,
-            factory.flatten(p.symbol, ev.reason).clientOrderId,
+            makeClientOrderId({ session: sessionId, barTs: T, symbol: p.symbol, seq: RESERVED_SEQ.breaker }),
             `breaker: ${ev.reason}`,
             T,
           );

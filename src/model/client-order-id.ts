@@ -39,13 +39,45 @@ export function parseClientOrderId(id: string): ClientOrderIdParts | undefined {
   return { session: m[1]!, barTs: Number(m[2]), symbol: m[3]!, seq: Number(m[4]) };
 }
 
+/** Sequence numbers the engine and the session reserve for orders they raise themselves (not the strategy). */
+export const RESERVED_SEQ = { breaker: 997, liquidate: 998, endOfDay: 999 } as const;
+
+/** FNV-1a 64-bit offset basis: the hash of the empty string (and of an empty order list). */
+export const FNV1A64_EMPTY = 'cbf29ce484222325';
+
 /** FNV-1a 64-bit as 16 hex chars; deterministic, dependency-free. */
 export function fnv1a64Hex(text: string): string {
-  let h = 0xcbf29ce484222325n;
+  return fnv1a64Continue(FNV1A64_EMPTY, text);
+}
+
+/** Continues an FNV-1a 64 hash (16 hex chars) over more text: continue(hash(a), b) === hash(a + b). */
+export function fnv1a64Continue(stateHex: string, text: string): string {
+  let h = BigInt(`0x${stateHex}`);
   const prime = 0x100000001b3n;
   for (let i = 0; i < text.length; i++) {
     h ^= BigInt(text.charCodeAt(i));
     h = (h * prime) & 0xffffffffffffffffn;
   }
   return h.toString(16).padStart(16, '0');
+}
+
+/** What the order-list hash records of each order the broker was asked to place. */
+export interface HashedOrder {
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: string;
+  readonly qty: number;
+  readonly type: string;
+}
+
+export function orderHashLine(o: HashedOrder): string {
+  return `${o.clientOrderId}|${o.symbol}|${o.side}|${o.qty}|${o.type}`;
+}
+
+/**
+ * Appends one order to a running order-list hash. Starting from FNV1A64_EMPTY with count 0, the result equals
+ * fnv1a64Hex(lines.join('\n')), the backtester's order hash, so a workflow can fold it order by order.
+ */
+export function foldOrderList(hash: string, countBefore: number, o: HashedOrder): string {
+  return fnv1a64Continue(hash, (countBefore > 0 ? '\n' : '') + orderHashLine(o));
 }

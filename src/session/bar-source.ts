@@ -5,6 +5,8 @@ import type { Bar } from '../model/bar';
 export interface BarSource {
   /** Up to `lookback` most recent 1m bars per symbol with ts <= untilTs (closed by untilTs + 1 minute). */
   recentBars(symbols: readonly string[], untilTs: number, lookback: number): Promise<Map<string, Bar[]>>;
+  /** Every 1m bar of the symbols with start time in (afterTs, untilTs], ascending by time. */
+  barsBetween(symbols: readonly string[], afterTs: number, untilTs: number): Promise<Bar[]>;
   /** Dollar volume per symbol over [fromTs, toTs). */
   dollarVolume(symbols: readonly string[], fromTs: number, toTs: number): Promise<Map<string, number>>;
   /** Distinct 1m bar start times in [fromTs, toTs). */
@@ -52,6 +54,32 @@ export class PgBarSource implements BarSource {
     }
     for (const list of out.values()) list.sort((a, b) => a.ts - b.ts);
     return out;
+  }
+
+  async barsBetween(symbols: readonly string[], afterTs: number, untilTs: number): Promise<Bar[]> {
+    const { rows } = await this.pool.query<{
+      symbol: string;
+      ts: Date;
+      open: number;
+      high: number;
+      low: number;
+      close: number;
+      volume: number;
+    }>(
+      `select symbol, ts, open, high, low, close, volume from bars
+        where symbol = any($1) and timeframe = '1m' and ts > $2 and ts <= $3 order by ts, symbol`,
+      [symbols, new Date(afterTs), new Date(untilTs)],
+    );
+    return rows.map((r) => ({
+      symbol: r.symbol,
+      timeframe: '1m' as const,
+      ts: r.ts.getTime(),
+      open: r.open,
+      high: r.high,
+      low: r.low,
+      close: r.close,
+      volume: r.volume,
+    }));
   }
 
   async dollarVolume(symbols: readonly string[], fromTs: number, toTs: number): Promise<Map<string, number>> {

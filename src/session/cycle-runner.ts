@@ -8,20 +8,13 @@ import {
   type SessionResult,
   type SessionState,
 } from '../../contracts/session';
-import {
-  EMPTY_ORDER_HASH,
-  SEQ,
-  checkWithRiskEngine,
-  flattenOrders,
-  foldOrderHash,
-  nextRiskState,
-  planCycleOrders,
-} from './cycle';
+import { FNV1A64_EMPTY, foldOrderList } from '../model/client-order-id';
+import { SEQ, breakerStep, flattenOrders, riskStep, strategyOpenOrders, withSnapshot } from './cycle';
 
 /**
- * One bar's cycle, shared by the TradingSession workflow (ops = activity proxies) and the in-process day
- * runner (ops = the same activity implementations called directly). Deterministic given the ops' answers,
- * free of Node and Temporal imports, so the workflow bundle can include it.
+ * One bar's cycle, shared by the TradingSession workflow (ops = activity proxies) and tests that drive it
+ * in process (ops = the same activity implementations called directly). Deterministic given the ops'
+ * answers, free of Node and Temporal imports, so the workflow bundle can include it.
  *
  * State goes through a cell rather than a parameter: update handlers may change it (pause, limits) while an
  * activity is in flight, and the cycle must see and keep those changes.
@@ -36,17 +29,15 @@ export interface StateCell {
   set(next: SessionState): void;
 }
 
-export function applySnapshot(cell: StateCell, snap: PortfolioSnapshot): void {
-  const s = cell.get();
-  cell.set({
-    ...s,
-    positions: snap.positions,
-    equity: snap.equity,
-    buyingPower: snap.buyingPower,
-    riskState: nextRiskState(s.riskState, s.startEquity, snap.equity, s.limits),
-  });
+/** The broker's portfolio at the start of bar `barTs` into the state (positions, equity, day trades, stops). */
+export function applySnapshot(cell: StateCell, snap: PortfolioSnapshot, barTs: number): void {
+  cell.set(withSnapshot(cell.get(), snap, barTs));
 }
 
+/**
+ * Submits the orders and folds every one the broker was asked to place into the order-list hash (the
+ * backtester hashes its submits the same way, broker rejections included).
+ */
 export async function submitPlanned(
   ops: CycleOps,
   cell: StateCell,
@@ -57,13 +48,15 @@ export async function submitPlanned(
   if (!orders.length) return;
   const { acks, portfolio } = await ops.exec.submitOrders({ sessionId, orders, advanceReplayTo: nextBarTs });
   const ok = new Set(acks.filter((a) => !a.rejected).map((a) => a.clientOrderId));
-  const placed = orders.filter((o) => ok.has(o.clientOrderId));
   const s = cell.get();
+  let hash = s.orderHash;
+  for (const o of orders) hash = foldOrderList(hash, hash === FNV1A64_EMPTY ? 0 : 1, o);
+  const placed = orders.filter((o) => ok.has(o.clientOrderId)).length;
   cell.set({
     ...s,
-    ordersPlaced: s.ordersPlaced + placed.length,
-    orderHash: foldOrderHash(s.orderHash, placed),
-    deniedCount: s.deniedCount + (orders.length - placed.length),
+    ordersPlaced: s.ordersPlaced + placed,
+    orderHash: hash,
+    deniedCount: s.deniedCount + (orders.length - placed),
     prefetched: portfolio && nextBarTs !== null ? { barTs: nextBarTs, snapshot: portfolio } : null,
   });
 }
@@ -84,7 +77,7 @@ export async function runCycle(
   const pre = cell.get().prefetched;
   if (pre && pre.barTs === barTs) {
     cell.set({ ...cell.get(), prefetched: null });
-    applySnapshot(cell, pre.snapshot);
+    applySnapshot(cell, pre.snapshot, barTs);
   } else {
     applySnapshot(
       cell,
@@ -92,58 +85,72 @@ export async function runCycle(
         sessionId: input.sessionId,
         advanceReplayTo: input.mode === 'replay' ? barTs : null,
       }),
+      barTs,
     );
   }
   const s = cell.get();
+  const at = barTs + s.barMs; // the decision time: this bar's close, as in a backtest
   const nextBarTs = input.mode === 'replay' ? (s.barTimes[s.nextBar + 1] ?? null) : null;
-  const endOfDay = s.nextBar >= flattenIndex(s, input);
-  if (s.riskState === 'HALTED' || s.liquidateRequested || endOfDay) {
-    const seq = endOfDay ? SEQ.endOfDay : SEQ.liquidate;
-    const reason = endOfDay
-      ? 'end of day flatten'
-      : s.liquidateRequested
-        ? 'liquidate requested'
-        : 'daily loss breaker';
-    const orders = flattenOrders(input.sessionId, barTs, s.positions, seq, reason);
-    if (orders.length) await ops.exec.cancelOpenOrders({ reason });
-    await submitPlanned(ops, cell, input.sessionId, orders, nextBarTs);
-  } else if (!s.paused) {
-    const decisions = await ops.io.decideCycle({
-      sessionId: input.sessionId,
-      barTs,
-      barMs: s.barMs,
-      symbols: s.universe,
-      positions: s.positions,
+  const closing = s.liquidateRequested || s.nextBar >= flattenIndex(s, input);
+  // Loss breakers first (as in the backtester): the strategy then sees their flatten orders as open.
+  const breaker = closing ? null : breakerStep(input.sessionId, s, at);
+  const openOrders = breaker ? breaker.openOrders : s.openOrders;
+  // The strategy sees every bar, paused or not, so its indicators and bookkeeping match a backtest's.
+  const decided = await ops.io.decideCycle({
+    sessionId: input.sessionId,
+    date: input.date,
+    barTs,
+    barMs: s.barMs,
+    prevDecisionTs: s.lastDecisionTs,
+    symbols: s.universe,
+    portfolio: {
       equity: s.equity,
-      strategy: input.strategy ?? DEFAULT_STRATEGY,
-      modelId: input.modelId ?? null,
+      cash: s.cash,
+      buyingPower: s.buyingPower,
+      peakEquity: s.peakEquity,
+      positions: s.positions.map((p) => ({
+        symbol: p.symbol,
+        qty: p.qty,
+        avgPrice: p.avgEntryPrice,
+        openedAt: s.openedAt[p.symbol] ?? 0,
+      })),
+      openOrders: strategyOpenOrders(openOrders),
+    },
+    strategy: input.strategy ?? DEFAULT_STRATEGY,
+    seed: input.seed ?? 1,
+    limits: s.limits,
+    modelId: input.modelId ?? null,
+  });
+  // Risk on the state as it is now: a limit changed or a pause sent during the decide call applies to this bar.
+  const now = { ...cell.get(), lastDecisionTs: at, openOrders };
+  cell.set(now);
+  if (!breaker) {
+    const endOfDay = !now.liquidateRequested;
+    const seq = endOfDay ? SEQ.endOfDay : SEQ.liquidate;
+    const reason = endOfDay ? 'end of day flatten' : 'liquidate requested';
+    const orders = flattenOrders(input.sessionId, at, now.positions, seq, reason);
+    if (orders.length || now.openOrders.length) await ops.exec.cancelOpenOrders({ reason });
+    await submitPlanned(ops, cell, input.sessionId, orders, nextBarTs);
+  } else {
+    const step = riskStep({ state: now, at, decided });
+    const paused = cell.get().paused;
+    cell.set({
+      ...cell.get(),
+      riskState: step.mode,
+      riskReason: step.reason,
+      riskStops: paused ? now.riskStops : step.riskStops,
+      deniedCount: now.deniedCount + step.denied.length,
     });
-    // Risk gate on the state as it is now: a limit changed during the decide call applies to this bar.
-    const now = cell.get();
-    const planned = planCycleOrders({
-      sessionId: input.sessionId,
-      barTs,
-      decisions,
-      positions: now.positions,
-      equity: now.equity,
-      limits: now.limits,
-      riskState: now.riskState,
-    });
-    // Then the shared risk engine (src/risk), the same one the backtester runs, order by order.
-    const checked = checkWithRiskEngine(planned.orders, {
-      barTs,
-      barMs: now.barMs,
-      equity: now.equity,
-      buyingPower: now.buyingPower,
-      startEquity: now.startEquity,
-      positions: now.positions,
-      limits: now.limits,
-      riskState: now.riskState,
-      dataTs: decisions.map((d) => d.symbol),
-    });
-    const plan = { orders: checked.orders, denied: [...planned.denied, ...checked.denied] };
-    cell.set({ ...now, deniedCount: now.deniedCount + plan.denied.length });
-    if (!cell.get().paused) await submitPlanned(ops, cell, input.sessionId, plan.orders, nextBarTs);
+    // A breaker's flatten goes out even while paused; the strategy's orders only when not paused.
+    const batches = [breaker.batch, ...(paused ? [] : [step.batch])].filter(
+      (b) => b.orders.length || b.cancelSymbols.length,
+    );
+    for (let i = 0; i < batches.length; i++) {
+      const b = batches[i]!;
+      if (b.cancelSymbols.length)
+        await ops.exec.cancelOpenOrders({ reason: 'replaced by a flatten', symbols: b.cancelSymbols });
+      await submitPlanned(ops, cell, input.sessionId, b.orders, i === batches.length - 1 ? nextBarTs : null);
+    }
   }
   // Replay: every cycle ends by playing the next bar. A submit call already did it; a cycle without orders does
   // it here, so the next cycle starts from a fresh portfolio without an extra round trip.
@@ -165,15 +172,23 @@ export function initialSessionState(limits: SessionState['limits']): SessionStat
     killed: false,
     liquidateRequested: false,
     riskState: 'ACTIVE',
+    riskReason: 'start of day',
     limits,
     limitsVersion: 0,
     positions: [],
+    openOrders: [],
     startEquity: 0,
     equity: 0,
+    cash: 0,
     buyingPower: 0,
+    peakEquity: 0,
+    openedAt: {},
+    dayTrades: 0,
+    riskStops: {},
+    lastDecisionTs: null,
     lastBarTs: null,
     ordersPlaced: 0,
-    orderHash: EMPTY_ORDER_HASH,
+    orderHash: FNV1A64_EMPTY,
     deniedCount: 0,
     runs: 0,
     cycles: 0,

@@ -1,31 +1,38 @@
 import type {
-  Decision,
+  DecideResult,
   PlannedOrder,
-  RiskState,
+  PortfolioSnapshot,
+  RiskState as SessionRiskMode,
+  SessionOpenOrder,
   SessionPosition,
   SessionRiskLimits,
   SessionState,
 } from '../../contracts/session';
-import { fnv1a64Hex, makeClientOrderId } from '../model/client-order-id';
-import { checkCommand, riskLimits, type RiskPosition, type RiskState as EngineRiskState } from '../risk';
+import { RESERVED_SEQ, makeClientOrderId } from '../model/client-order-id';
+import { evaluateMode } from '../risk/engine';
+import { gateCommands } from '../risk/gate';
+import { riskLimits, type RiskLimits, type RiskPosition, type RiskState } from '../risk/types';
+import { DEFAULT_SIZING, type SizingConfig } from '../risk/sizing';
 
 /**
- * The trading session's per-bar decisions as pure functions (no I/O, no clock, no randomness): the workflow
- * runs them between activities, and the in-process day runner runs the very same code, which is what makes
- * the parity test meaningful. Unit-tested without Temporal.
+ * The trading session's per-bar risk step as pure functions (no I/O, no clock, no randomness), run by the
+ * workflow between its activities. The rules are the backtester's: the same circuit breakers (evaluateMode),
+ * the same gate over the strategy's commands (gateCommands → checkCommand) on a risk state built the same way
+ * from the broker's view, and the same client order ids — which is what makes the parity test meaningful.
+ * The session adds operator caps on top (order notional, gross exposure, orders per cycle, pause).
  */
 
-/** Sequence numbers inside one (session, bar, symbol): strategy orders 0-1, liquidation 8, end of day 9. */
-export const SEQ = { strategy: 0, flip: 1, liquidate: 8, endOfDay: 9 } as const;
+/** Sequence numbers of orders the session raises itself (never used by a strategy's order factory). */
+export const SEQ = RESERVED_SEQ;
 
-export interface PlanInput {
-  readonly sessionId: string;
-  readonly barTs: number;
-  readonly decisions: readonly Decision[];
-  readonly positions: readonly SessionPosition[];
-  readonly equity: number;
-  readonly limits: SessionRiskLimits;
-  readonly riskState: RiskState;
+/** The shared risk engine's limits for a session's settings (the rest are the engine's defaults). */
+export function riskLimitsFor(limits: SessionRiskLimits): RiskLimits {
+  return riskLimits({ maxPositionFraction: limits.maxPositionPct, dailyLossLimit: limits.maxDailyLossPct });
+}
+
+/** The sizing rule a session's strategy gets: the backtester's defaults with the session's position limit. */
+export function sizingFor(limits: SessionRiskLimits): SizingConfig {
+  return { ...DEFAULT_SIZING, maxPositionFraction: limits.maxPositionPct, fractional: false };
 }
 
 export interface Denial {
@@ -34,104 +41,269 @@ export interface Denial {
 }
 
 /**
- * Risk gate between strategy targets and orders: clips targets to the position limit and the gross-exposure
- * limit, allows only reductions when REDUCING and nothing when HALTED, splits a long↔short flip into a close
- * and an open (Alpaca refuses a sell larger than the long position), and caps order notional and count.
+ * Folds a broker snapshot into the session state as the backtester's trade tracking would: positions opened
+ * today get an open time, a position opened today that closes is a day trade, and a position that closes or
+ * flips loses its protective stop.
  */
-export function planCycleOrders(input: PlanInput): { orders: PlannedOrder[]; denied: Denial[] } {
+export function withSnapshot(state: SessionState, snap: PortfolioSnapshot, barTs: number): SessionState {
+  const before = new Map(state.positions.map((p) => [p.symbol, p.qty]));
+  const openedAt: Record<string, number> = {};
+  const riskStops: Record<string, number> = { ...state.riskStops };
+  let dayTrades = state.dayTrades;
+  for (const p of snap.positions) {
+    const prev = before.get(p.symbol) ?? 0;
+    if (prev !== 0 && Math.sign(prev) === Math.sign(p.qty)) {
+      if (state.openedAt[p.symbol] !== undefined) openedAt[p.symbol] = state.openedAt[p.symbol]!;
+      continue;
+    }
+    if (prev !== 0) {
+      // flipped: the old position closed at this bar
+      if ((state.openedAt[p.symbol] ?? 0) > 0) dayTrades++;
+      delete riskStops[p.symbol];
+    }
+    openedAt[p.symbol] = barTs;
+  }
+  const now = new Set(snap.positions.map((p) => p.symbol));
+  for (const [symbol, qty] of before) {
+    if (qty === 0 || now.has(symbol)) continue;
+    if ((state.openedAt[symbol] ?? 0) > 0) dayTrades++;
+    delete riskStops[symbol];
+  }
+  return {
+    ...state,
+    positions: snap.positions,
+    openOrders: snap.orders,
+    equity: snap.equity,
+    cash: snap.cash,
+    buyingPower: snap.buyingPower,
+    peakEquity: Math.max(state.peakEquity, snap.equity),
+    openedAt,
+    dayTrades,
+    riskStops,
+  };
+}
+
+/** Positions held at reconciliation were not opened today: open time 0 keeps them out of the day-trade count. */
+export function reconciledOpenedAt(positions: readonly SessionPosition[]): Record<string, number> {
+  return Object.fromEntries(positions.map((p) => [p.symbol, 0]));
+}
+
+/** Per symbol, the close time of its newest bar: `at` unless the decision reported it stale or missing. */
+export function dataTimes(
+  universe: readonly string[],
+  at: number,
+  staleData: Readonly<Record<string, number | null>>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of universe) {
+    const stale = staleData[s];
+    if (stale === undefined) out[s] = at;
+    else if (stale !== null) out[s] = stale;
+  }
+  return out;
+}
+
+/** The risk engine's view of the session at a decision, built as the backtester builds it from its broker. */
+export function sessionRiskState(
+  state: SessionState,
+  at: number,
+  decided: Pick<DecideResult, 'volatilityRatio' | 'staleData' | 'prices'>,
+  mode: SessionRiskMode = state.riskState,
+  modeReason: string = state.riskReason,
+): RiskState {
+  const positions: RiskPosition[] = state.positions.map((p) => ({
+    symbol: p.symbol,
+    qty: p.qty,
+    price: p.currentPrice,
+    stopPrice: state.riskStops[p.symbol],
+  }));
+  const held = new Map(state.positions.map((p) => [p.symbol, p]));
+  const pendingEntries: RiskPosition[] = [];
+  for (const o of state.openOrders) {
+    if (o.child || o.exit) continue;
+    const q = held.get(o.symbol)?.qty ?? 0;
+    const signed = o.side === 'buy' ? 1 : -1;
+    if (q !== 0 && Math.sign(q) !== signed) continue;
+    pendingEntries.push({
+      symbol: o.symbol,
+      qty: signed * (o.qty - o.filledQty),
+      price: held.get(o.symbol)?.currentPrice ?? decided.prices[o.symbol] ?? o.limitPrice ?? 0,
+      stopPrice: state.riskStops[o.symbol],
+    });
+  }
+  return {
+    mode,
+    modeReason,
+    now: at,
+    equity: state.equity,
+    buyingPower: state.buyingPower,
+    dayStartEquity: state.startEquity,
+    monthStartEquity: state.startEquity,
+    quarterStartEquity: state.startEquity,
+    positions,
+    pendingEntries,
+    lastDataTs: dataTimes(state.universe, at, decided.staleData),
+    dayTradesInWindow: state.dayTrades,
+    volatilityRatio: decided.volatilityRatio,
+  };
+}
+
+/** Orders sent together after the cancels before them (a flatten replaces the symbol's open orders). */
+export interface OrderBatch {
+  readonly cancelSymbols: string[];
+  readonly orders: PlannedOrder[];
+}
+
+export interface BreakerResult {
+  /** the loss breakers' flatten (daily/monthly/quarterly loss → HALTED): empty when none fired */
+  readonly batch: OrderBatch;
+  /** the open orders as they will be once the batch is sent: what the strategy is shown */
+  readonly openOrders: SessionOpenOrder[];
+}
+
+/**
+ * The loss breakers, before the strategy runs (the backtester flattens before calling onBar, so the strategy
+ * sees the flatten orders as open and the replaced orders as gone). Loss is known from equity alone; the
+ * volatility breaker, which needs this bar's data, is evaluated after the decision (riskStep).
+ */
+export function breakerStep(sessionId: string, state: SessionState, at: number): BreakerResult {
+  const ev = evaluateMode(
+    sessionRiskState(state, at, { volatilityRatio: 1, staleData: {}, prices: {} }),
+    riskLimitsFor(state.limits),
+  );
+  if (!ev.flatten) return { batch: { cancelSymbols: [], orders: [] }, openOrders: [...state.openOrders] };
+  const orders = flattenOrders(sessionId, at, state.positions, SEQ.breaker, `breaker: ${ev.reason}`);
+  const flattened = new Set(orders.map((o) => o.symbol));
+  const cancelSymbols = [
+    ...new Set(state.openOrders.filter((o) => flattened.has(o.symbol) && !o.child).map((o) => o.symbol)),
+  ];
+  const openOrders: SessionOpenOrder[] = [
+    ...state.openOrders.filter((o) => !flattened.has(o.symbol) || o.child),
+    ...orders.map((o) => ({
+      clientOrderId: o.clientOrderId,
+      symbol: o.symbol,
+      side: o.side,
+      qty: o.qty,
+      filledQty: 0,
+      limitPrice: null,
+      child: false,
+      exit: true,
+    })),
+  ];
+  return { batch: { cancelSymbols, orders }, openOrders };
+}
+
+export interface RiskStepResult {
+  readonly mode: SessionRiskMode;
+  readonly reason: string;
+  /** the strategy's approved commands as orders, after the cancels they need */
+  readonly batch: OrderBatch;
+  readonly denied: Denial[];
+  /** stops to remember for the open-risk limit (approved, risk-increasing submits that carry one) */
+  readonly riskStops: Record<string, number>;
+}
+
+/**
+ * One bar's risk step after the strategy decided: all breakers (the volatility spike needs this bar's data),
+ * then the strategy's commands through the shared gate on the risk state the backtester would build, then the
+ * session's operator caps. `state.openOrders` must already be the post-breaker open orders.
+ */
+export function riskStep(input: {
+  readonly state: SessionState;
+  /** decision time: the close of the bar */
+  readonly at: number;
+  readonly decided: DecideResult;
+}): RiskStepResult {
+  const { state, at, decided } = input;
+  const limits = riskLimitsFor(state.limits);
+  const ev = evaluateMode(sessionRiskState(state, at, decided), limits);
+  const cancelSymbols = new Set<string>();
   const orders: PlannedOrder[] = [];
   const denied: Denial[] = [];
-  const held = new Map(input.positions.map((p) => [p.symbol, p.qty]));
-  let gross = input.positions.reduce((s, p) => s + Math.abs(p.marketValue), 0);
-  const decisions = [...input.decisions].sort((a, b) =>
-    a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0,
+  const riskStops: Record<string, number> = { ...state.riskStops };
+  const held = new Map(state.positions.map((p) => [p.symbol, p]));
+  const hasOpen = (symbol: string) => state.openOrders.some((o) => o.symbol === symbol && !o.child);
+
+  const gate = gateCommands(
+    decided.commands,
+    sessionRiskState(state, at, decided, ev.mode, ev.reason),
+    limits,
   );
-  for (const d of decisions) {
-    if (!(d.refPrice > 0) || !Number.isFinite(d.targetQty)) {
-      denied.push({
-        symbol: d.symbol,
-        reason: `refPrice/targetQty: invalid (${d.refPrice}, ${d.targetQty})`,
-      });
+  for (const d of gate.denied)
+    denied.push({ symbol: d.symbol, reason: `risk engine ${d.rule}: ${d.reason}` });
+
+  let gross = state.positions.reduce((s, p) => s + Math.abs(p.marketValue), 0);
+  let increasing = 0;
+  for (const { command: c, riskReducing } of gate.approved) {
+    if (c.kind === 'cancel') {
+      // A strategy cancel: the session cancels by symbol (what the execution activity offers).
+      const o = state.openOrders.find((x) => x.clientOrderId === c.clientOrderId);
+      if (o) cancelSymbols.add(o.symbol);
       continue;
     }
-    const current = held.get(d.symbol) ?? 0;
-    let target = Math.trunc(d.targetQty);
-    if (input.riskState === 'HALTED') {
-      if (target !== current) denied.push({ symbol: d.symbol, reason: 'risk state HALTED: no orders' });
+    if (c.kind === 'flatten') {
+      const p = held.get(c.symbol);
+      if (hasOpen(c.symbol)) cancelSymbols.add(c.symbol);
+      if (!p || p.qty === 0) continue;
+      orders.push(flattenOrder(c.clientOrderId, p, c.reason));
       continue;
     }
-    const maxQty = Math.floor((input.limits.maxPositionPct * input.equity) / d.refPrice);
-    if (Math.abs(target) > maxQty) {
-      denied.push({
-        symbol: d.symbol,
-        reason: `maxPositionPct: target ${target} clipped to ${Math.sign(target) * maxQty}`,
-      });
-      target = Math.sign(target) * maxQty;
-    }
-    if (
-      input.riskState === 'REDUCING' &&
-      (Math.abs(target) > Math.abs(current) || Math.sign(target) * Math.sign(current) < 0)
-    ) {
-      denied.push({ symbol: d.symbol, reason: 'risk state REDUCING: only reductions allowed' });
-      target = Math.sign(current) === Math.sign(target) ? target : 0;
-      if (Math.abs(target) > Math.abs(current)) target = current;
-    }
-    // Gross exposure: an increase may use only the room left under the limit.
-    const addValue = (Math.abs(target) - Math.abs(current)) * d.refPrice;
-    const room = input.limits.maxGrossExposurePct * input.equity - gross;
-    if (addValue > 0 && addValue > room) {
-      const allowed = Math.max(0, Math.floor(room / d.refPrice));
-      denied.push({ symbol: d.symbol, reason: `maxGrossExposurePct: increase clipped to ${allowed} shares` });
-      target = Math.sign(target) * Math.min(Math.abs(target), Math.abs(current) + allowed);
-    }
-    if (target === current) continue;
-    const legs: Array<{ qty: number; seq: number }> =
-      current !== 0 && target !== 0 && Math.sign(current) !== Math.sign(target)
-        ? [
-            { qty: -current, seq: SEQ.strategy },
-            { qty: target, seq: SEQ.flip },
-          ]
-        : [{ qty: target - current, seq: SEQ.strategy }];
-    for (const leg of legs) {
-      let qty = Math.abs(leg.qty);
-      const capQty = Math.floor(input.limits.maxOrderNotional / d.refPrice);
-      if (qty > capQty) {
-        denied.push({ symbol: d.symbol, reason: `maxOrderNotional: ${qty} shares clipped to ${capQty}` });
-        qty = capQty;
-      }
-      if (qty <= 0) continue;
-      if (orders.length >= input.limits.maxOrdersPerCycle) {
+    const { tag, ...spec } = c.order;
+    const notional = spec.qty * c.refPrice;
+    if (!riskReducing) {
+      if (notional > state.limits.maxOrderNotional) {
         denied.push({
-          symbol: d.symbol,
-          reason: `maxOrdersPerCycle: ${input.limits.maxOrdersPerCycle} reached`,
+          symbol: spec.symbol,
+          reason: `maxOrderNotional: ${notional.toFixed(2)} > ${state.limits.maxOrderNotional}`,
         });
         continue;
       }
-      orders.push({
-        clientOrderId: makeClientOrderId({
-          session: input.sessionId,
-          barTs: input.barTs,
-          symbol: d.symbol,
-          seq: leg.seq,
-        }),
-        symbol: d.symbol,
-        side: leg.qty > 0 ? 'buy' : 'sell',
-        qty,
-        type: 'market',
-        timeInForce: 'day',
-        refPrice: d.refPrice,
-        reason: `target ${target} from ${current}`,
-      });
+      if (gross + notional > state.limits.maxGrossExposurePct * state.equity) {
+        denied.push({
+          symbol: spec.symbol,
+          reason: `maxGrossExposurePct: ${((gross + notional) / state.equity).toFixed(3)} > ${state.limits.maxGrossExposurePct}`,
+        });
+        continue;
+      }
+      if (increasing >= state.limits.maxOrdersPerCycle) {
+        denied.push({
+          symbol: spec.symbol,
+          reason: `maxOrdersPerCycle: ${state.limits.maxOrdersPerCycle} reached`,
+        });
+        continue;
+      }
+      increasing++;
+      gross += notional;
+      if (c.riskStopPrice !== undefined) riskStops[spec.symbol] = c.riskStopPrice;
     }
-    gross += (Math.abs(target) - Math.abs(current)) * d.refPrice;
+    orders.push({ ...spec, refPrice: c.refPrice, reason: tag?.reason ?? (riskReducing ? 'exit' : 'entry') });
   }
-  return { orders, denied };
+  return {
+    mode: ev.mode,
+    reason: ev.reason,
+    batch: { cancelSymbols: [...cancelSymbols], orders },
+    denied,
+    riskStops,
+  };
 }
 
-/** Market orders that close every position; deterministic ids (one per symbol per bar). */
+function flattenOrder(clientOrderId: string, p: SessionPosition, reason: string): PlannedOrder {
+  return {
+    clientOrderId,
+    symbol: p.symbol,
+    side: p.qty > 0 ? 'sell' : 'buy',
+    qty: Math.abs(p.qty),
+    type: 'market',
+    timeInForce: 'day',
+    refPrice: p.currentPrice,
+    reason,
+  };
+}
+
+/** Market orders that close every position; deterministic ids (one per symbol per bar), by symbol. */
 export function flattenOrders(
   sessionId: string,
-  barTs: number,
+  at: number,
   positions: readonly SessionPosition[],
   seq: number,
   reason: string,
@@ -139,120 +311,20 @@ export function flattenOrders(
   return [...positions]
     .filter((p) => p.qty !== 0)
     .sort((a, b) => (a.symbol < b.symbol ? -1 : 1))
-    .map((p) => ({
-      clientOrderId: makeClientOrderId({ session: sessionId, barTs, symbol: p.symbol, seq }),
-      symbol: p.symbol,
-      side: p.qty > 0 ? ('sell' as const) : ('buy' as const),
-      qty: Math.abs(p.qty),
-      type: 'market' as const,
-      timeInForce: 'day' as const,
-      refPrice: p.qty ? Math.abs(p.marketValue / p.qty) : 0,
-      reason,
-    }));
+    .map((p) =>
+      flattenOrder(makeClientOrderId({ session: sessionId, barTs: at, symbol: p.symbol, seq }), p, reason),
+    );
 }
 
-/** Daily-loss breaker: half the limit → REDUCING, the limit → HALTED. HALTED is sticky for the day. */
-export function nextRiskState(
-  current: RiskState,
-  startEquity: number,
-  equity: number,
-  limits: SessionRiskLimits,
-): RiskState {
-  if (current === 'HALTED') return 'HALTED';
-  const loss = startEquity > 0 ? (startEquity - equity) / startEquity : 0;
-  if (loss >= limits.maxDailyLossPct) return 'HALTED';
-  if (loss >= limits.maxDailyLossPct / 2) return 'REDUCING';
-  return current === 'REDUCING' ? 'REDUCING' : 'ACTIVE';
+/** The open orders as the strategy's portfolio view lists them (as the backtester's broker lists them). */
+export function strategyOpenOrders(
+  orders: readonly SessionOpenOrder[],
+): Array<{ symbol: string; clientOrderId: string }> {
+  return orders.map((o) => ({ symbol: o.symbol, clientOrderId: o.clientOrderId }));
 }
-
-export function foldOrderHash(prev: string, orders: readonly PlannedOrder[]): string {
-  let h = prev;
-  for (const o of orders) h = fnv1a64Hex(`${h}|${o.clientOrderId}|${o.side}|${o.qty}`);
-  return h;
-}
-
-export const EMPTY_ORDER_HASH = '0000000000000000';
 
 /** Control log bounded so the carried state stays small across continue-as-new. */
 export function appendControl(state: SessionState, at: number, action: string, detail: string): SessionState {
   const controls = [...state.controls, { at, action, detail }];
   return { ...state, controls: controls.slice(-50) };
-}
-
-/**
- * Runs each planned order through the shared RiskEngine (src/risk: loss limits, stale data, PDT, buying power,
- * single-position, position-count, open-risk and correlation limits) as if the approved ones before it had
- * filled at their reference price. Denied orders are dropped with the engine's rule and reason.
- */
-export function checkWithRiskEngine(
-  orders: readonly PlannedOrder[],
-  ctx: {
-    barTs: number;
-    barMs: number;
-    equity: number;
-    buyingPower: number;
-    startEquity: number;
-    positions: readonly SessionPosition[];
-    limits: SessionRiskLimits;
-    riskState: RiskState;
-    /** symbols with a bar at barTs (their data is fresh) */
-    dataTs: readonly string[];
-  },
-): { orders: PlannedOrder[]; denied: Denial[] } {
-  const limits = riskLimits({
-    maxPositionFraction: ctx.limits.maxPositionPct,
-    dailyLossLimit: ctx.limits.maxDailyLossPct,
-  });
-  const book = new Map<string, RiskPosition>(
-    ctx.positions.map((p) => [
-      p.symbol,
-      { symbol: p.symbol, qty: p.qty, price: p.qty ? Math.abs(p.marketValue / p.qty) : p.avgEntryPrice },
-    ]),
-  );
-  const lastDataTs = Object.fromEntries(ctx.dataTs.map((s) => [s, ctx.barTs]));
-  let buyingPower = ctx.buyingPower;
-  const approved: PlannedOrder[] = [];
-  const denied: Denial[] = [];
-  for (const o of orders) {
-    const state: EngineRiskState = {
-      mode: ctx.riskState,
-      now: ctx.barTs + ctx.barMs,
-      equity: ctx.equity,
-      buyingPower,
-      dayStartEquity: ctx.startEquity,
-      monthStartEquity: ctx.startEquity,
-      quarterStartEquity: ctx.startEquity,
-      positions: [...book.values()],
-      lastDataTs,
-      dayTradesInWindow: 0,
-    };
-    const decision = checkCommand(
-      {
-        kind: 'submit',
-        order: {
-          clientOrderId: o.clientOrderId,
-          symbol: o.symbol,
-          side: o.side,
-          qty: o.qty,
-          type: o.type,
-          timeInForce: o.timeInForce,
-          limitPrice: o.limitPrice,
-        },
-        refPrice: o.refPrice,
-      },
-      state,
-      limits,
-    );
-    if (!decision.approved) {
-      denied.push({ symbol: o.symbol, reason: `risk engine ${decision.rule}: ${decision.reason}` });
-      continue;
-    }
-    approved.push(o);
-    const prev = book.get(o.symbol);
-    const qty = (prev?.qty ?? 0) + (o.side === 'buy' ? o.qty : -o.qty);
-    if (!decision.riskReducing) buyingPower -= o.qty * o.refPrice;
-    if (qty === 0) book.delete(o.symbol);
-    else book.set(o.symbol, { symbol: o.symbol, qty, price: o.refPrice });
-  }
-  return { orders: approved, denied };
 }

@@ -1,28 +1,35 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { SessionResult } from '../../contracts/session';
-import { createExecutionActivities } from '../../activities/execution.activities';
-import { createSessionActivities } from '../../activities/session.activities';
+import type { SessionResult, SessionRiskLimits, StrategySpec } from '../../contracts/session';
+import { runBacktest } from '../../src/backtest/engine';
 import { sessionBounds } from '../../src/execution/simulator/calendar';
-import { SimBrokerExchange } from '../../src/execution/simulator/sim-broker-exchange';
-import { InProcessBroker } from '../../src/execution/simulator/in-process-broker';
-import { BarReplay, loadBarsFromStore } from '../../src/execution/simulator/replay';
-import { inProcessReplayDriver } from '../../src/execution/simulator/replay-driver';
-import { PgBarSource } from '../../src/session/bar-source';
-import { runSessionDayInProcess } from '../../src/session/in-process-day';
+import { loadBarsFromStore } from '../../src/execution/simulator/replay';
+import { barsToColumns, type Bar } from '../../src/model/bar';
+import { riskLimitsFor } from '../../src/session/cycle';
+import { createStrategy } from '../../src/strategy/registry';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { SESSION_DATE, seedReplayDay, sessionInput, startSessionEnv } from '../support/session-harness';
 import { connectTemporal, type TemporalTestContext } from '../support/temporal';
 
 const SYMBOLS = ['PAR1', 'PAR2', 'PAR3', 'PAR4', 'PAR5'];
+const FULL_DAY = 390;
 
-describe('parity: replay-mode session vs in-process run over the same day', () => {
+/**
+ * Parity (issue 7, acceptance 2): a replay-mode TradingSession over a stored day and the in-process
+ * backtester (src/backtest runBacktest) over the same bars, with the same strategy spec, seed and risk
+ * settings, send the same orders in the same order: equal order-list hashes. Both build the strategy from
+ * the same spec (src/strategy/registry); the simulator's exchange is the backtester's SimBroker.
+ */
+describe('parity: replay-mode session through Temporal vs the in-process backtester over the same day', () => {
   let db: TestDatabase;
   let t: TemporalTestContext;
+  let dayBars: Bar[];
 
   before(async () => {
     db = await createTestDatabase('tt_session_parity');
-    await seedReplayDay(db, SYMBOLS, 35, 23);
+    await seedReplayDay(db, SYMBOLS, FULL_DAY, 23);
+    const { open, close } = sessionBounds(SESSION_DATE);
+    dayBars = await loadBarsFromStore(db.pool, { symbols: SYMBOLS, timeframe: '1m', from: open, to: close });
     t = await connectTemporal();
   });
   after(async () => {
@@ -30,59 +37,93 @@ describe('parity: replay-mode session vs in-process run over the same day', () =
     await db?.drop();
   });
 
-  test('when the same day, strategy and risk settings run through Temporal and in process, then the order-list hashes are equal', async () => {
-    const limits = {
-      maxPositionPct: 0.03,
-      maxGrossExposurePct: 0.5,
-      maxDailyLossPct: 0.03,
-      maxOrderNotional: 10_000,
-      maxOrdersPerCycle: 50,
-    };
-    const strategy = { name: 'sma-trend' as const, fast: 2, slow: 5, weight: 0.05 };
+  const limits: SessionRiskLimits = {
+    maxPositionPct: 0.05,
+    maxGrossExposurePct: 1,
+    maxDailyLossPct: 0.03,
+    maxOrderNotional: 25_000,
+    maxOrdersPerCycle: 200,
+  };
 
+  async function viaTemporal(sessionId: string, strategy: StrategySpec): Promise<SessionResult> {
     const env = await startSessionEnv(t, db, SYMBOLS, { keyId: 'PKPARITY', secret: 'parity-secret' });
-    let viaTemporal: SessionResult;
     try {
-      const input = sessionInput(env.workers, SYMBOLS, {
-        sessionId: 'sess-parity',
-        limits,
-        strategy,
-        modelId: 'sma-trend-v1',
-      });
-      viaTemporal = (await t.client.workflow.execute('tradingSessionWorkflow', {
+      const input = sessionInput(env.workers, SYMBOLS, { sessionId, limits, strategy, seed: 7 });
+      return (await t.client.workflow.execute('tradingSessionWorkflow', {
         taskQueue: input.taskQueues!.io!,
-        workflowId: `test-parity-${Date.now()}`,
+        workflowId: `test-parity-${sessionId}-${Date.now()}`,
         args: [input],
       })) as SessionResult;
     } finally {
       await env.close();
     }
+  }
 
-    const { open, close } = sessionBounds(SESSION_DATE);
-    // The same engine the simulator server runs by default: the backtester's SimBroker with its cost models.
-    const exchange = new SimBrokerExchange({ startingCash: 100_000 }, open - 60_000);
-    const replay = new BarReplay(
-      exchange,
-      await loadBarsFromStore(db.pool, { symbols: SYMBOLS, timeframe: '1m', from: open, to: close }),
-    );
-    const inProcess = await runSessionDayInProcess(
-      sessionInput({ ioQueue: 'unused', execQueue: 'unused' }, SYMBOLS, {
-        sessionId: 'sess-parity',
-        limits,
-        strategy,
-        modelId: 'sma-trend-v1',
-      }),
-      createSessionActivities({ bars: new PgBarSource(db.pool) }),
-      createExecutionActivities({
-        broker: new InProcessBroker(exchange),
-        replay: inProcessReplayDriver(replay),
-      }),
-    );
+  function inProcess(sessionId: string, strategy: StrategySpec) {
+    return runBacktest({
+      strategy: createStrategy(strategy),
+      series: SYMBOLS.map((s) =>
+        barsToColumns(
+          s,
+          '1m',
+          dayBars.filter((b) => b.symbol === s),
+        ),
+      ),
+      startingCash: 100_000,
+      seed: 7,
+      session: sessionId,
+      risk: riskLimitsFor(limits),
+    });
+  }
 
-    assert.ok(viaTemporal.ordersPlaced > 5, `enough orders to compare (${viaTemporal.ordersPlaced})`);
-    assert.equal(inProcess.orderHash, viaTemporal.orderHash);
-    assert.equal(inProcess.ordersPlaced, viaTemporal.ordersPlaced);
-    assert.deepEqual(inProcess.finalPositions, viaTemporal.finalPositions);
-    assert.equal(inProcess.dailyPnl, viaTemporal.dailyPnl);
-  });
+  const cases: Array<{ name: string; strategy: StrategySpec; minOrders: number }> = [
+    { name: 'sma-trend', strategy: { name: 'sma-trend', fast: 3, slow: 8, weight: 0.04 }, minOrders: 100 },
+    {
+      // The reference AI strategy (indicator models, tiers, Kelly sizing, ATR exits, flat before the close),
+      // with the universe filters opened up for five synthetic symbols so it trades through the day.
+      name: 'reference-ai',
+      strategy: {
+        name: 'reference-ai',
+        params: {
+          minConsensus: 0.5,
+          volumeConfirm: 0.5,
+          minRewardRisk: 1,
+          universe: {
+            minPrice: 1,
+            minDollarVolume: 0,
+            activeRelVolume: 0,
+            activeAtrFraction: 0,
+            focusTopN: 5,
+          },
+        },
+      },
+      minOrders: 6,
+    },
+  ];
+
+  for (const c of cases)
+    test(`when ${c.name} runs a full replay day through Temporal and in the backtester, then both send the same orders (order-list hash), counts and final positions`, async () => {
+      const sessionId = `sess-parity-${c.name}`;
+      const session = await viaTemporal(sessionId, c.strategy);
+      const backtest = inProcess(sessionId, c.strategy);
+
+      assert.ok(backtest.submitted >= c.minOrders, `enough orders to compare (${backtest.submitted})`);
+      assert.equal(session.orderHash, backtest.orderHash, 'order-list hash');
+      assert.equal(session.ordersPlaced, backtest.submitted - backtest.rejectedByBroker, 'orders placed');
+      const held = (positions: ReadonlyArray<{ symbol: string; qty: number }>) =>
+        positions
+          .filter((p) => p.qty !== 0)
+          .map((p) => `${p.symbol}:${p.qty}`)
+          .sort();
+      const net = new Map<string, number>();
+      for (const f of backtest.fills)
+        net.set(f.symbol, (net.get(f.symbol) ?? 0) + (f.side === 'buy' ? f.qty : -f.qty));
+      const backtestHeld = [...net].map(([symbol, qty]) => ({ symbol, qty }));
+      assert.deepEqual(held(session.finalPositions), held(backtestHeld), 'final positions');
+      assert.equal(
+        session.dailyPnl,
+        Math.round((backtest.finalAccount.equity - 100_000) * 100) / 100,
+        'daily P&L',
+      );
+    });
 });

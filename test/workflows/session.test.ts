@@ -105,8 +105,8 @@ describe('TradingSession workflow on the simulator (replay mode)', () => {
           e instanceof WorkflowUpdateFailedError &&
           /maxPositionPct/.test(String((e as Error & { cause?: Error }).cause?.message)),
       );
-      const limited = await handle.executeUpdate(setRiskLimitsUpdate, { args: [{ maxPositionPct: 0.02 }] });
-      assert.equal(limited.state.limits.maxPositionPct, 0.02);
+      const limited = await handle.executeUpdate(setRiskLimitsUpdate, { args: [{ maxPositionPct: 0.045 }] });
+      assert.equal(limited.state.limits.maxPositionPct, 0.045);
       const ordersWhilePaused = (await handle.query(statusQuery)).state.ordersPlaced;
       await new Promise((r) => setTimeout(r, 600));
       assert.equal(

@@ -1,172 +1,218 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { DEFAULT_SESSION_LIMITS, type Decision, type SessionPosition } from '../../../contracts/session';
 import {
-  makeClientOrderId,
-  parseClientOrderId,
+  DEFAULT_SESSION_LIMITS,
+  type DecideResult,
+  type PortfolioSnapshot,
+  type SessionPosition,
+  type SessionState,
+} from '../../../contracts/session';
+import type { Command } from '../../../src/model/command';
+import {
+  FNV1A64_EMPTY,
   MAX_CLIENT_ORDER_ID_LENGTH,
+  RESERVED_SEQ,
+  fnv1a64Hex,
+  foldOrderList,
+  makeClientOrderId,
+  orderHashLine,
+  parseClientOrderId,
 } from '../../../src/model/client-order-id';
-import {
-  checkWithRiskEngine,
-  flattenOrders,
-  nextRiskState,
-  planCycleOrders,
-} from '../../../src/session/cycle';
+import { initialSessionState } from '../../../src/session/cycle-runner';
+import { breakerStep, riskStep, withSnapshot } from '../../../src/session/cycle';
 
 const pos = (symbol: string, qty: number, price: number): SessionPosition => ({
   symbol,
   qty,
   avgEntryPrice: price,
   marketValue: qty * price,
+  currentPrice: price,
 });
 
-describe('session cycle: risk gate and deterministic orders', () => {
-  test('when limits are random and targets arbitrary, then no planned order breaches position, notional or count limits', () => {
+const AT = 1_710_250_000_000;
+
+function stateWith(over: Partial<SessionState>): SessionState {
+  return {
+    ...initialSessionState(DEFAULT_SESSION_LIMITS),
+    equity: 100_000,
+    cash: 100_000,
+    buyingPower: 100_000,
+    startEquity: 100_000,
+    peakEquity: 100_000,
+    ...over,
+  };
+}
+
+/** Decision data where `missing` symbols have no bar yet and every other symbol's bar closes at AT. */
+const fresh = (missing: string[] = []): Pick<DecideResult, 'volatilityRatio' | 'staleData' | 'prices'> => ({
+  volatilityRatio: 1,
+  staleData: Object.fromEntries(missing.map((s) => [s, null])),
+  prices: {},
+});
+
+const buy = (symbol: string, qty: number, price: number, seq = 0): Command => ({
+  kind: 'submit',
+  order: {
+    clientOrderId: makeClientOrderId({ session: 's', barTs: AT, symbol, seq }),
+    symbol,
+    side: 'buy',
+    qty,
+    type: 'market',
+    timeInForce: 'day',
+    tag: { intent: 'entry', reason: 'test entry' },
+  },
+  refPrice: price,
+});
+
+describe('session cycle: the backtester risk step over a session state', () => {
+  test('when commands and operator caps are random, then no approved entry breaches the notional, count or position caps', () => {
     fc.assert(
       fc.property(
         fc.array(
           fc.record({
             symbol: fc.constantFrom('A', 'B', 'C', 'D', 'E'),
-            targetQty: fc.integer({ min: -5_000, max: 5_000 }),
-            refPrice: fc.double({ min: 1, max: 500, noNaN: true }),
+            qty: fc.integer({ min: 1, max: 5_000 }),
+            price: fc.double({ min: 1, max: 500, noNaN: true }),
           }),
-          { maxLength: 5 },
+          { maxLength: 8 },
         ),
         fc.record({
           maxPositionPct: fc.double({ min: 0.01, max: 0.5, noNaN: true }),
           maxOrderNotional: fc.integer({ min: 100, max: 50_000 }),
           maxOrdersPerCycle: fc.integer({ min: 1, max: 10 }),
         }),
-        (raw, l) => {
-          const decisions: Decision[] = [...new Map(raw.map((d) => [d.symbol, d])).values()];
-          const limits = { ...DEFAULT_SESSION_LIMITS, ...l };
-          const equity = 100_000;
-          const { orders } = planCycleOrders({
-            sessionId: 's',
-            barTs: 1_000,
-            decisions,
-            positions: [],
-            equity,
-            limits,
-            riskState: 'ACTIVE',
+        (raw, caps) => {
+          const limits = { ...DEFAULT_SESSION_LIMITS, ...caps };
+          const commands = raw.map((r, i) => buy(r.symbol, r.qty, r.price, i));
+          const step = riskStep({
+            state: stateWith({ limits, universe: ['A', 'B', 'C', 'D', 'E'] }),
+            at: AT,
+            decided: { commands, ...fresh() },
           });
+          const orders = step.batch.orders;
           assert.ok(orders.length <= limits.maxOrdersPerCycle);
           for (const o of orders) {
-            assert.ok(o.qty > 0 && Number.isInteger(o.qty));
-            assert.ok(o.qty * o.refPrice <= limits.maxOrderNotional + 1e-6);
-            assert.ok(o.qty * o.refPrice <= limits.maxPositionPct * equity + 1e-6);
+            assert.ok(o.qty * o.refPrice <= limits.maxOrderNotional + 1e-6, 'order notional');
+            assert.ok(o.qty * o.refPrice <= limits.maxPositionPct * 100_000 + 1e-6, 'single position');
           }
-          assert.equal(
-            new Set(orders.map((o) => o.clientOrderId)).size,
-            orders.length,
-            'client order ids unique',
-          );
+          assert.equal(new Set(orders.map((o) => o.clientOrderId)).size, orders.length, 'ids unique');
+          assert.equal(orders.length + step.denied.length, commands.length, 'every command accounted for');
         },
       ),
     );
   });
 
-  test('when a long position flips short, then a close and an open are planned with seq 0 and 1', () => {
-    const { orders } = planCycleOrders({
-      sessionId: 'sess',
-      barTs: 60_000,
-      decisions: [{ symbol: 'AAA', targetQty: -10, refPrice: 100 }],
-      positions: [pos('AAA', 20, 100)],
-      equity: 100_000,
-      limits: DEFAULT_SESSION_LIMITS,
-      riskState: 'ACTIVE',
+  test('when the day has lost the limit, then the breaker flattens every position with reserved ids, the strategy sees those orders as open, and entries are denied while exits pass', () => {
+    const state = stateWith({
+      universe: ['AAA', 'BBB', 'CCC'],
+      equity: 96_900,
+      positions: [pos('AAA', 20, 100), pos('BBB', -10, 50)],
+      openOrders: [
+        {
+          clientOrderId: 's:1:AAA:0',
+          symbol: 'AAA',
+          side: 'buy',
+          qty: 5,
+          filledQty: 0,
+          limitPrice: 99,
+          child: false,
+        },
+      ],
     });
+    const br = breakerStep('s', state, AT);
     assert.deepEqual(
-      orders.map((o) => [o.clientOrderId, o.side, o.qty]),
+      br.batch.orders.map((o) => [o.clientOrderId, o.side, o.qty]),
       [
-        ['sess:60000:AAA:0', 'sell', 20],
-        ['sess:60000:AAA:1', 'sell', 10],
+        [
+          makeClientOrderId({ session: 's', barTs: AT, symbol: 'AAA', seq: RESERVED_SEQ.breaker }),
+          'sell',
+          20,
+        ],
+        [makeClientOrderId({ session: 's', barTs: AT, symbol: 'BBB', seq: RESERVED_SEQ.breaker }), 'buy', 10],
       ],
     );
-  });
+    assert.deepEqual(br.batch.cancelSymbols, ['AAA'], 'the replaced open order is cancelled first');
+    assert.deepEqual(
+      br.openOrders.map((o) => o.symbol),
+      ['AAA', 'BBB'],
+      'the strategy sees the two flatten orders (and not the cancelled one)',
+    );
+    assert.ok(br.openOrders.every((o) => o.clientOrderId.endsWith(`:${RESERVED_SEQ.breaker}`)));
 
-  test('when REDUCING only reductions pass, and when HALTED nothing does', () => {
-    const base = {
-      sessionId: 's',
-      barTs: 0,
-      positions: [pos('AAA', 20, 100)],
-      equity: 100_000,
-      limits: DEFAULT_SESSION_LIMITS,
+    const exit: Command = {
+      kind: 'submit',
+      order: {
+        clientOrderId: makeClientOrderId({ session: 's', barTs: AT, symbol: 'BBB', seq: 1 }),
+        symbol: 'BBB',
+        side: 'buy',
+        qty: 10,
+        type: 'market',
+        timeInForce: 'day',
+        tag: { intent: 'exit' },
+      },
+      refPrice: 50,
     };
-    const up = planCycleOrders({
-      ...base,
-      decisions: [{ symbol: 'AAA', targetQty: 40, refPrice: 100 }],
-      riskState: 'REDUCING',
+    const step = riskStep({
+      state: { ...state, openOrders: br.openOrders },
+      at: AT,
+      decided: { commands: [buy('CCC', 10, 20), exit], ...fresh() },
     });
-    assert.deepEqual(up.orders, []);
-    const down = planCycleOrders({
-      ...base,
-      decisions: [{ symbol: 'AAA', targetQty: 5, refPrice: 100 }],
-      riskState: 'REDUCING',
-    });
+    assert.equal(step.mode, 'HALTED');
     assert.deepEqual(
-      down.orders.map((o) => [o.side, o.qty]),
-      [['sell', 15]],
+      step.batch.orders.map((o) => o.symbol),
+      ['BBB'],
     );
-    const halted = planCycleOrders({
-      ...base,
-      decisions: [{ symbol: 'AAA', targetQty: 5, refPrice: 100 }],
-      riskState: 'HALTED',
-    });
-    assert.deepEqual(halted.orders, []);
+    assert.match(step.denied[0]!.reason, /risk engine halted/);
   });
 
-  test('when the day loses half the limit then the whole limit, then REDUCING then HALTED, and HALTED sticks', () => {
-    const l = DEFAULT_SESSION_LIMITS;
-    assert.equal(nextRiskState('ACTIVE', 100_000, 99_000, l), 'ACTIVE');
-    assert.equal(nextRiskState('ACTIVE', 100_000, 98_400, l), 'REDUCING');
-    assert.equal(nextRiskState('REDUCING', 100_000, 96_900, l), 'HALTED');
-    assert.equal(nextRiskState('HALTED', 100_000, 120_000, l), 'HALTED');
-  });
-
-  test('when the shared risk engine sees an entry beyond the position count or stale data, then it is denied and exits still pass', () => {
+  test('when an entry has no fresh data or exceeds the position count, then the shared engine denies it', () => {
     const positions = Array.from({ length: 10 }, (_, i) => pos(`P${i}`, 10, 100));
-    const orders = [
-      ...flattenOrders('s', 0, [positions[0]!], 8, 'exit'),
-      {
-        clientOrderId: 's:0:NEW:0',
-        symbol: 'NEW',
-        side: 'buy' as const,
-        qty: 10,
-        type: 'market' as const,
-        timeInForce: 'day' as const,
-        refPrice: 100,
-        reason: 'entry',
-      },
-      {
-        clientOrderId: 's:0:OLD:0',
-        symbol: 'OLD',
-        side: 'buy' as const,
-        qty: 10,
-        type: 'market' as const,
-        timeInForce: 'day' as const,
-        refPrice: 100,
-        reason: 'entry',
-      },
-    ];
-    const r = checkWithRiskEngine(orders, {
-      barTs: 0,
-      barMs: 60_000,
-      equity: 100_000,
-      buyingPower: 90_000,
-      startEquity: 100_000,
-      positions,
-      limits: DEFAULT_SESSION_LIMITS,
-      riskState: 'ACTIVE',
-      dataTs: ['P0', 'NEW'],
+    const step = riskStep({
+      state: stateWith({
+        positions,
+        buyingPower: 90_000,
+        universe: ['NEW', 'OLD', ...positions.map((p) => p.symbol)],
+      }),
+      at: AT,
+      decided: { commands: [buy('NEW', 10, 100), buy('OLD', 10, 100, 1)], ...fresh(['OLD']) },
     });
-    // The exit frees a slot, so NEW (fresh data) fits; OLD has no data at this bar.
+    assert.deepEqual(step.batch.orders, []);
     assert.deepEqual(
-      r.orders.map((o) => o.symbol),
-      ['P0', 'NEW'],
+      step.denied.map((d) => d.symbol),
+      ['NEW', 'OLD'],
     );
-    assert.match(r.denied[0]!.reason, /stale_data/);
+  });
+
+  test('when snapshots show positions opening and closing the same day, then day trades are counted and stops dropped', () => {
+    const snap = (positions: SessionPosition[]): PortfolioSnapshot => ({
+      equity: 100_000,
+      cash: 100_000,
+      buyingPower: 100_000,
+      positions,
+      openOrders: 0,
+      orders: [],
+    });
+    let s = stateWith({ openedAt: { OLD: 0 }, positions: [pos('OLD', 5, 10)], riskStops: { NEW: 95 } });
+    s = withSnapshot(s, snap([pos('OLD', 5, 10), pos('NEW', 10, 100)]), AT);
+    assert.equal(s.openedAt.NEW, AT);
+    s = withSnapshot(s, snap([]), AT + 60_000);
+    assert.equal(s.dayTrades, 1, 'NEW opened and closed today; OLD was held from before');
+    assert.deepEqual(s.riskStops, {});
+  });
+
+  test('when orders are folded one by one into the order-list hash, then it equals the backtester hash of the joined lines', () => {
+    const orders = [1, 2, 3].map((i) => ({
+      clientOrderId: `s:${i}:A:0`,
+      symbol: 'A',
+      side: 'buy',
+      qty: i,
+      type: 'market',
+    }));
+    let h = FNV1A64_EMPTY;
+    orders.forEach((o, i) => (h = foldOrderList(h, i, o)));
+    assert.equal(h, fnv1a64Hex(orders.map(orderHashLine).join('\n')));
+    assert.equal(FNV1A64_EMPTY, fnv1a64Hex(''));
   });
 
   test('when a session id is long, then the client order id stays within 128 chars, unique and parseable', () => {

@@ -1,0 +1,43 @@
+/**
+ * Strategies by name, built from a plain-JSON spec: what a trading session carries in its workflow input and
+ * what a backtest is given, so both construct the very same strategy.
+ */
+import type { Timeframe } from '../model/timeframe';
+import { ReferenceAiStrategy, type ReferenceAiParams } from './reference-ai';
+import { SmaTrendStrategy } from './sma-trend';
+import type { Strategy } from './types';
+
+export type StrategySpec =
+  | {
+      readonly name: 'sma-trend';
+      readonly fast: number;
+      readonly slow: number;
+      /** target position value per symbol as a fraction of equity */
+      readonly weight: number;
+      readonly flattenBeforeCloseMs?: number;
+    }
+  | {
+      readonly name: 'reference-ai';
+      readonly timeframes?: readonly Timeframe[];
+      readonly params?: Partial<ReferenceAiParams>;
+    };
+
+export const STRATEGY_NAMES = ['sma-trend', 'reference-ai'] as const;
+
+export function createStrategy(spec: StrategySpec): Strategy {
+  switch (spec.name) {
+    case 'sma-trend':
+      return new SmaTrendStrategy({
+        fast: spec.fast,
+        slow: spec.slow,
+        weight: spec.weight,
+        flattenBeforeCloseMs: spec.flattenBeforeCloseMs,
+      });
+    case 'reference-ai':
+      return new ReferenceAiStrategy(spec.timeframes ?? ['1m'], spec.params ?? {});
+    default:
+      throw new RangeError(
+        `strategy.name: "${(spec as { name?: unknown }).name}" is not one of ${STRATEGY_NAMES.join(', ')}`,
+      );
+  }
+}
