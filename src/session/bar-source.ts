@@ -3,8 +3,6 @@ import type { Bar } from '../model/bar';
 
 /** Where the session reads closed bars from: the store (replay, parity) or a live feed. */
 export interface BarSource {
-  /** Up to `lookback` most recent 1m bars per symbol with ts <= untilTs (closed by untilTs + 1 minute). */
-  recentBars(symbols: readonly string[], untilTs: number, lookback: number): Promise<Map<string, Bar[]>>;
   /** Every 1m bar of the symbols with start time in (afterTs, untilTs], ascending by time. */
   barsBetween(symbols: readonly string[], afterTs: number, untilTs: number): Promise<Bar[]>;
   /** Dollar volume per symbol over [fromTs, toTs). */
@@ -15,46 +13,6 @@ export interface BarSource {
 
 export class PgBarSource implements BarSource {
   constructor(private readonly pool: Pool) {}
-
-  async recentBars(
-    symbols: readonly string[],
-    untilTs: number,
-    lookback: number,
-  ): Promise<Map<string, Bar[]>> {
-    // One round trip for all symbols: a lateral join takes the newest `lookback` per symbol on the pk index.
-    const { rows } = await this.pool.query<{
-      symbol: string;
-      ts: Date;
-      open: number;
-      high: number;
-      low: number;
-      close: number;
-      volume: number;
-    }>(
-      `select s.symbol, b.ts, b.open, b.high, b.low, b.close, b.volume
-         from unnest($1::text[]) as s(symbol)
-         cross join lateral (
-           select ts, open, high, low, close, volume from bars
-            where bars.symbol = s.symbol and timeframe = '1m' and ts <= $2 and ts > $2::timestamptz - interval '3 days'
-            order by ts desc limit $3) b`,
-      [symbols, new Date(untilTs), lookback],
-    );
-    const out = new Map<string, Bar[]>(symbols.map((s) => [s, []]));
-    for (const r of rows) {
-      out.get(r.symbol)!.push({
-        symbol: r.symbol,
-        timeframe: '1m',
-        ts: r.ts.getTime(),
-        open: r.open,
-        high: r.high,
-        low: r.low,
-        close: r.close,
-        volume: r.volume,
-      });
-    }
-    for (const list of out.values()) list.sort((a, b) => a.ts - b.ts);
-    return out;
-  }
 
   async barsBetween(symbols: readonly string[], afterTs: number, untilTs: number): Promise<Bar[]> {
     const { rows } = await this.pool.query<{

@@ -8,8 +8,8 @@ import {
   type SessionResult,
   type SessionState,
 } from '../../contracts/session';
-import { FNV1A64_EMPTY, foldOrderList } from '../model/client-order-id';
-import { SEQ, breakerStep, flattenOrders, riskStep, strategyOpenOrders, withSnapshot } from './cycle';
+import { FNV1A64_EMPTY, RESERVED_SEQ, foldOrderList } from '../model/client-order-id';
+import { breakerStep, flattenOrders, riskStep, strategyOpenOrders, withSnapshot } from './cycle';
 
 /**
  * One bar's cycle, shared by the TradingSession workflow (ops = activity proxies) and tests that drive it
@@ -126,7 +126,7 @@ export async function runCycle(
   cell.set(now);
   if (!breaker) {
     const endOfDay = !now.liquidateRequested;
-    const seq = endOfDay ? SEQ.endOfDay : SEQ.liquidate;
+    const seq = endOfDay ? RESERVED_SEQ.endOfDay : RESERVED_SEQ.liquidate;
     const reason = endOfDay ? 'end of day flatten' : 'liquidate requested';
     const orders = flattenOrders(input.sessionId, at, now.positions, seq, reason);
     if (orders.length || now.openOrders.length) await ops.exec.cancelOpenOrders({ reason });

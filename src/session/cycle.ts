@@ -22,9 +22,6 @@ import { DEFAULT_SIZING, type SizingConfig } from '../risk/sizing';
  * The session adds operator caps on top (order notional, gross exposure, orders per cycle, pause).
  */
 
-/** Sequence numbers of orders the session raises itself (never used by a strategy's order factory). */
-export const SEQ = RESERVED_SEQ;
-
 /** The shared risk engine's limits for a session's settings (the rest are the engine's defaults). */
 export function riskLimitsFor(limits: SessionRiskLimits): RiskLimits {
   return riskLimits({ maxPositionFraction: limits.maxPositionPct, dailyLossLimit: limits.maxDailyLossPct });
@@ -172,7 +169,7 @@ export function breakerStep(sessionId: string, state: SessionState, at: number):
     riskLimitsFor(state.limits),
   );
   if (!ev.flatten) return { batch: { cancelSymbols: [], orders: [] }, openOrders: [...state.openOrders] };
-  const orders = flattenOrders(sessionId, at, state.positions, SEQ.breaker, `breaker: ${ev.reason}`);
+  const orders = flattenOrders(sessionId, at, state.positions, RESERVED_SEQ.breaker, `breaker: ${ev.reason}`);
   const flattened = new Set(orders.map((o) => o.symbol));
   const cancelSymbols = [
     ...new Set(state.openOrders.filter((o) => flattened.has(o.symbol) && !o.child).map((o) => o.symbol)),
