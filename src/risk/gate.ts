@@ -1,11 +1,15 @@
 /**
  * The risk gate every strategy command passes before a broker sees it, shared by the backtester and the
- * trading-session workflow so both approve and deny the same commands: each command is checked against the
- * same state snapshot (taken once per decision), in the strategy's order. Pure: workflows may import it.
+ * trading-session workflow so both approve and deny the same commands. Commands are checked in the strategy's
+ * order against the decision's state snapshot, and every approved entry is then counted as a working entry
+ * (pending, at its reference price) before the next command is checked: a batch of entries in one bar cannot
+ * together exceed the position-count, buying-power or exposure limits that each alone would pass.
+ * Risk-reducing orders are not credited (a fill is not certain), which errs on the safe side.
+ * Pure: workflows may import it.
  */
-import type { Command } from '../model/command';
+import type { Command, SubmitCommand } from '../model/command';
 import { checkCommand } from './engine';
-import type { RiskLimits, RiskRule, RiskState } from './types';
+import type { RiskLimits, RiskPosition, RiskRule, RiskState } from './types';
 
 export interface GateDenial {
   readonly command: Command;
@@ -24,10 +28,13 @@ export interface GateResult {
 export function gateCommands(commands: readonly Command[], state: RiskState, limits: RiskLimits): GateResult {
   const approved: GateResult['approved'] = [];
   const denied: GateDenial[] = [];
+  let current = state;
   for (const c of commands) {
-    const d = checkCommand(c, state, limits);
-    if (d.approved) approved.push({ command: c, riskReducing: d.riskReducing });
-    else
+    const d = checkCommand(c, current, limits);
+    if (d.approved) {
+      approved.push({ command: c, riskReducing: d.riskReducing });
+      if (!d.riskReducing && c.kind === 'submit') current = withPendingEntry(current, c);
+    } else
       denied.push({
         command: c,
         symbol: c.kind === 'submit' ? c.order.symbol : c.kind === 'flatten' ? c.symbol : '',
@@ -37,4 +44,24 @@ export function gateCommands(commands: readonly Command[], state: RiskState, lim
       });
   }
   return { approved, denied };
+}
+
+/** The opening part of an approved entry (a flip's excess beyond the current position), as a working entry. */
+function withPendingEntry(state: RiskState, c: SubmitCommand): RiskState {
+  const o = c.order;
+  let pos = 0;
+  for (const p of state.positions) if (p.symbol === o.symbol) pos += p.qty;
+  const after = pos + (o.side === 'buy' ? o.qty : -o.qty);
+  const opening = Math.abs(after) - (Math.sign(after) === Math.sign(pos) ? Math.abs(pos) : 0);
+  if (!(opening > 0)) return state;
+  const held = state.positions.find((p) => p.symbol === o.symbol);
+  const entry: RiskPosition = {
+    symbol: o.symbol,
+    qty: Math.sign(after) * opening,
+    price: c.refPrice,
+    stopPrice: c.riskStopPrice ?? held?.stopPrice,
+    sector: c.sector ?? held?.sector,
+    correlationGroup: c.correlationGroup ?? held?.correlationGroup,
+  };
+  return { ...state, pendingEntries: [...(state.pendingEntries ?? []), entry] };
 }
