@@ -7,6 +7,7 @@ import { NYSE } from '../src/market/calendar';
 import type { BarSource } from '../src/session/bar-source';
 import { sizingFor } from '../src/session/cycle';
 import { StrategyHost, type HostPortfolio } from '../src/session/strategy-host';
+import { packCommands } from '../src/session/packed-commands';
 import { createStrategy } from '../src/strategy/registry';
 
 export interface SessionActivityDeps {
@@ -168,7 +169,7 @@ export function createSessionActivities(
         if (ts !== at) staleData[s] = ts ?? null;
       }
       const result: DecideResult = {
-        commands: out.commands,
+        commands: packCommands(out.commands),
         volatilityRatio: out.volatilityRatio,
         staleData,
         prices,

@@ -1,8 +1,8 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Command } from '../src/model/command';
 import type { OrderSpec } from '../src/model/order';
 import type { HostPortfolio } from '../src/session/strategy-host';
 import type { StrategySpec } from '../src/strategy/registry';
+import type { PackedCommands } from '../src/session/packed-commands';
 
 export type { StrategySpec } from '../src/strategy/registry';
 
@@ -167,7 +167,8 @@ export interface SessionResult {
 
 /** What the strategy decided at one bar close: commands for the risk gate, plus the breakers' inputs. */
 export interface DecideResult {
-  readonly commands: readonly Command[];
+  /** the strategy's commands in its order, packed (src/session/packed-commands.ts) to keep the history small */
+  readonly commands: PackedCommands;
   readonly volatilityRatio: number;
   /**
    * The symbols whose newest bar does not close at this decision, with that bar's close time (null: no bar

@@ -10,6 +10,7 @@ import {
 } from '../../contracts/session';
 import { FNV1A64_EMPTY, RESERVED_SEQ, foldOrderList } from '../model/client-order-id';
 import { breakerStep, flattenOrders, riskStep, strategyOpenOrders, withSnapshot } from './cycle';
+import { unpackCommands } from './packed-commands';
 
 /**
  * One bar's cycle, shared by the TradingSession workflow (ops = activity proxies) and tests that drive it
@@ -132,7 +133,11 @@ export async function runCycle(
     if (orders.length || now.openOrders.length) await ops.exec.cancelOpenOrders({ reason });
     await submitPlanned(ops, cell, input.sessionId, orders, nextBarTs);
   } else {
-    const step = riskStep({ state: now, at, decided });
+    const step = riskStep({
+      state: now,
+      at,
+      decided: { ...decided, commands: unpackCommands(decided.commands) },
+    });
     const paused = cell.get().paused;
     cell.set({
       ...cell.get(),

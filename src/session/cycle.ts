@@ -8,6 +8,7 @@ import type {
   SessionRiskLimits,
   SessionState,
 } from '../../contracts/session';
+import type { Command } from '../model/command';
 import { RESERVED_SEQ, makeClientOrderId } from '../model/client-order-id';
 import { evaluateMode } from '../risk/engine';
 import { gateCommands } from '../risk/gate';
@@ -200,6 +201,9 @@ export interface RiskStepResult {
   readonly riskStops: Record<string, number>;
 }
 
+/** A decide activity's result with its commands unpacked. */
+export type Decision = Omit<DecideResult, 'commands'> & { readonly commands: readonly Command[] };
+
 /**
  * One bar's risk step after the strategy decided: all breakers (the volatility spike needs this bar's data),
  * then the strategy's commands through the shared gate on the risk state the backtester would build, then the
@@ -209,7 +213,7 @@ export function riskStep(input: {
   readonly state: SessionState;
   /** decision time: the close of the bar */
   readonly at: number;
-  readonly decided: DecideResult;
+  readonly decided: Decision;
 }): RiskStepResult {
   const { state, at, decided } = input;
   const limits = riskLimitsFor(state.limits);
