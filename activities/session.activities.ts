@@ -8,6 +8,7 @@ import type { BarSource } from '../src/session/bar-source';
 import { sizingFor } from '../src/session/cycle';
 import { StrategyHost, type HostPortfolio } from '../src/session/strategy-host';
 import { packCommands } from '../src/session/packed-commands';
+import { volumeCurve } from '../src/session/exec-algos';
 import { createStrategy } from '../src/strategy/registry';
 
 export interface SessionActivityDeps {
@@ -183,6 +184,36 @@ export function createSessionActivities(
         symbols: input.symbols,
       });
       return result;
+    },
+
+    async algoVolumeCurve({ symbol, fromTs, slices, intervalMs, lookbackDays }) {
+      const today = NYSE.sessionFor(fromTs);
+      if (!today)
+        throw ApplicationFailure.nonRetryable(
+          `fromTs: ${new Date(fromTs).toISOString()} is not in a trading session`,
+          'ValidationError',
+        );
+      const offset = fromTs - today.openMs;
+      const horizon = slices * intervalMs;
+      const days: number[][] = [];
+      let day = today;
+      for (let d = 0; d < lookbackDays; d++) {
+        day = NYSE.previousSession(day.openMs);
+        const from = day.openMs + offset;
+        const until = Math.min(day.closeMs, from + horizon);
+        if (until <= from) continue;
+        const bars = await deps.bars.barsBetween([symbol], from - 1, until - 1);
+        if (!bars.length) continue;
+        // volume per slice window of that day
+        const perSlice = new Array<number>(slices).fill(0);
+        for (const b of bars) {
+          const k = Math.min(slices - 1, Math.floor((b.ts - from) / intervalMs));
+          if (k >= 0) perSlice[k]! += b.volume;
+        }
+        days.push(perSlice);
+      }
+      // one "minute" per slice: volumeCurve averages the days and falls back to flat without history
+      return volumeCurve(days, slices);
     },
 
     async recordSessionReport({ sessionId, date, account, mode, state }) {

@@ -1,6 +1,12 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { SESSION_WORKFLOW_TYPE, killSignal, type ShutdownActivities } from '../contracts/session';
+import {
+  EXEC_ALGO_WORKFLOW_TYPE,
+  SESSION_WORKFLOW_TYPE,
+  algoStopSignal,
+  killSignal,
+  type ShutdownActivities,
+} from '../contracts/session';
 
 export interface ShutdownActivityDeps {
   readonly client: Client;
@@ -30,6 +36,22 @@ export function createShutdownActivities(deps: ShutdownActivityDeps): ShutdownAc
         if ((e as Error).name === 'WorkflowNotFoundError') return;
         throw e;
       }
+    },
+
+    async stopExecAlgos({ account, reason }) {
+      const query =
+        `WorkflowType = '${EXEC_ALGO_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'` +
+        (account ? ` AND Account = '${account.replace(/'/g, '')}'` : '');
+      const ids: string[] = [];
+      for await (const wf of deps.client.workflow.list({ query })) {
+        try {
+          await deps.client.workflow.getHandle(wf.workflowId).signal(algoStopSignal, { reason });
+          ids.push(wf.workflowId);
+        } catch (e) {
+          if ((e as Error).name !== 'WorkflowNotFoundError') throw e;
+        }
+      }
+      return ids.sort();
     },
 
     async alert(a) {

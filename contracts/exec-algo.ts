@@ -18,6 +18,10 @@ export interface ExecAlgoInput {
   readonly spreadBps: number;
   readonly urgency: 'low' | 'normal' | 'high';
   readonly taskQueues?: { readonly io?: string; readonly execution?: string };
+  /** the approved order's id when a session started it: the algorithm signals the session when done */
+  readonly parentOrderId?: string;
+  /** activity start-to-close timeout, ms (default 30 s) */
+  readonly activityTimeoutMs?: number;
 }
 
 export interface ChildFill {
@@ -39,6 +43,8 @@ export interface ExecutionQuality {
 
 export interface ExecAlgoResult extends ExecutionQuality {
   readonly children: readonly ChildFill[];
+  /** why slicing ended early (an algoStop signal), null when every slice was sent */
+  readonly stopped: string | null;
 }
 
 export interface ExecAlgoActivities {

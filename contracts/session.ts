@@ -35,6 +35,53 @@ export const DEFAULT_SESSION_LIMITS: SessionRiskLimits = {
   maxOrdersPerCycle: 200,
 };
 
+/**
+ * How the session sends an approved order. An entry at or above `algoMinNotional` dollars is too large to send
+ * at once: it goes to an execution-algorithm child workflow (TWAP, or VWAP on the symbol's historical volume
+ * curve) that works it in `slices` over time. Exits and flattens always go at once (a risk-reducing order
+ * must not wait). The default threshold lies above the default sizing (5% of $100k), so a default session
+ * sends every order at once, exactly as the backtester does.
+ */
+export interface ExecutionRouting {
+  /** entries of at least this notional (dollars) go to an algorithm; null: never */
+  readonly algoMinNotional: number | null;
+  readonly algo: 'twap' | 'vwap';
+  readonly slices: number;
+  /** ms between slices; default: one bar (paper/live), or max(1 s, replayBarDelayMs) in replay */
+  readonly intervalMs?: number;
+  readonly urgency: 'low' | 'normal' | 'high';
+  /**
+   * Assumed quoted spread in basis points for the market vs marketable-limit choice (1m bars carry no quotes;
+   * the choice then follows urgency and this figure).
+   */
+  readonly spreadBps: number;
+  /** VWAP: sessions of history the volume curve is averaged over */
+  readonly volumeLookbackDays: number;
+}
+
+export const DEFAULT_EXECUTION_ROUTING: ExecutionRouting = {
+  algoMinNotional: 10_000,
+  algo: 'twap',
+  slices: 5,
+  urgency: 'normal',
+  spreadBps: 5,
+  volumeLookbackDays: 10,
+};
+
+/** An execution algorithm the session started and has not heard back from (carried across continue-as-new). */
+export interface AlgoInFlight {
+  readonly workflowId: string;
+  /** the approved order's client order id; the strategy sees it as one open order while the algorithm works */
+  readonly parentId: string;
+  readonly symbol: string;
+  readonly side: 'buy' | 'sell';
+  readonly qty: number;
+  /** the position when the algorithm started: fills since then are its progress */
+  readonly startQty: number;
+  /** workflow time after which the session stops waiting for the algorithm's done signal */
+  readonly until: number;
+}
+
 /** The session's default strategy (cheap, trades often); `reference-ai` is the production one. */
 export const DEFAULT_STRATEGY: StrategySpec = { name: 'sma-trend', fast: 3, slow: 8, weight: 0.04 };
 
@@ -54,6 +101,8 @@ export interface SessionInput {
   /** Seed of the strategy's PRNG (ctx.random), as in a backtest; default 1. */
   readonly seed?: number;
   readonly limits?: SessionRiskLimits;
+  /** How approved orders are sent (at once, or through TWAP/VWAP); defaults: DEFAULT_EXECUTION_ROUTING. */
+  readonly execution?: Partial<ExecutionRouting>;
   /** Replay: wall-ms per bar (the timer); paper/live use the bar close on the workflow clock. */
   readonly replayBarDelayMs?: number;
   /** Settle delay after a bar closes before deciding (paper/live), ms. */
@@ -140,6 +189,8 @@ export interface SessionState {
   readonly controls: readonly ControlRecord[];
   readonly done: boolean;
   readonly dailyPnl: number | null;
+  /** execution algorithms working an order now */
+  readonly algos: readonly AlgoInFlight[];
   /** Replay: the portfolio at the start of bar `barTs`, fetched by the previous cycle's submit call. */
   readonly prefetched: { readonly barTs: number; readonly snapshot: PortfolioSnapshot } | null;
 }
@@ -241,6 +292,17 @@ export interface SessionActivities {
     limits: SessionRiskLimits;
     modelId: string | null;
   }): Promise<DecideResult>;
+  /**
+   * VWAP: relative volume per slice for the window an algorithm will work (from `fromTs`, `slices` ×
+   * `intervalMs`), averaged over the same minutes of the previous `lookbackDays` sessions in the store.
+   */
+  algoVolumeCurve(input: {
+    symbol: string;
+    fromTs: number;
+    slices: number;
+    intervalMs: number;
+    lookbackDays: number;
+  }): Promise<number[]>;
   recordSessionReport(input: {
     sessionId: string;
     date: string;
@@ -287,12 +349,46 @@ export const resumeUpdate = defineUpdate<SessionStatus, [{ reason: string }]>('r
 export const setRiskLimitsUpdate = defineUpdate<SessionStatus, [Partial<SessionRiskLimits>]>('setRiskLimits');
 export const liquidateUpdate = defineUpdate<SessionStatus, [{ reason: string }]>('liquidate');
 export const killSignal = defineSignal<[{ reason: string }]>('kill');
+/** From an execution-algorithm child to its session: it has finished (filled, stopped or failed). */
+export const algoDoneSignal = defineSignal<[{ parentId: string; filledQty: number }]>('algoDone');
+/** From a session (or an emergency shutdown) to an execution algorithm: send no more slices. */
+export const algoStopSignal = defineSignal<[{ reason: string }]>('algoStop');
+export const EXEC_ALGO_WORKFLOW_TYPE = 'executionAlgoWorkflow';
 export const statusQuery = defineQuery<SessionStatus>('status');
 
 export const SESSION_WORKFLOW_TYPE = 'tradingSessionWorkflow';
 
 export function sessionWorkflowId(account: string, date: string, mode: SessionMode): string {
   return `session-${account}-${date}-${mode}`;
+}
+
+/** Validates a session's execution routing; returns the problem with the field name, or undefined. */
+export function validateExecutionRouting(r: Partial<ExecutionRouting>): string | undefined {
+  const known = [...Object.keys(DEFAULT_EXECUTION_ROUTING), 'intervalMs'];
+  for (const k of Object.keys(r))
+    if (!known.includes(k)) return `execution.${k}: unknown setting (known: ${known.join(', ')})`;
+  const positive = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0;
+  if (r.algoMinNotional !== undefined && r.algoMinNotional !== null && !positive(r.algoMinNotional))
+    return `execution.algoMinNotional: ${String(r.algoMinNotional)} must be a positive dollar amount or null (never)`;
+  if (r.algo !== undefined && r.algo !== 'twap' && r.algo !== 'vwap')
+    return `execution.algo: "${String(r.algo)}" must be twap or vwap`;
+  if (r.slices !== undefined && !(Number.isInteger(r.slices) && r.slices >= 1 && r.slices <= 999))
+    return `execution.slices: ${String(r.slices)} must be an integer in [1, 999]`;
+  if (r.intervalMs !== undefined && !(positive(r.intervalMs) && r.intervalMs >= 1_000))
+    return `execution.intervalMs: ${String(r.intervalMs)} must be at least 1000 ms`;
+  if (r.urgency !== undefined && !['low', 'normal', 'high'].includes(r.urgency))
+    return `execution.urgency: "${String(r.urgency)}" must be low, normal or high`;
+  if (
+    r.spreadBps !== undefined &&
+    !(typeof r.spreadBps === 'number' && r.spreadBps >= 0 && r.spreadBps < 10_000)
+  )
+    return `execution.spreadBps: ${String(r.spreadBps)} must be a number in [0, 10000)`;
+  if (
+    r.volumeLookbackDays !== undefined &&
+    !(Number.isInteger(r.volumeLookbackDays) && r.volumeLookbackDays >= 1 && r.volumeLookbackDays <= 250)
+  )
+    return `execution.volumeLookbackDays: ${String(r.volumeLookbackDays)} must be an integer in [1, 250]`;
+  return undefined;
 }
 
 /** Validates a limits patch; returns the problem with the field name, or undefined. Pure: used by the validator. */
@@ -333,6 +429,8 @@ export interface EmergencyShutdownInput {
 
 export interface EmergencyShutdownResult {
   readonly sessionsKilled: readonly string[];
+  /** execution algorithms told to stop slicing (optional: absent in results from before they existed) */
+  readonly algosStopped?: readonly string[];
   readonly remainingPositions: readonly SessionPosition[];
   readonly ordersCanceled: number;
   readonly closeOrders: number;
@@ -342,6 +440,8 @@ export interface EmergencyShutdownResult {
 export interface ShutdownActivities {
   findRunningSessions(input: { account: string | null }): Promise<string[]>;
   killSession(input: { workflowId: string; reason: string }): Promise<void>;
+  /** Stops every running execution algorithm (of the account when given); returns their workflow ids. */
+  stopExecAlgos(input: { account: string | null; reason: string }): Promise<string[]>;
   alert(input: { severity: 'critical' | 'info'; text: string }): Promise<void>;
   audit(input: {
     action: string;

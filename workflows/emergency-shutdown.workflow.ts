@@ -1,4 +1,4 @@
-import { proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type {
   EmergencyShutdownInput,
   EmergencyShutdownResult,
@@ -43,6 +43,15 @@ export async function emergencyShutdownWorkflow(
   const sessions = await ops.findRunningSessions({ account: input.account ?? null });
   for (const workflowId of sessions)
     await ops.killSession({ workflowId, reason: `emergency shutdown: ${input.reason}` });
+  // Algorithms also stop on their own session's kill; this reaches those whose session is gone or stuck.
+  // A slice already in flight can still land after the cancel below: the verify loop cancels it again.
+  // (patched: histories from before execution algorithms replay without this step)
+  const algosStopped = patched('emergency-stop-exec-algos')
+    ? await ops.stopExecAlgos({
+        account: input.account ?? null,
+        reason: `emergency shutdown: ${input.reason}`,
+      })
+    : [];
   const ordersCanceled = await exec.cancelOpenOrders({ reason: 'emergency shutdown' });
   let closeOrders = await exec.flattenAll({ reason: 'emergency shutdown' });
   let check = await exec.verifyFlat({});
@@ -50,11 +59,14 @@ export async function emergencyShutdownWorkflow(
   for (let attempt = 1; !check.flat && attempt < (input.verifyAttempts ?? 30); attempt++) {
     await sleep(input.verifyIntervalMs ?? 2_000);
     check = await exec.verifyFlat({});
+    if (!check.flat && check.openOrders > 0 && patched('emergency-cancel-late-orders'))
+      await exec.cancelOpenOrders({ reason: 'emergency shutdown (late order)' });
     if (!check.flat && check.openOrders === 0 && check.positions.length)
       closeOrders += await exec.flattenAll({ reason: 'emergency shutdown (re-flatten)' });
   }
   const result: EmergencyShutdownResult = {
     sessionsKilled: sessions,
+    algosStopped,
     remainingPositions: check.positions,
     ordersCanceled,
     closeOrders,

@@ -1,22 +1,29 @@
 import {
   ApplicationFailure,
+  ParentClosePolicy,
   allHandlersFinished,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setHandler,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
   DEFAULT_SESSION_LIMITS,
+  algoDoneSignal,
+  algoStopSignal,
   killSignal,
   liquidateUpdate,
   pauseUpdate,
   resumeUpdate,
   setRiskLimitsUpdate,
   statusQuery,
+  validateExecutionRouting,
   validateLimitsPatch,
   type ExecutionActivities,
   type SessionActivities,
@@ -26,6 +33,7 @@ import {
   type SessionStatus,
 } from '../contracts/session';
 import { TASK_QUEUES } from '../contracts/task-queues';
+import { executionAlgoWorkflow } from './exec-algo.workflow';
 import { appendControl, reconciledOpenedAt } from '../src/session/cycle';
 import {
   applySnapshot,
@@ -33,6 +41,8 @@ import {
   round2,
   runCycle,
   sessionResult,
+  stopAlgos,
+  type AlgoOps,
   type CycleOps,
   type StateCell,
 } from '../src/session/cycle-runner';
@@ -65,6 +75,8 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
   });
   let state: SessionState =
     input.carried ?? initialSessionState({ ...DEFAULT_SESSION_LIMITS, ...(input.limits ?? {}) });
+  // state carried by a run from before execution algorithms has none in flight
+  if (!state.algos) state = { ...state, algos: [] };
   let pendingControls: Array<{ action: string; detail: string }> = [];
 
   const status = (): SessionStatus => ({
@@ -162,8 +174,41 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
         runId: info.runId,
       });
   };
+  setHandler(algoDoneSignal, ({ parentId }) => {
+    state = { ...state, algos: state.algos.filter((a) => a.parentId !== parentId) };
+  });
+
   const cell: StateCell = { get: () => state, set: (next) => (state = next) };
-  const ops: CycleOps = { io, exec };
+  const routingProblem = validateExecutionRouting(input.execution ?? {});
+  if (routingProblem) throw ApplicationFailure.nonRetryable(routingProblem, 'ValidationError');
+  const algos: AlgoOps = {
+    async start(workflowId, algoInput) {
+      await startChild(executionAlgoWorkflow, {
+        workflowId,
+        taskQueue: input.taskQueues?.io ?? TASK_QUEUES.io,
+        args: [{ ...algoInput, taskQueues: input.taskQueues, activityTimeoutMs: input.activityTimeoutMs }],
+        // the session continues as new and stops its algorithms itself: they must outlive a run of it
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        searchAttributes: {
+          SessionDate: [input.date],
+          Mode: [input.mode],
+          Account: [input.account],
+        },
+      });
+    },
+    async stop(workflowId, reason) {
+      try {
+        await getExternalWorkflowHandle(workflowId).signal(algoStopSignal, { reason });
+      } catch (e) {
+        // already finished: its done signal is on its way or has arrived
+        log.info('algorithm already finished', { workflowId, error: String(e) });
+      }
+    },
+    waitFor: (done, timeoutMs) => condition(done, timeoutMs),
+    now: () => Date.now(),
+  };
+  // (patched: a session started before execution algorithms existed goes on sending every order at once)
+  const ops: CycleOps = { io, exec, ...(patched('session-exec-algos') ? { algos } : {}) };
 
   // ---- pre-open (first run only) -------------------------------------------------------------------------
   if (!input.carried) {
@@ -235,6 +280,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
 
   // ---- end of day / kill ---------------------------------------------------------------------------------
   if (state.killed) {
+    await stopAlgos(ops, cell, null, 'session killed');
     await exec.cancelOpenOrders({ reason: 'session killed' });
   } else if (input.mode === 'replay' && state.lastBarTs !== null) {
     await exec.advanceReplay({ untilTs: state.barTimes[state.barTimes.length - 1]! });

@@ -3,6 +3,7 @@ import { resolveTemporalAddress } from '../../src/stack/resolve';
 import { temporalDataConverter } from '../../src/stack/data-converter';
 import type { Command } from 'commander';
 import {
+  DEFAULT_EXECUTION_ROUTING,
   DEFAULT_STRATEGY,
   killSignal,
   liquidateUpdate,
@@ -11,6 +12,8 @@ import {
   sessionWorkflowId,
   setRiskLimitsUpdate,
   statusQuery,
+  validateExecutionRouting,
+  type ExecutionRouting,
   type EmergencyShutdownInput,
   type EmergencyShutdownResult,
   type SessionInput,
@@ -140,9 +143,22 @@ export function register(program: Command): void {
       'strategy parameters as JSON, e.g. \'{"fast":3,"slow":8,"weight":0.04}\' (the same spec a backtest takes)',
     )
     .option('--seed <n>', "seed of the strategy's PRNG", '1')
+    .option(
+      '--algo-min-notional <usd|off>',
+      `entries of at least this notional are worked by TWAP/VWAP instead of sent at once (default ${DEFAULT_EXECUTION_ROUTING.algoMinNotional}; off: never)`,
+    )
+    .option('--algo <name>', `twap | vwap (default ${DEFAULT_EXECUTION_ROUTING.algo})`)
+    .option('--algo-slices <n>', `slices per algorithm order (default ${DEFAULT_EXECUTION_ROUTING.slices})`)
+    .option('--algo-interval-ms <ms>', 'ms between slices (default: one bar; replay: 1 s)')
+    .option('--algo-urgency <level>', `low | normal | high (default ${DEFAULT_EXECUTION_ROUTING.urgency})`)
     .option('--wait', 'wait for the session to finish and print the result')
     .action(
       async (opts: {
+        algoMinNotional?: string;
+        algo?: string;
+        algoSlices?: string;
+        algoIntervalMs?: string;
+        algoUrgency?: string;
         strategy: string;
         strategyParams?: string;
         seed: string;
@@ -162,6 +178,7 @@ export function register(program: Command): void {
         const strategy = strategySpecFrom(opts.strategy, opts.strategyParams);
         const seed = Number(opts.seed);
         if (!Number.isInteger(seed)) throw new ConfigError(`--seed: "${opts.seed}" must be an integer`);
+        const execution = executionRoutingFrom(opts);
         await withClient(async (client, config) => {
           if (mode === 'live') {
             if (config.TRADING_MODE !== 'live')
@@ -188,6 +205,7 @@ export function register(program: Command): void {
             maxBars: opts.maxBars ? Number(opts.maxBars) : undefined,
             strategy,
             seed,
+            ...(Object.keys(execution).length ? { execution } : {}),
           };
           const handle = await client.workflow.start('tradingSessionWorkflow', {
             taskQueue: TASK_QUEUES.io,
@@ -337,6 +355,36 @@ export function register(program: Command): void {
       });
       await server.close();
     });
+}
+
+/** Execution routing from the CLI flags (only what was given); errors name the flag. */
+export function executionRoutingFrom(opts: {
+  algoMinNotional?: string;
+  algo?: string;
+  algoSlices?: string;
+  algoIntervalMs?: string;
+  algoUrgency?: string;
+}): Partial<ExecutionRouting> {
+  const r: { -readonly [K in keyof ExecutionRouting]?: ExecutionRouting[K] } = {};
+  if (opts.algoMinNotional !== undefined)
+    r.algoMinNotional = opts.algoMinNotional === 'off' ? null : Number(opts.algoMinNotional);
+  if (opts.algo !== undefined) r.algo = opts.algo as ExecutionRouting['algo'];
+  if (opts.algoSlices !== undefined) r.slices = Number(opts.algoSlices);
+  if (opts.algoIntervalMs !== undefined) r.intervalMs = Number(opts.algoIntervalMs);
+  if (opts.algoUrgency !== undefined) r.urgency = opts.algoUrgency as ExecutionRouting['urgency'];
+  const problem = validateExecutionRouting(r);
+  if (problem) {
+    const flag: Record<string, string> = {
+      algoMinNotional: '--algo-min-notional',
+      algo: '--algo',
+      slices: '--algo-slices',
+      intervalMs: '--algo-interval-ms',
+      urgency: '--algo-urgency',
+    };
+    const field = /^execution\.(\w+)/.exec(problem)?.[1] ?? '';
+    throw new ConfigError(`${flag[field] ?? field}: ${problem.replace(/^execution\.\w+: /, '')}`);
+  }
+  return r;
 }
 
 /** A strategy spec from the CLI flags, checked by building the strategy (errors name the field). */

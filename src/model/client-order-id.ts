@@ -42,6 +42,20 @@ export function parseClientOrderId(id: string): ClientOrderIdParts | undefined {
 /** Sequence numbers the engine and the session reserve for orders they raise themselves (not the strategy). */
 export const RESERVED_SEQ = { breaker: 997, liquidate: 998, endOfDay: 999 } as const;
 
+/**
+ * Slices of an execution algorithm: sequence numbers from here up, far above any strategy's per-bar count, so
+ * a slice id never equals another order's id from the same bar (the broker would take it as already placed).
+ */
+export const ALGO_SLICE_SEQ_BASE = 1_000_000;
+export const MAX_ALGO_SLICES = 999;
+
+/** The sequence number of slice `slice` (0-based) of the algorithm working the order with sequence `parentSeq`. */
+export function algoSliceSeq(parentSeq: number, slice: number): number {
+  if (!Number.isInteger(slice) || slice < 0 || slice >= MAX_ALGO_SLICES)
+    throw new RangeError(`slice: ${slice} must be an integer in [0, ${MAX_ALGO_SLICES})`);
+  return ALGO_SLICE_SEQ_BASE + parentSeq * 1000 + slice;
+}
+
 /** FNV-1a 64-bit offset basis: the hash of the empty string (and of an empty order list). */
 export const FNV1A64_EMPTY = 'cbf29ce484222325';
 

@@ -1,6 +1,7 @@
 import {
   DEFAULT_STRATEGY,
   type ExecutionActivities,
+  type ExecutionRouting,
   type PlannedOrder,
   type PortfolioSnapshot,
   type SessionActivities,
@@ -8,8 +9,17 @@ import {
   type SessionResult,
   type SessionState,
 } from '../../contracts/session';
-import { FNV1A64_EMPTY, RESERVED_SEQ, foldOrderList } from '../model/client-order-id';
-import { breakerStep, flattenOrders, riskStep, strategyOpenOrders, withSnapshot } from './cycle';
+import type { ExecAlgoInput } from '../../contracts/exec-algo';
+import { FNV1A64_EMPTY, RESERVED_SEQ, foldOrderList, parseClientOrderId } from '../model/client-order-id';
+import {
+  breakerStep,
+  executionRouting,
+  flattenOrders,
+  riskStep,
+  routesToAlgo,
+  strategyOpenOrders,
+  withSnapshot,
+} from './cycle';
 import { unpackCommands } from './packed-commands';
 
 /**
@@ -21,8 +31,45 @@ import { unpackCommands } from './packed-commands';
  * activity is in flight, and the cycle must see and keep those changes.
  */
 export interface CycleOps {
-  readonly io: Pick<SessionActivities, 'decideCycle'>;
+  readonly io: Pick<SessionActivities, 'decideCycle'> & Partial<Pick<SessionActivities, 'algoVolumeCurve'>>;
   readonly exec: Pick<ExecutionActivities, 'syncPortfolio' | 'submitOrders' | 'cancelOpenOrders'>;
+  /** execution algorithms (child workflows in the session); without them every order is sent at once */
+  readonly algos?: AlgoOps;
+}
+
+/** What the cycle needs to run execution algorithms; the workflow implements it with child workflows. */
+export interface AlgoOps {
+  /** starts the algorithm (idempotent by workflow id); it signals algoDone when it ends */
+  start(workflowId: string, input: ExecAlgoInput): Promise<void>;
+  /** asks it to send no more slices */
+  stop(workflowId: string, reason: string): Promise<void>;
+  /** waits (workflow time) until `done()` or the timeout; true when done */
+  waitFor(done: () => boolean, timeoutMs: number): Promise<boolean>;
+  /** workflow time, ms */
+  now(): number;
+}
+
+/** How long a session waits for stopped algorithms to confirm before it cancels and flattens anyway. */
+export const ALGO_STOP_WAIT_MS = 30_000;
+
+/**
+ * Stops the algorithms working `symbols` (all when null) and waits until each has confirmed (algoDone), so no
+ * slice can reach the broker after the cancel or flatten that follows. One that does not confirm in time is
+ * dropped from the state anyway; the cancel that follows catches a late slice at the broker.
+ */
+export async function stopAlgos(
+  ops: CycleOps,
+  cell: StateCell,
+  symbols: readonly string[] | null,
+  reason: string,
+): Promise<void> {
+  const hit = (cell.get().algos ?? []).filter((a) => symbols === null || symbols.includes(a.symbol));
+  if (!hit.length || !ops.algos) return;
+  for (const a of hit) await ops.algos.stop(a.workflowId, reason);
+  const ids = new Set(hit.map((a) => a.workflowId));
+  await ops.algos.waitFor(() => !cell.get().algos.some((a) => ids.has(a.workflowId)), ALGO_STOP_WAIT_MS);
+  const s = cell.get();
+  cell.set({ ...s, algos: s.algos.filter((a) => !ids.has(a.workflowId)) });
 }
 
 export interface StateCell {
@@ -45,20 +92,82 @@ export async function submitPlanned(
   sessionId: string,
   orders: PlannedOrder[],
   nextBarTs: number | null = null,
+  algo?: { readonly ids: ReadonlySet<string>; readonly routing: Required<ExecutionRouting> },
 ): Promise<void> {
   if (!orders.length) return;
-  const { acks, portfolio } = await ops.exec.submitOrders({ sessionId, orders, advanceReplayTo: nextBarTs });
+  const toAlgo = (o: PlannedOrder) =>
+    ops.algos !== undefined && algo !== undefined && algo.ids.has(o.clientOrderId);
+  const direct = orders.filter((o) => !toAlgo(o));
+  let started = 0;
+  for (const o of orders)
+    if (toAlgo(o)) {
+      await startAlgo(ops, cell, sessionId, o, algo!.routing);
+      started++;
+    }
+  const { acks, portfolio } = direct.length
+    ? await ops.exec.submitOrders({ sessionId, orders: direct, advanceReplayTo: nextBarTs })
+    : { acks: [], portfolio: null };
   const ok = new Set(acks.filter((a) => !a.rejected).map((a) => a.clientOrderId));
   const s = cell.get();
+  // every approved order in the strategy's order, the ones an algorithm works included (as one order each)
   let hash = s.orderHash;
   for (const o of orders) hash = foldOrderList(hash, hash === FNV1A64_EMPTY ? 0 : 1, o);
-  const placed = orders.filter((o) => ok.has(o.clientOrderId)).length;
+  const placed = direct.filter((o) => ok.has(o.clientOrderId)).length + started;
   cell.set({
     ...s,
     ordersPlaced: s.ordersPlaced + placed,
     orderHash: hash,
     deniedCount: s.deniedCount + (orders.length - placed),
     prefetched: portfolio && nextBarTs !== null ? { barTs: nextBarTs, snapshot: portfolio } : null,
+  });
+}
+
+/** Hands an approved entry to an execution algorithm (a child workflow with a deterministic id). */
+async function startAlgo(
+  ops: CycleOps,
+  cell: StateCell,
+  sessionId: string,
+  o: PlannedOrder,
+  r: Required<ExecutionRouting>,
+): Promise<void> {
+  const algos = ops.algos!;
+  const parts = parseClientOrderId(o.clientOrderId);
+  const decidedAt = parts?.barTs ?? algos.now();
+  const curve =
+    r.algo === 'vwap' && ops.io.algoVolumeCurve
+      ? await ops.io.algoVolumeCurve({
+          symbol: o.symbol,
+          fromTs: decidedAt,
+          slices: r.slices,
+          intervalMs: r.intervalMs,
+          lookbackDays: r.volumeLookbackDays,
+        })
+      : undefined;
+  const workflowId = `${sessionId}/algo/${o.clientOrderId}`;
+  await algos.start(workflowId, {
+    sessionId,
+    decidedAt,
+    symbol: o.symbol,
+    side: o.side,
+    qty: o.qty,
+    algo: r.algo,
+    slices: r.slices,
+    intervalMs: r.intervalMs,
+    ...(curve ? { volumeCurve: curve } : {}),
+    arrivalPrice: o.refPrice,
+    spreadBps: r.spreadBps,
+    urgency: r.urgency,
+    parentOrderId: o.clientOrderId,
+  });
+  const s = cell.get();
+  const startQty = s.positions.find((p) => p.symbol === o.symbol)?.qty ?? 0;
+  const until = algos.now() + (r.slices + 2) * r.intervalMs + ALGO_STOP_WAIT_MS;
+  cell.set({
+    ...s,
+    algos: [
+      ...s.algos,
+      { workflowId, parentId: o.clientOrderId, symbol: o.symbol, side: o.side, qty: o.qty, startQty, until },
+    ],
   });
 }
 
@@ -73,6 +182,12 @@ export async function runCycle(
   input: SessionInput,
   barTs: number,
 ): Promise<void> {
+  // An algorithm that never confirmed its end (its worker lost, its workflow failed) is not waited on forever.
+  if (ops.algos && cell.get().algos.length) {
+    const t = ops.algos.now();
+    const s0 = cell.get();
+    if (s0.algos.some((a) => a.until <= t)) cell.set({ ...s0, algos: s0.algos.filter((a) => a.until > t) });
+  }
   // Replay: the simulator plays this bar first (fills of the previous cycle's orders happen here) — already done
   // by the previous cycle's submit call when it placed orders, else now.
   const pre = cell.get().prefetched;
@@ -129,6 +244,7 @@ export async function runCycle(
     const endOfDay = !now.liquidateRequested;
     const seq = endOfDay ? RESERVED_SEQ.endOfDay : RESERVED_SEQ.liquidate;
     const reason = endOfDay ? 'end of day flatten' : 'liquidate requested';
+    await stopAlgos(ops, cell, null, reason);
     const orders = flattenOrders(input.sessionId, at, now.positions, seq, reason);
     if (orders.length || now.openOrders.length) await ops.exec.cancelOpenOrders({ reason });
     await submitPlanned(ops, cell, input.sessionId, orders, nextBarTs);
@@ -146,15 +262,37 @@ export async function runCycle(
       riskStops: paused ? now.riskStops : step.riskStops,
       deniedCount: now.deniedCount + step.denied.length,
     });
+    // Algorithms work entries: a breaker, a risk mode that allows no new exposure or a pause stops them all.
+    if (breaker.batch.orders.length || step.mode !== 'ACTIVE' || paused)
+      await stopAlgos(ops, cell, null, paused ? 'session paused' : `risk ${step.mode}: ${step.reason}`);
+    const routing = executionRouting(input, now.barMs);
+    const entries = new Set(step.entryIds);
+    const algo = {
+      ids: new Set(
+        step.batch.orders
+          .filter((o) => routesToAlgo(o, entries.has(o.clientOrderId), routing))
+          .map((o) => o.clientOrderId),
+      ),
+      routing,
+    };
     // A breaker's flatten goes out even while paused; the strategy's orders only when not paused.
     const batches = [breaker.batch, ...(paused ? [] : [step.batch])].filter(
       (b) => b.orders.length || b.cancelSymbols.length,
     );
     for (let i = 0; i < batches.length; i++) {
       const b = batches[i]!;
-      if (b.cancelSymbols.length)
+      if (b.cancelSymbols.length) {
+        await stopAlgos(ops, cell, b.cancelSymbols, 'replaced by a flatten or canceled');
         await ops.exec.cancelOpenOrders({ reason: 'replaced by a flatten', symbols: b.cancelSymbols });
-      await submitPlanned(ops, cell, input.sessionId, b.orders, i === batches.length - 1 ? nextBarTs : null);
+      }
+      await submitPlanned(
+        ops,
+        cell,
+        input.sessionId,
+        b.orders,
+        i === batches.length - 1 ? nextBarTs : null,
+        b === step.batch ? algo : undefined,
+      );
     }
   }
   // Replay: every cycle ends by playing the next bar. A submit call already did it; a cycle without orders does
@@ -200,6 +338,7 @@ export function initialSessionState(limits: SessionState['limits']): SessionStat
     controls: [],
     done: false,
     dailyPnl: null,
+    algos: [],
     prefetched: null,
   };
 }

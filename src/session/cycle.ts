@@ -1,15 +1,24 @@
-import type {
-  DecideResult,
-  PlannedOrder,
-  PortfolioSnapshot,
-  RiskState as SessionRiskMode,
-  SessionOpenOrder,
-  SessionPosition,
-  SessionRiskLimits,
-  SessionState,
+import {
+  DEFAULT_EXECUTION_ROUTING,
+  type AlgoInFlight,
+  type DecideResult,
+  type ExecutionRouting,
+  type PlannedOrder,
+  type PortfolioSnapshot,
+  type RiskState as SessionRiskMode,
+  type SessionInput,
+  type SessionOpenOrder,
+  type SessionPosition,
+  type SessionRiskLimits,
+  type SessionState,
 } from '../../contracts/session';
 import type { Command } from '../model/command';
-import { RESERVED_SEQ, makeClientOrderId } from '../model/client-order-id';
+import {
+  ALGO_SLICE_SEQ_BASE,
+  RESERVED_SEQ,
+  makeClientOrderId,
+  parseClientOrderId,
+} from '../model/client-order-id';
 import { evaluateMode } from '../risk/engine';
 import { gateCommands } from '../risk/gate';
 import { riskLimits, type RiskLimits, type RiskPosition, type RiskState } from '../risk/types';
@@ -70,7 +79,7 @@ export function withSnapshot(state: SessionState, snap: PortfolioSnapshot, barTs
   return {
     ...state,
     positions: snap.positions,
-    openOrders: snap.orders,
+    openOrders: withAlgoOrders(snap.orders, state.algos, snap.positions),
     equity: snap.equity,
     cash: snap.cash,
     buyingPower: snap.buyingPower,
@@ -79,6 +88,60 @@ export function withSnapshot(state: SessionState, snap: PortfolioSnapshot, barTs
     dayTrades,
     riskStops,
   };
+}
+
+/**
+ * The open orders as the session works with them: while an execution algorithm works an order, its slices are
+ * its own business and the approved order itself stays open (as it would at a broker that sliced it), with
+ * the position change since the algorithm started as its filled quantity. The strategy sees that one order,
+ * and the risk engine counts what is left of it as a pending entry.
+ */
+export function withAlgoOrders(
+  orders: readonly SessionOpenOrder[],
+  algos: readonly AlgoInFlight[],
+  positions: readonly SessionPosition[],
+): SessionOpenOrder[] {
+  if (!algos.length) return [...orders];
+  const working = new Set(algos.map((a) => a.symbol));
+  const out = orders.filter((o) => {
+    if (!working.has(o.symbol)) return true;
+    const seq = parseClientOrderId(o.clientOrderId)?.seq ?? 0;
+    return seq < ALGO_SLICE_SEQ_BASE;
+  });
+  for (const a of algos) {
+    const qty = positions.find((p) => p.symbol === a.symbol)?.qty ?? 0;
+    const moved = (a.side === 'buy' ? 1 : -1) * (qty - a.startQty);
+    out.push({
+      clientOrderId: a.parentId,
+      symbol: a.symbol,
+      side: a.side,
+      qty: a.qty,
+      filledQty: Math.max(0, Math.min(a.qty, moved)),
+      limitPrice: null,
+      child: false,
+    });
+  }
+  return out;
+}
+
+/** The session's execution routing: defaults, then the input's choices; the slice interval resolved. */
+export function executionRouting(input: SessionInput, barMs: number): Required<ExecutionRouting> {
+  const r = { ...DEFAULT_EXECUTION_ROUTING, ...(input.execution ?? {}) };
+  const intervalMs =
+    r.intervalMs ?? (input.mode === 'replay' ? Math.max(1_000, input.replayBarDelayMs ?? 0) : barMs);
+  return { ...r, intervalMs };
+}
+
+/** An approved order goes to an execution algorithm when it is a plain market entry at or above the threshold. */
+export function routesToAlgo(
+  order: PlannedOrder,
+  entry: boolean,
+  routing: Pick<ExecutionRouting, 'algoMinNotional'>,
+): boolean {
+  if (!entry || routing.algoMinNotional === null) return false;
+  if (order.type !== 'market' || (order.orderClass !== undefined && order.orderClass !== 'simple'))
+    return false;
+  return order.qty * order.refPrice >= routing.algoMinNotional && order.qty >= 2;
 }
 
 /** Positions held at reconciliation were not opened today: open time 0 keeps them out of the day-trade count. */
@@ -196,6 +259,8 @@ export interface RiskStepResult {
   readonly reason: string;
   /** the strategy's approved commands as orders, after the cancels they need */
   readonly batch: OrderBatch;
+  /** client order ids of the batch's orders that add exposure (entries); the rest only reduce it */
+  readonly entryIds: readonly string[];
   readonly denied: Denial[];
   /** stops to remember for the open-risk limit (approved, risk-increasing submits that carry one) */
   readonly riskStops: Record<string, number>;
@@ -220,6 +285,7 @@ export function riskStep(input: {
   const ev = evaluateMode(sessionRiskState(state, at, decided), limits);
   const cancelSymbols = new Set<string>();
   const orders: PlannedOrder[] = [];
+  const entryIds: string[] = [];
   const denied: Denial[] = [];
   const riskStops: Record<string, number> = { ...state.riskStops };
   const held = new Map(state.positions.map((p) => [p.symbol, p]));
@@ -278,11 +344,13 @@ export function riskStep(input: {
       if (c.riskStopPrice !== undefined) riskStops[spec.symbol] = c.riskStopPrice;
     }
     orders.push({ ...spec, refPrice: c.refPrice, reason: tag?.reason ?? (riskReducing ? 'exit' : 'entry') });
+    if (!riskReducing) entryIds.push(spec.clientOrderId);
   }
   return {
     mode: ev.mode,
     reason: ev.reason,
     batch: { cancelSymbols: [...cancelSymbols], orders },
+    entryIds,
     denied,
     riskStops,
   };

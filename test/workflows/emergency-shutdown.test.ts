@@ -76,6 +76,7 @@ describe('EmergencyShutdown workflow', () => {
       const second = await run(secondId);
       assert.deepEqual(second, {
         sessionsKilled: [],
+        algosStopped: [],
         remainingPositions: [],
         ordersCanceled: 0,
         closeOrders: 0,

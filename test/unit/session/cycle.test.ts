@@ -3,16 +3,21 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
   DEFAULT_SESSION_LIMITS,
+  type AlgoInFlight,
   type DecideResult,
+  type PlannedOrder,
+  type SessionOpenOrder,
   type PortfolioSnapshot,
   type SessionPosition,
   type SessionState,
 } from '../../../contracts/session';
 import type { Command } from '../../../src/model/command';
 import {
+  ALGO_SLICE_SEQ_BASE,
   FNV1A64_EMPTY,
   MAX_CLIENT_ORDER_ID_LENGTH,
   RESERVED_SEQ,
+  algoSliceSeq,
   fnv1a64Hex,
   foldOrderList,
   makeClientOrderId,
@@ -20,7 +25,13 @@ import {
   parseClientOrderId,
 } from '../../../src/model/client-order-id';
 import { initialSessionState } from '../../../src/session/cycle-runner';
-import { breakerStep, riskStep, withSnapshot } from '../../../src/session/cycle';
+import {
+  breakerStep,
+  riskStep,
+  routesToAlgo,
+  withAlgoOrders,
+  withSnapshot,
+} from '../../../src/session/cycle';
 
 const pos = (symbol: string, qty: number, price: number): SessionPosition => ({
   symbol,
@@ -236,5 +247,96 @@ describe('session cycle: the backtester risk step over a session state', () => {
       makeClientOrderId({ session: 'x'.repeat(200) + 'a', barTs: 1, symbol: 'A', seq: 0 }),
       makeClientOrderId({ session: 'x'.repeat(200) + 'b', barTs: 1, symbol: 'A', seq: 0 }),
     );
+  });
+});
+
+describe('session cycle: orders worked by execution algorithms', () => {
+  const algo = (symbol: string, qty: number, startQty = 0): AlgoInFlight => ({
+    workflowId: `s/algo/${symbol}`,
+    parentId: makeClientOrderId({ session: 's', barTs: AT, symbol, seq: 4 }),
+    symbol,
+    side: 'buy',
+    qty,
+    startQty,
+    until: AT + 60_000,
+  });
+  const open = (id: string, symbol: string, qty: number): SessionOpenOrder => ({
+    clientOrderId: id,
+    symbol,
+    side: 'buy',
+    qty,
+    filledQty: 0,
+    limitPrice: null,
+    child: false,
+  });
+
+  test('when an algorithm works an order, then its slices are hidden and the order itself stays open with the position change as filled', () => {
+    const slice = makeClientOrderId({ session: 's', barTs: AT, symbol: 'AAA', seq: algoSliceSeq(4, 2) });
+    const other = makeClientOrderId({ session: 's', barTs: AT, symbol: 'BBB', seq: 1 });
+    const out = withAlgoOrders(
+      [open(slice, 'AAA', 30), open(other, 'BBB', 5)],
+      [algo('AAA', 90, 10)],
+      [pos('AAA', 70, 20)],
+    );
+    assert.deepEqual(
+      out.map((o) => [o.clientOrderId, o.qty, o.filledQty]),
+      [
+        [other, 5, 0],
+        [algo('AAA', 90).parentId, 90, 60],
+      ],
+    );
+    // the risk engine counts what is left (30) as a pending entry
+    const s = withSnapshot(
+      stateWith({ algos: [algo('AAA', 90, 10)] }),
+      {
+        equity: 100_000,
+        cash: 98_600,
+        buyingPower: 98_600,
+        positions: [pos('AAA', 70, 20)],
+        openOrders: 1,
+        orders: [open(slice, 'AAA', 30)],
+      },
+      AT,
+    );
+    assert.deepEqual(
+      s.openOrders.map((o) => o.clientOrderId),
+      [algo('AAA', 90).parentId],
+    );
+  });
+
+  test('when slice ids are built, then they never equal a strategy, breaker or end-of-day id of the same bar', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 50_000 }),
+        fc.integer({ min: 0, max: 998 }),
+        (parentSeq, slice) => {
+          const seq = algoSliceSeq(parentSeq, slice);
+          assert.ok(seq >= ALGO_SLICE_SEQ_BASE && seq > RESERVED_SEQ.endOfDay);
+          assert.equal(Math.floor((seq - ALGO_SLICE_SEQ_BASE) / 1000), parentSeq);
+        },
+      ),
+    );
+    assert.throws(() => algoSliceSeq(1, 999), /slice: 999/);
+  });
+
+  test('when routing is decided, then only plain market entries at or above the threshold go to an algorithm', () => {
+    const o = (over: Partial<PlannedOrder> = {}): PlannedOrder => ({
+      clientOrderId: 'x',
+      symbol: 'AAA',
+      side: 'buy',
+      qty: 100,
+      type: 'market',
+      timeInForce: 'day',
+      refPrice: 50,
+      reason: 'r',
+      ...over,
+    });
+    const r = { algoMinNotional: 5_000 };
+    assert.equal(routesToAlgo(o(), true, r), true);
+    assert.equal(routesToAlgo(o(), false, r), false, 'exits go at once');
+    assert.equal(routesToAlgo(o({ qty: 99 }), true, r), false, 'below the threshold');
+    assert.equal(routesToAlgo(o({ type: 'limit', limitPrice: 50 }), true, r), false);
+    assert.equal(routesToAlgo(o({ orderClass: 'bracket' }), true, r), false);
+    assert.equal(routesToAlgo(o(), true, { algoMinNotional: null }), false, 'routing off');
   });
 });
