@@ -123,11 +123,13 @@ export function createExecutionActivities(
       return wrap(snap);
     },
 
-    async cancelOpenOrders({ symbols }) {
-      if (!symbols) return wrap(() => broker.cancelAllOrders());
+    async cancelOpenOrders({ symbols, clientOrderIds }) {
+      if (!symbols && !clientOrderIds) return wrap(() => broker.cancelAllOrders());
+      const ids = clientOrderIds ? new Set(clientOrderIds) : null;
       return wrap(async () => {
         let n = 0;
-        for (const o of await broker.listOrders({ status: 'open', symbols })) {
+        for (const o of await broker.listOrders({ status: 'open', ...(symbols ? { symbols } : {}) })) {
+          if (ids && !ids.has(o.clientOrderId)) continue;
           await broker.cancelOrder(o.id);
           n++;
         }

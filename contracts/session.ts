@@ -78,6 +78,8 @@ export interface AlgoInFlight {
   readonly qty: number;
   /** the position when the algorithm started: fills since then are its progress */
   readonly startQty: number;
+  /** how many slices it may send (their ids are deterministic) */
+  readonly slices: number;
   /** workflow time after which the session stops waiting for the algorithm's done signal */
   readonly until: number;
 }
@@ -334,8 +336,15 @@ export interface ExecutionActivities {
   }): Promise<SubmitOrdersResult>;
   /** advanceReplayTo: replay mode plays the bars up to this ts on the simulator first. */
   syncPortfolio(input: { sessionId: string; advanceReplayTo?: number | null }): Promise<PortfolioSnapshot>;
-  /** Cancels open orders (of `symbols` when given, else all; bracket legs go with their parent). */
-  cancelOpenOrders(input: { reason: string; symbols?: readonly string[] }): Promise<number>;
+  /**
+   * Cancels open orders: those with the given client order ids when `clientOrderIds` is set, else those of
+   * `symbols` when given, else all (bracket legs go with their parent). Returns how many it canceled.
+   */
+  cancelOpenOrders(input: {
+    reason: string;
+    symbols?: readonly string[];
+    clientOrderIds?: readonly string[];
+  }): Promise<number>;
   flattenAll(input: { reason: string }): Promise<number>;
   verifyFlat(
     input: Record<string, never>,

@@ -10,7 +10,15 @@ import {
   type SessionState,
 } from '../../contracts/session';
 import type { ExecAlgoInput } from '../../contracts/exec-algo';
-import { FNV1A64_EMPTY, RESERVED_SEQ, foldOrderList, parseClientOrderId } from '../model/client-order-id';
+import {
+  FNV1A64_EMPTY,
+  MAX_ALGO_SLICES,
+  RESERVED_SEQ,
+  algoSliceSeq,
+  foldOrderList,
+  makeClientOrderId,
+  parseClientOrderId,
+} from '../model/client-order-id';
 import {
   breakerStep,
   executionRouting,
@@ -54,7 +62,7 @@ export const ALGO_STOP_WAIT_MS = 30_000;
 
 /**
  * Stops the algorithms working `symbols` (all when null) and waits until each has confirmed (algoDone), so no
- * slice can reach the broker after the cancel or flatten that follows. One that does not confirm in time is
+ * slice can reach the broker after the cancel or flatten that follows; returns how many it stopped. One that does not confirm in time is
  * dropped from the state anyway; the cancel that follows catches a late slice at the broker.
  */
 export async function stopAlgos(
@@ -62,14 +70,15 @@ export async function stopAlgos(
   cell: StateCell,
   symbols: readonly string[] | null,
   reason: string,
-): Promise<void> {
+): Promise<number> {
   const hit = (cell.get().algos ?? []).filter((a) => symbols === null || symbols.includes(a.symbol));
-  if (!hit.length || !ops.algos) return;
+  if (!hit.length || !ops.algos) return 0;
   for (const a of hit) await ops.algos.stop(a.workflowId, reason);
   const ids = new Set(hit.map((a) => a.workflowId));
   await ops.algos.waitFor(() => !cell.get().algos.some((a) => ids.has(a.workflowId)), ALGO_STOP_WAIT_MS);
   const s = cell.get();
   cell.set({ ...s, algos: s.algos.filter((a) => !ids.has(a.workflowId)) });
+  return hit.length;
 }
 
 export interface StateCell {
@@ -98,15 +107,16 @@ export async function submitPlanned(
   const toAlgo = (o: PlannedOrder) =>
     ops.algos !== undefined && algo !== undefined && algo.ids.has(o.clientOrderId);
   const direct = orders.filter((o) => !toAlgo(o));
+  // the orders sent at once first (a flip's exit leg before the algorithm's first slice of its entry leg)
+  const { acks, portfolio } = direct.length
+    ? await ops.exec.submitOrders({ sessionId, orders: direct, advanceReplayTo: nextBarTs })
+    : { acks: [], portfolio: null };
   let started = 0;
   for (const o of orders)
     if (toAlgo(o)) {
       await startAlgo(ops, cell, sessionId, o, algo!.routing);
       started++;
     }
-  const { acks, portfolio } = direct.length
-    ? await ops.exec.submitOrders({ sessionId, orders: direct, advanceReplayTo: nextBarTs })
-    : { acks: [], portfolio: null };
   const ok = new Set(acks.filter((a) => !a.rejected).map((a) => a.clientOrderId));
   const s = cell.get();
   // every approved order in the strategy's order, the ones an algorithm works included (as one order each)
@@ -166,9 +176,48 @@ async function startAlgo(
     ...s,
     algos: [
       ...s.algos,
-      { workflowId, parentId: o.clientOrderId, symbol: o.symbol, side: o.side, qty: o.qty, startQty, until },
+      {
+        workflowId,
+        parentId: o.clientOrderId,
+        symbol: o.symbol,
+        side: o.side,
+        qty: o.qty,
+        startQty,
+        slices: r.slices,
+        until,
+      },
     ],
   });
+}
+
+/**
+ * A strategy's cancel of single orders. An order an execution algorithm works is its parent id: the algorithm is
+ * stopped and every slice it may have sent is canceled (slice ids are deterministic).
+ */
+async function cancelByStrategy(
+  ops: CycleOps,
+  cell: StateCell,
+  sessionId: string,
+  ids: readonly string[],
+): Promise<void> {
+  const worked = cell.get().algos.filter((a) => ids.includes(a.parentId));
+  const toCancel = ids.filter((id) => !worked.some((a) => a.parentId === id));
+  for (const a of worked) {
+    await stopAlgos(ops, cell, [a.symbol], 'canceled by the strategy');
+    const p = parseClientOrderId(a.parentId);
+    if (!p) continue;
+    for (let i = 0; i < Math.min(a.slices, MAX_ALGO_SLICES); i++)
+      toCancel.push(
+        makeClientOrderId({
+          session: sessionId,
+          barTs: p.barTs,
+          symbol: a.symbol,
+          seq: algoSliceSeq(p.seq, i),
+        }),
+      );
+  }
+  if (toCancel.length)
+    await ops.exec.cancelOpenOrders({ reason: 'canceled by the strategy', clientOrderIds: toCancel });
 }
 
 /** Index of the bar at which intraday positions are flattened (their orders fill on the next bar). */
@@ -244,9 +293,16 @@ export async function runCycle(
     const endOfDay = !now.liquidateRequested;
     const seq = endOfDay ? RESERVED_SEQ.endOfDay : RESERVED_SEQ.liquidate;
     const reason = endOfDay ? 'end of day flatten' : 'liquidate requested';
-    await stopAlgos(ops, cell, null, reason);
-    const orders = flattenOrders(input.sessionId, at, now.positions, seq, reason);
-    if (orders.length || now.openOrders.length) await ops.exec.cancelOpenOrders({ reason });
+    // Paper/live: a slice may have filled since this bar's snapshot; re-read positions once the algorithms
+    // have stopped and their working slices are canceled, so the flatten closes what is actually held.
+    const stopped = await stopAlgos(ops, cell, null, reason);
+    let orders = flattenOrders(input.sessionId, at, now.positions, seq, reason);
+    if (stopped || orders.length || now.openOrders.length) await ops.exec.cancelOpenOrders({ reason });
+    if (stopped && input.mode !== 'replay') {
+      const snap = await ops.exec.syncPortfolio({ sessionId: input.sessionId, advanceReplayTo: null });
+      applySnapshot(cell, snap, barTs);
+      orders = flattenOrders(input.sessionId, at, cell.get().positions, seq, reason);
+    }
     await submitPlanned(ops, cell, input.sessionId, orders, nextBarTs);
   } else {
     const step = riskStep({
@@ -277,14 +333,15 @@ export async function runCycle(
     };
     // A breaker's flatten goes out even while paused; the strategy's orders only when not paused.
     const batches = [breaker.batch, ...(paused ? [] : [step.batch])].filter(
-      (b) => b.orders.length || b.cancelSymbols.length,
+      (b) => b.orders.length || b.cancelSymbols.length || b.cancelIds?.length,
     );
     for (let i = 0; i < batches.length; i++) {
       const b = batches[i]!;
       if (b.cancelSymbols.length) {
-        await stopAlgos(ops, cell, b.cancelSymbols, 'replaced by a flatten or canceled');
+        await stopAlgos(ops, cell, b.cancelSymbols, 'replaced by a flatten');
         await ops.exec.cancelOpenOrders({ reason: 'replaced by a flatten', symbols: b.cancelSymbols });
       }
+      if (b.cancelIds?.length) await cancelByStrategy(ops, cell, input.sessionId, b.cancelIds);
       await submitPlanned(
         ops,
         cell,

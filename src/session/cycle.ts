@@ -211,7 +211,10 @@ export function sessionRiskState(
 
 /** Orders sent together after the cancels before them (a flatten replaces the symbol's open orders). */
 export interface OrderBatch {
+  /** symbols whose open orders are canceled before the batch (a flatten replaces them) */
   readonly cancelSymbols: string[];
+  /** single open orders the strategy canceled, by client order id (sent before the batch as well) */
+  readonly cancelIds?: string[];
   readonly orders: PlannedOrder[];
 }
 
@@ -284,6 +287,7 @@ export function riskStep(input: {
   const limits = riskLimitsFor(state.limits);
   const ev = evaluateMode(sessionRiskState(state, at, decided), limits);
   const cancelSymbols = new Set<string>();
+  const cancelIds = new Set<string>();
   const orders: PlannedOrder[] = [];
   const entryIds: string[] = [];
   const denied: Denial[] = [];
@@ -303,9 +307,10 @@ export function riskStep(input: {
   let increasing = 0;
   for (const { command: c, riskReducing } of gate.approved) {
     if (c.kind === 'cancel') {
-      // A strategy cancel: the session cancels by symbol (what the execution activity offers).
+      // A strategy cancel: that one order, as the backtester's broker cancels it (an order an execution
+      // algorithm works is stopped and its slices canceled by the cycle).
       const o = state.openOrders.find((x) => x.clientOrderId === c.clientOrderId);
-      if (o) cancelSymbols.add(o.symbol);
+      if (o) cancelIds.add(o.clientOrderId);
       continue;
     }
     if (c.kind === 'flatten') {
@@ -349,7 +354,15 @@ export function riskStep(input: {
   return {
     mode: ev.mode,
     reason: ev.reason,
-    batch: { cancelSymbols: [...cancelSymbols], orders },
+    batch: {
+      cancelSymbols: [...cancelSymbols],
+      // a symbol being flattened has all its orders canceled already
+      cancelIds: [...cancelIds].filter((id) => {
+        const o = state.openOrders.find((x) => x.clientOrderId === id);
+        return o !== undefined && !cancelSymbols.has(o.symbol);
+      }),
+      orders,
+    },
     entryIds,
     denied,
     riskStops,

@@ -195,6 +195,49 @@ describe('session cycle: the backtester risk step over a session state', () => {
     );
   });
 
+  test('when the strategy cancels one order, then only that order is canceled; a flattened symbol has all its orders canceled', () => {
+    const id = (symbol: string, seq: number) =>
+      makeClientOrderId({ session: 's', barTs: AT - 60_000, symbol, seq });
+    const o = (symbol: string, seq: number): SessionOpenOrder => ({
+      clientOrderId: id(symbol, seq),
+      symbol,
+      side: 'buy',
+      qty: 5,
+      filledQty: 0,
+      limitPrice: 99,
+      child: false,
+    });
+    const state = stateWith({
+      universe: ['AAA', 'BBB'],
+      positions: [pos('BBB', 10, 50)],
+      openOrders: [o('AAA', 0), o('AAA', 1), o('BBB', 2)],
+    });
+    const step = riskStep({
+      state,
+      at: AT,
+      decided: {
+        commands: [
+          { kind: 'cancel', clientOrderId: id('AAA', 1) },
+          { kind: 'cancel', clientOrderId: id('BBB', 2) },
+          { kind: 'cancel', clientOrderId: 'not-open' },
+          {
+            kind: 'flatten',
+            symbol: 'BBB',
+            clientOrderId: makeClientOrderId({ session: 's', barTs: AT, symbol: 'BBB', seq: 3 }),
+            reason: 'exit',
+          },
+        ],
+        ...fresh(),
+      },
+    });
+    assert.deepEqual(step.batch.cancelIds, [id('AAA', 1)], 'AAA:0 stays working');
+    assert.deepEqual(step.batch.cancelSymbols, ['BBB']);
+    assert.deepEqual(
+      step.batch.orders.map((x) => [x.symbol, x.side, x.qty]),
+      [['BBB', 'sell', 10]],
+    );
+  });
+
   test('when snapshots show positions opening and closing the same day, then day trades are counted and stops dropped', () => {
     const snap = (positions: SessionPosition[]): PortfolioSnapshot => ({
       equity: 100_000,
@@ -258,6 +301,7 @@ describe('session cycle: orders worked by execution algorithms', () => {
     side: 'buy',
     qty,
     startQty,
+    slices: 3,
     until: AT + 60_000,
   });
   const open = (id: string, symbol: string, qty: number): SessionOpenOrder => ({
