@@ -149,7 +149,8 @@ async function startAlgo(
           symbol: o.symbol,
           fromTs: decidedAt,
           slices: r.slices,
-          intervalMs: r.intervalMs,
+          // volume is known per bar: a slice shorter than a bar (replay's wall-clock pacing) is shaped per bar
+          intervalMs: Math.max(r.intervalMs, cell.get().barMs),
           lookbackDays: r.volumeLookbackDays,
         })
       : undefined;
