@@ -280,7 +280,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
 
   // ---- end of day / kill ---------------------------------------------------------------------------------
   if (state.killed) {
-    await stopAlgos(ops, cell, null, 'session killed');
+    await stopAlgos(ops, cell, input.sessionId, null, 'session killed');
     await exec.cancelOpenOrders({ reason: 'session killed' });
   } else if (input.mode === 'replay' && state.lastBarTs !== null) {
     await exec.advanceReplay({ untilTs: state.barTimes[state.barTimes.length - 1]! });

@@ -4,6 +4,7 @@ import {
   type ExecutionRouting,
   type PlannedOrder,
   type PortfolioSnapshot,
+  type AlgoInFlight,
   type SessionActivities,
   type SessionInput,
   type SessionResult,
@@ -61,13 +62,14 @@ export interface AlgoOps {
 export const ALGO_STOP_WAIT_MS = 30_000;
 
 /**
- * Stops the algorithms working `symbols` (all when null) and waits until each has confirmed (algoDone), so no
- * slice can reach the broker after the cancel or flatten that follows; returns how many it stopped. One that does not confirm in time is
- * dropped from the state anyway; the cancel that follows catches a late slice at the broker.
+ * Stops the algorithms working `symbols` (all when null), waits until each has confirmed (algoDone) so no
+ * further slice can reach the broker, then cancels their slices still working; returns how many it stopped.
+ * One that does not confirm in time is dropped from the state anyway: the cancel catches a late slice.
  */
 export async function stopAlgos(
   ops: CycleOps,
   cell: StateCell,
+  sessionId: string,
   symbols: readonly string[] | null,
   reason: string,
 ): Promise<number> {
@@ -78,7 +80,27 @@ export async function stopAlgos(
   await ops.algos.waitFor(() => !cell.get().algos.some((a) => ids.has(a.workflowId)), ALGO_STOP_WAIT_MS);
   const s = cell.get();
   cell.set({ ...s, algos: s.algos.filter((a) => !ids.has(a.workflowId)) });
+  // A slice already working (a marketable limit not yet filled) would still add exposure: cancel it too.
+  const slices = hit.flatMap((a) => sliceIds(sessionId, a));
+  if (slices.length) await ops.exec.cancelOpenOrders({ reason, clientOrderIds: slices });
   return hit.length;
+}
+
+/** Every client order id an algorithm may have used for its slices (they are deterministic). */
+export function sliceIds(sessionId: string, a: AlgoInFlight): string[] {
+  const p = parseClientOrderId(a.parentId);
+  if (!p) return [];
+  const out: string[] = [];
+  for (let i = 0; i < Math.min(a.slices, MAX_ALGO_SLICES); i++)
+    out.push(
+      makeClientOrderId({
+        session: sessionId,
+        barTs: p.barTs,
+        symbol: a.symbol,
+        seq: algoSliceSeq(p.seq, i),
+      }),
+    );
+  return out;
 }
 
 export interface StateCell {
@@ -202,21 +224,8 @@ async function cancelByStrategy(
   ids: readonly string[],
 ): Promise<void> {
   const worked = cell.get().algos.filter((a) => ids.includes(a.parentId));
+  for (const a of worked) await stopAlgos(ops, cell, sessionId, [a.symbol], 'canceled by the strategy');
   const toCancel = ids.filter((id) => !worked.some((a) => a.parentId === id));
-  for (const a of worked) {
-    await stopAlgos(ops, cell, [a.symbol], 'canceled by the strategy');
-    const p = parseClientOrderId(a.parentId);
-    if (!p) continue;
-    for (let i = 0; i < Math.min(a.slices, MAX_ALGO_SLICES); i++)
-      toCancel.push(
-        makeClientOrderId({
-          session: sessionId,
-          barTs: p.barTs,
-          symbol: a.symbol,
-          seq: algoSliceSeq(p.seq, i),
-        }),
-      );
-  }
   if (toCancel.length)
     await ops.exec.cancelOpenOrders({ reason: 'canceled by the strategy', clientOrderIds: toCancel });
 }
@@ -296,7 +305,7 @@ export async function runCycle(
     const reason = endOfDay ? 'end of day flatten' : 'liquidate requested';
     // Paper/live: a slice may have filled since this bar's snapshot; re-read positions once the algorithms
     // have stopped and their working slices are canceled, so the flatten closes what is actually held.
-    const stopped = await stopAlgos(ops, cell, null, reason);
+    const stopped = await stopAlgos(ops, cell, input.sessionId, null, reason);
     let orders = flattenOrders(input.sessionId, at, now.positions, seq, reason);
     if (stopped || orders.length || now.openOrders.length) await ops.exec.cancelOpenOrders({ reason });
     if (stopped && input.mode !== 'replay') {
@@ -321,7 +330,13 @@ export async function runCycle(
     });
     // Algorithms work entries: a breaker, a risk mode that allows no new exposure or a pause stops them all.
     if (breaker.batch.orders.length || step.mode !== 'ACTIVE' || paused)
-      await stopAlgos(ops, cell, null, paused ? 'session paused' : `risk ${step.mode}: ${step.reason}`);
+      await stopAlgos(
+        ops,
+        cell,
+        input.sessionId,
+        null,
+        paused ? 'session paused' : `risk ${step.mode}: ${step.reason}`,
+      );
     const routing = executionRouting(input, now.barMs);
     const entries = new Set(step.entryIds);
     const algo = {
@@ -339,7 +354,7 @@ export async function runCycle(
     for (let i = 0; i < batches.length; i++) {
       const b = batches[i]!;
       if (b.cancelSymbols.length) {
-        await stopAlgos(ops, cell, b.cancelSymbols, 'replaced by a flatten');
+        await stopAlgos(ops, cell, input.sessionId, b.cancelSymbols, 'replaced by a flatten');
         await ops.exec.cancelOpenOrders({ reason: 'replaced by a flatten', symbols: b.cancelSymbols });
       }
       if (b.cancelIds?.length) await cancelByStrategy(ops, cell, input.sessionId, b.cancelIds);
