@@ -86,6 +86,27 @@ export async function stopAlgos(
   return hit.length;
 }
 
+/**
+ * An algorithm that has not confirmed its end by its deadline (its worker down for long, its workflow failed)
+ * is not waited on forever: it is told to stop and its working slices are canceled, so one that wakes up later
+ * cannot add to a position the session no longer counts as pending. No wait: its confirmation is not expected.
+ */
+export async function expireAlgos(ops: CycleOps, cell: StateCell, sessionId: string): Promise<number> {
+  if (!ops.algos || !cell.get().algos.length) return 0;
+  const t = ops.algos.now();
+  const expired = cell.get().algos.filter((a) => a.until <= t);
+  if (!expired.length) return 0;
+  for (const a of expired) await ops.algos.stop(a.workflowId, 'no algoDone by its deadline');
+  const gone = new Set(expired.map((a) => a.workflowId));
+  const s = cell.get();
+  cell.set({ ...s, algos: s.algos.filter((a) => !gone.has(a.workflowId)) });
+  await ops.exec.cancelOpenOrders({
+    reason: 'execution algorithm past its deadline',
+    clientOrderIds: expired.flatMap((a) => sliceIds(sessionId, a)),
+  });
+  return expired.length;
+}
+
 /** Every client order id an algorithm may have used for its slices (they are deterministic). */
 export function sliceIds(sessionId: string, a: AlgoInFlight): string[] {
   const p = parseClientOrderId(a.parentId);
@@ -241,12 +262,7 @@ export async function runCycle(
   input: SessionInput,
   barTs: number,
 ): Promise<void> {
-  // An algorithm that never confirmed its end (its worker lost, its workflow failed) is not waited on forever.
-  if (ops.algos && cell.get().algos.length) {
-    const t = ops.algos.now();
-    const s0 = cell.get();
-    if (s0.algos.some((a) => a.until <= t)) cell.set({ ...s0, algos: s0.algos.filter((a) => a.until > t) });
-  }
+  await expireAlgos(ops, cell, input.sessionId);
   // Replay: the simulator plays this bar first (fills of the previous cycle's orders happen here) — already done
   // by the previous cycle's submit call when it placed orders, else now.
   const pre = cell.get().prefetched;

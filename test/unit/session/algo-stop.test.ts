@@ -7,6 +7,7 @@ import {
   parseClientOrderId,
 } from '../../../src/model/client-order-id';
 import {
+  expireAlgos,
   initialSessionState,
   sliceIds,
   stopAlgos,
@@ -88,5 +89,18 @@ describe('stopping execution algorithms', () => {
     const h = harness([algo('BBB', 5)], true);
     assert.equal(await stopAlgos(h.ops, h.cell, 's', ['AAA'], 'flatten'), 0);
     assert.deepEqual(h.calls, []);
+  });
+
+  test('when an algorithm is past its deadline without confirming, then it is told to stop, forgotten, and its slices canceled', async () => {
+    const late = { ...algo('AAA', 4), until: AT - 1 };
+    const h = harness([late, algo('BBB', 5)], false);
+    assert.equal(await expireAlgos(h.ops, h.cell, 's'), 1);
+    assert.deepEqual(h.calls, ['stop s/algo/AAA', 'cancel']);
+    assert.deepEqual(h.canceled[0], sliceIds('s', late));
+    assert.deepEqual(
+      h.cell.get().algos.map((a) => a.symbol),
+      ['BBB'],
+    );
+    assert.equal(await expireAlgos(h.ops, h.cell, 's'), 0, 'nothing else is due');
   });
 });
