@@ -169,11 +169,21 @@ export function createSessionActivities(
         const ts = out.lastDataTs[s];
         if (ts !== at) staleData[s] = ts ?? null;
       }
+      let avgVolume: Record<string, number> | undefined;
+      if (input.avgVolumeBars) {
+        avgVolume = {};
+        for (const c of out.commands) {
+          if (c.kind !== 'submit' || avgVolume[c.order.symbol] !== undefined) continue;
+          const v = entry.host.avgVolume(c.order.symbol, input.avgVolumeBars);
+          if (v !== undefined) avgVolume[c.order.symbol] = Math.round(v);
+        }
+      }
       const result: DecideResult = {
         commands: packCommands(out.commands),
         volatilityRatio: out.volatilityRatio,
         staleData,
         prices,
+        ...(avgVolume ? { avgVolume } : {}),
       };
       entry.last = result;
       deps.metrics?.decided({

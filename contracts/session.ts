@@ -45,6 +45,13 @@ export const DEFAULT_SESSION_LIMITS: SessionRiskLimits = {
 export interface ExecutionRouting {
   /** entries of at least this notional (dollars) go to an algorithm; null: never */
   readonly algoMinNotional: number | null;
+  /**
+   * entries larger than this fraction of the symbol's average 1m volume (over the last `volumeBars` bars) go to
+   * an algorithm too, whatever their notional; null: no participation rule
+   */
+  readonly algoMaxParticipation: number | null;
+  /** bars the average volume of the participation rule is taken over */
+  readonly volumeBars: number;
   readonly algo: 'twap' | 'vwap';
   readonly slices: number;
   /** ms between slices; default: one bar (paper/live), or max(1 s, replayBarDelayMs) in replay */
@@ -61,6 +68,8 @@ export interface ExecutionRouting {
 
 export const DEFAULT_EXECUTION_ROUTING: ExecutionRouting = {
   algoMinNotional: 10_000,
+  algoMaxParticipation: null,
+  volumeBars: 30,
   algo: 'twap',
   slices: 5,
   urgency: 'normal',
@@ -230,6 +239,8 @@ export interface DecideResult {
   readonly staleData: Readonly<Record<string, number | null>>;
   /** last close of symbols with open orders (their pending entries are valued at it) */
   readonly prices: Readonly<Record<string, number>>;
+  /** average 1m volume of the symbols the commands submit for (only when the decide input asked for it) */
+  readonly avgVolume?: Readonly<Record<string, number>>;
 }
 
 /** An order the workflow approved, as the execution activity submits it. */
@@ -293,6 +304,8 @@ export interface SessionActivities {
     seed: number;
     limits: SessionRiskLimits;
     modelId: string | null;
+    /** return the average volume over this many bars of every symbol a command submits for */
+    avgVolumeBars?: number;
   }): Promise<DecideResult>;
   /**
    * VWAP: relative volume per slice for the window an algorithm will work (from `fromTs`, `slices` ×
@@ -379,6 +392,17 @@ export function validateExecutionRouting(r: Partial<ExecutionRouting>): string |
   const positive = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0;
   if (r.algoMinNotional !== undefined && r.algoMinNotional !== null && !positive(r.algoMinNotional))
     return `execution.algoMinNotional: ${String(r.algoMinNotional)} must be a positive dollar amount or null (never)`;
+  if (
+    r.algoMaxParticipation !== undefined &&
+    r.algoMaxParticipation !== null &&
+    !(positive(r.algoMaxParticipation) && r.algoMaxParticipation <= 1)
+  )
+    return `execution.algoMaxParticipation: ${String(r.algoMaxParticipation)} must be a fraction in (0, 1] or null (no participation rule)`;
+  if (
+    r.volumeBars !== undefined &&
+    !(Number.isInteger(r.volumeBars) && r.volumeBars >= 1 && r.volumeBars <= 390)
+  )
+    return `execution.volumeBars: ${String(r.volumeBars)} must be an integer in [1, 390]`;
   if (r.algo !== undefined && r.algo !== 'twap' && r.algo !== 'vwap')
     return `execution.algo: "${String(r.algo)}" must be twap or vwap`;
   if (r.slices !== undefined && !(Number.isInteger(r.slices) && r.slices >= 1 && r.slices <= 999))

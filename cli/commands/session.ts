@@ -147,6 +147,10 @@ export function register(program: Command): void {
       '--algo-min-notional <usd|off>',
       `entries of at least this notional are worked by TWAP/VWAP instead of sent at once (default ${DEFAULT_EXECUTION_ROUTING.algoMinNotional}; off: never)`,
     )
+    .option(
+      '--algo-max-participation <f|off>',
+      "entries over this fraction of the symbol's average 1m volume are worked by an algorithm too (default off)",
+    )
     .option('--algo <name>', `twap | vwap (default ${DEFAULT_EXECUTION_ROUTING.algo})`)
     .option('--algo-slices <n>', `slices per algorithm order (default ${DEFAULT_EXECUTION_ROUTING.slices})`)
     .option('--algo-interval-ms <ms>', 'ms between slices (default: one bar; replay: 1 s)')
@@ -155,6 +159,7 @@ export function register(program: Command): void {
     .action(
       async (opts: {
         algoMinNotional?: string;
+        algoMaxParticipation?: string;
         algo?: string;
         algoSlices?: string;
         algoIntervalMs?: string;
@@ -360,6 +365,7 @@ export function register(program: Command): void {
 /** Execution routing from the CLI flags (only what was given); errors name the flag. */
 export function executionRoutingFrom(opts: {
   algoMinNotional?: string;
+  algoMaxParticipation?: string;
   algo?: string;
   algoSlices?: string;
   algoIntervalMs?: string;
@@ -368,6 +374,8 @@ export function executionRoutingFrom(opts: {
   const r: { -readonly [K in keyof ExecutionRouting]?: ExecutionRouting[K] } = {};
   if (opts.algoMinNotional !== undefined)
     r.algoMinNotional = opts.algoMinNotional === 'off' ? null : Number(opts.algoMinNotional);
+  if (opts.algoMaxParticipation !== undefined)
+    r.algoMaxParticipation = opts.algoMaxParticipation === 'off' ? null : Number(opts.algoMaxParticipation);
   if (opts.algo !== undefined) r.algo = opts.algo as ExecutionRouting['algo'];
   if (opts.algoSlices !== undefined) r.slices = Number(opts.algoSlices);
   if (opts.algoIntervalMs !== undefined) r.intervalMs = Number(opts.algoIntervalMs);
@@ -376,6 +384,7 @@ export function executionRoutingFrom(opts: {
   if (problem) {
     const flag: Record<string, string> = {
       algoMinNotional: '--algo-min-notional',
+      algoMaxParticipation: '--algo-max-participation',
       algo: '--algo',
       slices: '--algo-slices',
       intervalMs: '--algo-interval-ms',

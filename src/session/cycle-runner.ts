@@ -283,6 +283,7 @@ export async function runCycle(
   const at = barTs + s.barMs; // the decision time: this bar's close, as in a backtest
   const nextBarTs = input.mode === 'replay' ? (s.barTimes[s.nextBar + 1] ?? null) : null;
   const closing = s.liquidateRequested || s.nextBar >= flattenIndex(s, input);
+  const routing = executionRouting(input, s.barMs);
   // Loss breakers first (as in the backtester): the strategy then sees their flatten orders as open.
   const breaker = closing ? null : breakerStep(input.sessionId, s, at);
   const openOrders = breaker ? breaker.openOrders : s.openOrders;
@@ -311,6 +312,7 @@ export async function runCycle(
     seed: input.seed ?? 1,
     limits: s.limits,
     modelId: input.modelId ?? null,
+    ...(ops.algos && routing.algoMaxParticipation !== null ? { avgVolumeBars: routing.volumeBars } : {}),
   });
   // Risk on the state as it is now: a limit changed or a pause sent during the decide call applies to this bar.
   const now = { ...cell.get(), lastDecisionTs: at, openOrders };
@@ -353,12 +355,13 @@ export async function runCycle(
         null,
         paused ? 'session paused' : `risk ${step.mode}: ${step.reason}`,
       );
-    const routing = executionRouting(input, now.barMs);
     const entries = new Set(step.entryIds);
     const algo = {
       ids: new Set(
         step.batch.orders
-          .filter((o) => routesToAlgo(o, entries.has(o.clientOrderId), routing))
+          .filter((o) =>
+            routesToAlgo(o, entries.has(o.clientOrderId), routing, decided.avgVolume?.[o.symbol]),
+          )
           .map((o) => o.clientOrderId),
       ),
       routing,

@@ -132,16 +132,23 @@ export function executionRouting(input: SessionInput, barMs: number): Required<E
   return { ...r, intervalMs };
 }
 
-/** An approved order goes to an execution algorithm when it is a plain market entry at or above the threshold. */
+/**
+ * An approved order goes to an execution algorithm when it is a plain market entry (of at least 2 shares) at or
+ * above the notional threshold, or larger than the allowed share of the symbol's average bar volume.
+ */
 export function routesToAlgo(
   order: PlannedOrder,
   entry: boolean,
-  routing: Pick<ExecutionRouting, 'algoMinNotional'>,
+  routing: Pick<ExecutionRouting, 'algoMinNotional'> &
+    Partial<Pick<ExecutionRouting, 'algoMaxParticipation'>>,
+  avgVolume?: number,
 ): boolean {
-  if (!entry || routing.algoMinNotional === null) return false;
+  if (!entry || order.qty < 2) return false;
   if (order.type !== 'market' || (order.orderClass !== undefined && order.orderClass !== 'simple'))
     return false;
-  return order.qty * order.refPrice >= routing.algoMinNotional && order.qty >= 2;
+  if (routing.algoMinNotional !== null && order.qty * order.refPrice >= routing.algoMinNotional) return true;
+  const cap = routing.algoMaxParticipation ?? null;
+  return cap !== null && avgVolume !== undefined && order.qty > cap * avgVolume;
 }
 
 /** Positions held at reconciliation were not opened today: open time 0 keeps them out of the day-trade count. */

@@ -110,6 +110,16 @@ export class StrategyHost {
     }
   }
 
+  /** Mean volume of the symbol's last `bars` stepped bars (bars seen so far when fewer); undefined before any. */
+  avgVolume(symbol: string, bars: number): number | undefined {
+    const c = this.cols[this.opts.symbols.indexOf(symbol)];
+    if (!c || c.cursor < 0) return undefined;
+    const from = Math.max(0, c.cursor - bars + 1);
+    let sum = 0;
+    for (let k = from; k <= c.cursor; k++) sum += c.volume[k]!;
+    return sum / (c.cursor - from + 1);
+  }
+
   /** The close of the symbol's newest stepped bar. */
   lastClose(symbol: string): number | undefined {
     const c = this.cols[this.opts.symbols.indexOf(symbol)];

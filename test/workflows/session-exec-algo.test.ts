@@ -151,6 +151,36 @@ describe('TradingSession: large entries worked by TWAP/VWAP child workflows', ()
     assert.deepEqual(env.sim.exchange.listOrders('open'), [], 'no slice left working');
   });
 
+  test('when only the participation rule is on, then entries larger than that share of the average bar volume are worked by an algorithm', async () => {
+    const env = await startSessionEnv(t, db, SYMBOLS, { keyId: 'PKALGOPART', secret: 'algo-part-secret' });
+    const input = sessionInput(env.workers, SYMBOLS, {
+      // no notional rule: only participation routes (a tiny cap, so every entry of 2+ shares exceeds it)
+      execution: { algoMinNotional: null, algoMaxParticipation: 0.0001, slices: 2, intervalMs: 1_000 },
+      replayBarDelayMs: 0,
+    });
+    try {
+      const handle = await t.client.workflow.start('tradingSessionWorkflow', {
+        taskQueue: input.taskQueues!.io!,
+        workflowId: `test-algo-part-${input.sessionId}`,
+        args: [input],
+      });
+      const result = (await handle.result()) as SessionResult;
+      assert.deepEqual(result.finalPositions, []);
+    } finally {
+      await env.close();
+    }
+    const accepted = env.sim.exchange
+      .acceptedClientOrderIds()
+      .filter((c) => c.startsWith(`${input.sessionId}:`));
+    const slices = accepted.filter((id) => (parseClientOrderId(id)?.seq ?? 0) >= ALGO_SLICE_SEQ_BASE);
+    assert.ok(slices.length >= 2, `participation routed entries to algorithms (${slices.length} slices)`);
+    const { rows } = await db.pool.query<{ algo: string }>(
+      'select algo from execution_quality where session_id = $1',
+      [input.sessionId],
+    );
+    assert.ok(rows.length >= 1 && rows.every((r) => r.algo === 'twap'));
+  });
+
   test('when the VWAP curve is asked for, then it follows the same minutes of the previous sessions and sums to their volume shape', async () => {
     const acts = createSessionActivities({ bars: new PgBarSource(db.pool), pool: db.pool });
     const open = Date.parse(`${SESSION_DATE}T13:30:00Z`); // 09:30 New York (EDT from 2024-03-10)
@@ -196,6 +226,8 @@ describe('TradingSession: large entries worked by TWAP/VWAP child workflows', ()
     assert.match(validateExecutionRouting({ algo: 'pov' as never })!, /^execution\.algo: "pov"/);
     assert.match(validateExecutionRouting({ algoMinNotional: -5 })!, /^execution\.algoMinNotional/);
     assert.match(validateExecutionRouting({ intervalMs: 10 })!, /^execution\.intervalMs/);
+    assert.match(validateExecutionRouting({ algoMaxParticipation: 0 })!, /^execution\.algoMaxParticipation/);
+    assert.match(validateExecutionRouting({ volumeBars: 0 })!, /^execution\.volumeBars/);
     assert.match(validateExecutionRouting({ bogus: 1 } as never)!, /^execution\.bogus: unknown setting/);
     assert.equal(validateExecutionRouting({ algoMinNotional: null }), undefined);
   });

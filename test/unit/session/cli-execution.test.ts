@@ -10,6 +10,11 @@ describe('session start: execution flags', () => {
       { algoMinNotional: 20_000, algo: 'vwap', slices: 6, urgency: 'low' },
     );
     assert.deepEqual(executionRoutingFrom({ algoMinNotional: 'off' }), { algoMinNotional: null });
+    assert.deepEqual(executionRoutingFrom({ algoMaxParticipation: '0.05' }), { algoMaxParticipation: 0.05 });
+    assert.throws(
+      () => executionRoutingFrom({ algoMaxParticipation: '2' }),
+      /--algo-max-participation: 2 must be a fraction in \(0, 1\]/,
+    );
     assert.throws(() => executionRoutingFrom({ algoSlices: '0' }), /^ConfigError: --algo-slices: 0 must be/);
     assert.throws(() => executionRoutingFrom({ algo: 'pov' }), /--algo: "pov" must be twap or vwap/);
     assert.throws(() => executionRoutingFrom({ algoMinNotional: 'lots' }), /--algo-min-notional: NaN/);

@@ -363,7 +363,7 @@ describe('session cycle: orders worked by execution algorithms', () => {
     assert.throws(() => algoSliceSeq(1, 999), /slice: 999/);
   });
 
-  test('when routing is decided, then only plain market entries at or above the threshold go to an algorithm', () => {
+  test('when routing is decided, then only plain market entries at or above the notional threshold or over the participation cap go to an algorithm', () => {
     const o = (over: Partial<PlannedOrder> = {}): PlannedOrder => ({
       clientOrderId: 'x',
       symbol: 'AAA',
@@ -382,5 +382,11 @@ describe('session cycle: orders worked by execution algorithms', () => {
     assert.equal(routesToAlgo(o({ type: 'limit', limitPrice: 50 }), true, r), false);
     assert.equal(routesToAlgo(o({ orderClass: 'bracket' }), true, r), false);
     assert.equal(routesToAlgo(o(), true, { algoMinNotional: null }), false, 'routing off');
+    // participation: 100 shares against an average bar of 1,000 is 10%
+    const p = { algoMinNotional: null, algoMaxParticipation: 0.05 };
+    assert.equal(routesToAlgo(o(), true, p, 1_000), true, 'over 5% of the average bar');
+    assert.equal(routesToAlgo(o(), true, p, 10_000), false, '1% of the average bar');
+    assert.equal(routesToAlgo(o(), true, p), false, 'no volume known: the notional rule alone');
+    assert.equal(routesToAlgo(o(), false, p, 1_000), false, 'exits go at once');
   });
 });

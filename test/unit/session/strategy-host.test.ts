@@ -106,6 +106,12 @@ describe('StrategyHost: the session runs a strategy as the backtester does, and 
       'the newest bar seen closes exactly at the step time',
     );
     assert.throws(() => host.step(open + 10 * 60_000, p), /closeTs/);
+    // the participation rule's average volume: the stepped bars only, never a bar after the step
+    const seen = bars.filter((b) => b.ts + 60_000 <= open + 10 * 60_000);
+    const last3 = seen.slice(-3).reduce((a, b) => a + b.volume, 0) / 3;
+    assert.equal(host.avgVolume('AAA', 3), last3);
+    assert.equal(host.avgVolume('AAA', 1_000), seen.reduce((a, b) => a + b.volume, 0) / seen.length);
+    assert.equal(host.avgVolume('ZZZ', 3), undefined);
   });
 
   test('when the strategy is not a 1m strategy, then the host refuses it naming the field', () => {
