@@ -93,10 +93,19 @@ export function checkCommand(command: Command, state: RiskState, limits: RiskLim
   return checkSubmit(command, state, limits);
 }
 
-function currentQty(state: RiskState, symbol: string): number {
-  let q = 0;
-  for (const p of state.positions) if (p.symbol === symbol) q += p.qty;
-  return q;
+/**
+ * What an order does to the symbol's position: the signed quantity before and after it, and the part of it
+ * that opens new exposure (a flip's excess beyond the current position; 0 for an order that only reduces).
+ */
+export function positionChange(
+  state: RiskState,
+  order: { readonly symbol: string; readonly side: 'buy' | 'sell'; readonly qty: number },
+): { pos: number; after: number; openingQty: number } {
+  let pos = 0;
+  for (const p of state.positions) if (p.symbol === order.symbol) pos += p.qty;
+  const after = pos + (order.side === 'buy' ? order.qty : -order.qty);
+  const openingQty = Math.abs(after) - (Math.sign(after) === Math.sign(pos) ? Math.abs(pos) : 0);
+  return { pos, after, openingQty };
 }
 
 function checkSubmit(cmd: SubmitCommand, state: RiskState, limits: RiskLimits): RiskDecision {
@@ -108,9 +117,7 @@ function checkSubmit(cmd: SubmitCommand, state: RiskState, limits: RiskLimits): 
   if (!(state.equity > 0))
     return deny('buying_power', `equity: ${state.equity} leaves nothing to trade with`);
 
-  const pos = currentQty(state, o.symbol);
-  const signed = o.side === 'buy' ? o.qty : -o.qty;
-  const after = pos + signed;
+  const { pos, after, openingQty } = positionChange(state, o);
   const reducing =
     Math.abs(after) <= Math.abs(pos) + 1e-12 && (after === 0 || Math.sign(after) === Math.sign(pos));
   if (reducing) return { approved: true, riskReducing: true };
@@ -151,8 +158,7 @@ function checkSubmit(cmd: SubmitCommand, state: RiskState, limits: RiskLimits): 
   }
 
   const px = cmd.refPrice;
-  // only the part beyond the current position (a flip's excess) is new exposure
-  const openingQty = Math.abs(after) - (Math.sign(after) === Math.sign(pos) ? Math.abs(pos) : 0);
+  // only the part beyond the current position (a flip's excess) is new exposure: openingQty
   const pending = state.pendingEntries ?? [];
   let pendingNotional = 0;
   for (const p of pending) pendingNotional += Math.abs(p.qty * p.price);

@@ -8,7 +8,7 @@
  * Pure: workflows may import it.
  */
 import type { Command, SubmitCommand } from '../model/command';
-import { checkCommand } from './engine';
+import { checkCommand, positionChange } from './engine';
 import type { RiskLimits, RiskPosition, RiskRule, RiskState } from './types';
 
 export interface GateDenial {
@@ -49,10 +49,7 @@ export function gateCommands(commands: readonly Command[], state: RiskState, lim
 /** The opening part of an approved entry (a flip's excess beyond the current position), as a working entry. */
 function withPendingEntry(state: RiskState, c: SubmitCommand): RiskState {
   const o = c.order;
-  let pos = 0;
-  for (const p of state.positions) if (p.symbol === o.symbol) pos += p.qty;
-  const after = pos + (o.side === 'buy' ? o.qty : -o.qty);
-  const opening = Math.abs(after) - (Math.sign(after) === Math.sign(pos) ? Math.abs(pos) : 0);
+  const { after, openingQty: opening } = positionChange(state, o);
   if (!(opening > 0)) return state;
   const held = state.positions.find((p) => p.symbol === o.symbol);
   const entry: RiskPosition = {

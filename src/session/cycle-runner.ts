@@ -73,17 +73,8 @@ export async function stopAlgos(
   symbols: readonly string[] | null,
   reason: string,
 ): Promise<number> {
-  const hit = (cell.get().algos ?? []).filter((a) => symbols === null || symbols.includes(a.symbol));
-  if (!hit.length || !ops.algos) return 0;
-  for (const a of hit) await ops.algos.stop(a.workflowId, reason);
-  const ids = new Set(hit.map((a) => a.workflowId));
-  await ops.algos.waitFor(() => !cell.get().algos.some((a) => ids.has(a.workflowId)), ALGO_STOP_WAIT_MS);
-  const s = cell.get();
-  cell.set({ ...s, algos: s.algos.filter((a) => !ids.has(a.workflowId)) });
-  // A slice already working (a marketable limit not yet filled) would still add exposure: cancel it too.
-  const slices = hit.flatMap((a) => sliceIds(sessionId, a));
-  if (slices.length) await ops.exec.cancelOpenOrders({ reason, clientOrderIds: slices });
-  return hit.length;
+  const hit = cell.get().algos.filter((a) => symbols === null || symbols.includes(a.symbol));
+  return endAlgos(ops, cell, sessionId, hit, reason, ALGO_STOP_WAIT_MS);
 }
 
 /**
@@ -92,19 +83,31 @@ export async function stopAlgos(
  * cannot add to a position the session no longer counts as pending. No wait: its confirmation is not expected.
  */
 export async function expireAlgos(ops: CycleOps, cell: StateCell, sessionId: string): Promise<number> {
-  if (!ops.algos || !cell.get().algos.length) return 0;
+  if (!ops.algos) return 0;
   const t = ops.algos.now();
   const expired = cell.get().algos.filter((a) => a.until <= t);
-  if (!expired.length) return 0;
-  for (const a of expired) await ops.algos.stop(a.workflowId, 'no algoDone by its deadline');
-  const gone = new Set(expired.map((a) => a.workflowId));
+  return endAlgos(ops, cell, sessionId, expired, 'no algoDone by its deadline', 0);
+}
+
+/** Signals `algoStop` to each, waits up to `waitMs` for their algoDone, forgets them and cancels their slices. */
+async function endAlgos(
+  ops: CycleOps,
+  cell: StateCell,
+  sessionId: string,
+  hit: readonly AlgoInFlight[],
+  reason: string,
+  waitMs: number,
+): Promise<number> {
+  if (!hit.length || !ops.algos) return 0;
+  for (const a of hit) await ops.algos.stop(a.workflowId, reason);
+  const ids = new Set(hit.map((a) => a.workflowId));
+  if (waitMs > 0) await ops.algos.waitFor(() => !cell.get().algos.some((a) => ids.has(a.workflowId)), waitMs);
   const s = cell.get();
-  cell.set({ ...s, algos: s.algos.filter((a) => !gone.has(a.workflowId)) });
-  await ops.exec.cancelOpenOrders({
-    reason: 'execution algorithm past its deadline',
-    clientOrderIds: expired.flatMap((a) => sliceIds(sessionId, a)),
-  });
-  return expired.length;
+  cell.set({ ...s, algos: s.algos.filter((a) => !ids.has(a.workflowId)) });
+  // A slice already working (a marketable limit not yet filled) would still add exposure: cancel it too.
+  const slices = hit.flatMap((a) => sliceIds(sessionId, a));
+  if (slices.length) await ops.exec.cancelOpenOrders({ reason, clientOrderIds: slices });
+  return hit.length;
 }
 
 /** Every client order id an algorithm may have used for its slices (they are deterministic). */

@@ -4,22 +4,11 @@ import { gateCommands } from '../../../src/risk/gate';
 import { maxPositionsFor } from '../../../src/risk/engine';
 import { DEFAULT_RISK_LIMITS, type RiskState } from '../../../src/risk/types';
 import type { Command, SubmitCommand } from '../../../src/model/command';
+import { riskState } from '../../support/risk-state';
 
 const SYMBOLS = Array.from({ length: 30 }, (_, i) => `S${String(i).padStart(2, '0')}`);
 
-const state = (over: Partial<RiskState> = {}): RiskState => ({
-  mode: 'ACTIVE',
-  now: 1_000_000,
-  equity: 100_000,
-  buyingPower: 100_000,
-  dayStartEquity: 100_000,
-  monthStartEquity: 100_000,
-  quarterStartEquity: 100_000,
-  positions: [],
-  lastDataTs: Object.fromEntries(SYMBOLS.map((s) => [s, 1_000_000])),
-  dayTradesInWindow: 0,
-  ...over,
-});
+const state = (over: Partial<RiskState> = {}): RiskState => riskState(SYMBOLS, over);
 const order = (symbol: string, side: 'buy' | 'sell', qty: number, refPrice = 100): SubmitCommand => ({
   kind: 'submit',
   refPrice,

@@ -4,20 +4,9 @@ import { RiskEngine, evaluateMode, startNewPeriod } from '../../../src/risk/engi
 import { kelly, sizePosition, tierAllocation, DEFAULT_SIZING } from '../../../src/risk/sizing';
 import { DEFAULT_RISK_LIMITS, type RiskState } from '../../../src/risk/types';
 import type { SubmitCommand } from '../../../src/model/command';
+import { riskState } from '../../support/risk-state';
 
-const state = (over: Partial<RiskState> = {}): RiskState => ({
-  mode: 'ACTIVE',
-  now: 1_000_000,
-  equity: 100_000,
-  buyingPower: 100_000,
-  dayStartEquity: 100_000,
-  monthStartEquity: 100_000,
-  quarterStartEquity: 100_000,
-  positions: [],
-  lastDataTs: { SPY: 1_000_000 },
-  dayTradesInWindow: 0,
-  ...over,
-});
+const state = (over: Partial<RiskState> = {}): RiskState => riskState(['SPY'], over);
 const buy = (qty: number, over: Partial<SubmitCommand> = {}): SubmitCommand => ({
   kind: 'submit',
   refPrice: 100,
