@@ -24,7 +24,7 @@ import {
 } from '../../contracts/session';
 import { TASK_QUEUES } from '../../contracts/task-queues';
 import { STRATEGY_NAMES, createStrategy, type StrategySpec } from '../../src/strategy/registry';
-import { loadConfig, type AppConfig } from '../../src/config/config';
+import { assertLiveOptIn, loadConfig, type AppConfig } from '../../src/config/config';
 import { ConfigError } from '../../src/model/errors';
 import { codecFromEnv, startCodecServer } from '../../src/security/codec';
 import { applySchedules } from '../../src/session/schedules';
@@ -322,6 +322,9 @@ export function register(program: Command): void {
     .option('--mode <mode>', 'paper | live', 'paper')
     .option('--catchup-window <duration>', 'how late a missed routine may still run', '30 minutes')
     .action(async (opts: { symbols: string; account: string; mode: string; catchupWindow: string }) => {
+      if (opts.mode !== 'paper' && opts.mode !== 'live')
+        throw new ConfigError(`--mode: "${opts.mode}" must be paper or live`);
+      if (opts.mode === 'live') assertLiveOptIn(loadConfig(), '--mode live');
       await withClient(async (client) => {
         const results = await applySchedules(client, {
           routine: {

@@ -3,6 +3,14 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../model/errors';
+import {
+  REDACTED,
+  redactText,
+  redactUrl,
+  SECRET_ENV_KEYS,
+  secretValues,
+  URL_ENV_KEYS,
+} from '../security/redact';
 
 /**
  * One validated configuration object, read from the environment and an optional JSON file
@@ -20,6 +28,33 @@ const urlOf = (protocols: string[]) =>
     },
     `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
   );
+
+/** The sentence an operator sets in LIVE_TRADING_CONFIRM to trade real money (with TRADING_MODE=live). */
+export const LIVE_TRADING_CONFIRMATION = 'I understand this trades real money';
+export const ALPACA_PAPER_URL = 'https://paper-api.alpaca.markets';
+export const ALPACA_LIVE_URL = 'https://api.alpaca.markets';
+
+/** Where orders sent to a broker endpoint go: a local simulator, Alpaca paper, or real money. */
+export type BrokerEndpointMode = 'simulator' | 'paper' | 'live';
+
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/**
+ * What an APCA_API_BASE_URL is, by its host: localhost → the simulator, paper-api.alpaca.markets → paper,
+ * anything else → live. An unknown remote endpoint counts as live: only the paper host is known to hold no
+ * real money.
+ */
+export function endpointKindOfUrl(url: string): BrokerEndpointMode {
+  let host: string;
+  try {
+    host = new URL(url).hostname.toLowerCase();
+  } catch {
+    return 'live';
+  }
+  if (LOCAL_HOSTS.has(host)) return 'simulator';
+  if (host === new URL(ALPACA_PAPER_URL).hostname) return 'paper';
+  return 'live';
+}
 
 const hostPort = z.string().regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7233');
 
@@ -64,6 +99,25 @@ export const configSchema = z
     PAYLOAD_ENCRYPTION_KEYS: z.string().optional(),
   })
   .superRefine((c, ctx) => {
+    const endpoint = c.APCA_API_BASE_URL ? endpointKindOfUrl(c.APCA_API_BASE_URL) : undefined;
+    if (endpoint === 'live' && c.TRADING_MODE !== 'live') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['APCA_API_BASE_URL'],
+        message:
+          `${redactUrl(c.APCA_API_BASE_URL!)} is not the Alpaca paper endpoint nor a local simulator, so orders ` +
+          `there trade real money, but TRADING_MODE is ${c.TRADING_MODE}. For paper: unset APCA_API_BASE_URL ` +
+          `(or set it to ${ALPACA_PAPER_URL}); for live: set TRADING_MODE=live and ` +
+          `LIVE_TRADING_CONFIRM="${LIVE_TRADING_CONFIRMATION}"`,
+      });
+    }
+    if (endpoint === 'paper' && c.TRADING_MODE === 'live') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['APCA_API_BASE_URL'],
+        message: `TRADING_MODE=live but this is the Alpaca paper endpoint; unset APCA_API_BASE_URL (live uses ${ALPACA_LIVE_URL}) or unset TRADING_MODE for paper`,
+      });
+    }
     if (Boolean(c.APCA_API_KEY_ID) !== Boolean(c.APCA_API_SECRET_KEY)) {
       ctx.addIssue({
         code: 'custom',
@@ -72,12 +126,11 @@ export const configSchema = z
           'set both APCA_API_KEY_ID and APCA_API_SECRET_KEY, or neither (the local simulator is used then)',
       });
     }
-    if (c.TRADING_MODE === 'live' && c.LIVE_TRADING_CONFIRM !== 'I understand this trades real money') {
+    if (c.TRADING_MODE === 'live' && c.LIVE_TRADING_CONFIRM !== LIVE_TRADING_CONFIRMATION) {
       ctx.addIssue({
         code: 'custom',
         path: ['LIVE_TRADING_CONFIRM'],
-        message:
-          'live trading needs LIVE_TRADING_CONFIRM="I understand this trades real money"; unset TRADING_MODE for paper',
+        message: `live trading needs LIVE_TRADING_CONFIRM="${LIVE_TRADING_CONFIRMATION}"; unset TRADING_MODE for paper`,
       });
     }
     if (c.TRADING_MODE === 'live' && !c.APCA_API_KEY_ID) {
@@ -101,14 +154,8 @@ export interface AppConfig extends RawConfig {
   readonly hasAlpacaCredentials: boolean;
 }
 
-const SECRET_KEYS = [
-  'APCA_API_KEY_ID',
-  'APCA_API_SECRET_KEY',
-  'SLACK_BOT_TOKEN',
-  'POLYGON_API_KEY',
-  'UNUSUAL_WHALES_API_KEY',
-  'PAYLOAD_ENCRYPTION_KEYS',
-] as const;
+const SECRET_KEYS: readonly string[] = SECRET_ENV_KEYS;
+const URL_KEYS: readonly string[] = URL_ENV_KEYS;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   let fileValues: Record<string, unknown> = {};
@@ -117,8 +164,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     try {
       fileValues = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     } catch (err) {
+      // JSON.parse quotes the text around the fault, which may be a secret: say only what and where.
+      const why =
+        err instanceof SyntaxError
+          ? `not valid JSON${/position \d+/.exec(err.message) ? ` at ${/position \d+/.exec(err.message)![0]}` : ''}`
+          : ((err as NodeJS.ErrnoException).code ?? 'unreadable');
       throw new ConfigError(
-        `TRADER_CONFIG_FILE: cannot read "${file}" as JSON (${(err as Error).message}); fix the file or unset the variable`,
+        `TRADER_CONFIG_FILE: cannot read "${file}" as JSON (${why}); fix the file or unset the variable`,
       );
     }
   }
@@ -131,11 +183,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const name = i.path.join('.') || '(config)';
-      const got =
-        name in merged && !SECRET_KEYS.includes(name as never) ? ` (got "${String(merged[name])}")` : '';
+      const got = name in merged ? ` (got "${printableValue(name, String(merged[name]))}")` : '';
       return `  ${name}: ${i.message}${got}`;
     });
-    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+    throw new ConfigError(redactText(`Invalid configuration:\n${lines.join('\n')}`, secretsOf(merged)));
   }
   const c = parsed.data;
   return {
@@ -146,9 +197,54 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   };
 }
 
-/** The config with every secret replaced, for printing and logging. */
+/** A value as it may be printed: a secret variable as `***`, a URL without its credentials. */
+function printableValue(key: string, value: string): string {
+  if (SECRET_KEYS.includes(key)) return REDACTED;
+  if (URL_KEYS.includes(key)) return redactUrl(value);
+  return value;
+}
+
+/** The secret values among the merged settings (a file may hold them too), for redacting error text. */
+function secretsOf(merged: Record<string, unknown>): string[] {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(merged)) if (typeof v === 'string') env[k] = v;
+  return secretValues(env);
+}
+
+/** The config with every secret replaced and every URL stripped of credentials, for printing and logging. */
 export function redactConfig(config: AppConfig): Record<string, unknown> {
   const out: Record<string, unknown> = { ...config };
-  for (const k of SECRET_KEYS) if (out[k] !== undefined) out[k] = '***';
+  for (const [k, v] of Object.entries(out))
+    if (typeof v === 'string' && (SECRET_KEYS.includes(k) || URL_KEYS.includes(k)))
+      out[k] = printableValue(k, v);
   return out;
+}
+
+/**
+ * Which kind of broker this process's execution worker talks to. TRADING_MODE=live (which config load only
+ * accepts with LIVE_TRADING_CONFIRM and Alpaca keys) is live whatever the URL: the operator declared real
+ * money. Otherwise APCA_API_BASE_URL decides (endpointKindOfUrl; config load refuses a live one); without
+ * it, Alpaca keys mean Alpaca paper, and no keys the simulator (nothing real is reachable).
+ */
+export function brokerEndpointMode(
+  config: Pick<AppConfig, 'TRADING_MODE' | 'APCA_API_BASE_URL' | 'hasAlpacaCredentials'>,
+): BrokerEndpointMode {
+  if (config.TRADING_MODE === 'live') return 'live';
+  if (config.APCA_API_BASE_URL) return endpointKindOfUrl(config.APCA_API_BASE_URL);
+  return config.hasAlpacaCredentials ? 'paper' : 'simulator';
+}
+
+/**
+ * The one check for anything that would trade real money from this process (live sessions, live
+ * Schedules): the config must be the live opt-in. `what` names the flag or command refused.
+ */
+export function assertLiveOptIn(
+  config: Pick<AppConfig, 'TRADING_MODE' | 'APCA_API_BASE_URL' | 'hasAlpacaCredentials'>,
+  what: string,
+): void {
+  if (brokerEndpointMode(config) !== 'live')
+    throw new ConfigError(
+      `${what}: live trading needs the explicit opt-in: set TRADING_MODE=live and ` +
+        `LIVE_TRADING_CONFIRM="${LIVE_TRADING_CONFIRMATION}" (with live Alpaca keys), here and on the workers`,
+    );
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { AppConfig } from '../config/config';
+import { brokerEndpointMode, type AppConfig } from '../config/config';
 import { canConnectPostgres } from '../storage/pool';
 import { DEFAULT_REDIS_URL, tryConnectRedis } from '../storage/cache';
 import { LOCAL_POSTGRES_URL } from './postgres';
@@ -189,15 +189,21 @@ export async function runDoctor(config: AppConfig): Promise<DoctorCheck[]> {
   );
   checks.push(await tfjsCheck());
 
+  const broker = brokerEndpointMode(config);
   checks.push({
     name: 'Alpaca',
-    level: 'ok',
-    detail: config.hasAlpacaCredentials
-      ? `credentials set: ${config.TRADING_MODE === 'live' ? 'LIVE trading' : 'Alpaca paper'}`
-      : 'no credentials: the local Alpaca-compatible simulator is used (paper)',
-    fix: config.hasAlpacaCredentials
-      ? undefined
-      : 'export APCA_API_KEY_ID=… APCA_API_SECRET_KEY=… to use Alpaca paper',
+    level: broker === 'simulator' && !config.APCA_API_BASE_URL ? 'warn' : 'ok',
+    detail: {
+      live: 'LIVE trading: orders trade real money',
+      paper: 'Alpaca paper (no real money)',
+      simulator: config.APCA_API_BASE_URL
+        ? 'the local Alpaca-compatible simulator (no real money)'
+        : 'no broker configured: sessions cannot place orders',
+    }[broker],
+    fix:
+      broker === 'simulator' && !config.APCA_API_BASE_URL
+        ? 'export APCA_API_KEY_ID=… APCA_API_SECRET_KEY=… for Alpaca paper, or start `npm run trader -- simulator start …` and set APCA_API_BASE_URL to it'
+        : undefined,
   });
   checks.push({
     name: 'Chromium (reports, UI checks)',
