@@ -62,7 +62,10 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   let bundle: WorkflowBundleWithSourceMap | undefined;
   if (opts.queues.length > 1) {
-    bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });
+    bundle = await bundleWorkflowCode({
+      workflowsPath: require.resolve('../workflows'),
+      failureConverterPath: temporalDataConverter().failureConverterPath,
+    });
   }
   const workers = await Promise.all(
     opts.queues.map((queue) =>
