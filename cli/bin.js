@@ -1,10 +1,5 @@
 #!/usr/bin/env node
-// Installed entry point: registers the TypeScript loader, then runs the CLI.
+// Installed entry point: registers the TypeScript loader, then runs the CLI (same error handling as cli/main.ts).
 require('tsx/cjs');
-const { buildProgram } = require('./main.ts');
-buildProgram()
-  .parseAsync(process.argv)
-  .catch((err) => {
-    console.error(`error: ${err.message}`);
-    process.exitCode = 1;
-  });
+const { runCli } = require('./main.ts');
+void runCli(process.argv);

@@ -15,6 +15,7 @@ import { nyDate } from '../src/market/calendar';
 import { PgBarSource } from '../src/session/bar-source';
 import type { StackState } from '../src/stack/stack';
 import { createPool } from '../src/storage/pool';
+import { waitForWorkflow } from './workflow-result';
 
 /**
  * The demo's last step: a replayed paper session through Temporal on the local Alpaca-compatible simulator.
@@ -102,7 +103,7 @@ export async function runReplaySessionDemo(o: ReplaySessionDemoOptions): Promise
           `   watch the session: ${base}/namespaces/${o.namespace}/workflows/${encodeURIComponent(workflowId)}`,
         );
         log(`   simulator state:   ${sim.url}/sim/state`);
-        return (await handle.result()) as SessionResult;
+        return await waitForWorkflow<SessionResult>(handle);
       }),
     );
     return `replayed ${date} (${o.maxBars ?? 120} bars, ${o.symbols.length} symbols) on the simulator: ${result.ordersPlaced} orders placed once each, day P&L $${result.dailyPnl.toFixed(2)}, flat at the close: ${result.finalPositions.length === 0}`;

@@ -23,6 +23,7 @@ import { toSymbol } from '../../src/model/ids';
 import { TIMEFRAMES, parseTimeframe, type Timeframe } from '../../src/model/timeframe';
 import { MarketDataRepository } from '../../src/storage/market-data-repo';
 import { createPool } from '../../src/storage/pool';
+import { waitForWorkflow } from '../workflow-result';
 
 async function openRepo(config: AppConfig) {
   const pool = createPool(await resolveDatabaseUrl(config));
@@ -79,7 +80,7 @@ export async function runBackfill(
       );
   bar?.start(1, 0, { rows: 0, running: 'planning' });
   let done = false;
-  const result = handle.result().finally(() => {
+  const result = waitForWorkflow<BackfillSummary>(handle).finally(() => {
     done = true;
   });
   while (!done) {

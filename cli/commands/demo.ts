@@ -15,6 +15,7 @@ import { computeAndStoreFeatures } from '../../src/features/store-service';
 import { featureSetByName } from '../../src/features/sets';
 import { createCache } from '../../src/storage/cache';
 import { createPool } from '../../src/storage/pool';
+import { executeWorkflow } from '../workflow-result';
 
 /** One step of the demo: it prints what it did and where to look. */
 interface DemoStep {
@@ -38,7 +39,7 @@ export const demoSteps: DemoStep[] = [
     title: 'walking skeleton: Temporal → io worker → PostgreSQL',
     async run({ client }) {
       const workflowId = `demo-skeleton-${randomUUID()}`;
-      const r = await client.workflow.execute('skeletonWorkflow', {
+      const r = await executeWorkflow<{ pingId: number }>(client, 'skeletonWorkflow', {
         taskQueue: TASK_QUEUES.io,
         workflowId,
         args: [{ message: 'demo' }],
@@ -97,7 +98,7 @@ export const demoSteps: DemoStep[] = [
         spec: { ...DEFAULT_XGBOOST_SPEC, rounds: 60 },
         folds: 3,
       };
-      const r = await client.workflow.execute<(i: RetrainInput) => Promise<RetrainResult>>(RETRAIN_WORKFLOW, {
+      const r = await executeWorkflow<RetrainResult>(client, RETRAIN_WORKFLOW, {
         taskQueue: TASK_QUEUES.io,
         workflowId: `demo-retrain-${randomUUID()}`,
         args: [input],

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/config';
 import { ModelRegistry, type ModelStatus } from '../../src/models/registry/registry';
 import { DEFAULT_XGBOOST_SPEC } from '../../src/models/spec';
 import { createPool } from '../../src/storage/pool';
+import { waitForWorkflow } from '../workflow-result';
 
 async function withRegistry<T>(fn: (r: ModelRegistry) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -134,7 +135,7 @@ export function register(program: Command): void {
             `started ${RETRAIN_WORKFLOW} ${workflowId} on task queue ${TASK_QUEUES.io} (training activities on ${TASK_QUEUES.training})`,
           );
           if (opts.wait) {
-            const r = (await handle.result()) as RetrainResult;
+            const r = await waitForWorkflow<RetrainResult>(handle);
             console.log(
               `${r.modelId}: ${r.decision} — ${r.gate.reason}; OOS net P&L ${r.oos.netPnl.toFixed(2)}, ONNX parity ${r.parityMaxAbsDiff.toExponential(2)}`,
             );

@@ -29,6 +29,7 @@ import { ConfigError } from '../../src/model/errors';
 import { codecFromEnv, startCodecServer } from '../../src/security/codec';
 import { applySchedules } from '../../src/session/schedules';
 import { readStackState } from '../../src/stack/stack';
+import { waitForWorkflow } from '../workflow-result';
 
 /**
  * Operator commands for trading sessions: start, inspect and steer a session (updates with validators, kill
@@ -220,7 +221,7 @@ export function register(program: Command): void {
           console.log(`started ${workflowId} (run ${handle.firstExecutionRunId})`);
           console.log(`watch it: ${uiUrl(config, workflowId)}`);
           console.log(`status:   npm run trader -- session status ${workflowId}`);
-          if (opts.wait) console.log(JSON.stringify((await handle.result()) as SessionResult, null, 2));
+          if (opts.wait) console.log(JSON.stringify(await waitForWorkflow<SessionResult>(handle), null, 2));
         });
       },
     );
@@ -307,7 +308,7 @@ export function register(program: Command): void {
           args: [input],
         });
         console.log(`emergency shutdown ${workflowId}: ${uiUrl(config, workflowId)}`);
-        const r = (await handle.result()) as EmergencyShutdownResult;
+        const r = await waitForWorkflow<EmergencyShutdownResult>(handle);
         console.log(JSON.stringify(r, null, 2));
         if (!r.flat) process.exitCode = 2;
       });

@@ -9,6 +9,7 @@ import { formatDoctor, runDoctor } from '../../src/stack/doctor';
 import { redactUrl, stackDown, stackStatus, stackUp } from '../../src/stack/stack';
 import { createPool } from '../../src/storage/pool';
 import { migrate } from '../../src/storage/migrate';
+import { executeWorkflow } from '../workflow-result';
 
 export function register(program: Command): void {
   const stack = program.command('stack').description('the embedded Temporal + PostgreSQL + Redis stack');
@@ -109,7 +110,7 @@ export function register(program: Command): void {
           dataConverter: temporalDataConverter(),
         });
         const workflowId = `skeleton-${randomUUID()}`;
-        const result = await client.workflow.execute('skeletonWorkflow', {
+        const result = await executeWorkflow<object>(client, 'skeletonWorkflow', {
           taskQueue: `${process.env.TASK_QUEUE_PREFIX ?? ''}${TASK_QUEUES.io}`,
           workflowId,
           args: [{ message: opts.message }],
