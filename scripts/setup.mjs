@@ -43,13 +43,15 @@ if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== lockHash) {
   log('npm packages up to date');
 }
 
-// 3. Debian packages: the XGBoost C library and CLI (models, benchmarks), promtool (alert rule tests) and
+// 3. Debian packages: the XGBoost C library and CLI (models, benchmarks), Prometheus + promtool and Alertmanager
+//    (alert rule tests and the alert scenarios that run a real Prometheus → Alertmanager → Slack stub chain) and
 //    Chromium (report and dashboard screenshots).
 const debs = [
   { pkg: 'libxgboost0', probe: () => existsSync('/usr/lib/x86_64-linux-gnu/libxgboost.so.0') || existsSync('/usr/lib/aarch64-linux-gnu/libxgboost.so.0') || !!process.env.XGBOOST_LIBRARY_PATH },
   { pkg: 'libxgboost-dev', probe: () => existsSync('/usr/lib/x86_64-linux-gnu/libxgboost.so') || existsSync('/usr/lib/aarch64-linux-gnu/libxgboost.so') || !!process.env.XGBOOST_LIBRARY_PATH },
   { pkg: 'xgboost', probe: () => onPath('xgboost') },
-  { pkg: 'prometheus', probe: () => onPath('promtool') },
+  { pkg: 'prometheus', probe: () => onPath('promtool') && onPath('prometheus') },
+  { pkg: 'prometheus-alertmanager', probe: () => onPath('prometheus-alertmanager') || onPath('alertmanager') },
   { pkg: 'chromium', probe: () => existsSync('/usr/bin/chromium') },
 ];
 const missing = debs.filter((d) => !d.probe()).map((d) => d.pkg);
