@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { TASK_QUEUES } from '../../contracts/task-queues';
 import { loadConfig, redactConfig } from '../../src/config/config';
 import { formatDoctor, runDoctor } from '../../src/stack/doctor';
-import { redactUrl, stackDown, stackStatus, stackUp } from '../../src/stack/stack';
+import { stackDown, stackStatus, stackUp } from '../../src/stack/stack';
+import { redactUrl } from '../../src/security/redact';
 import { createPool } from '../../src/storage/pool';
 import { migrate } from '../../src/storage/migrate';
 import { executeWorkflow } from '../workflow-result';
@@ -28,7 +29,7 @@ export function register(program: Command): void {
         `PostgreSQL: ${redactUrl(state.postgres.url)} (${state.postgres.source}${state.postgres.timescale ? ', TimescaleDB' : ', native partitions'})`,
       );
       console.log(
-        `Redis:      ${state.redis.kind === 'redis' ? state.redis.url : 'in-process cache (Redis not reachable)'}`,
+        `Redis:      ${state.redis.kind === 'redis' && state.redis.url ? redactUrl(state.redis.url) : 'in-process cache (Redis not reachable)'}`,
       );
       if (state.worker)
         console.log(

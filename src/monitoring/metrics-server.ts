@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { ConfigError } from '../model/errors';
 import { metricsRegistry } from './metrics';
 
 /** A dependency check for readiness: resolves (or returns true) when healthy; throws or returns false when not. */
@@ -16,8 +17,8 @@ export interface MetricsServerOptions {
   readonly registry?: Registry;
   /**
    * The Temporal SDK runtime's own Prometheus endpoint (Runtime.install telemetryOptions.metrics.prometheus
-   * bindAddress), e.g. http://127.0.0.1:9564/metrics; its text is appended to every /metrics response so one
-   * scrape target per worker carries both the trading metrics and the SDK's temporal_* metrics.
+   * bindAddress; workers bind it on 127.0.0.1 and an ephemeral port); its text is appended to every /metrics
+   * response so one scrape target per worker carries both the trading metrics and the SDK's temporal_* metrics.
    */
   readonly temporalMetricsUrl?: string;
   /** Readiness checks by name (database, temporal, broker...). Each gets `checkTimeoutMs`. */
@@ -139,7 +140,9 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
         err.code === 'EADDRINUSE'
-          ? new Error(`METRICS_PORT: ${host}:${opts.port} is already in use; pick another port`)
+          ? new ConfigError(
+              `METRICS_PORT: ${host}:${opts.port} is already in use (another worker?); stop what listens there or set METRICS_PORT to a free port`,
+            )
           : err,
       ),
     );

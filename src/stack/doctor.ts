@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { brokerEndpointMode, type AppConfig } from '../config/config';
+import { redactUrl } from '../security/redact';
 import { canConnectPostgres } from '../storage/pool';
 import { DEFAULT_REDIS_URL, tryConnectRedis } from '../storage/cache';
 import { LOCAL_POSTGRES_URL } from './postgres';
@@ -151,7 +152,9 @@ export async function runDoctor(config: AppConfig): Promise<DoctorCheck[]> {
   checks.push({
     name: 'Redis',
     level: redis ? 'ok' : 'warn',
-    detail: redis ? 'reachable' : 'not reachable: an in-process cache is used (slower, per process)',
+    detail: redis
+      ? `reachable at ${redactUrl(redisUrl)}`
+      : `not reachable at ${redactUrl(redisUrl)}: an in-process cache is used (slower, per process)`,
     fix: redis ? undefined : apt('redis-server') + ' && redis-server --daemonize yes',
   });
 

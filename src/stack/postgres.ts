@@ -2,6 +2,8 @@ import { execSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Pool } from 'pg';
+import { ConfigError } from '../model/errors';
+import { redactText, redactUrl } from '../security/redact';
 import { canConnectPostgres } from '../storage/pool';
 
 export const LOCAL_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -44,7 +46,10 @@ export function embeddedDataDir(dataDir: string): string {
 export async function resolvePostgres(opts: PostgresResolveOptions): Promise<ResolvedPostgres> {
   const log = opts.log ?? console.log;
   const database = opts.database ?? DEFAULT_DATABASE;
-  if (opts.databaseUrl) return { url: opts.databaseUrl, source: 'DATABASE_URL' };
+  if (opts.databaseUrl) {
+    await assertPostgresAnswers(opts.databaseUrl, 'DATABASE_URL');
+    return { url: opts.databaseUrl, source: 'DATABASE_URL' };
+  }
   const localUrl = opts.localUrl ?? LOCAL_POSTGRES_URL;
   if (!opts.skipLocal && (await canConnectPostgres(localUrl))) {
     return { url: await ensureDatabase(localUrl, database), source: 'local' };
@@ -55,6 +60,35 @@ export async function resolvePostgres(opts: PostgresResolveOptions): Promise<Res
     log,
   });
   return { ...embedded, url: await ensureDatabase(embedded.url, database), source: 'embedded' };
+}
+
+/** How long a connection attempt may take before the URL is reported as not answering. */
+export const POSTGRES_CONNECT_TIMEOUT_MS = 3000;
+
+/**
+ * Connects once (pg connectionTimeoutMillis) and runs `select 1`; fails with a ConfigError naming `variable`
+ * and the URL without its password. A port that accepts but does not speak PostgreSQL would otherwise hang
+ * every later query: pg has no connect timeout by default.
+ */
+export async function assertPostgresAnswers(
+  url: string,
+  variable: string,
+  timeoutMs = POSTGRES_CONNECT_TIMEOUT_MS,
+): Promise<void> {
+  const pool = new Pool({ connectionString: url, max: 1, connectionTimeoutMillis: timeoutMs });
+  pool.on('error', () => undefined);
+  try {
+    await pool.query('select 1');
+  } catch (err) {
+    const why = /timeout/i.test((err as Error).message)
+      ? `no answer within ${timeoutMs / 1000} s`
+      : redactText((err as Error).message);
+    throw new ConfigError(
+      `${variable}: cannot reach PostgreSQL at ${redactUrl(url)} (${why}); check host, port, user and database, and that PostgreSQL listens there`,
+    );
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
 }
 
 async function ensureDatabase(adminUrl: string, database: string): Promise<string> {

@@ -1,7 +1,20 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import type { AppConfig } from '../config/config';
+import { ConfigError } from '../model/errors';
+import { redactUrl } from '../security/redact';
 import { createPool } from '../storage/pool';
 import { migrate } from '../storage/migrate';
 import { DEFAULT_REDIS_URL, tryConnectRedis } from '../storage/cache';
@@ -51,11 +64,8 @@ export function readStackState(config: Pick<AppConfig, 'TRADER_DATA_DIR'>): Stac
 
 function writeStackState(config: AppConfig, state: StackState) {
   mkdirSync(config.TRADER_DATA_DIR, { recursive: true });
-  writeFileSync(stackStateFile(config), JSON.stringify(state, null, 2) + '\n');
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+  // Owner-only: the recorded database URL may carry a password.
+  writeFileSync(stackStateFile(config), JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
 }
 
 export interface StackUpOptions {
@@ -63,6 +73,8 @@ export interface StackUpOptions {
   readonly worker?: boolean;
   readonly log?: (msg: string) => void;
   readonly skipLocalPostgres?: boolean;
+  /** How long to wait for the dev worker to report ready on /healthz (default 180 s). */
+  readonly workerReadyTimeoutMs?: number;
 }
 
 /**
@@ -73,6 +85,10 @@ export async function stackUp(config: AppConfig, opts: StackUpOptions = {}): Pro
   const log = opts.log ?? console.log;
   const prior = readStackState(config);
   mkdirSync(config.TRADER_DATA_DIR, { recursive: true });
+  const reuseWorker = prior?.worker && processGroupAlive(prior.worker.pid) ? prior.worker : undefined;
+  // Before anything starts: a dev worker that cannot bind its metrics port would die after we said it started.
+  if (opts.worker !== false && !reuseWorker && config.METRICS_PORT)
+    await assertPortFree(config.METRICS_HOST, config.METRICS_PORT, 'METRICS_PORT');
 
   // Temporal
   let temporal: StackState['temporal'];
@@ -163,15 +179,45 @@ export async function stackUp(config: AppConfig, opts: StackUpOptions = {}): Pro
     redis: redisClient ? { kind: 'redis', url: redisUrl } : { kind: 'memory' },
     startedAt: prior?.startedAt ?? new Date().toISOString(),
   };
-  if (prior?.worker && processGroupAlive(prior.worker.pid)) state.worker = prior.worker;
+  if (reuseWorker) state.worker = reuseWorker;
   writeStackState(config, state);
 
   if (opts.worker !== false && !state.worker) {
-    state.worker = startDevWorker(config, state);
+    const started = startDevWorker(config, state);
+    state.worker = started.worker;
     writeStackState(config, state);
-    log(`dev worker started (pid ${state.worker.pid}, log ${state.worker.logFile})`);
+    log(`dev worker starting (pid ${started.worker.pid}, log ${started.worker.logFile})…`);
+    try {
+      await waitForDevWorker(config, started, opts.workerReadyTimeoutMs ?? 180_000);
+    } catch (err) {
+      if (!processGroupAlive(started.worker.pid)) {
+        delete state.worker;
+        writeStackState(config, state);
+      }
+      throw err;
+    }
+    log(`dev worker ready (pid ${started.worker.pid})`);
   }
   return state;
+}
+
+/** Fails with the variable and the port named when something already listens on host:port. */
+export async function assertPortFree(host: string, port: number, variable: string): Promise<void> {
+  const probe = createServer();
+  const err = await new Promise<NodeJS.ErrnoException | undefined>((resolveBind) => {
+    probe.once('error', (e: NodeJS.ErrnoException) => resolveBind(e));
+    probe.listen(port, host, () => resolveBind(undefined));
+  });
+  if (!err) {
+    await new Promise<void>((r) => probe.close(() => r()));
+    return;
+  }
+  if (err.code === 'EADDRINUSE')
+    throw new ConfigError(
+      `${variable}: ${host}:${port} is already in use, so the dev worker could not serve /metrics and /healthz; ` +
+        `stop what listens there (ss -ltnp 'sport = :${port}') or set ${variable} to a free port`,
+    );
+  throw new ConfigError(`${variable}: cannot bind ${host}:${port} (${err.code ?? err.message})`);
 }
 
 /** Environment that points a child process at this stack. Credentials are inherited, never written down. */
@@ -186,8 +232,17 @@ export function stackEnv(config: AppConfig, state: StackState): NodeJS.ProcessEn
   };
 }
 
-function startDevWorker(config: AppConfig, state: StackState): NonNullable<StackState['worker']> {
+interface StartedDevWorker {
+  readonly worker: NonNullable<StackState['worker']>;
+  /** Where this start's output begins in the (appended) log file. */
+  readonly logOffset: number;
+  /** Resolves with the exit code if the worker exits. */
+  readonly exited: Promise<number>;
+}
+
+function startDevWorker(config: AppConfig, state: StackState): StartedDevWorker {
   const logFile = resolve(config.TRADER_DATA_DIR, 'dev-worker.log');
+  const logOffset = existsSync(logFile) ? statSync(logFile).size : 0;
   const out = openSync(logFile, 'a');
   const child = spawn(process.execPath, ['--import', 'tsx', resolve(REPO_ROOT, 'workers/dev.ts')], {
     cwd: REPO_ROOT,
@@ -195,8 +250,72 @@ function startDevWorker(config: AppConfig, state: StackState): NonNullable<Stack
     detached: true,
     stdio: ['ignore', out, out],
   });
+  closeSync(out);
+  const exited = new Promise<number>((r) =>
+    child.once('exit', (code, signal) => r(code ?? (signal ? 128 : 1))),
+  );
   child.unref();
-  return { pid: child.pid!, logFile, metricsUrl: `http://127.0.0.1:${config.METRICS_PORT}/metrics` };
+  const host =
+    config.METRICS_HOST === '0.0.0.0' || config.METRICS_HOST === '::' ? '127.0.0.1' : config.METRICS_HOST;
+  return {
+    worker: { pid: child.pid!, logFile, metricsUrl: `http://${host}:${config.METRICS_PORT}/metrics` },
+    logOffset,
+    exited,
+  };
+}
+
+/**
+ * Waits until the dev worker is ready: /healthz answers 200 (every worker polling, PostgreSQL and Temporal
+ * reachable), or with METRICS_PORT=0 its "polling" line in the log. A worker that exits first fails `stack
+ * up` with the end of its log (e.g. the port it could not bind).
+ */
+async function waitForDevWorker(
+  config: AppConfig,
+  started: StartedDevWorker,
+  timeoutMs: number,
+): Promise<void> {
+  const { worker } = started;
+  let exitCode: number | undefined;
+  void started.exited.then((c) => (exitCode = c));
+  const healthz = worker.metricsUrl.replace(/\/metrics$/, '/healthz');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined)
+      throw new Error(
+        `dev worker exited with code ${exitCode} during start:\n${logTail(worker.logFile, started.logOffset)}\n(full log: ${worker.logFile})`,
+      );
+    if (config.METRICS_PORT) {
+      const ok = await fetch(healthz, { signal: AbortSignal.timeout(3000) }).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+      if (ok) return;
+    } else if (/: polling /.test(logTail(worker.logFile, started.logOffset))) {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(
+    `dev worker (pid ${worker.pid}) not ready within ${Math.round(timeoutMs / 1000)} s (${healthz}); see ${worker.logFile}`,
+  );
+}
+
+/** The last lines a process wrote to `file` since `offset`. */
+function logTail(file: string, offset: number, maxLines = 15): string {
+  try {
+    const size = statSync(file).size;
+    const start = Math.max(offset, size - 16_384);
+    const buf = Buffer.alloc(size - start);
+    const fd = openSync(file, 'r');
+    try {
+      readSync(fd, buf, 0, buf.length, start);
+    } finally {
+      closeSync(fd);
+    }
+    return buf.toString('utf8').trimEnd().split('\n').slice(-maxLines).join('\n');
+  } catch {
+    return '(no log)';
+  }
 }
 
 export interface StackDownResult {
@@ -261,5 +380,3 @@ export async function stackStatus(config: AppConfig): Promise<StackStatus> {
     worker: { pid: state?.worker?.pid, alive: state?.worker ? processGroupAlive(state.worker.pid) : false },
   };
 }
-
-export { redactUrl };

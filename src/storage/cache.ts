@@ -135,13 +135,22 @@ export async function tryConnectRedis(url: string, timeoutMs = 1500): Promise<Re
     retryStrategy: (times) => Math.min(times * 200, 2000),
   });
   redis.on('error', () => undefined);
+  // connectTimeout covers only the TCP connect: a port that accepts but never speaks Redis would hang the
+  // handshake and the PING, so the whole probe has a deadline too.
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await redis.connect();
-    await redis.ping();
+    await Promise.race([
+      redis.connect().then(() => redis.ping()),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no Redis answer')), 2 * timeoutMs);
+      }),
+    ]);
     return redis;
   } catch {
     redis.disconnect();
     return undefined;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { after, describe, test } from 'node:test';
 import type { StackState } from '../../src/stack/stack';
+import { temporalIsServing } from '../../src/stack/temporal';
 
 const root = resolve(__dirname, '../..');
 const run = promisify(execFile);
@@ -80,5 +82,45 @@ describe('stack up / down', () => {
     const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
     assert.ok(!ps.includes(dataDir), 'no process refers to the stack data dir');
     await assert.rejects(fetch(uiUrl!), 'the UI no longer answers');
+  });
+});
+
+describe('stack up with a taken METRICS_PORT', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'trader-stack-port-'));
+  let blocker: Server | undefined;
+  after(() => {
+    blocker?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('when the dev worker could not bind its metrics port, then `stack up` fails naming the port and starts nothing', async () => {
+    blocker = createServer();
+    await new Promise<void>((r) => blocker!.listen(0, '127.0.0.1', () => r()));
+    const metricsPort = (blocker.address() as AddressInfo).port;
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const temporalPort = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TRADER_DATA_DIR: dataDir,
+      TEMPORAL_PORT: String(temporalPort),
+      TEMPORAL_UI_PORT: String(temporalPort + 1),
+      METRICS_PORT: String(metricsPort),
+    };
+    delete env.TEMPORAL_ADDRESS;
+    const r = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'stack', 'up'], {
+      cwd: root,
+      env,
+      timeout: 120_000,
+    }).then(
+      (ok) => ({ code: 0, stdout: ok.stdout, stderr: ok.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    assert.equal(r.code, 2, r.stdout);
+    assert.match(r.stderr, new RegExp(`METRICS_PORT: 127\\.0\\.0\\.1:${metricsPort} is already in use`));
+    assert.doesNotMatch(r.stdout, /dev worker/);
+    assert.ok(!existsSync(join(dataDir, 'stack.json')), 'no stack recorded');
+    assert.equal(await temporalIsServing(`127.0.0.1:${temporalPort}`), false, 'no Temporal server started');
   });
 });
