@@ -107,6 +107,9 @@ export function parseDecimal(s: string): number | string {
   if (!NUM_RE.test(s)) return `"${clip(s)}" is not a decimal number`;
   const v = Number(s);
   if (!Number.isFinite(v)) return `"${clip(s)}" is out of range`;
+  // '1e-400' reads as 0 here but PostgreSQL refuses it (out of range for double precision).
+  if (v === 0 && /[1-9]/.test(s.split(/[eE]/, 1)[0]!))
+    return `"${clip(s)}" is out of range (underflows to 0)`;
   return v;
 }
 
@@ -141,14 +144,18 @@ export interface ParsedQuoteRow {
   readonly fields: readonly string[];
 }
 
-/** Checks a header line against the expected columns; throws a ValidationError naming the column. */
+/**
+ * Checks a header line against the expected columns; throws a ValidationError naming the column. The
+ * message never quotes the line: it can travel into workflow histories, and a file's content stays out
+ * of them.
+ */
 export function checkHeader(text: string, expected: readonly string[], location: string): void {
   const cols = text.split(',').map((c) => c.trim().toLowerCase());
   for (let i = 0; i < expected.length; i++) {
     if (cols[i] !== expected[i]) {
       throw new ValidationError(
         `header column ${i + 1}`,
-        `expected "${expected[i]}", found "${clip(cols[i] ?? '')}" (header must be ${expected.join(',')})`,
+        `expected "${expected[i]}" (the header must be ${expected.join(',')}); is this a bars/quotes CSV?`,
         location,
       );
     }

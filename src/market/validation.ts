@@ -24,6 +24,11 @@ export const QUALITY_RULES = [
   'locked_quote',
   'one_sided_quote',
   'negative_size',
+  'implausible_ts',
+  'implausible_value',
+  'file_error',
+  'db_error',
+  'synthetic_over_real',
 ] as const;
 export type QualityRule = (typeof QUALITY_RULES)[number];
 
@@ -52,10 +57,86 @@ export interface RawBar {
   readonly volume: number;
 }
 
+/**
+ * What a stored price or volume may plausibly be. Values outside are `implausible_value` (rejected): they
+ * are typos, unit errors or corrupt records (1e308, denormals like 1e-310), never real prints.
+ */
+export interface ValueBounds {
+  /** Smallest positive price (default 1e-12: sub-satoshi quotes of tiny tokens priced in BTC stay valid). */
+  readonly minPrice: number;
+  /** Largest price (default 1e9; BRK.A and BTC are below 1e6). */
+  readonly maxPrice: number;
+  /** Largest volume or size (default 1e15). */
+  readonly maxVolume: number;
+  /** Smallest non-zero volume or size (default 1e-12, below one satoshi). */
+  readonly minPositiveVolume: number;
+}
+
+export const DEFAULT_VALUE_BOUNDS: ValueBounds = {
+  minPrice: 1e-12,
+  maxPrice: 1e9,
+  maxVolume: 1e15,
+  minPositiveVolume: 1e-12,
+};
+
+/**
+ * The earliest plausible bar time for an instrument on this calendar: crypto did not trade before the
+ * Bitcoin genesis block (2009-01-03); no US equity bar series starts before 1920 (CRSP's daily file starts
+ * in 1925). Rows before it are `implausible_ts`. A caller may set a later floor (`minTs`).
+ */
+export function firstPlausibleMs(calendar: ExchangeCalendar): number {
+  return calendar.name === 'CRYPTO' ? Date.UTC(2009, 0, 3) : Date.UTC(1920, 0, 1);
+}
+
+/**
+ * Plausible time window of a row: [floor, now + one bar]. `now` is read again only when a row lies past
+ * the last limit, so a long-lived validator (a live stream) keeps up and a bulk import reads it rarely.
+ */
+class TimeWindow {
+  private limit = -Infinity;
+  constructor(
+    readonly minTs: number,
+    private readonly barMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  /** Why `ts` is implausible, or undefined. */
+  problem(ts: number): string | undefined {
+    if (!Number.isFinite(ts)) return `${ts} is not a time`;
+    if (ts < this.minTs)
+      return `${new Date(ts).toISOString()} is before ${new Date(this.minTs).toISOString().slice(0, 10)}, the first plausible day`;
+    if (ts > this.limit) {
+      this.limit = this.now() + this.barMs;
+      if (ts > this.limit) return `${new Date(ts).toISOString()} is in the future (after now + one bar)`;
+    }
+    return undefined;
+  }
+}
+
+/** Why a price is not plausible, or undefined (non-positive prices are a separate rule). */
+function priceProblem(v: number, b: ValueBounds): string | undefined {
+  if (v > b.maxPrice) return `${v} is above the plausible maximum ${b.maxPrice}`;
+  if (v < b.minPrice) return `${v} is below the plausible minimum ${b.minPrice}`;
+  return undefined;
+}
+
+/** Why a volume or size is not plausible (NaN, infinite, denormal, absurd), or undefined. */
+function volumeProblem(v: number, b: ValueBounds): string | undefined {
+  if (Number.isNaN(v)) return 'NaN is not a volume';
+  if (v > b.maxVolume) return `${v} is above the plausible maximum ${b.maxVolume}`;
+  if (v > 0 && v < b.minPositiveVolume) return `${v} is below the plausible minimum ${b.minPositiveVolume}`;
+  return undefined;
+}
+
 export interface BarValidatorOptions {
   readonly symbol: string;
   readonly timeframe: Timeframe;
   readonly calendar?: ExchangeCalendar;
+  /** Rows before this are implausible (default `firstPlausibleMs(calendar)`; a later floor wins). */
+  readonly minTs?: number;
+  /** Wall clock for the "not after now + one bar" check (default Date.now). */
+  readonly now?: () => number;
+  readonly bounds?: Partial<ValueBounds>;
   /** Robust z-score above which a log return is an outlier (warned, still stored). Default 12. */
   readonly outlierZ?: number;
   /** Missing session slots before a gap is reported. Default: 1 (1d, 1h, crypto), 15 (equity 1m), 3 (5m/15m). */
@@ -100,6 +181,8 @@ export class BarValidator {
   private readonly gapMinSlots: number;
   private readonly window: number;
   private readonly minAbsReturn: number;
+  private readonly time: TimeWindow;
+  private readonly bounds: ValueBounds;
   private lastTs = -Infinity;
   private lastClose = NaN;
   private readonly returns: Float64Array;
@@ -128,6 +211,12 @@ export class BarValidator {
     this.minAbsReturn = opts.minAbsReturn ?? MIN_ABS_RETURN[opts.timeframe];
     this.returns = new Float64Array(this.window);
     this.scratch = new Float64Array(this.window);
+    this.bounds = { ...DEFAULT_VALUE_BOUNDS, ...opts.bounds };
+    this.time = new TimeWindow(
+      Math.max(firstPlausibleMs(this.cal), opts.minTs ?? -Infinity),
+      this.tfMs,
+      opts.now ?? Date.now,
+    );
   }
 
   /** Last accepted ts (for resuming and for gap checks at a chunk's end). */
@@ -168,7 +257,22 @@ export class BarValidator {
           this.finding(ts, 'non_positive_price', 'reject', String(bar[f]), `${f} must be > 0`, location, f),
         );
         reject = true;
+      } else {
+        const why = priceProblem(bar[f], this.bounds);
+        if (why) {
+          findings.push(this.finding(ts, 'implausible_value', 'reject', String(bar[f]), why, location, f));
+          reject = true;
+        }
       }
+    }
+    const tsWhy = this.time.problem(ts);
+    if (tsWhy) {
+      findings.push(
+        this.finding(ts, 'implausible_ts', 'reject', new Date(ts).toISOString(), tsWhy, location, 'ts'),
+      );
+      // A row from the far future or past says nothing about order: it must not make the rows after it
+      // out of order, so it is rejected before the order checks and never becomes the last accepted ts.
+      return { accepted: false, findings };
     }
     if (!reject) {
       if (bar.high < bar.low) {
@@ -212,7 +316,13 @@ export class BarValidator {
         reject = true;
       }
     }
-    if (bar.volume < 0) {
+    const volWhy = volumeProblem(bar.volume, this.bounds);
+    if (volWhy) {
+      findings.push(
+        this.finding(ts, 'implausible_value', 'reject', String(bar.volume), volWhy, location, 'volume'),
+      );
+      reject = true;
+    } else if (bar.volume < 0) {
       findings.push(
         this.finding(
           ts,
@@ -408,9 +518,29 @@ export interface RawQuote {
 }
 
 /** Validates a quote stream: crossed quotes, bad prices, negative sizes and order are rejected. */
+export interface QuoteValidatorOptions {
+  readonly calendar?: ExchangeCalendar;
+  readonly minTs?: number;
+  readonly now?: () => number;
+  readonly bounds?: Partial<ValueBounds>;
+}
+
 export class QuoteValidator {
   private lastTs = -Infinity;
-  constructor(private readonly symbol: string) {}
+  private readonly time: TimeWindow;
+  private readonly bounds: ValueBounds;
+  constructor(
+    private readonly symbol: string,
+    opts: QuoteValidatorOptions = {},
+  ) {
+    this.bounds = { ...DEFAULT_VALUE_BOUNDS, ...opts.bounds };
+    // Quote rows are minute snapshots: one minute of clock slack.
+    this.time = new TimeWindow(
+      Math.max(firstPlausibleMs(opts.calendar ?? NYSE), opts.minTs ?? -Infinity),
+      60_000,
+      opts.now ?? Date.now,
+    );
+  }
 
   check(q: RawQuote, location: string): BarVerdict {
     const findings: QualityFinding[] = [];
@@ -436,13 +566,31 @@ export class QuoteValidator {
       if (!Number.isNaN(q[k]) && !(q[k] > 0)) {
         findings.push(f('non_positive_price', 'reject', String(q[k]), `${k} must be > 0`, k));
         reject = true;
+      } else if (!Number.isNaN(q[k])) {
+        const why = priceProblem(q[k], this.bounds);
+        if (why) {
+          findings.push(f('implausible_value', 'reject', String(q[k]), why, k));
+          reject = true;
+        }
       }
     }
-    for (const k of ['bidSize', 'askSize'] as const) {
-      if (q[k] < 0) {
-        findings.push(f('negative_size', 'reject', String(q[k]), `${k} must be >= 0`, k));
+    for (const [k, field] of [
+      ['bidSize', 'bid_size'],
+      ['askSize', 'ask_size'],
+    ] as const) {
+      const why = volumeProblem(q[k], this.bounds);
+      if (why) {
+        findings.push(f('implausible_value', 'reject', String(q[k]), why, field));
+        reject = true;
+      } else if (q[k] < 0) {
+        findings.push(f('negative_size', 'reject', String(q[k]), `${field} must be >= 0`, field));
         reject = true;
       }
+    }
+    const tsWhy = this.time.problem(q.ts);
+    if (tsWhy) {
+      findings.push(f('implausible_ts', 'reject', String(q.ts), tsWhy, 'ts'));
+      return { accepted: false, findings };
     }
     if (Number.isNaN(q.bid) && Number.isNaN(q.ask)) {
       findings.push(f('parse_error', 'reject', '', 'both bid and ask are empty', 'bid'));
