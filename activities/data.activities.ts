@@ -1,21 +1,22 @@
 /**
  * Market-data activities (io queue). Thin: validate input, call src/, map errors onto Temporal failures.
- * ingestChunk heartbeats a cursor after every committed batch and, when retried after a crash, resumes
- * from the cursor in its heartbeat details.
+ * ingestChunk stages a chunk and merges it into `bars` in one transaction, so a chunk is stored whole or
+ * not at all; it heartbeats its progress after every staged batch, and a retry starts the chunk over.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type {
-  BackfillChunk,
-  BackfillInput,
-  ChunkCursor,
-  ChunkResult,
-  DataActivities,
+import {
+  BackfillInputSchema,
+  describeIssues,
+  type BackfillChunk,
+  type BackfillInput,
+  type ChunkCursor,
+  type ChunkResult,
+  type DataActivities,
 } from '../contracts/backfill';
 import { chunkKey, missingRanges, planChunks } from '../src/data/backfill-plan';
-import { timeframeDir } from '../src/data/csv';
 import { ingestCsvFile } from '../src/data/ingest';
+import { csvFileFor } from '../src/data/shared-data';
 import { ingestFromSource, syntheticSource, type BarSource } from '../src/data/source';
 import { TradingError } from '../src/model/errors';
 import type { MarketDataRepository } from '../src/storage/market-data-repo';
@@ -38,26 +39,22 @@ function heartbeat(details: ChunkCursor): void {
   }
 }
 
-function previousCursor(): ChunkCursor | undefined {
-  try {
-    const d = Context.current().info.heartbeatDetails as ChunkCursor | undefined;
-    return d && typeof d.batchSeq === 'number' ? d : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
+/** The chunk's csv file, confined to the data directory (path traversal and symlinks out are refused). */
 function csvPath(
   deps: DataActivityDeps,
   dataset: string,
   chunk: Pick<BackfillChunk, 'symbol' | 'timeframe'>,
-): string {
+): { path: string; rel: string } {
   if (!deps.sharedDataDir)
     throw ApplicationFailure.nonRetryable(
       'sharedDataDir: csv backfills need SHARED_DATA_DIR on the io worker',
       'ConfigError',
     );
-  return join(deps.sharedDataDir, dataset, timeframeDir(chunk.timeframe), `${chunk.symbol}.csv.gz`);
+  try {
+    return csvFileFor(deps.sharedDataDir, dataset, chunk.timeframe, chunk.symbol);
+  } catch (e) {
+    return mapError(e);
+  }
 }
 
 function sourceFor(deps: DataActivityDeps, chunk: BackfillChunk): BarSource {
@@ -93,7 +90,14 @@ function mapError(e: unknown): never {
 
 export function createDataActivities(deps: DataActivityDeps): DataActivities {
   return {
-    async planBackfill(input: BackfillInput): Promise<BackfillChunk[]> {
+    async planBackfill(raw: BackfillInput): Promise<BackfillChunk[]> {
+      const parsed = BackfillInputSchema.safeParse(raw);
+      if (!parsed.success)
+        throw ApplicationFailure.nonRetryable(
+          `backfill input: ${describeIssues(parsed.error.issues)}`,
+          'ValidationError',
+        );
+      const input = parsed.data;
       let chunks: BackfillChunk[];
       try {
         chunks = planChunks(input);
@@ -102,11 +106,19 @@ export function createDataActivities(deps: DataActivityDeps): DataActivities {
       }
       if (input.source.kind === 'csv') {
         const dataset = input.source.dataset;
-        const missing = chunks.filter((c) => !existsSync(csvPath(deps, dataset, c)));
-        if (missing.length) {
-          const files = [...new Set(missing.map((c) => csvPath(deps, dataset, c)))];
-          throw ApplicationFailure.nonRetryable(`source: no file ${files.join(', ')}`, 'ValidationError');
-        }
+        const missing = [
+          ...new Set(
+            chunks
+              .map((c) => csvPath(deps, dataset, c))
+              .filter((f) => !existsSync(f.path))
+              .map((f) => f.rel),
+          ),
+        ];
+        if (missing.length)
+          throw ApplicationFailure.nonRetryable(
+            `source: no file ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ` (and ${missing.length - 10} more)` : ''} in the data directory`,
+            'ValidationError',
+          );
       }
       if (input.mode !== 'gap-fill') return chunks;
       const out: BackfillChunk[] = [];
@@ -130,38 +142,44 @@ export function createDataActivities(deps: DataActivityDeps): DataActivities {
     },
 
     async ingestChunk(chunk: BackfillChunk): Promise<ChunkResult> {
-      const cursor = previousCursor();
-      // Findings of batches after the last heartbeated one are redone, so drop them first (bars are upserts).
-      await deps.repo.deleteFindingsAfter(chunk.key, cursor?.batchSeq ?? 0);
+      let attempt = 1;
+      let signal: AbortSignal | undefined;
+      try {
+        attempt = Context.current().info.attempt;
+        signal = Context.current().cancellationSignal;
+      } catch {
+        /* not in an activity */
+      }
+      // A chunk is one atomic write: a retry starts it over, so the findings of earlier attempts go.
+      await deps.repo.deleteFindingsAfter(chunk.key, 0);
+      let last: ChunkCursor = { line: 0, lastTs: 0, batchSeq: 0, rowsStored: 0 };
+      // The merge at the end is one statement: keep heartbeating while it runs.
+      const beat = setInterval(() => heartbeat(last), 2_000);
       try {
         if (chunk.source.kind === 'csv') {
+          const file = csvPath(deps, chunk.source.dataset, chunk);
           const s = await ingestCsvFile({
-            path: csvPath(deps, chunk.source.dataset, chunk),
+            path: file.path,
             repo: deps.repo,
             symbol: chunk.symbol,
             timeframe: chunk.timeframe,
             dataset: chunk.source.dataset,
             locationBase: deps.sharedDataDir,
+            notBeforeMs: chunk.notBeforeMs,
             window: { fromMs: chunk.fromMs, toMs: chunk.toMs, ownsLeading: chunk.ownsLeading },
             onlyRanges: chunk.onlyRanges,
             chunkKey: chunk.key,
             batchLines: chunk.batchLines ?? 50_000,
-            resume: cursor
-              ? {
-                  line: cursor.line,
-                  batchSeq: cursor.batchSeq,
-                  rowsStored: cursor.rowsStored,
-                  tallies: cursor.tallies,
-                }
-              : undefined,
-            onBatch: (c) =>
-              heartbeat({
+            onBatch: (c) => {
+              last = {
                 line: c.line,
                 lastTs: 0,
                 batchSeq: c.batchSeq,
                 rowsStored: c.rowsStored,
                 tallies: c.tallies,
-              }),
+              };
+              heartbeat(last);
+            },
           });
           return {
             key: chunk.key,
@@ -170,16 +188,10 @@ export function createDataActivities(deps: DataActivityDeps): DataActivities {
             rejected: s.rejected,
             rejectedByRule: s.rejectedByRule,
             findingsByRule: s.findingsByRule,
-            resumedFromBatch: cursor?.batchSeq ?? 0,
+            attempt,
           };
         }
         const source = sourceFor(deps, chunk);
-        let signal: AbortSignal | undefined;
-        try {
-          signal = Context.current().cancellationSignal;
-        } catch {
-          signal = undefined;
-        }
         const s = await ingestFromSource({
           source,
           request: {
@@ -191,23 +203,17 @@ export function createDataActivities(deps: DataActivityDeps): DataActivities {
           repo: deps.repo,
           chunkKey: chunk.key,
           onlyRanges: chunk.onlyRanges,
-          resume:
-            cursor && cursor.batchSeq > 0
-              ? {
-                  lastTs: cursor.lastTs,
-                  batchSeq: cursor.batchSeq,
-                  rowsStored: cursor.rowsStored,
-                  tallies: cursor.tallies,
-                }
-              : undefined,
-          onBatch: (c) =>
-            heartbeat({
+          notBeforeMs: chunk.notBeforeMs,
+          onBatch: (c) => {
+            last = {
               line: 0,
               lastTs: c.lastTs,
               batchSeq: c.batchSeq,
               rowsStored: c.rowsStored,
               tallies: c.tallies,
-            }),
+            };
+            heartbeat(last);
+          },
           signal,
         });
         return {
@@ -217,10 +223,12 @@ export function createDataActivities(deps: DataActivityDeps): DataActivities {
           rejected: s.rejected,
           rejectedByRule: s.rejectedByRule,
           findingsByRule: s.findingsByRule,
-          resumedFromBatch: cursor?.batchSeq ?? 0,
+          attempt,
         };
       } catch (e) {
         return mapError(e);
+      } finally {
+        clearInterval(beat);
       }
     },
   };

@@ -1,6 +1,8 @@
 import { ApplicationFailure, proxyActivities, setHandler } from '@temporalio/workflow';
 import {
+  BackfillInputSchema,
   backfillProgressQuery,
+  describeIssues,
   type BackfillChunk,
   type BackfillInput,
   type BackfillProgress,
@@ -35,7 +37,15 @@ function add(into: Record<string, number>, from: Readonly<Record<string, number>
  * Backfill: symbols × timeframes × range × source, in symbol-month chunks with bounded parallelism.
  * Idempotent (upserts; findings are replaced per chunk), so running it twice leaves identical data.
  */
-export async function backfillWorkflow(input: BackfillInput): Promise<BackfillSummary> {
+export async function backfillWorkflow(raw: BackfillInput): Promise<BackfillSummary> {
+  // Bad input fails the workflow at once, naming the field; no retry can fix it.
+  const parsed = BackfillInputSchema.safeParse(raw);
+  if (!parsed.success)
+    throw ApplicationFailure.nonRetryable(
+      `backfill input: ${describeIssues(parsed.error.issues)}`,
+      'ValidationError',
+    );
+  const input = parsed.data;
   const state = {
     planned: false,
     totalChunks: 0,
@@ -54,9 +64,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillSu
     failed: [...state.failed],
   }));
 
-  const maxParallel = Math.max(1, Math.min(32, input.maxParallel ?? 4));
-  if (!Number.isFinite(input.fromMs) || !Number.isFinite(input.toMs))
-    throw ApplicationFailure.nonRetryable('fromMs/toMs: must be epoch milliseconds');
+  const maxParallel = input.maxParallel ?? 4;
   const chunks: BackfillChunk[] = await planBackfill(input);
   state.planned = true;
   state.totalChunks = chunks.length;

@@ -53,6 +53,7 @@ export function planChunks(input: BackfillInput): BackfillChunk[] {
           source: input.source,
           ownsLeading: i === 0,
           ...(input.batchLines ? { batchLines: input.batchLines } : {}),
+          ...(input.notBeforeMs !== undefined ? { notBeforeMs: input.notBeforeMs } : {}),
         });
       });
     }

@@ -6,7 +6,8 @@ import type { Bar } from '../model/bar';
 import type { Timeframe } from '../model/timeframe';
 import { calendarFor } from '../market/calendar';
 import { BarValidator, type QualityFinding, type QualityRule } from '../market/validation';
-import { barCopyBatch, type MarketDataRepository } from '../storage/market-data-repo';
+import { ValidationError } from '../model/errors';
+import { RowRefusedError, type MarketDataRepository } from '../storage/market-data-repo';
 import type { IngestTallies } from './ingest';
 import { syntheticBars, SYNTHETIC_SOURCE } from './synthetic';
 
@@ -61,9 +62,11 @@ export function syntheticSource(seed: number): BarSource {
   };
 }
 
+/** Progress after a staged page (heartbeated by backfill chunks). */
 export interface SourceCursor {
   readonly lastTs: number;
   readonly batchSeq: number;
+  /** Rows staged so far (stored once the chunk commits). */
   readonly rowsStored: number;
   readonly tallies?: IngestTallies;
 }
@@ -77,18 +80,23 @@ export interface SourceIngestResult {
   readonly cursor: SourceCursor;
 }
 
+const num = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '\\N' : String(v));
+
 /**
- * Fetches, validates and stores bars for a request. With `resume`, fetching restarts after the last
- * committed bar; pages are committed with their findings in one transaction each.
+ * Fetches, validates and stores bars for a request, atomically: pages are validated and staged as they
+ * arrive (findings written with each page), and the chunk reaches `bars` in one merge at the end, or not
+ * at all. A retry starts the chunk over. Synthetic bars never replace real ones: those keys are skipped
+ * and reported (`synthetic_over_real`).
  */
 export async function ingestFromSource(opts: {
   source: BarSource;
   request: BarRequest;
-  repo: Pick<MarketDataRepository, 'writeBars'>;
+  repo: Pick<MarketDataRepository, 'beginStaged' | 'writeFindings'>;
   dataset?: string;
   chunkKey?: string;
-  resume?: SourceCursor;
   onlyRanges?: ReadonlyArray<readonly [number, number]>;
+  /** Rows before this are implausible (default: the calendar's first plausible day). */
+  notBeforeMs?: number;
   onBatch?: (cursor: SourceCursor) => void | Promise<void>;
   signal?: AbortSignal;
 }): Promise<SourceIngestResult> {
@@ -97,75 +105,145 @@ export async function ingestFromSource(opts: {
     symbol: request.symbol,
     timeframe: request.timeframe,
     calendar: calendarFor(request.symbol),
+    minTs: opts.notBeforeMs,
   });
-  let batchSeq = opts.resume?.batchSeq ?? 0;
-  let rowsStored = opts.resume?.rowsStored ?? 0;
-  let lastTs = opts.resume?.lastTs ?? -Infinity;
-  let rowsChanged = 0;
-  let rejected = opts.resume?.tallies?.rejected ?? 0;
-  const rejectedByRule: Partial<Record<QualityRule, number>> = { ...opts.resume?.tallies?.rejectedByRule };
-  const findingsByRule: Partial<Record<QualityRule, number>> = { ...opts.resume?.tallies?.findingsByRule };
-  const fromMs = Number.isFinite(lastTs) ? Math.max(request.fromMs, lastTs + 1) : request.fromMs;
+  let batchSeq = 0;
+  let rowsStaged = 0;
+  let lastTs = -Infinity;
+  let rejected = 0;
+  const rejectedByRule: Partial<Record<QualityRule, number>> = {};
+  const findingsByRule: Partial<Record<QualityRule, number>> = {};
   const inRanges = (ts: number) => !opts.onlyRanges || opts.onlyRanges.some(([a, b]) => ts >= a && ts < b);
-  for await (const page of source.fetchBars({ ...request, fromMs }, opts.signal)) {
-    const accepted: Bar[] = [];
-    const findings: QualityFinding[] = [];
-    for (const p of page.problems ?? []) {
-      findings.push({
-        symbol: request.symbol,
-        timeframe: request.timeframe,
-        ts: null,
-        rule: 'parse_error',
-        severity: 'reject',
-        value: p.value,
-        detail: `${p.field}: ${p.problem}`,
-        location: `${page.location} record ${p.index}`,
-        field: p.field,
-      });
-      findingsByRule.parse_error = (findingsByRule.parse_error ?? 0) + 1;
-      rejectedByRule.parse_error = (rejectedByRule.parse_error ?? 0) + 1;
-      rejected++;
-    }
-    for (const bar of page.bars) {
-      if (bar.ts < request.fromMs || bar.ts >= request.toMs || !inRanges(bar.ts)) continue;
-      const v = validator.check(bar, page.location);
-      for (const f of v.findings) {
-        findings.push(f);
-        findingsByRule[f.rule] = (findingsByRule[f.rule] ?? 0) + 1;
-      }
-      if (v.accepted) accepted.push(bar);
-      else {
-        rejected++;
-        const rule = v.findings[0]!.rule;
-        rejectedByRule[rule] = (rejectedByRule[rule] ?? 0) + 1;
-      }
-    }
-    if (accepted.length === 0 && findings.length === 0) continue;
-    batchSeq++;
-    const batch = accepted.length ? barCopyBatch(accepted, source.name, source.synthetic) : null;
-    rowsChanged += (
-      await opts.repo.writeBars(batch, findings, {
-        source: source.name,
-        dataset: opts.dataset,
-        chunkKey: opts.chunkKey,
-        batchSeq,
-      })
-    ).changed;
-    rowsStored += accepted.length;
-    if (accepted.length) lastTs = accepted.at(-1)!.ts;
-    await opts.onBatch?.({
-      lastTs,
-      batchSeq,
-      rowsStored,
-      tallies: { rejected, rejectedByRule: { ...rejectedByRule }, findingsByRule: { ...findingsByRule } },
-    });
-  }
-  return {
-    rowsStored,
-    rowsChanged,
-    rejected,
-    rejectedByRule,
-    findingsByRule,
-    cursor: { lastTs, batchSeq, rowsStored },
+  const ctx = { source: source.name, dataset: opts.dataset, chunkKey: opts.chunkKey };
+  // A staged row's line is its bar's ordinal over all pages (1-based); the page map turns it back into
+  // `<page location> (bar <n> of the page)` when the database refuses it.
+  const pageStarts: Array<[number, string]> = [];
+  let recordsSeen = 0;
+  const locationOf = (line: number | null) => {
+    if (line === null) return `${source.name} ${request.symbol} ${request.timeframe}`;
+    const p = pageStarts.findLast(([first]) => first <= line);
+    return p ? `${p[1]} (bar ${line - p[0] + 1} of the page)` : `${source.name} bar ${line}`;
   };
+  const write = await opts.repo.beginStaged({
+    kind: 'bars',
+    symbol: request.symbol,
+    timeframe: request.timeframe,
+    source: source.name,
+    synthetic: source.synthetic,
+    ctx,
+  });
+  try {
+    for await (const page of source.fetchBars(request, opts.signal)) {
+      const findings: QualityFinding[] = [];
+      for (const p of page.problems ?? []) {
+        findings.push({
+          symbol: request.symbol,
+          timeframe: request.timeframe,
+          ts: null,
+          rule: 'parse_error',
+          severity: 'reject',
+          value: p.value,
+          detail: `${p.field}: ${p.problem}`,
+          location: `${page.location} record ${p.index}`,
+          field: p.field,
+        });
+        findingsByRule.parse_error = (findingsByRule.parse_error ?? 0) + 1;
+        rejectedByRule.parse_error = (rejectedByRule.parse_error ?? 0) + 1;
+        rejected++;
+      }
+      let text = '';
+      let count = 0;
+      let minTs = Infinity;
+      let maxTs = -Infinity;
+      const pageOffset = recordsSeen;
+      recordsSeen += page.bars.length;
+      pageStarts.push([pageOffset + 1, page.location]);
+      page.bars.forEach((bar, index) => {
+        if (bar.ts < request.fromMs || bar.ts >= request.toMs || !inRanges(bar.ts)) return;
+        const v = validator.check(bar, page.location);
+        for (const f of v.findings) {
+          findings.push(f);
+          findingsByRule[f.rule] = (findingsByRule[f.rule] ?? 0) + 1;
+        }
+        if (!v.accepted) {
+          rejected++;
+          const rule = v.findings[0]!.rule;
+          rejectedByRule[rule] = (rejectedByRule[rule] ?? 0) + 1;
+          return;
+        }
+        count++;
+        const line = pageOffset + index + 1;
+        text += `${new Date(bar.ts).toISOString()}\t${bar.open}\t${bar.high}\t${bar.low}\t${bar.close}\t${bar.volume}\t${num(bar.vwap)}\t${num(bar.tradeCount)}\t${line}\n`;
+        if (bar.ts < minTs) minTs = bar.ts;
+        if (bar.ts > maxTs) maxTs = bar.ts;
+        lastTs = bar.ts;
+      });
+      if (count === 0 && findings.length === 0) continue;
+      batchSeq++;
+      if (findings.length) await write.findings(findings, batchSeq);
+      if (count) await write.stage({ copyText: text, count, minTs, maxTs });
+      rowsStaged += count;
+      await opts.onBatch?.({
+        lastTs,
+        batchSeq,
+        rowsStored: rowsStaged,
+        tallies: { rejected, rejectedByRule: { ...rejectedByRule }, findingsByRule: { ...findingsByRule } },
+      });
+    }
+    const r = await write.commit();
+    if (r.skippedSynthetic > 0) {
+      rejected += r.skippedSynthetic;
+      rejectedByRule.synthetic_over_real = (rejectedByRule.synthetic_over_real ?? 0) + r.skippedSynthetic;
+      findingsByRule.synthetic_over_real = (findingsByRule.synthetic_over_real ?? 0) + 1;
+      await opts.repo.writeFindings(
+        [
+          {
+            symbol: request.symbol,
+            timeframe: request.timeframe,
+            ts: r.firstSkipped?.ts ?? null,
+            rule: 'synthetic_over_real',
+            severity: 'reject',
+            value: String(r.skippedSynthetic),
+            detail: `${r.skippedSynthetic} synthetic bar(s) not stored: real bars hold these times, and synthetic data never replaces real data`,
+            location: locationOf(r.firstSkipped?.line ?? null),
+            field: 'ts',
+          },
+        ],
+        { ...ctx, batchSeq: batchSeq + 1 },
+      );
+    }
+    return {
+      rowsStored: r.stored,
+      rowsChanged: r.changed,
+      rejected,
+      rejectedByRule,
+      findingsByRule,
+      cursor: { lastTs, batchSeq, rowsStored: r.stored },
+    };
+  } catch (e) {
+    await write.abort();
+    if (e instanceof RowRefusedError) {
+      const location = locationOf(e.line);
+      await opts.repo
+        .writeFindings(
+          [
+            {
+              symbol: request.symbol,
+              timeframe: request.timeframe,
+              ts: e.ts,
+              rule: 'db_error',
+              severity: 'reject',
+              value: '',
+              detail: `${e.field}: ${e.message}`,
+              location,
+              field: e.field,
+            },
+          ],
+          { ...ctx, batchSeq: batchSeq + 1 },
+        )
+        .catch(() => undefined);
+      throw new ValidationError(e.field, `${e.message}; nothing of this chunk was stored`, location);
+    }
+    throw e;
+  }
 }
