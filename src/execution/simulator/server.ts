@@ -1,20 +1,21 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mulberry32 } from '../../model/random';
 import type { AddressInfo } from 'node:net';
-import { decode as msgpackDecode, encode as msgpackEncode } from '@msgpack/msgpack';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Bar } from '../../model/bar';
+import type { Bar, Quote } from '../../model/bar';
+import type { TradePrint } from '../../data/tick-store';
 import type { TradeUpdate } from '../broker';
 import { clockAt, nyOffsetMinutes, tradingDays } from './calendar';
 import { ExchangeError, SimulatedExchange, type Exchange, type ExchangeOptions } from './exchange';
 import { SimBrokerExchange } from './sim-broker-exchange';
 import type { FillModelConfig } from '../fill-models';
 import { BarReplay } from './replay';
+import { SimMarketData } from './market-data';
+import { clockAdminRoutes } from './clock-admin';
 import {
   accountToWire,
   alpacaError,
   assetIdFor,
-  barToWire,
   calendarDayToWire,
   clockToWire,
   orderRequestFromWire,
@@ -50,9 +51,14 @@ export interface SimulatorOptions extends ExchangeOptions {
   readonly keyId?: string;
   readonly secretKey?: string;
   readonly bars?: readonly Bar[];
+  /** Quotes and trades of the day, published on the market-data stream and REST as the clock passes them. */
+  readonly quotes?: readonly Quote[];
+  readonly trades?: readonly TradePrint[];
   readonly faults?: SimulatorFaults;
   /** Replay clock start (epoch ms); defaults to one bar before the first bar. */
   readonly startAt?: number;
+  /** Runs the simulator's clock at this many simulated seconds per wall second from the start; 0/unset = stepped. */
+  readonly speed?: number;
   /**
    * Matching engine: 'sim-broker' (default) is the backtester's SimBroker with its cost models; 'basic' fills at
    * bar prices with no costs (the engine's own tests of Alpaca order semantics use it).
@@ -73,9 +79,11 @@ export interface SimulatorServer {
   marketDataStreamUrl(feed?: string): string;
   readonly exchange: Exchange;
   readonly replay: BarReplay;
+  /** Market-data REST + stream (its stats count connections, drops and frames). */
+  readonly marketData: SimMarketData;
   setFaults(f: SimulatorFaults): void;
-  /** Closes every open WebSocket (a dropped-connection fault); clients reconnect. */
-  dropStreams(): void;
+  /** Closes every open WebSocket (a dropped-connection fault); clients reconnect. Returns how many. */
+  dropStreams(): number;
   readonly stats: { requests: number; faulted: number; dropped: number };
   close(): Promise<void>;
 }
@@ -104,7 +112,6 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
   let rng = mulberry32(faults.seed ?? 1);
   const stats = { requests: 0, faulted: 0, dropped: 0 };
   const tradeSockets = new Set<WebSocket>();
-  const dataSockets = new Map<WebSocket, { bars: Set<string>; binary: boolean }>();
 
   const authorized = (key: unknown, secret: unknown) =>
     opts.keyId === undefined
@@ -115,12 +122,11 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
     const frame = JSON.stringify({ stream: 'trade_updates', data: tradeUpdateToWire(u) });
     for (const ws of tradeSockets) if (ws.readyState === ws.OPEN) ws.send(frame);
   });
-  replay.onBar((bar) => {
-    for (const [ws, sub] of dataSockets) {
-      if (ws.readyState !== ws.OPEN || !(sub.bars.has(bar.symbol) || sub.bars.has('*'))) continue;
-      const msg = [{ T: 'b', S: bar.symbol, ...barToWire(bar) }];
-      ws.send(sub.binary ? Buffer.from(msgpackEncode(msg)) : JSON.stringify(msg));
-    }
+  const marketData = new SimMarketData({
+    replay,
+    quotes: opts.quotes,
+    trades: opts.trades,
+    authorized,
   });
 
   const routes = new Router();
@@ -184,9 +190,12 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
       .map((pos) => ({ symbol: pos.symbol, status: 200, body: closePosition(pos.symbol) }));
     return ok(out, 207);
   });
-  routes.add('GET', '/v2/clock', () => ok(clockToWire(clockAt(exchange.now), nyOffsetMinutes(exchange.now))));
+  routes.add('GET', '/v2/clock', () => {
+    const now = replay.now();
+    return ok(clockToWire(clockAt(now), nyOffsetMinutes(now)));
+  });
   routes.add('GET', '/v2/calendar', (_p, q) => {
-    const today = new Date(exchange.now).toISOString().slice(0, 10);
+    const today = new Date(replay.now()).toISOString().slice(0, 10);
     const start = (q.get('start') ?? today).slice(0, 10);
     return ok(tradingDays(start, (q.get('end') ?? start).slice(0, 10)).map(calendarDayToWire));
   });
@@ -197,23 +206,7 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
       : err(404, 40410000, 'asset not found'),
   );
   // ---- market-data API ----------------------------------------------------------------------------------
-  routes.add('GET', '/v2/stocks/bars/latest', (_p, q) => {
-    const out: Record<string, unknown> = {};
-    for (const s of (q.get('symbols') ?? '').split(',').filter(Boolean)) {
-      const b = replay.latest(s);
-      if (b) out[s] = barToWire(b);
-    }
-    return ok({ bars: out });
-  });
-  routes.add('GET', '/v2/stocks/bars', (_p, q) => {
-    const out: Record<string, unknown[]> = {};
-    for (const s of (q.get('symbols') ?? '').split(',').filter(Boolean))
-      out[s] = barsFor(s, q).map(barToWire);
-    return ok({ bars: out, next_page_token: null });
-  });
-  routes.add('GET', '/v2/stocks/:symbol/bars', (p, q) =>
-    ok({ bars: barsFor(p.symbol!, q).map(barToWire), symbol: p.symbol, next_page_token: null }),
-  );
+  marketData.routes((method, pattern, handler) => routes.add(method, pattern, handler));
   // ---- simulator admin ----------------------------------------------------------------------------------
   routes.add('POST', '/sim/advance', (_p, _q, body) => {
     const until = Number((body as { until?: unknown }).until);
@@ -226,10 +219,8 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
     rng = mulberry32(faults.seed ?? 1);
     return ok(faults);
   });
-  routes.add('POST', '/sim/drop-streams', () => {
-    dropStreams();
-    return ok({ dropped: true });
-  });
+  routes.add('POST', '/sim/drop-streams', () => ok({ dropped: dropStreams() }));
+  clockAdminRoutes(replay, (method, pattern, handler) => routes.add(method, pattern, handler));
   routes.add('GET', '/sim/state', () =>
     ok({
       now: exchange.now,
@@ -260,18 +251,12 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
     );
   }
 
-  function barsFor(symbol: string, q: URLSearchParams): Bar[] {
-    const start = q.get('start') ? Date.parse(q.get('start')!) : -Infinity;
-    const end = q.get('end') ? Date.parse(q.get('end')!) : Infinity;
-    const limit = Number(q.get('limit') ?? 10_000);
-    return replay.history(symbol, start, end).slice(-limit);
-  }
-
   const server: Server = createServer((req, res) => {
     void handle(req, res);
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    replay.sync();
     const url = new URL(req.url ?? '/', 'http://sim');
     const body = await readBody(req);
     const isApi = url.pathname.startsWith('/v2/');
@@ -330,7 +315,7 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
     const path = new URL(req.url ?? '/', 'http://sim').pathname;
     wss.handleUpgrade(req, socket, head, (ws) => {
       if (path === '/stream') tradingStream(ws);
-      else if (/^\/v2\/[a-z_]+$/.test(path)) marketDataStream(ws);
+      else if (/^\/v2\/[a-z_]+$/.test(path)) marketData.socket(ws, req);
       else ws.close(1008, 'unknown stream');
     });
   });
@@ -367,63 +352,18 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
     ws.on('close', () => tradeSockets.delete(ws));
   }
 
-  function marketDataStream(ws: WebSocket) {
-    const sub = { bars: new Set<string>(), binary: false, authed: false };
-    const reply = (msg: unknown[]) =>
-      ws.send(sub.binary ? Buffer.from(msgpackEncode(msg)) : JSON.stringify(msg));
-    ws.send(JSON.stringify([{ T: 'success', msg: 'connected' }]));
-    ws.on('message', (raw, isBinary) => {
-      let msg: Record<string, any>;
-      try {
-        if (isBinary) {
-          sub.binary = true;
-          msg = msgpackDecode(raw as Buffer) as Record<string, any>;
-        } else msg = JSON.parse(raw.toString()) as Record<string, any>;
-      } catch {
-        return reply([{ T: 'error', code: 400, msg: 'invalid syntax' }]);
-      }
-      if (msg.action === 'auth') {
-        sub.authed = authorized(msg.key, msg.secret);
-        if (!sub.authed) {
-          reply([{ T: 'error', code: 402, msg: 'auth failed' }]);
-          return ws.close();
-        }
-        reply([{ T: 'success', msg: 'authenticated' }]);
-        dataSockets.set(ws, sub);
-      } else if (!sub.authed) {
-        reply([{ T: 'error', code: 401, msg: 'not authenticated' }]);
-      } else if (msg.action === 'subscribe' || msg.action === 'unsubscribe') {
-        for (const s of (msg.bars as string[] | undefined) ?? []) {
-          if (msg.action === 'subscribe') sub.bars.add(s);
-          else sub.bars.delete(s);
-        }
-        reply([
-          {
-            T: 'subscription',
-            trades: [],
-            quotes: [],
-            bars: [...sub.bars],
-            updatedBars: [],
-            dailyBars: [],
-            statuses: [],
-            lulds: [],
-            corrections: [],
-            cancelErrors: [],
-          },
-        ]);
-      }
-    });
-    ws.on('close', () => dataSockets.delete(ws));
-  }
-
-  function dropStreams() {
-    for (const ws of [...tradeSockets, ...dataSockets.keys()]) ws.terminate();
+  /** Cuts every trade-update and market-data socket; returns how many. */
+  function dropStreams(): number {
+    const trades = tradeSockets.size;
+    for (const ws of tradeSockets) ws.terminate();
+    return trades + marketData.dropStreams();
   }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
   });
+  if (opts.speed) replay.start(opts.speed);
   const addr = server.address() as AddressInfo;
   const base = `http://${addr.address}:${addr.port}`;
   return {
@@ -433,6 +373,7 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
     marketDataStreamUrl: (feed = 'iex') => `ws://${addr.address}:${addr.port}/v2/${feed}`,
     exchange,
     replay,
+    marketData,
     stats,
     setFaults(f) {
       faults = f;
