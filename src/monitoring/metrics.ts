@@ -111,6 +111,9 @@ const LATENCY_SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.
 /** Model scores live in [-1, 1] (tanh position map); probabilities in [0, 1] fall in the upper half. */
 const PREDICTION_BUCKETS = [-1, -0.75, -0.5, -0.25, -0.1, -0.05, 0, 0.05, 0.1, 0.25, 0.5, 0.75, 1];
 const TRAINING_SECONDS_BUCKETS = [10, 30, 60, 300, 600, 1800, 3600, 7200, 14400];
+/** Bar close at the venue → stored: milliseconds from the stream, seconds to minutes from a REST gap fill. */
+const STORE_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300];
+export const MARKET_DATA_FEEDS = ['iex', 'sip', 'delayed_sip', 'polygon'] as const;
 
 /** Clock used to compute data staleness at scrape time; replay tests inject a simulated clock. */
 let clockMs: () => number = () => Date.now();
@@ -289,6 +292,13 @@ export class TradingMetrics {
     name: 'trader_data_bars_ingested_total',
     help: 'Bars accepted and stored',
     labelNames: ['symbol', 'timeframe'] as const,
+    registers: [this.registry],
+  });
+  readonly barStoreLatency = new Histogram({
+    name: 'trader_data_bar_store_latency_seconds',
+    help: 'Real-time feed: bar close at the venue (on the wall clock) to the bar committed in the store, by feed and path (stream or rest gap fill)',
+    labelNames: ['feed', 'path'] as const,
+    buckets: STORE_LATENCY_BUCKETS,
     registers: [this.registry],
   });
   readonly marketOpen = new Gauge({
@@ -617,6 +627,19 @@ export function recordBarsIngested(
       { symbol: m.labels.ticker.value(symbol), timeframe: timeframeLabel(timeframe) },
       count,
     );
+}
+
+/** A real-time bar reached the store `seconds` after its close at the venue (wall clock). */
+export function observeBarStoreLatency(
+  feed: string,
+  path: 'stream' | 'rest',
+  seconds: number,
+  m: TradingMetrics = tradingMetrics,
+): void {
+  m.barStoreLatency.observe(
+    { feed: oneOf(MARKET_DATA_FEEDS, feed), path: path === 'rest' ? 'rest' : 'stream' },
+    Math.max(0, finite(seconds, 'seconds')),
+  );
 }
 
 export function recordDataQualityReject(
