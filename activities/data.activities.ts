@@ -17,6 +17,7 @@ import {
 import { chunkKey, missingRanges, planChunks } from '../src/data/backfill-plan';
 import { ingestCsvFile } from '../src/data/ingest';
 import { csvFileFor } from '../src/data/shared-data';
+import { recordChunkIngested } from '../src/monitoring/data-metrics';
 import { ingestFromSource, syntheticSource, type BarSource } from '../src/data/source';
 import { TradingError } from '../src/model/errors';
 import type { MarketDataRepository } from '../src/storage/market-data-repo';
@@ -181,6 +182,7 @@ export function createDataActivities(deps: DataActivityDeps): DataActivities {
               heartbeat(last);
             },
           });
+          await recordChunkIngested(chunk, s, deps.repo);
           return {
             key: chunk.key,
             rowsStored: s.rowsStored,
@@ -216,6 +218,7 @@ export function createDataActivities(deps: DataActivityDeps): DataActivities {
           },
           signal,
         });
+        await recordChunkIngested(chunk, s, deps.repo);
         return {
           key: chunk.key,
           rowsStored: s.rowsStored,

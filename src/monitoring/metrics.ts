@@ -1,4 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { NYSE } from '../market/calendar';
+import { QUALITY_RULES } from '../market/validation';
 import { TIMEFRAMES } from '../model/timeframe';
 
 /**
@@ -78,17 +80,8 @@ export const ORDER_REJECT_REASONS = [
   'broker_error',
   'duplicate',
 ] as const;
-export const DATA_QUALITY_REASONS = [
-  'ohlc_inconsistent',
-  'non_positive_price',
-  'negative_volume',
-  'duplicate',
-  'out_of_order',
-  'outside_session',
-  'gap',
-  'return_outlier',
-  'stale',
-] as const;
+/** Data-quality reasons are the validator's rules (src/market/validation.ts), so a finding keeps its name. */
+export const DATA_QUALITY_REASONS = QUALITY_RULES;
 export const RISK_LIMITS = [
   'position_size',
   'total_open_risk',
@@ -115,10 +108,16 @@ const TRAINING_SECONDS_BUCKETS = [10, 30, 60, 300, 600, 1800, 3600, 7200, 14400]
 const STORE_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300];
 export const MARKET_DATA_FEEDS = ['iex', 'sip', 'delayed_sip', 'polygon'] as const;
 
-/** Clock used to compute data staleness at scrape time; replay tests inject a simulated clock. */
+/**
+ * Clock for what is computed at scrape time (data staleness, market open) and for what counts as recent data;
+ * replays and tests inject a simulated clock.
+ */
 let clockMs: () => number = () => Date.now();
 export function setMetricsClock(clock: () => number): void {
   clockMs = clock;
+}
+export function metricsNow(): number {
+  return clockMs();
 }
 
 /** Every metric and bounded label of one registry. One default instance backs the helper functions. */
@@ -301,11 +300,7 @@ export class TradingMetrics {
     buckets: STORE_LATENCY_BUCKETS,
     registers: [this.registry],
   });
-  readonly marketOpen = new Gauge({
-    name: 'trader_market_open',
-    help: '1 while the regular trading session is open (stale-data alerts only apply then)',
-    registers: [this.registry],
-  });
+  readonly marketOpen: Gauge;
 
   // --- Models ------------------------------------------------------------------------------------------
   readonly prediction = new Histogram({
@@ -387,6 +382,16 @@ export class TradingMetrics {
   });
 
   constructor() {
+    // Read from the exchange calendar at scrape time, so it flips at the open and close (early closes and
+    // holidays included) without a timer, on the same clock as staleness.
+    this.marketOpen = new Gauge({
+      name: 'trader_market_open',
+      help: '1 while the NYSE regular session is open by the exchange calendar (stale-data alerts only apply then)',
+      registers: [this.registry],
+      collect() {
+        this.set(NYSE.isOpen(clockMs()) ? 1 : 0);
+      },
+    });
     // Staleness is computed at scrape time so it keeps growing when ingestion stalls (the alert case).
     const lastBar = this.lastBarEndMs;
     this.dataStaleness = new Gauge({
@@ -657,10 +662,6 @@ export function recordDataQualityReject(
     },
     count,
   );
-}
-
-export function setMarketOpen(open: boolean, m: TradingMetrics = tradingMetrics): void {
-  m.marketOpen.set(open ? 1 : 0);
 }
 
 export function observePrediction(

@@ -7,6 +7,7 @@ import {
   observeDecisionLatency,
   recordOrderFilled,
   recordOrderRejected,
+  recordDataQualityReject,
   recordOrderSubmitted,
   setAccountSnapshot,
   setDataFreshness,
@@ -186,6 +187,40 @@ describe('helpers', () => {
     } finally {
       setMetricsClock(() => Date.now());
     }
+  });
+
+  test('when the clock crosses the NYSE open, an early close and a holiday, then trader_market_open follows the calendar at scrape time', async () => {
+    const m = new TradingMetrics();
+    const at = (iso: string) => Date.parse(iso);
+    let now = 0;
+    setMetricsClock(() => now);
+    const open = async () => (await m.marketOpen.get()).values[0]?.value;
+    try {
+      now = at('2024-03-12T13:29:00Z'); // 09:29 New York (EDT)
+      assert.equal(await open(), 0);
+      now = at('2024-03-12T13:30:00Z'); // 09:30: the open
+      assert.equal(await open(), 1);
+      now = at('2024-11-29T18:30:00Z'); // 13:30 the day after Thanksgiving: closed at 13:00
+      assert.equal(await open(), 0);
+      now = at('2024-12-25T15:00:00Z'); // Christmas
+      assert.equal(await open(), 0);
+    } finally {
+      setMetricsClock(() => Date.now());
+    }
+  });
+
+  test('when validation rejects bars, then the reason label is the validator rule and anything else is "other"', async () => {
+    const m = new TradingMetrics();
+    recordDataQualityReject('AAPL', '1m', 'ohlc_inconsistent', 3, m);
+    recordDataQualityReject('AAPL', '1m', 'no such rule', 1, m);
+    const v = await m.dataQualityRejects.get();
+    assert.deepEqual(
+      v.values.map((x) => [x.labels.reason, x.value]),
+      [
+        ['ohlc_inconsistent', 3],
+        ['other', 1],
+      ],
+    );
   });
 
   test('when a value is not finite, then the helper throws naming the field', () => {
