@@ -23,6 +23,16 @@ describe('deploy/prometheus with promtool', { skip }, () => {
     assert.match(r.out, /SUCCESS: prometheus\.yml is valid/);
   });
 
+  test('when the shipped config is read, then its file_sd glob matches no file: the example target is not live config', () => {
+    const glob = /files: \['targets\/(workers-\*\.json)'\]/.exec(
+      readFileSync(join(dir, 'prometheus.yml'), 'utf8'),
+    );
+    assert.ok(glob, 'prometheus.yml reads targets/workers-*.json');
+    const live = readdirSync(join(dir, 'targets')).filter((f) => /^workers-.*\.json$/.test(f));
+    assert.deepEqual(live, [], 'no target file is shipped under deploy/prometheus/targets/');
+    assert.ok(readdirSync(join(dir, 'examples')).includes('workers-targets.json'));
+  });
+
   test('when the alert rules are checked, then every rule parses', () => {
     const r = promtool('check', 'rules', 'rules/trader-alerts.yml');
     assert.equal(r.code, 0, r.out);
@@ -78,7 +88,7 @@ describe(
   () => {
     const run = (...args: string[]) => {
       const r = spawnSync(amtool, args, { cwd: dir, encoding: 'utf8', timeout: 60_000 });
-      return { code: r.status, out: `${r.stdout}${r.stderr}` };
+      return { code: r.status, stdout: r.stdout, out: `${r.stdout}${r.stderr}` };
     };
 
     test('when the Alertmanager config is checked, then amtool accepts it', () => {
@@ -95,7 +105,8 @@ describe(
       ] as const) {
         const r = run('config', 'routes', 'test', '--config.file=alertmanager.yml', `severity=${severity}`);
         assert.equal(r.code, 0, r.out);
-        assert.equal(r.out.trim(), receiver);
+        // amtool prints a note about --config.file on stderr; the receiver is on stdout.
+        assert.equal(r.stdout.trim(), receiver);
       }
     });
   },
