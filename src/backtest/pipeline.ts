@@ -7,14 +7,14 @@ import { dirname, join, resolve } from 'node:path';
 import type { Pool } from 'pg';
 import type { BarColumns, Quote } from '../model/bar';
 import { ValidationError } from '../model/errors';
-import type { Timeframe } from '../model/timeframe';
+import { TIMEFRAME_MS, type Timeframe } from '../model/timeframe';
 import { parseDate } from '../market/calendar';
 import { ReferenceAiStrategy, type ReferenceAiParams } from '../strategy/reference-ai';
 import { analyse } from './analysis';
 import { loadBarsFromDb, loadSharedBars, loadSharedQuotes } from './data';
 import { runBacktest, type BacktestResult } from './engine';
 import type { BacktestMetrics } from './metrics';
-import { renderReport } from './report';
+import { renderReport, reportJson, type ReportInput } from './report';
 import { saveBacktestRun, toRunRecord } from './runs-repo';
 import {
   sensitivityGrid,
@@ -50,6 +50,14 @@ export interface BacktestPipelineOptions {
   readonly title?: string;
   /** record the run in backtest_runs (needs `pool`) */
   readonly save?: boolean;
+  /** buy-and-hold benchmark symbol, from the same data (default: the universe, equal weight) */
+  readonly benchmark?: string;
+  /** ruin = equity at or below (1 − ruinLoss) × starting cash, one definition for the whole report (default 0.5) */
+  readonly ruinLoss?: number;
+  /** block length (periods) of the Monte Carlo block bootstrap (default 20) */
+  readonly mcBlockLength?: number;
+  /** trading days per year for annualised statistics: 252 US equities (default), 365 crypto */
+  readonly annualizationDays?: number;
 }
 
 export interface BacktestPipelineDeps {
@@ -144,6 +152,7 @@ export async function runBacktestPipeline(
       }
     }
   }
+  const reportOpts = reportOptions(o);
   const empty = series.filter((s) => s.ts.length === 0).map((s) => `${s.symbol} ${s.timeframe}`);
   if (empty.length === series.length)
     throw new ValidationError('--from/--to', `no bars for ${o.symbols.join(', ')} in that range`);
@@ -156,19 +165,27 @@ export async function runBacktestPipeline(
     strategy: new ReferenceAiStrategy(o.timeframes, o.params),
     onProgress: deps.onProgress,
   });
-  const a = analyse(result, { runs: o.mcRuns, seed: o.seed });
+  const benchmark = o.benchmark
+    ? await loadBenchmark(o, series, result.equityTs[0], deps.pool, from, to)
+    : undefined;
+  const a = analyse(result, { runs: o.mcRuns, seed: o.seed, series, benchmark, ...reportOpts });
   const build = (p: Readonly<Record<string, number>>) =>
     new ReferenceAiStrategy(o.timeframes, { ...o.params, ...(p as Partial<ReferenceAiParams>) });
   let sensitivity: SensitivityRow[] | undefined;
   let folds: WalkForwardFold[] | undefined;
   if (o.grid) {
     const grid = parseGrid(o.grid);
-    sensitivity = sensitivityGrid(base, grid, build);
+    sensitivity = sensitivityGrid(base, grid, build, reportOpts);
     if (o.walkForward) {
       const nonEmpty = series.filter((s) => s.ts.length);
       const first = Math.min(...nonEmpty.map((s) => s.ts[0]!));
       const last = Math.max(...nonEmpty.map((s) => s.ts[s.ts.length - 1]!)) + 1;
-      folds = walkForward(base, grid, build, { from: first, to: last, folds: o.walkForward });
+      folds = walkForward(base, grid, build, {
+        from: first,
+        to: last,
+        folds: o.walkForward,
+        metrics: reportOpts,
+      });
     }
   } else if (o.walkForward)
     throw new ValidationError('--walk-forward', 'needs --grid to choose parameters in sample');
@@ -180,26 +197,24 @@ export async function runBacktestPipeline(
     `net ${m.netProfit.toFixed(2)} (${pct(m.totalReturn)}), Sharpe ${m.sharpe?.toFixed(2) ?? '—'}, max DD ${pct(m.maxDrawdown)}, win rate ${pct(m.winRate)}, profit factor ${m.profitFactor?.toFixed(2) ?? '—'}`,
   ].join('\n');
   log(summary);
+  const reportInput: ReportInput = {
+    title: o.title ?? `Backtest ${o.symbols.join(', ')} ${o.timeframes.join('/')}`,
+    result,
+    ...a,
+    price:
+      series.find(
+        (s) => s.symbol === o.symbols[0] && s.timeframe === result.timeframes[0] && s.ts.length > 0,
+      ) ?? series.find((s) => s.ts.length > 0),
+    sensitivity,
+    walkForward: folds,
+    generatedAt: deps.now,
+    header: { dataSource: describeSource(o), quotes: Object.keys(quotes).length > 0, from, to },
+  };
   let reportPath: string | undefined;
   if (o.report) {
     reportPath = resolve(o.report);
     mkdirSync(dirname(reportPath), { recursive: true });
-    const price =
-      series.find(
-        (s) => s.symbol === o.symbols[0] && s.timeframe === result.timeframes[0] && s.ts.length > 0,
-      ) ?? series.find((s) => s.ts.length > 0);
-    writeFileSync(
-      reportPath,
-      renderReport({
-        title: o.title ?? `Backtest ${o.symbols.join(', ')} ${o.timeframes.join('/')}`,
-        result,
-        ...a,
-        price,
-        sensitivity,
-        walkForward: folds,
-        generatedAt: deps.now,
-      }),
-    );
+    writeFileSync(reportPath, renderReport(reportInput));
     log(`report: ${reportPath}`);
   }
   let jsonPath: string | undefined;
@@ -210,11 +225,7 @@ export async function runBacktestPipeline(
       jsonPath,
       JSON.stringify(
         {
-          metrics: m,
-          attribution: a.attribution,
-          orderHash: result.orderHash,
-          trades: result.trades,
-          deniedByRule: result.deniedByRule,
+          ...reportJson(reportInput),
           sensitivity: sensitivity?.map((s) => ({ params: s.params, metrics: s.metrics })),
           walkForward: folds?.map((f) => ({
             inSample: f.inSample,
@@ -236,4 +247,67 @@ export async function runBacktestPipeline(
     log(`recorded run ${runId}`);
   }
   return { result, metrics: m, summary, reportPath, jsonPath, runId, totalBars };
+}
+
+/** Annualisation, ruin and Monte Carlo settings, checked with the CLI flag in the error. */
+function reportOptions(o: BacktestPipelineOptions) {
+  if (o.ruinLoss !== undefined && !(o.ruinLoss > 0 && o.ruinLoss <= 1))
+    throw new ValidationError(
+      '--ruin-loss',
+      `${o.ruinLoss} must be a fraction in (0, 1] of the starting cash`,
+    );
+  if (o.mcBlockLength !== undefined && !(Number.isInteger(o.mcBlockLength) && o.mcBlockLength >= 1))
+    throw new ValidationError('--mc-block', `${o.mcBlockLength} must be a whole number of periods >= 1`);
+  if (o.annualizationDays !== undefined && !(o.annualizationDays > 0 && o.annualizationDays <= 366))
+    throw new ValidationError(
+      '--annualization-days',
+      `${o.annualizationDays} must be trading days per year in (0, 366] (252 US equities, 365 crypto)`,
+    );
+  return { ruinLoss: o.ruinLoss, blockLength: o.mcBlockLength, annualizationDays: o.annualizationDays };
+}
+
+function describeSource(o: BacktestPipelineOptions): string {
+  if (o.series) return 'bars supplied by the caller (see the title)';
+  if (o.db) return 'PostgreSQL bars table';
+  return `CSV files in ${o.dataDir}${o.source ? `/${o.source}` : ' (first source holding every symbol)'}`;
+}
+
+/** The benchmark symbol's bars at the run's finest timeframe: the run's own when it traded it, else loaded. */
+async function loadBenchmark(
+  o: BacktestPipelineOptions,
+  series: readonly BarColumns[],
+  runStart: number | undefined,
+  pool: Pool | undefined,
+  from: number | undefined,
+  to: number | undefined,
+): Promise<{ label: string; series: BarColumns[] }> {
+  const sym = o.benchmark!.trim().toUpperCase();
+  const tf = [...o.timeframes].sort((x, y) => TIMEFRAME_MS[x] - TIMEFRAME_MS[y])[0]!;
+  let bars = series.find((s) => s.symbol === sym && s.timeframe === tf);
+  let where = "the run's bars";
+  if (!bars && o.series) bars = o.series.find((s) => s.symbol === sym && s.timeframe === tf);
+  if (!bars && !o.series && o.db && pool && from !== undefined && to !== undefined) {
+    bars = (await loadBarsFromDb(pool, [sym], tf, { from, to }))[0];
+    where = 'PostgreSQL';
+  } else if (!bars && !o.series && !o.db && o.dataDir) {
+    // the run's source when it has the symbol, else the first source that does
+    let source = o.source;
+    if (!source || !existsSync(join(o.dataDir, source, TF_DIR[tf], `${sym}.csv.gz`))) {
+      try {
+        source = findSource(o.dataDir, [sym], tf);
+      } catch {
+        throw new ValidationError('--benchmark', `no ${tf} bars for ${sym} in any source of ${o.dataDir}`);
+      }
+    }
+    bars = loadSharedBars(o.dataDir, source, sym, tf, { from, to });
+    where = source;
+  }
+  if (!bars || bars.ts.length === 0)
+    throw new ValidationError('--benchmark', `no ${tf} bars for ${sym} in the run's range`);
+  const firstClose = bars.ts[0]! + TIMEFRAME_MS[tf];
+  const late =
+    runStart !== undefined && firstClose > runStart
+      ? `; its bars start ${new Date(bars.ts[0]!).toISOString().slice(0, 10)}, cash until then`
+      : '';
+  return { label: `buy-and-hold ${sym} (${where}, ${tf}${late}), no costs`, series: [bars] };
 }

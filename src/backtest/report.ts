@@ -1,23 +1,59 @@
 /**
  * A self-contained HTML report: one file a person can open offline. The charting library (TradingView's
- * lightweight-charts, Apache-2.0) is read from node_modules and inlined — no CDN. Charts: equity, drawdown,
- * price with trade markers, and the Monte Carlo fan; tables: metrics, attribution, Monte Carlo, risk
- * denials, sensitivity and walk-forward when given, and the trades.
+ * lightweight-charts, Apache-2.0) is read from node_modules and inlined — no CDN.
+ *
+ * Header: date range, data source, cost model, starting cash, annualisation, the one ruin definition, the
+ * benchmark and the Monte Carlo methods. Charts: equity with the benchmark, drawdown, price with trade
+ * markers, and a Monte Carlo fan per method; tables: statistics beside the benchmark's, monthly returns, the
+ * open positions at the end, attribution, Monte Carlo distributions, risk denials, sensitivity and
+ * walk-forward when given, and the trades. Long runs are resampled (daily, weekly or monthly buckets) and the
+ * time scale may draw bars below a pixel apart, so the whole date range is always on screen.
+ *
+ * `reportJson` gives the same sections as plain JSON for `--json`.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { DEFAULT_FILL_MODEL, type FillModelConfig } from '../execution/fill-models';
+import { nyOffsetMs } from '../market/calendar';
 import type { BarColumns } from '../model/bar';
+import { TIMEFRAME_MS } from '../model/timeframe';
+import type { BenchmarkCurve, MonteCarloResults, MonthlyReturnsRow, OpenPosition } from './analysis';
 import type { BacktestResult } from './engine';
-import { maxDrawdown, type Attribution, type AttributionRow, type BacktestMetrics } from './metrics';
-import type { McSummary } from './monte-carlo';
+import {
+  curveMetrics,
+  maxDrawdown,
+  type Attribution,
+  type AttributionRow,
+  type BacktestMetrics,
+  type CurveMetrics,
+} from './metrics';
+import type { Histogram, McSummary } from './monte-carlo';
 import type { SensitivityRow, WalkForwardFold } from './sensitivity';
+
+export interface ReportHeader {
+  /** where the bars came from, in words (e.g. "CSV ../shared/data/kaggle_huge_us_stocks_etfs (1d)") */
+  readonly dataSource?: string;
+  /** the fill and cost model the run used; default: the engine's default model */
+  readonly costModel?: FillModelConfig;
+  /** whether quotes were given (the spread is then observed, not modelled, while they are fresh) */
+  readonly quotes?: boolean;
+  /** the requested range, epoch ms ([from, to)) */
+  readonly from?: number;
+  readonly to?: number;
+}
 
 export interface ReportInput {
   readonly title: string;
   readonly result: BacktestResult;
   readonly metrics: BacktestMetrics;
   readonly attribution: Attribution;
-  readonly monteCarlo?: { readonly tradeOrder?: McSummary; readonly bootstrap?: McSummary };
+  readonly monteCarlo?: MonteCarloResults;
+  readonly monthlyReturns?: readonly MonthlyReturnsRow[];
+  /** null: the run kept no fills, so the end positions are unknown to the report */
+  readonly openPositions?: readonly OpenPosition[] | null;
+  /** a buy-and-hold curve sampled at the run's equity timestamps; its metrics are computed when missing */
+  readonly benchmark?: BenchmarkCurve & { readonly metrics?: CurveMetrics };
+  readonly header?: ReportHeader;
   /** bars of the symbol drawn with its trades */
   readonly price?: BarColumns;
   readonly sensitivity?: readonly SensitivityRow[];
@@ -35,32 +71,203 @@ export function chartLibrarySource(): string {
   return chartLib;
 }
 
+const DAY_MS = 86_400_000;
+/** at most this many points per chart series; longer runs are bucketed by day, week or month */
+const MAX_CHART_POINTS = 2000;
+
 const esc = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-const fmtPct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)}%`);
+const fmtPct = (x: number | null | undefined) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '—' : `${(x * 100).toFixed(2)}%`;
 const fmtNum = (x: number | null, d = 2) =>
-  x === null ? '—' : x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+  x === null || !Number.isFinite(x)
+    ? '—'
+    : x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 const fmtUsd = (x: number | null) => (x === null ? '—' : `${x < 0 ? '−' : ''}$${fmtNum(Math.abs(x))}`);
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
+/** the New York trading date of a close instant (a close at exactly midnight belongs to the day before) */
+const nyDayOfClose = (t: number) => Math.floor((t - 1 + nyOffsetMs(t - 1)) / DAY_MS);
 
-/** At most `max` points, always keeping the first and last (and strictly increasing seconds for the chart). */
-function downsample(
+// ---------------------------------------------------------------- chart resampling
+
+export type ChartBucket = 'raw' | 'day' | 'week' | 'month';
+
+/** New York trading day of close instants, computing the zone offset only when a day boundary is crossed. */
+function nyDayCounter(): (t: number) => number {
+  let lo = Infinity;
+  let hi = -Infinity;
+  let day = 0;
+  return (t) => {
+    const x = t - 1;
+    if (x < lo || x >= hi) {
+      const off = nyOffsetMs(x);
+      day = Math.floor((x + off) / DAY_MS);
+      lo = day * DAY_MS - off;
+      hi = (day + 1) * DAY_MS - off;
+    }
+    return day;
+  };
+}
+
+/**
+ * The bucket for a series of close instants: the finest of day / week / month with at most `maxPoints`
+ * buckets ('raw' for intraday series short enough to draw every point). A bucket is drawn at its first
+ * calendar day (UTC midnight), so a run that starts in early January puts a year on its first tick.
+ */
+export function chooseBucket(ts: ArrayLike<number>, maxPoints = MAX_CHART_POINTS): ChartBucket {
+  const n = ts.length;
+  if (n === 0) return 'day';
+  const dayOf = nyDayCounter();
+  let days = 0;
+  let last = NaN;
+  for (let i = 0; i < n; i++) {
+    const d = dayOf(ts[i]!);
+    if (d !== last) days++;
+    last = d;
+  }
+  if (days < n && n <= maxPoints) return 'raw';
+  if (days <= maxPoints) return 'day';
+  if (days / 5 <= maxPoints * 0.95) return 'week';
+  return 'month';
+}
+
+function dayBucketSec(day: number, bucket: Exclude<ChartBucket, 'raw'>): number {
+  if (bucket === 'day') return day * 86_400;
+  if (bucket === 'week') return (day - ((day + 3) % 7)) * 86_400; // Monday (1970-01-01 was a Thursday)
+  const d = new Date(day * DAY_MS);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / 1000;
+}
+
+/** Chart time (seconds) of the bucket holding close instant `t`. */
+function bucketStartSec(t: number, bucket: ChartBucket): number {
+  return bucket === 'raw' ? Math.floor(t / 1000) : dayBucketSec(nyDayOfClose(t), bucket);
+}
+
+/** One value per bucket: the last (equity), or the lowest (drawdown, drawn negative). */
+export function bucketSeries(
   ts: ArrayLike<number>,
   v: ArrayLike<number>,
-  max = 4000,
+  bucket: ChartBucket,
+  keep: 'last' | 'min' = 'last',
 ): Array<{ time: number; value: number }> {
-  const n = ts.length;
-  const step = Math.max(1, Math.ceil(n / max));
   const out: Array<{ time: number; value: number }> = [];
-  let lastT = -Infinity;
-  for (let i = 0; i < n; i += step) push(i);
-  if (n > 0 && (n - 1) % step !== 0) push(n - 1);
-  function push(i: number) {
-    const t = Math.floor(ts[i]! / 1000);
-    if (t <= lastT) return;
-    lastT = t;
-    out.push({ time: t, value: Math.round(v[i]! * 100) / 100 });
+  const dayOf = nyDayCounter();
+  for (let i = 0; i < ts.length; i++) {
+    const t = ts[i]!;
+    const time = bucket === 'raw' ? Math.floor(t / 1000) : dayBucketSec(dayOf(t), bucket);
+    const value = Math.round(v[i]! * 100) / 100;
+    const last = out[out.length - 1];
+    if (last && time === last.time) last.value = keep === 'last' ? value : Math.min(last.value, value);
+    else if (!last || time > last.time) out.push({ time, value }); // the chart needs increasing times
   }
   return out;
+}
+
+/** OHLC candles per bucket (first open, highest high, lowest low, last close). */
+function bucketCandles(
+  p: BarColumns,
+  bucket: ChartBucket,
+): Array<{ time: number; open: number; high: number; low: number; close: number }> {
+  const tf = TIMEFRAME_MS[p.timeframe];
+  const out: Array<{ time: number; open: number; high: number; low: number; close: number }> = [];
+  for (let i = 0; i < p.ts.length; i++) {
+    const time = bucket === 'raw' ? Math.floor(p.ts[i]! / 1000) : bucketStartSec(p.ts[i]! + tf, bucket);
+    const last = out[out.length - 1];
+    if (last && time === last.time) {
+      last.high = Math.max(last.high, p.high[i]!);
+      last.low = Math.min(last.low, p.low[i]!);
+      last.close = p.close[i]!;
+    } else if (!last || time > last.time)
+      out.push({ time, open: p.open[i]!, high: p.high[i]!, low: p.low[i]!, close: p.close[i]! });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- header and tables
+
+/** The cost model in words, one line per cost, with the configured numbers. */
+export function describeCostModel(c: FillModelConfig, quotes = false): Array<[string, string]> {
+  const modelled = `max(${c.minHalfSpreadBps} bp, ${c.spreadVolMultiplier} × σ of the bar) per side`;
+  return [
+    [
+      'spread',
+      quotes
+        ? `half the quoted spread while a quote is under ${c.maxQuoteAgeMs / 1000} s old, else ${modelled}`
+        : `modelled (no quotes): ${modelled}`,
+    ],
+    [
+      'slippage / impact',
+      `${c.impactCoefficient} × σ of the bar × √(qty ÷ bar volume); at most ${fmtPct(c.maxParticipation)} of a bar's volume per fill (rest fills later); latency ${c.latencyMs} ms; market orders fill at the next bar's open`,
+    ],
+    [
+      'commission',
+      `$${c.commission.perShare}/share, min $${fmtNum(c.commission.minPerOrder)} per order, max ${fmtPct(c.commission.maxFractionOfNotional)} of notional`,
+    ],
+    [
+      'fees',
+      `SEC $${fmtNum(c.secFeeRate * 1e6)} per $1M of sales; FINRA TAF $${c.finraTafPerShare}/share sold (max $${fmtNum(c.finraTafMaxPerTrade)})`,
+    ],
+    ['short borrow', `${fmtPct(c.borrowAnnualRate)}/yr of short market value`],
+  ];
+}
+
+export interface ReportHeaderInfo {
+  readonly strategy: string;
+  readonly symbols: readonly string[];
+  readonly timeframes: readonly string[];
+  readonly seed: number;
+  readonly orderHash: string;
+  readonly firstTs: number | null;
+  readonly lastTs: number | null;
+  readonly requestedFrom?: number;
+  readonly requestedTo?: number;
+  readonly dataSource: string;
+  readonly startingCash: number;
+  readonly costModel: FillModelConfig;
+  readonly costModelText: Array<[string, string]>;
+  readonly annualizationDays: number;
+  readonly returnBasis: 'daily' | 'bar';
+  readonly periodsPerYear: number;
+  readonly ruin: { readonly lossFraction: number; readonly level: number; readonly text: string };
+  readonly benchmark: string | null;
+  readonly monteCarlo: string[];
+  readonly generatedAt?: number;
+}
+
+export function reportHeaderInfo(input: ReportInput): ReportHeaderInfo {
+  const { result: r, metrics: m } = input;
+  const h = input.header ?? {};
+  const cost = h.costModel ?? DEFAULT_FILL_MODEL;
+  const mc = input.monteCarlo ?? {};
+  return {
+    strategy: r.strategy,
+    symbols: r.symbols,
+    timeframes: r.timeframes,
+    seed: r.seed,
+    orderHash: r.orderHash,
+    firstTs: r.equityTs.length ? r.equityTs[0]! : null,
+    lastTs: r.equityTs.length ? r.equityTs[r.equityTs.length - 1]! : null,
+    requestedFrom: h.from,
+    requestedTo: h.to,
+    dataSource: h.dataSource ?? 'bars supplied by the caller',
+    startingCash: r.startingCash,
+    costModel: cost,
+    costModelText: describeCostModel(cost, h.quotes ?? false),
+    annualizationDays: m.annualizationDays,
+    returnBasis: m.returnBasis,
+    periodsPerYear: m.periodsPerYear,
+    ruin: {
+      lossFraction: m.ruin.lossFraction,
+      level: m.ruin.level,
+      text: `equity at or below ${fmtUsd(m.ruin.level)} (a loss of ${fmtPct(m.ruin.lossFraction)} of the starting equity) at any point of the horizon`,
+    },
+    benchmark: input.benchmark?.label ?? null,
+    monteCarlo: [mc.blockBootstrap, mc.tradeResample]
+      .filter((x): x is McSummary => x !== undefined)
+      .map((x) => `${x.method}: ${x.description}; ${x.runs.toLocaleString('en-US')} paths`),
+    generatedAt: input.generatedAt,
+  };
 }
 
 function attributionTable(title: string, rows: readonly AttributionRow[]): string {
@@ -73,33 +280,146 @@ function attributionTable(title: string, rows: readonly AttributionRow[]): strin
   return `<table><caption>${esc(title)}</caption><thead><tr><th>${esc(title.replace('P&L by ', ''))}</th><th>net P&amp;L</th><th>trades</th><th>win rate</th></tr></thead><tbody>${body || '<tr><td colspan="4">no closed trades</td></tr>'}</tbody></table>`;
 }
 
-function mcTable(name: string, m: McSummary): string {
-  return `<tr><td>${esc(name)}</td><td class="n">${m.runs}</td><td class="n">${fmtUsd(m.finalEquity.p5)}</td><td class="n">${fmtUsd(m.finalEquity.p50)}</td><td class="n">${fmtUsd(m.finalEquity.p95)}</td><td class="n">${fmtPct(m.maxDrawdown.p50)}</td><td class="n">${fmtPct(m.maxDrawdown.p95)}</td><td class="n">${fmtPct(m.probabilityOfRuin)}</td></tr>`;
+const MC_NAMES: Readonly<Record<McSummary['method'], string>> = {
+  'block-bootstrap': 'block bootstrap of returns',
+  'trade-resample': 'resampled trades (re-sized)',
+};
+
+function mcRows(m: McSummary): string {
+  const q = (x: McSummary['finalEquity'], f: (v: number) => string) =>
+    `<td class="n">${f(x.p5)}</td><td class="n">${f(x.p25)}</td><td class="n">${f(x.p50)}</td><td class="n">${f(x.p75)}</td><td class="n">${f(x.p95)}</td>`;
+  return (
+    `<tr><td rowspan="2">${esc(MC_NAMES[m.method])}<div class="small">${esc(m.description)}</div></td><td>final equity</td>${q(m.finalEquity, fmtUsd)}<td class="n" rowspan="2">${fmtPct(m.probabilityOfRuin)}</td><td class="n" rowspan="2">${m.runs.toLocaleString('en-US')}</td></tr>` +
+    `<tr><td>max drawdown</td>${q(m.maxDrawdown, fmtPct)}</tr>`
+  );
 }
+
+/** A small inline SVG histogram with the backtest's own value marked. */
+function svgHistogram(title: string, h: Histogram, actual: number, fmt: (x: number) => string): string {
+  const W = 320;
+  const H = 110;
+  const max = Math.max(1, ...h.counts);
+  const bw = W / h.counts.length;
+  const bars = h.counts
+    .map((c, i) => {
+      const bh = (c / max) * (H - 24);
+      return `<rect x="${(i * bw + 0.5).toFixed(1)}" y="${(H - 14 - bh).toFixed(1)}" width="${Math.max(1, bw - 1).toFixed(1)}" height="${bh.toFixed(1)}" fill="#90caf9"/>`;
+    })
+    .join('');
+  const span = h.max - h.min;
+  const ax = span > 0 ? Math.min(W, Math.max(0, ((actual - h.min) / span) * W)) : W / 2;
+  return `<figure class="hist"><figcaption>${esc(title)}</figcaption><svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">${bars}<line x1="${ax.toFixed(1)}" x2="${ax.toFixed(1)}" y1="0" y2="${H - 14}" stroke="#c62828" stroke-width="2"/><text x="0" y="${H - 2}" font-size="10">${esc(fmt(h.min))}</text><text x="${W}" y="${H - 2}" font-size="10" text-anchor="end">${esc(fmt(h.max))}</text></svg><div class="small">red line: this backtest (${esc(fmt(actual))})</div></figure>`;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pctCell = (x: number | null) =>
+  x === null
+    ? '<td class="n"></td>'
+    : `<td class="n ${x <= -5e-5 ? 'neg' : x >= 5e-5 ? 'pos' : ''}">${fmtPct(Math.abs(x) < 5e-5 ? 0 : x)}</td>`;
+
+function monthlyTable(rows: readonly MonthlyReturnsRow[]): string {
+  if (rows.length === 0) return '<p>no equity points</p>';
+  return `<table class="monthly"><thead><tr><th>year</th>${MONTHS.map((m) => `<th>${m}</th>`).join('')}<th>year</th></tr></thead><tbody>${rows
+    .map((r) => `<tr><td>${r.year}</td>${r.months.map(pctCell).join('')}${pctCell(r.total)}</tr>`)
+    .join('')}</tbody></table>`;
+}
+
+function positionsTable(rows: readonly OpenPosition[] | null | undefined, end: number | null): string {
+  if (rows === undefined) return '<p>not given to the report</p>';
+  if (rows === null) return '<p>unknown: the run kept no fills (keepFills: false)</p>';
+  if (rows.length === 0) return `<p>flat: no position open at the end${end ? ` (${iso(end)} UTC)` : ''}</p>`;
+  let mv = 0;
+  let upl = 0;
+  const body = rows
+    .map((p) => {
+      mv += p.marketValue;
+      upl += p.unrealizedPnl;
+      return `<tr><td>${esc(p.symbol)}</td><td class="n">${p.qty.toLocaleString('en-US')}</td><td class="n">${fmtNum(p.avgPrice, 4)}</td><td class="n">${fmtNum(p.lastPrice, 4)}</td><td class="n">${fmtUsd(p.marketValue)}</td><td class="n ${p.unrealizedPnl < 0 ? 'neg' : 'pos'}">${fmtUsd(p.unrealizedPnl)}</td></tr>`;
+    })
+    .join('');
+  return `<table id="open-positions"><thead><tr><th>symbol</th><th>qty</th><th>avg price</th><th>last price</th><th>market value</th><th>unrealized P&amp;L</th></tr></thead><tbody>${body}<tr class="total"><td>total</td><td></td><td></td><td></td><td class="n">${fmtUsd(mv)}</td><td class="n ${upl < 0 ? 'neg' : 'pos'}">${fmtUsd(upl)}</td></tr></tbody></table>${end ? `<p class="small">marked at the last price known at ${iso(end)} UTC</p>` : ''}`;
+}
+
+function benchmarkMetrics(input: ReportInput): CurveMetrics | undefined {
+  const b = input.benchmark;
+  if (!b) return undefined;
+  return (
+    b.metrics ??
+    curveMetrics(b.ts, b.equity, input.result.startingCash, {
+      annualizationDays: input.metrics.annualizationDays,
+    })
+  );
+}
+
+// ---------------------------------------------------------------- JSON
+
+/** The report's sections as plain JSON (what `--json` writes), without the HTML. */
+export function reportJson(input: ReportInput) {
+  const { result: r } = input;
+  const bucket = chooseBucket(r.equityTs);
+  const bm = benchmarkMetrics(input);
+  const mc = input.monteCarlo ?? {};
+  const summary = (m: McSummary | undefined) => {
+    if (!m) return undefined;
+    const { fan: _fan, ...rest } = m;
+    return rest;
+  };
+  return {
+    header: reportHeaderInfo(input),
+    metrics: input.metrics,
+    benchmark:
+      input.benchmark && bm
+        ? {
+            label: input.benchmark.label,
+            metrics: bm,
+            /** bucketed as drawn: time is the bucket's first day, epoch ms */
+            curve: bucketSeries(input.benchmark.ts, input.benchmark.equity, bucket).map((p) => ({
+              ts: p.time * 1000,
+              equity: p.value,
+            })),
+          }
+        : null,
+    monteCarlo: {
+      blockBootstrap: summary(mc.blockBootstrap) ?? null,
+      tradeResample: summary(mc.tradeResample) ?? null,
+    },
+    monthlyReturns: input.monthlyReturns ?? null,
+    openPositions: input.openPositions ?? null,
+    attribution: input.attribution,
+    orderHash: r.orderHash,
+    trades: r.trades,
+    deniedByRule: r.deniedByRule,
+  };
+}
+
+// ---------------------------------------------------------------- HTML
 
 export function renderReport(input: ReportInput): string {
   const { result: r, metrics: m } = input;
-  const equity = downsample(r.equityTs, r.equity);
+  const head = reportHeaderInfo(input);
+  const bucket = chooseBucket(r.equityTs);
+  const equity = bucketSeries(r.equityTs, r.equity, bucket);
   const dd = maxDrawdown(r.equityTs, r.equity).drawdown;
-  const drawdown = downsample(
+  const drawdown = bucketSeries(
     r.equityTs,
     Float64Array.from(dd, (x) => -x * 100),
+    bucket,
+    'min',
   );
+  const benchmark = input.benchmark ? bucketSeries(input.benchmark.ts, input.benchmark.equity, bucket) : [];
+  const bm = benchmarkMetrics(input);
+
   let price: Array<{ time: number; open: number; high: number; low: number; close: number }> = [];
   let markers: Array<{ time: number; position: string; color: string; shape: string; text: string }> = [];
-  if (input.price) {
+  let priceBucket: ChartBucket = 'day';
+  if (input.price && input.price.ts.length) {
     const p = input.price;
-    const step = Math.max(1, Math.ceil(p.ts.length / 4000));
-    let lastT = -Infinity;
-    for (let i = 0; i < p.ts.length; i += step) {
-      const t = Math.floor(p.ts[i]! / 1000);
-      if (t <= lastT) continue;
-      lastT = t;
-      price.push({ time: t, open: p.open[i]!, high: p.high[i]!, low: p.low[i]!, close: p.close[i]! });
-    }
+    const tf = TIMEFRAME_MS[p.timeframe];
+    priceBucket = chooseBucket(Float64Array.from(p.ts, (t) => t + tf));
+    price = bucketCandles(p, priceBucket);
     const snap = (ms: number) => {
-      // markers must sit on a drawn bar: the last bar at or before the fill
-      const t = Math.floor(ms / 1000);
+      // markers must sit on a drawn candle: the last candle starting at or before the fill
+      const t = priceBucket === 'raw' ? Math.floor(ms / 1000) : bucketStartSec(ms + 1, priceBucket);
       let lo = 0;
       let hi = price.length - 1;
       while (lo < hi) {
@@ -131,82 +451,152 @@ export function renderReport(input: ReportInput): string {
     mk.sort((a, b) => a.time - b.time);
     markers = mk.slice(0, 2000);
   }
-  if (price.length === 0) price = [];
-  const mc = input.monteCarlo?.tradeOrder ?? input.monteCarlo?.bootstrap;
-  // the fan has no calendar: steps are drawn one "day" apart from 2000-01-01 so the time axis stays monotonic
+
+  const mc = input.monteCarlo ?? {};
+  // every path starts at the starting cash (step 0, drawn at `time(0)`)
+  const fanLines = (s: McSummary, time: (step: number) => number) =>
+    (['p5', 'p25', 'p50', 'p75', 'p95'] as const).map((k) => {
+      const data: Array<{ time: number; value: number }> = [{ time: time(0), value: r.startingCash }];
+      s.fan.step.forEach((st, i) => {
+        const t = time(st);
+        if (data.length && t <= data[data.length - 1]!.time) return;
+        data.push({ time: t, value: Math.round(s.fan[k][i]! * 100) / 100 });
+      });
+      return { name: k, data };
+    });
+  // the bootstrap's steps are the run's periods, so its fan is drawn on the run's calendar
+  const ends = mc.bootstrapPeriodEnds;
+  const fanBoot =
+    mc.blockBootstrap && ends
+      ? fanLines(mc.blockBootstrap, (st) =>
+          bucketStartSec(
+            st === 0 ? r.equityTs[0]! : ends[Math.min(ends.length - 1, st - 1)]!,
+            bucket === 'raw' ? 'raw' : 'day',
+          ),
+        )
+      : [];
+  // the trade resample has no calendar: steps are drawn one "day" apart from 2000-01-01 (axis shows trade #)
   const fanBase = Date.UTC(2000, 0, 1) / 1000;
-  const fan = mc
-    ? (['p5', 'p25', 'p50', 'p75', 'p95'] as const).map((k) => ({
-        name: k,
-        data: mc.fan.step.map((s, i) => ({
-          time: fanBase + s * 86_400,
-          value: Math.round(mc.fan[k][i]! * 100) / 100,
-        })),
-      }))
-    : [];
-  const data = { equity, drawdown, price, markers, fan, fanBase, symbol: input.price?.symbol ?? '' };
+  const fanTrades = mc.tradeResample ? fanLines(mc.tradeResample, (st) => fanBase + st * 86_400) : [];
+  const ruinLevel = m.ruin.level;
+
+  const data = {
+    equity,
+    drawdown,
+    benchmark,
+    price,
+    markers,
+    fanBoot,
+    fanTrades,
+    fanBase,
+    ruinLevel,
+    timeVisible: bucket === 'raw',
+    priceTimeVisible: priceBucket === 'raw',
+    symbol: input.price?.symbol ?? '',
+  };
   const json = JSON.stringify(data).replace(/</g, '\\u003c');
 
-  const metricRows: Array<[string, string]> = [
-    ['Start equity', fmtUsd(m.startEquity)],
-    ['End equity', fmtUsd(m.endEquity)],
-    ['Net profit', fmtUsd(m.netProfit)],
-    ['Total return', fmtPct(m.totalReturn)],
-    ['CAGR', fmtPct(m.cagr)],
-    ['Sharpe', fmtNum(m.sharpe)],
-    ['Sortino', fmtNum(m.sortino)],
-    ['Calmar', fmtNum(m.calmar)],
-    ['Max drawdown', fmtPct(m.maxDrawdown)],
-    ['Annual volatility', fmtPct(m.annualVolatility)],
-    ['Trades', String(m.trades)],
-    ['Win rate', fmtPct(m.winRate)],
-    ['Profit factor', fmtNum(m.profitFactor)],
-    ['Expectancy / trade', fmtUsd(m.expectancy)],
-    ['VaR 95 (1 period)', fmtPct(m.var95)],
-    ['Expected shortfall 95', fmtPct(m.es95)],
-    ['Risk of ruin (50% DD)', fmtPct(m.riskOfRuin)],
-    ['Exposure (time invested)', fmtPct(m.exposure)],
-    ['Turnover (× equity / yr)', fmtNum(m.turnover)],
-    ['Costs (commission, fees, borrow)', fmtUsd(m.totalCosts)],
-    ['Return basis', `${m.returnBasis} (${m.periods} periods)`],
+  const cmp = (label: string, a: string, b: string) => [label, a, b] as const;
+  const statRows: Array<readonly [string, string, string]> = [
+    cmp('Start equity', fmtUsd(m.startEquity), bm ? fmtUsd(bm.startEquity) : ''),
+    cmp('End equity', fmtUsd(m.endEquity), bm ? fmtUsd(bm.endEquity) : ''),
+    cmp('Net profit', fmtUsd(m.netProfit), bm ? fmtUsd(bm.endEquity - bm.startEquity) : ''),
+    cmp('Total return', fmtPct(m.totalReturn), bm ? fmtPct(bm.totalReturn) : ''),
+    cmp('CAGR (calendar years)', fmtPct(m.cagr), bm ? fmtPct(bm.cagr) : ''),
+    cmp('Sharpe', fmtNum(m.sharpe), bm ? fmtNum(bm.sharpe) : ''),
+    cmp('Sortino', fmtNum(m.sortino), bm ? fmtNum(bm.sortino) : ''),
+    cmp('Calmar', fmtNum(m.calmar), ''),
+    cmp('Max drawdown', fmtPct(m.maxDrawdown), bm ? fmtPct(bm.maxDrawdown) : ''),
+    cmp('Annual volatility', fmtPct(m.annualVolatility), bm ? fmtPct(bm.annualVolatility) : ''),
+    cmp('Trades', String(m.trades), ''),
+    cmp('Win rate', fmtPct(m.winRate), ''),
+    cmp('Profit factor', fmtNum(m.profitFactor), ''),
+    cmp('Expectancy / trade', fmtUsd(m.expectancy), ''),
+    cmp(`VaR 95 (1 ${m.returnBasis === 'daily' ? 'day' : 'bar'})`, fmtPct(m.var95), ''),
+    cmp('Expected shortfall 95', fmtPct(m.es95), ''),
+    cmp(
+      `Ruin (equity ≤ ${fmtUsd(m.ruin.level)})`,
+      m.ruin.reached
+        ? `reached ${iso(m.ruin.firstTs!)}`
+        : `not reached (lowest ${fmtUsd(m.ruin.lowestEquity)})`,
+      '',
+    ),
+    cmp('Exposure (time invested)', fmtPct(m.exposure), ''),
+    cmp('Turnover (× equity / yr)', fmtNum(m.turnover), ''),
+    cmp('Costs (commission, fees, borrow)', fmtUsd(m.totalCosts), ''),
+    cmp('Return basis', `${m.returnBasis} (${m.periods} periods, ${fmtNum(m.periodsPerYear, 0)}/yr)`, ''),
   ];
   const denials = Object.entries(r.deniedByRule).sort((a, b) => b[1] - a[1]);
   const trades = r.trades.slice(0, 500);
-  const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
   const sens = input.sensitivity ?? [];
   const sensKeys = sens.length ? Object.keys(sens[0]!.params) : [];
   const wf = input.walkForward ?? [];
+  const years =
+    head.firstTs !== null && head.lastTs !== null ? (head.lastTs - head.firstTs) / (365.25 * DAY_MS) : 0;
+  const mcList = [mc.blockBootstrap, mc.tradeResample].filter((x): x is McSummary => x !== undefined);
+  const headerRows: Array<[string, string]> = [
+    [
+      'Date range',
+      head.firstTs === null
+        ? 'no equity points'
+        : `${isoDay(head.firstTs)} → ${isoDay(head.lastTs!)} (${years.toFixed(1)} years${head.requestedFrom !== undefined || head.requestedTo !== undefined ? `; requested ${head.requestedFrom !== undefined ? isoDay(head.requestedFrom) : 'start'} → ${head.requestedTo !== undefined ? isoDay(head.requestedTo) : 'end'}` : ''})`,
+    ],
+    ['Data source', head.dataSource],
+    ['Starting cash', fmtUsd(head.startingCash)],
+    ...head.costModelText.map(([k, v]): [string, string] => [`Cost: ${k}`, v]),
+    [
+      'Annualisation',
+      `${head.annualizationDays} trading days per year (Sharpe, Sortino, volatility); returns ${head.returnBasis === 'daily' ? 'per New York day' : 'per bar'}`,
+    ],
+    ['Ruin (one definition)', head.ruin.text],
+    ['Benchmark', head.benchmark ?? 'none'],
+    ['Monte Carlo', head.monteCarlo.join(' · ') || 'not run (too few trades or periods)'],
+  ];
 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(input.title)}</title>
 <style>
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1d2330;background:#fff}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #e3e6ee;padding-bottom:4px}
-.sub{color:#5d6475;margin-bottom:16px}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,1fr));gap:18px}
+.sub{color:#5d6475;margin-bottom:10px}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,1fr));gap:18px}
 .chart{height:320px;border:1px solid #e3e6ee;border-radius:6px}
 table{border-collapse:collapse;margin:8px 0 16px;min-width:320px}caption{text-align:left;font-weight:600;padding:4px 0}
-td,th{border-bottom:1px solid #eef0f5;padding:4px 10px;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
+td,th{border-bottom:1px solid #eef0f5;padding:4px 10px;text-align:left;vertical-align:top}td.n{text-align:right;font-variant-numeric:tabular-nums}
+table.header td:first-child{color:#5d6475;white-space:nowrap}table.monthly td,table.monthly th{padding:3px 6px;font-size:13px}
+tr.total td{font-weight:600}.small{color:#5d6475;font-size:12px}.hist{display:inline-block;margin:0 18px 12px 0}
 .pos{color:#2e7d32}.neg{color:#c62828}.warn{background:#fff4e5;border:1px solid #ffcc80;padding:8px 12px;border-radius:6px}
+.legend span{display:inline-block;margin-right:12px}.sw{display:inline-block;width:14px;height:3px;vertical-align:middle;margin-right:4px}
 </style></head><body>
 <h1>${esc(input.title)}</h1>
 <div class="sub">${esc(r.strategy)} · symbols ${esc(r.symbols.join(', '))} · timeframes ${esc(r.timeframes.join(', '))} · seed ${r.seed} · ${r.barEvents.toLocaleString('en-US')} bar events · order hash <code>${r.orderHash}</code>${input.generatedAt ? ` · generated ${esc(new Date(input.generatedAt).toISOString())}` : ''}</div>
+<table class="header" id="report-header"><tbody>${headerRows.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('')}</tbody></table>
 ${r.stopped ? `<p class="warn">Run stopped: ${esc(r.stopped.message)}</p>` : ''}
 <div class="grid">
-<div><h2>Equity</h2><div id="equity" class="chart"></div></div>
+<div><h2>Equity${bucket === 'raw' ? '' : ` (${bucket === 'day' ? 'daily' : bucket === 'week' ? 'weekly' : 'monthly'} closes)`}</h2><div class="legend small"><span><i class="sw" style="background:#1565c0"></i>strategy</span>${benchmark.length ? `<span><i class="sw" style="background:#8d8d8d"></i>${esc(input.benchmark!.label)}</span>` : ''}</div><div id="equity" class="chart"></div></div>
 <div><h2>Drawdown (%)</h2><div id="drawdown" class="chart"></div></div>
 <div><h2>Trades on ${esc(data.symbol || 'price')}</h2><div id="price" class="chart"></div></div>
-<div><h2>Monte Carlo fan (trade order${mc === input.monteCarlo?.bootstrap ? ', bootstrap' : ''}; equity by trade number)</h2><div id="fan" class="chart"></div></div>
+${mc.blockBootstrap ? `<div><h2>Monte Carlo fan: block bootstrap of returns (equity by date)</h2><div class="small">p5 · p25 · p50 · p75 · p95 of ${mc.blockBootstrap.runs.toLocaleString('en-US')} paths; dashed: ruin level</div><div id="fan-bootstrap" class="chart"></div></div>` : ''}
+${mc.tradeResample ? `<div><h2>Monte Carlo fan: resampled trades (equity by trade number)</h2><div class="small">p5 · p25 · p50 · p75 · p95 of ${mc.tradeResample.runs.toLocaleString('en-US')} paths; dashed: ruin level</div><div id="fan-trades" class="chart"></div></div>` : ''}
 </div>
 <h2>Statistics</h2>
-<table><tbody>${metricRows.map(([k, v]) => `<tr><td>${esc(k)}</td><td class="n">${esc(v)}</td></tr>`).join('')}</tbody></table>
+<table id="statistics"><thead><tr><th></th><th>strategy</th><th>${bm ? 'benchmark' : ''}</th></tr></thead><tbody>${statRows.map(([k, v, b]) => `<tr><td>${esc(k)}</td><td class="n">${esc(v)}</td><td class="n">${esc(b)}</td></tr>`).join('')}</tbody></table>
+<h2>Monthly returns</h2>
+${monthlyTable(input.monthlyReturns ?? [])}
+<h2>Open positions at the end</h2>
+${positionsTable(input.openPositions, head.lastTs)}
 <h2>Dollar P&amp;L attribution</h2>
 <div class="grid">${attributionTable('P&L by ticker', input.attribution.byTicker)}${attributionTable('P&L by timeframe', input.attribution.byTimeframe)}${attributionTable('P&L by tier', input.attribution.byTier)}${attributionTable('P&L by model', input.attribution.byModel)}</div>
-${input.monteCarlo ? `<h2>Monte Carlo</h2><table><thead><tr><th>method</th><th>runs</th><th>final p5</th><th>final p50</th><th>final p95</th><th>max DD p50</th><th>max DD p95</th><th>P(ruin)</th></tr></thead><tbody>${input.monteCarlo.tradeOrder ? mcTable('trade order (re-sized)', input.monteCarlo.tradeOrder) : ''}${input.monteCarlo.bootstrap ? mcTable('resampled returns', input.monteCarlo.bootstrap) : ''}</tbody></table>` : ''}
+${
+  mcList.length
+    ? `<h2>Monte Carlo</h2><p>P(ruin): share of paths whose equity reached ${fmtUsd(ruinLevel)} (${esc(head.ruin.text)}) — the same definition as the Ruin row above.</p><table id="monte-carlo"><thead><tr><th>method</th><th></th><th>p5</th><th>p25</th><th>p50</th><th>p75</th><th>p95</th><th>P(ruin)</th><th>paths</th></tr></thead><tbody>${mcList.map(mcRows).join('')}</tbody></table>
+<div>${mcList.map((s) => svgHistogram(`${MC_NAMES[s.method]}: final equity`, s.histogram.finalEquity, m.endEquity, fmtUsd) + svgHistogram(`${MC_NAMES[s.method]}: max drawdown`, s.histogram.maxDrawdown, m.maxDrawdown, fmtPct)).join('')}</div>`
+    : ''
+}
 <h2>Risk engine</h2>
 <table><thead><tr><th>rule</th><th>denials</th></tr></thead><tbody>${denials.map(([k, v]) => `<tr><td>${esc(k)}</td><td class="n">${v}</td></tr>`).join('') || '<tr><td colspan="2">no denials</td></tr>'}</tbody></table>
 <p>${r.submitted} orders submitted, ${r.fillCount} fills, ${r.rejectedByBroker} broker rejections, ${r.riskModeChanges.length} risk-mode changes.</p>
 ${sens.length ? `<h2>Parameter sensitivity</h2><table><thead><tr>${sensKeys.map((k) => `<th>${esc(k)}</th>`).join('')}<th>Sharpe</th><th>net profit</th><th>max DD</th><th>trades</th></tr></thead><tbody>${sens.map((s) => `<tr>${sensKeys.map((k) => `<td class="n">${s.params[k]}</td>`).join('')}<td class="n">${fmtNum(s.metrics.sharpe)}</td><td class="n">${fmtUsd(s.metrics.netProfit)}</td><td class="n">${fmtPct(s.metrics.maxDrawdown)}</td><td class="n">${s.metrics.trades}</td></tr>`).join('')}</tbody></table>` : ''}
-${wf.length ? `<h2>Walk-forward (out of sample)</h2><table><thead><tr><th>fold</th><th>in-sample</th><th>out-of-sample</th><th>chosen</th><th>OOS Sharpe</th><th>OOS net profit</th><th>OOS trades</th></tr></thead><tbody>${wf.map((f, i) => `<tr><td>${i + 1}</td><td>${iso(f.inSample.from).slice(0, 10)} → ${iso(f.inSample.to).slice(0, 10)}</td><td>${iso(f.outOfSample.from).slice(0, 10)} → ${iso(f.outOfSample.to).slice(0, 10)}</td><td>${esc(JSON.stringify(f.chosen))}</td><td class="n">${fmtNum(f.outOfSampleMetrics.sharpe)}</td><td class="n">${fmtUsd(f.outOfSampleMetrics.netProfit)}</td><td class="n">${f.outOfSampleMetrics.trades}</td></tr>`).join('')}</tbody></table>` : ''}
+${wf.length ? `<h2>Walk-forward (out of sample)</h2><table><thead><tr><th>fold</th><th>in-sample</th><th>out-of-sample</th><th>chosen</th><th>OOS Sharpe</th><th>OOS net profit</th><th>OOS trades</th></tr></thead><tbody>${wf.map((f, i) => `<tr><td>${i + 1}</td><td>${isoDay(f.inSample.from)} → ${isoDay(f.inSample.to)}</td><td>${isoDay(f.outOfSample.from)} → ${isoDay(f.outOfSample.to)}</td><td>${esc(JSON.stringify(f.chosen))}</td><td class="n">${fmtNum(f.outOfSampleMetrics.sharpe)}</td><td class="n">${fmtUsd(f.outOfSampleMetrics.netProfit)}</td><td class="n">${f.outOfSampleMetrics.trades}</td></tr>`).join('')}</tbody></table>` : ''}
 <h2>Trades${r.trades.length > trades.length ? ` (first ${trades.length} of ${r.trades.length})` : ''}</h2>
 <table><thead><tr><th>symbol</th><th>side</th><th>entry</th><th>exit</th><th>qty</th><th>entry px</th><th>exit px</th><th>net P&amp;L</th><th>tier</th><th>model</th><th>exit reason</th></tr></thead><tbody>
 ${trades.map((t) => `<tr><td>${esc(t.symbol)}</td><td>${t.side}</td><td>${iso(t.entryTs)}</td><td>${iso(t.exitTs)}</td><td class="n">${t.qty}</td><td class="n">${t.entryPrice.toFixed(2)}</td><td class="n">${t.exitPrice.toFixed(2)}</td><td class="n ${t.pnl < 0 ? 'neg' : 'pos'}">${fmtUsd(t.pnl)}</td><td>${esc(t.tier)}</td><td>${esc(t.model)}</td><td>${esc(t.exitReason)}</td></tr>`).join('')}
@@ -217,20 +607,37 @@ ${trades.map((t) => `<tr><td>${esc(t.symbol)}</td><td>${t.side}</td><td>${iso(t.
 (function () {
   var LC = window.LightweightCharts;
   var d = JSON.parse(document.getElementById('report-data').textContent);
-  function mk(id, extra) {
+  // The whole date range stays on screen: minBarSpacing well below a pixel lets fitContent fit every bucket of
+  // a multi-decade run, the range is kept when autoSize resizes the chart, and the edges are pinned (which
+  // also pulls the first and last labels fully into view).
+  function mk(id, timeScale, extra) {
     var el = document.getElementById(id);
-    var opts = { autoSize: true, layout: { background: { color: '#ffffff' }, textColor: '#1d2330' }, grid: { vertLines: { color: '#f0f2f7' }, horzLines: { color: '#f0f2f7' } }, timeScale: { timeVisible: true } };
+    if (!el) return null;
+    var ts = { timeVisible: false, minBarSpacing: 0.01, lockVisibleTimeRangeOnResize: true, fixLeftEdge: true, fixRightEdge: true };
+    for (var t in timeScale || {}) ts[t] = timeScale[t];
+    var opts = { autoSize: true, layout: { background: { color: '#ffffff' }, textColor: '#1d2330' }, grid: { vertLines: { color: '#f0f2f7' }, horzLines: { color: '#f0f2f7' } }, timeScale: ts };
     for (var k in extra || {}) opts[k] = extra[k];
     return LC.createChart(el, opts);
   }
-  // The fan's x axis is the trade number (steps are stored one "day" apart only to keep the time axis monotonic).
+  function ruinLine(series) { series.createPriceLine({ price: d.ruinLevel, color: '#c62828', lineWidth: 1, lineStyle: 2, axisLabelVisible: false, title: 'ruin' }); }
+  function fan(id, lines, timeScale, extra) {
+    var c = mk(id, timeScale, extra);
+    if (!c || !lines.length) return null;
+    var colors = { p5: '#ef9a9a', p25: '#ffb74d', p50: '#1565c0', p75: '#81c784', p95: '#2e7d32' };
+    lines.forEach(function (f) { var s = c.addSeries(LC.LineSeries, { color: colors[f.name], lineWidth: f.name === 'p50' ? 3 : 2, title: f.name }); s.setData(f.data); if (f.name === 'p5') ruinLine(s); });
+    c.timeScale().fitContent();
+    return c;
+  }
+  // The trade fan's x axis is the trade number (steps are stored one "day" apart only to keep the time axis monotonic).
   function tradeNo(t) { return '#' + Math.round((t - d.fanBase) / 86400); }
-  var rendered = 0;
-  if (d.equity.length) { var c1 = mk('equity'); c1.addSeries(LC.AreaSeries, { lineColor: '#1565c0', topColor: 'rgba(21,101,192,0.35)', bottomColor: 'rgba(21,101,192,0.02)' }).setData(d.equity); c1.timeScale().fitContent(); rendered++; }
-  if (d.drawdown.length) { var c2 = mk('drawdown'); c2.addSeries(LC.AreaSeries, { lineColor: '#c62828', topColor: 'rgba(198,40,40,0.05)', bottomColor: 'rgba(198,40,40,0.4)', invertFilledArea: true }).setData(d.drawdown); c2.timeScale().fitContent(); rendered++; }
-  if (d.price.length) { var c3 = mk('price'); var s3 = c3.addSeries(LC.CandlestickSeries, {}); s3.setData(d.price); if (d.markers.length) LC.createSeriesMarkers(s3, d.markers); c3.timeScale().fitContent(); rendered++; }
-  if (d.fan.length) { var c4 = mk('fan', { timeScale: { tickMarkFormatter: tradeNo }, localization: { timeFormatter: function (t) { return 'trade ' + tradeNo(t); } } }); var colors = { p5: '#ef9a9a', p25: '#ffb74d', p50: '#1565c0', p75: '#81c784', p95: '#2e7d32' }; d.fan.forEach(function (f) { c4.addSeries(LC.LineSeries, { color: colors[f.name], lineWidth: f.name === 'p50' ? 3 : 2, title: f.name }).setData(f.data); }); c4.timeScale().fitContent(); rendered++; }
-  window.__reportCharts = rendered;
+  var charts = {};
+  if (d.equity.length) { var c1 = mk('equity', { timeVisible: d.timeVisible }); if (d.benchmark.length) c1.addSeries(LC.LineSeries, { color: '#8d8d8d', lineWidth: 1, title: 'benchmark', lastValueVisible: false }).setData(d.benchmark); c1.addSeries(LC.AreaSeries, { lineColor: '#1565c0', topColor: 'rgba(21,101,192,0.35)', bottomColor: 'rgba(21,101,192,0.02)' }).setData(d.equity); c1.timeScale().fitContent(); charts.equity = c1; }
+  if (d.drawdown.length) { var c2 = mk('drawdown', { timeVisible: d.timeVisible }); c2.addSeries(LC.AreaSeries, { lineColor: '#c62828', topColor: 'rgba(198,40,40,0.05)', bottomColor: 'rgba(198,40,40,0.4)', invertFilledArea: true }).setData(d.drawdown); c2.timeScale().fitContent(); charts.drawdown = c2; }
+  if (d.price.length) { var c3 = mk('price', { timeVisible: d.priceTimeVisible }); var s3 = c3.addSeries(LC.CandlestickSeries, {}); s3.setData(d.price); if (d.markers.length) LC.createSeriesMarkers(s3, d.markers); c3.timeScale().fitContent(); charts.price = c3; }
+  var f1 = fan('fan-bootstrap', d.fanBoot, { timeVisible: d.timeVisible }); if (f1) charts['fan-bootstrap'] = f1;
+  var f2 = fan('fan-trades', d.fanTrades, { tickMarkFormatter: tradeNo }, { localization: { timeFormatter: function (t) { return 'trade ' + tradeNo(t); } } }); if (f2) charts['fan-trades'] = f2;
+  window.__reportChartApis = charts;
+  window.__reportCharts = Object.keys(charts).length;
 })();
 </script>
 </body></html>

@@ -5,7 +5,7 @@
  */
 import type { Strategy } from '../strategy/types';
 import { runBacktest, type BacktestConfig, type BacktestResult } from './engine';
-import { computeMetrics, type BacktestMetrics } from './metrics';
+import { computeMetrics, type BacktestMetrics, type MetricsOptions } from './metrics';
 
 export type ParamGrid = Readonly<Record<string, readonly number[]>>;
 export type ParamSet = Readonly<Record<string, number>>;
@@ -37,15 +37,19 @@ export function objectiveValue(m: BacktestMetrics, o: Objective): number {
   return v === null || !Number.isFinite(v) ? -Infinity : v;
 }
 
-/** Runs the backtest once per grid point; `build` makes a fresh strategy (strategies hold state). */
+/**
+ * Runs the backtest once per grid point; `build` makes a fresh strategy (strategies hold state). `metrics`
+ * carries the annualisation and ruin settings of the report.
+ */
 export function sensitivityGrid(
   base: Omit<BacktestConfig, 'strategy'>,
   grid: ParamGrid,
   build: (p: ParamSet) => Strategy,
+  metrics: MetricsOptions = {},
 ): SensitivityRow[] {
   return expandGrid(grid).map((params) => {
     const r = runBacktest({ ...base, strategy: build(params) });
-    return { params, metrics: computeMetrics(r), orderHash: r.orderHash };
+    return { params, metrics: computeMetrics(r, metrics), orderHash: r.orderHash };
   });
 }
 
@@ -67,6 +71,8 @@ export interface WalkForwardOptions {
   readonly objective?: Objective;
   /** bars before each window that the strategy may use to warm up */
   readonly warmUpMs?: number;
+  /** annualisation and ruin settings for the fold metrics */
+  readonly metrics?: MetricsOptions;
 }
 
 /**
@@ -103,7 +109,7 @@ export function walkForward(
         to: oosFrom,
         tradeFrom: isFrom,
       });
-      const v = objectiveValue(computeMetrics(r), objective);
+      const v = objectiveValue(computeMetrics(r, opts.metrics), objective);
       if (v > bestV) {
         bestV = v;
         best = p;
@@ -121,7 +127,7 @@ export function walkForward(
       outOfSample: { from: oosFrom, to: oosTo },
       chosen: best,
       inSampleObjective: bestV,
-      outOfSampleMetrics: computeMetrics(result),
+      outOfSampleMetrics: computeMetrics(result, opts.metrics),
       result,
     });
   }

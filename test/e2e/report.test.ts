@@ -12,7 +12,7 @@ import { ReferenceAiStrategy } from '../../src/strategy/reference-ai';
 /** Counts coloured pixels (every 7th sampled) in each chart's canvases: a drawn series is coloured, the background and grid are not. */
 const INK_PROBE = `(() => {
   const out = {};
-  for (const id of ['equity', 'drawdown', 'price', 'fan']) {
+  for (const id of ['equity', 'drawdown', 'price', 'fan-bootstrap', 'fan-trades']) {
     let count = 0;
     for (const c of document.querySelectorAll('#' + id + ' canvas')) {
       if (c.width === 0 || c.height === 0) continue;
@@ -69,7 +69,7 @@ describe(
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    test('when a backtest report is opened offline, then all four charts draw non-empty canvases', async () => {
+    test('when a backtest report is opened offline, then all five charts draw non-empty canvases', async () => {
       const series = ['AAA', 'BBB', 'CCC'].map((s, i) => walk(s, 11 + i, 500));
       const result = runBacktest({ strategy: new ReferenceAiStrategy(['1d']), series, seed: 3 });
       assert.ok(result.trades.length > 2, `the fixture should trade (got ${result.trades.length} trades)`);
@@ -87,7 +87,7 @@ describe(
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(`file://${file}`);
-      await page.waitForFunction('window.__reportCharts === 4', undefined, { timeout: 15_000 });
+      await page.waitForFunction('window.__reportCharts === 5', undefined, { timeout: 15_000 });
       // charts paint on animation frames: wait (bounded) until every chart has ink, then measure
       await page
         .waitForFunction(`Object.values(${INK_PROBE}).every((n) => n > 50)`, undefined, {

@@ -4,13 +4,15 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   attribute,
+  checkRuin,
+  curveMetrics,
   expandGrid,
   maxDrawdown,
-  monteCarloBootstrap,
-  monteCarloTradeOrder,
+  monteCarloBlockBootstrap,
+  monteCarloTradeResample,
   mulberry32,
   periodReturns,
-  riskOfRuin,
+  ruinDefinition,
   runBacktest,
   sensitivityGrid,
   valueAtRisk,
@@ -46,10 +48,50 @@ describe('metrics', () => {
     assert.equal(p.returns.length, 39);
   });
 
-  test('when trades have a negative drift, then risk of ruin is 1; a strong positive edge gives a small probability', () => {
-    assert.equal(riskOfRuin([-0.01, 0.005, -0.01, 0.004]), 1);
-    const good = riskOfRuin(Array.from({ length: 50 }, (_, i) => (i % 2 ? 0.02 : -0.005)))!;
-    assert.ok(good >= 0 && good < 0.01);
+  test('when annualizationDays is 365 (crypto), then daily returns annualise with 365 and Sharpe scales by √(365/252)', () => {
+    const ts = Array.from({ length: 120 }, (_, i) => Date.UTC(2021, 0, 4, 21) + i * DAY);
+    const rnd = mulberry32(3);
+    let e = 1000;
+    const eq = ts.map(() => (e *= 1 + (rnd() - 0.45) * 0.02));
+    assert.equal(periodReturns(ts, eq, { annualizationDays: 365 }).periodsPerYear, 365);
+    const equity = curveMetrics(ts, eq, 1000);
+    const crypto = curveMetrics(ts, eq, 1000, { annualizationDays: 365 });
+    assert.ok(Math.abs(crypto.sharpe! / equity.sharpe! - Math.sqrt(365 / 252)) < 1e-12);
+    assert.ok(Math.abs(crypto.annualVolatility / equity.annualVolatility - Math.sqrt(365 / 252)) < 1e-12);
+    assert.equal(crypto.cagr, equity.cagr, 'CAGR runs on calendar time, whatever the market');
+  });
+
+  test('when a short run is measured per bar, then bars per year follow the days and the hours of the market', () => {
+    const ts = Array.from({ length: 100 }, (_, i) => Date.UTC(2021, 0, 4, 15) + i * 60_000);
+    const eq = ts.map((_, i) => 100 + i);
+    assert.equal(periodReturns(ts, eq).periodsPerYear, 252 * 390);
+    assert.equal(
+      periodReturns(ts, eq, { annualizationDays: 365, tradingHoursPerDay: 24 }).periodsPerYear,
+      365 * 1440,
+    );
+  });
+
+  test('when annualizationDays or ruinLoss is out of range, then the error names the field', () => {
+    assert.throws(() => periodReturns([0, DAY], [1, 2], { annualizationDays: 0 }), /annualizationDays: 0/);
+    assert.throws(
+      () => curveMetrics([0, DAY], [1, 2], 1, { annualizationDays: 400 }),
+      /annualizationDays: 400/,
+    );
+    assert.throws(() => ruinDefinition(100, 1.5), /ruinLoss: 1.5/);
+  });
+
+  test('when equity falls to half the starting equity, then ruin (50% loss of start) is reached at that point, not before', () => {
+    const ts = [0, 1, 2, 3, 4].map((i) => i * DAY);
+    const r = checkRuin(ts, [100, 140, 71, 50, 80], 100, 0.5);
+    assert.equal(r.level, 50);
+    assert.equal(r.reached, true);
+    assert.equal(
+      r.firstTs,
+      3 * DAY,
+      'a 49% drawdown from the 140 peak is not ruin: the level is 50% of the start',
+    );
+    assert.equal(r.lowestEquity, 50);
+    assert.equal(checkRuin(ts, [100, 140, 71, 50, 80], 100, 0.6).reached, false);
   });
 
   test('when trades are attributed, then P&L sums per ticker, timeframe, tier and model equal the total', () => {
@@ -98,13 +140,17 @@ describe('Monte Carlo', () => {
         fc.array(fc.double({ min: -3, max: 2, noNaN: true }), { minLength: 1, maxLength: 60 }),
         fc.integer({ min: 1, max: 1e6 }),
         (rets, seed) => {
-          const a = monteCarloTradeOrder(rets, 10_000, { runs: 30, seed });
-          const b = monteCarloBootstrap(rets, 10_000, { runs: 30, seed, blockSize: 3 });
+          const a = monteCarloTradeResample(rets, 10_000, { runs: 30, seed });
+          const b = monteCarloBlockBootstrap(rets, 10_000, { runs: 30, seed, blockLength: 3 });
           for (const m of [a, b]) {
             assert.ok(m.minEquity >= 0);
             assert.ok(m.finalEquity.p5 >= 0);
             for (const k of ['p5', 'p25', 'p50', 'p75', 'p95'] as const)
-              assert.ok(m.fan[k].every((x) => x >= 0));
+              assert.ok(m.fan[k].every((x: number) => x >= 0));
+            assert.equal(
+              m.histogram.finalEquity.counts.reduce((s, c) => s + c, 0),
+              30,
+            );
           }
         },
       ),
@@ -112,16 +158,43 @@ describe('Monte Carlo', () => {
     );
   });
 
-  test('when run twice with one seed, then results are identical; reordering keeps the compounded end equity', () => {
+  test('when trades are resampled with replacement, then final equity spreads (p5 < p50 < p95), deterministically per seed', () => {
     const rets = Array.from({ length: 40 }, (_, i) => Math.sin(i) * 0.03);
-    const a = monteCarloTradeOrder(rets, 1000, { runs: 200, seed: 9 });
-    const b = monteCarloTradeOrder(rets, 1000, { runs: 200, seed: 9 });
-    assert.deepEqual(a, b);
+    const a = monteCarloTradeResample(rets, 1000, { runs: 400, seed: 9 });
+    assert.deepEqual(a, monteCarloTradeResample(rets, 1000, { runs: 400, seed: 9 }));
+    assert.ok(a.finalEquity.p5 < a.finalEquity.p50 && a.finalEquity.p50 < a.finalEquity.p95);
+    assert.ok(a.maxDrawdown.p5 <= a.maxDrawdown.p50 && a.maxDrawdown.p50 <= a.maxDrawdown.p95);
+    assert.equal(a.method, 'trade-resample');
+    assert.equal(a.steps, 40);
+  });
+
+  test('when the block is as long as the sample, then every bootstrap path is the sample itself; shorter blocks spread', () => {
+    const rets = Array.from({ length: 60 }, (_, i) => Math.cos(i * 1.7) * 0.02);
     const compounded = rets.reduce((e, r) => e * (1 + r), 1000);
-    assert.ok(Math.abs(a.finalEquity.p50 - compounded) < 1e-6);
-    assert.ok(a.maxDrawdown.p95 >= a.maxDrawdown.p50);
-    const boot = monteCarloBootstrap(rets, 1000, { runs: 500, seed: 9 });
-    assert.ok(boot.finalEquity.p95 > boot.finalEquity.p5, 'resampling must spread the outcomes');
+    const whole = monteCarloBlockBootstrap(rets, 1000, { runs: 50, seed: 4, blockLength: 60 });
+    for (const k of ['p5', 'p50', 'p95'] as const)
+      assert.ok(Math.abs(whole.finalEquity[k] - compounded) < 1e-9);
+    const blocks = monteCarloBlockBootstrap(rets, 1000, {
+      runs: 500,
+      seed: 4,
+      blockLength: 5,
+      periodName: 'daily',
+    });
+    assert.ok(blocks.finalEquity.p95 > blocks.finalEquity.p5, 'resampling must spread the outcomes');
+    assert.equal(blocks.blockLength, 5);
+    assert.match(blocks.description, /moving block bootstrap of 60 daily returns, block length 5 days/);
+    assert.throws(() => monteCarloBlockBootstrap(rets, 1000, { blockLength: 0 }), /blockLength: 0/);
+  });
+
+  test('when paths lose 20% per step, then P(ruin) follows the one definition (equity at or below (1 − ruinLoss) × start)', () => {
+    const rets = [-0.2, -0.2, -0.2, -0.2, -0.2]; // every path ends at 0.8^5 = 32.8% of the start
+    const half = monteCarloTradeResample(rets, 1000, { runs: 20, ruinLoss: 0.5 });
+    assert.equal(half.ruinLevel, 500);
+    assert.equal(half.probabilityOfRuin, 1);
+    const deep = monteCarloTradeResample(rets, 1000, { runs: 20, ruinLoss: 0.7 });
+    assert.ok(Math.abs(deep.ruinLevel - 300) < 1e-9);
+    assert.equal(deep.probabilityOfRuin, 0, '327.68 stays above the 300 level');
+    assert.equal(monteCarloBlockBootstrap(rets, 1000, { runs: 20, ruinLoss: 0.5 }).probabilityOfRuin, 1);
   });
 });
 
