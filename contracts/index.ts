@@ -3,3 +3,4 @@ export * from './retrain';
 export * from './monitoring';
 export * from './features';
 export * from './backtest';
+export * from './market-data';

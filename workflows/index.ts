@@ -3,6 +3,7 @@ export * from './skeleton.workflow';
 export * from './retrain.workflow';
 export * from './trading-session.workflow';
 export * from './backfill.workflow';
+export * from './market-data-stream.workflow';
 export * from './emergency-shutdown.workflow';
 export * from './daily-routines.workflow';
 export * from './echo.workflow';

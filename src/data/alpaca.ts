@@ -5,11 +5,12 @@
  * TemporaryError (retry later) or PermanentError (fix the request or the credentials).
  */
 import { ApiError, marketData } from '@alpacahq/alpaca-trade-api';
-import type { Bar, Quote, Trade } from '../model/bar';
+import type { Bar, Quote } from '../model/bar';
 import { PermanentError, TemporaryError } from '../model/errors';
 import type { Timeframe } from '../model/timeframe';
 import { dateLabelMs, nyDate } from '../market/calendar';
 import type { BarPage, BarRequest, BarSource } from './source';
+import type { TradePrint } from './tick-store';
 
 export interface AlpacaDataOptions {
   readonly keyId: string;
@@ -171,19 +172,27 @@ export class AlpacaMarketData implements BarSource {
       const problems: Problem[] = [];
       ((resp.quotes ?? {})[symbol] ?? []).forEach((q, index) => {
         const t = checkRow(q, index, ['bp', 'ap', 'bs', 'as'], problems);
+        // Alpaca sends 0 for a side nobody quotes: stored as a missing side, not a zero price.
         if (t !== undefined)
-          quotes.push({ symbol, ts: t, bid: q.bp, ask: q.ap, bidSize: q.bs, askSize: q.as });
+          quotes.push({
+            symbol,
+            ts: t,
+            bid: q.bp > 0 ? q.bp : NaN,
+            ask: q.ap > 0 ? q.ap : NaN,
+            bidSize: q.bs,
+            askSize: q.as,
+          });
       });
       yield { quotes, location: label, problems };
     }
   }
 
-  /** Historical trades, page by page. */
+  /** Historical trades (with exchange, trade id, conditions and tape), page by page. */
   async *fetchTrades(
     symbol: string,
     fromMs: number,
     toMs: number,
-  ): AsyncIterable<{ trades: Trade[]; location: string; problems: Problem[] }> {
+  ): AsyncIterable<{ trades: TradePrint[]; location: string; problems: Problem[] }> {
     const pages = this.pages(
       (page) => `alpaca trades ${symbol} page ${page}`,
       (pageToken) =>
@@ -198,11 +207,22 @@ export class AlpacaMarketData implements BarSource {
         }),
     );
     for await (const { resp, label } of pages) {
-      const trades: Trade[] = [];
+      const trades: TradePrint[] = [];
       const problems: Problem[] = [];
       ((resp.trades ?? {})[symbol] ?? []).forEach((x, index) => {
         const t = checkRow(x, index, ['p', 's'], problems);
-        if (t !== undefined) trades.push({ symbol, ts: t, price: x.p, size: x.s });
+        if (t === undefined) return;
+        const raw = x as unknown as { x?: unknown; i?: unknown; c?: unknown; z?: unknown };
+        trades.push({
+          symbol,
+          ts: t,
+          price: x.p,
+          size: x.s,
+          ...(typeof raw.x === 'string' ? { exchange: raw.x } : {}),
+          ...(raw.i !== undefined && raw.i !== null ? { id: String(raw.i) } : {}),
+          ...(Array.isArray(raw.c) && raw.c.length ? { conditions: raw.c.map(String) } : {}),
+          ...(typeof raw.z === 'string' ? { tape: raw.z } : {}),
+        });
       });
       yield { trades, location: label, problems };
     }

@@ -88,7 +88,7 @@ export class SimMarketData {
   private quoteCursor = 0;
   private tradeCursor = 0;
   private readonly subscribers = new Set<Subscriber>();
-  readonly stats = { connects: 0, authenticated: 0, dropped: 0, frames: 0 };
+  readonly stats = { connects: 0, authenticated: 0, subscribes: 0, dropped: 0, frames: 0 };
 
   constructor(private readonly opts: SimMarketDataOptions) {
     this.replay = opts.replay;
@@ -263,6 +263,7 @@ export class SimMarketData {
       }
       if (!sub.authed) return reply([{ T: 'error', code: 401, msg: 'not authenticated' }]);
       if (msg.action === 'subscribe' || msg.action === 'unsubscribe') {
+        if (msg.action === 'subscribe') this.stats.subscribes++;
         for (const channel of ['bars', 'quotes', 'trades'] as const) {
           const list = msg[channel];
           if (!Array.isArray(list)) continue;

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AlpacaBarStream } from '../../../src/data/alpaca-stream';
+import { AlpacaMarketStream } from '../../../src/data/alpaca-stream';
 import { startSimulatorServer, type SimulatorServer } from '../../../src/execution/simulator/server';
 import type { Bar } from '../../../src/model/bar';
 import { sessionOpenMs } from '../../../src/market/calendar';
@@ -44,13 +44,16 @@ void describe('Alpaca real-time bar stream (SDK) against the local simulator', (
   after(async () => sim?.close());
 
   void test('when minutes close, then subscribed bars arrive validated and a bad bar becomes a finding', async () => {
-    const stream = new AlpacaBarStream({ keyId: KEY, secret: SECRET, url: sim.marketDataStreamUrl('iex') });
+    const stream = new AlpacaMarketStream({
+      keyId: KEY,
+      secret: SECRET,
+      url: sim.marketDataStreamUrl('iex'),
+    });
     const got: Bar[] = [];
     const findings: string[] = [];
     await stream.start(
-      ['AAPL'],
-      (b) => got.push(b),
-      (f) => findings.push(`${f.rule}:${f.field}`),
+      { bars: ['AAPL'] },
+      { onBar: (b) => got.push(b), onFinding: (f) => findings.push(`${f.rule}:${f.field}`) },
     );
     try {
       await new Promise((r) => setTimeout(r, 100));

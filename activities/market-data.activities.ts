@@ -1,0 +1,119 @@
+/**
+ * Real-time market-data activities (io queue). Thin: validate the input, build the consumer from the worker's
+ * endpoints, run it with the activity's heartbeat and cancellation, map errors onto Temporal failures.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import {
+  MarketDataStreamInputSchema,
+  type MarketDataActivities,
+  type MarketDataStreamInput,
+  type MarketDataStreamProgress,
+} from '../contracts/market-data';
+import { AlpacaMarketData } from '../src/data/alpaca';
+import { AlpacaMarketStream } from '../src/data/alpaca-stream';
+import type { AlpacaEndpoints } from '../src/data/sources';
+import { MarketDataConsumer } from '../src/data/stream/consumer';
+import { alpacaVenueClock } from '../src/data/stream/venue-clock';
+import { TickStore } from '../src/data/tick-store';
+import { extendedHoursMs, isCryptoSymbol, NYSE } from '../src/market/calendar';
+import { TradingError } from '../src/model/errors';
+import { MarketDataRepository } from '../src/storage/market-data-repo';
+
+export interface MarketDataActivityDeps {
+  readonly pool: Pool;
+  /** Alpaca (or the local simulator); undefined when the worker has neither keys nor a simulator URL. */
+  readonly alpaca?: AlpacaEndpoints;
+}
+
+/** The day's window on the venue's clock: the regular session, or 04:00–20:00 New York. */
+export function streamWindow(input: Pick<MarketDataStreamInput, 'date' | 'session'>): {
+  fromMs: number;
+  untilMs: number;
+} {
+  const s = NYSE.sessionFor(input.date);
+  if (!s)
+    throw ApplicationFailure.nonRetryable(
+      `date: ${input.date} is not an NYSE trading day (weekend, holiday or closure)`,
+      'ValidationError',
+    );
+  if (input.session === 'extended') {
+    const x = extendedHoursMs(input.date)!;
+    return { fromMs: x.startMs, untilMs: x.endMs };
+  }
+  return { fromMs: s.openMs, untilMs: s.closeMs };
+}
+
+function details(): Partial<MarketDataStreamProgress> | undefined {
+  const d = Context.current().info.heartbeatDetails as Partial<MarketDataStreamProgress> | undefined;
+  return d && typeof d === 'object' && d.lastStored && typeof d.lastStored === 'object' ? d : undefined;
+}
+
+export function createMarketDataActivities(deps: MarketDataActivityDeps): MarketDataActivities {
+  return {
+    async streamMarketData(raw): Promise<MarketDataStreamProgress> {
+      const { streamId, ...rest } = raw;
+      const parsed = MarketDataStreamInputSchema.safeParse(rest);
+      if (!parsed.success)
+        throw ApplicationFailure.nonRetryable(
+          parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '),
+          'ValidationError',
+        );
+      const input = parsed.data;
+      const crypto = input.symbols.filter(isCryptoSymbol);
+      if (crypto.length)
+        throw ApplicationFailure.nonRetryable(
+          `symbols: ${crypto.join(', ')} are crypto pairs; the stream consumes Alpaca's stock feed only`,
+          'ValidationError',
+        );
+      const alpaca = deps.alpaca;
+      if (!alpaca)
+        throw ApplicationFailure.nonRetryable(
+          'alpaca: this io worker has no market-data venue: set APCA_API_KEY_ID/APCA_API_SECRET_KEY, or point APCA_API_BASE_URL at the local simulator',
+          'ConfigError',
+        );
+      const feed = input.feed ?? 'iex';
+      const window = streamWindow(input);
+      const ctx = Context.current();
+      const consumer = new MarketDataConsumer({
+        streamId,
+        feed,
+        symbols: input.symbols,
+        focus: input.focus,
+        ...window,
+        stream: new AlpacaMarketStream({
+          keyId: alpaca.keyId,
+          secret: alpaca.secret,
+          url: alpaca.streamUrl(feed),
+          feed,
+        }),
+        rest: new AlpacaMarketData({
+          keyId: alpaca.keyId,
+          secret: alpaca.secret,
+          dataBaseUrl: alpaca.dataBaseUrl,
+          feed,
+        }),
+        store: new TickStore(deps.pool),
+        findings: new MarketDataRepository(deps.pool),
+        clock: alpacaVenueClock({
+          keyId: alpaca.keyId,
+          secret: alpaca.secret,
+          tradingBaseUrl: alpaca.tradingBaseUrl,
+        }),
+        resume: details(),
+        heartbeat: (p) => ctx.heartbeat(p),
+        signal: ctx.cancellationSignal,
+        clockPollMs: input.clockPollMs,
+        closeGraceMs: input.closeGraceMs,
+        log: (m) => ctx.log.info(`${streamId}: ${m}`),
+      });
+      try {
+        return await consumer.run();
+      } catch (e) {
+        if (e instanceof TradingError && !e.retryable)
+          throw ApplicationFailure.nonRetryable(e.message, e.name);
+        throw e;
+      }
+    },
+  };
+}
