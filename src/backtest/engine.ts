@@ -17,7 +17,7 @@ import type { Fill, RiskStateChanged, TradingEvent } from '../model/events';
 import type { OrderSpec, OrderTag } from '../model/order';
 import { TIMEFRAME_MS, timeframeRank, type Timeframe } from '../model/timeframe';
 import { addDays, nyDate, nyWallToUtc } from '../market/calendar';
-import { SimBroker, type AccountSnapshot } from '../execution/sim-broker';
+import { SimBroker, type SimAccountSnapshot } from '../execution/sim-broker';
 import type { FillModelConfig } from '../execution/fill-models';
 import { evaluateMode } from '../risk/engine';
 import { gateCommands } from '../risk/gate';
@@ -121,7 +121,7 @@ export interface BacktestResult {
   readonly slices: number;
   readonly tradedNotional: number;
   readonly riskModeChanges: RiskStateChanged[];
-  readonly finalAccount: AccountSnapshot;
+  readonly finalAccount: SimAccountSnapshot;
   readonly stopped?: { readonly reason: 'look-ahead'; readonly message: string; readonly at: number };
   readonly symbols: readonly string[];
   readonly timeframes: readonly Timeframe[];
