@@ -112,6 +112,14 @@ export const backtestDemoStep = {
   },
 };
 
+/** --ruin-loss is a percentage of the starting cash; the pipeline takes a fraction. */
+function ruinLossFraction(v: string): number {
+  const x = Number(v);
+  if (!(Number.isFinite(x) && x > 0 && x <= 100))
+    throw new Error(`--ruin-loss: "${v}" must be a percentage in (0, 100]`);
+  return x / 100;
+}
+
 export function register(program: Command): void {
   program
     .command('backtest')
@@ -123,7 +131,10 @@ export function register(program: Command): void {
     .option('--to <date>', 'day after the last (YYYY-MM-DD, exclusive)')
     .option('--tf <list>', 'timeframes, e.g. 1m,5m or 1d', '1d')
     .option('--report <file>', 'write the HTML report here')
-    .option('--json <file>', 'write metrics, attribution and trades as JSON')
+    .option(
+      '--json <file>',
+      'write the report as JSON: header, metrics, benchmark, Monte Carlo by method, monthly returns, open positions, attribution, trades',
+    )
     .option('--cash <usd>', 'starting cash', '100000')
     .option('--seed <n>', 'seed (strategy PRNG, Monte Carlo)', '1')
     .option(
@@ -136,6 +147,18 @@ export function register(program: Command): void {
     .option('--grid <spec>', "parameter sensitivity grid, e.g. 'stopAtr=1,1.5,2;trailAtr=1.5,2.5'")
     .option('--walk-forward <folds>', 'walk-forward folds (parameters chosen in sample on --grid)')
     .option('--mc-runs <n>', 'Monte Carlo paths', '1000')
+    .option('--mc-block <n>', 'block length (days) of the Monte Carlo block bootstrap', '20')
+    .option(
+      '--ruin-loss <pct>',
+      'ruin = equity at or below (100 − pct)% of the starting cash; one definition for the whole report',
+      '50',
+    )
+    .option('--benchmark <symbol>', 'buy-and-hold benchmark symbol (default: the symbols, equal weight)')
+    .option(
+      '--annualization-days <n>',
+      'trading days per year for Sharpe, Sortino, volatility: 252 US equities, 365 crypto',
+      '252',
+    )
     .option('--no-progress', 'no progress bar')
     .action(
       async (opts: {
@@ -154,6 +177,10 @@ export function register(program: Command): void {
         grid?: string;
         walkForward?: string;
         mcRuns: string;
+        mcBlock: string;
+        ruinLoss: string;
+        benchmark?: string;
+        annualizationDays: string;
         progress: boolean;
       }) => {
         const num = (v: string, field: string) => {
@@ -180,6 +207,10 @@ export function register(program: Command): void {
           grid: opts.grid,
           walkForward: opts.walkForward === undefined ? undefined : num(opts.walkForward, '--walk-forward'),
           mcRuns: num(opts.mcRuns, '--mc-runs'),
+          mcBlockLength: num(opts.mcBlock, '--mc-block'),
+          ruinLoss: ruinLossFraction(opts.ruinLoss),
+          benchmark: opts.benchmark,
+          annualizationDays: num(opts.annualizationDays, '--annualization-days'),
           progress: opts.progress,
         });
       },
