@@ -1,13 +1,29 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** A legacy secondary attachment (what Alertmanager's slack_configs send). */
+export interface StubAttachment {
+  readonly title?: string;
+  readonly text?: string;
+  readonly fallback?: string;
+  readonly color?: string;
+}
+
 /** A message the stub accepted through chat.postMessage. */
 export interface StubMessage {
   readonly channel: string;
   readonly text: string;
   readonly blocks?: unknown[];
+  readonly attachments?: StubAttachment[];
   readonly ts: string;
   readonly token: string;
+}
+
+/** Everything a person would read in a message: its text, then each attachment's title and text. */
+export function readableText(m: StubMessage): string {
+  return [m.text, ...(m.attachments ?? []).flatMap((a) => [a.title ?? '', a.text ?? ''])]
+    .filter(Boolean)
+    .join('\n');
 }
 
 export type StubFault = { status: 429; retryAfterSeconds: number } | { status: 500 | 502 | 503 };
@@ -16,7 +32,8 @@ export type StubFault = { status: 429; retryAfterSeconds: number } | { status: 5
  * A local Slack Web API speaking chat.postMessage as documented (https://api.slack.com/methods/chat.postMessage):
  * POST /api/chat.postMessage with `Authorization: Bearer <token>`, form-encoded or JSON body; answers
  * `{ ok: true, channel, ts, message }`, or `{ ok: false, error }` with HTTP 200 (not_authed, invalid_auth,
- * channel_not_found, no_text). Faults queued with `failNext` answer 429 + Retry-After or 5xx first.
+ * channel_not_found, no_text). One of text, blocks or attachments is required, as in Slack (Alertmanager's
+ * slack_configs send attachments only). Faults queued with `failNext` answer 429 + Retry-After or 5xx first.
  */
 export class SlackStub {
   readonly messages: StubMessage[] = [];
@@ -39,6 +56,26 @@ export class SlackStub {
 
   messagesIn(channel: string): StubMessage[] {
     return this.messages.filter((m) => m.channel === channel);
+  }
+
+  /** Resolves with the first message (already received or arriving) that matches, or fails after `timeoutMs`. */
+  async waitFor(
+    match: (m: StubMessage) => boolean,
+    timeoutMs: number,
+    what = 'a matching message',
+  ): Promise<StubMessage> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.messages.find(match);
+      if (found) return found;
+      if (Date.now() > deadline)
+        throw new Error(
+          `Slack stub: no ${what} within ${timeoutMs} ms; got ${this.messages.length}: ${this.messages
+            .map((m) => `${m.channel} ${JSON.stringify(readableText(m).slice(0, 120))}`)
+            .join('; ')}`,
+        );
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   async start(): Promise<this> {
@@ -94,11 +131,16 @@ export class SlackStub {
       typeof params.blocks === 'string'
         ? (JSON.parse(params.blocks) as unknown[])
         : (params.blocks as unknown[] | undefined);
+    const attachments =
+      typeof params.attachments === 'string'
+        ? (JSON.parse(params.attachments) as StubAttachment[])
+        : (params.attachments as StubAttachment[] | undefined);
     const text = String(params.text ?? '');
-    if (!text && !blocks?.length) return { status: 200, body: { ok: false, error: 'no_text' } };
+    if (!text && !blocks?.length && !attachments?.length)
+      return { status: 200, body: { ok: false, error: 'no_text' } };
     this.seq += 1;
     const ts = `${Math.floor(Date.now() / 1000)}.${String(this.seq).padStart(6, '0')}`;
-    this.messages.push({ channel, text, blocks, ts, token });
+    this.messages.push({ channel, text, blocks, attachments, ts, token });
     return {
       status: 200,
       body: { ok: true, channel, ts, message: { type: 'message', subtype: 'bot_message', text, ts, blocks } },
