@@ -7,8 +7,10 @@ import type { DatasetRef, ModelIoActivities } from '../contracts/retrain';
 import type { Alert } from '../src/monitoring/alerting/alert';
 import { AuditLog } from '../src/monitoring/audit/audit-log';
 import { FEATURE_SETS } from '../src/features';
+import { withLeakageCanary } from '../src/models/validation/leakage';
 import {
   buildDatasetFor,
+  datasetBarMs,
   MODELS_FEATURE_SET,
   readBarsCsvGz,
   serializeDataset,
@@ -56,7 +58,17 @@ export function createModelIoActivities(deps: ModelIoDeps): ModelIoActivities {
   const log = deps.log ?? ((m: string) => console.log(m));
   const audit = new AuditLog(deps.pool);
   return {
-    async buildRetrainDataset({ source, horizonMinutes, maxRows, featureSet }): Promise<DatasetRef> {
+    /**
+     * Builds the dataset and writes it to the artifact directory; with `leakageCanary` it adds a feature built from
+     * the future return, which the evaluate step must catch (the pipeline's self-test).
+     */
+    async buildRetrainDataset({
+      source,
+      horizonMinutes,
+      maxRows,
+      featureSet,
+      leakageCanary,
+    }): Promise<DatasetRef> {
       const set = featureSet ?? MODELS_FEATURE_SET;
       if (set !== MODELS_FEATURE_SET && !(set in FEATURE_SETS)) {
         throw ApplicationFailure.nonRetryable(
@@ -103,6 +115,12 @@ export function createModelIoActivities(deps: ModelIoDeps): ModelIoActivities {
           .update(Buffer.from(ds.forwardReturn.buffer))
           .digest('hex');
       }
+      if (leakageCanary) {
+        ds = withLeakageCanary(ds);
+        log(
+          `[retrain] dataset ${ds.dataHash}: leakage canary feature added (the evaluate step must refuse the model)`,
+        );
+      }
       const path = join(deps.artifactDir, 'datasets', `${ds.dataHash}.bin`);
       mkdirSync(join(deps.artifactDir, 'datasets'), { recursive: true });
       writeFileSync(path, serializeDataset(ds));
@@ -117,6 +135,7 @@ export function createModelIoActivities(deps: ModelIoDeps): ModelIoActivities {
         fromMs: ds.decisionTs[0]!,
         toMs: ds.labelEndTs[ds.nrow - 1]!,
         horizonMinutes: ds.horizonMinutes,
+        barMs: datasetBarMs(ds.featureSet),
       };
     },
 

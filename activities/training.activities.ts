@@ -5,34 +5,58 @@ import type { Pool } from 'pg';
 import type {
   DatasetRef,
   EvaluationDto,
-  LstmTrainResult,
   RegisteredDto,
   TrainingActivities,
   TrainResultDto,
 } from '../contracts/retrain';
 import { TradingError } from '../src/model/errors';
-import { deserializeDataset, sliceRows, type Dataset } from '../src/models/dataset';
+import { datasetBarMs, deserializeDataset, sliceRows, type Dataset } from '../src/models/dataset';
 import { championChallengerGate, rowPnl } from '../src/models/gate/champion-challenger';
-import { selectTfBackend, tf } from '../src/models/nn/backend';
-import { createLstm, fitLstm, lstmToOnnx, predictLstm } from '../src/models/nn/lstm';
+import { selectTfBackend } from '../src/models/nn/backend';
+import { netFromState, trainNet } from '../src/models/nn/nets';
+import type { NetState } from '../src/models/nn/quantile-net';
+import { gatherWindows, windowEndRows } from '../src/models/nn/windows';
 import { OnnxScorer, maxAbsDiff } from '../src/models/onnx/serving';
-import { xgboostToOnnx } from '../src/models/onnx/xgboost-export';
-import { ModelRegistry, modelCard } from '../src/models/registry/registry';
-import { XGBoostSpecSchema, type ModelSpec } from '../src/models/spec';
-import { evaluateWalkForward, predictScores, trainModel } from '../src/models/validation/evaluate';
+import { observeTrainingRun } from '../src/monitoring/training-metrics';
+import { xgboostEnsembleToOnnx, xgboostToOnnx } from '../src/models/onnx/xgboost-export';
+import { ModelRegistry, modelCard, type FeatureImportance } from '../src/models/registry/registry';
+import { sha256, type ServingInfo } from '../src/models/serving/served-model';
+import {
+  parseModelSpec,
+  specWindow,
+  type ModelSpec,
+  type NeuralSpec,
+  type XGBoostSpec,
+} from '../src/models/spec';
+import {
+  evaluateWalkForward,
+  predictScores,
+  restrictTestRows,
+  std,
+  trainModel,
+} from '../src/models/validation/evaluate';
+import { detectLeakyFeatures } from '../src/models/validation/leakage';
 import { walkForwardSplits } from '../src/models/validation/walk-forward';
 import { Booster, type TrainState } from '../src/models/xgboost';
 
 export interface TrainingDeps {
   pool: Pool;
   artifactDir: string;
-  /** Extra XGBoost parameters for this node, e.g. { device: 'cuda' } on GPU workers. */
+  /** Extra XGBoost parameters for every fit on this node (final model and every walk-forward fold), e.g. { device: 'cuda' }. */
   xgboostParams?: Record<string, string | number | boolean>;
   log?: (msg: string) => void;
 }
 
-/** Parity tolerance between the native booster and the ONNX export (the registry refuses worse). */
+/** Parity tolerance between the training runtime and the ONNX export served by ONNX Runtime (the registry refuses worse). */
 export const ONNX_PARITY_TOLERANCE = 1e-5;
+/**
+ * Neural nets where either side ran on a GPU: TensorFlow and ONNX Runtime's CUDA provider multiply float32
+ * matrices in TF32 on recent GPUs (10-bit mantissa), so 1e-5 is out of reach there; 2e-3 standard deviations of the
+ * forward return is still far below any decision threshold. On CPU / wasm the nets match to ~1e-6.
+ */
+export const NN_GPU_PARITY_TOLERANCE = 2e-3;
+/** Windows the neural-net parity check scores (evenly spaced over the dataset). */
+const NN_PARITY_ROWS = 4096;
 
 function loadDataset(ref: DatasetRef): Dataset {
   const ds = deserializeDataset(readFileSync(ref.path));
@@ -46,12 +70,9 @@ function loadDataset(ref: DatasetRef): Dataset {
 }
 
 function parseSpec(spec: unknown): ModelSpec {
-  const r = XGBoostSpecSchema.safeParse(spec);
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw ApplicationFailure.nonRetryable(`spec.${i.path.join('.')}: ${i.message}`, 'ValidationError');
-  }
-  return r.data;
+  const r = parseModelSpec(spec);
+  if (!r.ok) throw ApplicationFailure.nonRetryable(r.error, 'ValidationError');
+  return r.spec;
 }
 
 function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
@@ -62,67 +83,138 @@ function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
   });
 }
 
+function runDir(artifactDir: string, runKey: string): string {
+  return join(artifactDir, 'runs', runKey.replace(/[^A-Za-z0-9._-]/g, '_'));
+}
+
+/** The native artifact of a neural model: the net (spec, standardisation, weights) and its label scale. */
+interface NeuralArtifact {
+  state: NetState;
+  labelScale: number;
+  backend: string;
+}
+
 /** Activities for the `training` task queue (GPU-capable nodes). */
 export function createTrainingActivities(deps: TrainingDeps): TrainingActivities {
   const registry = new ModelRegistry(deps.pool, deps.artifactDir);
   const log = deps.log ?? ((m: string) => console.log(m));
+  const xgbParams = deps.xgboostParams ?? {};
+
+  async function saveCheckpoint(runKey: string, round: number, state: unknown, model: Buffer): Promise<void> {
+    await deps.pool.query(
+      `insert into model_checkpoints (run_key, round, state, model) values ($1, $2, $3, $4)
+       on conflict (run_key) do update set round = excluded.round, state = excluded.state, model = excluded.model, updated_at = now()`,
+      [runKey, round, JSON.stringify(state), model],
+    );
+  }
+
+  async function loadCheckpoint<S>(
+    runKey: string,
+  ): Promise<{ round: number; state: S; model: Buffer } | undefined> {
+    const { rows } = await deps.pool.query<{ round: number; state: S; model: Buffer }>(
+      'select round, state, model from model_checkpoints where run_key = $1',
+      [runKey],
+    );
+    return rows[0];
+  }
+
+  async function trainXGBoost(runKey: string, spec: XGBoostSpec, ds: Dataset): Promise<TrainResultDto> {
+    const ctx = Context.current();
+    const cp = await loadCheckpoint<TrainState>(runKey);
+    const resume = cp ? { model: cp.model, state: cp.state } : undefined;
+    const resumedFromRound = resume?.state.round ?? 0;
+    if (resume)
+      log(
+        `training ${runKey}: resuming from checkpoint at round ${resumedFromRound} (attempt ${ctx.info.attempt})`,
+      );
+    const model = await trainModel(spec, sliceRows(ds, range(ds.nrow)), {
+      resume,
+      params: xgbParams,
+      onRound: async (state, booster) => {
+        await saveCheckpoint(runKey, state.round, state, booster.toBuffer('ubj'));
+        ctx.heartbeat({ round: state.round });
+      },
+    });
+    try {
+      const modelPath = join(runDir(deps.artifactDir, runKey), 'model.json');
+      mkdirSync(dirname(modelPath), { recursive: true });
+      writeFileSync(modelPath, model.booster.toBuffer('json'));
+      return { runKey, modelPath, rounds: model.state.round, resumedFromRound, attempt: ctx.info.attempt };
+    } finally {
+      model.booster.free();
+    }
+  }
+
+  async function trainNeural(runKey: string, spec: NeuralSpec, ds: Dataset): Promise<TrainResultDto> {
+    const backend = await selectTfBackend(log);
+    const ctx = Context.current();
+    const ok = windowEndRows(ds.decisionTs, spec.window, datasetBarMs(ds.featureSet));
+    const rows = range(ds.nrow).filter((r) => ok[r]);
+    if (rows.length === 0)
+      throw ApplicationFailure.nonRetryable(
+        `spec.window: no ${spec.window}-row windows of consecutive bars in the dataset`,
+        'ValidationError',
+      );
+    const cp = await loadCheckpoint<{ epoch: number }>(runKey);
+    const resume = cp
+      ? { epoch: cp.round, state: JSON.parse(cp.model.toString('utf8')) as NetState }
+      : undefined;
+    if (resume)
+      log(
+        `${spec.kind} ${runKey}: resuming after epoch ${resume.epoch} (Adam's moments restart; attempt ${ctx.info.attempt})`,
+      );
+    const trained = await trainNet(spec, ds, rows, {
+      resume,
+      onEpoch: async (e, loss, net) => {
+        await saveCheckpoint(runKey, e + 1, { epoch: e + 1, loss }, Buffer.from(JSON.stringify(net.state())));
+        ctx.heartbeat({ epoch: e + 1, loss });
+      },
+      onBatch: () => ctx.heartbeat(),
+    });
+    try {
+      const artifact: NeuralArtifact = {
+        state: trained.net.state(),
+        labelScale: trained.labelScale,
+        backend,
+      };
+      const modelPath = join(runDir(deps.artifactDir, runKey), 'model.json');
+      mkdirSync(dirname(modelPath), { recursive: true });
+      writeFileSync(modelPath, JSON.stringify(artifact));
+      return {
+        runKey,
+        modelPath,
+        rounds: trained.epochs,
+        resumedFromRound: resume?.epoch ?? 0,
+        attempt: ctx.info.attempt,
+      };
+    } finally {
+      trained.net.dispose();
+    }
+  }
 
   return {
     /**
-     * Trains the final model on all dataset rows. Every round heartbeats and writes a checkpoint (model bytes +
-     * early-stopping state) keyed by runKey; a retry after a crash loads it and continues from that round.
+     * Trains the final model on all dataset rows (a sequence model: on every row that ends a full window). Every
+     * boosting round / epoch heartbeats and writes a checkpoint keyed by runKey; a retry after a crash resumes.
      */
     async trainRetrainModel({ runKey, dataset, spec }): Promise<TrainResultDto> {
-      return mapErrors(async () => {
-        const s = parseSpec(spec);
-        const ds = loadDataset(dataset);
-        const ctx = Context.current();
-        const { rows } = await deps.pool.query<{ round: number; state: TrainState; model: Buffer }>(
-          'select round, state, model from model_checkpoints where run_key = $1',
-          [runKey],
-        );
-        const resume = rows[0] ? { model: rows[0].model, state: rows[0].state } : undefined;
-        const resumedFromRound = resume?.state.round ?? 0;
-        if (resume)
-          log(
-            `training ${runKey}: resuming from checkpoint at round ${resumedFromRound} (attempt ${ctx.info.attempt})`,
-          );
-        const model = await trainModel(s, sliceRows(ds, range(ds.nrow)), {
-          resume,
-          params: deps.xgboostParams,
-          onRound: async (state, booster) => {
-            await deps.pool.query(
-              `insert into model_checkpoints (run_key, round, state, model) values ($1, $2, $3, $4)
-               on conflict (run_key) do update set round = excluded.round, state = excluded.state, model = excluded.model, updated_at = now()`,
-              [runKey, state.round, JSON.stringify(state), booster.toBuffer('ubj')],
-            );
-            ctx.heartbeat({ round: state.round });
-          },
-        });
-        try {
-          const modelPath = join(
-            deps.artifactDir,
-            'runs',
-            runKey.replace(/[^A-Za-z0-9._-]/g, '_'),
-            'model.json',
-          );
-          mkdirSync(dirname(modelPath), { recursive: true });
-          writeFileSync(modelPath, model.booster.toBuffer('json'));
-          return {
-            runKey,
-            modelPath,
-            rounds: model.state.round,
-            resumedFromRound,
-            attempt: ctx.info.attempt,
-          };
-        } finally {
-          model.booster.free();
-        }
-      });
+      // Every attempt is counted (succeeded/failed, duration) on /metrics: repeated failures page.
+      return observeTrainingRun(spec.kind, () =>
+        mapErrors(async () => {
+          const s = parseSpec(spec);
+          const ds = loadDataset(dataset);
+          return s.kind === 'xgboost' ? trainXGBoost(runKey, s, ds) : trainNeural(runKey, s, ds);
+        }),
+      );
     },
 
-    /** Challenger and champion specs on the same purged, embargoed walk-forward folds, then the gate's test. */
+    /**
+     * Leakage screen on the folds (a feature with |OOS rank IC| > 0.3 refuses the model), then challenger and
+     * champion specs on the same purged, embargoed walk-forward folds and the same test rows (those the longer of
+     * the two windows allows), then the gate's test.
+     */
     async evaluateRetrainModel({
+      runKey,
       name,
       dataset,
       spec,
@@ -134,39 +226,80 @@ export function createTrainingActivities(deps: TrainingDeps): TrainingActivities
         const s = parseSpec(spec);
         const ds = loadDataset(dataset);
         const ctx = Context.current();
+        if (s.kind !== 'xgboost') await selectTfBackend(log);
         const splits = walkForwardSplits(ds.decisionTs, ds.labelEndTs, {
           folds,
           embargoMs: embargoMinutes * 60_000,
         });
-        // Heartbeat every boosting round, not only per fold: a slow fold must not look like a dead worker.
-        const challenger = await evaluateWalkForward(ds, s, splits, {
+        const leakage = detectLeakyFeatures(ds, splits);
+        const champ = leakage.length ? undefined : await registry.champion(name);
+        const cs = champ && champ.spec.kind !== 'ensemble' ? parseSpec(champ.spec) : undefined;
+        const W = Math.max(specWindow(s), cs ? specWindow(cs) : 1);
+        const evalFolds = restrictTestRows(
+          splits,
+          windowEndRows(ds.decisionTs, W, datasetBarMs(ds.featureSet)),
+        );
+        const foldModels: string[] = [];
+        const dir = runKey ? runDir(deps.artifactDir, runKey) : undefined;
+        // Heartbeat every boosting round / mini-batch, not only per fold: a slow fold must not look like a dead worker.
+        const challenger = await evaluateWalkForward(ds, s, evalFolds, {
+          params: xgbParams,
           onRound: (fold, round) => ctx.heartbeat({ model: 'challenger', fold, round }),
+          onBatch: () => ctx.heartbeat(),
+          keepFoldModel: dir
+            ? (fold, json) => {
+                const p = join(dir, `fold-${fold}.json`);
+                mkdirSync(dir, { recursive: true });
+                writeFileSync(p, json);
+                foldModels.push(p);
+              }
+            : undefined,
         });
         const oos = sliceRows(ds, challenger.oos.rows);
         const challengerPnl = rowPnl(challenger.oos.scores, oos.forwardReturn, oos.notional, s.costRate);
-        const champ = await registry.champion(name);
         let champion: EvaluationDto['champion'] = null;
         let championPnl: Float64Array | null = null;
-        if (champ) {
+        if (champ && cs) {
           // The champion's spec is retrained per fold: scoring its stored model on these folds would leak its own training data.
-          const cs = parseSpec(champ.spec);
-          const cr = await evaluateWalkForward(ds, cs, splits, {
+          if (cs.kind !== 'xgboost') await selectTfBackend(log);
+          const cr = await evaluateWalkForward(ds, cs, evalFolds, {
+            params: xgbParams,
             onRound: (fold, round) => ctx.heartbeat({ model: 'champion', fold, round }),
+            onBatch: () => ctx.heartbeat(),
           });
           championPnl = rowPnl(cr.oos.scores, oos.forwardReturn, oos.notional, cs.costRate);
           champion = { id: champ.id, summary: cr.summary };
         }
-        const gate = championChallengerGate({
+        let gate = championChallengerGate({
           challengerPnl,
           championPnl,
           blockSize: Math.max(ds.horizonMinutes, 30),
           alpha,
         });
-        return { challenger: { summary: challenger.summary, folds: challenger.folds }, champion, gate };
+        if (leakage.length) {
+          const what = leakage.map((f) => `${f.feature} (|IC| ${Math.abs(f.ic).toFixed(3)})`).join(', ');
+          gate = {
+            ...gate,
+            promote: false,
+            reason: `refused: leakage — ${what} correlates with the label out of sample beyond 0.3; a market feature does not, a feature built from the future does`,
+          };
+        }
+        return {
+          challenger: { summary: challenger.summary, folds: challenger.folds },
+          champion,
+          gate,
+          leakage,
+          oosPnlByDay: pnlByDay(challenger.oos.rows, challengerPnl, ds.decisionTs),
+          oosScoreSd: std(challenger.oos.scores),
+          ...(foldModels.length ? { foldModels } : {}),
+        };
       });
     },
 
-    /** Exports to ONNX, checks ONNX Runtime against the native booster on the dataset, writes artifacts and the row. */
+    /**
+     * Exports to ONNX, checks ONNX Runtime against the training runtime (native booster / tfjs) on the dataset,
+     * writes the artifacts and the registry row with what serving needs (window, horizon, units, hashes, parity).
+     */
     async registerRetrainModel({
       id,
       name,
@@ -180,31 +313,13 @@ export function createTrainingActivities(deps: TrainingDeps): TrainingActivities
         const s = parseSpec(spec);
         const ds = loadDataset(dataset);
         const native = readFileSync(modelPath);
-        const booster = Booster.fromBuffer(native);
-        let nativeScores: Float32Array;
-        try {
-          nativeScores = predictScores(
-            { booster, state: { round: 0, bestIteration: 0, bestScore: null, history: [] }, labelScale: 1 },
-            ds,
-          );
-        } finally {
-          booster.free();
-        }
-        const onnx = xgboostToOnnx(native, {
-          output: 'margin',
-          numFeatures: ds.ncol,
-          metadata: { modelId: id, featureNames: ds.featureNames.join(',') },
-        });
-        const scorer = await OnnxScorer.create(onnx, ds.ncol);
-        let parity: number;
-        try {
-          parity = maxAbsDiff(await scorer.score(ds.X, ds.nrow), nativeScores);
-        } finally {
-          await scorer.close();
-        }
-        if (!(parity <= ONNX_PARITY_TOLERANCE)) {
+        const exported =
+          s.kind === 'xgboost'
+            ? await exportXGBoost(id, s, ds, native, evaluation)
+            : await exportNeural(id, s, ds, native, log);
+        if (!(exported.serving.parity.maxAbsDiff <= exported.serving.parity.tolerance)) {
           throw ApplicationFailure.nonRetryable(
-            `onnx parity: max |onnx - native| = ${parity} exceeds ${ONNX_PARITY_TOLERANCE}`,
+            `onnx parity: max |onnx - ${exported.serving.parity.reference}| = ${exported.serving.parity.maxAbsDiff} exceeds ${exported.serving.parity.tolerance}`,
             'ParityError',
           );
         }
@@ -224,101 +339,30 @@ export function createTrainingActivities(deps: TrainingDeps): TrainingActivities
             folds: evaluation.challenger.folds,
             gate: evaluation.gate,
             champion: evaluation.champion,
-            onnxParityMaxAbsDiff: parity,
+            leakage: evaluation.leakage ?? [],
+            oosPnlByDay: evaluation.oosPnlByDay ?? [],
+            oosScoreSd: evaluation.oosScoreSd,
+            onnxParityMaxAbsDiff: exported.serving.parity.maxAbsDiff,
             // The ONNX input's column order: serving builds rows in exactly this order.
             featureNames: ds.featureNames,
+            horizonMinutes: ds.horizonMinutes,
+            serving: exported.serving,
           },
+          featureImportance: exported.importance,
           workflowId,
         };
-        const saved = await registry.register(rec, { native, onnx, modelCard: modelCard(rec) });
+        const saved = await registry.register(rec, {
+          native,
+          onnx: exported.onnx,
+          intervals: exported.intervals,
+          modelCard: modelCard(rec),
+        });
         return {
           id: saved.id,
           onnxPath: saved.artifacts.onnx!,
           nativePath: saved.artifacts.native!,
-          parityMaxAbsDiff: parity,
+          parityMaxAbsDiff: exported.serving.parity.maxAbsDiff,
         };
-      });
-    },
-
-    /** LSTM training: heartbeat + checkpoint (weights) every epoch; a retry continues from the last finished epoch. */
-    async trainLstmModel({ runKey, dataset, timesteps, units, epochs, batchSize }): Promise<LstmTrainResult> {
-      return mapErrors(async () => {
-        const backend = await selectTfBackend(log);
-        const ds = loadDataset(dataset);
-        const { X, y } = lstmWindows(ds, timesteps);
-        if (y.length === 0)
-          throw ApplicationFailure.nonRetryable(
-            `timesteps: no ${timesteps}-minute contiguous windows in the dataset`,
-            'ValidationError',
-          );
-        const spec = { timesteps, features: ds.ncol, units, seed: 1 };
-        const ctx = Context.current();
-        const model = createLstm(spec);
-        try {
-          const { rows } = await deps.pool.query<{ round: number; model: Buffer }>(
-            'select round, model from model_checkpoints where run_key = $1',
-            [runKey],
-          );
-          const resumedFromEpoch = rows[0]?.round ?? 0;
-          if (rows[0]) {
-            const saved = JSON.parse(rows[0].model.toString('utf8')) as Array<{
-              shape: number[];
-              data: number[];
-            }>;
-            model.setWeights(saved.map((w) => tf.tensor(w.data, w.shape)));
-            log(`lstm ${runKey}: resuming after epoch ${resumedFromEpoch} (optimizer moments restart)`);
-          }
-          if (resumedFromEpoch < epochs) {
-            await fitLstm(model, X, y, spec, {
-              epochs: epochs - resumedFromEpoch,
-              batchSize,
-              onEpoch: async (e, loss) => {
-                const epoch = resumedFromEpoch + e + 1;
-                const weights = model
-                  .getWeights()
-                  .map((w) => ({ shape: w.shape, data: Array.from(w.dataSync()) }));
-                await deps.pool.query(
-                  `insert into model_checkpoints (run_key, round, state, model) values ($1, $2, $3, $4)
-                   on conflict (run_key) do update set round = excluded.round, state = excluded.state, model = excluded.model, updated_at = now()`,
-                  [runKey, epoch, JSON.stringify({ epoch, loss }), Buffer.from(JSON.stringify(weights))],
-                );
-                ctx.heartbeat({ epoch, loss });
-              },
-            });
-          }
-          const onnx = lstmToOnnx(model, spec);
-          const session = await OnnxScorer.create(onnx, [timesteps, ds.ncol]);
-          let parity: number;
-          try {
-            parity = maxAbsDiff(await session.score(X, y.length), predictLstm(model, X, spec));
-          } finally {
-            await session.close();
-          }
-          if (!(parity <= ONNX_PARITY_TOLERANCE))
-            throw ApplicationFailure.nonRetryable(
-              `onnx parity: ${parity} exceeds ${ONNX_PARITY_TOLERANCE}`,
-              'ParityError',
-            );
-          const onnxPath = join(
-            deps.artifactDir,
-            'runs',
-            runKey.replace(/[^A-Za-z0-9._-]/g, '_'),
-            'lstm.onnx',
-          );
-          mkdirSync(dirname(onnxPath), { recursive: true });
-          writeFileSync(onnxPath, onnx);
-          return {
-            runKey,
-            onnxPath,
-            epochs,
-            resumedFromEpoch,
-            parityMaxAbsDiff: parity,
-            backend,
-            samples: y.length,
-          };
-        } finally {
-          model.dispose();
-        }
       });
     },
 
@@ -335,31 +379,145 @@ export function createTrainingActivities(deps: TrainingDeps): TrainingActivities
   };
 }
 
-/**
- * Windows of `timesteps` consecutive rows (one minute apart, NaN → 0) ending at each row; the target is that
- * row's forward return in standard deviations. Rows without a full contiguous window are skipped.
- */
-export function lstmWindows(
+interface Exported {
+  onnx: Uint8Array;
+  intervals?: Uint8Array;
+  serving: ServingInfo;
+  importance: FeatureImportance | null;
+}
+
+async function exportXGBoost(
+  id: string,
+  spec: XGBoostSpec,
   ds: Dataset,
-  timesteps: number,
-): { X: Float32Array; y: Float32Array; rows: number[] } {
-  const rows: number[] = [];
-  for (let i = timesteps - 1; i < ds.nrow; i++) {
-    if (ds.decisionTs[i]! - ds.decisionTs[i - timesteps + 1]! === (timesteps - 1) * 60_000) rows.push(i);
+  native: Buffer,
+  evaluation: EvaluationDto,
+): Promise<Exported> {
+  const booster = Booster.fromBuffer(native);
+  let nativeScores: Float32Array;
+  let gain: Record<string, number>;
+  try {
+    nativeScores = predictScores(
+      { booster, state: { round: 0, bestIteration: 0, bestScore: null, history: [] }, labelScale: 1 },
+      ds,
+    );
+    gain = booster.featureImportance('gain', ds.featureNames);
+  } finally {
+    booster.free();
   }
-  const X = new Float32Array(rows.length * timesteps * ds.ncol);
-  rows.forEach((r, k) => {
-    const src = ds.X.subarray((r - timesteps + 1) * ds.ncol, (r + 1) * ds.ncol);
-    for (let j = 0; j < src.length; j++) X[k * src.length + j] = Number.isNaN(src[j]!) ? 0 : src[j]!;
+  const onnx = xgboostToOnnx(native, {
+    output: 'margin',
+    numFeatures: ds.ncol,
+    metadata: { modelId: id, featureNames: ds.featureNames.join(',') },
   });
-  let s = 0,
-    q = 0;
-  for (const r of rows) {
-    s += ds.forwardReturn[r]!;
-    q += ds.forwardReturn[r]! ** 2;
+  const scorer = await OnnxScorer.create(onnx, ds.ncol);
+  let parity: number;
+  try {
+    parity = maxAbsDiff(await scorer.score(ds.X, ds.nrow), nativeScores);
+  } finally {
+    await scorer.close();
   }
-  const sd = Math.sqrt(Math.max(1e-20, q / rows.length - (s / rows.length) ** 2));
-  return { X, y: Float32Array.from(rows, (r) => ds.forwardReturn[r]! / sd), rows };
+  const foldJson = (evaluation.foldModels ?? []).map((p) => readFileSync(p));
+  const intervals =
+    foldJson.length > 1
+      ? xgboostEnsembleToOnnx(foldJson, { numFeatures: ds.ncol, metadata: { modelId: id } })
+      : undefined;
+  return {
+    onnx,
+    intervals,
+    importance: { method: 'xgboost-gain', values: gain },
+    serving: {
+      window: 1,
+      horizonMinutes: ds.horizonMinutes,
+      barMs: datasetBarMs(ds.featureSet),
+      output: 'score',
+      scoreUnits: spec.objective === 'squared_error' ? 'return-sd' : 'position-margin',
+      labelScale: std(ds.forwardReturn),
+      onnxSha256: sha256(onnx),
+      ...(intervals
+        ? {
+            intervals: {
+              kind: 'fold-spread' as const,
+              folds: foldJson.length,
+              onnxSha256: sha256(intervals),
+            },
+          }
+        : {}),
+      parity: {
+        runtime: 'onnxruntime',
+        executionProvider: scorer.executionProvider.name,
+        reference: 'xgboost-native',
+        maxAbsDiff: parity,
+        rows: ds.nrow,
+        tolerance: ONNX_PARITY_TOLERANCE,
+      },
+    },
+  };
+}
+
+async function exportNeural(
+  id: string,
+  spec: NeuralSpec,
+  ds: Dataset,
+  native: Buffer,
+  log: (m: string) => void,
+): Promise<Exported> {
+  const backend = await selectTfBackend(log);
+  const artifact = JSON.parse(native.toString('utf8')) as NeuralArtifact;
+  const net = netFromState(artifact.state);
+  try {
+    const ok = windowEndRows(ds.decisionTs, spec.window, datasetBarMs(ds.featureSet));
+    const eligible = range(ds.nrow).filter((r) => ok[r]);
+    const step = Math.max(1, Math.floor(eligible.length / NN_PARITY_ROWS));
+    const rows = eligible.filter((_, k) => k % step === 0).slice(0, NN_PARITY_ROWS);
+    const X = gatherWindows(ds, rows, spec.window);
+    const reference = net.predict(X, rows.length);
+    const onnx = net.toOnnx({ modelId: id, featureNames: ds.featureNames.join(',') });
+    const scorer = await OnnxScorer.create(onnx, [spec.window, ds.ncol]);
+    let parity: number;
+    try {
+      parity = maxAbsDiff(await scorer.score(X, rows.length), reference);
+    } finally {
+      await scorer.close();
+    }
+    return {
+      onnx,
+      importance: null,
+      serving: {
+        window: spec.window,
+        horizonMinutes: ds.horizonMinutes,
+        barMs: datasetBarMs(ds.featureSet),
+        output: 'quantiles',
+        scoreUnits: 'return-sd',
+        labelScale: artifact.labelScale,
+        onnxSha256: sha256(onnx),
+        parity: {
+          runtime: 'onnxruntime',
+          executionProvider: scorer.executionProvider.name,
+          reference: `tfjs-${backend}`,
+          maxAbsDiff: parity,
+          rows: rows.length,
+          tolerance:
+            backend === 'tensorflow-gpu' || scorer.executionProvider.name === 'cuda'
+              ? NN_GPU_PARITY_TOLERANCE
+              : ONNX_PARITY_TOLERANCE,
+        },
+      },
+    };
+  } finally {
+    net.dispose();
+  }
+}
+
+/** Net P&L summed per UTC day of the decision time, oldest first. */
+function pnlByDay(rows: number[], pnl: Float64Array, decisionTs: Float64Array): Array<[number, number]> {
+  const DAY = 86_400_000;
+  const byDay = new Map<number, number>();
+  rows.forEach((r, k) => {
+    const d = Math.floor(decisionTs[r]! / DAY) * DAY;
+    byDay.set(d, (byDay.get(d) ?? 0) + pnl[k]!);
+  });
+  return [...byDay.entries()].sort((a, b) => a[0] - b[0]);
 }
 
 function range(n: number): number[] {

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildDataset, readBarsCsvGz } from '../src/models/dataset';
 import { selectTfBackend } from '../src/models/nn/backend';
-import { createLstm, fitLstm } from '../src/models/nn/lstm';
+import { createNet } from '../src/models/nn/nets';
+import { fitNormalizer } from '../src/models/nn/quantile-net';
 import { DollarProfitObjective, squaredError } from '../src/models/objectives';
 import { OnnxScorer, maxAbsDiff } from '../src/models/onnx/serving';
 import { xgboostToOnnx } from '../src/models/onnx/xgboost-export';
@@ -195,25 +196,26 @@ export async function main(): Promise<void> {
 
     // --- LSTM training throughput ---
     const backend = await selectTfBackend();
-    const spec = { timesteps: 30, features: ds.ncol, units: 32 };
+    const spec = { kind: 'lstm' as const, window: 30, units: 32, epochs: 1, batchSize: 64, costRate: 0 };
     const nSeq = 2048;
-    const seqX = new Float32Array(nSeq * spec.timesteps * spec.features);
-    const seqY = new Float32Array(nSeq);
-    for (let i = 0; i < nSeq; i++) {
-      seqX.set(
-        ds.X.subarray(i * ds.ncol, (i + spec.timesteps) * ds.ncol).map((v) => (Number.isNaN(v) ? 0 : v)),
-        i * spec.timesteps * spec.features,
-      );
-      seqY[i] = label[i + spec.timesteps - 1]!;
-    }
-    const lstm = createLstm(spec);
-    await fitLstm(lstm, seqX.subarray(0, 256 * spec.timesteps * spec.features), seqY.subarray(0, 256), spec, {
-      epochs: 1,
-    }); // warm-up
+    const seqX = ds.X.slice(0, (nSeq + spec.window) * ds.ncol);
+    const windows = new Float32Array(nSeq * spec.window * ds.ncol);
+    for (let i = 0; i < nSeq; i++)
+      windows.set(seqX.subarray(i * ds.ncol, (i + spec.window) * ds.ncol), i * spec.window * ds.ncol);
+    const data = {
+      n: nSeq,
+      window: spec.window,
+      features: ds.ncol,
+      X: windows,
+      target: Float32Array.from({ length: nSeq }, (_, i) => label[i + spec.window - 1]!),
+      weight: new Float32Array(nSeq).fill(1),
+    };
+    const lstm = createNet(spec, ds.featureNames, fitNormalizer(ds.X, ds.nrow, ds.ncol));
+    await lstm.fit({ ...data, n: 256 }, { epochs: 1 }); // warm-up
     const times: number[] = [];
     for (let r = 0; r < 3; r++) {
       const t0 = process.hrtime.bigint();
-      await fitLstm(lstm, seqX, seqY, spec, { epochs: 1, batchSize: 64 });
+      await lstm.fit(data, { epochs: 1 });
       times.push(ms(t0));
     }
     lstm.dispose();
@@ -221,7 +223,7 @@ export async function main(): Promise<void> {
       metric: 'lstm_samples_per_s',
       value: nSeq / (median(times) / 1000),
       unit: 'samples/s',
-      note: `tfjs backend ${backend}; LSTM(${spec.units}) over ${spec.timesteps}×${spec.features}, batch 64`,
+      note: `tfjs backend ${backend}; LSTM(${spec.units}) with quantile head over ${spec.window}×${ds.ncol}, batch 64`,
     });
 
     // --- objective comparison on walk-forward folds (report only) ---

@@ -5,8 +5,11 @@ export type RetrainDataSource =
   | { kind: 'shared-csv'; path: string; symbol: string }
   | { kind: 'db'; symbol: string; fromMs: number; toMs: number };
 
-/** JSON-safe copy of src/models/spec (workflows may not import src/models). */
-export interface RetrainModelSpec {
+/**
+ * JSON-safe copy of src/models/spec (workflows may not import src/models); the training activities validate it
+ * with the zod schema and name the first bad field.
+ */
+export interface RetrainXGBoostSpec {
   kind: 'xgboost';
   objective: 'dollar_profit' | 'squared_error';
   rounds: number;
@@ -15,6 +18,38 @@ export interface RetrainModelSpec {
   costRate: number;
   positionPenalty: number;
 }
+
+/** Fields of every neural net: a window of feature rows in, 10/50/90% quantiles of the forward return out. */
+interface RetrainNeuralFields {
+  /** Feature rows per input window (consecutive bars of the feature set's base timeframe). */
+  window: number;
+  epochs: number;
+  batchSize?: number;
+  learningRate?: number;
+  seed?: number;
+  costRate: number;
+}
+
+export interface RetrainRecurrentSpec extends RetrainNeuralFields {
+  kind: 'lstm' | 'gru';
+  units: number;
+}
+
+export interface RetrainTransformerSpec extends RetrainNeuralFields {
+  kind: 'transformer';
+  dModel: number;
+  heads: number;
+  layers: number;
+}
+
+export interface RetrainMtfAttentionSpec extends RetrainNeuralFields {
+  kind: 'mtf-attention';
+  dModel: number;
+  heads: number;
+}
+
+export type RetrainModelSpec =
+  RetrainXGBoostSpec | RetrainRecurrentSpec | RetrainTransformerSpec | RetrainMtfAttentionSpec;
 
 export interface RetrainInput {
   /** Model name in the registry; the champion is per name. */
@@ -34,6 +69,17 @@ export interface RetrainInput {
   taskQueues?: { io?: string; training?: string };
   /** Heartbeat timeout of the training activity; a dead worker is detected after this (default 30 s). */
   trainHeartbeatTimeoutMs?: number;
+  /**
+   * Pipeline self-test: the dataset step adds a feature built from the future return (`canary_future_return`);
+   * the evaluate step must catch it and the model must be refused, not promoted.
+   */
+  leakageCanary?: boolean;
+}
+
+/** A feature whose out-of-sample rank correlation with the label is implausibly strong (|IC| > 0.3). */
+export interface LeakageFindingDto {
+  feature: string;
+  ic: number;
 }
 
 export interface DatasetRef {
@@ -47,6 +93,8 @@ export interface DatasetRef {
   fromMs: number;
   toMs: number;
   horizonMinutes: number;
+  /** Milliseconds between feature rows (the feature set's base timeframe); absent in older histories. */
+  barMs?: number;
 }
 
 export interface TrainResultDto {
@@ -86,6 +134,14 @@ export interface EvaluationDto {
   };
   champion: { id: string; summary: OosSummary } | null;
   gate: GateDecisionDto;
+  /** Features the leakage screen flagged on the evaluation folds; non-empty means the model is refused. */
+  leakage?: LeakageFindingDto[];
+  /** Challenger's out-of-sample net P&L per UTC day [dayStartMs, pnl], oldest first (ensemble weights use it). */
+  oosPnlByDay?: Array<[number, number]>;
+  /** Standard deviation of the challenger's out-of-sample scores (ensembles read members as z-scores). */
+  oosScoreSd?: number;
+  /** XGBoost: the walk-forward fold models (JSON paths) whose spread gives the served interval. */
+  foldModels?: string[];
 }
 
 export interface RegisteredDto {
@@ -97,12 +153,15 @@ export interface RegisteredDto {
 
 export interface RetrainResult {
   modelId: string;
+  /** Absent in histories recorded before model kinds existed (then xgboost). */
+  kind?: RetrainModelSpec['kind'];
   decision: 'promoted' | 'rejected';
   gate: GateDecisionDto;
   oos: OosSummary;
   parityMaxAbsDiff: number;
   resumedFromRound: number;
   dataHash: string;
+  leakage?: LeakageFindingDto[];
 }
 
 export interface ModelIoActivities {
@@ -111,6 +170,7 @@ export interface ModelIoActivities {
     horizonMinutes: number;
     maxRows?: number;
     featureSet?: string;
+    leakageCanary?: boolean;
   }): Promise<DatasetRef>;
   notifyRetrain(input: {
     workflowId: string;
@@ -123,12 +183,16 @@ export interface ModelIoActivities {
 }
 
 export interface TrainingActivities {
+  /** Final model on all rows; heartbeats and checkpoints every boosting round / epoch; a retry resumes. */
   trainRetrainModel(input: {
     runKey: string;
     dataset: DatasetRef;
     spec: RetrainModelSpec;
   }): Promise<TrainResultDto>;
+  /** Leakage screen, then challenger and champion on the same purged walk-forward folds, then the gate. */
   evaluateRetrainModel(input: {
+    /** Where fold models are kept for registration (absent in older histories). */
+    runKey?: string;
     name: string;
     dataset: DatasetRef;
     spec: RetrainModelSpec;
@@ -146,27 +210,6 @@ export interface TrainingActivities {
     evaluation: EvaluationDto;
   }): Promise<RegisteredDto>;
   setModelDecision(input: { id: string; promote: boolean }): Promise<void>;
-  trainLstmModel(input: LstmTrainInput): Promise<LstmTrainResult>;
-}
-
-/** LSTM over windows of consecutive dataset rows; heartbeats and checkpoints every epoch. */
-export interface LstmTrainInput {
-  runKey: string;
-  dataset: DatasetRef;
-  timesteps: number;
-  units: number;
-  epochs: number;
-  batchSize?: number;
-}
-
-export interface LstmTrainResult {
-  runKey: string;
-  onnxPath: string;
-  epochs: number;
-  resumedFromEpoch: number;
-  parityMaxAbsDiff: number;
-  backend: string;
-  samples: number;
 }
 
 export const RETRAIN_WORKFLOW = 'retrainWorkflow';

@@ -8,9 +8,10 @@ import type {
 import { TASK_QUEUES } from '../contracts/task-queues';
 
 /**
- * Retrain: dataset (io) → train (training, heartbeating with checkpoints) → walk-forward evaluation of challenger
- * and champion on the same folds → register (ONNX export + parity) → gate (one-sided paired t-test) → promote or
- * reject → alert either way.
+ * Retrain any model kind (xgboost, lstm, gru, transformer, mtf-attention: `input.spec.kind`): dataset (io) → train
+ * (training, heartbeating with checkpoints) → leakage screen and walk-forward evaluation of challenger and champion
+ * on the same folds → register (ONNX export + parity) → gate (one-sided paired t-test; leakage refuses) → promote
+ * or reject → alert either way.
  */
 export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResult> {
   const ioQueue = input.taskQueues?.io ?? TASK_QUEUES.io;
@@ -47,10 +48,12 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResul
     horizonMinutes: input.horizonMinutes ?? 5,
     maxRows: input.maxRows,
     featureSet: input.featureSet,
+    leakageCanary: input.leakageCanary,
   });
   const runKey = `${workflowId}:${runId}`;
   const trained = await training.trainRetrainModel({ runKey, dataset, spec: input.spec });
   const evaluated = await evaluation.evaluateRetrainModel({
+    runKey,
     name: input.name,
     dataset,
     spec: input.spec,
@@ -82,11 +85,13 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResul
   });
   return {
     modelId: registered.id,
+    kind: input.spec.kind,
     decision,
     gate: evaluated.gate,
     oos: evaluated.challenger.summary,
     parityMaxAbsDiff: registered.parityMaxAbsDiff,
     resumedFromRound: trained.resumedFromRound,
     dataHash: dataset.dataHash,
+    leakage: evaluated.leakage ?? [],
   };
 }

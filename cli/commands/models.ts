@@ -1,13 +1,22 @@
-import { Client, Connection } from '@temporalio/client';
-import { resolveDatabaseUrl, resolveTemporalAddress } from '../../src/stack/resolve';
-import { temporalDataConverter } from '../../src/stack/data-converter';
-import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import type { Command } from 'commander';
 import { RETRAIN_WORKFLOW, type RetrainInput, type RetrainResult } from '../../contracts/retrain';
 import { TASK_QUEUES } from '../../contracts/task-queues';
 import { loadConfig } from '../../src/config/config';
-import { ModelRegistry, type ModelStatus } from '../../src/models/registry/registry';
-import { DEFAULT_XGBOOST_SPEC } from '../../src/models/spec';
+import { registerEnsemble } from '../../src/models/ensemble/registered';
+import { ModelRegistry, type ModelRecord, type ModelStatus } from '../../src/models/registry/registry';
+import { loadServedModel, servingInfo } from '../../src/models/serving/served-model';
+import {
+  DEFAULT_SPECS,
+  MODEL_KINDS,
+  parseModelSpec,
+  type ModelKind,
+  type ModelSpec,
+} from '../../src/models/spec';
+import { temporalDataConverter } from '../../src/stack/data-converter';
+import { resolveDatabaseUrl, resolveTemporalAddress } from '../../src/stack/resolve';
 import { createPool } from '../../src/storage/pool';
 import { waitForWorkflow } from '../workflow-result';
 
@@ -21,128 +30,292 @@ async function withRegistry<T>(fn: (r: ModelRegistry) => Promise<T>): Promise<T>
   }
 }
 
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+export interface RetrainOptions {
+  name: string;
+  csv: string;
+  symbol: string;
+  from?: string;
+  to?: string;
+  kind?: string;
+  spec?: string;
+  objective?: string;
+  rounds?: string;
+  epochs?: string;
+  window?: string;
+  featureSet?: string;
+  horizon?: string;
+  folds?: string;
+  maxRows?: string;
+  leakageCanary?: boolean;
+}
+
+function positiveInt(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag}: must be a positive integer, got "${v}"`);
+  return n;
+}
+
+/** The spec `models retrain` trains: a --spec file, else the kind's default with the flags applied; validated. */
+export function retrainSpecFromOptions(
+  opts: RetrainOptions,
+  readFile = (p: string) => readFileSync(p, 'utf8'),
+): ModelSpec {
+  let raw: Record<string, unknown>;
+  if (opts.spec) {
+    try {
+      raw = JSON.parse(readFile(opts.spec)) as Record<string, unknown>;
+    } catch (err) {
+      throw new Error(`--spec ${opts.spec}: ${(err as Error).message}`);
+    }
+  } else {
+    const kind = (opts.kind ?? 'xgboost') as ModelKind;
+    if (!MODEL_KINDS.includes(kind))
+      throw new Error(`--kind: must be one of ${MODEL_KINDS.join(', ')}, got "${opts.kind}"`);
+    raw = { ...DEFAULT_SPECS[kind] };
+  }
+  const xgbOnly = { '--objective': opts.objective, '--rounds': opts.rounds };
+  const nnOnly = { '--epochs': opts.epochs, '--window': opts.window };
+  const isXgb = raw.kind === 'xgboost';
+  for (const [flag, v] of Object.entries(isXgb ? nnOnly : xgbOnly))
+    if (v !== undefined) throw new Error(`${flag}: does not apply to a ${String(raw.kind)} model`);
+  if (opts.objective !== undefined) {
+    if (opts.objective !== 'dollar_profit' && opts.objective !== 'squared_error')
+      throw new Error(`--objective: must be dollar_profit or squared_error, got "${opts.objective}"`);
+    raw.objective = opts.objective;
+  }
+  const rounds = positiveInt('--rounds', opts.rounds);
+  if (rounds) raw.rounds = rounds;
+  const epochs = positiveInt('--epochs', opts.epochs);
+  if (epochs) raw.epochs = epochs;
+  const window = positiveInt('--window', opts.window);
+  if (window) raw.window = window;
+  const parsed = parseModelSpec(raw);
+  if (!parsed.ok) throw new Error(`${opts.spec ? `--spec ${opts.spec}` : '--kind'}: ${parsed.error}`);
+  return parsed.spec;
+}
+
+/** The workflow input of `models retrain` (exported for tests). */
+export function retrainInputFromOptions(
+  opts: RetrainOptions,
+  readFile?: (p: string) => string,
+): RetrainInput {
+  const source: RetrainInput['source'] =
+    opts.from || opts.to
+      ? {
+          kind: 'db',
+          symbol: opts.symbol,
+          fromMs: Date.parse(opts.from ?? ''),
+          toMs: Date.parse(opts.to ?? ''),
+        }
+      : { kind: 'shared-csv', path: opts.csv, symbol: opts.symbol };
+  if (source.kind === 'db' && !(Number.isFinite(source.fromMs) && Number.isFinite(source.toMs)))
+    throw new Error('--from/--to: both must be ISO timestamps');
+  return {
+    name: opts.name,
+    source,
+    spec: retrainSpecFromOptions(opts, readFile),
+    ...(opts.featureSet ? { featureSet: opts.featureSet } : {}),
+    ...(opts.horizon ? { horizonMinutes: positiveInt('--horizon', opts.horizon) } : {}),
+    ...(opts.folds ? { folds: positiveInt('--folds', opts.folds) } : {}),
+    ...(opts.maxRows ? { maxRows: positiveInt('--max-rows', opts.maxRows) } : {}),
+    ...(opts.leakageCanary ? { leakageCanary: true } : {}),
+  };
+}
+
+function row(m: ModelRecord) {
+  const s = (m.metrics as { summary?: { netPnl?: number; hitRate?: number } }).summary ?? {};
+  return {
+    id: m.id,
+    name: m.name,
+    kind: m.kind,
+    status: m.status,
+    featureSet: m.featureSet,
+    trained: `${day(m.trainFrom)}..${day(m.trainTo)}`,
+    symbol: m.symbol,
+    oosNetPnl: s.netPnl?.toFixed(2),
+    hitRate: s.hitRate?.toFixed(3),
+    created: new Date(m.createdAt).toISOString(),
+  };
+}
+
 export function register(program: Command): void {
-  const models = program.command('models').description('model registry and retraining');
+  const models = program.command('models').description('model registry, retraining, ensembles and serving');
 
   models
     .command('list')
-    .description('list registered models (newest first)')
+    .description('list registered models (newest first) with kind and training range')
     .option('--name <name>', 'only this model name')
     .option('--status <status>', 'candidate | champion | retired | rejected')
+    .option('--kind <kind>', `only this kind: ${[...MODEL_KINDS, 'ensemble'].join(' | ')}`)
     .option('--json', 'print JSON')
-    .action(async (opts: { name?: string; status?: ModelStatus; json?: boolean }) => {
-      const list = await withRegistry((r) => r.list({ name: opts.name, status: opts.status }));
+    .action(async (opts: { name?: string; status?: ModelStatus; kind?: string; json?: boolean }) => {
+      const all = await withRegistry((r) => r.list({ name: opts.name, status: opts.status }));
+      const list = opts.kind ? all.filter((m) => m.kind === opts.kind) : all;
       if (opts.json) {
         console.log(JSON.stringify(list, null, 2));
         return;
       }
       if (list.length === 0) console.log('no models registered yet: run `npm run trader -- models retrain`');
-      console.table(
-        list.map((m) => {
-          const s = (m.metrics as { summary?: { netPnl?: number; hitRate?: number } }).summary ?? {};
-          return {
-            id: m.id,
-            name: m.name,
-            status: m.status,
-            objective: m.spec.objective,
-            symbol: m.symbol,
-            oosNetPnl: s.netPnl?.toFixed(2),
-            hitRate: s.hitRate?.toFixed(3),
-            created: new Date(m.createdAt).toISOString(),
-          };
-        }),
-      );
+      console.table(list.map(row));
     });
 
   models
     .command('show <id>')
-    .description('show one model: spec, training range, data hash, OOS metrics, artifacts, model card')
-    .action(async (id: string) => {
+    .description(
+      'one model: kind, training range, feature set, serving contract, OOS metrics, feature importance, card',
+    )
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
       const m = await withRegistry((r) => r.get(id));
       if (!m) {
         console.error(`models show: no model "${id}"`);
         process.exitCode = 1;
         return;
       }
+      if (opts.json) {
+        console.log(JSON.stringify(m, null, 2));
+        return;
+      }
       console.log(m.modelCard);
-      console.log(`status: ${m.status}\nartifacts: ${JSON.stringify(m.artifacts, null, 2)}`);
+      console.log(`kind: ${m.kind}\nstatus: ${m.status}`);
+      console.log(
+        `training range: ${new Date(m.trainFrom).toISOString()} .. ${new Date(m.trainTo).toISOString()}`,
+      );
+      console.log(`feature set: ${m.featureSet} v${m.featureSetVersion}`);
+      if (m.kind !== 'ensemble') {
+        const s = servingInfo(m);
+        console.log(
+          `serving: window ${s.window}, horizon ${s.horizonMinutes} min, output ${s.output} (${s.scoreUnits}); parity vs ${s.parity.reference}: ${s.parity.maxAbsDiff.toExponential(2)} (tolerance ${s.parity.tolerance})`,
+        );
+      }
+      const imp = m.featureImportance;
+      if (imp) {
+        const top = Object.entries(imp.values)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 10);
+        console.log(`feature importance (${imp.method}, top ${top.length}):`);
+        for (const [f, v] of top) console.log(`  ${f}: ${v.toPrecision(4)}`);
+      } else console.log('feature importance: not measured for this kind yet');
+      console.log(`artifacts: ${JSON.stringify(m.artifacts, null, 2)}`);
+    });
+
+  models
+    .command('serving <ref>')
+    .description(
+      'load a model the way the trading kernel serves it (ONNX Runtime) and print its serving contract: <ref> is a model id, champion:<name> or an ensemble id',
+    )
+    .option('--json', 'print JSON')
+    .action(async (ref: string, opts: { json?: boolean }) => {
+      await withRegistry(async (r) => {
+        const m = await loadServedModel(r, ref);
+        try {
+          const { score: _score, close: _close, ...contract } = m;
+          if (opts.json) console.log(JSON.stringify(contract, null, 2));
+          else {
+            console.log(`${m.id} (${m.kind}, ${m.name})`);
+            console.log(
+              `  input: ${m.window} × ${m.featureNames.length} features of ${m.featureSet} v${m.featureSetVersion}`,
+            );
+            console.log(
+              `  horizon: ${m.horizonBars} bars of ${m.barMs / 60_000} min; score units ${m.scoreUnits}`,
+            );
+            console.log(
+              `  runtime: onnxruntime on ${m.runtime.executionProvider.name}${m.runtime.executionProvider.fallbackReason ? ` (CUDA not used: ${m.runtime.executionProvider.fallbackReason})` : ''}`,
+            );
+            if (m.parity)
+              console.log(
+                `  parity vs ${m.parity.reference}: ${m.parity.maxAbsDiff.toExponential(2)} on ${m.parity.rows} rows`,
+              );
+            for (const mem of m.members)
+              console.log(`  member ${mem.id} (${mem.kind}) weight ${mem.weight.toFixed(3)}`);
+          }
+        } finally {
+          await m.close();
+        }
+      });
+    });
+
+  models
+    .command('ensemble')
+    .description(
+      'register an ensemble of registered models: weights from recent out-of-sample P&L, a trade needs --min-consensus members agreeing',
+    )
+    .requiredOption('--name <name>', 'ensemble name')
+    .requiredOption('--members <ids>', 'comma-separated model ids (same feature set and horizon)')
+    .option('--min-consensus <n>', 'members that must agree (default: 3 of 5, i.e. ceil(0.6 × members))')
+    .option('--lookback <days>', 'recent out-of-sample days that set the weights', '20')
+    .action(async (opts: { name: string; members: string; minConsensus?: string; lookback: string }) => {
+      const members = opts.members
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const spec = {
+        kind: 'ensemble',
+        members,
+        minConsensus: opts.minConsensus ? Number(opts.minConsensus) : Math.ceil(0.6 * members.length),
+        lookback: Number(opts.lookback),
+      };
+      const rec = await withRegistry((r) => registerEnsemble(r, { name: opts.name, spec }));
+      console.log(
+        `registered ensemble ${rec.id}: ${members.length} members, at least ${spec.minConsensus} must agree; serve it with \`models serving ${rec.id}\``,
+      );
     });
 
   models
     .command('retrain')
     .description(
-      'start RetrainWorkflow (dataset → train → walk-forward → register → gate → promote/reject → alert)',
+      'start RetrainWorkflow (dataset → train → leakage screen + walk-forward → register + ONNX parity → gate → promote/reject → alert)',
     )
     .option('--name <name>', 'model name (champion is per name)', 'spy-5m')
+    .option('--kind <kind>', `model family: ${MODEL_KINDS.join(' | ')}`, 'xgboost')
+    .option('--spec <file>', 'JSON model spec (any kind; overrides --kind)')
     .option('--csv <path>', 'bars CSV under SHARED_DATA_DIR', 'pyalgotrade_ninjatrader/1min/SPY.csv.gz')
     .option('--symbol <symbol>', 'symbol of the bars', 'SPY')
     .option('--from <iso>', 'use 1m bars from the database from this time (with --to) instead of a CSV')
     .option('--to <iso>', 'end of the database range')
-    .option('--objective <objective>', 'dollar_profit | squared_error', 'dollar_profit')
-    .option('--rounds <n>', 'boosting rounds', String(DEFAULT_XGBOOST_SPEC.rounds))
+    .option('--feature-set <name>', 'models.minute-basic (default) or a src/features set (core, compact)')
+    .option('--horizon <minutes>', 'label horizon in minutes (default 5)')
+    .option('--folds <n>', 'walk-forward folds (default 4)')
+    .option('--objective <objective>', 'xgboost: dollar_profit | squared_error')
+    .option('--rounds <n>', 'xgboost: boosting rounds')
+    .option('--epochs <n>', 'neural nets: training epochs')
+    .option('--window <n>', 'neural nets: feature rows per input window')
     .option('--max-rows <n>', 'keep only the most recent N rows')
+    .option(
+      '--leakage-canary',
+      'self-test: add a feature built from the future return; the model must be refused',
+    )
     .option('--wait', 'wait for the result and print it')
-    .action(
-      async (opts: {
-        name: string;
-        csv: string;
-        symbol: string;
-        from?: string;
-        to?: string;
-        objective: string;
-        rounds: string;
-        maxRows?: string;
-        wait?: boolean;
-      }) => {
-        const config = loadConfig();
-        const address = resolveTemporalAddress(config);
-        if (opts.objective !== 'dollar_profit' && opts.objective !== 'squared_error')
-          throw new Error(`--objective: must be dollar_profit or squared_error, got "${opts.objective}"`);
-        const rounds = Number(opts.rounds);
-        if (!Number.isInteger(rounds) || rounds <= 0)
-          throw new Error(`--rounds: must be a positive integer, got "${opts.rounds}"`);
-        const source: RetrainInput['source'] =
-          opts.from || opts.to
-            ? {
-                kind: 'db',
-                symbol: opts.symbol,
-                fromMs: Date.parse(opts.from ?? ''),
-                toMs: Date.parse(opts.to ?? ''),
-              }
-            : { kind: 'shared-csv', path: opts.csv, symbol: opts.symbol };
-        if (source.kind === 'db' && !(Number.isFinite(source.fromMs) && Number.isFinite(source.toMs)))
-          throw new Error('--from/--to: both must be ISO timestamps');
-        const input: RetrainInput = {
-          name: opts.name,
-          source,
-          spec: { ...DEFAULT_XGBOOST_SPEC, objective: opts.objective, rounds },
-          maxRows: opts.maxRows ? Number(opts.maxRows) : undefined,
-        };
-        const connection = await Connection.connect({ address });
-        try {
-          const client = new Client({
-            connection,
-            namespace: config.TEMPORAL_NAMESPACE,
-            dataConverter: temporalDataConverter(),
-          });
-          const workflowId = `retrain-${opts.name}-${randomUUID()}`;
-          const handle = await client.workflow.start(RETRAIN_WORKFLOW, {
-            taskQueue: TASK_QUEUES.io,
-            workflowId,
-            args: [input],
-          });
+    .action(async (opts: RetrainOptions & { wait?: boolean }) => {
+      const config = loadConfig();
+      const input = retrainInputFromOptions(opts);
+      const connection = await Connection.connect({ address: resolveTemporalAddress(config) });
+      try {
+        const client = new Client({
+          connection,
+          namespace: config.TEMPORAL_NAMESPACE,
+          dataConverter: temporalDataConverter(),
+        });
+        const workflowId = `retrain-${opts.name}-${randomUUID()}`;
+        const handle = await client.workflow.start(RETRAIN_WORKFLOW, {
+          taskQueue: TASK_QUEUES.io,
+          workflowId,
+          args: [input],
+        });
+        console.log(
+          `started ${RETRAIN_WORKFLOW} ${workflowId} (${input.spec.kind}) on task queue ${TASK_QUEUES.io} (training activities on ${TASK_QUEUES.training})`,
+        );
+        if (opts.wait) {
+          const r = await waitForWorkflow<RetrainResult>(handle);
           console.log(
-            `started ${RETRAIN_WORKFLOW} ${workflowId} on task queue ${TASK_QUEUES.io} (training activities on ${TASK_QUEUES.training})`,
+            `${r.modelId} (${r.kind ?? 'xgboost'}): ${r.decision} — ${r.gate.reason}; OOS net P&L ${r.oos.netPnl.toFixed(2)}, ONNX parity ${r.parityMaxAbsDiff.toExponential(2)}`,
           );
-          if (opts.wait) {
-            const r = await waitForWorkflow<RetrainResult>(handle);
-            console.log(
-              `${r.modelId}: ${r.decision} — ${r.gate.reason}; OOS net P&L ${r.oos.netPnl.toFixed(2)}, ONNX parity ${r.parityMaxAbsDiff.toExponential(2)}`,
-            );
-          }
-        } finally {
-          await connection.close();
         }
-      },
-    );
+      } finally {
+        await connection.close();
+      }
+    });
 }

@@ -289,6 +289,17 @@ export function buildDatasetFor(
     : buildDatasetFromFeatureSet(bars, featureSet, opts);
 }
 
+/**
+ * Milliseconds between consecutive feature rows: the base timeframe of the dataset's feature set (1 minute for
+ * `models.minute-basic`). Sequence models take windows of rows exactly this far apart.
+ */
+export function datasetBarMs(featureSet: string): number {
+  if (featureSet === MODELS_FEATURE_SET) return 60_000;
+  const set = FEATURE_SETS[featureSet.replace(/^features\./, '')];
+  if (!set) throw new ValidationError('featureSet', `unknown feature set "${featureSet}"`);
+  return TIMEFRAME_MS[set.baseTimeframe];
+}
+
 /** Rows [from, to) as a new dataset (same features). */
 export function sliceRows(
   ds: Dataset,

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { createModelIoActivities } from '../../activities/models-io.activities';
 import { createTrainingActivities } from '../../activities/training.activities';
-import type { RetrainInput, RetrainResult } from '../../contracts/retrain';
+import type { RetrainInput, RetrainResult, RetrainXGBoostSpec } from '../../contracts/retrain';
 import { deserializeDataset } from '../../src/models/dataset';
 import type { Alert } from '../../src/monitoring/alerting/alert';
 import { ChampionScorer } from '../../src/models/onnx/champion';
@@ -61,7 +61,7 @@ describe('RetrainWorkflow on real minute data (SPY 2011, pyalgotrade_ninjatrader
       taskQueue: trainingQueue,
       activities: createTrainingActivities({ pool: db.pool, artifactDir, log: () => undefined }),
     });
-    const base: RetrainInput = {
+    const base: RetrainInput & { spec: RetrainXGBoostSpec } = {
       name: 'spy-5m',
       source: { kind: 'shared-csv', path: 'pyalgotrade_ninjatrader/1min/SPY.csv.gz', symbol: 'SPY' },
       spec: {

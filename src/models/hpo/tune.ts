@@ -27,6 +27,8 @@ export async function tuneXGBoost(
     eta?: number;
     seed?: number;
     statePath?: string;
+    /** Extra XGBoost parameters for every fit (the node's `device`). */
+    params?: Record<string, string | number | boolean>;
   },
 ): Promise<{ best: Trial; spec: XGBoostSpec; state: HalvingState }> {
   const { best, state } = await successiveHalving({
@@ -42,6 +44,7 @@ export async function tuneXGBoost(
         ds,
         { ...base, rounds, params: { ...base.params, ...params } },
         folds,
+        { params: opts.params },
       );
       return wf.summary.netPnl;
     },

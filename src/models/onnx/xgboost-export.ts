@@ -1,5 +1,5 @@
 import { ValidationError } from '../../model/errors';
-import { encodeModel, type OnnxGraph } from './proto';
+import { encodeModel, type OnnxGraph, type OnnxNode } from './proto';
 
 interface XGBTreeJson {
   left_children: number[];
@@ -30,6 +30,58 @@ export interface XGBoostOnnxOptions {
  * nodes_missing_value_tracks_true because "true" is the left child.
  */
 export function xgboostToOnnx(modelJson: Buffer | string, opts: XGBoostOnnxOptions = {}): Uint8Array {
+  const t = treeEnsemble(modelJson, opts.output ?? 'value', 'features', 'score');
+  const numFeatures = opts.numFeatures ?? t.numFeatures;
+  const graph: OnnxGraph = {
+    name: 'xgboost',
+    opsets: [
+      { domain: '', version: 17 },
+      { domain: 'ai.onnx.ml', version: 3 },
+    ],
+    inputs: [{ name: 'features', shape: ['batch', numFeatures] }],
+    outputs: [{ name: 'score', shape: ['batch', 1] }],
+    nodes: t.nodes,
+    metadata: { source: 'xgboost', objective: t.objective, output: opts.output ?? 'value', ...opts.metadata },
+  };
+  return encodeModel(graph);
+}
+
+/**
+ * Several boosters (e.g. the walk-forward fold models) as one graph: input `features` [batch, F], output `scores`
+ * [batch, models], each column one booster's margin. Serving reads their spread as an interval.
+ */
+export function xgboostEnsembleToOnnx(
+  models: Array<Buffer | string>,
+  opts: { numFeatures: number; metadata?: Record<string, string> },
+): Uint8Array {
+  if (models.length === 0) throw new ValidationError('models', 'needs at least one booster');
+  const nodes = models.flatMap((m, k) => treeEnsemble(m, 'margin', 'features', `margin_${k}`).nodes);
+  nodes.push({
+    opType: 'Concat',
+    name: 'stack',
+    inputs: models.map((_, k) => `margin_${k}`),
+    outputs: ['scores'],
+    attributes: [{ name: 'axis', type: 'int', value: 1 }],
+  });
+  return encodeModel({
+    name: 'xgboost_folds',
+    opsets: [
+      { domain: '', version: 17 },
+      { domain: 'ai.onnx.ml', version: 3 },
+    ],
+    inputs: [{ name: 'features', shape: ['batch', opts.numFeatures] }],
+    outputs: [{ name: 'scores', shape: ['batch', models.length] }],
+    nodes,
+    metadata: { source: 'xgboost-folds', output: 'margin', ...opts.metadata },
+  });
+}
+
+function treeEnsemble(
+  modelJson: Buffer | string,
+  output: 'margin' | 'value',
+  input: string,
+  outputName: string,
+): { nodes: OnnxNode[]; objective: string; numFeatures: number } {
   const model = JSON.parse(
     typeof modelJson === 'string' ? modelJson : modelJson.toString('utf8'),
   ) as XGBModelJson;
@@ -48,8 +100,7 @@ export function xgboostToOnnx(modelJson: Buffer | string, opts: XGBoostOnnxOptio
   }
   const objective = learner.objective.name;
   const baseScore = Number(learner.learner_model_param.base_score);
-  const numFeatures = opts.numFeatures ?? Number(learner.learner_model_param.num_feature);
-  const output = opts.output ?? 'value';
+  const numFeatures = Number(learner.learner_model_param.num_feature);
   const logistic = objective === 'binary:logistic' || objective === 'reg:logistic';
   // XGBoost 1.x stores base_score in output space for logistic objectives: the margin offset is its logit.
   const baseMargin = logistic ? Math.log(baseScore / (1 - baseScore)) : baseScore;
@@ -69,7 +120,6 @@ export function xgboostToOnnx(modelJson: Buffer | string, opts: XGBoostOnnxOptio
       );
     }
   }
-
   const treeIds: number[] = [],
     nodeIds: number[] = [],
     featureIds: number[] = [],
@@ -109,43 +159,42 @@ export function xgboostToOnnx(modelJson: Buffer | string, opts: XGBoostOnnxOptio
     }
   });
 
-  const graph: OnnxGraph = {
-    name: 'xgboost',
-    opsets: [
-      { domain: '', version: 17 },
-      { domain: 'ai.onnx.ml', version: 3 },
-    ],
-    inputs: [{ name: 'features', shape: ['batch', numFeatures] }],
-    outputs: [{ name: 'score', shape: ['batch', 1] }],
-    nodes: [
-      {
-        opType: 'TreeEnsembleRegressor',
-        domain: 'ai.onnx.ml',
-        name: 'trees',
-        inputs: ['features'],
-        outputs: [sigmoid ? 'margin' : 'score'],
-        attributes: [
-          { name: 'aggregate_function', type: 'string', value: 'SUM' },
-          { name: 'base_values', type: 'floats', value: [baseMargin] },
-          { name: 'n_targets', type: 'int', value: 1 },
-          { name: 'nodes_treeids', type: 'ints', value: treeIds },
-          { name: 'nodes_nodeids', type: 'ints', value: nodeIds },
-          { name: 'nodes_featureids', type: 'ints', value: featureIds },
-          { name: 'nodes_modes', type: 'strings', value: modes },
-          { name: 'nodes_values', type: 'floats', value: values },
-          { name: 'nodes_truenodeids', type: 'ints', value: trueIds },
-          { name: 'nodes_falsenodeids', type: 'ints', value: falseIds },
-          { name: 'nodes_missing_value_tracks_true', type: 'ints', value: missingTrue },
-          { name: 'post_transform', type: 'string', value: 'NONE' },
-          { name: 'target_treeids', type: 'ints', value: tTree },
-          { name: 'target_nodeids', type: 'ints', value: tNode },
-          { name: 'target_ids', type: 'ints', value: tIds },
-          { name: 'target_weights', type: 'floats', value: tWeights },
-        ],
-      },
-      ...(sigmoid ? [{ opType: 'Sigmoid', name: 'link', inputs: ['margin'], outputs: ['score'] }] : []),
-    ],
-    metadata: { source: 'xgboost', objective, output, ...opts.metadata },
-  };
-  return encodeModel(graph);
+  const nodes: OnnxNode[] = [
+    {
+      opType: 'TreeEnsembleRegressor',
+      domain: 'ai.onnx.ml',
+      name: `trees_${outputName}`,
+      inputs: [input],
+      outputs: [sigmoid ? `${outputName}_margin` : outputName],
+      attributes: [
+        { name: 'aggregate_function', type: 'string', value: 'SUM' },
+        { name: 'base_values', type: 'floats', value: [baseMargin] },
+        { name: 'n_targets', type: 'int', value: 1 },
+        { name: 'nodes_treeids', type: 'ints', value: treeIds },
+        { name: 'nodes_nodeids', type: 'ints', value: nodeIds },
+        { name: 'nodes_featureids', type: 'ints', value: featureIds },
+        { name: 'nodes_modes', type: 'strings', value: modes },
+        { name: 'nodes_values', type: 'floats', value: values },
+        { name: 'nodes_truenodeids', type: 'ints', value: trueIds },
+        { name: 'nodes_falsenodeids', type: 'ints', value: falseIds },
+        { name: 'nodes_missing_value_tracks_true', type: 'ints', value: missingTrue },
+        { name: 'post_transform', type: 'string', value: 'NONE' },
+        { name: 'target_treeids', type: 'ints', value: tTree },
+        { name: 'target_nodeids', type: 'ints', value: tNode },
+        { name: 'target_ids', type: 'ints', value: tIds },
+        { name: 'target_weights', type: 'floats', value: tWeights },
+      ],
+    },
+    ...(sigmoid
+      ? [
+          {
+            opType: 'Sigmoid',
+            name: `link_${outputName}`,
+            inputs: [`${outputName}_margin`],
+            outputs: [outputName],
+          },
+        ]
+      : []),
+  ];
+  return { nodes, objective, numFeatures };
 }

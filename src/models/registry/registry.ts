@@ -2,15 +2,24 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { ValidationError } from '../../model/errors';
-import type { ModelSpec } from '../spec';
+import type { EnsembleSpec, ModelSpec } from '../spec';
 
 export type ModelStatus = 'candidate' | 'champion' | 'retired' | 'rejected';
+
+/** What a row describes: a trained model's spec, or an ensemble over registered models. */
+export type RegisteredSpec = ModelSpec | EnsembleSpec;
+
+/** Feature importance by feature name, with the method that measured it (null: not measured for this kind yet). */
+export interface FeatureImportance {
+  method: string;
+  values: Record<string, number>;
+}
 
 export interface ModelRecord {
   id: string;
   name: string;
   kind: string;
-  spec: ModelSpec;
+  spec: RegisteredSpec;
   featureSet: string;
   featureSetVersion: string;
   symbol: string;
@@ -18,18 +27,20 @@ export interface ModelRecord {
   trainTo: number;
   dataHash: string;
   metrics: Record<string, unknown>;
-  artifacts: { native?: string; onnx?: string; card?: string };
+  /** Paths: `native` (booster JSON / net weights), `onnx`, `card`, and extra ONNX files by name (`intervals`). */
+  artifacts: { native?: string; onnx?: string; card?: string; intervals?: string };
   modelCard: string;
   status: ModelStatus;
   createdAt: number;
   workflowId: string | null;
+  featureImportance: FeatureImportance | null;
 }
 
 interface Row {
   id: string;
   name: string;
   kind: string;
-  spec: ModelSpec;
+  spec: RegisteredSpec;
   feature_set: string;
   feature_set_version: string;
   symbol: string;
@@ -42,6 +53,7 @@ interface Row {
   status: ModelStatus;
   created_at: Date;
   workflow_id: string | null;
+  feature_importance: FeatureImportance | null;
 }
 
 const fromRow = (r: Row): ModelRecord => ({
@@ -61,7 +73,15 @@ const fromRow = (r: Row): ModelRecord => ({
   status: r.status,
   createdAt: r.created_at.getTime(),
   workflowId: r.workflow_id,
+  featureImportance: r.feature_importance ?? null,
 });
+
+type NewRecord = Omit<
+  ModelRecord,
+  'status' | 'createdAt' | 'artifacts' | 'modelCard' | 'featureImportance'
+> & {
+  featureImportance?: FeatureImportance | null;
+};
 
 /** The model registry: a Postgres table plus an artifact directory (one folder per model id). */
 export class ModelRegistry {
@@ -78,23 +98,20 @@ export class ModelRegistry {
 
   /** Writes the artifacts and inserts the row; re-registering the same id (a retried activity) is a no-op. */
   async register(
-    rec: Omit<ModelRecord, 'status' | 'createdAt' | 'artifacts' | 'modelCard'>,
-    files: { native: Buffer; onnx: Uint8Array; modelCard: string },
+    rec: NewRecord,
+    files: { native?: Buffer; onnx?: Uint8Array; intervals?: Uint8Array; modelCard: string },
   ): Promise<ModelRecord> {
     const dir = this.modelDir(rec.id);
     mkdirSync(dir, { recursive: true });
-    const artifacts = {
-      native: join(dir, 'model.json'),
-      onnx: join(dir, 'model.onnx'),
-      card: join(dir, 'MODEL_CARD.md'),
-    };
-    writeFileSync(artifacts.native, files.native);
-    writeFileSync(artifacts.onnx, files.onnx);
-    writeFileSync(artifacts.card, files.modelCard);
+    const artifacts: ModelRecord['artifacts'] = { card: join(dir, 'MODEL_CARD.md') };
+    if (files.native) writeFileSync((artifacts.native = join(dir, 'model.json')), files.native);
+    if (files.onnx) writeFileSync((artifacts.onnx = join(dir, 'model.onnx')), files.onnx);
+    if (files.intervals) writeFileSync((artifacts.intervals = join(dir, 'intervals.onnx')), files.intervals);
+    writeFileSync(artifacts.card!, files.modelCard);
     await this.pool.query(
       `insert into models (id, name, kind, spec, feature_set, feature_set_version, symbol, train_from, train_to, data_hash,
-                           metrics, artifacts, model_card, workflow_id)
-       values ($1,$2,$3,$4,$5,$6,$7,to_timestamp($8/1000.0),to_timestamp($9/1000.0),$10,$11,$12,$13,$14)
+                           metrics, artifacts, model_card, workflow_id, feature_importance)
+       values ($1,$2,$3,$4,$5,$6,$7,to_timestamp($8/1000.0),to_timestamp($9/1000.0),$10,$11,$12,$13,$14,$15)
        on conflict (id) do nothing`,
       [
         rec.id,
@@ -111,6 +128,7 @@ export class ModelRegistry {
         JSON.stringify(artifacts),
         files.modelCard,
         rec.workflowId,
+        rec.featureImportance ? JSON.stringify(rec.featureImportance) : null,
       ],
     );
     const got = await this.get(rec.id);
@@ -171,19 +189,43 @@ export class ModelRegistry {
 }
 
 /** A short model card: what it is, what it was trained on, how it did out of sample, and its limits. */
-export function modelCard(
-  rec: Omit<ModelRecord, 'status' | 'createdAt' | 'artifacts' | 'modelCard'>,
-): string {
-  const m = rec.metrics as { summary?: Record<string, number>; folds?: unknown[] };
+export function modelCard(rec: NewRecord): string {
+  const m = rec.metrics as {
+    summary?: Record<string, number>;
+    folds?: unknown[];
+    leakage?: Array<{ feature: string; ic: number }>;
+    serving?: {
+      window?: number;
+      horizonMinutes?: number;
+      parity?: { reference: string; maxAbsDiff: number };
+    };
+  };
   const s = m.summary ?? {};
+  const spec = rec.spec;
+  const what =
+    spec.kind === 'xgboost'
+      ? `objective ${spec.objective}`
+      : spec.kind === 'ensemble'
+        ? `members ${spec.members.join(', ')}; at least ${spec.minConsensus} must agree`
+        : 'profit-weighted pinball loss, quantiles 10/50/90%';
   return [
     `# Model ${rec.id}`,
     '',
-    `- name: ${rec.name} (${rec.kind}, objective ${rec.spec.objective})`,
+    `- name: ${rec.name} (${rec.kind}, ${what})`,
     `- feature set: ${rec.featureSet} v${rec.featureSetVersion}; symbol ${rec.symbol}`,
     `- training range: ${new Date(rec.trainFrom).toISOString()} .. ${new Date(rec.trainTo).toISOString()}`,
     `- data hash: ${rec.dataHash}`,
     `- spec: \`${JSON.stringify(rec.spec)}\``,
+    ...(m.serving
+      ? [
+          `- serving: window ${m.serving.window ?? 1} rows, horizon ${m.serving.horizonMinutes ?? '?'} min; ONNX Runtime vs ${m.serving.parity?.reference ?? '?'}: max |diff| ${m.serving.parity?.maxAbsDiff.toExponential(2) ?? 'n/a'}`,
+        ]
+      : []),
+    ...(m.leakage?.length
+      ? [
+          `- REFUSED: leakage — ${m.leakage.map((f) => `${f.feature} (OOS rank IC ${f.ic.toFixed(3)})`).join(', ')}`,
+        ]
+      : []),
     '',
     '## Out-of-sample (walk-forward, purged, embargoed)',
     '',
@@ -192,7 +234,7 @@ export function modelCard(
     '',
     '## Limits',
     '',
-    "- Trained on a few months of one symbol's minute bars; costs are a flat rate of notional, not a fill simulation.",
+    "- Trained on one symbol's bars over the range above; costs are a flat rate of notional, not a fill simulation.",
     '- Scores map to positions by tanh; the sizing rule caps notional at the configured fraction of equity.',
     '',
   ].join('\n');

@@ -1,5 +1,5 @@
 import { buildDataset, sliceRows, type Dataset, type MinuteBars } from '../dataset';
-import type { ModelSpec } from '../spec';
+import type { XGBoostSpec } from '../spec';
 import { predictScores, spearman, trainModel } from './evaluate';
 import { walkForwardSplits } from './walk-forward';
 
@@ -19,8 +19,15 @@ export interface CrossTimeframeResult {
  */
 export async function crossTimeframeValidation(
   bars: MinuteBars,
-  spec: ModelSpec,
-  opts: { horizons?: number[]; folds?: number; embargoMinutes?: number; maxRows?: number } = {},
+  spec: XGBoostSpec,
+  opts: {
+    horizons?: number[];
+    folds?: number;
+    embargoMinutes?: number;
+    maxRows?: number;
+    /** Extra XGBoost parameters for every fit (the node's `device`). */
+    params?: Record<string, string | number | boolean>;
+  } = {},
 ): Promise<CrossTimeframeResult> {
   const horizons = opts.horizons ?? [5, 15, 60];
   const sets = horizons.map((h) => buildDataset(bars, { horizonMinutes: h }));
@@ -51,7 +58,7 @@ export async function crossTimeframeValidation(
   for (const trainSet of aligned) {
     const scores: number[] = [];
     for (const f of folds) {
-      const model = await trainModel(spec, sliceRows(trainSet, f.train));
+      const model = await trainModel(spec, sliceRows(trainSet, f.train), { params: opts.params });
       try {
         scores.push(...predictScores(model, sliceRows(trainSet, f.test)));
       } finally {

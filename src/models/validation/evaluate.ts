@@ -1,7 +1,10 @@
+import { ValidationError } from '../../model/errors';
 import type { Dataset } from '../dataset';
-import { sliceRows } from '../dataset';
+import { datasetBarMs, sliceRows } from '../dataset';
+import { trainNet } from '../nn/nets';
+import { gatherWindows, windowEndRows } from '../nn/windows';
 import { dollarPnl, DollarProfitObjective, type PnlStats } from '../objectives/dollar-profit';
-import type { ModelSpec } from '../spec';
+import type { ModelSpec, NeuralSpec, XGBoostSpec } from '../spec';
 import { DMatrix, train, type Booster, type TrainState } from '../xgboost';
 import type { Fold } from './walk-forward';
 
@@ -16,7 +19,7 @@ export interface TrainedModel {
 
 /** Trains one model on rows; `onRound` receives a checkpoint after every boosting round. */
 export async function trainModel(
-  spec: ModelSpec,
+  spec: XGBoostSpec,
   rows: Rows,
   opts: {
     resume?: { model: Buffer; state: TrainState };
@@ -76,36 +79,41 @@ export interface WalkForwardResult {
   summary: PnlStats & { ic: number };
 }
 
-/** Trains on each fold's training rows and scores its test rows: every number here is out of sample. */
+export interface EvaluateOptions {
+  onFold?: (m: FoldMetrics) => void | Promise<void>;
+  /** Progress inside a fold: boosting round or epoch (heartbeats). */
+  onRound?: (fold: number, round: number) => void;
+  /** After every neural-net mini-batch (heartbeats inside long epochs). */
+  onBatch?: () => void;
+  /** Replace the labels (the shuffled-label control). */
+  labels?: Float64Array;
+  /** Extra XGBoost parameters for every fold's fit (the node's `device`, e.g. cuda). */
+  params?: Record<string, string | number | boolean>;
+  /** XGBoost: receives each fold's model (JSON) before it is freed (the fold-spread intervals use them). */
+  keepFoldModel?: (fold: number, modelJson: Buffer) => void;
+}
+
+/**
+ * Trains on each fold's training rows and scores its test rows: every number here is out of sample. A sequence
+ * model trains on the fold's rows that end a full window; every test row must end one (callers that compare
+ * models restrict the test rows to those the longest window allows, so both score the same rows).
+ */
 export async function evaluateWalkForward(
   ds: Dataset,
   spec: ModelSpec,
   folds: Fold[],
-  opts: {
-    onFold?: (m: FoldMetrics) => void | Promise<void>;
-    onRound?: (fold: number, round: number) => void;
-    labels?: Float64Array;
-  } = {},
+  opts: EvaluateOptions = {},
 ): Promise<WalkForwardResult> {
   const source: Dataset = opts.labels ? { ...ds, forwardReturn: opts.labels } : ds;
   const out: FoldMetrics[] = [];
   const oosRows: number[] = [];
   const oosScores: number[] = [];
   for (const fold of folds) {
-    const trainRows = sliceRows(source, fold.train);
     const testRows = sliceRows(source, fold.test);
-    const onRound = opts.onRound;
-    const model = await trainModel(
-      spec,
-      trainRows,
-      onRound ? { onRound: (s) => onRound(fold.index, s.round) } : {},
-    );
-    let scores: Float32Array;
-    try {
-      scores = predictScores(model, testRows);
-    } finally {
-      model.booster.free();
-    }
+    const scores =
+      spec.kind === 'xgboost'
+        ? await xgboostFoldScores(source, spec, fold, opts)
+        : await netFoldScores(source, spec, fold, opts);
     const m: FoldMetrics = {
       fold: fold.index,
       trainRows: fold.train.length,
@@ -124,6 +132,58 @@ export async function evaluateWalkForward(
     oos: { rows: oosRows, scores: oosScores },
     summary: { ...dollarPnl(oosScores, all, spec.costRate), ic: spearman(oosScores, all.forwardReturn) },
   };
+}
+
+async function xgboostFoldScores(
+  ds: Dataset,
+  spec: XGBoostSpec,
+  fold: Fold,
+  opts: EvaluateOptions,
+): Promise<Float32Array> {
+  const onRound = opts.onRound;
+  const model = await trainModel(spec, sliceRows(ds, fold.train), {
+    params: opts.params,
+    ...(onRound ? { onRound: (s: TrainState) => onRound(fold.index, s.round) } : {}),
+  });
+  try {
+    opts.keepFoldModel?.(fold.index, model.booster.toBuffer('json'));
+    return predictScores(model, sliceRows(ds, fold.test));
+  } finally {
+    model.booster.free();
+  }
+}
+
+/** The median quantile of a net trained on the fold's windowable training rows. */
+async function netFoldScores(
+  ds: Dataset,
+  spec: NeuralSpec,
+  fold: Fold,
+  opts: EvaluateOptions,
+): Promise<Float32Array> {
+  const ok = windowEndRows(ds.decisionTs, spec.window, datasetBarMs(ds.featureSet));
+  const bad = fold.test.find((r) => !ok[r]);
+  if (bad !== undefined)
+    throw new ValidationError(
+      'folds',
+      `test row ${bad} of fold ${fold.index} has no ${spec.window}-row window; restrict the test rows first`,
+    );
+  const train = fold.train.filter((r) => ok[r]);
+  const onRound = opts.onRound;
+  const { net } = await trainNet(spec, ds, train, {
+    onEpoch: onRound ? (e) => onRound(fold.index, e + 1) : undefined,
+    onBatch: opts.onBatch,
+  });
+  try {
+    const q = net.predict(gatherWindows(ds, fold.test, spec.window), fold.test.length);
+    return Float32Array.from({ length: fold.test.length }, (_, i) => q[i * 3 + 1]!);
+  } finally {
+    net.dispose();
+  }
+}
+
+/** Folds whose test rows keep only `eligible` rows (e.g. those a sequence model's window allows). */
+export function restrictTestRows(folds: Fold[], eligible: ArrayLike<number>): Fold[] {
+  return folds.map((f) => ({ ...f, test: f.test.filter((r) => eligible[r]) }));
 }
 
 export function std(xs: ArrayLike<number>): number {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Dataset } from '../dataset';
 import type { ModelSpec } from '../spec';
 import { evaluateWalkForward, spearman } from './evaluate';
@@ -79,4 +80,25 @@ export async function shuffledLabelControl(
   const icZ = Math.abs(ic) * Math.sqrt(n);
   const hitZ = trades > 0 ? Math.abs(hitRate - 0.5) / (0.5 / Math.sqrt(trades)) : 0;
   return { ic, hitRate, trades, icZ, hitZ, atChance: icZ < 3 && hitZ < 3 };
+}
+
+export const LEAKAGE_CANARY_FEATURE = 'canary_future_return';
+
+/**
+ * The dataset plus a canary column built from the future: each row's own label (its forward return) with a
+ * little deterministic noise. A pipeline that does not catch it would train on the future; `detectLeakyFeatures`
+ * must flag it, and the retrain gate must refuse the model. `labels` lets the shuffled-label control plant it.
+ */
+export function withLeakageCanary(ds: Dataset, labels: Float64Array = ds.forwardReturn): Dataset {
+  const ncol = ds.ncol + 1;
+  const X = new Float32Array(ds.nrow * ncol);
+  for (let i = 0; i < ds.nrow; i++) {
+    X.set(ds.X.subarray(i * ds.ncol, (i + 1) * ds.ncol), i * ncol);
+    X[i * ncol + ds.ncol] = labels[i]! + 1e-5 * Math.sin(i * 12.9898);
+  }
+  const dataHash = createHash('sha256')
+    .update(Buffer.from(X.buffer))
+    .update(Buffer.from(ds.forwardReturn.buffer, ds.forwardReturn.byteOffset, ds.forwardReturn.byteLength))
+    .digest('hex');
+  return { ...ds, ncol, X, featureNames: [...ds.featureNames, LEAKAGE_CANARY_FEATURE], dataHash };
 }

@@ -5,20 +5,16 @@ import { buildDataset, readBarsCsvGz, type Dataset } from '../../../src/models/d
 import { tuneXGBoost } from '../../../src/models/hpo/tune';
 import { DEFAULT_XGBOOST_SPEC } from '../../../src/models/spec';
 import { evaluateWalkForward } from '../../../src/models/validation/evaluate';
-import { detectLeakyFeatures, shuffled, shuffledLabelControl } from '../../../src/models/validation/leakage';
+import {
+  detectLeakyFeatures,
+  shuffled,
+  shuffledLabelControl,
+  withLeakageCanary,
+} from '../../../src/models/validation/leakage';
 import { walkForwardSplits, type Fold } from '../../../src/models/validation/walk-forward';
 import { sharedDataDir, sharedDataOrSkip } from '../../support/shared-data';
 
-/** The dataset plus a canary column: the label itself with a little noise, i.e. a feature that sees the future. */
-function withCanary(ds: Dataset, labels: Float64Array = ds.forwardReturn): Dataset {
-  const ncol = ds.ncol + 1;
-  const X = new Float32Array(ds.nrow * ncol);
-  for (let i = 0; i < ds.nrow; i++) {
-    X.set(ds.X.subarray(i * ds.ncol, (i + 1) * ds.ncol), i * ncol);
-    X[i * ncol + ds.ncol] = labels[i]! + 1e-5 * Math.sin(i * 12.9898);
-  }
-  return { ...ds, ncol, X, featureNames: [...ds.featureNames, 'canary_future_return'] };
-}
+const withCanary = withLeakageCanary;
 
 describe('leakage controls on real SPY minute data', () => {
   let ds: Dataset | undefined;

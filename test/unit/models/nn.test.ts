@@ -1,44 +1,40 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import type { MinuteBars } from '../../../src/models/dataset';
 import { selectTfBackend, type TfBackendName } from '../../../src/models/nn/backend';
-import { createLstm, fitLstm, lstmToOnnx, predictLstm } from '../../../src/models/nn/lstm';
-import {
-  buildMtfData,
-  confidenceFromQuantiles,
-  MultiTimeframeNet,
-} from '../../../src/models/nn/multi-timeframe';
+import { timeframeGroups } from '../../../src/models/nn/multi-timeframe';
+import { createNet, netFromState } from '../../../src/models/nn/nets';
+import { fitNormalizer, type WindowData } from '../../../src/models/nn/quantile-net';
+import { windowEndRows } from '../../../src/models/nn/windows';
 import { maxAbsDiff } from '../../../src/models/onnx/serving';
+import { DEFAULT_SPECS, type NeuralSpec } from '../../../src/models/spec';
+import { MODELS_FEATURE_NAMES } from '../../../src/models/dataset';
+import { CORE_FEATURE_SET } from '../../../src/features/sets';
 
 function rng(seed: number) {
   let s = seed;
   return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
 }
 
-/** A random-walk minute series (deterministic) long enough for 1h windows. */
-function walk(n: number): MinuteBars {
-  const r = rng(5);
-  const ts = new Float64Array(n),
-    o = new Float64Array(n),
-    h = new Float64Array(n),
-    l = new Float64Array(n),
-    c = new Float64Array(n),
-    v = new Float64Array(n);
-  let p = 100;
-  for (let i = 0; i < n; i++) {
-    ts[i] = Date.UTC(2024, 0, 2) + i * 60_000;
-    o[i] = p;
-    p *= 1 + (r() - 0.5) * 0.002;
-    c[i] = p;
-    h[i] = Math.max(o[i]!, p) * (1 + r() * 0.0005);
-    l[i] = Math.min(o[i]!, p) * (1 - r() * 0.0005);
-    v[i] = 1000 + r() * 100;
+/**
+ * Windows [n, T, F] of noise where the target is the window's second-to-last value of feature 0 (a lagged signal a
+ * sequence model can learn) plus noise; feature 1 has missing values. Features carry offsets and scales a net only
+ * learns from once they are standardised.
+ */
+function planted(n: number, T: number, F: number, seed = 3): WindowData {
+  const r = rng(seed);
+  const X = new Float32Array(n * T * F);
+  for (let i = 0; i < X.length; i++) {
+    const f = i % F;
+    X[i] = f === 1 && r() < 0.1 ? NaN : 50 * f + (r() - 0.5) * (1 + f);
   }
-  return { symbol: 'TEST', ts, open: o, high: h, low: l, close: c, volume: v };
+  const target = Float32Array.from({ length: n }, (_, i) => 4 * X[(i * T + T - 2) * F]! + (r() - 0.5));
+  return { n, window: T, features: F, X, target, weight: new Float32Array(n).fill(1) };
 }
 
-describe('neural nets in TensorFlow.js, exported to ONNX', () => {
+const NAMES = ['1m:logReturn_1', '1m:rsi_14', '5m:rsi_14', '1h:natr_14'];
+
+describe('neural nets in TensorFlow.js (quantile heads), exported to ONNX', () => {
   let backend: TfBackendName;
   before(async () => {
     backend = await selectTfBackend();
@@ -48,73 +44,95 @@ describe('neural nets in TensorFlow.js, exported to ONNX', () => {
     assert.ok(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].includes(backend), backend);
   });
 
-  test('when an LSTM learns a lagged signal, then its loss falls and ONNX Runtime reproduces it to 1e-5', async () => {
-    const spec = { timesteps: 8, features: 3, units: 8, learningRate: 0.02 };
-    const n = 256;
-    const r = rng(3);
-    const X = Float32Array.from({ length: n * 24 }, () => r() - 0.5);
-    const y = Float32Array.from({ length: n }, (_, i) => X[i * 24 + 21]! * 2);
-    const model = createLstm(spec);
-    const epochs: number[] = [];
-    const losses = await fitLstm(model, X, y, spec, {
+  const kinds: NeuralSpec[] = [
+    { ...DEFAULT_SPECS.lstm, window: 6, units: 8, epochs: 6, batchSize: 32, learningRate: 0.01 },
+    { ...DEFAULT_SPECS.gru, window: 6, units: 8, epochs: 6, batchSize: 32, learningRate: 0.01 },
+    {
+      ...DEFAULT_SPECS.transformer,
+      window: 6,
+      dModel: 8,
+      heads: 2,
+      layers: 2,
       epochs: 6,
       batchSize: 32,
-      onEpoch: (e) => void epochs.push(e),
-    });
-    assert.deepEqual(epochs, [0, 1, 2, 3, 4, 5]);
-    assert.ok(losses[5]! < losses[0]!, `loss ${losses.join(', ')}`);
-    const native = predictLstm(model, X, spec);
-    const session = await ort.InferenceSession.create(lstmToOnnx(model, spec));
-    const out = await session.run({ features: new ort.Tensor('float32', X, [n, 8, 3]) });
-    await session.release();
-    assert.ok(maxAbsDiff(out.score!.data as Float32Array, native) <= 1e-5);
-    model.dispose();
-  });
-
-  test('when the multi-timeframe attention net trains, then quantiles are ordered, weights round-trip, and ONNX matches to 1e-5', async () => {
-    const data = buildMtfData(walk(900), 4);
-    const spec = { window: 4, dModel: 8, heads: 2, seed: 2 };
-    const net = new MultiTimeframeNet(spec);
-    const losses = await net.fit(data, { epochs: 2, batchSize: 128 });
-    assert.equal(losses.length, 2);
-    const q = net.predict(data.inputs, data.n);
-    for (let i = 0; i < data.n; i++) assert.ok(q[i * 3]! <= q[i * 3 + 1]! && q[i * 3 + 1]! <= q[i * 3 + 2]!);
-    const conf = confidenceFromQuantiles(q);
-    assert.ok(conf.every((c) => c > 0 && c <= 1));
-
-    const copy = new MultiTimeframeNet(spec);
-    copy.setWeights(
-      JSON.parse(JSON.stringify(net.getWeights())) as ReturnType<MultiTimeframeNet['getWeights']>,
-    );
-    assert.ok(maxAbsDiff(copy.predict(data.inputs, data.n), q) === 0);
-    copy.dispose();
-
-    const session = await ort.InferenceSession.create(net.toOnnx());
-    const feeds: Record<string, ort.Tensor> = {};
-    ['tf_1m', 'tf_5m', 'tf_15m', 'tf_1h'].forEach(
-      (name, j) => (feeds[name] = new ort.Tensor('float32', data.inputs[j]!, [data.n, 8])),
-    );
-    const out = await session.run(feeds);
-    await session.release();
-    assert.ok(maxAbsDiff(out.quantiles!.data as Float32Array, q) <= 1e-5);
-    net.dispose();
-  });
-
-  test('when features are built, then a later bar never changes an earlier window (no look-ahead)', () => {
-    const bars = walk(700);
-    const a = buildMtfData(bars, 4);
-    const changed = { ...bars, close: Float64Array.from(bars.close), high: Float64Array.from(bars.high) };
-    changed.close[650] = changed.close[650]! * 1.5;
-    changed.high[650] = changed.close[650]!;
-    const b = buildMtfData(changed, 4);
-    // Rows whose decision minute is before bar 650 keep identical inputs.
-    for (let i = 0; i < a.n; i++) {
-      if (a.decisionTs[i]! > bars.ts[650]!) break;
-      for (let j = 0; j < 4; j++)
-        assert.deepEqual(
-          a.inputs[j]!.subarray(i * 8, (i + 1) * 8),
-          b.inputs[j]!.subarray(i * 8, (i + 1) * 8),
+      learningRate: 0.01,
+    },
+    {
+      ...DEFAULT_SPECS['mtf-attention'],
+      window: 3,
+      dModel: 8,
+      heads: 2,
+      epochs: 6,
+      batchSize: 32,
+      learningRate: 0.01,
+    },
+  ];
+  for (const spec of kinds) {
+    test(`when a ${spec.kind} net learns a lagged signal, then its loss falls, quantiles are ordered, a reload predicts the same, and ONNX Runtime matches tfjs to 1e-4`, async () => {
+      const data = planted(384, spec.window, NAMES.length);
+      const lastRows = new Float32Array(data.n * data.features);
+      for (let i = 0; i < data.n; i++)
+        lastRows.set(
+          data.X.subarray(
+            (i * data.window + data.window - 1) * data.features,
+            (i + 1) * data.window * data.features,
+          ),
+          i * data.features,
         );
-    }
+      const net = createNet(spec, NAMES, fitNormalizer(lastRows, data.n, data.features));
+      const epochs: number[] = [];
+      const losses = await net.fit(data, { epochs: spec.epochs, onEpoch: (e) => void epochs.push(e) });
+      assert.deepEqual(epochs, [0, 1, 2, 3, 4, 5]);
+      assert.ok(losses[5]! < losses[0]!, `loss ${losses.map((l) => l.toFixed(3)).join(', ')}`);
+      const q = net.predict(data.X, data.n);
+      for (let i = 0; i < data.n; i++)
+        assert.ok(q[i * 3]! <= q[i * 3 + 1]! && q[i * 3 + 1]! <= q[i * 3 + 2]!);
+      assert.ok(q.every(Number.isFinite), 'missing values are filled, not propagated');
+
+      const copy = netFromState(JSON.parse(JSON.stringify(net.state())) as ReturnType<typeof net.state>);
+      assert.equal(maxAbsDiff(copy.predict(data.X, data.n), q), 0);
+      copy.dispose();
+
+      const session = await ort.InferenceSession.create(net.toOnnx());
+      const out = await session.run({
+        features: new ort.Tensor('float32', data.X, [data.n, data.window, data.features]),
+      });
+      await session.release();
+      const diff = maxAbsDiff(out.quantiles!.data as Float32Array, q);
+      assert.ok(diff <= 1e-4, `${spec.kind}: max |onnx - tfjs| = ${diff}`);
+      net.dispose();
+    });
+  }
+
+  test('when a resumed fit continues from a saved epoch, then it ends where an uninterrupted fit ends', async () => {
+    const spec: NeuralSpec = { ...DEFAULT_SPECS.gru, window: 4, units: 4, epochs: 3, batchSize: 64 };
+    const data = planted(128, 4, NAMES.length, 9);
+    const norm = { mean: [0, 50, 100, 150], scale: [1, 0.5, 0.33, 0.25] };
+    const whole = createNet(spec, NAMES, norm);
+    await whole.fit(data, { epochs: 3 });
+    const first = createNet(spec, NAMES, norm);
+    await first.fit(data, { epochs: 2 });
+    const resumed = netFromState(first.state());
+    // Adam's moments restart on resume, so the weights differ slightly but the run is the same length and order.
+    const losses = await resumed.fit(data, { epochs: 3, firstEpoch: 2 });
+    assert.equal(losses.length, 1);
+    assert.ok(maxAbsDiff(resumed.predict(data.X, data.n), whole.predict(data.X, data.n)) < 0.5);
+    for (const n of [whole, first, resumed]) n.dispose();
+  });
+
+  test('when features come from a feature set or the minute-basic set, then multi-timeframe tokens group them by timeframe, finest first', () => {
+    const core = timeframeGroups(CORE_FEATURE_SET.names);
+    assert.deepEqual(core.timeframes, ['1m', '5m', '15m', '1h', '1d']);
+    assert.equal(core.columns.flat().length, CORE_FEATURE_SET.names.length);
+    const basic = timeframeGroups([...MODELS_FEATURE_NAMES, 'canary_future_return']);
+    assert.deepEqual(basic.timeframes, ['1m', '5m', '15m', '1h', 'other']);
+    assert.deepEqual(basic.columns[4], [MODELS_FEATURE_NAMES.length]);
+  });
+
+  test('when rows have a gap, then only rows ending a full run of consecutive bars end a window', () => {
+    const M = 60_000;
+    const ts = [0, 1, 2, 3, 10, 11, 12, 13, 14].map((m) => m * M);
+    assert.deepEqual([...windowEndRows(ts, 3, M)], [0, 0, 1, 1, 0, 0, 1, 1, 1]);
+    assert.deepEqual([...windowEndRows(ts, 1, M)], [1, 1, 1, 1, 1, 1, 1, 1, 1]);
   });
 });
