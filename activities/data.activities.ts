@@ -16,7 +16,7 @@ import {
 } from '../contracts/backfill';
 import { chunkKey, missingRanges, planChunks } from '../src/data/backfill-plan';
 import { ingestCsvFile } from '../src/data/ingest';
-import { csvFileFor } from '../src/data/shared-data';
+import { confinedPath, csvFileFor } from '../src/data/shared-data';
 import { recordChunkIngested } from '../src/monitoring/data-metrics';
 import { ingestFromSource, syntheticSource, type BarSource } from '../src/data/source';
 import { TradingError } from '../src/model/errors';
@@ -107,6 +107,22 @@ export function createDataActivities(deps: DataActivityDeps): DataActivities {
       }
       if (input.source.kind === 'csv') {
         const dataset = input.source.dataset;
+        if (!deps.sharedDataDir)
+          throw ApplicationFailure.nonRetryable(
+            'sharedDataDir: csv backfills need SHARED_DATA_DIR on the io worker',
+            'ConfigError',
+          );
+        let setDir: string;
+        try {
+          setDir = confinedPath(deps.sharedDataDir, dataset, 'source.dataset');
+        } catch (e) {
+          return mapError(e);
+        }
+        if (!existsSync(setDir))
+          throw ApplicationFailure.nonRetryable(
+            `source.dataset: no set "${dataset}" in the data directory`,
+            'ValidationError',
+          );
         const missing = [
           ...new Set(
             chunks

@@ -268,7 +268,15 @@ export class BarValidator {
     const tsWhy = this.time.problem(ts);
     if (tsWhy) {
       findings.push(
-        this.finding(ts, 'implausible_ts', 'reject', new Date(ts).toISOString(), tsWhy, location, 'ts'),
+        this.finding(
+          Number.isFinite(ts) ? ts : null,
+          'implausible_ts',
+          'reject',
+          Number.isFinite(ts) ? new Date(ts).toISOString() : String(ts),
+          tsWhy,
+          location,
+          'ts',
+        ),
       );
       // A row from the far future or past says nothing about order: it must not make the rows after it
       // out of order, so it is rejected before the order checks and never becomes the last accepted ts.
