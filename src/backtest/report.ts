@@ -88,6 +88,8 @@ const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
 /** the New York trading date of a close instant (a close at exactly midnight belongs to the day before) */
 const nyDayOfClose = (t: number) => Math.floor((t - 1 + nyOffsetMs(t - 1)) / DAY_MS);
+/** the New York trading date (YYYY-MM-DD) of a close instant */
+const closeDay = (t: number) => isoDay(nyDayOfClose(t) * DAY_MS);
 
 // ---------------------------------------------------------------- chart resampling
 
@@ -539,7 +541,7 @@ export function renderReport(input: ReportInput): string {
       'Date range',
       head.firstTs === null
         ? 'no equity points'
-        : `${isoDay(head.firstTs)} → ${isoDay(head.lastTs!)} (${years.toFixed(1)} years${head.requestedFrom !== undefined || head.requestedTo !== undefined ? `; requested ${head.requestedFrom !== undefined ? isoDay(head.requestedFrom) : 'start'} → ${head.requestedTo !== undefined ? isoDay(head.requestedTo) : 'end'}` : ''})`,
+        : `${closeDay(head.firstTs)} → ${closeDay(head.lastTs!)} (${years.toFixed(1)} years${head.requestedFrom !== undefined || head.requestedTo !== undefined ? `; requested ${head.requestedFrom !== undefined ? isoDay(head.requestedFrom) : 'start'} → ${head.requestedTo !== undefined ? isoDay(head.requestedTo) : 'end'}` : ''})`,
     ],
     ['Data source', head.dataSource],
     ['Starting cash', fmtUsd(head.startingCash)],
@@ -575,8 +577,8 @@ ${r.stopped ? `<p class="warn">Run stopped: ${esc(r.stopped.message)}</p>` : ''}
 <div><h2>Equity${bucket === 'raw' ? '' : ` (${bucket === 'day' ? 'daily' : bucket === 'week' ? 'weekly' : 'monthly'} closes)`}</h2><div class="legend small"><span><i class="sw" style="background:#1565c0"></i>strategy</span>${benchmark.length ? `<span><i class="sw" style="background:#8d8d8d"></i>${esc(input.benchmark!.label)}</span>` : ''}</div><div id="equity" class="chart"></div></div>
 <div><h2>Drawdown (%)</h2><div id="drawdown" class="chart"></div></div>
 <div><h2>Trades on ${esc(data.symbol || 'price')}</h2><div id="price" class="chart"></div></div>
-${mc.blockBootstrap ? `<div><h2>Monte Carlo fan: block bootstrap of returns (equity by date)</h2><div class="small">p5 · p25 · p50 · p75 · p95 of ${mc.blockBootstrap.runs.toLocaleString('en-US')} paths; dashed: ruin level</div><div id="fan-bootstrap" class="chart"></div></div>` : ''}
-${mc.tradeResample ? `<div><h2>Monte Carlo fan: resampled trades (equity by trade number)</h2><div class="small">p5 · p25 · p50 · p75 · p95 of ${mc.tradeResample.runs.toLocaleString('en-US')} paths; dashed: ruin level</div><div id="fan-trades" class="chart"></div></div>` : ''}
+${mc.blockBootstrap ? `<div><h2>Monte Carlo fan: block bootstrap of returns (equity by date)</h2><div class="small">p5 · p25 · p50 · p75 · p95 of ${mc.blockBootstrap.runs.toLocaleString('en-US')} paths; the ruin level is a dashed red line when it is in view</div><div id="fan-bootstrap" class="chart"></div></div>` : ''}
+${mc.tradeResample ? `<div><h2>Monte Carlo fan: resampled trades (equity by trade number)</h2><div class="small">p5 · p25 · p50 · p75 · p95 of ${mc.tradeResample.runs.toLocaleString('en-US')} paths; the ruin level is a dashed red line when it is in view</div><div id="fan-trades" class="chart"></div></div>` : ''}
 </div>
 <h2>Statistics</h2>
 <table id="statistics"><thead><tr><th></th><th>strategy</th><th>${bm ? 'benchmark' : ''}</th></tr></thead><tbody>${statRows.map(([k, v, b]) => `<tr><td>${esc(k)}</td><td class="n">${esc(v)}</td><td class="n">${esc(b)}</td></tr>`).join('')}</tbody></table>
