@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { MonitoringActivities } from '../contracts/monitoring';
 import { ValidationError } from '../src/model/errors';
-import { workflowFailedAlert, type SlackAlerter } from '../src/monitoring/alerting';
+import { operatorAlert, workflowFailedAlert, type SlackAlerter } from '../src/monitoring/alerting';
 import type { AuditLog } from '../src/monitoring/audit/audit-log';
 import { recordWorkflowFailure } from '../src/monitoring/metrics';
 
@@ -11,6 +11,10 @@ export function createMonitoringActivities(deps: {
   audit: AuditLog;
 }): MonitoringActivities {
   return {
+    async notify(event) {
+      const r = await deps.alerter.send(operatorAlert(event));
+      return { outcome: r.outcome };
+    },
     async sendAlert(alert) {
       const r = await deps.alerter.send(alert);
       return { outcome: r.outcome };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { checkDailyLoss, SlackAlerter, type Alert } from '../../src/monitoring/alerting';
+import { operatorAlert, SlackAlerter, type Alert } from '../../src/monitoring/alerting';
 import { SlackStub } from '../support/slack-stub';
 
 const CHANNELS = {
@@ -40,46 +40,56 @@ describe('Slack alerts against a local chat.postMessage stub', () => {
   });
   after(async () => stub.stop());
 
-  test('when a daily-loss breach persists over many bars, then exactly one critical message arrives with the workflow link and commands', async () => {
+  test('when a daily-loss HALT is reported on every bar, then exactly one critical message arrives with the workflow link and commands', async () => {
     stub.messages.length = 0;
     const { a } = alerter(stub);
     const workflowId = 'session-paper-2024-03-04';
-    // Equity path of a bad day: the 3% limit is crossed at the 4th bar and stays crossed.
+    // Equity path of a bad day: the 3% limit is crossed at the 4th bar and stays crossed; the session reports
+    // its HALTED state on every bar after that.
     const equities = [100_000, 99_200, 98_100, 96_900, 96_500, 96_950, 96_000, 95_800];
     const outcomes: string[] = [];
     for (const equity of equities) {
-      const alert = checkDailyLoss({
+      const ratio = (equity - 100_000) / 100_000;
+      if (ratio > -0.03) continue;
+      const alert = operatorAlert({
+        kind: 'risk_state',
+        state: 'HALTED',
         account: 'paper',
         tradingDay: '2024-03-04',
-        equityDollars: equity,
-        startOfDayEquityDollars: 100_000,
-        limitRatio: 0.03,
+        reason: 'Daily loss limit breached',
+        dailyPnlDollars: equity - 100_000,
+        dailyPnlRatio: ratio,
+        dailyLossLimitRatio: 0.03,
         workflowId,
       });
-      if (alert) outcomes.push((await a.send(alert)).outcome);
+      outcomes.push((await a.send(alert)).outcome);
     }
     assert.deepEqual(outcomes, ['sent', 'deduplicated', 'deduplicated', 'deduplicated', 'deduplicated']);
     assert.equal(stub.messages.length, 1);
     const [msg] = stub.messages;
     assert.equal(msg!.channel, CHANNELS.critical);
-    assert.match(msg!.text, /Daily loss limit breached on paper/);
+    assert.match(msg!.text, /Risk engine HALTED on paper/);
+    assert.match(msg!.text, /Daily loss limit breached/);
     assert.match(msg!.text, /-3\.10%/);
     assert.ok(msg!.text.includes(`http://127.0.0.1:8233/namespaces/default/workflows/${workflowId}`));
-    assert.ok(msg!.text.includes(`session liquidate ${workflowId}`));
-    assert.ok(msg!.text.includes(`session pause ${workflowId}`));
+    assert.ok(msg!.text.includes(`session liquidate ${workflowId} --reason`));
+    assert.ok(msg!.text.includes(`session pause ${workflowId} --reason`));
     assert.ok(JSON.stringify(msg!.blocks).includes('Open workflow'));
   });
 
-  test('when the same breach repeats concurrently, then still only one message is sent', async () => {
+  test('when the same HALT repeats concurrently, then still only one message is sent', async () => {
     stub.messages.length = 0;
     const { a } = alerter(stub);
-    const alert = checkDailyLoss({
+    const alert = operatorAlert({
+      kind: 'risk_state',
+      state: 'HALTED',
       account: 'live',
       tradingDay: '2024-03-05',
-      equityDollars: 90_000,
-      startOfDayEquityDollars: 100_000,
-      limitRatio: 0.03,
-    })!;
+      reason: 'Daily loss limit breached',
+      dailyPnlDollars: -10_000,
+      dailyPnlRatio: -0.1,
+      dailyLossLimitRatio: 0.03,
+    });
     const results = await Promise.all(Array.from({ length: 5 }, () => a.send(alert)));
     assert.equal(results.filter((r) => r.outcome === 'sent').length, 1);
     assert.equal(stub.messages.length, 1);

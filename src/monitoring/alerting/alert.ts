@@ -32,12 +32,13 @@ export function temporalWorkflowUrl(
   return runId ? `${path}/${encodeURIComponent(runId)}` : path;
 }
 
-/** The operator commands for a trading session, as the CLI spells them (`trader` = `npm run trader --`). */
+/** The operator commands for a trading session, exactly as the CLI takes them (each control needs a reason). */
 export function sessionActions(workflowId: string): string[] {
   return [
-    `npm run trader -- session pause ${workflowId}`,
-    `npm run trader -- session liquidate ${workflowId}`,
-    'npm run trader -- shutdown --emergency',
+    `npm run trader -- session status ${workflowId}`,
+    `npm run trader -- session pause ${workflowId} --reason "<why>"`,
+    `npm run trader -- session liquidate ${workflowId} --reason "<why>"`,
+    'npm run trader -- shutdown --emergency --reason "<why>"',
   ];
 }
 
@@ -48,36 +49,6 @@ export function renderAlertText(alert: Alert, workflowUrl?: string): string {
   if (workflowUrl) lines.push(`Workflow: ${workflowUrl}`);
   if (alert.actions?.length) lines.push(`Act: ${alert.actions.join(' | ')}`);
   return lines.join('\n');
-}
-
-/**
- * The daily-loss breaker tripped: critical, keyed by account and trading day so repeats within the day (every
- * bar re-evaluates the limit) collapse into one message.
- */
-export function dailyLossBreachAlert(a: {
-  account: string;
-  tradingDay: string;
-  dailyPnlDollars: number;
-  dailyPnlRatio: number;
-  limitRatio: number;
-  workflowId?: string;
-}): Alert {
-  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
-  return {
-    key: `daily-loss:${a.account}:${a.tradingDay}`,
-    severity: 'critical',
-    title: `Daily loss limit breached on ${a.account}`,
-    text:
-      `Daily P&L ${a.dailyPnlDollars.toFixed(2)} USD (${pct(a.dailyPnlRatio)}) is beyond the ${pct(a.limitRatio)} limit on ${a.tradingDay}. ` +
-      'The risk engine is HALTED and flattening; verify positions are flat before resuming.',
-    workflowId: a.workflowId,
-    actions: a.workflowId ? sessionActions(a.workflowId) : ['npm run trader -- shutdown --emergency'],
-    fields: {
-      account: a.account,
-      'daily P&L': `${a.dailyPnlDollars.toFixed(2)} USD`,
-      limit: pct(a.limitRatio),
-    },
-  };
 }
 
 /** A workflow ended failed: warning (critical for trading sessions, whose failure leaves positions unmanaged). */
@@ -99,30 +70,4 @@ export function workflowFailedAlert(a: {
       ? sessionActions(a.workflowId)
       : [`temporal workflow show --workflow-id ${a.workflowId}`],
   };
-}
-
-/**
- * Evaluates the daily-loss limit on an account snapshot; returns the critical alert when breached. Called on
- * every snapshot: de-duplication in the alerter turns a persisting breach into one message per day.
- */
-export function checkDailyLoss(s: {
-  account: string;
-  tradingDay: string;
-  equityDollars: number;
-  startOfDayEquityDollars: number;
-  limitRatio: number;
-  workflowId?: string;
-}): Alert | undefined {
-  if (!(s.startOfDayEquityDollars > 0)) return undefined;
-  const pnl = s.equityDollars - s.startOfDayEquityDollars;
-  const ratio = pnl / s.startOfDayEquityDollars;
-  if (ratio > -s.limitRatio) return undefined;
-  return dailyLossBreachAlert({
-    account: s.account,
-    tradingDay: s.tradingDay,
-    dailyPnlDollars: pnl,
-    dailyPnlRatio: ratio,
-    limitRatio: s.limitRatio,
-    workflowId: s.workflowId,
-  });
 }

@@ -1,2 +1,3 @@
 export * from './alert';
 export * from './slack-alerter';
+export * from './operator-alerts';
