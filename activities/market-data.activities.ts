@@ -7,7 +7,6 @@ import type { Pool } from 'pg';
 import {
   MarketDataStreamInputSchema,
   type MarketDataActivities,
-  type MarketDataStreamInput,
   type MarketDataStreamProgress,
 } from '../contracts/market-data';
 import { AlpacaMarketData } from '../src/data/alpaca';
@@ -16,7 +15,8 @@ import type { AlpacaEndpoints } from '../src/data/sources';
 import { MarketDataConsumer } from '../src/data/stream/consumer';
 import { alpacaVenueClock } from '../src/data/stream/venue-clock';
 import { TickStore } from '../src/data/tick-store';
-import { extendedHoursMs, isCryptoSymbol, NYSE } from '../src/market/calendar';
+import { isCryptoSymbol } from '../src/market/calendar';
+import { streamWindow } from '../src/data/stream/window';
 import { TradingError } from '../src/model/errors';
 import { MarketDataRepository } from '../src/storage/market-data-repo';
 
@@ -24,24 +24,6 @@ export interface MarketDataActivityDeps {
   readonly pool: Pool;
   /** Alpaca (or the local simulator); undefined when the worker has neither keys nor a simulator URL. */
   readonly alpaca?: AlpacaEndpoints;
-}
-
-/** The day's window on the venue's clock: the regular session, or 04:00–20:00 New York. */
-export function streamWindow(input: Pick<MarketDataStreamInput, 'date' | 'session'>): {
-  fromMs: number;
-  untilMs: number;
-} {
-  const s = NYSE.sessionFor(input.date);
-  if (!s)
-    throw ApplicationFailure.nonRetryable(
-      `date: ${input.date} is not an NYSE trading day (weekend, holiday or closure)`,
-      'ValidationError',
-    );
-  if (input.session === 'extended') {
-    const x = extendedHoursMs(input.date)!;
-    return { fromMs: x.startMs, untilMs: x.endMs };
-  }
-  return { fromMs: s.openMs, untilMs: s.closeMs };
 }
 
 function details(): Partial<MarketDataStreamProgress> | undefined {
@@ -73,8 +55,13 @@ export function createMarketDataActivities(deps: MarketDataActivityDeps): Market
           'ConfigError',
         );
       const feed = input.feed ?? 'iex';
-      const window = streamWindow(input);
       const ctx = Context.current();
+      let window: { fromMs: number; untilMs: number };
+      try {
+        window = streamWindow(input.date, input.session);
+      } catch (e) {
+        throw ApplicationFailure.nonRetryable((e as Error).message, 'ValidationError');
+      }
       const consumer = new MarketDataConsumer({
         streamId,
         feed,

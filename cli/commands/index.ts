@@ -5,6 +5,7 @@ import * as demo from './demo';
 import * as models from './models';
 import * as session from './session';
 import * as simulator from './simulator';
+import * as stream from './stream';
 import * as stack from './stack';
 import * as backtest from './backtest';
 import * as features from './features';
@@ -24,4 +25,5 @@ export const commandModules: Array<{ register: RegisterCommands }> = [
   data,
   session,
   simulator,
+  stream,
 ];

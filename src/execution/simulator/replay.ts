@@ -248,3 +248,15 @@ export async function loadTradesFromStore(
   for (const s of opts.symbols) out.push(...(await store.readTrades(s, opts.from, opts.to)));
   return out;
 }
+
+/** Symbols with bars of `timeframe` stored in [from, to) (a simulator started without --symbols plays them all). */
+export async function storedSymbols(
+  pool: Pool,
+  opts: { timeframe: Timeframe; from: number; to: number },
+): Promise<string[]> {
+  const { rows } = await pool.query<{ symbol: string }>(
+    `select distinct symbol from bars where timeframe = $1 and ts >= $2 and ts < $3 order by symbol`,
+    [opts.timeframe, new Date(opts.from), new Date(opts.to)],
+  );
+  return rows.map((r) => r.symbol);
+}
