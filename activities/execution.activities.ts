@@ -1,25 +1,19 @@
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { ChildFill, ExecAlgoActivities } from '../contracts/exec-algo';
-import type {
-  ExecutionActivities,
-  OrderAck,
-  PortfolioSnapshot,
-  SessionOpenOrder,
-  SessionPosition,
-} from '../contracts/session';
-import {
-  OPEN_ORDER_STATUSES,
-  type Broker,
-  type BrokerOrder,
-  type BrokerPosition,
-} from '../src/execution/broker';
+import type { AccountSnapshot, ExecutionActivities, OrderAck } from '../contracts/session';
+import type { Broker } from '../src/execution/broker';
 import type { ReplayDriver } from '../src/execution/simulator/replay-driver';
 import { TradingError } from '../src/model/errors';
+import { isOpenOrder, type Order } from '../src/model/order';
+import type { Holding } from '../src/model/position';
 import type { SessionMetrics } from '../src/monitoring/session-metrics';
+import type { AccountOrder, AccountPosition } from '../src/trading/account';
+import type { Action } from '../src/trading/kernel';
+import { unpackActions } from '../src/trading/packed-actions';
 
 export interface ExecutionActivityDeps {
   readonly broker: Broker;
-  /** Present in replay mode: advances the simulator's bar replay. */
+  /** Present when the venue is a simulator replaying stored bars: the replay venue's clock. */
   readonly replay?: ReplayDriver;
   /** Orders in flight at once per submit call (default 8). */
   readonly submitConcurrency?: number;
@@ -28,113 +22,134 @@ export interface ExecutionActivityDeps {
 }
 
 /**
- * execution task queue: everything that talks to the broker. Submits are exactly-once by client order id
- * (the adapter looks each id up first and treats "already exists" as success); errors map to Temporal
- * retry semantics (rejections and auth are non-retryable, transient faults retry with backoff).
+ * execution task queue: everything that talks to the broker. A decision's actions are carried out in the kernel's
+ * order; submits are exactly-once by client order id (the adapter looks each id up first and treats "already
+ * exists" as success), so a retried call places nothing twice. Errors map to Temporal retry semantics
+ * (rejections and auth are non-retryable, transient faults retry with backoff).
  */
 export function createExecutionActivities(
   deps: ExecutionActivityDeps,
 ): ExecutionActivities & Pick<ExecAlgoActivities, 'getOrderFills'> {
   const { broker, metrics } = deps;
-  const snap = async (): Promise<PortfolioSnapshot> => {
+  const account = async (): Promise<AccountSnapshot> => {
     const { lastEquity, ...s } = await snapshot(broker);
-    metrics?.portfolio({ ...s, lastEquity });
+    metrics?.portfolio({ equity: s.equity, lastEquity, positions: s.positions });
     return s;
   };
+
+  /** Submits in bounded concurrency across symbols; one symbol's orders go one after another in order. */
+  const submitAll = async (
+    orders: ReadonlyArray<Extract<Action, { kind: 'submit' }>>,
+  ): Promise<OrderAck[]> => {
+    const acks: OrderAck[] = new Array(orders.length);
+    const groups = new Map<string, number[]>();
+    orders.forEach((a, i) => groups.set(a.order.symbol, [...(groups.get(a.order.symbol) ?? []), i]));
+    const queue = [...groups.values()];
+    let next = 0;
+    let done = 0;
+    const lane = async () => {
+      while (next < queue.length) {
+        for (const i of queue[next++]!) {
+          const { tag: _tag, ...request } = orders[i]!.order;
+          try {
+            const r = await broker.submitOrder(request);
+            acks[i] = {
+              clientOrderId: request.clientOrderId,
+              brokerOrderId: r.order.id,
+              status: r.order.status,
+              alreadyExisted: r.alreadyExisted,
+              rejected: null,
+            };
+          } catch (e) {
+            // A rejected order is an outcome, not a failure of the batch: report it and go on.
+            if (e instanceof TradingError && !e.retryable && e.name === 'OrderRejectedError') {
+              acks[i] = {
+                clientOrderId: request.clientOrderId,
+                brokerOrderId: null,
+                status: 'rejected',
+                alreadyExisted: false,
+                rejected: e.message,
+              };
+            } else throw e;
+          }
+          heartbeatIfInActivity(++done);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(deps.submitConcurrency ?? 8, queue.length) }, lane));
+    metrics?.ordersAcknowledged(
+      orders.map((a) => a.order),
+      acks,
+    );
+    return acks;
+  };
+
+  const cancelWhere = async (keep: (o: Order) => boolean, symbols?: readonly string[]) => {
+    let n = 0;
+    for (const o of await broker.listOrders({ status: 'open', ...(symbols ? { symbols } : {}) })) {
+      if (!keep(o)) continue;
+      await broker.cancelOrder(o.id);
+      n++;
+    }
+    return n;
+  };
+
+  /** The actions in order: runs of submits go out together, cancels between them keep their place. */
+  const execute = async (actions: readonly Action[]): Promise<OrderAck[]> => {
+    const acks: OrderAck[] = [];
+    let run: Array<Extract<Action, { kind: 'submit' }>> = [];
+    const flush = async () => {
+      if (run.length) acks.push(...(await submitAll(run)));
+      run = [];
+    };
+    for (const a of actions) {
+      if (a.kind === 'submit') {
+        run.push(a);
+        continue;
+      }
+      await flush();
+      if (a.kind === 'cancelAll') await broker.cancelAllOrders();
+      else if (a.kind === 'cancelSymbol') await cancelWhere(() => true, [a.symbol]);
+      else await cancelWhere((o) => o.clientOrderId === a.clientOrderId, undefined);
+    }
+    await flush();
+    return acks;
+  };
+
+  const replay = (): ReplayDriver => {
+    if (!deps.replay)
+      throw ApplicationFailure.nonRetryable(
+        'replay: this execution worker has no bar replay (mode replay needs the simulator)',
+        'ConfigError',
+      );
+    return deps.replay;
+  };
+
   return {
     async reconcile() {
-      return wrap(snap);
+      return wrap(account);
     },
 
-    async advanceReplay({ untilTs }) {
-      if (!deps.replay)
-        throw ApplicationFailure.nonRetryable(
-          'replay: this execution worker has no bar replay (mode replay needs the simulator)',
-          'ConfigError',
-        );
-      await wrap(() => deps.replay!.advanceTo(untilTs));
+    async syncAccount() {
+      return wrap(account);
     },
 
-    async submitOrders({ orders, advanceReplayTo }) {
-      // Bounded concurrency across symbols; one symbol's orders go one after another in the plan's order (a
-      // flip's close before its open, as the backtester places them), so the broker queues them identically.
-      const acks: OrderAck[] = new Array(orders.length);
-      const groups = new Map<string, number[]>();
-      orders.forEach((o, i) => groups.set(o.symbol, [...(groups.get(o.symbol) ?? []), i]));
-      const queue = [...groups.values()];
-      let next = 0;
-      let done = 0;
-      const lane = async () => {
-        while (next < queue.length) {
-          for (const i of queue[next++]!) {
-            const o = orders[i]!;
-            try {
-              const { refPrice: _ref, reason: _reason, ...request } = o;
-              const r = await broker.submitOrder(request);
-              acks[i] = {
-                clientOrderId: o.clientOrderId,
-                brokerOrderId: r.order.id,
-                status: r.order.status,
-                alreadyExisted: r.alreadyExisted,
-                rejected: null,
-              };
-            } catch (e) {
-              // A rejected order is an outcome, not a failure of the batch: report it and go on.
-              if (e instanceof TradingError && !e.retryable && e.name === 'OrderRejectedError') {
-                acks[i] = {
-                  clientOrderId: o.clientOrderId,
-                  brokerOrderId: null,
-                  status: 'rejected',
-                  alreadyExisted: false,
-                  rejected: e.message,
-                };
-              } else throw e;
-            }
-            heartbeatIfInActivity(++done);
-          }
-        }
-      };
-      try {
-        await Promise.all(Array.from({ length: Math.min(deps.submitConcurrency ?? 8, queue.length) }, lane));
-      } catch (e) {
-        // A retry resubmits the whole batch; the lookup-first submit makes the already-placed ones no-ops.
-        throw toFailure(e);
-      }
-      metrics?.ordersAcknowledged(orders, acks);
-      if (advanceReplayTo === undefined || advanceReplayTo === null) return { acks, portfolio: null };
-      if (!deps.replay)
-        throw ApplicationFailure.nonRetryable(
-          'replay: this execution worker has no bar replay (mode replay needs the simulator)',
-          'ConfigError',
-        );
-      await wrap(() => deps.replay!.advanceTo(advanceReplayTo));
-      return { acks, portfolio: await wrap(snap) };
+    async execute({ actions }) {
+      // A retry re-runs the whole list; the lookup-first submit makes the already-placed ones no-ops.
+      return { acks: await wrap(() => execute(unpackActions(actions))) };
     },
 
-    async syncPortfolio({ advanceReplayTo }) {
-      if (advanceReplayTo !== undefined && advanceReplayTo !== null) {
-        if (!deps.replay)
-          throw ApplicationFailure.nonRetryable(
-            'replay: this execution worker has no bar replay (mode replay needs the simulator)',
-            'ConfigError',
-          );
-        await wrap(() => deps.replay!.advanceTo(advanceReplayTo));
-      }
-      return wrap(snap);
+    async replayStep({ actions, advanceTo }) {
+      const driver = replay();
+      const acks = actions ? await wrap(() => execute(unpackActions(actions))) : [];
+      await wrap(() => driver.advanceTo(advanceTo));
+      return { acks, account: await wrap(account) };
     },
 
     async cancelOpenOrders({ symbols, clientOrderIds }) {
       if (!symbols && !clientOrderIds) return wrap(() => broker.cancelAllOrders());
       const ids = clientOrderIds ? new Set(clientOrderIds) : null;
-      return wrap(async () => {
-        let n = 0;
-        for (const o of await broker.listOrders({ status: 'open', ...(symbols ? { symbols } : {}) })) {
-          if (ids && !ids.has(o.clientOrderId)) continue;
-          await broker.cancelOrder(o.id);
-          n++;
-        }
-        return n;
-      });
+      return wrap(() => cancelWhere((o) => !ids || ids.has(o.clientOrderId), symbols));
     },
 
     async flattenAll() {
@@ -165,7 +180,7 @@ export function createExecutionActivities(
 
     async verifyFlat() {
       return wrap(async () => {
-        const positions = (await broker.getPositions()).map(toSessionPosition);
+        const positions = (await broker.getPositions()).map(toAccountPosition);
         const openOrders = (await broker.listOrders({ status: 'open' })).length;
         return { flat: positions.length === 0 && openOrders === 0, positions, openOrders };
       });
@@ -173,50 +188,43 @@ export function createExecutionActivities(
   };
 }
 
-async function snapshot(broker: Broker): Promise<PortfolioSnapshot & { lastEquity: number }> {
-  const [account, positions, open] = await Promise.all([
+async function snapshot(broker: Broker): Promise<AccountSnapshot & { lastEquity: number }> {
+  const [acct, positions, open] = await Promise.all([
     broker.getAccount(),
     broker.getPositions(),
     broker.listOrders({ status: 'open' }),
   ]);
   return {
-    equity: account.equity,
-    lastEquity: account.lastEquity,
-    cash: account.cash,
-    buyingPower: account.buyingPower,
-    positions: positions.map(toSessionPosition),
-    openOrders: open.length,
+    equity: acct.equity,
+    lastEquity: acct.lastEquity,
+    cash: acct.cash,
+    buyingPower: acct.buyingPower,
+    positions: positions.map(toAccountPosition),
     orders: openOrderViews(open),
   };
 }
 
-function toSessionPosition(p: BrokerPosition): SessionPosition {
-  return {
-    symbol: p.symbol,
-    qty: p.qty,
-    avgEntryPrice: p.avgEntryPrice,
-    marketValue: p.marketValue,
-    currentPrice: p.currentPrice,
-  };
+function toAccountPosition(p: Holding): AccountPosition {
+  return { symbol: p.symbol, qty: p.qty, avgPrice: p.avgPrice, lastPrice: p.lastPrice };
 }
 
-/** Open orders, parents first with their open legs marked as children (listed once even if also top-level). */
-function openOrderViews(open: readonly BrokerOrder[]): SessionOpenOrder[] {
+/** Open orders, parents first with their open legs marked as legs (listed once even if also top-level). */
+function openOrderViews(open: readonly Order[]): AccountOrder[] {
   const legIds = new Set(open.flatMap((o) => (o.legs ?? []).map((l) => l.id)));
-  const out: SessionOpenOrder[] = [];
-  const view = (o: BrokerOrder, child: boolean): SessionOpenOrder => ({
+  const out: AccountOrder[] = [];
+  const view = (o: Order, leg: boolean): AccountOrder => ({
     clientOrderId: o.clientOrderId,
     symbol: o.symbol,
     side: o.side,
     qty: o.qty,
     filledQty: o.filledQty,
     limitPrice: o.limitPrice ?? null,
-    child,
+    leg,
   });
   for (const o of open) {
     if (legIds.has(o.id)) continue;
     out.push(view(o, false));
-    for (const l of o.legs ?? []) if (OPEN_ORDER_STATUSES.includes(l.status)) out.push(view(l, true));
+    for (const l of o.legs ?? []) if (isOpenOrder(l)) out.push(view(l, true));
   }
   return out;
 }
@@ -230,6 +238,7 @@ async function wrap<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 function toFailure(e: unknown): Error {
+  if (e instanceof ApplicationFailure) return e;
   if (e instanceof TradingError) {
     return e.retryable
       ? ApplicationFailure.retryable(e.message, e.name)
@@ -238,11 +247,11 @@ function toFailure(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
 
-/** The in-process day runner calls these functions outside an activity; heartbeats only exist inside one. */
+/** Heartbeats only exist inside a Temporal activity; a direct call (tests, tools) has nothing to report to. */
 function heartbeatIfInActivity(details: unknown): void {
   try {
     heartbeat(details);
   } catch {
-    // not inside a Temporal activity: nothing to report to
+    // not inside a Temporal activity
   }
 }

@@ -1,191 +1,133 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { SessionMetrics } from '../src/monitoring/session-metrics';
 import type { Pool } from 'pg';
 import type { ExecAlgoActivities } from '../contracts/exec-algo';
 import type { DecideResult, SessionActivities } from '../contracts/session';
-import { NYSE } from '../src/market/calendar';
-import type { BarSource } from '../src/session/bar-source';
-import { sizingFor } from '../src/session/cycle';
-import { StrategyHost, type HostPortfolio } from '../src/session/strategy-host';
-import { packCommands } from '../src/session/packed-commands';
+import { NYSE, addDays } from '../src/market/calendar';
+import type { SessionMetrics } from '../src/monitoring/session-metrics';
 import { volumeCurve } from '../src/session/exec-algos';
-import { createStrategy } from '../src/strategy/registry';
+import { SessionDecider, StateLostError, type DecisionInput } from '../src/session/decider';
+import type { BarSource } from '../src/storage/bar-store';
+import {
+  decisionJournal,
+  previousSessions,
+  saveExecutionQuality,
+  saveSessionReport,
+} from '../src/storage/session-repo';
+import { packActions } from '../src/trading/packed-actions';
+import type { PredictionPort } from '../src/trading/prediction';
+import { sessionWindow } from '../src/trading/warm-up';
 
 export interface SessionActivityDeps {
   readonly bars: BarSource;
-  /** Reports and control audit; optional so a worker without a database still trades. */
+  /** Journal, reports and control audit; optional so a worker without a database still trades. */
   readonly pool?: Pool;
   /** Decision latency and data freshness to /metrics (the worker wires prometheusSessionMetrics). */
   readonly metrics?: SessionMetrics;
+  /** The prediction port of a registered model (sessions trading a model need it). */
+  readonly predictions?: (modelId: string) => Promise<PredictionPort>;
 }
 
-interface JournalRow {
-  readonly portfolio: HostPortfolio;
-  readonly maxPositionPct: number;
-}
+const validation = (message: string) => ApplicationFailure.nonRetryable(message, 'ValidationError');
 
-/** Where each decision's inputs are kept so a lost strategy state can be rebuilt: Postgres, else this process. */
-interface DecisionJournal {
-  write(sessionId: string, closeTs: number, row: JournalRow): Promise<void>;
-  /** rows with close_ts <= untilTs, ascending */
-  read(sessionId: string, untilTs: number): Promise<Array<{ closeTs: number; row: JournalRow }>>;
-}
-
-function decisionJournal(pool: Pool | undefined): DecisionJournal {
-  if (pool)
-    return {
-      async write(sessionId, closeTs, row) {
-        await pool.query(
-          `insert into strategy_journal (session_id, close_ts, portfolio) values ($1, $2, $3)
-           on conflict (session_id, close_ts) do update set portfolio = excluded.portfolio`,
-          [sessionId, closeTs, JSON.stringify(row)],
-        );
-      },
-      async read(sessionId, untilTs) {
-        const { rows } = await pool.query<{ close_ts: string; portfolio: JournalRow }>(
-          `select close_ts, portfolio from strategy_journal where session_id = $1 and close_ts <= $2 order by close_ts`,
-          [sessionId, untilTs],
-        );
-        return rows.map((r) => ({ closeTs: Number(r.close_ts), row: r.portfolio }));
-      },
-    };
-  const mem = new Map<string, Map<number, JournalRow>>();
-  return {
-    async write(sessionId, closeTs, row) {
-      const m = mem.get(sessionId) ?? new Map<number, JournalRow>();
-      m.set(closeTs, structuredClone(row));
-      mem.set(sessionId, m);
-    },
-    async read(sessionId, untilTs) {
-      return [...(mem.get(sessionId) ?? new Map<number, JournalRow>()).entries()]
-        .filter(([ts]) => ts <= untilTs)
-        .sort(([a], [b]) => a - b)
-        .map(([closeTs, row]) => ({ closeTs, row }));
-    },
-  };
-}
-
-interface HostEntry {
-  readonly host: StrategyHost;
-  readonly openMs: number;
-  last?: DecideResult;
-}
-
-/** Strategy hosts kept per worker process (one per live session; the oldest is dropped beyond this). */
-const MAX_HOSTS = 32;
-
-/** io task queue: session preparation, per-bar decisions (bars → strategy → commands), reports, audit. */
+/** io task queue: session preparation, per-bar decisions (the trading kernel), reports, audit. */
 export function createSessionActivities(
   deps: SessionActivityDeps,
 ): SessionActivities & Pick<ExecAlgoActivities, 'recordExecutionQuality'> {
-  const hosts = new Map<string, HostEntry>();
-  const journal = decisionJournal(deps.pool);
-
-  /**
-   * A fresh strategy stepped through the journaled decisions before this one, over the stored bars. The
-   * strategy is deterministic, so its state equals the one the lost host had.
-   */
-  const rebuild = async (input: Parameters<SessionActivities['decideCycle']>[0]): Promise<HostEntry> => {
-    const session = NYSE.sessionFor(input.date);
-    if (!session)
-      throw ApplicationFailure.nonRetryable(
-        `date: ${input.date} is not an NYSE trading day`,
-        'ValidationError',
-      );
-    let strategy;
-    try {
-      strategy = createStrategy(input.strategy);
-    } catch (e) {
-      throw ApplicationFailure.nonRetryable(e instanceof Error ? e.message : String(e), 'ValidationError');
-    }
-    const host = new StrategyHost(strategy, {
-      session: input.sessionId,
-      symbols: input.symbols,
-      seed: input.seed,
-      sizing: sizingFor(input.limits),
-    });
-    const rows =
-      input.prevDecisionTs === null ? [] : await journal.read(input.sessionId, input.prevDecisionTs);
-    if (input.prevDecisionTs !== null && rows[rows.length - 1]?.closeTs !== input.prevDecisionTs)
-      throw ApplicationFailure.nonRetryable(
-        `decideCycle: the decision journal of session ${input.sessionId} ends before ${new Date(input.prevDecisionTs).toISOString()}; its strategy state cannot be rebuilt`,
-        'StateLostError',
-      );
-    host.append(await deps.bars.barsBetween(input.symbols, session.openMs - 1, input.barTs));
-    for (const { closeTs, row } of rows)
-      host.step(closeTs, row.portfolio, sizingFor({ ...input.limits, maxPositionPct: row.maxPositionPct }));
-    const entry: HostEntry = { host, openMs: session.openMs };
-    hosts.set(input.sessionId, entry);
-    if (hosts.size > MAX_HOSTS) hosts.delete(hosts.keys().next().value!);
-    return entry;
-  };
+  const decider = new SessionDecider({
+    bars: deps.bars,
+    journal: decisionJournal<DecisionInput>(deps.pool),
+    predictions: deps.predictions,
+  });
 
   return {
     async prepareSession({ date, candidates, maxSymbols, maxBars }) {
-      const session = NYSE.sessionFor(date);
-      if (!session)
-        throw ApplicationFailure.nonRetryable(`date: ${date} is not an NYSE trading day`, 'ValidationError');
-      if (!candidates.length)
-        throw ApplicationFailure.nonRetryable(
-          'candidates: at least one symbol is required',
-          'ValidationError',
-        );
+      if (!candidates.length) throw validation('candidates: at least one symbol is required');
+      const window = sessionWindow(date, candidates);
+      if (!window) throw validation(`date: ${date} is not an NYSE trading day`);
       // Universe: most liquid candidates by the previous five days' dollar volume (known before the open).
-      const dv = await deps.bars.dollarVolume(candidates, session.openMs - 5 * 86_400_000, session.openMs);
+      const dv = await deps.bars.dollarVolume(candidates, window.openMs - 5 * 86_400_000, window.openMs);
       const universe = [...candidates]
         .sort((a, b) => (dv.get(b) ?? 0) - (dv.get(a) ?? 0) || (a < b ? -1 : 1))
         .slice(0, maxSymbols)
         .sort();
-      const times = await deps.bars.barTimes(universe, session.openMs, session.closeMs);
-      // The cycle grid is the regular session's minutes; replay limits it to the minutes with stored bars.
-      const grid = times.length ? times : [];
-      return { universe, barTimes: maxBars ? grid.slice(0, maxBars) : grid, barMs: 60_000 };
+      // The cycle grid: the session's minutes with stored bars (a replayed day).
+      const grid = await deps.bars.barTimes(universe, window.openMs, window.closeMs);
+      const barTimes = maxBars ? grid.slice(0, maxBars) : grid;
+      const cut = barTimes.length < grid.length;
+      return {
+        universe,
+        barTimes,
+        barMs: 60_000,
+        dayEndsAt: cut ? barTimes[barTimes.length - 1]! + 60_000 : null,
+      };
     },
 
-    async decideCycle(input) {
+    async sessionAnchors({ account, mode, date, equity }) {
+      if (!deps.pool) return { equity };
+      // The month's and quarter's first sessions set their loss anchors; the last four days the PDT window.
+      const quarterStart = `${date.slice(0, 4)}-${String(Math.floor((Number(date.slice(5, 7)) - 1) / 3) * 3 + 1).padStart(2, '0')}-01`;
+      const rows = await previousSessions(deps.pool, account, mode, date, quarterStart);
+      const month = rows.find((r) => r.date.slice(0, 7) === date.slice(0, 7));
+      const recent = rows.filter((r) => r.date >= addDays(date, -7)).slice(-4);
+      return {
+        equity,
+        dayStartEquity: equity,
+        monthStartEquity: month?.startEquity ?? equity,
+        quarterStartEquity: rows[0]?.startEquity ?? equity,
+        peakEquity: Math.max(equity, ...rows.map((r) => r.endEquity)),
+        priorDayTrades: recent.map((r) => r.dayTrades),
+      };
+    },
+
+    async decide(input) {
       const t0 = performance.now();
+      const window = sessionWindow(input.date, input.symbols);
+      if (!window) throw validation(`date: ${input.date} is not an NYSE trading day`);
       const at = input.barTs + input.barMs;
-      const sizing = sizingFor(input.limits);
-      let entry = hosts.get(input.sessionId);
-      // A retry of a decision this worker already made returns the same answer without stepping again.
-      if (entry && entry.host.lastCloseTs === at && entry.last) return entry.last;
-      if (!entry || entry.host.lastCloseTs !== input.prevDecisionTs) entry = await rebuild(input);
-      await journal.write(input.sessionId, at, {
-        portfolio: input.portfolio,
-        maxPositionPct: input.limits.maxPositionPct,
-      });
-      // New bars: a small window back, so a bar that reached the store late is still picked up.
-      const loaded = entry.host.loadedUntil;
-      const after = loaded === null ? entry.openMs - 1 : Math.min(loaded, input.barTs - 5 * input.barMs);
-      entry.host.append(await deps.bars.barsBetween(input.symbols, after, input.barTs));
-      const out = entry.host.step(at, input.portfolio, sizing);
-      const prices: Record<string, number> = {};
-      for (const o of input.portfolio.openOrders) {
-        const px = entry.host.lastClose(o.symbol);
-        if (px !== undefined) prices[o.symbol] = px;
+      let out;
+      try {
+        out = await decider.decide(
+          {
+            sessionId: input.sessionId,
+            symbols: input.symbols,
+            strategy: input.strategy,
+            seed: input.seed,
+            start: input.start,
+            openMs: window.openMs,
+            dayEndsAt: input.dayEndsAt,
+            flattenBeforeCloseMs: input.flattenBeforeCloseMs,
+          },
+          at,
+          input.barTs,
+          input.prevDecisionTs,
+          { account: input.account, controls: input.controls, modelId: input.modelId },
+        );
+      } catch (e) {
+        if (e instanceof StateLostError) throw ApplicationFailure.nonRetryable(e.message, e.name);
+        // a bad strategy spec or limit names its field: no retry can fix it
+        if (e instanceof RangeError) throw validation(e.message);
+        throw e;
       }
-      const staleData: Record<string, number | null> = {};
-      for (const s of input.symbols) {
-        const ts = out.lastDataTs[s];
-        if (ts !== at) staleData[s] = ts ?? null;
-      }
+      const { result, kernel } = out;
       let avgVolume: Record<string, number> | undefined;
       if (input.avgVolumeBars) {
         avgVolume = {};
-        for (const c of out.commands) {
-          if (c.kind !== 'submit' || avgVolume[c.order.symbol] !== undefined) continue;
-          const v = entry.host.avgVolume(c.order.symbol, input.avgVolumeBars);
-          if (v !== undefined) avgVolume[c.order.symbol] = Math.round(v);
+        for (const a of result.actions) {
+          if (a.kind !== 'submit' || !a.entry || avgVolume[a.order.symbol] !== undefined) continue;
+          const v = kernel.avgVolume(a.order.symbol, input.avgVolumeBars);
+          if (v !== undefined) avgVolume[a.order.symbol] = Math.round(v);
         }
       }
-      const result: DecideResult = {
-        commands: packCommands(out.commands),
-        volatilityRatio: out.volatilityRatio,
-        staleData,
-        prices,
+      const denied: Record<string, number> = {};
+      for (const d of result.denials) denied[d.rule] = (denied[d.rule] ?? 0) + 1;
+      const decided: DecideResult = {
+        actions: packActions(result.actions),
+        mode: result.mode,
+        modeReason: result.modeReason,
+        denied,
+        dayTrades: kernel.dayTrades.today,
         ...(avgVolume ? { avgVolume } : {}),
       };
-      entry.last = result;
       deps.metrics?.decided({
         timeframe: '1m',
         seconds: (performance.now() - t0) / 1000,
@@ -193,16 +135,12 @@ export function createSessionActivities(
         barMs: input.barMs,
         symbols: input.symbols,
       });
-      return result;
+      return decided;
     },
 
     async algoVolumeCurve({ symbol, fromTs, slices, intervalMs, lookbackDays }) {
       const today = NYSE.sessionFor(fromTs);
-      if (!today)
-        throw ApplicationFailure.nonRetryable(
-          `fromTs: ${new Date(fromTs).toISOString()} is not in a trading session`,
-          'ValidationError',
-        );
+      if (!today) throw validation(`fromTs: ${new Date(fromTs).toISOString()} is not in a trading session`);
       const offset = fromTs - today.openMs;
       const horizon = slices * intervalMs;
       const days: number[][] = [];
@@ -228,47 +166,37 @@ export function createSessionActivities(
 
     async recordSessionReport({ sessionId, date, account, mode, state }) {
       if (!deps.pool) return;
-      await deps.pool.query(
-        `insert into session_reports (session_id, session_date, account, mode, daily_pnl, orders_placed, order_hash, killed, state)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         on conflict (session_id) do update set daily_pnl = excluded.daily_pnl, orders_placed = excluded.orders_placed,
-           order_hash = excluded.order_hash, killed = excluded.killed, state = excluded.state, recorded_at = now()`,
-        [
-          sessionId,
-          date,
-          account,
-          mode,
-          state.dailyPnl ?? 0,
-          state.ordersPlaced,
-          state.orderHash,
-          state.killed,
-          JSON.stringify(state),
-        ],
-      );
+      await saveSessionReport(deps.pool, {
+        sessionId,
+        date,
+        account,
+        mode,
+        dailyPnl: state.dailyPnl ?? 0,
+        ordersPlaced: state.ordersPlaced,
+        orderHash: state.orderHash,
+        killed: state.killed,
+        startEquity: state.start.equity,
+        dayTrades: state.dayTrades,
+        state,
+      });
     },
 
     async recordExecutionQuality({ sessionId, decidedAt, symbol, side, algo, qty, arrivalPrice, result }) {
       if (!deps.pool) return;
-      await deps.pool.query(
-        `insert into execution_quality (parent_key, session_id, symbol, side, algo, qty, filled_qty, arrival_price, avg_price, slippage_bps, implementation_shortfall, children)
-         values ($12, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-         on conflict (parent_key) do update set filled_qty = excluded.filled_qty, avg_price = excluded.avg_price,
-           slippage_bps = excluded.slippage_bps, implementation_shortfall = excluded.implementation_shortfall, children = excluded.children`,
-        [
-          sessionId,
-          symbol,
-          side,
-          algo,
-          qty,
-          result.filledQty,
-          arrivalPrice,
-          result.avgPrice,
-          result.slippageBps,
-          result.implementationShortfall,
-          JSON.stringify(result.children),
-          `${sessionId}:${decidedAt}:${symbol}`,
-        ],
-      );
+      await saveExecutionQuality(deps.pool, {
+        sessionId,
+        decidedAt,
+        symbol,
+        side,
+        algo,
+        qty,
+        arrivalPrice,
+        filledQty: result.filledQty,
+        avgPrice: result.avgPrice,
+        slippageBps: result.slippageBps,
+        implementationShortfall: result.implementationShortfall,
+        children: result.children,
+      });
     },
 
     async recordControl({ sessionId, action, detail, workflowId, runId }) {

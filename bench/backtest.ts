@@ -25,6 +25,7 @@ import {
   type Strategy,
   type StrategyContext,
 } from '../src/strategy/types';
+import type { PredictionPort } from '../src/trading/prediction';
 import { median, writeResults, type BenchRow } from './lib';
 
 const MIN = 60_000;
@@ -67,10 +68,10 @@ class BuyAndHold implements Strategy {
 }
 
 /** Incremental features + a fixed logistic model: one prediction per updated bar (the "model inference" step). */
-function logisticModel(): (feed: ClockedBarFeed, now: number) => PredictionSet {
+function logisticModel(): PredictionPort {
   const st = new Map<string, { prev: number; ema5: number; ema20: number; vol: number; n: number }>();
   const w = [0.8, 45, -0.6, 0.25];
-  return (feed) => {
+  const predict = (feed: ClockedBarFeed): PredictionSet => {
     const out: Record<string, Prediction[]> = {};
     for (const u of feed.updated) {
       const b = feed.last(u.symbol, u.timeframe)!;
@@ -105,6 +106,7 @@ function logisticModel(): (feed: ClockedBarFeed, now: number) => PredictionSet {
     }
     return out;
   };
+  return { name: 'bench-logit', predict: (req) => predict(req.feed) };
 }
 
 function pipelineData(): { series: BarColumns[]; label: string } {
@@ -231,7 +233,7 @@ export async function main(): Promise<void> {
       }),
       series,
       startingCash: 1_000_000,
-      predict: logisticModel(),
+      predictions: logisticModel(),
       keepFills: false,
     });
     const s = Number(process.hrtime.bigint() - t0) / 1e9;

@@ -12,7 +12,7 @@ import { loadBarsFromStore } from '../src/execution/simulator/replay';
 import { httpReplayDriver } from '../src/execution/simulator/replay-driver';
 import { startSimulatorServer } from '../src/execution/simulator/server';
 import { nyDate } from '../src/market/calendar';
-import { PgBarSource } from '../src/session/bar-source';
+import { PgBarSource } from '../src/storage/bar-store';
 import type { StackState } from '../src/stack/stack';
 import { createPool } from '../src/storage/pool';
 import { waitForWorkflow } from './workflow-result';

@@ -1,39 +1,24 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { OrderSpec } from '../src/model/order';
-import type { HostPortfolio } from '../src/session/strategy-host';
+import type { OperatorLimits, RiskMode } from '../src/risk/types';
 import type { StrategySpec } from '../src/strategy/registry';
-import type { PackedCommands } from '../src/session/packed-commands';
+import type { AccountPosition, AccountSnapshot } from '../src/trading/account';
+import type { KernelStart } from '../src/trading/kernel';
+import type { PackedActions } from '../src/trading/packed-actions';
 
 export type { StrategySpec } from '../src/strategy/registry';
+export type { AccountPosition, AccountSnapshot } from '../src/trading/account';
+export type { OperatorLimits } from '../src/risk/types';
+export { DEFAULT_OPERATOR_LIMITS, validateOperatorLimits } from '../src/risk/types';
 
 /**
  * What crosses the TradingSession workflow boundary: plain JSON only (epoch-ms numbers, arrays, no Map/Date/
  * class instances), so state survives continue-as-new and histories replay. Credentials never appear here:
- * workers read them from the environment.
+ * workers read them from the environment. The session is a driver of the trading kernel (src/trading): the
+ * kernel's decisions come back from the decide activity as actions; the workflow orchestrates (timers,
+ * controls, execution algorithms, continue-as-new) and the venue carries the actions out.
  */
 export type SessionMode = 'replay' | 'paper' | 'live';
-export type RiskState = 'ACTIVE' | 'REDUCING' | 'HALTED';
-
-export interface SessionRiskLimits {
-  /** Largest position, as a fraction of equity (0..1]. */
-  readonly maxPositionPct: number;
-  /** Sum of |position value| over equity (0..). */
-  readonly maxGrossExposurePct: number;
-  /** Daily loss (fraction of start-of-day equity) that halts the session and flattens. */
-  readonly maxDailyLossPct: number;
-  /** Largest single order notional, dollars. */
-  readonly maxOrderNotional: number;
-  /** Cap on orders per cycle (a runaway strategy cannot flood the broker). */
-  readonly maxOrdersPerCycle: number;
-}
-
-export const DEFAULT_SESSION_LIMITS: SessionRiskLimits = {
-  maxPositionPct: 0.05,
-  maxGrossExposurePct: 1,
-  maxDailyLossPct: 0.03,
-  maxOrderNotional: 25_000,
-  maxOrdersPerCycle: 200,
-};
+export type RiskState = RiskMode;
 
 /**
  * How the session sends an approved order. An entry at or above `algoMinNotional` dollars is too large to send
@@ -111,7 +96,8 @@ export interface SessionInput {
   readonly strategy?: StrategySpec;
   /** Seed of the strategy's PRNG (ctx.random), as in a backtest; default 1. */
   readonly seed?: number;
-  readonly limits?: SessionRiskLimits;
+  /** Operator limits (engine names); the rest are the risk engine's defaults. */
+  readonly limits?: Partial<OperatorLimits>;
   /** How approved orders are sent (at once, or through TWAP/VWAP); defaults: DEFAULT_EXECUTION_ROUTING. */
   readonly execution?: Partial<ExecutionRouting>;
   /** Replay: wall-ms per bar (the timer); paper/live use the bar close on the workflow clock. */
@@ -120,7 +106,7 @@ export interface SessionInput {
   readonly settleMs?: number;
   /** Limit the day to the first N bars (tests, demos). */
   readonly maxBars?: number;
-  /** Bars before the last at which intraday positions are flattened (default 2). */
+  /** Intraday strategies are flat this many bars before the end of the session's day (default 2). */
   readonly flattenBarsBeforeClose?: number;
   /** Test-only: continue-as-new after this many cycles in one run (production relies on the server's suggestion). */
   readonly continueAsNewAfterCycles?: number;
@@ -130,29 +116,6 @@ export interface SessionInput {
   readonly taskQueues?: { readonly io?: string; readonly execution?: string };
   /** Carried state on continue-as-new; absent on the first run. */
   readonly carried?: SessionState;
-}
-
-export interface SessionPosition {
-  readonly symbol: string;
-  readonly qty: number;
-  readonly avgEntryPrice: number;
-  readonly marketValue: number;
-  /** the broker's last price for the symbol (the risk engine values positions at it) */
-  readonly currentPrice: number;
-}
-
-/** An open order as the session sees it (for the strategy's view and the risk engine's pending entries). */
-export interface SessionOpenOrder {
-  readonly clientOrderId: string;
-  readonly symbol: string;
-  readonly side: 'buy' | 'sell';
-  readonly qty: number;
-  readonly filledQty: number;
-  readonly limitPrice: number | null;
-  /** a leg of a bracket/OCO (its parent carries the risk) */
-  readonly child: boolean;
-  /** a flatten the session itself just raised (never a pending entry) */
-  readonly exit?: boolean;
 }
 
 export interface ControlRecord {
@@ -165,36 +128,31 @@ export interface SessionState {
   readonly universe: readonly string[];
   readonly barTimes: readonly number[];
   readonly barMs: number;
+  /** the end of a day cut short by `maxBars` (its last bar's close); null: the exchange's close */
+  readonly dayEndsAt: number | null;
   /** index into barTimes of the next bar to process */
   readonly nextBar: number;
   readonly paused: boolean;
   readonly killed: boolean;
   readonly liquidateRequested: boolean;
+  /** the kernel's risk mode after the last decision, and why */
   readonly riskState: RiskState;
-  /** why the risk engine's breakers put the session in riskState */
   readonly riskReason: string;
-  readonly limits: SessionRiskLimits;
+  readonly limits: OperatorLimits;
   readonly limitsVersion: number;
-  readonly positions: readonly SessionPosition[];
-  readonly openOrders: readonly SessionOpenOrder[];
-  readonly startEquity: number;
-  readonly equity: number;
-  readonly cash: number;
-  readonly buyingPower: number;
-  readonly peakEquity: number;
-  /** per symbol: when the position was first seen open today (epoch ms), for the strategy and the PDT count */
-  readonly openedAt: Readonly<Record<string, number>>;
-  /** positions opened and closed the same day (pattern-day-trader rule) */
-  readonly dayTrades: number;
-  /** protective stops of open positions, from the strategy's submit commands (open-risk limit) */
-  readonly riskStops: Readonly<Record<string, number>>;
-  /** close time of the bar the strategy last decided on; the decide activity checks it is in step */
+  /** the account as the broker reported it at the last decision (execution algorithms' orders included) */
+  readonly account: AccountSnapshot;
+  /** the kernel's start: equity and loss anchors at the open, the day-trade window before today */
+  readonly start: KernelStart;
+  /** close time of the bar the kernel last decided on; the decide activity checks it is in step */
   readonly lastDecisionTs: number | null;
   readonly lastBarTs: number | null;
   readonly ordersPlaced: number;
   /** FNV-1a over the placed orders' `id|symbol|side|qty|type` lines: the backtester's order hash (parity) */
   readonly orderHash: string;
   readonly deniedCount: number;
+  /** day trades today (pattern-day-trader rule), as the kernel counts them */
+  readonly dayTrades: number;
   readonly runs: number;
   readonly cycles: number;
   readonly controls: readonly ControlRecord[];
@@ -202,8 +160,6 @@ export interface SessionState {
   readonly dailyPnl: number | null;
   /** execution algorithms working an order now */
   readonly algos: readonly AlgoInFlight[];
-  /** Replay: the portfolio at the start of bar `barTs`, fetched by the previous cycle's submit call. */
-  readonly prefetched: { readonly barTs: number; readonly snapshot: PortfolioSnapshot } | null;
 }
 
 export interface SessionStatus {
@@ -220,35 +176,55 @@ export interface SessionResult {
   readonly ordersPlaced: number;
   readonly orderHash: string;
   readonly dailyPnl: number;
-  readonly finalPositions: readonly SessionPosition[];
+  readonly finalPositions: readonly AccountPosition[];
   readonly killed: boolean;
   readonly runs: number;
 }
 
 // ---- activity contracts -----------------------------------------------------------------------------------
 
-/** What the strategy decided at one bar close: commands for the risk gate, plus the breakers' inputs. */
-export interface DecideResult {
-  /** the strategy's commands in its order, packed (src/session/packed-commands.ts) to keep the history small */
-  readonly commands: PackedCommands;
-  readonly volatilityRatio: number;
+/** The kernel's input at one decision: the account as the venue reports it and the controls in force. */
+export interface DecideInput {
+  readonly sessionId: string;
+  readonly date: string;
+  /** decision time: the close of the bar that starts at `barTs` */
+  readonly barTs: number;
+  readonly barMs: number;
+  /** close time of the previous decision (null before the first): a worker not in step rebuilds first */
+  readonly prevDecisionTs: number | null;
+  readonly symbols: readonly string[];
+  readonly account: AccountSnapshot;
+  readonly controls: {
+    readonly paused: boolean;
+    readonly liquidate: boolean;
+    readonly limits: OperatorLimits;
+  };
+  readonly strategy: StrategySpec;
+  readonly seed: number;
+  readonly modelId: string | null;
+  readonly start: KernelStart;
   /**
-   * The symbols whose newest bar does not close at this decision, with that bar's close time (null: no bar
-   * yet); every other symbol has fresh data. Only the exceptions travel, to keep the history small.
+   * the end of a day cut short (`maxBars`): intraday strategies are flat before it; null: the exchange's close
    */
-  readonly staleData: Readonly<Record<string, number | null>>;
-  /** last close of symbols with open orders (their pending entries are valued at it) */
-  readonly prices: Readonly<Record<string, number>>;
-  /** average 1m volume of the symbols the commands submit for (only when the decide input asked for it) */
-  readonly avgVolume?: Readonly<Record<string, number>>;
+  readonly dayEndsAt: number | null;
+  readonly flattenBeforeCloseMs: number;
+  /** return the average volume over this many bars of every symbol an entry is submitted for */
+  readonly avgVolumeBars?: number;
 }
 
-/** An order the workflow approved, as the execution activity submits it. */
-export type PlannedOrder = Omit<OrderSpec, 'tag'> & {
-  /** the price risk was evaluated at (last close) */
-  readonly refPrice: number;
-  readonly reason: string;
-};
+/** What the kernel decided at one bar close. */
+export interface DecideResult {
+  /** the actions for the venue, in order, packed (src/trading/packed-actions.ts) to keep the history small */
+  readonly actions: PackedActions;
+  readonly mode: RiskState;
+  readonly modeReason: string;
+  /** commands the risk engine denied, by rule */
+  readonly denied: Readonly<Record<string, number>>;
+  /** day trades today */
+  readonly dayTrades: number;
+  /** average 1m volume of the symbols entries are submitted for (only when the decide input asked for it) */
+  readonly avgVolume?: Readonly<Record<string, number>>;
+}
 
 export interface OrderAck {
   readonly clientOrderId: string;
@@ -258,25 +234,17 @@ export interface OrderAck {
   readonly rejected: string | null;
 }
 
-export interface SubmitOrdersResult {
+export interface ExecuteResult {
+  /** one per submit action, in order */
   readonly acks: readonly OrderAck[];
-  /** the portfolio after advancing the replay (only when advanceReplayTo was given) */
-  readonly portfolio: PortfolioSnapshot | null;
-}
-
-export interface PortfolioSnapshot {
-  readonly equity: number;
-  readonly cash: number;
-  readonly buyingPower: number;
-  readonly positions: readonly SessionPosition[];
-  readonly openOrders: number;
-  readonly orders: readonly SessionOpenOrder[];
 }
 
 export interface PreOpenResult {
   readonly universe: readonly string[];
   readonly barTimes: readonly number[];
   readonly barMs: number;
+  /** the end of a day cut short by `maxBars` (its last bar's close); null: the exchange's close */
+  readonly dayEndsAt: number | null;
 }
 
 /** io task queue */
@@ -287,26 +255,19 @@ export interface SessionActivities {
     maxSymbols: number;
     maxBars: number | null;
   }): Promise<PreOpenResult>;
-  /**
-   * Steps the session's strategy at the close of bar `barTs` (loads the new bars, runs the strategy as the
-   * backtester does) and returns its commands. `prevDecisionTs` is the close time of the previous decision:
-   * a worker whose strategy state is not there rebuilds it from the decision journal first.
-   */
-  decideCycle(input: {
-    sessionId: string;
+  /** The account's history before today: loss anchors and the day-trade window (from earlier sessions). */
+  sessionAnchors(input: {
+    account: string;
+    mode: SessionMode;
     date: string;
-    barTs: number;
-    barMs: number;
-    prevDecisionTs: number | null;
-    symbols: readonly string[];
-    portfolio: HostPortfolio;
-    strategy: StrategySpec;
-    seed: number;
-    limits: SessionRiskLimits;
-    modelId: string | null;
-    /** return the average volume over this many bars of every symbol a command submits for */
-    avgVolumeBars?: number;
-  }): Promise<DecideResult>;
+    equity: number;
+  }): Promise<KernelStart>;
+  /**
+   * Steps the session's kernel at the close of bar `barTs`: loads the new bars, runs breakers, the strategy and
+   * the risk engine exactly as the backtester does, and returns the actions. A worker whose kernel is not in
+   * step with `prevDecisionTs` rebuilds it from the decision journal first.
+   */
+  decide(input: DecideInput): Promise<DecideResult>;
   /**
    * VWAP: relative volume per slice for the window an algorithm will work (from `fromTs`, `slices` ×
    * `intervalMs`), averaged over the same minutes of the previous `lookbackDays` sessions in the store.
@@ -336,19 +297,20 @@ export interface SessionActivities {
 
 /** execution task queue */
 export interface ExecutionActivities {
-  reconcile(input: { sessionId: string }): Promise<PortfolioSnapshot>;
-  advanceReplay(input: { untilTs: number }): Promise<void>;
+  reconcile(input: { sessionId: string }): Promise<AccountSnapshot>;
+  /** The account as the broker reports it now. */
+  syncAccount(input: { sessionId: string }): Promise<AccountSnapshot>;
+  /** Carries out a decision's actions in order (each order exactly once, by client order id). */
+  execute(input: { sessionId: string; actions: PackedActions }): Promise<ExecuteResult>;
   /**
-   * Places the orders (exactly once each). Replay: with advanceReplayTo, then plays the next bar and returns the
-   * portfolio at its start, which saves the next cycle a round trip.
+   * The replay venue's step: carries out the actions, then plays the simulator's bars up to `advanceTo` and
+   * returns the account as of then (one round trip per bar). Only a worker holding a simulator replay has it.
    */
-  submitOrders(input: {
+  replayStep(input: {
     sessionId: string;
-    orders: readonly PlannedOrder[];
-    advanceReplayTo?: number | null;
-  }): Promise<SubmitOrdersResult>;
-  /** advanceReplayTo: replay mode plays the bars up to this ts on the simulator first. */
-  syncPortfolio(input: { sessionId: string; advanceReplayTo?: number | null }): Promise<PortfolioSnapshot>;
+    actions: PackedActions | null;
+    advanceTo: number;
+  }): Promise<ExecuteResult & { account: AccountSnapshot }>;
   /**
    * Cancels open orders: those with the given client order ids when `clientOrderIds` is set, else those of
    * `symbols` when given, else all (bracket legs go with their parent). Returns how many it canceled.
@@ -361,14 +323,14 @@ export interface ExecutionActivities {
   flattenAll(input: { reason: string }): Promise<number>;
   verifyFlat(
     input: Record<string, never>,
-  ): Promise<{ flat: boolean; positions: readonly SessionPosition[]; openOrders: number }>;
+  ): Promise<{ flat: boolean; positions: readonly AccountPosition[]; openOrders: number }>;
 }
 
 // ---- controls ---------------------------------------------------------------------------------------------
 
 export const pauseUpdate = defineUpdate<SessionStatus, [{ reason: string }]>('pause');
 export const resumeUpdate = defineUpdate<SessionStatus, [{ reason: string }]>('resume');
-export const setRiskLimitsUpdate = defineUpdate<SessionStatus, [Partial<SessionRiskLimits>]>('setRiskLimits');
+export const setRiskLimitsUpdate = defineUpdate<SessionStatus, [Partial<OperatorLimits>]>('setRiskLimits');
 export const liquidateUpdate = defineUpdate<SessionStatus, [{ reason: string }]>('liquidate');
 export const killSignal = defineSignal<[{ reason: string }]>('kill');
 /** From an execution-algorithm child to its session: it has finished (filled, stopped or failed). */
@@ -424,29 +386,6 @@ export function validateExecutionRouting(r: Partial<ExecutionRouting>): string |
   return undefined;
 }
 
-/** Validates a limits patch; returns the problem with the field name, or undefined. Pure: used by the validator. */
-export function validateLimitsPatch(p: Partial<SessionRiskLimits>): string | undefined {
-  const known = Object.keys(DEFAULT_SESSION_LIMITS);
-  for (const k of Object.keys(p))
-    if (!known.includes(k)) return `${k}: unknown risk limit (known: ${known.join(', ')})`;
-  const frac = (k: keyof SessionRiskLimits, max: number) => {
-    const v = p[k];
-    if (v === undefined) return undefined;
-    return typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= max
-      ? undefined
-      : `${k}: ${String(v)} must be a number in (0, ${max}]`;
-  };
-  return (
-    frac('maxPositionPct', 1) ??
-    frac('maxGrossExposurePct', 10) ??
-    frac('maxDailyLossPct', 1) ??
-    frac('maxOrderNotional', 1e9) ??
-    (p.maxOrdersPerCycle !== undefined && !(Number.isInteger(p.maxOrdersPerCycle) && p.maxOrdersPerCycle > 0)
-      ? `maxOrdersPerCycle: ${p.maxOrdersPerCycle} must be a positive integer`
-      : undefined)
-  );
-}
-
 // ---- emergency shutdown -------------------------------------------------------------------------------------
 
 export interface EmergencyShutdownInput {
@@ -464,7 +403,7 @@ export interface EmergencyShutdownResult {
   readonly sessionsKilled: readonly string[];
   /** execution algorithms told to stop slicing (optional: absent in results from before they existed) */
   readonly algosStopped?: readonly string[];
-  readonly remainingPositions: readonly SessionPosition[];
+  readonly remainingPositions: readonly AccountPosition[];
   readonly ordersCanceled: number;
   readonly closeOrders: number;
   readonly flat: boolean;

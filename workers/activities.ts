@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createExecutionActivities } from '../activities/execution.activities';
 import { createSessionActivities } from '../activities/session.activities';
 import { createShutdownActivities } from '../activities/shutdown.activities';
-import { PgBarSource } from '../src/session/bar-source';
+import { PgBarSource } from '../src/storage/bar-store';
 import { prometheusSessionMetrics } from '../src/monitoring/session-metrics';
 import type { WorkerDeps } from './deps';
 

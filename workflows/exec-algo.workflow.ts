@@ -8,15 +8,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ExecAlgoActivities, ExecAlgoInput, ExecAlgoResult } from '../contracts/exec-algo';
-import {
-  algoDoneSignal,
-  algoStopSignal,
-  type ExecutionActivities,
-  type PlannedOrder,
-} from '../contracts/session';
+import { algoDoneSignal, algoStopSignal, type ExecutionActivities } from '../contracts/session';
 import { TASK_QUEUES } from '../contracts/task-queues';
 import { algoSliceSeq, makeClientOrderId, parseClientOrderId } from '../src/model/client-order-id';
+import type { OrderSpec } from '../src/model/order';
 import { chooseOrderType, executionQuality, twapSchedule, vwapSchedule } from '../src/session/exec-algos';
+import { packActions } from '../src/trading/packed-actions';
 
 /**
  * TWAP / VWAP: splits a large order into slices sent on a timer, each with a deterministic client order id
@@ -71,19 +68,21 @@ export async function executionAlgoWorkflow(input: ExecAlgoInput): Promise<ExecA
       spreadBps: input.spreadBps,
       urgency: input.urgency,
     });
-    const order: PlannedOrder = {
+    const order: OrderSpec = {
       clientOrderId,
       symbol: input.symbol,
       side: input.side,
       qty,
       timeInForce: 'day',
-      refPrice: input.arrivalPrice,
-      reason: `${input.algo} slice ${i + 1}/${plan.length}`,
       ...kind,
+      tag: { intent: 'entry', reason: `${input.algo} slice ${i + 1}/${plan.length}` },
     };
     ids.push(clientOrderId);
     try {
-      const { acks } = await exec.submitOrders({ sessionId: input.sessionId, orders: [order] });
+      const { acks } = await exec.execute({
+        sessionId: input.sessionId,
+        actions: packActions([{ kind: 'submit', order, refPrice: input.arrivalPrice, entry: true }]),
+      });
       // a rejected slice (buying power, halted symbol) means the rest would be rejected too
       if (acks[0]?.rejected) stopped = `slice ${i + 1} rejected: ${acks[0].rejected}`;
     } catch (e) {

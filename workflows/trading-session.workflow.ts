@@ -6,7 +6,6 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
-  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -14,7 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import {
-  DEFAULT_SESSION_LIMITS,
+  DEFAULT_OPERATOR_LIMITS,
   algoDoneSignal,
   algoStopSignal,
   killSignal,
@@ -24,7 +23,7 @@ import {
   setRiskLimitsUpdate,
   statusQuery,
   validateExecutionRouting,
-  validateLimitsPatch,
+  validateOperatorLimits,
   type ExecutionActivities,
   type SessionActivities,
   type SessionInput,
@@ -34,9 +33,8 @@ import {
 } from '../contracts/session';
 import { TASK_QUEUES } from '../contracts/task-queues';
 import { executionAlgoWorkflow } from './exec-algo.workflow';
-import { appendControl, reconciledOpenedAt } from '../src/session/cycle';
 import {
-  applySnapshot,
+  appendControl,
   initialSessionState,
   round2,
   runCycle,
@@ -45,22 +43,28 @@ import {
   type AlgoOps,
   type CycleOps,
   type StateCell,
-} from '../src/session/cycle-runner';
+} from '../src/session/cycle';
+import { liveVenue, replayVenue, type Clock } from '../src/session/venue';
 
 /**
- * One trading day for one account: pre-open reconciliation and universe selection, then one cycle per bar
- * (timer → decide on io → risk in the workflow → submit on execution with deterministic client order ids →
- * sync), controls (pause/resume/setRiskLimits/liquidate updates with validators, kill signal, status query),
- * end-of-day flatten and report; continue-as-new carries plain JSON state.
+ * One trading day for one account, as a driver of the trading kernel: reconcile with the broker and pick the
+ * universe before the open, then one cycle per bar — wait for the bar's close at the venue, read the account,
+ * let the kernel decide (the decide activity), carry the decision out — then the day's report. Controls: pause,
+ * resume, setRiskLimits and liquidate updates with validators, a kill signal, a status query. Continue-as-new
+ * carries plain JSON state. The venue (a replayed day on the simulator, or a paper/live broker) is chosen once.
  */
 export async function tradingSessionWorkflow(input: SessionInput): Promise<SessionResult> {
   const info = workflowInfo();
-  // Queues come from the input so tests and multi-tenant deployments can isolate them; defaults are the
-  // production queues.
+  // Queues come from the input so tests and multi-tenant deployments can isolate them.
   const io = proxyActivities<SessionActivities>({
     taskQueue: input.taskQueues?.io ?? TASK_QUEUES.io,
     startToCloseTimeout: input.activityTimeoutMs ?? 30_000,
-    retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '5 seconds' },
+    retry: {
+      initialInterval: '200 ms',
+      backoffCoefficient: 2,
+      maximumInterval: '5 seconds',
+      nonRetryableErrorTypes: ['ValidationError', 'StateLostError'],
+    },
   });
   const exec = proxyActivities<ExecutionActivities>({
     taskQueue: input.taskQueues?.execution ?? TASK_QUEUES.execution,
@@ -73,142 +77,25 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
       nonRetryableErrorTypes: ['OrderRejectedError', 'PermanentError', 'ConfigError', 'ValidationError'],
     },
   });
+  const routingProblem = validateExecutionRouting(input.execution ?? {});
+  if (routingProblem) throw ApplicationFailure.nonRetryable(routingProblem, 'ValidationError');
+  const limitsProblem = validateOperatorLimits(input.limits ?? {});
+  if (limitsProblem) throw ApplicationFailure.nonRetryable(`limits.${limitsProblem}`, 'ValidationError');
+
   let state: SessionState =
-    input.carried ?? initialSessionState({ ...DEFAULT_SESSION_LIMITS, ...(input.limits ?? {}) });
-  // state carried by a run from before execution algorithms has none in flight
-  if (!state.algos) state = { ...state, algos: [] };
-  let pendingControls: Array<{ action: string; detail: string }> = [];
-
-  const status = (): SessionStatus => ({
-    sessionId: input.sessionId,
-    mode: input.mode,
-    account: input.account,
-    date: input.date,
-    modelId: input.modelId ?? null,
-    state,
-  });
-  const control = (action: string, detail: string) => {
-    state = appendControl(state, Date.now(), action, detail);
-    pendingControls.push({ action, detail });
-  };
-
-  // ---- handlers first: controls work from the first workflow task on, also across continue-as-new ----------
-  setHandler(statusQuery, status);
-  setHandler(
-    pauseUpdate,
-    ({ reason }) => {
-      state = { ...state, paused: true };
-      control('pause', reason);
-      return status();
-    },
-    {
-      validator: ({ reason }) => {
-        if (state.killed || state.done) throw new Error('session: already ended');
-        if (state.paused) throw new Error('session: already paused');
-        if (!reason?.trim()) throw new Error('reason: must not be empty');
-      },
-    },
-  );
-  setHandler(
-    resumeUpdate,
-    ({ reason }) => {
-      state = { ...state, paused: false };
-      control('resume', reason);
-      return status();
-    },
-    {
-      validator: ({ reason }) => {
-        if (state.killed || state.done) throw new Error('session: already ended');
-        if (!state.paused) throw new Error('session: not paused');
-        if (state.riskState === 'HALTED')
-          throw new Error('riskState: HALTED by the daily-loss breaker; a halted day cannot resume');
-        if (!reason?.trim()) throw new Error('reason: must not be empty');
-      },
-    },
-  );
-  setHandler(
-    setRiskLimitsUpdate,
-    (patch) => {
-      state = { ...state, limits: { ...state.limits, ...patch }, limitsVersion: state.limitsVersion + 1 };
-      control('setRiskLimits', JSON.stringify(patch));
-      return status();
-    },
-    {
-      validator: (patch) => {
-        if (state.killed || state.done) throw new Error('session: already ended');
-        const problem = validateLimitsPatch(patch ?? {});
-        if (problem) throw new Error(problem);
-      },
-    },
-  );
-  setHandler(
-    liquidateUpdate,
-    ({ reason }) => {
-      state = { ...state, liquidateRequested: true };
-      control('liquidate', reason);
-      return status();
-    },
-    {
-      validator: ({ reason }) => {
-        if (state.killed || state.done) throw new Error('session: already ended');
-        if (!reason?.trim()) throw new Error('reason: must not be empty');
-      },
-    },
-  );
-  // kill is a signal: durable even when no worker is up, acted on at the next workflow task.
-  setHandler(killSignal, ({ reason }) => {
-    if (state.killed) return;
-    state = { ...state, killed: true };
-    control('kill', reason || 'no reason given');
-  });
-
-  const flushControls = async () => {
-    const batch = pendingControls;
-    pendingControls = [];
-    for (const c of batch)
-      await io.recordControl({
-        sessionId: input.sessionId,
-        action: c.action,
-        detail: c.detail,
-        workflowId: info.workflowId,
-        runId: info.runId,
-      });
-  };
+    input.carried ?? initialSessionState({ ...DEFAULT_OPERATOR_LIMITS, ...(input.limits ?? {}) });
+  const cell: StateCell = { get: () => state, set: (next) => (state = next) };
+  const controls = registerControls(input, cell);
   setHandler(algoDoneSignal, ({ parentId }) => {
     state = { ...state, algos: state.algos.filter((a) => a.parentId !== parentId) };
   });
 
-  const cell: StateCell = { get: () => state, set: (next) => (state = next) };
-  const routingProblem = validateExecutionRouting(input.execution ?? {});
-  if (routingProblem) throw ApplicationFailure.nonRetryable(routingProblem, 'ValidationError');
-  const algos: AlgoOps = {
-    async start(workflowId, algoInput) {
-      await startChild(executionAlgoWorkflow, {
-        workflowId,
-        taskQueue: input.taskQueues?.io ?? TASK_QUEUES.io,
-        args: [{ ...algoInput, taskQueues: input.taskQueues, activityTimeoutMs: input.activityTimeoutMs }],
-        // the session continues as new and stops its algorithms itself: they must outlive a run of it
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        searchAttributes: {
-          SessionDate: [input.date],
-          Mode: [input.mode],
-          Account: [input.account],
-        },
-      });
-    },
-    async stop(workflowId, reason) {
-      try {
-        await getExternalWorkflowHandle(workflowId).signal(algoStopSignal, { reason });
-      } catch (e) {
-        // already finished: its done signal is on its way or has arrived
-        log.info('algorithm already finished', { workflowId, error: String(e) });
-      }
-    },
-    waitFor: (done, timeoutMs) => condition(done, timeoutMs),
-    now: () => Date.now(),
-  };
-  // (patched: a session started before execution algorithms existed goes on sending every order at once)
-  const ops: CycleOps = { io, exec, ...(patched('session-exec-algos') ? { algos } : {}) };
+  const clock: Clock = { now: () => Date.now(), wait: (interrupted, ms) => condition(interrupted, ms) };
+  const venue =
+    input.mode === 'replay'
+      ? replayVenue(input.sessionId, exec, clock, input.replayBarDelayMs ?? 0)
+      : liveVenue(input.sessionId, exec, clock, input.settleMs ?? 2_000);
+  const ops: CycleOps = { io, exec, venue, algos: algoOps(input) };
 
   // ---- pre-open (first run only) -------------------------------------------------------------------------
   if (!input.carried) {
@@ -224,20 +111,21 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
       maxSymbols: input.maxSymbols ?? 100,
       maxBars: input.maxBars ?? null,
     });
-    const recon = await exec.reconcile({ sessionId: input.sessionId });
+    const account = await exec.reconcile({ sessionId: input.sessionId });
+    const start = await io.sessionAnchors({
+      account: input.account,
+      mode: input.mode,
+      date: input.date,
+      equity: account.equity,
+    });
     state = {
       ...state,
       universe: prep.universe,
       barTimes: prep.barTimes,
       barMs: prep.barMs,
-      positions: recon.positions,
-      openOrders: recon.orders,
-      openedAt: reconciledOpenedAt(recon.positions),
-      equity: recon.equity,
-      cash: recon.cash,
-      buyingPower: recon.buyingPower,
-      startEquity: recon.equity,
-      peakEquity: recon.equity,
+      dayEndsAt: prep.dayEndsAt,
+      account,
+      start,
     };
     upsertSearchAttributes({ Symbols: symbolsForSearch(prep.universe) });
     log.info('session prepared', {
@@ -252,18 +140,10 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
   let cyclesThisRun = 0;
   while (state.nextBar < state.barTimes.length && !state.killed) {
     const barTs = state.barTimes[state.nextBar]!;
-    // Timer to the bar's close plus a settle delay (workflow time), or the replay's pace. Replay with no delay
-    // skips the timer: the server fires timers with about one second of granularity.
-    const wait =
-      input.mode === 'replay'
-        ? (input.replayBarDelayMs ?? 0)
-        : barTs + state.barMs + (input.settleMs ?? 2_000) - Date.now();
-    if (wait > 0) await condition(() => state.killed, wait);
-    if (state.killed) break;
+    if (await venue.untilClose(barTs, state.barMs, () => state.killed)) break;
     await runCycle(ops, cell, input, barTs);
     cyclesThisRun++;
-    await flushControls();
-
+    await controls.flush(io);
     const lowered =
       input.continueAsNewAfterCycles !== undefined && cyclesThisRun >= input.continueAsNewAfterCycles;
     if (
@@ -273,7 +153,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
     ) {
       // Finish in-flight update handlers so no accepted control is lost, then carry plain JSON state.
       await condition(allHandlersFinished);
-      await flushControls();
+      await controls.flush(io);
       return continueAsNew<typeof tradingSessionWorkflow>({ ...input, carried: state });
     }
   }
@@ -282,17 +162,11 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
   if (state.killed) {
     await stopAlgos(ops, cell, input.sessionId, null, 'session killed');
     await exec.cancelOpenOrders({ reason: 'session killed' });
-  } else if (input.mode === 'replay' && state.lastBarTs !== null) {
-    await exec.advanceReplay({ untilTs: state.barTimes[state.barTimes.length - 1]! });
   }
-  applySnapshot(
-    cell,
-    await exec.syncPortfolio({ sessionId: input.sessionId, advanceReplayTo: null }),
-    state.lastBarTs === null ? 0 : state.lastBarTs + state.barMs,
-  );
-  state = { ...state, done: true, dailyPnl: round2(state.equity - state.startEquity) };
+  const account = await venue.finalAccount(state.lastBarTs);
+  state = { ...state, account, done: true, dailyPnl: round2(account.equity - state.start.equity) };
   await condition(allHandlersFinished);
-  await flushControls();
+  await controls.flush(io);
   await io.recordSessionReport({
     sessionId: input.sessionId,
     date: input.date,
@@ -303,6 +177,121 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
   if (!Number.isFinite(state.dailyPnl ?? NaN))
     throw ApplicationFailure.nonRetryable('dailyPnl: not finite', 'InvariantError');
   return sessionResult(input, state);
+
+  /** Execution algorithms as child workflows that outlive a run of the session (it continues as new). */
+  function algoOps(i: SessionInput): AlgoOps {
+    return {
+      async start(workflowId, algoInput) {
+        await startChild(executionAlgoWorkflow, {
+          workflowId,
+          taskQueue: i.taskQueues?.io ?? TASK_QUEUES.io,
+          args: [{ ...algoInput, taskQueues: i.taskQueues, activityTimeoutMs: i.activityTimeoutMs }],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          searchAttributes: { SessionDate: [i.date], Mode: [i.mode], Account: [i.account] },
+        });
+      },
+      async stop(workflowId, reason) {
+        try {
+          await getExternalWorkflowHandle(workflowId).signal(algoStopSignal, { reason });
+        } catch (e) {
+          // already finished: its done signal is on its way or has arrived
+          log.info('algorithm already finished', { workflowId, error: String(e) });
+        }
+      },
+      waitFor: (done, timeoutMs) => condition(done, timeoutMs),
+      now: () => Date.now(),
+    };
+  }
+}
+
+/**
+ * The operator's controls: handlers registered before the first await, so they work from the first workflow
+ * task on (also across continue-as-new). Each validator rejects a control the session cannot take, before it is
+ * accepted; accepted controls are logged in the state and written to the audit log after the cycle.
+ */
+function registerControls(input: SessionInput, cell: StateCell) {
+  let pending: Array<{ action: string; detail: string }> = [];
+  const status = (): SessionStatus => ({
+    sessionId: input.sessionId,
+    mode: input.mode,
+    account: input.account,
+    date: input.date,
+    modelId: input.modelId ?? null,
+    state: cell.get(),
+  });
+  const control = (patch: Partial<SessionState>, action: string, detail: string) => {
+    cell.set(appendControl({ ...cell.get(), ...patch }, Date.now(), action, detail));
+    pending.push({ action, detail });
+    return status();
+  };
+  const assertOpen = () => {
+    const s = cell.get();
+    if (s.killed || s.done) throw new Error('session: already ended');
+  };
+  const needReason = (reason: string | undefined) => {
+    assertOpen();
+    if (!reason?.trim()) throw new Error('reason: must not be empty');
+  };
+
+  setHandler(statusQuery, status);
+  setHandler(pauseUpdate, ({ reason }) => control({ paused: true }, 'pause', reason), {
+    validator: ({ reason }) => {
+      needReason(reason);
+      if (cell.get().paused) throw new Error('session: already paused');
+    },
+  });
+  setHandler(resumeUpdate, ({ reason }) => control({ paused: false }, 'resume', reason), {
+    validator: ({ reason }) => {
+      needReason(reason);
+      const s = cell.get();
+      if (!s.paused) throw new Error('session: not paused');
+      if (s.riskState === 'HALTED')
+        throw new Error('riskState: HALTED by the daily-loss breaker; a halted day cannot resume');
+    },
+  });
+  setHandler(
+    setRiskLimitsUpdate,
+    (patch) => {
+      const s = cell.get();
+      return control(
+        { limits: { ...s.limits, ...patch }, limitsVersion: s.limitsVersion + 1 },
+        'setRiskLimits',
+        JSON.stringify(patch),
+      );
+    },
+    {
+      validator: (patch) => {
+        assertOpen();
+        const problem = validateOperatorLimits(patch ?? {});
+        if (problem) throw new Error(problem);
+      },
+    },
+  );
+  setHandler(liquidateUpdate, ({ reason }) => control({ liquidateRequested: true }, 'liquidate', reason), {
+    validator: ({ reason }) => needReason(reason),
+  });
+  // kill is a signal: durable even when no worker is up, acted on at the next workflow task.
+  setHandler(killSignal, ({ reason }) => {
+    if (cell.get().killed) return;
+    control({ killed: true }, 'kill', reason || 'no reason given');
+  });
+
+  return {
+    /** Writes the accepted controls to the audit log (after the cycle: an update never waits on an activity). */
+    async flush(io: Pick<SessionActivities, 'recordControl'>): Promise<void> {
+      const batch = pending;
+      pending = [];
+      const { workflowId, runId } = workflowInfo();
+      for (const c of batch)
+        await io.recordControl({
+          sessionId: input.sessionId,
+          action: c.action,
+          detail: c.detail,
+          workflowId,
+          runId,
+        });
+    },
+  };
 }
 
 /** The Symbols search attribute holds at most 2 KB: the first symbols that fit (all of a normal universe). */

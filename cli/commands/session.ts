@@ -13,17 +13,19 @@ import {
   setRiskLimitsUpdate,
   statusQuery,
   validateExecutionRouting,
+  validateOperatorLimits,
   type ExecutionRouting,
   type EmergencyShutdownInput,
   type EmergencyShutdownResult,
   type SessionInput,
   type SessionMode,
   type SessionResult,
-  type SessionRiskLimits,
+  type OperatorLimits,
   type SessionStatus,
 } from '../../contracts/session';
 import { TASK_QUEUES } from '../../contracts/task-queues';
 import { STRATEGY_NAMES, createStrategy, type StrategySpec } from '../../src/strategy/registry';
+import { parseTimeframe, type Timeframe } from '../../src/model/timeframe';
 import { assertLiveOptIn, loadConfig, type AppConfig } from '../../src/config/config';
 import { ConfigError } from '../../src/model/errors';
 import { codecFromEnv, startCodecServer } from '../../src/security/codec';
@@ -65,20 +67,20 @@ function printStatus(s: SessionStatus): void {
     `session ${s.sessionId}  ${s.mode}  account ${s.account}  date ${s.date}  model ${s.modelId ?? '-'}`,
   );
   console.log(
-    `  bar ${st.nextBar}/${st.barTimes.length}  last bar ${st.lastBarTs ? new Date(st.lastBarTs).toISOString() : '-'}  risk ${st.riskState}` +
+    `  bar ${st.nextBar}/${st.barTimes.length}  last bar ${st.lastBarTs ? new Date(st.lastBarTs).toISOString() : '-'}  risk ${st.riskState} (${st.riskReason})` +
       `${st.paused ? '  PAUSED' : ''}${st.killed ? '  KILLED' : ''}${st.liquidateRequested ? '  LIQUIDATING' : ''}${st.done ? '  DONE' : ''}`,
   );
   console.log(
-    `  equity ${st.equity.toFixed(2)}  day P&L ${(st.equity - st.startEquity).toFixed(2)}  orders ${st.ordersPlaced}  denied ${st.deniedCount}  runs ${st.runs}`,
+    `  equity ${st.account.equity.toFixed(2)}  day P&L ${(st.account.equity - st.start.equity).toFixed(2)}  orders ${st.ordersPlaced}  denied ${st.deniedCount}  day trades ${st.dayTrades}  runs ${st.runs}`,
   );
   console.log(`  limits ${JSON.stringify(st.limits)}`);
-  if (st.positions.length)
+  if (st.account.positions.length)
     console.table(
-      st.positions.map((p) => ({
+      st.account.positions.map((p) => ({
         symbol: p.symbol,
         qty: p.qty,
-        avgEntry: p.avgEntryPrice.toFixed(2),
-        value: p.marketValue.toFixed(2),
+        avgPrice: p.avgPrice.toFixed(2),
+        value: (p.qty * p.lastPrice).toFixed(2),
       })),
     );
 }
@@ -96,27 +98,33 @@ async function runUpdate(fn: () => Promise<SessionStatus>): Promise<void> {
   }
 }
 
-function parseLimits(opts: Record<string, string | undefined>): Partial<SessionRiskLimits> {
-  const map: Record<string, keyof SessionRiskLimits> = {
-    maxPositionPct: 'maxPositionPct',
-    maxGrossExposurePct: 'maxGrossExposurePct',
-    maxDailyLossPct: 'maxDailyLossPct',
-    maxOrderNotional: 'maxOrderNotional',
-    maxOrdersPerCycle: 'maxOrdersPerCycle',
-  };
+/** The set-limits flags (operator-facing names) onto the risk engine's limit names. */
+const LIMIT_FLAGS: ReadonlyArray<readonly [string, keyof OperatorLimits]> = [
+  ['maxPositionPct', 'maxPositionFraction'],
+  ['maxGrossExposurePct', 'maxGrossExposure'],
+  ['maxDailyLossPct', 'dailyLossLimit'],
+  ['maxOrderNotional', 'maxOrderNotional'],
+  ['maxOrdersPerCycle', 'maxOrdersPerCycle'],
+];
+
+function parseLimits(opts: Record<string, string | undefined>): Partial<OperatorLimits> {
   const out: Record<string, number> = {};
-  for (const [opt, key] of Object.entries(map)) {
+  const flag = (opt: string) => `--${opt.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  for (const [opt, key] of LIMIT_FLAGS) {
     const v = opts[opt];
     if (v === undefined) continue;
     const n = Number(v);
-    if (!Number.isFinite(n))
-      throw new ConfigError(
-        `--${opt.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: "${v}" is not a number`,
-      );
+    if (!Number.isFinite(n)) throw new ConfigError(`${flag(opt)}: "${v}" is not a number`);
     out[key] = n;
   }
   if (!Object.keys(out).length)
     throw new ConfigError('set-limits: give at least one limit, e.g. --max-position-pct 0.03');
+  const problem = validateOperatorLimits(out);
+  if (problem) {
+    const [key] = problem.split(':');
+    const opt = LIMIT_FLAGS.find(([, k]) => k === key)?.[0];
+    throw new ConfigError(`${opt ? flag(opt) : key}:${problem.slice(key!.length + 1)}`);
+  }
   return out;
 }
 
@@ -143,6 +151,7 @@ export function register(program: Command): void {
       '--strategy-params <json>',
       'strategy parameters as JSON, e.g. \'{"fast":3,"slow":8,"weight":0.04}\' (the same spec a backtest takes)',
     )
+    .option('--tf <list>', 'timeframes the strategy trades, comma separated (e.g. 1m,5m,15m; sma-trend: one)')
     .option('--seed <n>', "seed of the strategy's PRNG", '1')
     .option(
       '--algo-min-notional <usd|off>',
@@ -167,6 +176,7 @@ export function register(program: Command): void {
         algoUrgency?: string;
         strategy: string;
         strategyParams?: string;
+        tf?: string;
         seed: string;
         date: string;
         symbols: string;
@@ -181,7 +191,7 @@ export function register(program: Command): void {
         const mode = opts.mode as SessionMode;
         if (!['replay', 'paper', 'live'].includes(mode))
           throw new ConfigError(`--mode: "${opts.mode}" must be replay, paper or live`);
-        const strategy = strategySpecFrom(opts.strategy, opts.strategyParams);
+        const strategy = strategySpecFrom(opts.strategy, opts.strategyParams, opts.tf);
         const seed = Number(opts.seed);
         if (!Number.isInteger(seed)) throw new ConfigError(`--seed: "${opts.seed}" must be an integer`);
         const execution = executionRoutingFrom(opts);
@@ -401,7 +411,7 @@ export function executionRoutingFrom(opts: {
 }
 
 /** A strategy spec from the CLI flags, checked by building the strategy (errors name the field). */
-export function strategySpecFrom(name: string, paramsJson: string | undefined): StrategySpec {
+export function strategySpecFrom(name: string, paramsJson: string | undefined, tf?: string): StrategySpec {
   let params: Record<string, unknown> = {};
   if (paramsJson !== undefined) {
     try {
@@ -412,9 +422,26 @@ export function strategySpecFrom(name: string, paramsJson: string | undefined): 
     if (typeof params !== 'object' || params === null || Array.isArray(params))
       throw new ConfigError('--strategy-params: must be a JSON object');
   }
+  let timeframes: Timeframe[] | undefined;
+  if (tf !== undefined) {
+    try {
+      timeframes = [...new Set(tf.split(',').map((t) => parseTimeframe(t.trim(), '--tf')))];
+    } catch (e) {
+      throw new ConfigError((e as Error).message);
+    }
+  }
   let spec: StrategySpec;
-  if (name === 'sma-trend') spec = { ...DEFAULT_STRATEGY, ...params, name } as StrategySpec;
-  else if (name === 'reference-ai') spec = { name, params } as StrategySpec;
+  if (name === 'sma-trend') {
+    if (timeframes && timeframes.length !== 1)
+      throw new ConfigError(`--tf: sma-trend trades one timeframe, got ${timeframes.join(',')}`);
+    spec = {
+      ...DEFAULT_STRATEGY,
+      ...params,
+      ...(timeframes ? { timeframe: timeframes[0] } : {}),
+      name,
+    } as StrategySpec;
+  } else if (name === 'reference-ai')
+    spec = { name, params, ...(timeframes ? { timeframes } : {}) } as StrategySpec;
   else throw new ConfigError(`--strategy: "${name}" must be one of ${STRATEGY_NAMES.join(', ')}`);
   try {
     createStrategy(spec);

@@ -1,52 +1,39 @@
 /**
- * The event-driven backtester. Bars of many symbols and timeframes are merged by close time; at each close
- * time ("slice") it
- *   1. passes every execution-timeframe bar that closed to the simulated broker, which fills orders that
- *      were submitted before that bar started (fills no earlier than the next bar);
- *   2. advances the feed's cursors, so the strategy sees exactly the bars closed by the clock;
- *   3. runs the circuit breakers, then the strategy, then the risk engine on every command, then submits
- *      the approved orders at the clock time.
- * The same Strategy, RiskEngine and SimBroker run in paper trading. Deterministic for a seed (the seed only
- * drives the strategy's PRNG; the engine itself has no randomness). A strategy that reads data beyond the
- * clock raises LookAheadError and the run stops with `stopped.reason = 'look-ahead'`.
+ * The event-driven backtester: a driver of the trading kernel (src/trading) over stored bars, with the simulated
+ * broker as the venue. At each close time ("step") it
+ *   1. advances the kernel to the step: the bars that closed become visible (5m/15m/1h/1d are built from 1m bars
+ *      as they complete, as in a live session);
+ *   2. passes the execution bars that closed to the simulated broker, which fills orders submitted before those
+ *      bars started (fills no earlier than the next bar) and marks positions;
+ *   3. asks the kernel to decide on the broker's account, and carries out its actions (cancels, orders) at the
+ *      step's time, in the kernel's order.
+ * A trading session runs the same kernel step for step, so a replayed day sends the same orders (order-list
+ * hash). Deterministic for a seed. A strategy that reads data beyond the clock raises LookAheadError and the run
+ * stops with `stopped.reason = 'look-ahead'`. With an asynchronous prediction port, use `runBacktestAsync`.
  */
 import type { BarColumns, Quote } from '../model/bar';
-import type { Command, SubmitCommand } from '../model/command';
-import { RESERVED_SEQ, fnv1a64Hex, makeClientOrderId, orderHashLine } from '../model/client-order-id';
+import { fnv1a64Hex, orderHashLine } from '../model/client-order-id';
 import type { Fill, RiskStateChanged, TradingEvent } from '../model/events';
+import type { InstrumentOverrides } from '../model/instrument';
 import type { OrderSpec, OrderTag } from '../model/order';
-import { TIMEFRAME_MS, timeframeRank, type Timeframe } from '../model/timeframe';
-import { addDays, nyDate, nyWallToUtc } from '../market/calendar';
+import type { Timeframe } from '../model/timeframe';
 import { SimBroker, type SimAccountSnapshot } from '../execution/sim-broker';
 import type { FillModelConfig } from '../execution/fill-models';
-import { evaluateMode } from '../risk/engine';
-import { gateCommands } from '../risk/gate';
-import { VolatilityTracker } from '../risk/volatility';
-import { isWarmedUp, strategyCalendar } from '../strategy/calendar-context';
-import { DEFAULT_SIZING, sizePosition, type SizingConfig, type SizingInput } from '../risk/sizing';
-import {
-  riskLimits,
-  type RiskLimits,
-  type RiskMode,
-  type RiskPosition,
-  type RiskRule,
-  type RiskState,
-} from '../risk/types';
-import { DeterministicOrderFactory } from '../strategy/order-factory';
-import {
-  assertStrategyCompatible,
-  LookAheadError,
-  type PortfolioView,
-  type PositionView,
-  type PredictionSet,
-  type Strategy,
-  type StrategyContext,
-} from '../strategy/types';
-import { ClockedBarFeed, type FeedSeries } from './feed';
-import { mulberry32 } from '../model/random';
+import type { SizingConfig } from '../risk/sizing';
+import { riskLimits, type RiskLimits } from '../risk/types';
+import { LookAheadError, type Strategy } from '../strategy/types';
+import type { Account, AccountOrder, AccountPosition } from '../trading/account';
+import { TradingKernel, type Action, type Denial, type StepResult } from '../trading/kernel';
+import type { PredictionPort } from '../trading/prediction';
+
+export type { Denial } from '../trading/kernel';
 
 export interface BacktestConfig {
   readonly strategy: Strategy;
+  /**
+   * Bars per (symbol, timeframe). The finest series of a symbol is its execution series (fills, marks, breakers);
+   * strategy timeframes not given are built from its 1m bars.
+   */
   readonly series: readonly BarColumns[];
   readonly startingCash?: number;
   readonly seed?: number;
@@ -59,15 +46,18 @@ export interface BacktestConfig {
   /** quotes per symbol, ts ascending; a quote row is valid from ts + quoteValidAfterMs */
   readonly quotes?: Readonly<Record<string, readonly Quote[]>>;
   readonly quoteValidAfterMs?: number;
-  /** model inference hook: predictions for this slice (called after the feed advanced) */
-  readonly predict?: (feed: ClockedBarFeed, now: number) => PredictionSet | undefined;
+  /** where the strategy's predictions come from (a model); none: the strategy's own signals */
+  readonly predictions?: PredictionPort;
   readonly sectors?: Readonly<Record<string, string>>;
   readonly correlationGroups?: Readonly<Record<string, string>>;
-  /** only bars with ts in [from, to) are processed */
+  readonly instruments?: InstrumentOverrides;
+  /** only bars with ts in [from, to) are stepped; earlier bars are history the strategy may read */
   readonly from?: number;
   readonly to?: number;
   /** commands before this instant are dropped: the strategy warms up on [from, tradeFrom) without trading */
   readonly tradeFrom?: number;
+  /** intraday strategies are flat this long before the close (kernel default: two execution bars; null: never) */
+  readonly flattenBeforeCloseMs?: number | null;
   readonly onProgress?: (done: number, total: number) => void;
   /** keep every fill in the result (off for benchmarks with millions of fills) */
   readonly keepFills?: boolean;
@@ -92,14 +82,6 @@ export interface TradeRecord {
   readonly exitReason: string;
 }
 
-export interface Denial {
-  readonly ts: number;
-  readonly clientOrderId: string;
-  readonly symbol: string;
-  readonly rule: RiskRule;
-  readonly reason: string;
-}
-
 export interface BacktestResult {
   readonly strategy: string;
   readonly params: Readonly<Record<string, number | string | boolean>>;
@@ -107,7 +89,7 @@ export interface BacktestResult {
   readonly startingCash: number;
   readonly equityTs: Float64Array;
   readonly equity: Float64Array;
-  /** gross exposure / equity per slice */
+  /** gross exposure / equity per step */
   readonly exposure: Float64Array;
   readonly trades: TradeRecord[];
   readonly fills: Fill[];
@@ -122,9 +104,38 @@ export interface BacktestResult {
   readonly tradedNotional: number;
   readonly riskModeChanges: RiskStateChanged[];
   readonly finalAccount: SimAccountSnapshot;
+  /** positions still open at the end, with their last price */
+  readonly openPositions: ReadonlyArray<{
+    readonly symbol: string;
+    readonly qty: number;
+    readonly avgPrice: number;
+    readonly lastPrice: number;
+  }>;
   readonly stopped?: { readonly reason: 'look-ahead'; readonly message: string; readonly at: number };
   readonly symbols: readonly string[];
   readonly timeframes: readonly Timeframe[];
+  /** the prediction port the strategy traded on (undefined: the strategy's own signals) */
+  readonly predictions?: string;
+}
+
+/** A synchronous backtest (the prediction port, if any, must answer synchronously). */
+export function runBacktest(cfg: BacktestConfig): BacktestResult {
+  const run = backtestRun(cfg);
+  for (;;) {
+    const r = run.next();
+    if (r.done) return r.value;
+    throw new Error(
+      `predictions: port "${cfg.predictions?.name}" answered with a promise; use runBacktestAsync`,
+    );
+  }
+}
+
+/** A backtest whose prediction port may answer asynchronously (awaited inside the kernel's step). */
+export async function runBacktestAsync(cfg: BacktestConfig): Promise<BacktestResult> {
+  const run = backtestRun(cfg);
+  let r = run.next();
+  while (!r.done) r = run.next(await r.value);
+  return r.value;
 }
 
 interface OpenTrade {
@@ -140,7 +151,6 @@ interface OpenTrade {
   costs: number;
   equityAtEntry: number;
   tag: OrderTag | undefined;
-  exitReason: string;
 }
 
 class Growable {
@@ -162,84 +172,63 @@ class Growable {
   }
 }
 
-export function runBacktest(cfg: BacktestConfig): BacktestResult {
+/** The backtest as a generator: it yields a step's pending promise (an async model) and is resumed with its result. */
+function* backtestRun(cfg: BacktestConfig): Generator<Promise<StepResult>, BacktestResult, StepResult> {
   const strategy = cfg.strategy;
-  assertStrategyCompatible(strategy);
   const startingCash = cfg.startingCash ?? 100_000;
   const seed = cfg.seed ?? 1;
   const limits = riskLimits(cfg.risk);
-  const sizing: SizingConfig = {
-    ...DEFAULT_SIZING,
-    maxPositionFraction: limits.maxPositionFraction,
-    fractional: cfg.fill?.fractional ?? false,
-    ...cfg.sizing,
-  };
+  const sessionId = cfg.session ?? 'bt';
   const broker = new SimBroker({
     startingCash,
     marginMultiplier: cfg.marginMultiplier ?? 1,
     fill: cfg.fill,
-    idPrefix: cfg.session ?? 'bt',
+    idPrefix: sessionId,
   });
-  const rng = mulberry32(seed);
-  const sessionId = cfg.session ?? 'bt';
-  const factory = new DeterministicOrderFactory(sessionId);
-
-  // ---- series: the strategy's timeframes; the finest per symbol drives executions
   const wanted = new Set<Timeframe>(strategy.timeframes);
-  const feedSeries: FeedSeries[] = [];
-  for (const c of cfg.series) {
-    if (!wanted.has(c.timeframe)) continue;
-    feedSeries.push({
-      symbol: c.symbol,
-      timeframe: c.timeframe,
-      tfMs: TIMEFRAME_MS[c.timeframe],
-      cols: c,
-      cursor: -1,
-    });
+  const series = cfg.series.map((c) => clip(c, cfg.to));
+  // a symbol's finest series executes; other series the strategy does not read are not needed
+  const finest = new Map<string, BarColumns>();
+  for (const c of series) {
+    const f = finest.get(c.symbol);
+    if (!f || rank(c.timeframe) < rank(f.timeframe)) finest.set(c.symbol, c);
   }
-  if (feedSeries.length === 0)
-    throw new RangeError(`series: none in the strategy's timeframes (${strategy.timeframes.join(', ')})`);
-  const finest = new Map<string, Timeframe>();
-  for (const s of feedSeries) {
-    const f = finest.get(s.symbol);
-    if (f === undefined || timeframeRank(s.timeframe) < timeframeRank(f)) finest.set(s.symbol, s.timeframe);
-  }
-  const S = feedSeries.length;
-  const isExec = new Uint8Array(S);
-  const pos = new Int32Array(S); // next bar index
-  const end = new Int32Array(S);
-  for (let i = 0; i < S; i++) {
-    const s = feedSeries[i]!;
-    isExec[i] = finest.get(s.symbol) === s.timeframe ? 1 : 0;
-    const ts = s.cols.ts;
-    let a = 0;
-    let b = ts.length;
-    if (cfg.from !== undefined) while (a < b && ts[a]! < cfg.from) a++;
-    if (cfg.to !== undefined) while (b > a && ts[b - 1]! >= cfg.to) b--;
-    // bars before `from` are history the strategy may see (warm-up) but they are not traded on
-    pos[i] = 0;
-    end[i] = b;
-    s.cursor = -1;
-    if (a > 0) {
-      s.cursor = a - 1;
-      pos[i] = a;
-    }
-    for (let k = a + 1; k < b; k++)
-      if (!(ts[k]! > ts[k - 1]!))
-        throw new RangeError(`series ${s.symbol} ${s.timeframe}: ts must be strictly ascending (index ${k})`);
-  }
-  const feed = new ClockedBarFeed(feedSeries);
-  let total = 0;
-  for (let i = 0; i < S; i++) total += end[i]! - pos[i]!;
+  const given = series.filter((c) => wanted.has(c.timeframe) || finest.get(c.symbol) === c);
+  if (given.length === 0)
+    throw new RangeError(
+      `series: none given for the strategy's timeframes (${strategy.timeframes.join(', ')})`,
+    );
+  for (const c of given)
+    for (let k = 1; k < c.ts.length; k++)
+      if (!(c.ts[k]! > c.ts[k - 1]!))
+        throw new RangeError(`series ${c.symbol} ${c.timeframe}: ts must be strictly ascending (index ${k})`);
 
-  // ---- quotes
-  const quoteCursor = new Map<string, number>();
-  const quoteDelay = cfg.quoteValidAfterMs ?? 60_000;
+  const kernel = new TradingKernel(
+    {
+      strategy,
+      session: sessionId,
+      seed,
+      limits,
+      sizing: cfg.sizing,
+      predictions: cfg.predictions,
+      sectors: cfg.sectors,
+      correlationGroups: cfg.correlationGroups,
+      start: { equity: startingCash },
+      flattenBeforeCloseMs: cfg.flattenBeforeCloseMs,
+      tradeFrom: cfg.tradeFrom,
+      instruments: cfg.instruments,
+    },
+    given.map((c) => ({ symbol: c.symbol, timeframe: c.timeframe, columns: c })),
+  );
+  if (cfg.from !== undefined) kernel.seek(cfg.from);
+  let total = 0;
+  for (const s of kernel.execution.values()) total += s.n - (s.cursor + 1);
 
   // ---- bookkeeping
-  const equityTs = new Growable(Math.min(1 << 20, total + 16));
-  const equityV = new Growable(Math.min(1 << 20, total + 16));
-  const exposureV = new Growable(Math.min(1 << 20, total + 16));
+  const cap = Math.min(1 << 20, total + 16);
+  const equityTs = new Growable(cap);
+  const equityV = new Growable(cap);
+  const exposureV = new Growable(cap);
   const fills: Fill[] = [];
   let fillCount = 0;
   const trades: TradeRecord[] = [];
@@ -247,26 +236,10 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
   const denials: Denial[] = [];
   const deniedByRule: Record<string, number> = {};
   const hashLines: string[] = [];
-  const riskStops = new Map<string, number>();
-  const lastDataTs: Record<string, number> = {};
-  const modeChanges: RiskStateChanged[] = [];
-  const exitReasons = new Map<string, string>();
+  const changed = new Set<string>();
   let submitted = 0;
   let rejectedByBroker = 0;
   let tradedNotional = 0;
-  let mode: RiskMode = 'ACTIVE';
-  let modeReason = 'start';
-  let peakEquity = startingCash;
-  let dayStart = startingCash;
-  let monthStart = startingCash;
-  let quarterStart = startingCash;
-  let dayKey = '';
-  let nextDayAt = -Infinity;
-  let tradingDay = 0;
-  const dayTradeDays: number[] = [];
-  const openedOnDay = new Map<string, number>();
-  // volatility spike detector: fast/slow EWMA of absolute log returns per execution series
-  const vol = new VolatilityTracker(S);
   let stopped: BacktestResult['stopped'];
   let barEvents = 0;
   let slices = 0;
@@ -279,6 +252,7 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
         fillCount++;
         if (cfg.keepFills !== false) fills.push(f);
         tradedNotional += f.qty * f.price;
+        changed.add(f.symbol);
         trackTrade(f, e.positionQty);
       } else if (e.type === 'OrderRejected') {
         rejectedByBroker++;
@@ -289,6 +263,7 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
     }
   };
 
+  /** Round trips for the report, from fills (P&L attribution needs each fill's tag and costs). */
   const trackTrade = (f: Fill, after: number) => {
     const signed = f.side === 'buy' ? f.qty : -f.qty;
     const before = after - signed;
@@ -321,21 +296,16 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
           timeframe: t.tag?.timeframe ?? 'n/a',
           tier: t.tag?.tier !== undefined ? `tier ${t.tag.tier}` : 'n/a',
           model: t.tag?.model ?? 'n/a',
-          exitReason: exitReasons.get(f.clientOrderId) ?? f.tag?.reason ?? 'exit',
+          exitReason: f.tag?.reason ?? 'exit',
         });
         openTrades.delete(f.symbol);
-        const od = openedOnDay.get(f.symbol);
-        if (od === tradingDay) dayTradeDays.push(tradingDay);
-        openedOnDay.delete(f.symbol);
-        riskStops.delete(f.symbol);
         t = undefined;
       }
       if (remaining <= 1e-9) return;
     }
-    const side = (signed > 0 ? 1 : -1) as 1 | -1;
     if (!t) {
       t = {
-        side,
+        side: signed > 0 ? 1 : -1,
         entryTs: f.ts,
         qty: 0,
         maxQty: 0,
@@ -347,10 +317,8 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
         costs: 0,
         equityAtEntry: equityNow,
         tag: f.tag,
-        exitReason: '',
       };
       openTrades.set(f.symbol, t);
-      openedOnDay.set(f.symbol, tradingDay);
     }
     t.qty += remaining;
     t.maxQty = Math.max(t.maxQty, t.qty);
@@ -359,94 +327,9 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
     t.costs += cost * (remaining / f.qty);
   };
 
-  // ---- context given to the strategy
-  const portfolio: PortfolioView = {
-    get equity() {
-      return equityNow;
-    },
-    get cash() {
-      return broker.account().cash;
-    },
-    get buyingPower() {
-      return broker.buyingPower();
-    },
-    get peakEquity() {
-      return peakEquity;
-    },
-    position(symbol: string): PositionView | undefined {
-      const p = broker.position(symbol);
-      return p ? { symbol, qty: p.qty, avgPrice: p.avgPrice, openedAt: p.openedAt } : undefined;
-    },
-    positions(): PositionView[] {
-      return broker
-        .positions()
-        .map((p) => ({ symbol: p.symbol, qty: p.qty, avgPrice: p.avgPrice, openedAt: p.openedAt }));
-    },
-    openOrders(symbol: string): string[] {
-      if (!broker.hasOpenOrders(symbol)) return [];
-      return broker.listOrders('open', [symbol]).map((o) => o.clientOrderId);
-    },
-  };
-  const ctx: StrategyContext & { now: number } = {
-    now: 0,
-    portfolio,
-    orders: factory,
-    size: (input: Omit<SizingInput, 'equity'>) => sizePosition({ ...input, equity: equityNow }, sizing),
-    ...strategyCalendar(),
-    random: rng,
-  };
+  const account = simBrokerAccount(broker, changed);
 
-  const riskState = (now: number): RiskState => {
-    const positions: RiskPosition[] = [];
-    for (const p of broker.positions())
-      positions.push({
-        symbol: p.symbol,
-        qty: p.qty,
-        price: p.lastPrice,
-        stopPrice: riskStops.get(p.symbol),
-        sector: cfg.sectors?.[p.symbol],
-        correlationGroup: cfg.correlationGroups?.[p.symbol],
-      });
-    const pending: RiskPosition[] = [];
-    if (broker.hasOpenOrders()) {
-      for (const o of broker.listOrders('open')) {
-        if (o.parentId || o.tag?.intent === 'exit') continue;
-        const q = broker.positionQty(o.symbol);
-        const signed = o.side === 'buy' ? 1 : -1;
-        if (q !== 0 && Math.sign(q) !== signed) continue;
-        const px = broker.lastPrice(o.symbol) ?? o.limitPrice ?? 0;
-        pending.push({
-          symbol: o.symbol,
-          qty: signed * (o.qty - o.filledQty),
-          price: px,
-          stopPrice: riskStops.get(o.symbol),
-          sector: cfg.sectors?.[o.symbol],
-          correlationGroup: cfg.correlationGroups?.[o.symbol],
-        });
-      }
-    }
-    let dayTrades = 0;
-    for (const d of dayTradeDays) if (d > tradingDay - 5) dayTrades++;
-    return {
-      mode,
-      modeReason,
-      now,
-      equity: equityNow,
-      buyingPower: broker.buyingPower(),
-      dayStartEquity: dayStart,
-      monthStartEquity: monthStart,
-      quarterStartEquity: quarterStart,
-      positions,
-      pendingEntries: pending,
-      lastDataTs,
-      dayTradesInWindow: dayTrades,
-      volatilityRatio: volRatio(),
-    };
-  };
-
-  const volRatio = (): number => vol.ratio(isExec);
-
-  const submitSpec = (spec: OrderSpec, now: number) => {
+  const submit = (spec: OrderSpec, now: number) => {
     const out = broker.submit(spec, now);
     if (!out.alreadyExisted) {
       submitted++;
@@ -455,184 +338,61 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
     onEvents(out.events);
   };
 
-  const flattenSymbol = (symbol: string, clientOrderId: string, reason: string, now: number) => {
-    if (broker.hasOpenOrders(symbol))
-      for (const o of broker.listOrders('open', [symbol]))
-        if (!o.parentId) onEvents(broker.cancel(o.id, now, `flatten: ${reason}`));
-    const q = broker.positionQty(symbol);
-    if (q === 0) return;
-    exitReasons.set(clientOrderId, reason);
-    submitSpec(
-      {
-        clientOrderId,
-        symbol,
-        side: q > 0 ? 'sell' : 'buy',
-        qty: Math.abs(q),
-        type: 'market',
-        timeInForce: 'gtc',
-        tag: { intent: 'exit', reason },
-      },
-      now,
-    );
+  const apply = (actions: readonly Action[], now: number) => {
+    for (const a of actions) {
+      if (a.kind === 'submit') submit(a.order, now);
+      else if (a.kind === 'cancel') {
+        const o = broker.getOrderByClientId(a.clientOrderId);
+        if (o && (o.status === 'new' || o.status === 'accepted' || o.status === 'partially_filled'))
+          onEvents(broker.cancel(o.id, now, a.reason));
+      } else if (a.kind === 'cancelSymbol') {
+        // parents first (their legs go with them), then legs left working on their own
+        for (const pass of [false, true])
+          for (const o of broker.listOrders('open', [a.symbol]))
+            if (Boolean(o.parentId) === pass) onEvents(broker.cancel(o.id, now, a.reason));
+      } else onEvents(broker.cancelAll(now));
+    }
   };
 
-  const handle = (cmds: readonly Command[], now: number) => {
-    if (cmds.length === 0) return;
-    const tradable = cmds.filter(
-      (c) =>
-        c.kind !== 'submit' ||
-        (isWarmedUp(feed, c.order.symbol, strategy.warmUpBars) &&
-          (cfg.tradeFrom === undefined || now >= cfg.tradeFrom)),
-    );
-    const gate = gateCommands(tradable, riskState(now), limits);
-    for (const d of gate.denied) {
-      denials.push({
-        ts: now,
-        clientOrderId: d.clientOrderId,
-        symbol: d.symbol,
-        rule: d.rule,
-        reason: d.reason,
-      });
+  const record = (r: StepResult) => {
+    for (const d of r.denials) {
+      denials.push(d);
       deniedByRule[d.rule] = (deniedByRule[d.rule] ?? 0) + 1;
     }
-    for (const { command: c, riskReducing } of gate.approved) {
-      if (c.kind === 'cancel') {
-        const o = broker.getOrderByClientId(c.clientOrderId);
-        if (o && (o.status === 'new' || o.status === 'accepted' || o.status === 'partially_filled'))
-          onEvents(broker.cancel(o.id, now));
-      } else if (c.kind === 'flatten') {
-        flattenSymbol(c.symbol, c.clientOrderId, c.reason, now);
-      } else {
-        submitApproved(c, now, riskReducing);
-      }
-    }
-  };
-
-  const submitApproved = (c: SubmitCommand, now: number, reducing: boolean) => {
-    if (!reducing && c.riskStopPrice !== undefined) riskStops.set(c.order.symbol, c.riskStopPrice);
-    submitSpec(c.order, now);
-  };
-
-  const rollDay = (now: number) => {
-    const date = nyDate(now - 1);
-    if (date === dayKey) return;
-    const prev = dayKey;
-    dayKey = date;
-    nextDayAt = nyWallToUtc(addDays(date, 1), 0, 0) + 1;
-    tradingDay++;
-    if (prev === '') return;
-    dayStart = equityNow;
-    if (prev.slice(0, 7) !== date.slice(0, 7)) monthStart = equityNow;
-    const q = (d: string) => `${d.slice(0, 4)}-${Math.floor((Number(d.slice(5, 7)) - 1) / 3)}`;
-    if (q(prev) !== q(date)) quarterStart = equityNow;
-    if (mode === 'HALTED') setMode('ACTIVE', 'new trading day', now);
-  };
-
-  const setMode = (m: RiskMode, reason: string, now: number) => {
-    if (m === mode) {
-      modeReason = reason;
-      return;
-    }
-    modeChanges.push({
-      type: 'RiskStateChanged',
-      eventId: `risk-${modeChanges.length + 1}`,
-      ts: now,
-      receivedTs: now,
-      from: mode,
-      to: m,
-      reason,
-    });
-    mode = m;
-    modeReason = reason;
   };
 
   // ---- main loop
-  const refs = feedSeries.map((s) => ({ symbol: s.symbol, timeframe: s.timeframe }));
-  const nextClose = new Float64Array(S);
-  for (let i = 0; i < S; i++)
-    nextClose[i] = pos[i]! < end[i]! ? feedSeries[i]!.cols.ts[pos[i]!]! + feedSeries[i]!.tfMs : Infinity;
+  const quoteCursor = new Map<string, number>();
+  const quoteDelay = cfg.quoteValidAfterMs ?? 60_000;
   let progressAt = 65_536;
+  let T = 0;
   try {
     for (;;) {
-      let T = Infinity;
-      for (let i = 0; i < S; i++) if (nextClose[i]! < T) T = nextClose[i]!;
+      T = kernel.nextStep();
       if (T === Infinity) break;
       slices++;
-      if (T >= nextDayAt) rollDay(T);
-      const updated = feed.updated;
-      updated.length = 0;
-      for (let i = 0; i < S; i++) {
-        if (nextClose[i] !== T) continue;
-        const s = feedSeries[i]!;
-        const k = pos[i]!;
-        const c = s.cols;
-        if (isExec[i]) {
-          const barTs = c.ts[k]!;
-          if (cfg.quotes) feedQuotes(cfg.quotes, s.symbol, barTs, quoteDelay, quoteCursor, broker);
-          const ev = broker.processBar(
-            s.symbol,
-            barTs,
-            s.tfMs,
-            c.open[k]!,
-            c.high[k]!,
-            c.low[k]!,
-            c.close[k]!,
-            c.volume[k]!,
-          );
-          if (ev.length > 0) onEvents(ev);
-          lastDataTs[s.symbol] = T;
-          if (k > 0) vol.update(i, c.close[k - 1]!, c.close[k]!);
-        }
-        s.cursor = k;
-        pos[i] = k + 1;
-        nextClose[i] = k + 1 < end[i]! ? c.ts[k + 1]! + s.tfMs : Infinity;
-        updated.push(refs[i]!);
+      for (const { series: s, index: k } of kernel.advance(T)) {
+        const barTs = s.ts[k]!;
+        if (cfg.quotes) feedQuotes(cfg.quotes, s.symbol, barTs, quoteDelay, quoteCursor, broker);
+        const ev = broker.processBar(
+          s.symbol,
+          barTs,
+          s.tfMs,
+          s.open[k]!,
+          s.high[k]!,
+          s.low[k]!,
+          s.close[k]!,
+          s.volume[k]!,
+        );
+        if (ev.length > 0) onEvents(ev);
         barEvents++;
       }
-      feed.now = T;
-      ctx.now = T;
       equityNow = broker.equity();
-      if (equityNow > peakEquity) peakEquity = equityNow;
-
-      // circuit breakers before the strategy: a halted account only exits
-      const ev = evaluateMode(
-        {
-          mode,
-          modeReason,
-          now: T,
-          equity: equityNow,
-          buyingPower: 0,
-          dayStartEquity: dayStart,
-          monthStartEquity: monthStart,
-          quarterStartEquity: quarterStart,
-          positions: [],
-          lastDataTs,
-          dayTradesInWindow: 0,
-          volatilityRatio: volRatio(),
-        },
-        limits,
-      );
-      if (ev.mode !== mode) setMode(ev.mode, ev.reason, T);
-      if (ev.flatten && broker.positionCount() > 0) {
-        // Reserved sequence numbers: the ids do not depend on how many orders the strategy sends this bar.
-        // By symbol, as the trading session does (not in the broker's internal order).
-        const held = broker
-          .positions()
-          .sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
-        for (const p of held)
-          flattenSymbol(
-            p.symbol,
-            makeClientOrderId({ session: sessionId, barTs: T, symbol: p.symbol, seq: RESERVED_SEQ.breaker }),
-            `breaker: ${ev.reason}`,
-            T,
-          );
-      }
-
-      factory.setBar(T);
-      const preds = cfg.predict ? cfg.predict(feed, T) : undefined;
-      const cmds = strategy.onBar(ctx, feed, preds);
-      handle(cmds, T);
-
+      let step = kernel.decide(T, account);
+      if (step instanceof Promise) step = yield step;
+      changed.clear();
+      record(step);
+      if (step.actions.length > 0) apply(step.actions, T);
       if (cfg.tradeFrom === undefined || T >= cfg.tradeFrom) {
         equityTs.push(T);
         equityV.push(equityNow);
@@ -645,12 +405,10 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
     }
   } catch (e) {
     if (!(e instanceof LookAheadError)) throw e;
-    stopped = { reason: 'look-ahead', message: e.message, at: feed.now };
+    stopped = { reason: 'look-ahead', message: e.message, at: T };
   }
   cfg.onProgress?.(barEvents, total);
 
-  const symbols = [...new Set(feedSeries.map((s) => s.symbol))];
-  const timeframes = [...new Set(feedSeries.map((s) => s.timeframe))];
   return {
     strategy: strategy.name,
     params: strategy.params ?? {},
@@ -670,12 +428,81 @@ export function runBacktest(cfg: BacktestConfig): BacktestResult {
     barEvents,
     slices,
     tradedNotional,
-    riskModeChanges: modeChanges,
+    riskModeChanges: kernel.riskModeChanges,
     finalAccount: broker.account(),
+    openPositions: broker
+      .positions()
+      .filter((p) => p.qty !== 0)
+      .map((p) => ({ symbol: p.symbol, qty: p.qty, avgPrice: p.avgPrice, lastPrice: p.lastPrice })),
     stopped,
-    symbols,
-    timeframes,
+    symbols: kernel.symbols,
+    timeframes: [...new Set(kernel.feed.symbols().flatMap((s) => kernel.feed.timeframes(s)))],
+    ...(cfg.predictions ? { predictions: cfg.predictions.name } : {}),
   };
+}
+
+/** The simulated broker as the kernel's account: read lazily, nothing copied per step. */
+function simBrokerAccount(broker: SimBroker, changed: ReadonlySet<string>): Account {
+  const position = (symbol: string): AccountPosition | undefined => {
+    const p = broker.position(symbol);
+    return p && p.qty !== 0
+      ? { symbol, qty: p.qty, avgPrice: p.avgPrice, lastPrice: p.lastPrice }
+      : undefined;
+  };
+  const order = (o: ReturnType<SimBroker['listOrders']>[number]): AccountOrder => ({
+    clientOrderId: o.clientOrderId,
+    symbol: o.symbol,
+    side: o.side,
+    qty: o.qty,
+    filledQty: o.filledQty,
+    limitPrice: o.limitPrice ?? null,
+    leg: Boolean(o.parentId),
+  });
+  return {
+    get equity() {
+      return broker.equity();
+    },
+    get cash() {
+      return broker.account().cash;
+    },
+    get buyingPower() {
+      return broker.buyingPower();
+    },
+    position,
+    positions: () =>
+      broker
+        .positions()
+        .filter((p) => p.qty !== 0)
+        .map((p) => ({ symbol: p.symbol, qty: p.qty, avgPrice: p.avgPrice, lastPrice: p.lastPrice })),
+    hasOpenOrders: (symbol) => broker.hasOpenOrders(symbol),
+    openOrders: (symbol) =>
+      broker.hasOpenOrders(symbol)
+        ? broker.listOrders('open', symbol === undefined ? undefined : [symbol]).map(order)
+        : [],
+    changedSymbols: () => changed,
+  };
+}
+
+function clip(c: BarColumns, to: number | undefined): BarColumns {
+  if (to === undefined) return c;
+  let b = c.ts.length;
+  while (b > 0 && c.ts[b - 1]! >= to) b--;
+  if (b === c.ts.length) return c;
+  return {
+    symbol: c.symbol,
+    timeframe: c.timeframe,
+    ts: c.ts.subarray(0, b),
+    open: c.open.subarray(0, b),
+    high: c.high.subarray(0, b),
+    low: c.low.subarray(0, b),
+    close: c.close.subarray(0, b),
+    volume: c.volume.subarray(0, b),
+  };
+}
+
+const RANKS: Readonly<Record<Timeframe, number>> = { '1m': 0, '5m': 1, '15m': 2, '1h': 3, '1d': 4 };
+function rank(tf: Timeframe): number {
+  return RANKS[tf];
 }
 
 function feedQuotes(

@@ -1,5 +1,5 @@
 export * from './engine';
-export * from './feed';
+export { ClockedBarFeed } from '../trading/feed';
 export * from './metrics';
 export * from './monte-carlo';
 export * from './sensitivity';

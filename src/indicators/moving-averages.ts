@@ -33,16 +33,22 @@ export function smaBatch(x: Float64Array, period: number, into?: Float64Array): 
   return out;
 }
 
+const closeOf = (b: IndicatorInput): number => b.close;
+
 export class SMA extends IndicatorBase {
   readonly name: string;
   private readonly s: SmaState;
-  constructor(readonly period: number) {
+  /** `source` picks the input field (LEAN's selector): the close by default, e.g. `(b) => b.volume`. */
+  constructor(
+    readonly period: number,
+    private readonly source: (b: IndicatorInput) => number = closeOf,
+  ) {
     super(['sma'], requirePeriod('SMA', 'period', period));
-    this.name = `SMA(${period})`;
+    this.name = source === closeOf ? `SMA(${period})` : `SMA(${period}, custom source)`;
     this.s = new SmaState(period);
   }
   protected step(b: IndicatorInput): void {
-    const v = this.s.push(b.close);
+    const v = this.s.push(this.source(b));
     if (!Number.isNaN(v)) this.outputs[0] = v;
   }
   protected clear(): void {

@@ -243,6 +243,17 @@ export function rocBatch(x: Float64Array, period = 10, into?: Float64Array): Flo
   return out;
 }
 
+/** TA-Lib's ROCR: price / price `period` bars ago (0 when that price is 0). */
+export function rocrBatch(x: Float64Array, period = 10, into?: Float64Array): Float64Array {
+  requirePeriod('ROCR', 'period', period);
+  const out = outputColumn(x.length, period, into);
+  for (let i = period; i < x.length; i++) {
+    const prev = x[i - period]!;
+    out[i] = prev !== 0.0 ? x[i]! / prev : 0.0;
+  }
+  return out;
+}
+
 export function momBatch(x: Float64Array, period = 10): Float64Array {
   requirePeriod('MOM', 'period', period);
   const out = nanArray(x.length);
@@ -277,6 +288,17 @@ export class ROC extends LagIndicator {
   }
   protected compute(now: number, then: number): number {
     return then !== 0.0 ? (now / then - 1.0) * 100.0 : 0.0;
+  }
+}
+
+export class ROCR extends LagIndicator {
+  readonly name: string;
+  constructor(period = 10) {
+    super('rocr', period);
+    this.name = `ROCR(${period})`;
+  }
+  protected compute(now: number, then: number): number {
+    return then !== 0.0 ? now / then : 0.0;
   }
 }
 

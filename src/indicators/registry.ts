@@ -32,6 +32,7 @@ import {
   MACD,
   MOM,
   ROC,
+  ROCR,
   RSI,
   STOCH,
   STOCHF,
@@ -41,6 +42,7 @@ import {
   macdBatch,
   momBatch,
   rocBatch,
+  rocrBatch,
   rsiBatch,
   stochBatch,
   stochRsiBatch,
@@ -190,6 +192,12 @@ export const INDICATORS: readonly IndicatorSpec[] = [
     () => new ROC(10),
     (x) => rocBatch(x, 10),
     { name: 'ROC', options: { optInTimePeriod: 10 }, inputs: real, outputs: ['outReal'] },
+  ),
+  closeSpec(
+    'ROCR(10)',
+    () => new ROCR(10),
+    (x) => rocrBatch(x, 10),
+    { name: 'ROCR', options: { optInTimePeriod: 10 }, inputs: real, outputs: ['outReal'] },
   ),
   closeSpec(
     'MOM(10)',

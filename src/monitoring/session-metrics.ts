@@ -19,7 +19,7 @@ export interface SessionMetrics {
   portfolio(p: {
     equity: number;
     lastEquity: number;
-    positions: ReadonlyArray<{ symbol: string; qty: number; avgEntryPrice: number; marketValue: number }>;
+    positions: ReadonlyArray<{ symbol: string; qty: number; avgPrice: number; lastPrice: number }>;
   }): void;
   decided(p: {
     timeframe: string;
@@ -50,7 +50,7 @@ export function prometheusSessionMetrics(account: string, model = 'strategy'): S
         positions: p.positions.map((x) => ({
           ticker: x.symbol,
           quantity: x.qty,
-          marketValueDollars: x.marketValue,
+          marketValueDollars: x.qty * x.lastPrice,
         })),
       });
       for (const x of p.positions) {
@@ -59,7 +59,7 @@ export function prometheusSessionMetrics(account: string, model = 'strategy'): S
           timeframe: '1m',
           model,
           realizedDollars: 0,
-          unrealizedDollars: x.marketValue - x.qty * x.avgEntryPrice,
+          unrealizedDollars: x.qty * (x.lastPrice - x.avgPrice),
         });
       }
     },

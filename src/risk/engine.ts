@@ -158,6 +158,11 @@ function checkSubmit(cmd: SubmitCommand, state: RiskState, limits: RiskLimits): 
   }
 
   const px = cmd.refPrice;
+  if (limits.maxOrderNotional !== null && o.qty * px > limits.maxOrderNotional + 1e-9)
+    return deny(
+      'order_notional',
+      `order notional $${(o.qty * px).toFixed(2)} exceeds the $${limits.maxOrderNotional} cap`,
+    );
   // only the part beyond the current position (a flip's excess) is new exposure: openingQty
   const pending = state.pendingEntries ?? [];
   let pendingNotional = 0;
@@ -190,6 +195,11 @@ function checkSubmit(cmd: SubmitCommand, state: RiskState, limits: RiskLimits): 
     return deny(
       'single_position',
       `${o.symbol} would be ${pct(symNotional / eq)} of equity (limit ${pct(limits.maxPositionFraction)})`,
+    );
+  if (limits.maxGrossExposure !== null && x.grossNotional > limits.maxGrossExposure * eq + 1e-9)
+    return deny(
+      'gross_exposure',
+      `gross exposure would be ${pct(x.grossNotional / eq)} of equity (limit ${pct(limits.maxGrossExposure)})`,
     );
   const maxPos = maxPositionsFor(limits, eq);
   if (x.positionCount > maxPos)

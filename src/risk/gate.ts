@@ -9,7 +9,7 @@
  */
 import type { Command, SubmitCommand } from '../model/command';
 import { checkCommand, positionChange } from './engine';
-import type { RiskLimits, RiskPosition, RiskRule, RiskState } from './types';
+import type { RiskDecision, RiskLimits, RiskPosition, RiskRule, RiskState } from './types';
 
 export interface GateDenial {
   readonly command: Command;
@@ -29,11 +29,18 @@ export function gateCommands(commands: readonly Command[], state: RiskState, lim
   const approved: GateResult['approved'] = [];
   const denied: GateDenial[] = [];
   let current = state;
+  let entries = 0;
   for (const c of commands) {
-    const d = checkCommand(c, current, limits);
+    const d =
+      limits.maxOrdersPerCycle !== null && c.kind === 'submit' && entries >= limits.maxOrdersPerCycle
+        ? capReached(c, current, limits)
+        : checkCommand(c, current, limits);
     if (d.approved) {
       approved.push({ command: c, riskReducing: d.riskReducing });
-      if (!d.riskReducing && c.kind === 'submit') current = withPendingEntry(current, c);
+      if (!d.riskReducing && c.kind === 'submit') {
+        current = withPendingEntry(current, c);
+        entries++;
+      }
     } else
       denied.push({
         command: c,
@@ -44,6 +51,17 @@ export function gateCommands(commands: readonly Command[], state: RiskState, lim
       });
   }
   return { approved, denied };
+}
+
+/** Past the per-decision cap only orders that reduce exposure still pass. */
+function capReached(c: SubmitCommand, state: RiskState, limits: RiskLimits): RiskDecision {
+  const d = checkCommand(c, state, limits);
+  if (d.approved && d.riskReducing) return d;
+  return {
+    approved: false,
+    rule: 'orders_per_cycle',
+    reason: `${limits.maxOrdersPerCycle} orders adding exposure already approved in this decision`,
+  };
 }
 
 /** The opening part of an approved entry (a flip's excess beyond the current position), as a working entry. */

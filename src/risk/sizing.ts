@@ -8,6 +8,8 @@
  *  - the single-position cap.
  * Pure and deterministic: the strategy (through its context) and the trading workflow call the same code.
  */
+import { roundToStep } from '../model/instrument';
+
 export type SignalTier = 1 | 2 | 3;
 
 export interface SizingConfig {
@@ -22,7 +24,8 @@ export interface SizingConfig {
   readonly drawdownForZeroSize: number;
   /** size multiplier lost per unit of average correlation with the book */
   readonly correlationHaircut: number;
-  readonly fractional: boolean;
+  /** smallest quantity increment: 1 for whole shares, 1e-9 for crypto (the instrument's lot size) */
+  readonly qtyStep: number;
 }
 
 export const DEFAULT_SIZING: SizingConfig = {
@@ -33,7 +36,7 @@ export const DEFAULT_SIZING: SizingConfig = {
   maxPositionFraction: 0.05,
   drawdownForZeroSize: 0.25,
   correlationHaircut: 0.5,
-  fractional: false,
+  qtyStep: 1,
 };
 
 export interface SizingInput {
@@ -105,11 +108,10 @@ export function sizePosition(input: SizingInput, cfg: SizingConfig = DEFAULT_SIZ
     riskFraction *= Math.max(0, 1 - input.drawdown / cfg.drawdownForZeroSize);
   if (input.correlation !== undefined && input.correlation > 0)
     riskFraction *= Math.max(0, 1 - cfg.correlationHaircut * Math.min(1, input.correlation));
-  const round = (q: number) => (cfg.fractional ? Math.floor(q * 1e6) / 1e6 : Math.floor(q + 1e-9));
   const qRisk = (equity * riskFraction) / perShareRisk;
   const qTier = (equity * tierAllocation(cfg, input.tier, input.confidence)) / price;
   const qCap = (equity * cfg.maxPositionFraction) / price;
   const q = Math.min(qRisk, qTier, qCap);
   const binding = q === qRisk ? 'risk' : q === qTier ? 'tier' : 'position_cap';
-  return { qty: Math.max(0, round(q)), riskFraction, binding, reason: `sized by ${binding}` };
+  return { qty: roundToStep(q, cfg.qtyStep), riskFraction, binding, reason: `sized by ${binding}` };
 }

@@ -19,6 +19,9 @@ export const RISK_RULES = [
   'correlated_exposure',
   'sector_exposure',
   'pattern_day_trader',
+  'order_notional',
+  'gross_exposure',
+  'orders_per_cycle',
 ] as const;
 export type RiskRule = (typeof RISK_RULES)[number];
 
@@ -78,6 +81,12 @@ export interface RiskLimits {
   readonly staleDataMs: number;
   readonly volatilitySpikeRatio: number;
   readonly defaultStopFraction: number;
+  /** largest notional of one order that adds exposure, dollars (null: no cap) */
+  readonly maxOrderNotional: number | null;
+  /** sum of |position value| with working entries, over equity (null: no cap) */
+  readonly maxGrossExposure: number | null;
+  /** orders that add exposure approved in one decision (null: no cap): a runaway strategy cannot flood the broker */
+  readonly maxOrdersPerCycle: number | null;
 }
 
 export const DEFAULT_RISK_LIMITS: RiskLimits = {
@@ -99,6 +108,9 @@ export const DEFAULT_RISK_LIMITS: RiskLimits = {
   staleDataMs: 5 * 60_000,
   volatilitySpikeRatio: 2.5,
   defaultStopFraction: 0.05,
+  maxOrderNotional: null,
+  maxGrossExposure: null,
+  maxOrdersPerCycle: null,
 };
 
 export function riskLimits(overrides: Partial<RiskLimits> = {}): RiskLimits {
@@ -120,6 +132,16 @@ export function riskLimits(overrides: Partial<RiskLimits> = {}): RiskLimits {
   if (!(l.staleDataMs > 0)) throw new RangeError(`risk.staleDataMs: ${l.staleDataMs} must be > 0`);
   if (!(l.volatilitySpikeRatio > 1))
     throw new RangeError(`risk.volatilitySpikeRatio: ${l.volatilitySpikeRatio} must be > 1`);
+  if (l.maxOrderNotional !== null && !(l.maxOrderNotional > 0 && Number.isFinite(l.maxOrderNotional)))
+    throw new RangeError(
+      `risk.maxOrderNotional: ${l.maxOrderNotional} must be a positive dollar amount or null`,
+    );
+  if (l.maxGrossExposure !== null && !(l.maxGrossExposure > 0 && l.maxGrossExposure <= 10))
+    throw new RangeError(
+      `risk.maxGrossExposure: ${l.maxGrossExposure} must be a fraction of equity in (0, 10] or null`,
+    );
+  if (l.maxOrdersPerCycle !== null && !(Number.isInteger(l.maxOrdersPerCycle) && l.maxOrdersPerCycle > 0))
+    throw new RangeError(`risk.maxOrdersPerCycle: ${l.maxOrdersPerCycle} must be a positive integer or null`);
   if (l.positionCountTiers.length === 0)
     throw new RangeError('risk.positionCountTiers: at least one tier is required');
   return l;
@@ -134,4 +156,52 @@ export interface ModeEvaluation {
   readonly reason: string;
   /** the breaker asks for every position to be closed (daily loss) */
   readonly flatten: boolean;
+}
+
+/**
+ * The limits an operator sets for a trading session (at start, or during the day through `setRiskLimits`);
+ * every other limit is the engine's default. Same names as RiskLimits: one vocabulary from CLI to engine.
+ */
+export type OperatorLimits = {
+  readonly maxPositionFraction: number;
+  readonly maxGrossExposure: number;
+  readonly dailyLossLimit: number;
+  readonly maxOrderNotional: number;
+  readonly maxOrdersPerCycle: number;
+};
+
+export const DEFAULT_OPERATOR_LIMITS: OperatorLimits = {
+  maxPositionFraction: 0.05,
+  maxGrossExposure: 1,
+  dailyLossLimit: 0.03,
+  maxOrderNotional: 25_000,
+  maxOrdersPerCycle: 200,
+};
+
+/** The engine's limits with an operator's settings applied. */
+export function withOperatorLimits(o: OperatorLimits, base: Partial<RiskLimits> = {}): RiskLimits {
+  return riskLimits({ ...base, ...o });
+}
+
+/** Validates an operator limits patch; returns the problem with the field name, or undefined. Pure. */
+export function validateOperatorLimits(p: Partial<OperatorLimits>): string | undefined {
+  const known = Object.keys(DEFAULT_OPERATOR_LIMITS);
+  for (const k of Object.keys(p))
+    if (!known.includes(k)) return `${k}: unknown risk limit (known: ${known.join(', ')})`;
+  const inRange = (k: keyof OperatorLimits, max: number) => {
+    const v = p[k];
+    if (v === undefined) return undefined;
+    return typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= max
+      ? undefined
+      : `${k}: ${String(v)} must be a number in (0, ${max}]`;
+  };
+  return (
+    inRange('maxPositionFraction', 1) ??
+    inRange('maxGrossExposure', 10) ??
+    inRange('dailyLossLimit', 1) ??
+    inRange('maxOrderNotional', 1e9) ??
+    (p.maxOrdersPerCycle !== undefined && !(Number.isInteger(p.maxOrdersPerCycle) && p.maxOrdersPerCycle > 0)
+      ? `maxOrdersPerCycle: ${String(p.maxOrdersPerCycle)} must be a positive integer`
+      : undefined)
+  );
 }

@@ -1,127 +1,199 @@
+/**
+ * One bar of a trading session, as the workflow orchestrates it: read the account at the venue, let the kernel
+ * decide (the decide activity runs the backtester's kernel: breakers, strategy, risk engine, flattening), then
+ * carry its actions out — large entries through an execution algorithm (a child workflow), the rest at the
+ * venue at once — and fold every placed order into the order-list hash the backtester computes.
+ *
+ * Every trading rule lives in the kernel (src/trading); what is here is orchestration only: execution
+ * algorithms (routing, stopping them before the orders they work are canceled), the venue, the hash. Pure and
+ * deterministic given the activities' answers, free of Node and Temporal imports, so the workflow bundle
+ * includes it; tests drive it in process with the same activity implementations.
+ *
+ * State goes through a cell rather than a parameter: update handlers may change it (pause, limits) while an
+ * activity is in flight, and the cycle must see and keep those changes.
+ */
 import {
   DEFAULT_EXECUTION_ROUTING,
+  DEFAULT_STRATEGY,
+  type AccountSnapshot,
   type AlgoInFlight,
-  type DecideResult,
+  type ExecutionActivities,
   type ExecutionRouting,
-  type PlannedOrder,
-  type PortfolioSnapshot,
-  type RiskState as SessionRiskMode,
+  type SessionActivities,
   type SessionInput,
-  type SessionOpenOrder,
-  type SessionPosition,
-  type SessionRiskLimits,
+  type SessionResult,
   type SessionState,
 } from '../../contracts/session';
-import type { Command } from '../model/command';
+import type { ExecAlgoInput } from '../../contracts/exec-algo';
 import {
   ALGO_SLICE_SEQ_BASE,
-  RESERVED_SEQ,
+  FNV1A64_EMPTY,
+  MAX_ALGO_SLICES,
+  algoSliceSeq,
+  foldOrderList,
   makeClientOrderId,
   parseClientOrderId,
 } from '../model/client-order-id';
-import { evaluateMode } from '../risk/engine';
-import { gateCommands } from '../risk/gate';
-import { riskLimits, type RiskLimits, type RiskPosition, type RiskState } from '../risk/types';
-import { DEFAULT_SIZING, type SizingConfig } from '../risk/sizing';
+import type { OperatorLimits } from '../risk/types';
+import type { AccountOrder } from '../trading/account';
+import type { Action, KernelStart } from '../trading/kernel';
+import { packActions, unpackActions } from '../trading/packed-actions';
+import type { Venue } from './venue';
 
-/**
- * The trading session's per-bar risk step as pure functions (no I/O, no clock, no randomness), run by the
- * workflow between its activities. The rules are the backtester's: the same circuit breakers (evaluateMode),
- * the same gate over the strategy's commands (gateCommands → checkCommand) on a risk state built the same way
- * from the broker's view, and the same client order ids — which is what makes the parity test meaningful.
- * The session adds operator caps on top (order notional, gross exposure, orders per cycle, pause).
- */
-
-/** The shared risk engine's limits for a session's settings (the rest are the engine's defaults). */
-export function riskLimitsFor(limits: SessionRiskLimits): RiskLimits {
-  return riskLimits({ maxPositionFraction: limits.maxPositionPct, dailyLossLimit: limits.maxDailyLossPct });
+export interface CycleOps {
+  readonly io: Pick<SessionActivities, 'decide'> & Partial<Pick<SessionActivities, 'algoVolumeCurve'>>;
+  readonly exec: Pick<ExecutionActivities, 'cancelOpenOrders'>;
+  readonly venue: Venue;
+  /** execution algorithms (child workflows in the session); without them every order is sent at once */
+  readonly algos?: AlgoOps;
 }
 
-/** The sizing rule a session's strategy gets: the backtester's defaults with the session's position limit. */
-export function sizingFor(limits: SessionRiskLimits): SizingConfig {
-  return { ...DEFAULT_SIZING, maxPositionFraction: limits.maxPositionPct, fractional: false };
+/** What the cycle needs to run execution algorithms; the workflow implements it with child workflows. */
+export interface AlgoOps {
+  /** starts the algorithm (idempotent by workflow id); it signals algoDone when it ends */
+  start(workflowId: string, input: ExecAlgoInput): Promise<void>;
+  /** asks it to send no more slices */
+  stop(workflowId: string, reason: string): Promise<void>;
+  /** waits (workflow time) until `done()` or the timeout; true when done */
+  waitFor(done: () => boolean, timeoutMs: number): Promise<boolean>;
+  /** workflow time, ms */
+  now(): number;
 }
 
-export interface Denial {
-  readonly symbol: string;
-  readonly reason: string;
+export interface StateCell {
+  get(): SessionState;
+  set(next: SessionState): void;
 }
 
-/**
- * Folds a broker snapshot into the session state as the backtester's trade tracking would: positions opened
- * today get an open time, a position opened today that closes is a day trade, and a position that closes or
- * flips loses its protective stop.
- */
-export function withSnapshot(state: SessionState, snap: PortfolioSnapshot, barTs: number): SessionState {
-  const before = new Map(state.positions.map((p) => [p.symbol, p.qty]));
-  const openedAt: Record<string, number> = {};
-  const riskStops: Record<string, number> = { ...state.riskStops };
-  let dayTrades = state.dayTrades;
-  for (const p of snap.positions) {
-    const prev = before.get(p.symbol) ?? 0;
-    if (prev !== 0 && Math.sign(prev) === Math.sign(p.qty)) {
-      if (state.openedAt[p.symbol] !== undefined) openedAt[p.symbol] = state.openedAt[p.symbol]!;
+/** How long a session waits for stopped algorithms to confirm before it cancels and flattens anyway. */
+export const ALGO_STOP_WAIT_MS = 30_000;
+
+export async function runCycle(
+  ops: CycleOps,
+  cell: StateCell,
+  input: SessionInput,
+  barTs: number,
+): Promise<void> {
+  await expireAlgos(ops, cell, input.sessionId);
+  const account = await ops.venue.account(barTs);
+  const s = { ...cell.get(), account };
+  cell.set(s);
+  const at = barTs + s.barMs;
+  const nextBarTs = s.barTimes[s.nextBar + 1] ?? null;
+  const routing = executionRouting(input, s.barMs);
+  const decided = await ops.io.decide({
+    sessionId: input.sessionId,
+    date: input.date,
+    barTs,
+    barMs: s.barMs,
+    prevDecisionTs: s.lastDecisionTs,
+    symbols: s.universe,
+    // while an algorithm works an order, the kernel sees that one order (not its slices)
+    account: withAlgoOrders(account, s.algos),
+    controls: { paused: s.paused, liquidate: s.liquidateRequested, limits: s.limits },
+    strategy: input.strategy ?? DEFAULT_STRATEGY,
+    seed: input.seed ?? 1,
+    modelId: input.modelId ?? null,
+    start: s.start,
+    dayEndsAt: s.dayEndsAt,
+    flattenBeforeCloseMs: (input.flattenBarsBeforeClose ?? 2) * s.barMs,
+    ...(ops.algos && routing.algoMaxParticipation !== null ? { avgVolumeBars: routing.volumeBars } : {}),
+  });
+  const now = cell.get();
+  let denied = 0;
+  for (const n of Object.values(decided.denied)) denied += n;
+  cell.set({
+    ...now,
+    lastDecisionTs: at,
+    riskState: decided.mode,
+    riskReason: decided.modeReason,
+    deniedCount: now.deniedCount + denied,
+    dayTrades: decided.dayTrades,
+  });
+  const actions = unpackActions(decided.actions);
+
+  // Algorithms work entries: a risk mode that allows no new exposure, or a pause, stops them all; a cancel of
+  // what an algorithm works stops it first (it confirms, then its slices are canceled), so no slice lands later.
+  const direct: Action[] = [];
+  const toAlgo: Array<Extract<Action, { kind: 'submit' }>> = [];
+  if (decided.mode !== 'ACTIVE' || now.paused)
+    await stopAlgos(
+      ops,
+      cell,
+      input.sessionId,
+      null,
+      now.paused ? 'session paused' : `risk ${decided.mode}: ${decided.modeReason}`,
+    );
+  for (const a of actions) {
+    if (a.kind === 'cancelAll') await stopAlgos(ops, cell, input.sessionId, null, a.reason);
+    else if (a.kind === 'cancelSymbol') await stopAlgos(ops, cell, input.sessionId, [a.symbol], a.reason);
+    else if (a.kind === 'cancel') {
+      const worked = cell.get().algos.find((x) => x.parentId === a.clientOrderId);
+      if (worked) {
+        await stopAlgos(ops, cell, input.sessionId, [worked.symbol], a.reason);
+        continue; // the parent is the session's own bookkeeping: the broker knows only its slices
+      }
+    } else if (ops.algos && a.entry && routesToAlgo(a, routing, decided.avgVolume?.[a.order.symbol])) {
+      toAlgo.push(a);
       continue;
     }
-    if (prev !== 0) {
-      // flipped: the old position closed at this bar
-      if ((state.openedAt[p.symbol] ?? 0) > 0) dayTrades++;
-      delete riskStops[p.symbol];
-    }
-    openedAt[p.symbol] = barTs;
+    direct.push(a);
   }
-  const now = new Set(snap.positions.map((p) => p.symbol));
-  for (const [symbol, qty] of before) {
-    if (qty === 0 || now.has(symbol)) continue;
-    if ((state.openedAt[symbol] ?? 0) > 0) dayTrades++;
-    delete riskStops[symbol];
+  // the orders sent at once first (a flip's exit leg before the algorithm's first slice of its entry leg)
+  const acks = await ops.venue.execute(direct.length ? packActions(direct) : null, nextBarTs);
+  for (const a of toAlgo) await startAlgo(ops, cell, input.sessionId, a, routing);
+
+  const ok = new Set(acks.filter((x) => !x.rejected).map((x) => x.clientOrderId));
+  const after = cell.get();
+  // every submitted order in the kernel's order, the ones an algorithm works included (as one order each)
+  let hash = after.orderHash;
+  let submitted = 0;
+  let placed = toAlgo.length;
+  for (const a of actions) {
+    if (a.kind !== 'submit') continue;
+    hash = foldOrderList(hash, hash === FNV1A64_EMPTY ? 0 : 1, a.order);
+    submitted++;
+    if (ok.has(a.order.clientOrderId)) placed++;
   }
-  return {
-    ...state,
-    positions: snap.positions,
-    openOrders: withAlgoOrders(snap.orders, state.algos, snap.positions),
-    equity: snap.equity,
-    cash: snap.cash,
-    buyingPower: snap.buyingPower,
-    peakEquity: Math.max(state.peakEquity, snap.equity),
-    openedAt,
-    dayTrades,
-    riskStops,
-  };
+  cell.set({
+    ...after,
+    ordersPlaced: after.ordersPlaced + placed,
+    orderHash: hash,
+    deniedCount: after.deniedCount + (submitted - placed),
+    nextBar: after.nextBar + 1,
+    lastBarTs: barTs,
+    cycles: after.cycles + 1,
+  });
 }
 
 /**
- * The open orders as the session works with them: while an execution algorithm works an order, its slices are
- * its own business and the approved order itself stays open (as it would at a broker that sliced it), with
- * the position change since the algorithm started as its filled quantity. The strategy sees that one order,
- * and the risk engine counts what is left of it as a pending entry.
+ * The account as the kernel works with it: while an execution algorithm works an order, its slices are its own
+ * business and the approved order itself stays open (as it would at a broker that sliced it), with the position
+ * change since the algorithm started as its filled quantity. The kernel sees that one order, and its risk
+ * engine counts what is left of it as a working entry.
  */
-export function withAlgoOrders(
-  orders: readonly SessionOpenOrder[],
-  algos: readonly AlgoInFlight[],
-  positions: readonly SessionPosition[],
-): SessionOpenOrder[] {
-  if (!algos.length) return [...orders];
+export function withAlgoOrders(account: AccountSnapshot, algos: readonly AlgoInFlight[]): AccountSnapshot {
+  if (!algos.length) return account;
   const working = new Set(algos.map((a) => a.symbol));
-  const out = orders.filter((o) => {
+  const orders: AccountOrder[] = account.orders.filter((o) => {
     if (!working.has(o.symbol)) return true;
     const seq = parseClientOrderId(o.clientOrderId)?.seq ?? 0;
     return seq < ALGO_SLICE_SEQ_BASE;
   });
   for (const a of algos) {
-    const qty = positions.find((p) => p.symbol === a.symbol)?.qty ?? 0;
+    const qty = account.positions.find((p) => p.symbol === a.symbol)?.qty ?? 0;
     const moved = (a.side === 'buy' ? 1 : -1) * (qty - a.startQty);
-    out.push({
+    orders.push({
       clientOrderId: a.parentId,
       symbol: a.symbol,
       side: a.side,
       qty: a.qty,
       filledQty: Math.max(0, Math.min(a.qty, moved)),
       limitPrice: null,
-      child: false,
+      leg: false,
     });
   }
-  return out;
+  return { ...account, orders };
 }
 
 /** The session's execution routing: defaults, then the input's choices; the slice interval resolved. */
@@ -133,287 +205,200 @@ export function executionRouting(input: SessionInput, barMs: number): Required<E
 }
 
 /**
- * An approved order goes to an execution algorithm when it is a plain market entry (of at least 2 shares) at or
- * above the notional threshold, or larger than the allowed share of the symbol's average bar volume.
+ * An entry goes to an execution algorithm when it is a plain market order (of at least 2 shares) at or above
+ * the notional threshold, or larger than the allowed share of the symbol's average bar volume.
  */
 export function routesToAlgo(
-  order: PlannedOrder,
-  entry: boolean,
+  a: Extract<Action, { kind: 'submit' }>,
   routing: Pick<ExecutionRouting, 'algoMinNotional'> &
     Partial<Pick<ExecutionRouting, 'algoMaxParticipation'>>,
   avgVolume?: number,
 ): boolean {
-  if (!entry || order.qty < 2) return false;
-  if (order.type !== 'market' || (order.orderClass !== undefined && order.orderClass !== 'simple'))
-    return false;
-  if (routing.algoMinNotional !== null && order.qty * order.refPrice >= routing.algoMinNotional) return true;
+  const o = a.order;
+  if (!a.entry || o.qty < 2) return false;
+  if (o.type !== 'market' || (o.orderClass !== undefined && o.orderClass !== 'simple')) return false;
+  if (routing.algoMinNotional !== null && o.qty * a.refPrice >= routing.algoMinNotional) return true;
   const cap = routing.algoMaxParticipation ?? null;
-  return cap !== null && avgVolume !== undefined && order.qty > cap * avgVolume;
+  return cap !== null && avgVolume !== undefined && o.qty > cap * avgVolume;
 }
 
-/** Positions held at reconciliation were not opened today: open time 0 keeps them out of the day-trade count. */
-export function reconciledOpenedAt(positions: readonly SessionPosition[]): Record<string, number> {
-  return Object.fromEntries(positions.map((p) => [p.symbol, 0]));
+/**
+ * Stops the algorithms working `symbols` (all when null), waits until each has confirmed (algoDone) so no
+ * further slice can reach the broker, then cancels their slices still working; returns how many it stopped.
+ * One that does not confirm in time is dropped from the state anyway: the cancel catches a late slice.
+ */
+export async function stopAlgos(
+  ops: CycleOps,
+  cell: StateCell,
+  sessionId: string,
+  symbols: readonly string[] | null,
+  reason: string,
+): Promise<number> {
+  const hit = cell.get().algos.filter((a) => symbols === null || symbols.includes(a.symbol));
+  return endAlgos(ops, cell, sessionId, hit, reason, ALGO_STOP_WAIT_MS);
 }
 
-/** Per symbol, the close time of its newest bar: `at` unless the decision reported it stale or missing. */
-export function dataTimes(
-  universe: readonly string[],
-  at: number,
-  staleData: Readonly<Record<string, number | null>>,
-): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const s of universe) {
-    const stale = staleData[s];
-    if (stale === undefined) out[s] = at;
-    else if (stale !== null) out[s] = stale;
-  }
+/**
+ * An algorithm that has not confirmed its end by its deadline (its worker down for long, its workflow failed)
+ * is not waited on forever: it is told to stop and its working slices are canceled, so one that wakes up later
+ * cannot add to a position the session no longer counts as pending. No wait: its confirmation is not expected.
+ */
+export async function expireAlgos(ops: CycleOps, cell: StateCell, sessionId: string): Promise<number> {
+  if (!ops.algos) return 0;
+  const t = ops.algos.now();
+  const expired = cell.get().algos.filter((a) => a.until <= t);
+  return endAlgos(ops, cell, sessionId, expired, 'no algoDone by its deadline', 0);
+}
+
+/** Signals `algoStop` to each, waits up to `waitMs` for their algoDone, forgets them and cancels their slices. */
+async function endAlgos(
+  ops: CycleOps,
+  cell: StateCell,
+  sessionId: string,
+  hit: readonly AlgoInFlight[],
+  reason: string,
+  waitMs: number,
+): Promise<number> {
+  if (!hit.length || !ops.algos) return 0;
+  for (const a of hit) await ops.algos.stop(a.workflowId, reason);
+  const ids = new Set(hit.map((a) => a.workflowId));
+  if (waitMs > 0) await ops.algos.waitFor(() => !cell.get().algos.some((a) => ids.has(a.workflowId)), waitMs);
+  const s = cell.get();
+  cell.set({ ...s, algos: s.algos.filter((a) => !ids.has(a.workflowId)) });
+  // A slice already working (a marketable limit not yet filled) would still add exposure: cancel it too.
+  const slices = hit.flatMap((a) => sliceIds(sessionId, a));
+  if (slices.length) await ops.exec.cancelOpenOrders({ reason, clientOrderIds: slices });
+  return hit.length;
+}
+
+/** Every client order id an algorithm may have used for its slices (they are deterministic). */
+export function sliceIds(sessionId: string, a: AlgoInFlight): string[] {
+  const p = parseClientOrderId(a.parentId);
+  if (!p) return [];
+  const out: string[] = [];
+  for (let i = 0; i < Math.min(a.slices, MAX_ALGO_SLICES); i++)
+    out.push(
+      makeClientOrderId({
+        session: sessionId,
+        barTs: p.barTs,
+        symbol: a.symbol,
+        seq: algoSliceSeq(p.seq, i),
+      }),
+    );
   return out;
 }
 
-/** The risk engine's view of the session at a decision, built as the backtester builds it from its broker. */
-export function sessionRiskState(
-  state: SessionState,
-  at: number,
-  decided: Pick<DecideResult, 'volatilityRatio' | 'staleData' | 'prices'>,
-  mode: SessionRiskMode = state.riskState,
-  modeReason: string = state.riskReason,
-): RiskState {
-  const positions: RiskPosition[] = state.positions.map((p) => ({
-    symbol: p.symbol,
-    qty: p.qty,
-    price: p.currentPrice,
-    stopPrice: state.riskStops[p.symbol],
-  }));
-  const held = new Map(state.positions.map((p) => [p.symbol, p]));
-  const pendingEntries: RiskPosition[] = [];
-  for (const o of state.openOrders) {
-    if (o.child || o.exit) continue;
-    const q = held.get(o.symbol)?.qty ?? 0;
-    const signed = o.side === 'buy' ? 1 : -1;
-    if (q !== 0 && Math.sign(q) !== signed) continue;
-    pendingEntries.push({
-      symbol: o.symbol,
-      qty: signed * (o.qty - o.filledQty),
-      price: held.get(o.symbol)?.currentPrice ?? decided.prices[o.symbol] ?? o.limitPrice ?? 0,
-      stopPrice: state.riskStops[o.symbol],
-    });
-  }
-  return {
-    mode,
-    modeReason,
-    now: at,
-    equity: state.equity,
-    buyingPower: state.buyingPower,
-    dayStartEquity: state.startEquity,
-    monthStartEquity: state.startEquity,
-    quarterStartEquity: state.startEquity,
-    positions,
-    pendingEntries,
-    lastDataTs: dataTimes(state.universe, at, decided.staleData),
-    dayTradesInWindow: state.dayTrades,
-    volatilityRatio: decided.volatilityRatio,
-  };
-}
-
-/** Orders sent together after the cancels before them (a flatten replaces the symbol's open orders). */
-export interface OrderBatch {
-  /** symbols whose open orders are canceled before the batch (a flatten replaces them) */
-  readonly cancelSymbols: string[];
-  /** single open orders the strategy canceled, by client order id (sent before the batch as well) */
-  readonly cancelIds?: string[];
-  readonly orders: PlannedOrder[];
-}
-
-export interface BreakerResult {
-  /** the loss breakers' flatten (daily/monthly/quarterly loss → HALTED): empty when none fired */
-  readonly batch: OrderBatch;
-  /** the open orders as they will be once the batch is sent: what the strategy is shown */
-  readonly openOrders: SessionOpenOrder[];
-}
-
-/**
- * The loss breakers, before the strategy runs (the backtester flattens before calling onBar, so the strategy
- * sees the flatten orders as open and the replaced orders as gone). Loss is known from equity alone; the
- * volatility breaker, which needs this bar's data, is evaluated after the decision (riskStep).
- */
-export function breakerStep(sessionId: string, state: SessionState, at: number): BreakerResult {
-  const ev = evaluateMode(
-    sessionRiskState(state, at, { volatilityRatio: 1, staleData: {}, prices: {} }),
-    riskLimitsFor(state.limits),
-  );
-  if (!ev.flatten) return { batch: { cancelSymbols: [], orders: [] }, openOrders: [...state.openOrders] };
-  const orders = flattenOrders(sessionId, at, state.positions, RESERVED_SEQ.breaker, `breaker: ${ev.reason}`);
-  const flattened = new Set(orders.map((o) => o.symbol));
-  const cancelSymbols = [
-    ...new Set(state.openOrders.filter((o) => flattened.has(o.symbol) && !o.child).map((o) => o.symbol)),
-  ];
-  const openOrders: SessionOpenOrder[] = [
-    ...state.openOrders.filter((o) => !flattened.has(o.symbol) || o.child),
-    ...orders.map((o) => ({
-      clientOrderId: o.clientOrderId,
-      symbol: o.symbol,
-      side: o.side,
-      qty: o.qty,
-      filledQty: 0,
-      limitPrice: null,
-      child: false,
-      exit: true,
-    })),
-  ];
-  return { batch: { cancelSymbols, orders }, openOrders };
-}
-
-export interface RiskStepResult {
-  readonly mode: SessionRiskMode;
-  readonly reason: string;
-  /** the strategy's approved commands as orders, after the cancels they need */
-  readonly batch: OrderBatch;
-  /** client order ids of the batch's orders that add exposure (entries); the rest only reduce it */
-  readonly entryIds: readonly string[];
-  readonly denied: Denial[];
-  /** stops to remember for the open-risk limit (approved, risk-increasing submits that carry one) */
-  readonly riskStops: Record<string, number>;
-}
-
-/** A decide activity's result with its commands unpacked. */
-export type Decision = Omit<DecideResult, 'commands'> & { readonly commands: readonly Command[] };
-
-/**
- * One bar's risk step after the strategy decided: all breakers (the volatility spike needs this bar's data),
- * then the strategy's commands through the shared gate on the risk state the backtester would build, then the
- * session's operator caps. `state.openOrders` must already be the post-breaker open orders.
- */
-export function riskStep(input: {
-  readonly state: SessionState;
-  /** decision time: the close of the bar */
-  readonly at: number;
-  readonly decided: Decision;
-}): RiskStepResult {
-  const { state, at, decided } = input;
-  const limits = riskLimitsFor(state.limits);
-  const ev = evaluateMode(sessionRiskState(state, at, decided), limits);
-  const cancelSymbols = new Set<string>();
-  const cancelIds = new Set<string>();
-  const orders: PlannedOrder[] = [];
-  const entryIds: string[] = [];
-  const denied: Denial[] = [];
-  const riskStops: Record<string, number> = { ...state.riskStops };
-  const held = new Map(state.positions.map((p) => [p.symbol, p]));
-  const hasOpen = (symbol: string) => state.openOrders.some((o) => o.symbol === symbol && !o.child);
-
-  const gate = gateCommands(
-    decided.commands,
-    sessionRiskState(state, at, decided, ev.mode, ev.reason),
-    limits,
-  );
-  for (const d of gate.denied)
-    denied.push({ symbol: d.symbol, reason: `risk engine ${d.rule}: ${d.reason}` });
-
-  let gross = state.positions.reduce((s, p) => s + Math.abs(p.marketValue), 0);
-  let increasing = 0;
-  for (const { command: c, riskReducing } of gate.approved) {
-    if (c.kind === 'cancel') {
-      // A strategy cancel: that one order, as the backtester's broker cancels it (an order an execution
-      // algorithm works is stopped and its slices canceled by the cycle).
-      const o = state.openOrders.find((x) => x.clientOrderId === c.clientOrderId);
-      if (o) cancelIds.add(o.clientOrderId);
-      continue;
-    }
-    if (c.kind === 'flatten') {
-      const p = held.get(c.symbol);
-      if (hasOpen(c.symbol)) cancelSymbols.add(c.symbol);
-      if (!p || p.qty === 0) continue;
-      orders.push(flattenOrder(c.clientOrderId, p, c.reason));
-      continue;
-    }
-    const { tag, ...spec } = c.order;
-    const notional = spec.qty * c.refPrice;
-    if (!riskReducing) {
-      if (notional > state.limits.maxOrderNotional) {
-        denied.push({
-          symbol: spec.symbol,
-          reason: `maxOrderNotional: ${notional.toFixed(2)} > ${state.limits.maxOrderNotional}`,
-        });
-        continue;
-      }
-      if (gross + notional > state.limits.maxGrossExposurePct * state.equity) {
-        denied.push({
-          symbol: spec.symbol,
-          reason: `maxGrossExposurePct: ${((gross + notional) / state.equity).toFixed(3)} > ${state.limits.maxGrossExposurePct}`,
-        });
-        continue;
-      }
-      if (increasing >= state.limits.maxOrdersPerCycle) {
-        denied.push({
-          symbol: spec.symbol,
-          reason: `maxOrdersPerCycle: ${state.limits.maxOrdersPerCycle} reached`,
-        });
-        continue;
-      }
-      increasing++;
-      gross += notional;
-      if (c.riskStopPrice !== undefined) riskStops[spec.symbol] = c.riskStopPrice;
-    }
-    orders.push({ ...spec, refPrice: c.refPrice, reason: tag?.reason ?? (riskReducing ? 'exit' : 'entry') });
-    if (!riskReducing) entryIds.push(spec.clientOrderId);
-  }
-  return {
-    mode: ev.mode,
-    reason: ev.reason,
-    batch: {
-      cancelSymbols: [...cancelSymbols],
-      // a symbol being flattened has all its orders canceled already
-      cancelIds: [...cancelIds].filter((id) => {
-        const o = state.openOrders.find((x) => x.clientOrderId === id);
-        return o !== undefined && !cancelSymbols.has(o.symbol);
-      }),
-      orders,
-    },
-    entryIds,
-    denied,
-    riskStops,
-  };
-}
-
-function flattenOrder(clientOrderId: string, p: SessionPosition, reason: string): PlannedOrder {
-  return {
-    clientOrderId,
-    symbol: p.symbol,
-    side: p.qty > 0 ? 'sell' : 'buy',
-    qty: Math.abs(p.qty),
-    type: 'market',
-    timeInForce: 'day',
-    refPrice: p.currentPrice,
-    reason,
-  };
-}
-
-/** Market orders that close every position; deterministic ids (one per symbol per bar), by symbol. */
-export function flattenOrders(
+/** Hands an approved entry to an execution algorithm (a child workflow with a deterministic id). */
+async function startAlgo(
+  ops: CycleOps,
+  cell: StateCell,
   sessionId: string,
-  at: number,
-  positions: readonly SessionPosition[],
-  seq: number,
-  reason: string,
-): PlannedOrder[] {
-  return [...positions]
-    .filter((p) => p.qty !== 0)
-    .sort((a, b) => (a.symbol < b.symbol ? -1 : 1))
-    .map((p) =>
-      flattenOrder(makeClientOrderId({ session: sessionId, barTs: at, symbol: p.symbol, seq }), p, reason),
-    );
+  a: Extract<Action, { kind: 'submit' }>,
+  r: Required<ExecutionRouting>,
+): Promise<void> {
+  const algos = ops.algos!;
+  const o = a.order;
+  const parts = parseClientOrderId(o.clientOrderId);
+  const decidedAt = parts?.barTs ?? algos.now();
+  const curve =
+    r.algo === 'vwap' && ops.io.algoVolumeCurve
+      ? await ops.io.algoVolumeCurve({
+          symbol: o.symbol,
+          fromTs: decidedAt,
+          slices: r.slices,
+          // volume is known per bar: a slice shorter than a bar (replay's wall-clock pacing) is shaped per bar
+          intervalMs: Math.max(r.intervalMs, cell.get().barMs),
+          lookbackDays: r.volumeLookbackDays,
+        })
+      : undefined;
+  const workflowId = `${sessionId}/algo/${o.clientOrderId}`;
+  await algos.start(workflowId, {
+    sessionId,
+    decidedAt,
+    symbol: o.symbol,
+    side: o.side,
+    qty: o.qty,
+    algo: r.algo,
+    slices: r.slices,
+    intervalMs: r.intervalMs,
+    ...(curve ? { volumeCurve: curve } : {}),
+    arrivalPrice: a.refPrice,
+    spreadBps: r.spreadBps,
+    urgency: r.urgency,
+    parentOrderId: o.clientOrderId,
+  });
+  const s = cell.get();
+  const startQty = s.account.positions.find((p) => p.symbol === o.symbol)?.qty ?? 0;
+  const until = algos.now() + (r.slices + 2) * r.intervalMs + ALGO_STOP_WAIT_MS;
+  cell.set({
+    ...s,
+    algos: [
+      ...s.algos,
+      {
+        workflowId,
+        parentId: o.clientOrderId,
+        symbol: o.symbol,
+        side: o.side,
+        qty: o.qty,
+        startQty,
+        slices: r.slices,
+        until,
+      },
+    ],
+  });
 }
 
-/** The open orders as the strategy's portfolio view lists them (as the backtester's broker lists them). */
-export function strategyOpenOrders(
-  orders: readonly SessionOpenOrder[],
-): Array<{ symbol: string; clientOrderId: string }> {
-  return orders.map((o) => ({ symbol: o.symbol, clientOrderId: o.clientOrderId }));
+export function initialSessionState(limits: OperatorLimits): SessionState {
+  const account: AccountSnapshot = { equity: 0, cash: 0, buyingPower: 0, positions: [], orders: [] };
+  const start: KernelStart = { equity: 0 };
+  return {
+    universe: [],
+    barTimes: [],
+    barMs: 60_000,
+    dayEndsAt: null,
+    nextBar: 0,
+    paused: false,
+    killed: false,
+    liquidateRequested: false,
+    riskState: 'ACTIVE',
+    riskReason: 'start of day',
+    limits,
+    limitsVersion: 0,
+    account,
+    start,
+    lastDecisionTs: null,
+    lastBarTs: null,
+    ordersPlaced: 0,
+    orderHash: FNV1A64_EMPTY,
+    deniedCount: 0,
+    dayTrades: 0,
+    runs: 0,
+    cycles: 0,
+    controls: [],
+    done: false,
+    dailyPnl: null,
+    algos: [],
+  };
+}
+
+export function sessionResult(input: SessionInput, s: SessionState): SessionResult {
+  return {
+    sessionId: input.sessionId,
+    ordersPlaced: s.ordersPlaced,
+    orderHash: s.orderHash,
+    dailyPnl: s.dailyPnl ?? 0,
+    finalPositions: s.account.positions,
+    killed: s.killed,
+    runs: s.runs,
+  };
 }
 
 /** Control log bounded so the carried state stays small across continue-as-new. */
 export function appendControl(state: SessionState, at: number, action: string, detail: string): SessionState {
   const controls = [...state.controls, { at, action, detail }];
   return { ...state, controls: controls.slice(-50) };
+}
+
+export function round2(x: number): number {
+  return Math.round(x * 100) / 100;
 }

@@ -19,10 +19,11 @@
  * (giving back a set share of the best open profit), maximum holding time, and flattening intraday positions
  * before the session close.
  */
+import type { Bar } from '../model/bar';
 import type { Command } from '../model/command';
 import type { Timeframe } from '../model/timeframe';
 import type { SignalTier } from '../risk/sizing';
-import { IncAtr, IncEma, RollingMean } from './indicators';
+import { ATR, EMA, ROCR, SMA, type Indicator } from '../indicators';
 import {
   STRATEGY_API_VERSION,
   type BarFeed,
@@ -105,12 +106,13 @@ export const DEFAULT_REFERENCE_PARAMS: ReferenceAiParams = {
 };
 
 interface SeriesState {
-  readonly emaF: IncEma;
-  readonly emaS: IncEma;
-  readonly atr: IncAtr;
-  readonly vol: RollingMean;
-  readonly closes: Float64Array;
-  head: number;
+  readonly emaF: EMA;
+  readonly emaS: EMA;
+  readonly atr: ATR;
+  /** mean volume of the last `volumePeriod` bars */
+  readonly vol: SMA;
+  /** close / close `momentumBars` bars ago */
+  readonly mom: ROCR;
   n: number;
   close: number;
   volume: number;
@@ -183,13 +185,19 @@ export class ReferenceAiStrategy implements Strategy {
         `kellyWindow: ${this.p.kellyWindow} must be an integer of at least kellyMinTrades ${this.p.kellyMinTrades}`,
       );
     this.timeframes = timeframes;
-    // EMA seeded with the SMA needs emaSlow bars; ATR needs period+1; momentum needs its lookback + 1
-    this.warmUpBars = Math.max(
-      this.p.emaSlow,
-      this.p.atrPeriod + 1,
-      this.p.volumePeriod,
-      this.p.momentumBars + 1,
-    );
+    // a LEAN-style warm-up: the largest of the indicators' (the volume mean excludes the newest bar: +1)
+    const probe = this.indicators();
+    this.warmUpBars = Math.max(...probe.map((i) => i.warmUpPeriod), this.p.volumePeriod + 1);
+  }
+
+  private indicators(): Indicator[] {
+    return [
+      new EMA(this.p.emaFast),
+      new EMA(this.p.emaSlow),
+      new ATR(this.p.atrPeriod),
+      new SMA(this.p.volumePeriod, (b) => b.volume),
+      new ROCR(this.p.momentumBars),
+    ];
   }
 
   get params(): Record<string, number | string | boolean> {
@@ -211,7 +219,7 @@ export class ReferenceAiStrategy implements Strategy {
       if (!this.timeframes.includes(u.timeframe)) continue;
       const b = bars.last(u.symbol, u.timeframe)!;
       const s = this.state(u.symbol, u.timeframe);
-      this.updateSeries(s, b.high, b.low, b.close, b.volume);
+      this.updateSeries(s, b);
       const preds = this.predictionsFor(u.symbol, u.timeframe, s, predictions);
       this.recordForScoring(s, preds);
       touched.push(u);
@@ -232,56 +240,41 @@ export class ReferenceAiStrategy implements Strategy {
     const k = this.key(symbol, tf);
     let s = this.series.get(k);
     if (!s) {
-      s = {
-        emaF: new IncEma(this.p.emaFast),
-        emaS: new IncEma(this.p.emaSlow),
-        atr: new IncAtr(this.p.atrPeriod),
-        vol: new RollingMean(this.p.volumePeriod),
-        closes: new Float64Array(this.p.momentumBars + 1),
-        head: 0,
-        n: 0,
-        close: 0,
-        volume: 0,
-        avgVol: 0,
-        score: 0,
-        pending: [],
-      };
+      const [emaF, emaS, atr, vol, mom] = this.indicators() as [EMA, EMA, ATR, SMA, ROCR];
+      s = { emaF, emaS, atr, vol, mom, n: 0, close: 0, volume: 0, avgVol: 0, score: 0, pending: [] };
       this.series.set(k, s);
     }
     return s;
   }
 
-  private updateSeries(s: SeriesState, h: number, l: number, c: number, v: number): void {
-    s.emaF.push(c);
-    s.emaS.push(c);
-    s.atr.push(h, l, c);
-    s.closes[s.head] = c;
-    s.head = (s.head + 1) % s.closes.length;
+  private updateSeries(s: SeriesState, b: Bar): void {
+    // the volume average excludes the current bar, so "relative volume" compares it to its past
+    s.avgVol = s.vol.value;
+    s.emaF.update(b);
+    s.emaS.update(b);
+    s.atr.update(b);
+    s.vol.update(b);
+    s.mom.update(b);
     s.n++;
-    s.close = c;
-    s.volume = v;
+    s.close = b.close;
+    s.volume = b.volume;
     // score matured predictions (their horizon has passed: realized return is known now)
     const pend = s.pending;
     while (pend.length >= 3 && pend[0]! <= s.n) {
       const sign = pend[1]!;
       const c0 = pend[2]!;
       pend.splice(0, 3);
-      const realized = sign * (c / c0 - 1);
+      const realized = sign * (b.close / c0 - 1);
       s.score += this.p.timeframeScoreAlpha * (realized - s.score);
     }
-    // the volume average excludes the current bar, so "relative volume" compares it to its past
-    s.avgVol = s.vol.value;
-    s.vol.push(v);
   }
 
   private ready(s: SeriesState): boolean {
-    return s.n >= this.warmUpBars && s.emaS.ready && s.atr.ready;
+    return s.n >= this.warmUpBars && s.emaS.isReady && s.atr.isReady && s.vol.isReady && s.mom.isReady;
   }
 
   private momentum(s: SeriesState): number {
-    const len = s.closes.length;
-    const oldest = s.closes[s.head % len]!; // the slot about to be overwritten is momentumBars bars back
-    return oldest > 0 ? s.close / oldest - 1 : 0;
+    return s.mom.value - 1;
   }
 
   /** Model predictions for this timeframe, else all for the symbol; with no models, indicator signals. */
@@ -520,6 +513,7 @@ export class ReferenceAiStrategy implements Strategy {
       const lo = tier === 1 ? t1 : tier === 2 ? t2 : t3;
       const hi = tier === 1 ? 1 : tier === 2 ? t1 : t2;
       const sized = ctx.size({
+        symbol: t.symbol,
         price,
         stopPrice: stop,
         tier,

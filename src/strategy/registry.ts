@@ -15,6 +15,8 @@ export type StrategySpec =
       /** target position value per symbol as a fraction of equity */
       readonly weight: number;
       readonly flattenBeforeCloseMs?: number;
+      /** the timeframe it trades (default 1m) */
+      readonly timeframe?: Timeframe;
     }
   | {
       readonly name: 'reference-ai';
@@ -27,12 +29,15 @@ export const STRATEGY_NAMES = ['sma-trend', 'reference-ai'] as const;
 export function createStrategy(spec: StrategySpec): Strategy {
   switch (spec.name) {
     case 'sma-trend':
-      return new SmaTrendStrategy({
-        fast: spec.fast,
-        slow: spec.slow,
-        weight: spec.weight,
-        flattenBeforeCloseMs: spec.flattenBeforeCloseMs,
-      });
+      return new SmaTrendStrategy(
+        {
+          fast: spec.fast,
+          slow: spec.slow,
+          weight: spec.weight,
+          flattenBeforeCloseMs: spec.flattenBeforeCloseMs,
+        },
+        spec.timeframe ?? '1m',
+      );
     case 'reference-ai':
       return new ReferenceAiStrategy(spec.timeframes ?? ['1m'], spec.params ?? {});
     default:

@@ -2,11 +2,12 @@
  * SMA trend: long when the fast simple moving average of closes is above the slow one, short when below,
  * `weight` of equity per symbol; equal averages hold what is held. Deterministic and cheap, it trades on most
  * bars, so replay, chaos and parity runs exercise the execution path with real order flow. A long↔short flip
- * is two orders (close, then open): Alpaca refuses a sell larger than the long position. Intraday: flat from
- * `flattenBeforeCloseMs` before the session close.
+ * is two orders (close, then open): Alpaca refuses a sell larger than the long position. Intraday timeframes:
+ * flat from `flattenBeforeCloseMs` before the session close; on daily bars it decides at the close and holds.
  */
 import type { Command } from '../model/command';
 import type { Timeframe } from '../model/timeframe';
+import { SMA } from '../indicators';
 import { STRATEGY_API_VERSION, type BarFeed, type Strategy, type StrategyContext } from './types';
 
 export interface SmaTrendParams {
@@ -23,6 +24,9 @@ export class SmaTrendStrategy implements Strategy {
   readonly apiVersion = STRATEGY_API_VERSION;
   readonly warmUpBars: number;
   readonly timeframes: readonly Timeframe[];
+  private readonly indicators = new Map<string, { fast: SMA; slow: SMA }>();
+  /** intraday timeframes are flat before the close; a daily strategy decides at the close and holds */
+  private readonly intraday: boolean;
 
   constructor(
     readonly p: SmaTrendParams,
@@ -34,8 +38,10 @@ export class SmaTrendStrategy implements Strategy {
       throw new RangeError(`strategy.slow: ${p.slow} must be an integer above fast (${p.fast})`);
     if (!(p.weight > 0 && p.weight <= 1))
       throw new RangeError(`strategy.weight: ${p.weight} must be a fraction in (0, 1]`);
-    this.warmUpBars = p.slow;
+    // LEAN-style: the largest warm-up of the indicators it reads
+    this.warmUpBars = new SMA(p.slow).warmUpPeriod;
     this.timeframes = [timeframe];
+    this.intraday = timeframe !== '1d';
   }
 
   get params(): Record<string, number> {
@@ -50,19 +56,22 @@ export class SmaTrendStrategy implements Strategy {
       .sort();
     const flattenMs = this.p.flattenBeforeCloseMs ?? 5 * 60_000;
     for (const symbol of updated) {
+      const bar = bars.last(symbol, this.timeframe)!;
+      const ind = this.indicatorsOf(symbol);
+      ind.fast.update(bar);
+      ind.slow.update(bar);
       if (ctx.portfolio.openOrders(symbol).length > 0) continue;
-      const close = ctx.sessionClose(symbol, ctx.now - 1);
+      const close = this.intraday ? ctx.sessionClose(symbol, ctx.now - 1) : undefined;
       if (close !== undefined && ctx.now >= close - flattenMs) {
         if (ctx.portfolio.position(symbol)) out.push(ctx.orders.flatten(symbol, 'before the close'));
         continue;
       }
-      const history = bars.history(symbol, this.timeframe, this.p.slow);
-      if (history.length < this.p.slow) continue;
-      const last = history[history.length - 1]!.close;
-      const fast = mean(history, this.p.fast);
-      const slow = mean(history, this.p.slow);
+      if (!ind.slow.isReady) continue;
+      const last = bar.close;
+      const fast = ind.fast.value;
+      const slow = ind.slow.value;
       const current = ctx.portfolio.position(symbol)?.qty ?? 0;
-      const size = Math.floor((this.p.weight * ctx.portfolio.equity) / last);
+      const size = ctx.roundQty(symbol, (this.p.weight * ctx.portfolio.equity) / last);
       const target = fast > slow ? size : fast < slow ? -size : current;
       if (target === current) continue;
       const legs =
@@ -79,10 +88,10 @@ export class SmaTrendStrategy implements Strategy {
     }
     return out;
   }
-}
 
-function mean(bars: readonly { close: number }[], n: number): number {
-  let s = 0;
-  for (let i = bars.length - n; i < bars.length; i++) s += bars[i]!.close;
-  return s / n;
+  private indicatorsOf(symbol: string): { fast: SMA; slow: SMA } {
+    let ind = this.indicators.get(symbol);
+    if (!ind) this.indicators.set(symbol, (ind = { fast: new SMA(this.p.fast), slow: new SMA(this.p.slow) }));
+    return ind;
+  }
 }

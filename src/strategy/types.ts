@@ -118,8 +118,13 @@ export interface StrategyContext {
   readonly now: number;
   readonly portfolio: PortfolioView;
   readonly orders: OrderFactory;
-  /** the shared sizing rule (risk/sizing) with this account's settings */
-  size(input: Omit<SizingInput, 'equity'>): SizingResult;
+  /**
+   * The shared sizing rule (risk/sizing) with this account's settings; give the symbol so the quantity is rounded
+   * to its instrument's lot size (whole shares, or fractional crypto).
+   */
+  size(input: Omit<SizingInput, 'equity'> & { readonly symbol?: string }): SizingResult;
+  /** A quantity rounded down to the symbol's lot size (whole shares for equities, 1e-9 for crypto). */
+  roundQty(symbol: string, qty: number): number;
   /** session close (epoch ms) of the session containing `ts` for the symbol's exchange, or undefined */
   sessionClose(symbol: string, ts: number): number | undefined;
   /** true inside the regular session (always for 24/7 markets such as crypto) */

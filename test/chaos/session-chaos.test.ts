@@ -20,9 +20,9 @@ const SYMBOLS = ['CHA', 'CHB', 'CHC', 'CHD', 'CHE'];
 const CREDS = { keyId: 'PKCHAOSKEY', secret: 'chaos-secret' };
 const SESSION_ID = 'sess-chaos';
 const LIMITS = {
-  maxPositionPct: 0.04,
-  maxGrossExposurePct: 1,
-  maxDailyLossPct: 0.5,
+  maxPositionFraction: 0.04,
+  maxGrossExposure: 1,
+  dailyLossLimit: 0.5,
   maxOrderNotional: 50_000,
   maxOrdersPerCycle: 100,
 };

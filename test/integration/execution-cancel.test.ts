@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { packActions } from '../../src/trading/packed-actions';
 import { createExecutionActivities } from '../../activities/execution.activities';
 import { AlpacaBroker } from '../../src/execution/alpaca/adapter';
 import { startSimulatorServer, type SimulatorServer } from '../../src/execution/simulator/server';
@@ -33,24 +34,27 @@ describe('execution activity cancelOpenOrders (real SDK over HTTP against the si
     const acts = createExecutionActivities({ broker });
     // limit buys far below the market: they stay open
     const order = (clientOrderId: string, symbol: string) => ({
-      clientOrderId,
-      symbol,
-      side: 'buy' as const,
-      qty: 1,
-      type: 'limit' as const,
-      limitPrice: 1,
-      timeInForce: 'day' as const,
+      kind: 'submit' as const,
+      order: {
+        clientOrderId,
+        symbol,
+        side: 'buy' as const,
+        qty: 1,
+        type: 'limit' as const,
+        limitPrice: 1,
+        timeInForce: 'day' as const,
+      },
       refPrice: 1,
-      reason: 'test',
+      entry: true,
     });
-    await acts.submitOrders({
+    await acts.execute({
       sessionId: 's',
-      orders: [
+      actions: packActions([
         order('s:1:AAA:0', 'AAA'),
         order('s:1:AAA:1', 'AAA'),
         order('s:1:BBB:2', 'BBB'),
         order('s:1:BBB:3', 'BBB'),
-      ],
+      ]),
     });
     const open = async () => (await broker.listOrders({ status: 'open' })).map((o) => o.clientOrderId).sort();
     assert.equal(await acts.cancelOpenOrders({ reason: 't', clientOrderIds: ['s:1:AAA:1', 'gone'] }), 1);

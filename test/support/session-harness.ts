@@ -14,7 +14,7 @@ import {
   type SimulatorServer,
 } from '../../src/execution/simulator/server';
 import { sessionBounds } from '../../src/execution/simulator/calendar';
-import { PgBarSource, upsertBars } from '../../src/session/bar-source';
+import { PgBarSource, upsertBars } from '../../src/storage/bar-store';
 import type { Bar } from '../../src/model/bar';
 import type { TestDatabase } from './db';
 import { syntheticDayBars } from './sim-bars';

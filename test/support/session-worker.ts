@@ -9,7 +9,7 @@ import { createExecutionActivities } from '../../activities/execution.activities
 import { createSessionActivities } from '../../activities/session.activities';
 import { AlpacaBroker } from '../../src/execution/alpaca/adapter';
 import { httpReplayDriver } from '../../src/execution/simulator/replay-driver';
-import { PgBarSource } from '../../src/session/bar-source';
+import { PgBarSource } from '../../src/storage/bar-store';
 
 function need(name: string): string {
   const v = process.env[name];

@@ -34,7 +34,7 @@ describe('EmergencyShutdown workflow', () => {
         workflowId: `test-emerg-${input.sessionId}`,
         args: [input],
       });
-      await waitUntil(async () => (await session.query(statusQuery)).state.positions.length > 0, 40_000);
+      await waitUntil(async () => (await session.query(statusQuery)).state.account.positions.length > 0, 40_000);
       // Wait for the visibility store to index the session's search attributes.
       await waitUntil(async () => {
         for await (const _ of t.client.workflow.list({

@@ -7,7 +7,7 @@ import {
 } from '../../contracts/session';
 import { ALGO_SLICE_SEQ_BASE, parseClientOrderId } from '../../src/model/client-order-id';
 import { createSessionActivities } from '../../activities/session.activities';
-import { PgBarSource, upsertBars } from '../../src/session/bar-source';
+import { PgBarSource, upsertBars } from '../../src/storage/bar-store';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { SESSION_DATE, seedReplayDay, sessionInput, startSessionEnv } from '../support/session-harness';
 import { syntheticDayBars } from '../support/sim-bars';

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { SessionResult, SessionRiskLimits, StrategySpec } from '../../contracts/session';
+import type { OperatorLimits, SessionResult, StrategySpec } from '../../contracts/session';
 import { runBacktest } from '../../src/backtest/engine';
 import { sessionBounds } from '../../src/execution/simulator/calendar';
 import { loadBarsFromStore } from '../../src/execution/simulator/replay';
 import { barsToColumns, type Bar } from '../../src/model/bar';
-import { riskLimitsFor } from '../../src/session/cycle';
+import { withOperatorLimits } from '../../src/risk/types';
 import { createStrategy } from '../../src/strategy/registry';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { SESSION_DATE, seedReplayDay, sessionInput, startSessionEnv } from '../support/session-harness';
@@ -15,7 +15,7 @@ const SYMBOLS = ['PAR1', 'PAR2', 'PAR3', 'PAR4', 'PAR5'];
 const FULL_DAY = 390;
 
 /**
- * Parity (issue 7, acceptance 2): a replay-mode TradingSession over a stored day and the in-process
+ * Parity (issues 7 and 13): a replay-mode TradingSession over a stored day and the in-process
  * backtester (src/backtest runBacktest) over the same bars, with the same strategy spec, seed and risk
  * settings, send the same orders in the same order: equal order-list hashes. Both build the strategy from
  * the same spec (src/strategy/registry); the simulator's exchange is the backtester's SimBroker.
@@ -37,10 +37,10 @@ describe('parity: replay-mode session through Temporal vs the in-process backtes
     await db?.drop();
   });
 
-  const limits: SessionRiskLimits = {
-    maxPositionPct: 0.05,
-    maxGrossExposurePct: 1,
-    maxDailyLossPct: 0.03,
+  const limits: OperatorLimits = {
+    maxPositionFraction: 0.05,
+    maxGrossExposure: 1,
+    dailyLossLimit: 0.03,
     maxOrderNotional: 25_000,
     maxOrdersPerCycle: 200,
   };
@@ -72,18 +72,20 @@ describe('parity: replay-mode session through Temporal vs the in-process backtes
       startingCash: 100_000,
       seed: 7,
       session: sessionId,
-      risk: riskLimitsFor(limits),
+      risk: withOperatorLimits(limits),
     });
   }
 
   const cases: Array<{ name: string; strategy: StrategySpec; minOrders: number }> = [
     { name: 'sma-trend', strategy: { name: 'sma-trend', fast: 3, slow: 8, weight: 0.04 }, minOrders: 100 },
     {
-      // The reference AI strategy (indicator models, tiers, Kelly sizing, ATR exits, flat before the close),
-      // with the universe filters opened up for five synthetic symbols so it trades through the day.
-      name: 'reference-ai',
+      // The reference AI strategy on 1m, 5m and 15m bars (the kernel builds 5m/15m from the minutes, and the
+      // strategy picks each symbol's timeframe by its out-of-sample score), with the universe filters opened up
+      // for five synthetic symbols so it trades through the day.
+      name: 'reference-ai-1m-5m-15m',
       strategy: {
         name: 'reference-ai',
+        timeframes: ['1m', '5m', '15m'],
         params: {
           minConsensus: 0.5,
           volumeConfirm: 0.5,
@@ -115,11 +117,7 @@ describe('parity: replay-mode session through Temporal vs the in-process backtes
           .filter((p) => p.qty !== 0)
           .map((p) => `${p.symbol}:${p.qty}`)
           .sort();
-      const net = new Map<string, number>();
-      for (const f of backtest.fills)
-        net.set(f.symbol, (net.get(f.symbol) ?? 0) + (f.side === 'buy' ? f.qty : -f.qty));
-      const backtestHeld = [...net].map(([symbol, qty]) => ({ symbol, qty }));
-      assert.deepEqual(held(session.finalPositions), held(backtestHeld), 'final positions');
+      assert.deepEqual(held(session.finalPositions), held(backtest.openPositions), 'final positions');
       assert.equal(
         session.dailyPnl,
         Math.round((backtest.finalAccount.equity - 100_000) * 100) / 100,

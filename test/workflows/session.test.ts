@@ -100,13 +100,13 @@ describe('TradingSession workflow on the simulator (replay mode)', () => {
         WorkflowUpdateFailedError,
       );
       await assert.rejects(
-        handle.executeUpdate(setRiskLimitsUpdate, { args: [{ maxPositionPct: 7 }] }),
+        handle.executeUpdate(setRiskLimitsUpdate, { args: [{ maxPositionFraction: 7 }] }),
         (e: unknown) =>
           e instanceof WorkflowUpdateFailedError &&
-          /maxPositionPct/.test(String((e as Error & { cause?: Error }).cause?.message)),
+          /maxPositionFraction/.test(String((e as Error & { cause?: Error }).cause?.message)),
       );
-      const limited = await handle.executeUpdate(setRiskLimitsUpdate, { args: [{ maxPositionPct: 0.045 }] });
-      assert.equal(limited.state.limits.maxPositionPct, 0.045);
+      const limited = await handle.executeUpdate(setRiskLimitsUpdate, { args: [{ maxPositionFraction: 0.045 }] });
+      assert.equal(limited.state.limits.maxPositionFraction, 0.045);
       const ordersWhilePaused = (await handle.query(statusQuery)).state.ordersPlaced;
       await new Promise((r) => setTimeout(r, 600));
       assert.equal(
@@ -119,9 +119,9 @@ describe('TradingSession workflow on the simulator (replay mode)', () => {
         handle.executeUpdate(resumeUpdate, { args: [{ reason: 'twice' }] }),
         WorkflowUpdateFailedError,
       );
-      await waitUntil(async () => (await handle.query(statusQuery)).state.positions.length > 0, 20_000);
+      await waitUntil(async () => (await handle.query(statusQuery)).state.account.positions.length > 0, 20_000);
       await handle.executeUpdate(liquidateUpdate, { args: [{ reason: 'flatten now' }] });
-      await waitUntil(async () => (await handle.query(statusQuery)).state.positions.length === 0, 20_000);
+      await waitUntil(async () => (await handle.query(statusQuery)).state.account.positions.length === 0, 20_000);
       await handle.signal(killSignal, { reason: 'end of test' });
       const r = (await handle.result()) as SessionResult;
       assert.equal(r.killed, true);

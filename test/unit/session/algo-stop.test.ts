@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DEFAULT_SESSION_LIMITS, type AlgoInFlight, type SessionState } from '../../../contracts/session';
+import { DEFAULT_OPERATOR_LIMITS, type AlgoInFlight, type SessionState } from '../../../contracts/session';
 import {
   ALGO_SLICE_SEQ_BASE,
   makeClientOrderId,
@@ -13,7 +13,7 @@ import {
   stopAlgos,
   type CycleOps,
   type StateCell,
-} from '../../../src/session/cycle-runner';
+} from '../../../src/session/cycle';
 
 const AT = 1_710_250_000_000;
 const algo = (symbol: string, seq: number): AlgoInFlight => ({
@@ -29,15 +29,19 @@ const algo = (symbol: string, seq: number): AlgoInFlight => ({
 
 /** The cycle's view of Temporal and the broker, recorded: `confirm` decides whether a stopped algorithm answers. */
 function harness(algos: AlgoInFlight[], confirm: boolean) {
-  let state: SessionState = { ...initialSessionState(DEFAULT_SESSION_LIMITS), algos };
+  let state: SessionState = { ...initialSessionState(DEFAULT_OPERATOR_LIMITS), algos };
   const cell: StateCell = { get: () => state, set: (s) => (state = s) };
   const calls: string[] = [];
   const canceled: string[][] = [];
   const ops: CycleOps = {
-    io: { decideCycle: () => Promise.reject(new Error('not used')) },
+    io: { decide: () => Promise.reject(new Error('not used')) },
+    venue: {
+      untilClose: () => Promise.reject(new Error('not used')),
+      account: () => Promise.reject(new Error('not used')),
+      execute: () => Promise.reject(new Error('not used')),
+      finalAccount: () => Promise.reject(new Error('not used')),
+    },
     exec: {
-      syncPortfolio: () => Promise.reject(new Error('not used')),
-      submitOrders: () => Promise.reject(new Error('not used')),
       async cancelOpenOrders(input) {
         calls.push('cancel');
         canceled.push([...(input.clientOrderIds ?? [])]);

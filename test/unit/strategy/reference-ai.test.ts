@@ -99,14 +99,14 @@ describe('ReferenceAiStrategy', () => {
     const r = runBacktest({
       strategy: new ReferenceAiStrategy(['1d']),
       series,
-      predict: (feed) => model(0.9)(feed),
+      predictions: { name: 'xgb-test', predict: (req) => model(0.9)(req.feed) },
     });
     assert.ok(r.trades.length > 0, 'a confident model must produce trades');
     assert.ok(r.trades.every((t) => t.model === 'xgb-test' && t.tier === 'tier 1'));
     const weak = runBacktest({
       strategy: new ReferenceAiStrategy(['1d']),
       series,
-      predict: (feed) => model(0.52)(feed),
+      predictions: { name: 'xgb-test', predict: (req) => model(0.52)(req.feed) },
     });
     assert.equal(weak.trades.length, 0, 'confidence below tier 3 (0.55) must not trade');
   });

@@ -1,0 +1,169 @@
+/**
+ * The session's side of the trading kernel: one kernel per running session in this worker, stepped once per
+ * decision with the bars the store holds, the account the broker reported and the controls in force. The kernel
+ * is the backtester's, so a session decides exactly what a backtest over the same bars decides.
+ *
+ * Durable by journal: every decision's input is written before the kernel steps. A worker that does not hold the
+ * session's kernel in step (a restart, another io worker took the task) builds a fresh one, warms it up on the
+ * same history and replays the journal: the kernel is deterministic, so its state equals the lost one's.
+ */
+import { createStrategy, type StrategySpec } from '../strategy/registry';
+import type { BarSource } from '../storage/bar-store';
+import type { DecisionJournal } from '../storage/session-repo';
+import { snapshotAccount, type AccountSnapshot } from '../trading/account';
+import { TradingKernel, type KernelControls, type KernelStart, type StepResult } from '../trading/kernel';
+import type { PredictionPort } from '../trading/prediction';
+import { warmUpFrom } from '../trading/warm-up';
+import { withOperatorLimits, type OperatorLimits } from '../risk/types';
+
+/** Everything a decision depends on besides the bars: what the journal keeps. */
+export interface DecisionInput {
+  readonly account: AccountSnapshot;
+  readonly controls: {
+    readonly paused: boolean;
+    readonly liquidate: boolean;
+    readonly limits: OperatorLimits;
+  };
+  /** the model whose predictions the strategy was given (null: none) */
+  readonly modelId: string | null;
+}
+
+export interface SessionSpec {
+  readonly sessionId: string;
+  readonly symbols: readonly string[];
+  readonly strategy: StrategySpec;
+  readonly seed: number;
+  readonly start: KernelStart;
+  /** the session's first bar opens here: decisions before it only warm the kernel up */
+  readonly openMs: number;
+  /** the end of a day cut short (null: the exchange's close) */
+  readonly dayEndsAt: number | null;
+  readonly flattenBeforeCloseMs: number;
+}
+
+export class StateLostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StateLostError';
+  }
+}
+
+interface Entry {
+  readonly kernel: TradingKernel;
+  /** close time of the last decision stepped (null before the first) */
+  lastAt: number | null;
+  last?: { at: number; result: StepResult };
+}
+
+/** Kernels kept per worker process (one per running session; the oldest is dropped beyond this). */
+const MAX_KERNELS = 32;
+
+export class SessionDecider {
+  private readonly kernels = new Map<string, Entry>();
+
+  constructor(
+    private readonly deps: {
+      readonly bars: BarSource;
+      readonly journal: DecisionJournal<DecisionInput>;
+      /** the prediction port of a model id (absent: sessions with a model are refused) */
+      readonly predictions?: (modelId: string) => Promise<PredictionPort>;
+    },
+  ) {}
+
+  /**
+   * The decision at `at` (the close of the bar starting at `barTs`); `prevAt` is the previous decision's time.
+   * A retry of a decision this worker already made returns the same answer without stepping again.
+   */
+  async decide(
+    spec: SessionSpec,
+    at: number,
+    barTs: number,
+    prevAt: number | null,
+    input: DecisionInput,
+  ): Promise<{ result: StepResult; kernel: TradingKernel }> {
+    let entry = this.kernels.get(spec.sessionId);
+    if (entry?.last && entry.last.at === at) return { result: entry.last.result, kernel: entry.kernel };
+    if (!entry || entry.lastAt !== prevAt) entry = await this.rebuild(spec, prevAt, input, barTs);
+    await this.deps.journal.write(spec.sessionId, at, input);
+    const kernel = entry.kernel;
+    // New bars: from a little before the newest held one, so a bar that reached the store late is picked up.
+    const loaded = kernel.loadedUntil;
+    const after = loaded === null ? spec.openMs - 1 : Math.min(loaded, barTs - 5 * 60_000);
+    kernel.append(await this.deps.bars.barsBetween(spec.symbols, after, barTs));
+    const result = await step(kernel, at, input, spec.dayEndsAt);
+    entry.lastAt = at;
+    entry.last = { at, result };
+    return { result, kernel };
+  }
+
+  /** A fresh kernel warmed up on the history before the open, then stepped through the journal up to `prevAt`. */
+  private async rebuild(
+    spec: SessionSpec,
+    prevAt: number | null,
+    current: DecisionInput,
+    barTs: number,
+  ): Promise<Entry> {
+    const rows = prevAt === null ? [] : await this.deps.journal.read(spec.sessionId, prevAt);
+    if (prevAt !== null && rows[rows.length - 1]?.closeTs !== prevAt)
+      throw new StateLostError(
+        `decide: the decision journal of session ${spec.sessionId} ends before ${new Date(prevAt).toISOString()}; its kernel cannot be rebuilt`,
+      );
+    const first = rows[0]?.input ?? current;
+    const strategy = createStrategy(spec.strategy);
+    const modelId = first.modelId;
+    const kernel = new TradingKernel(
+      {
+        strategy,
+        session: spec.sessionId,
+        seed: spec.seed,
+        limits: withOperatorLimits(first.controls.limits),
+        predictions: modelId ? await this.predictionsFor(modelId) : undefined,
+        start: spec.start,
+        flattenBeforeCloseMs: spec.flattenBeforeCloseMs,
+        tradeFrom: spec.openMs,
+      },
+      spec.symbols.map((symbol) => ({ symbol, timeframe: '1m' as const })),
+    );
+    const startAccount = snapshotAccount(first.account);
+    kernel.holdAtStart(startAccount);
+    // warm-up: the days before the open, stepped without trading (as a backtest's trade-from window)
+    const from = warmUpFrom(strategy, spec.openMs, spec.symbols);
+    if (from < spec.openMs) {
+      kernel.append(await this.deps.bars.barsBetween(spec.symbols, from - 1, spec.openMs - 1));
+      for (let t = kernel.nextStep(); t <= spec.openMs; t = kernel.nextStep()) {
+        kernel.advance(t);
+        await kernel.decide(t, startAccount);
+      }
+    }
+    if (rows.length) {
+      kernel.append(await this.deps.bars.barsBetween(spec.symbols, spec.openMs - 1, barTs));
+      for (const r of rows) await step(kernel, r.closeTs, r.input, spec.dayEndsAt);
+    }
+    const entry: Entry = { kernel, lastAt: prevAt };
+    this.kernels.set(spec.sessionId, entry);
+    if (this.kernels.size > MAX_KERNELS) this.kernels.delete(this.kernels.keys().next().value!);
+    return entry;
+  }
+
+  private async predictionsFor(modelId: string): Promise<PredictionPort> {
+    if (!this.deps.predictions)
+      throw new RangeError(`modelId: "${modelId}" given, but this worker serves no models`);
+    return this.deps.predictions(modelId);
+  }
+}
+
+async function step(
+  kernel: TradingKernel,
+  at: number,
+  input: DecisionInput,
+  dayEndsAt: number | null,
+): Promise<StepResult> {
+  kernel.advance(at);
+  const controls: KernelControls = {
+    paused: input.controls.paused,
+    liquidate: input.controls.liquidate,
+    limits: withOperatorLimits(input.controls.limits),
+    ...(dayEndsAt !== null ? { dayEndsAt } : {}),
+  };
+  return kernel.decide(at, snapshotAccount(input.account), controls);
+}

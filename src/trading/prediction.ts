@@ -1,0 +1,25 @@
+/**
+ * The prediction port: how models reach the kernel. At each step the kernel asks for the predictions of the bars
+ * that just closed (features at t → scores); the strategy receives them as its `predictions` argument. The same
+ * port serves a backtest (predictions computed in batches per walk-forward window, looked up by time) and a live
+ * session (features computed incrementally, scored by ONNX Runtime). A port may answer synchronously (a
+ * backtest stays a tight loop) or with a promise (the kernel's step then awaits it).
+ */
+import type { Timeframe } from '../model/timeframe';
+import type { PredictionSet } from '../strategy/types';
+import type { ClockedBarFeed } from './feed';
+
+export interface PredictionRequest {
+  /** decision time: the close of the bars in `updated` */
+  readonly now: number;
+  /** the bars as of `now` (reading beyond it throws LookAheadError) */
+  readonly feed: ClockedBarFeed;
+  /** (symbol, timeframe) pairs whose bar closed at `now` */
+  readonly updated: ReadonlyArray<{ readonly symbol: string; readonly timeframe: Timeframe }>;
+}
+
+export interface PredictionPort {
+  /** what the predictions come from, for journals, status and reports (e.g. `model:xgb-…`, `ensemble:…`) */
+  readonly name: string;
+  predict(req: PredictionRequest): PredictionSet | undefined | Promise<PredictionSet | undefined>;
+}
