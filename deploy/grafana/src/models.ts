@@ -1,0 +1,102 @@
+/**
+ * Models: prediction distribution, drift, confidence, training runs. Training runs and their duration: every
+ * attempt of the training activity (observeTrainingRun; `model` is the model family). Predictions, drift and
+ * confidence (observePrediction, setPredictionDrift, setModelConfidence) come from the model loop now being
+ * rebuilt (issue 16, second part).
+ */
+import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
+import * as heatmap from '@grafana/grafana-foundation-sdk/heatmap';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import {
+  DS,
+  inRange,
+  labelVariable,
+  lastValue,
+  legendBottom,
+  q,
+  qh,
+  qi,
+  RATE,
+  row,
+  thresholds,
+  traderDashboard,
+} from './common';
+
+export function modelsDashboard() {
+  return traderDashboard({
+    uid: 'trader-models',
+    title: 'Trader / Models',
+    description: 'Prediction distribution and drift, confidence, training runs.',
+    variables: [labelVariable('model', 'Model', 'trader_model_prediction_count')],
+  })
+    .withRow(row('Predictions'))
+    .withPanel(
+      new heatmap.PanelBuilder()
+        .title('Prediction distribution')
+        .datasource(DS)
+        .span(12)
+        .height(8)
+        .calculate(false)
+        .withTarget(qh(`sum by (le) (increase(trader_model_prediction_bucket{model=~"$model"}[${RATE}]))`)),
+    )
+    .withPanel(
+      new timeseries.PanelBuilder()
+        .title('Drift (PSI, > 0.25 significant)')
+        .datasource(DS)
+        .unit('none')
+        .span(12)
+        .height(8)
+        .legend(legendBottom())
+        .thresholds(thresholds('green', [0.1, 'orange'], [0.25, 'red']))
+        .withTarget(q('max by (model) (trader_model_prediction_drift{model=~"$model"})', '{{model}}')),
+    )
+    .withPanel(
+      new timeseries.PanelBuilder()
+        .title('Confidence')
+        .datasource(DS)
+        .unit('percentunit')
+        .span(12)
+        .height(8)
+        .legend(legendBottom())
+        .withTarget(q('max by (model) (trader_model_confidence_ratio{model=~"$model"})', '{{model}}')),
+    )
+    .withPanel(
+      new timeseries.PanelBuilder()
+        .title('Predictions per minute')
+        .datasource(DS)
+        .span(12)
+        .height(8)
+        .legend(legendBottom())
+        .withTarget(
+          q(
+            `sum by (model, timeframe) (rate(trader_model_prediction_count{model=~"$model"}[${RATE}])) * 60`,
+            '{{model}} {{timeframe}}',
+          ),
+        ),
+    )
+    .withRow(row('Training'))
+    .withPanel(
+      new bargauge.PanelBuilder()
+        .title('Training runs by outcome (range)')
+        .datasource(DS)
+        .span(12)
+        .height(8)
+        .reduceOptions(lastValue())
+        .withTarget(qi(inRange('trader_training_runs_total', 'outcome'), '{{outcome}}')),
+    )
+    .withPanel(
+      new timeseries.PanelBuilder()
+        .title('Training duration (mean per run)')
+        .datasource(DS)
+        .unit('s')
+        .span(12)
+        .height(8)
+        .legend(legendBottom())
+        .withTarget(
+          q(
+            'sum by (model) (trader_training_duration_seconds_sum) / sum by (model) (trader_training_duration_seconds_count)',
+            '{{model}}',
+          ),
+        ),
+    );
+}
