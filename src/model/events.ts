@@ -1,7 +1,8 @@
 /**
  * Immutable, past-tense events: one discriminated union on `type`. Every event carries an event id, the time
- * it happened (`ts`, venue time) and the time we received it (`receivedTs`). The simulated broker and the
- * Alpaca adapter emit the same events, so everything downstream (ledger, audit log, reports) has one input.
+ * it happened (`ts`, venue time) and the time we received it (`receivedTs`). The simulated broker emits the
+ * order events, and the Broker port emits the same ones for every venue (the Alpaca adapter maps Alpaca's
+ * trade updates to them at its edge), so whatever reads order events has one input in backtest, paper and live.
  */
 import type { Order, OrderSide, OrderSpec } from './order';
 
@@ -13,7 +14,10 @@ export interface EventBase {
   readonly receivedTs: number;
 }
 
-/** One execution. Costs are positive dollars paid. */
+/**
+ * One execution. Costs are positive dollars paid. Alpaca's trade updates carry no costs: a fill from Alpaca has
+ * commission, regulatoryFees and slippage 0 (Alpaca books its fees as account activities).
+ */
 export interface Fill {
   readonly orderId: string;
   readonly clientOrderId: string;
@@ -123,28 +127,6 @@ export type OrderEvent =
 
 export type TradingEvent = OrderEvent | BorrowFeeCharged | RiskStateChanged | CommandDenied;
 export type TradingEventType = TradingEvent['type'];
-
-/** Alpaca's trade_updates event name for an order event (undefined for events Alpaca does not stream). */
-export function alpacaEventName(e: TradingEvent): string | undefined {
-  switch (e.type) {
-    case 'OrderAccepted':
-      return 'new';
-    case 'OrderPartiallyFilled':
-      return 'partial_fill';
-    case 'OrderFilled':
-      return 'fill';
-    case 'OrderCanceled':
-      return 'canceled';
-    case 'OrderExpired':
-      return 'expired';
-    case 'OrderRejected':
-      return 'rejected';
-    case 'OrderReplaced':
-      return 'replaced';
-    default:
-      return undefined;
-  }
-}
 
 /** Deterministic event ids: `<prefix>-<seq>`; the same run yields the same ids. */
 export class EventIdSequence {

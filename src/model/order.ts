@@ -1,7 +1,8 @@
 /**
  * Orders: the kinds we trade (market, limit, stop, stop-limit, trailing stop; bracket / OCO / OTO classes),
  * and the status transition table. Field names follow Alpaca's order request so an order spec passes through
- * the Broker port unchanged. Pure and JSON-friendly: workflows import this.
+ * the Broker port unchanged. One spec and one order type from the strategy to the venue and back. Pure and
+ * JSON-friendly: workflows import this.
  */
 export type OrderSide = 'buy' | 'sell';
 export type OrderType = 'market' | 'limit' | 'stop' | 'stop_limit' | 'trailing_stop';
@@ -30,7 +31,10 @@ export interface OrderTag {
   readonly reason?: string;
 }
 
-/** What a strategy asks for. Same field names as the Broker port's OrderRequest (Alpaca semantics). */
+/**
+ * What a strategy asks for, and what every venue is given: the simulated broker and the Broker port take this
+ * very type (Alpaca's field names and semantics); the tag stays on our side of the venue.
+ */
 export interface OrderSpec {
   readonly clientOrderId: string;
   readonly symbol: string;
@@ -48,7 +52,10 @@ export interface OrderSpec {
   readonly tag?: OrderTag;
 }
 
-/** An order as the broker holds it. Plain data: state changes produce a new object. */
+/**
+ * An order as a venue holds it — the simulated broker, the simulator's API and Alpaca alike: the spec plus the
+ * venue's state. Plain data: state changes produce a new object.
+ */
 export interface Order extends OrderSpec {
   readonly id: string;
   readonly status: OrderStatus;
@@ -58,17 +65,21 @@ export interface Order extends OrderSpec {
   /** epoch ms the order reached the broker */
   readonly submittedAt: number;
   readonly updatedAt: number;
+  /** a leg waiting for its parent to fill (bracket / OTO children): Alpaca's status "held" */
+  readonly held?: boolean;
+  readonly parentId?: string;
+  /** bracket / OCO / OTO legs, nested as Alpaca lists them */
+  readonly legs?: readonly Order[];
+  readonly rejectReason?: string;
+  // The simulated broker's matching state (absent from a real venue's orders):
   /** epoch ms from which the order may fill: the next bar at the earliest, plus latency */
-  readonly eligibleAt: number;
+  readonly eligibleAt?: number;
   /** stop/trailing stop has been triggered */
   readonly triggered?: boolean;
   /** high-water (sell) or low-water (buy) mark for trailing stops */
   readonly trailMark?: number;
-  readonly parentId?: string;
+  /** ids of its legs in the simulated broker's book */
   readonly legIds?: readonly string[];
-  /** a leg waiting for its parent to fill (bracket / OTO children) */
-  readonly held?: boolean;
-  readonly rejectReason?: string;
 }
 
 export const TERMINAL_STATUSES: readonly OrderStatus[] = [

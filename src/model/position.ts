@@ -4,12 +4,23 @@
  */
 import type { OrderSide } from './order';
 
-export interface Position {
+/**
+ * A position as any venue reports it (LEAN's "holding"): what the Broker port returns for Alpaca and the
+ * simulator alike. Market value and unrealized P&L follow from it (`marketValue`, `unrealizedPnl`).
+ */
+export interface Holding {
   readonly symbol: string;
+  /** signed: negative is short */
   readonly qty: number;
+  /** average entry price */
   readonly avgPrice: number;
-  readonly realizedPnl: number;
+  /** the price the position is marked at */
   readonly lastPrice: number;
+}
+
+/** A position in our own ledger: the holding plus what only the ledger knows. */
+export interface Position extends Holding {
+  readonly realizedPnl: number;
   /** epoch ms the current (non-zero) position was opened; 0 when flat */
   readonly openedAt: number;
 }
@@ -70,10 +81,10 @@ export function applyFillToPosition(
   };
 }
 
-export function unrealizedPnl(p: Position): number {
+export function unrealizedPnl(p: Holding): number {
   return p.qty === 0 ? 0 : (p.lastPrice - p.avgPrice) * p.qty;
 }
 
-export function marketValue(p: Position): number {
+export function marketValue(p: Holding): number {
   return p.qty * p.lastPrice;
 }

@@ -1,27 +1,26 @@
 import { ApiError, FetchError, marketData, streaming, trading } from '@alpacahq/alpaca-trade-api';
 import type { Bar } from '../../model/bar';
 import { OrderRejectedError, PermanentError, TemporaryError, ValidationError } from '../../model/errors';
-import {
-  validateOrderRequest,
-  type Broker,
-  type BrokerAccount,
-  type BrokerOrder,
-  type BrokerPosition,
-  type CalendarDay,
-  type MarketClock,
-  type OrderQuery,
-  type OrderRequest,
-  type SubmitResult,
-  type TradeUpdate,
-  type TradeUpdateSubscription,
+import type { TradingEvent } from '../../model/events';
+import { validateOrderSpec, type Order, type OrderSpec } from '../../model/order';
+import type { Holding } from '../../model/position';
+import type {
+  Broker,
+  BrokerAccount,
+  CalendarDay,
+  EventSubscription,
+  MarketClock,
+  OrderQuery,
+  SubmitResult,
 } from '../broker';
-import { accountFromWire, orderFromWire, positionFromWire } from '../simulator/wire';
+import { accountFromWire, orderEventFromWire, orderFromWire, positionFromWire } from '../simulator/wire';
 
 /**
  * Broker adapter over the official SDK (@alpacahq/alpaca-trade-api v4, fetch-based). The SDK's generated
  * API classes take a `basePath`, so the same code talks to Alpaca paper/live or to the local simulator over
  * real HTTP. Credentials come from the caller (workers read them from the environment); they never enter a
- * workflow input or history.
+ * workflow input or history. Alpaca's shapes end here: orders, positions and trade updates are mapped to the
+ * model's Order, Holding and TradingEvent (simulator/wire.ts holds the mappings).
  */
 export interface AlpacaBrokerOptions {
   readonly keyId: string;
@@ -80,8 +79,8 @@ export class AlpacaBroker implements Broker {
     );
   }
 
-  async submitOrder(request: OrderRequest): Promise<SubmitResult> {
-    const problem = validateOrderRequest(request);
+  async submitOrder(request: OrderSpec): Promise<SubmitResult> {
+    const problem = validateOrderSpec(request);
     if (problem)
       throw new OrderRejectedError(
         `order ${request.clientOrderId}: ${problem}`,
@@ -108,7 +107,7 @@ export class AlpacaBroker implements Broker {
     }
   }
 
-  async getOrderByClientOrderId(clientOrderId: string): Promise<BrokerOrder | undefined> {
+  async getOrderByClientOrderId(clientOrderId: string): Promise<Order | undefined> {
     try {
       const o = await this.orders.getOrderByClientOrderId({ clientOrderId });
       return orderFromWire(o as unknown as Record<string, unknown>);
@@ -118,7 +117,7 @@ export class AlpacaBroker implements Broker {
     }
   }
 
-  async listOrders(query: OrderQuery = {}): Promise<BrokerOrder[]> {
+  async listOrders(query: OrderQuery = {}): Promise<Order[]> {
     try {
       const list = await this.orders.getAllOrders({
         status: query.status ?? 'open',
@@ -151,7 +150,7 @@ export class AlpacaBroker implements Broker {
     }
   }
 
-  async getPositions(): Promise<BrokerPosition[]> {
+  async getPositions(): Promise<Holding[]> {
     try {
       const list = await this.positions.getAllOpenPositions();
       return list.map((p) => positionFromWire(camelToSnakePosition(p as unknown as Record<string, unknown>)));
@@ -160,7 +159,7 @@ export class AlpacaBroker implements Broker {
     }
   }
 
-  async closePosition(symbol: string): Promise<BrokerOrder | undefined> {
+  async closePosition(symbol: string): Promise<Order | undefined> {
     try {
       const o = await this.positions.deleteOpenPosition({ symbolOrAssetId: symbol });
       return orderFromWire(o as unknown as Record<string, unknown>);
@@ -244,7 +243,8 @@ export class AlpacaBroker implements Broker {
     }
   }
 
-  async subscribeTradeUpdates(onUpdate: (update: TradeUpdate) => void): Promise<TradeUpdateSubscription> {
+  /** Alpaca's trade_updates stream, each update mapped to the model's order event (others are skipped). */
+  async subscribeOrderEvents(listener: (event: TradingEvent) => void): Promise<EventSubscription> {
     const stream = new streaming.TradingStream({
       credentials: { keyId: this.opts.keyId, secret: this.opts.secret },
       ...(this.opts.streamUrl
@@ -254,14 +254,8 @@ export class AlpacaBroker implements Broker {
       maxReconnectMs: 2_000,
     });
     stream.onTradeUpdate((u) => {
-      onUpdate({
-        event: u.event,
-        order: orderFromWire(u.order as unknown as Record<string, unknown>),
-        timestamp: u.timestamp?.getTime() ?? Date.now(),
-        price: u.price === undefined ? undefined : Number(u.price),
-        qty: u.qty === undefined ? undefined : Number(u.qty),
-        positionQty: u.positionQty === undefined ? undefined : Number(u.positionQty),
-      });
+      const event = orderEventFromWire(u as unknown as Record<string, unknown>, Date.now());
+      if (event) listener(event);
     });
     const listening = new Promise<void>((resolve) => stream.on('subscription' as never, () => resolve()));
     stream.onConnect(() => stream.subscribeTradeUpdates());
@@ -289,7 +283,7 @@ export class AlpacaBroker implements Broker {
   }
 }
 
-function toPostOrderRequest(r: OrderRequest): trading.PostOrderRequest {
+function toPostOrderRequest(r: OrderSpec): trading.PostOrderRequest {
   const s = (x: number | undefined) => (x === undefined ? undefined : String(x));
   return {
     symbol: r.symbol,

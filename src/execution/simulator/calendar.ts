@@ -1,23 +1,15 @@
-import { NYSE, nyDate as marketNyDate, nyOffsetMs, nyWallToUtc } from '../../market/calendar';
+import { NYSE, nyOffsetMs, nyWallToUtc } from '../../market/calendar';
 import type { CalendarDay, MarketClock } from '../broker';
 
 /**
  * The simulator's exchange calendar, from the shared NYSE calendar (src/market/calendar: holidays, special
- * closures and early closes 2000-2030, DST), shaped the way Alpaca's /v2/clock and /v2/calendar answer.
+ * closures and early closes 2000-2030, DST), shaped the way Alpaca's /v2/clock and /v2/calendar answer. Dates
+ * of instants come from there too (`nyDate` of src/market/calendar).
  */
 
 /** Minutes to add to UTC to get New York local time at `ms` (-240 in summer, -300 in winter). */
 export function nyOffsetMinutes(ms: number): number {
   return nyOffsetMs(ms) / 60_000;
-}
-
-/** New York calendar date (YYYY-MM-DD) of an instant. */
-export function nyDate(ms: number): string {
-  return marketNyDate(ms);
-}
-
-export function isTradingDay(date: string): boolean {
-  return NYSE.sessionFor(date) !== null;
 }
 
 const hhmm = (ms: number) => new Date(ms + nyOffsetMs(ms)).toISOString().slice(11, 16);

@@ -4,11 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Bar, Quote } from '../../model/bar';
 import type { TradePrint } from '../../data/tick-store';
-import type { TradeUpdate } from '../broker';
 import { clockAt, nyOffsetMinutes, tradingDays } from './calendar';
-import { ExchangeError, SimulatedExchange, type Exchange, type ExchangeOptions } from './exchange';
-import { SimBrokerExchange } from './sim-broker-exchange';
-import type { FillModelConfig } from '../fill-models';
+import { ExchangeError, type Exchange } from './exchange';
+import { SimBrokerExchange, type SimBrokerExchangeOptions } from './sim-broker-exchange';
 import { BarReplay } from './replay';
 import { SimMarketData } from './market-data';
 import { clockAdminRoutes } from './clock-admin';
@@ -18,17 +16,19 @@ import {
   assetIdFor,
   calendarDayToWire,
   clockToWire,
-  orderRequestFromWire,
+  orderSpecFromWire,
   orderToWire,
   positionToWire,
+  tradeUpdateToWire,
 } from './wire';
 
 /**
  * An Alpaca-compatible simulator: the trading REST API (/v2/account, orders, positions, clock, calendar,
  * assets), the market-data REST API (/v2/stocks/.../bars), the trade_updates WebSocket (/stream, JSON,
  * Alpaca's authenticate/listen protocol) and the market-data WebSocket (/v2/{feed}, JSON or msgpack), over a
- * matching engine (the backtester's SimBroker by default) fed by a BarReplay. The real SDK talks to it over HTTP. Admin routes under /sim/ drive
- * the replay and the fault knobs; they are the simulator's own and never faulted.
+ * matching engine (the backtester's SimBroker, with its fill and cost models) fed by a BarReplay. The real SDK
+ * talks to it over HTTP. Admin routes under /sim/ drive the replay and the fault knobs; they are the
+ * simulator's own and never faulted.
  */
 export interface SimulatorFaults {
   /** Added to every /v2 response, ms. */
@@ -44,7 +44,7 @@ export interface SimulatorFaults {
   readonly seed?: number;
 }
 
-export interface SimulatorOptions extends ExchangeOptions {
+export interface SimulatorOptions extends SimBrokerExchangeOptions {
   readonly port?: number;
   readonly host?: string;
   /** When set, requests must carry exactly these credentials (as Alpaca checks them). */
@@ -59,13 +59,8 @@ export interface SimulatorOptions extends ExchangeOptions {
   readonly startAt?: number;
   /** Runs the simulator's clock at this many simulated seconds per wall second from the start; 0/unset = stepped. */
   readonly speed?: number;
-  /**
-   * Matching engine: 'sim-broker' (default) is the backtester's SimBroker with its cost models; 'basic' fills at
-   * bar prices with no costs (the engine's own tests of Alpaca order semantics use it).
-   */
-  readonly engine?: 'sim-broker' | 'basic';
-  /** SimBroker fill/cost model overrides */
-  readonly fill?: Partial<FillModelConfig>;
+  /** Partial fills: an order fills at most this fraction of a bar's volume (0 = no cap); `fill.maxParticipation`. */
+  readonly maxParticipation?: number;
 }
 
 export interface SimulatorServer {
@@ -92,21 +87,18 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
   const bars = opts.bars ?? [];
   const firstTs = bars.length ? Math.min(...bars.map((b) => b.ts)) : Date.now();
   const start = opts.startAt ?? firstTs;
-  const exchange: Exchange =
-    opts.engine === 'basic'
-      ? new SimulatedExchange(opts, start)
-      : new SimBrokerExchange(
-          {
-            startingCash: opts.startingCash,
-            marginMultiplier: opts.marginMultiplier,
-            accountId: opts.accountId,
-            fill: {
-              ...(opts.fill ?? {}),
-              ...(opts.maxParticipation !== undefined ? { maxParticipation: opts.maxParticipation } : {}),
-            },
-          },
-          start,
-        );
+  const exchange: Exchange = new SimBrokerExchange(
+    {
+      startingCash: opts.startingCash,
+      marginMultiplier: opts.marginMultiplier,
+      accountId: opts.accountId,
+      fill: {
+        ...(opts.fill ?? {}),
+        ...(opts.maxParticipation !== undefined ? { maxParticipation: opts.maxParticipation } : {}),
+      },
+    },
+    start,
+  );
   const replay = new BarReplay(exchange, bars);
   let faults: SimulatorFaults = opts.faults ?? {};
   let rng = mulberry32(faults.seed ?? 1);
@@ -118,8 +110,10 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
       ? Boolean(key) && Boolean(secret)
       : key === opts.keyId && secret === opts.secretKey;
 
-  exchange.onTradeUpdate((u) => {
-    const frame = JSON.stringify({ stream: 'trade_updates', data: tradeUpdateToWire(u) });
+  exchange.onOrderEvent((e) => {
+    const data = tradeUpdateToWire(e);
+    if (!data) return;
+    const frame = JSON.stringify({ stream: 'trade_updates', data });
     for (const ws of tradeSockets) if (ws.readyState === ws.OPEN) ws.send(frame);
   });
   const marketData = new SimMarketData({
@@ -148,7 +142,7 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
   routes.add('POST', '/v2/orders', (_p, _q, body) => {
     let req;
     try {
-      req = orderRequestFromWire(body as Record<string, unknown>);
+      req = orderSpecFromWire(body as Record<string, unknown>);
     } catch (e) {
       return err(422, 40010000, (e as Error).message);
     }
@@ -387,18 +381,6 @@ export async function startSimulatorServer(opts: SimulatorOptions = {}): Promise
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },
-  };
-}
-
-function tradeUpdateToWire(u: TradeUpdate): Record<string, unknown> {
-  return {
-    event: u.event,
-    execution_id: `${u.order.id}:${u.order.filledQty}`,
-    order: orderToWire(u.order, u.timestamp),
-    timestamp: new Date(u.timestamp).toISOString(),
-    ...(u.price !== undefined
-      ? { price: String(u.price), qty: String(u.qty), position_qty: String(u.positionQty) }
-      : {}),
   };
 }
 

@@ -1,24 +1,18 @@
 import type { Bar } from '../../model/bar';
-import type { TradingEvent } from '../../model/events';
-import type { Order, OrderSpec } from '../../model/order';
+import type { OrderEvent, TradingEvent } from '../../model/events';
+import { isOpenOrder, type Order, type OrderSpec } from '../../model/order';
+import type { Holding } from '../../model/position';
 import type { FillModelConfig } from '../fill-models';
 import { SimBroker, SimBrokerError } from '../sim-broker';
-import type {
-  BrokerAccount,
-  BrokerOrder,
-  BrokerOrderStatus,
-  BrokerPosition,
-  OrderRequest,
-  TradeUpdate,
-} from '../broker';
+import type { BrokerAccount } from '../broker';
 import { ExchangeError, type Exchange } from './exchange';
 
 /**
  * The simulator's matching engine backed by the shared SimBroker (the backtester's broker): the same fill,
  * spread, impact, participation, commission and fee models in paper/replay as in backtests. Adds what an
  * Alpaca-compatible server needs on top: Alpaca's refusal semantics (422 for a reused client order id, 403 for
- * buying power, 422 for validation — a refused order does not exist afterwards), trade-update events, and a
- * log of every placement attempt.
+ * buying power, 422 for validation — a refused order does not exist afterwards), order events with legs nested
+ * (the server streams them as trade_updates), and a log of every placement attempt.
  */
 export interface SimBrokerExchangeOptions {
   readonly startingCash?: number;
@@ -27,27 +21,9 @@ export interface SimBrokerExchangeOptions {
   readonly accountId?: string;
 }
 
-const OPEN = new Set<BrokerOrderStatus>([
-  'new',
-  'accepted',
-  'pending_new',
-  'held',
-  'partially_filled',
-  'pending_cancel',
-]);
-
-const EVENT_NAMES: Partial<Record<TradingEvent['type'], string>> = {
-  OrderAccepted: 'new',
-  OrderPartiallyFilled: 'partial_fill',
-  OrderFilled: 'fill',
-  OrderCanceled: 'canceled',
-  OrderExpired: 'expired',
-  OrderReplaced: 'replaced',
-};
-
 export class SimBrokerExchange implements Exchange {
   private readonly broker: SimBroker;
-  private readonly listeners = new Set<(u: TradeUpdate) => void>();
+  private readonly listeners = new Set<(e: OrderEvent) => void>();
   private readonly startEquity: number;
   /** client order ids of refused placements: a refused order does not exist at Alpaca */
   private readonly refused = new Set<string>();
@@ -67,7 +43,7 @@ export class SimBrokerExchange implements Exchange {
     this.broker.subscribe((e) => this.forward(e));
   }
 
-  onTradeUpdate(listener: (u: TradeUpdate) => void): () => void {
+  onOrderEvent(listener: (e: OrderEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -79,7 +55,7 @@ export class SimBrokerExchange implements Exchange {
 
   private readonly lastClose = new Map<string, number>();
 
-  submit(req: OrderRequest): BrokerOrder {
+  submit(req: OrderSpec): Order {
     if (this.broker.getOrderByClientId(req.clientOrderId) && !this.refused.has(req.clientOrderId)) {
       this.placementLog.push({ clientOrderId: req.clientOrderId, accepted: false, at: this.now });
       throw new ExchangeError(422, 40010001, 'client_order_id must be unique');
@@ -89,8 +65,7 @@ export class SimBrokerExchange implements Exchange {
       this.placementLog.push({ clientOrderId: req.clientOrderId, accepted: false, at: this.now });
       throw new ExchangeError(422, 40010000, `client_order_id ${req.clientOrderId}: previously rejected`);
     }
-    const spec: OrderSpec = { ...req };
-    const out = this.broker.submit(spec, this.now);
+    const out = this.broker.submit(req, this.now);
     if (out.order.status === 'rejected') {
       this.refused.add(req.clientOrderId);
       this.placementLog.push({ clientOrderId: req.clientOrderId, accepted: false, at: this.now });
@@ -102,20 +77,20 @@ export class SimBrokerExchange implements Exchange {
     return this.view(out.order);
   }
 
-  getOrder(id: string): BrokerOrder | undefined {
+  getOrder(id: string): Order | undefined {
     const o = this.broker.getOrder(id);
     return o && !this.refused.has(o.clientOrderId) ? this.view(o) : undefined;
   }
 
-  getOrderByClientOrderId(clientOrderId: string): BrokerOrder | undefined {
+  getOrderByClientOrderId(clientOrderId: string): Order | undefined {
     if (this.refused.has(clientOrderId)) return undefined;
     const o = this.broker.getOrderByClientId(clientOrderId);
     return o && this.view(o);
   }
 
   /** Top-level orders, newest first, legs nested; a filled bracket with a resting leg counts as open (as listed by Alpaca with nested=true). */
-  listOrders(status: 'open' | 'closed' | 'all' = 'open', symbols?: readonly string[]): BrokerOrder[] {
-    const isOpen = (o: BrokerOrder) => OPEN.has(o.status) || (o.legs ?? []).some((l) => OPEN.has(l.status));
+  listOrders(status: 'open' | 'closed' | 'all' = 'open', symbols?: readonly string[]): Order[] {
+    const isOpen = (o: Order) => isOpenOrder(o) || (o.legs ?? []).some(isOpenOrder);
     return this.broker
       .listOrders('all', symbols)
       .filter((o) => !o.parentId && !this.refused.has(o.clientOrderId))
@@ -147,22 +122,15 @@ export class SimBrokerExchange implements Exchange {
     return this.placementLog.filter((p) => p.accepted).map((p) => p.clientOrderId);
   }
 
-  getPositions(): BrokerPosition[] {
+  getPositions(): Holding[] {
     return this.broker
       .positions()
       .filter((p) => p.qty !== 0)
       .sort((a, b) => (a.symbol < b.symbol ? -1 : 1))
-      .map((p) => ({
-        symbol: p.symbol,
-        qty: p.qty,
-        avgEntryPrice: p.avgPrice,
-        currentPrice: p.lastPrice,
-        marketValue: p.qty * p.lastPrice,
-        unrealizedPl: (p.lastPrice - p.avgPrice) * p.qty,
-      }));
+      .map((p) => ({ symbol: p.symbol, qty: p.qty, avgPrice: p.avgPrice, lastPrice: p.lastPrice }));
   }
 
-  getPosition(symbol: string): BrokerPosition | undefined {
+  getPosition(symbol: string): Holding | undefined {
     return this.getPositions().find((p) => p.symbol === symbol);
   }
 
@@ -184,41 +152,18 @@ export class SimBrokerExchange implements Exchange {
     this.lastClose.set(bar.symbol, bar.close);
   }
 
+  /**
+   * Order events with the order as the API shows it. SimBroker rejects only at placement, which Alpaca answers
+   * with an HTTP error and no order at all: a rejection is never streamed.
+   */
   private forward(e: TradingEvent): void {
-    const event = EVENT_NAMES[e.type];
-    if (!event || !this.listeners.size || !('order' in e)) return;
-    const fill = 'fill' in e ? e.fill : undefined;
-    const update: TradeUpdate = {
-      event,
-      order: this.view(e.order),
-      timestamp: e.ts,
-      ...(fill
-        ? { price: fill.price, qty: fill.qty, positionQty: (e as { positionQty: number }).positionQty }
-        : {}),
-    };
-    for (const l of this.listeners) l(update);
+    if (!this.listeners.size || !('order' in e) || e.type === 'OrderRejected') return;
+    const event: OrderEvent = { ...e, order: this.view(e.order) };
+    for (const l of this.listeners) l(event);
   }
 
-  private view(o: Order): BrokerOrder {
-    const status: BrokerOrderStatus = o.held ? 'held' : (o.status as BrokerOrderStatus);
-    return {
-      id: o.id,
-      clientOrderId: o.clientOrderId,
-      symbol: o.symbol,
-      side: o.side,
-      type: o.type,
-      orderClass: o.orderClass,
-      timeInForce: o.timeInForce,
-      qty: o.qty,
-      filledQty: o.filledQty,
-      filledAvgPrice: o.filledAvgPrice,
-      limitPrice: o.limitPrice,
-      stopPrice: o.stopPrice,
-      trailPrice: o.trailPrice,
-      trailPercent: o.trailPercent,
-      status,
-      submittedAt: o.submittedAt,
-      legs: o.legIds?.length ? o.legIds.map((id) => this.view(this.broker.getOrder(id)!)) : undefined,
-    };
+  /** Legs nested, as Alpaca lists an order. */
+  private view(o: Order): Order {
+    return o.legIds?.length ? { ...o, legs: o.legIds.map((id) => this.view(this.broker.getOrder(id)!)) } : o;
   }
 }

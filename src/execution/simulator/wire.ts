@@ -1,22 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { Bar } from '../../model/bar';
+import type { Fill, OrderEvent, TradingEvent } from '../../model/events';
 import type {
-  BrokerAccount,
-  BrokerOrder,
-  BrokerPosition,
-  CalendarDay,
-  MarketClock,
+  Order,
   OrderClass,
-  OrderRequest,
   OrderSide,
+  OrderSpec,
+  OrderStatus,
   OrderType,
   TimeInForce,
-} from '../broker';
+} from '../../model/order';
+import { marketValue, unrealizedPnl, type Holding } from '../../model/position';
+import type { BrokerAccount, CalendarDay, MarketClock } from '../broker';
 
 /**
  * Alpaca's JSON wire shapes (snake_case, decimal strings for money and quantities, RFC 3339 times), produced
- * from and parsed into the Broker port's plain types. Shapes follow docs.alpaca.markets; canned examples live
- * in test/fixtures/alpaca/.
+ * from and parsed into the model's types: an `OrderSpec` in, `Order`, `Holding` and order events out. The
+ * simulator answers with them; the Alpaca adapter reads the SDK's objects with them (camelCase accepted too).
+ * Shapes follow docs.alpaca.markets; canned examples live in test/fixtures/alpaca/.
  */
 const num = (x: number | undefined): string | null => (x === undefined ? null : trimNum(x));
 function trimNum(x: number): string {
@@ -32,7 +33,7 @@ export function assetIdFor(symbol: string): string {
   return `${hex}-0000-4000-8000-${hex.padEnd(12, '0').slice(0, 12)}`;
 }
 
-export function orderToWire(o: BrokerOrder, updatedAt = o.submittedAt): Record<string, unknown> {
+export function orderToWire(o: Order, updatedAt = o.updatedAt): Record<string, unknown> {
   const terminalAt =
     o.status === 'filled' || o.status === 'canceled' || o.status === 'expired' ? iso(updatedAt) : null;
   return {
@@ -63,7 +64,8 @@ export function orderToWire(o: BrokerOrder, updatedAt = o.submittedAt): Record<s
     time_in_force: o.timeInForce,
     limit_price: num(o.limitPrice),
     stop_price: num(o.stopPrice),
-    status: o.status,
+    // a leg waiting for its parent is "held" at Alpaca
+    status: o.held ? 'held' : o.status,
     extended_hours: false,
     legs: o.legs ? o.legs.map((l) => orderToWire(l, updatedAt)) : null,
     trail_percent: num(o.trailPercent),
@@ -75,9 +77,29 @@ export function orderToWire(o: BrokerOrder, updatedAt = o.submittedAt): Record<s
   };
 }
 
-export function orderFromWire(w: Record<string, any>): BrokerOrder {
+/**
+ * Alpaca's order statuses the model has no word for, as the nearest model status (open stays open, done stays
+ * done). "held" is a leg waiting for its parent: status new, `held` set.
+ */
+const ALPACA_STATUS: Readonly<Record<string, OrderStatus>> = {
+  held: 'new',
+  pending_replace: 'accepted',
+  stopped: 'accepted',
+  suspended: 'accepted',
+  pending_review: 'pending_new',
+  accepted_for_bidding: 'pending_new',
+  calculated: 'done_for_day',
+};
+
+export function orderFromWire(w: Record<string, any>): Order {
   const n = (v: unknown) => (v === null || v === undefined || v === '' ? undefined : Number(v));
   const t = (v: unknown) => (v instanceof Date ? v.getTime() : typeof v === 'string' ? Date.parse(v) : 0);
+  const status = String(w.status);
+  const submittedAt = t(w.submitted_at ?? w.submittedAt);
+  const legs =
+    Array.isArray(w.legs) && w.legs.length
+      ? (w.legs as Array<Record<string, any>>).map((l) => orderFromWire(l))
+      : undefined;
   return {
     id: String(w.id),
     clientOrderId: String(w.client_order_id ?? w.clientOrderId),
@@ -93,17 +115,16 @@ export function orderFromWire(w: Record<string, any>): BrokerOrder {
     stopPrice: n(w.stop_price ?? w.stopPrice),
     trailPrice: n(w.trail_price ?? w.trailPrice),
     trailPercent: n(w.trail_percent ?? w.trailPercent),
-    status: w.status,
-    submittedAt: t(w.submitted_at ?? w.submittedAt),
-    legs:
-      Array.isArray(w.legs) && w.legs.length
-        ? w.legs.map((l: Record<string, any>) => orderFromWire(l))
-        : undefined,
+    status: ALPACA_STATUS[status] ?? (status as OrderStatus),
+    ...(status === 'held' ? { held: true } : {}),
+    submittedAt,
+    updatedAt: t(w.updated_at ?? w.updatedAt) || submittedAt,
+    ...(legs ? { legs } : {}),
   };
 }
 
-/** POST /v2/orders body → OrderRequest; throws with the field name on a malformed body. */
-export function orderRequestFromWire(body: Record<string, any>): OrderRequest {
+/** POST /v2/orders body → OrderSpec; throws with the field name on a malformed body. */
+export function orderSpecFromWire(body: Record<string, any>): OrderSpec {
   const need = (field: string) => {
     if (body[field] === undefined || body[field] === null || body[field] === '')
       throw new Error(`${field} is required`);
@@ -141,8 +162,9 @@ export function orderRequestFromWire(body: Record<string, any>): OrderRequest {
   };
 }
 
-export function positionToWire(p: BrokerPosition, lastdayPrice = p.currentPrice): Record<string, unknown> {
-  const cost = p.avgEntryPrice * p.qty;
+export function positionToWire(p: Holding, lastdayPrice = p.lastPrice): Record<string, unknown> {
+  const cost = p.avgPrice * p.qty;
+  const pl = unrealizedPnl(p);
   return {
     asset_id: assetIdFor(p.symbol),
     symbol: p.symbol,
@@ -151,40 +173,39 @@ export function positionToWire(p: BrokerPosition, lastdayPrice = p.currentPrice)
     asset_marginable: true,
     qty: trimNum(p.qty),
     qty_available: trimNum(p.qty),
-    avg_entry_price: trimNum(p.avgEntryPrice),
+    avg_entry_price: trimNum(p.avgPrice),
     side: p.qty >= 0 ? 'long' : 'short',
-    market_value: trimNum(p.marketValue),
+    market_value: trimNum(marketValue(p)),
     cost_basis: trimNum(cost),
-    unrealized_pl: trimNum(p.unrealizedPl),
-    unrealized_plpc: trimNum(cost ? p.unrealizedPl / Math.abs(cost) : 0),
-    unrealized_intraday_pl: trimNum(p.unrealizedPl),
-    unrealized_intraday_plpc: trimNum(cost ? p.unrealizedPl / Math.abs(cost) : 0),
-    current_price: trimNum(p.currentPrice),
+    unrealized_pl: trimNum(pl),
+    unrealized_plpc: trimNum(cost ? pl / Math.abs(cost) : 0),
+    unrealized_intraday_pl: trimNum(pl),
+    unrealized_intraday_plpc: trimNum(cost ? pl / Math.abs(cost) : 0),
+    current_price: trimNum(p.lastPrice),
     lastday_price: trimNum(lastdayPrice),
-    change_today: trimNum(lastdayPrice ? (p.currentPrice - lastdayPrice) / lastdayPrice : 0),
+    change_today: trimNum(lastdayPrice ? (p.lastPrice - lastdayPrice) / lastdayPrice : 0),
   };
 }
 
-export function positionFromWire(w: Record<string, any>): BrokerPosition {
+/** Alpaca's position (snake_case, or the SDK's camelCase) as a holding: its market value and P&L follow from it. */
+export function positionFromWire(w: Record<string, any>): Holding {
   const qty = Number(w.qty);
   return {
     symbol: String(w.symbol),
     // Alpaca reports a short position's qty as a negative number already; side confirms it.
     qty: w.side === 'short' && qty > 0 ? -qty : qty,
-    avgEntryPrice: Number(w.avg_entry_price ?? w.avgEntryPrice),
-    marketValue: Number(w.market_value ?? w.marketValue),
-    unrealizedPl: Number(w.unrealized_pl ?? w.unrealizedPl),
-    currentPrice: Number(w.current_price ?? w.currentPrice),
+    avgPrice: Number(w.avg_entry_price ?? w.avgEntryPrice),
+    lastPrice: Number(w.current_price ?? w.currentPrice),
   };
 }
 
 export function accountToWire(
   a: BrokerAccount,
-  positions: readonly BrokerPosition[],
+  positions: readonly Holding[],
   now: number,
 ): Record<string, unknown> {
-  const longMv = positions.filter((p) => p.qty > 0).reduce((s, p) => s + p.marketValue, 0);
-  const shortMv = positions.filter((p) => p.qty < 0).reduce((s, p) => s + p.marketValue, 0);
+  const longMv = positions.filter((p) => p.qty > 0).reduce((s, p) => s + marketValue(p), 0);
+  const shortMv = positions.filter((p) => p.qty < 0).reduce((s, p) => s + marketValue(p), 0);
   return {
     id: a.id,
     account_number: a.id,
@@ -262,6 +283,105 @@ export function barToWire(b: Bar): Record<string, unknown> {
     n: b.tradeCount ?? 0,
     vw: b.vwap ?? b.close,
   };
+}
+
+/** Alpaca's trade_updates event name for an order event (undefined for events Alpaca does not stream). */
+export function alpacaEventName(e: TradingEvent): string | undefined {
+  switch (e.type) {
+    case 'OrderAccepted':
+      return 'new';
+    case 'OrderPartiallyFilled':
+      return 'partial_fill';
+    case 'OrderFilled':
+      return 'fill';
+    case 'OrderCanceled':
+      return 'canceled';
+    case 'OrderExpired':
+      return 'expired';
+    case 'OrderRejected':
+      return 'rejected';
+    case 'OrderReplaced':
+      return 'replaced';
+    default:
+      return undefined;
+  }
+}
+
+/** An order event as a trade_updates message's `data` (undefined for events Alpaca does not stream). */
+export function tradeUpdateToWire(e: OrderEvent): Record<string, unknown> | undefined {
+  const event = alpacaEventName(e);
+  if (event === undefined || !('order' in e)) return undefined;
+  const fill = e.type === 'OrderFilled' || e.type === 'OrderPartiallyFilled' ? e : undefined;
+  return {
+    event,
+    execution_id: `${e.order.id}:${e.order.filledQty}`,
+    order: {
+      ...orderToWire(e.order, e.ts),
+      ...(e.type === 'OrderReplaced' ? { replaced_by: e.replacedById } : {}),
+    },
+    timestamp: new Date(e.ts).toISOString(),
+    ...(fill
+      ? {
+          price: String(fill.fill.price),
+          qty: String(fill.fill.qty),
+          position_qty: String(fill.positionQty),
+        }
+      : {}),
+  };
+}
+
+/**
+ * A trade_updates message (raw JSON or the SDK's parsed form) as the order event it reports; undefined for the
+ * events the model has no event for (pending_new, pending_cancel, done_for_day, …). `receivedTs`: when we got it.
+ */
+export function orderEventFromWire(u: Record<string, any>, receivedTs: number): OrderEvent | undefined {
+  const order = orderFromWire(u.order as Record<string, any>);
+  const at = u.timestamp instanceof Date ? u.timestamp.getTime() : Date.parse(String(u.timestamp));
+  const ts = Number.isFinite(at) ? at : order.updatedAt;
+  const event = String(u.event);
+  const executionId = u.execution_id ?? u.executionId;
+  const base = {
+    eventId: `alpaca:${executionId ?? `${order.id}:${event}:${ts}`}`,
+    ts,
+    receivedTs,
+    orderId: order.id,
+    clientOrderId: order.clientOrderId,
+  };
+  switch (event) {
+    case 'new':
+      return { ...base, type: 'OrderAccepted', order };
+    case 'fill':
+    case 'partial_fill': {
+      const fill: Fill = {
+        orderId: order.id,
+        clientOrderId: order.clientOrderId,
+        symbol: order.symbol,
+        side: order.side,
+        qty: Number(u.qty),
+        price: Number(u.price),
+        ts,
+        commission: 0,
+        regulatoryFees: 0,
+        slippage: 0,
+      };
+      const positionQty = Number(u.position_qty ?? u.positionQty);
+      return event === 'fill'
+        ? { ...base, type: 'OrderFilled', fill, order, positionQty }
+        : { ...base, type: 'OrderPartiallyFilled', fill, order, positionQty };
+    }
+    case 'canceled':
+      return { ...base, type: 'OrderCanceled', reason: 'canceled at the venue', order };
+    case 'expired':
+      return { ...base, type: 'OrderExpired', order };
+    case 'rejected':
+      return { ...base, type: 'OrderRejected', reason: 'rejected by the venue', order };
+    case 'replaced': {
+      const by = u.order?.replaced_by ?? u.order?.replacedBy;
+      return { ...base, type: 'OrderReplaced', replacedById: by ? String(by) : '', order };
+    }
+    default:
+      return undefined;
+  }
 }
 
 function isoWithOffset(ms: number, offsetMinutes: number): string {

@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimBroker, SimBrokerError } from '../../../src/execution/sim-broker';
-import { alpacaEventName, type TradingEvent } from '../../../src/model/events';
+import type { TradingEvent } from '../../../src/model/events';
+import { alpacaEventName } from '../../../src/execution/simulator/wire';
 import type { Bar } from '../../../src/model/bar';
 
 const MIN = 60_000;
