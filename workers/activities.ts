@@ -6,7 +6,8 @@ import { createTrainingActivities } from '../activities/training.activities';
 import { createBacktestActivities } from '../activities/backtest.activities';
 import { createDataActivities } from '../activities/data.activities';
 import { createFeatureActivities } from '../activities/features.activities';
-import { networkSourcesFromConfig } from '../src/data/sources';
+import { createMarketDataActivities } from '../activities/market-data.activities';
+import { alpacaEndpointsFromConfig, networkSourcesFromConfig } from '../src/data/sources';
 import { MarketDataRepository } from '../src/storage/market-data-repo';
 import { join } from 'node:path';
 import { createExecutionActivities } from '../activities/execution.activities';
@@ -33,6 +34,7 @@ export function activitiesFor(
           sharedDataDir: deps.config.sharedDataDir,
           ...networkSourcesFromConfig(deps.config),
         }),
+        ...createMarketDataActivities({ pool: deps.pool, alpaca: alpacaEndpointsFromConfig(deps.config) }),
         ...createFeatureActivities({ pool: deps.pool, cache: deps.cache }),
         ...createBacktestActivities({
           pool: deps.pool,
