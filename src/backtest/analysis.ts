@@ -2,8 +2,9 @@
  * One call from a backtest result to everything a report shows: metrics, attribution, Monte Carlo by method,
  * monthly returns, the positions still open at the end and a buy-and-hold benchmark on the same bars.
  */
+import { calendarFor } from '../market/calendar';
 import type { BarColumns } from '../model/bar';
-import { TIMEFRAME_MS } from '../model/timeframe';
+import { TIMEFRAME_MS, type Timeframe } from '../model/timeframe';
 import { applyFillToPosition, flatPosition, type Position } from '../model/position';
 import type { BacktestResult } from './engine';
 import {
@@ -119,23 +120,33 @@ export function monthlyReturns(
   return rows;
 }
 
+/**
+ * When a bar is final: the end of its interval, or for a daily bar the close of its session when that comes
+ * first (daily bars are labelled by their date's UTC midnight; a NYSE session closes at 16:00 New York).
+ */
+export function barCloseMs(symbol: string, ts: number, tf: Timeframe): number {
+  const end = ts + TIMEFRAME_MS[tf];
+  if (tf !== '1d') return end;
+  const s = calendarFor(symbol).sessionFor(ts + 12 * 3_600_000);
+  return s ? Math.min(end, s.closeMs) : end;
+}
+
 /** The last close per symbol among bars that closed at or before `atMs` (the finest series wins a tie). */
 export function lastCloses(series: readonly BarColumns[], atMs: number): Record<string, number> {
   const best: Record<string, { closeTs: number; price: number }> = {};
   for (const s of series) {
-    const tf = TIMEFRAME_MS[s.timeframe];
     let lo = 0;
     let hi = s.ts.length - 1;
     let k = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (s.ts[mid]! + tf <= atMs) {
+      if (barCloseMs(s.symbol, s.ts[mid]!, s.timeframe) <= atMs) {
         k = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
     if (k < 0) continue;
-    const closeTs = s.ts[k]! + tf;
+    const closeTs = barCloseMs(s.symbol, s.ts[k]!, s.timeframe);
     const cur = best[s.symbol];
     if (!cur || closeTs > cur.closeTs) best[s.symbol] = { closeTs, price: s.close[k]! };
   }
@@ -210,13 +221,16 @@ export function buyAndHoldCurve(
   }
   const sleeve = startEquity / legs.length;
   for (const s of legs) {
-    const tf = TIMEFRAME_MS[s.timeframe];
     let k = -1; // last bar closed by the current timestamp
+    let nextClose = s.ts.length ? barCloseMs(s.symbol, s.ts[0]!, s.timeframe) : Infinity;
     let entry = 0;
     let last = 0;
     for (let i = 0; i < n; i++) {
       const t = equityTs[i]!;
-      while (k + 1 < s.ts.length && s.ts[k + 1]! + tf <= t) k++;
+      while (nextClose <= t) {
+        k++;
+        nextClose = k + 1 < s.ts.length ? barCloseMs(s.symbol, s.ts[k + 1]!, s.timeframe) : Infinity;
+      }
       if (k >= 0 && s.close[k]! > 0) {
         last = s.close[k]!;
         if (entry === 0) entry = last;

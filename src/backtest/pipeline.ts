@@ -10,7 +10,7 @@ import { ValidationError } from '../model/errors';
 import { TIMEFRAME_MS, type Timeframe } from '../model/timeframe';
 import { parseDate } from '../market/calendar';
 import { ReferenceAiStrategy, type ReferenceAiParams } from '../strategy/reference-ai';
-import { analyse } from './analysis';
+import { analyse, barCloseMs } from './analysis';
 import { loadBarsFromDb, loadSharedBars, loadSharedQuotes } from './data';
 import { runBacktest, type BacktestResult } from './engine';
 import type { BacktestMetrics } from './metrics';
@@ -304,7 +304,7 @@ async function loadBenchmark(
   }
   if (!bars || bars.ts.length === 0)
     throw new ValidationError('--benchmark', `no ${tf} bars for ${sym} in the run's range`);
-  const firstClose = bars.ts[0]! + TIMEFRAME_MS[tf];
+  const firstClose = barCloseMs(sym, bars.ts[0]!, tf);
   const late =
     runStart !== undefined && firstClose > runStart
       ? `; its bars start ${new Date(bars.ts[0]!).toISOString().slice(0, 10)}, cash until then`

@@ -7,7 +7,7 @@ import { backtestDemoStep, runBacktestCommand } from '../../cli/commands/backtes
 import { sharedDataOrSkip } from '../support/shared-data';
 
 describe('trader backtest (CLI)', () => {
-  test('when run on real daily bars with a grid and walk-forward, then it writes a self-contained report and JSON', async (t) => {
+  test('when run on real daily bars with a grid, walk-forward and a benchmark, then it writes a self-contained report and JSON with the same sections', async (t) => {
     const dataDir = sharedDataOrSkip(t);
     if (!dataDir) return;
     const dir = mkdtempSync(join(tmpdir(), 'bt-cli-'));
@@ -29,6 +29,9 @@ describe('trader backtest (CLI)', () => {
           grid: 'stopAtr=1,2',
           walkForward: 2,
           mcRuns: 100,
+          mcBlockLength: 10,
+          ruinLoss: 0.2,
+          benchmark: 'SPY',
           progress: false,
         },
         (s) => lines.push(s),
@@ -39,12 +42,38 @@ describe('trader backtest (CLI)', () => {
       assert.match(html, /Walk-forward \(out of sample\)/);
       assert.match(html, /Parameter sensitivity/);
       assert.ok(!/https?:\/\/[^"'\s]*\.js/.test(html.replace(/\/\*[\s\S]*?\*\//g, '')), 'no remote scripts');
+      assert.match(html, /Monthly returns/);
+      assert.match(html, /Open positions at the end/);
       const json = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as {
-        metrics: { trades: number };
+        metrics: { trades: number; ruin: { level: number } };
         walkForward: unknown[];
         orderHash: string;
+        header: { dataSource: string; startingCash: number; annualizationDays: number; costModel: object };
+        benchmark: { label: string; metrics: { totalReturn: number } };
+        monteCarlo: {
+          blockBootstrap: { blockLength: number; ruinLevel: number };
+          tradeResample: { ruinLevel: number; finalEquity: { p5: number; p95: number } };
+        };
+        monthlyReturns: Array<{ year: number; months: Array<number | null> }>;
+        openPositions: unknown[];
       };
       assert.equal(json.walkForward.length, 2);
+      assert.match(json.header.dataSource, /kaggle_sandp500_5yr/);
+      assert.equal(json.header.startingCash, 100_000);
+      assert.equal(json.header.annualizationDays, 252);
+      assert.ok(json.header.costModel);
+      // SPY is not in the run's source: the benchmark comes from the first source that has it, and says so
+      assert.match(json.benchmark.label, /buy-and-hold SPY \(kaggle_huge_us_stocks_etfs, 1d\)/);
+      assert.equal(json.metrics.ruin.level, 80_000);
+      assert.equal(json.monteCarlo.blockBootstrap.ruinLevel, 80_000);
+      assert.equal(json.monteCarlo.tradeResample.ruinLevel, 80_000);
+      assert.equal(json.monteCarlo.blockBootstrap.blockLength, 10);
+      assert.ok(json.monteCarlo.tradeResample.finalEquity.p5 < json.monteCarlo.tradeResample.finalEquity.p95);
+      assert.deepEqual(
+        json.monthlyReturns.map((r) => r.year),
+        [2014, 2015, 2016],
+      );
+      assert.ok(Array.isArray(json.openPositions));
       assert.match(json.orderHash, /^[0-9a-f]{16}$/);
       assert.ok(lines.some((l) => l.startsWith('report: ')));
       assert.ok(existsSync(join(dir, 'r.json')));

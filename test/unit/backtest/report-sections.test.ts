@@ -104,6 +104,12 @@ describe('buy-and-hold benchmark', () => {
       1100, // AAA 12; BBB bought at its first close, 50
       1150 + 500, // AAA 13; BBB 100 (doubled)
     ]);
+    // an engine that stamps daily closes at the session close (16:00 New York) sees the same bars, not a day late
+    const atSessionClose = [0, 1, 2, 3].map((k) => start + k * DAY + 21 * 3_600_000);
+    assert.deepEqual(
+      Array.from(buyAndHoldCurve([a, b], atSessionClose, 1000, 'test').equity),
+      [1000, 1050, 1100, 1650],
+    );
   });
 });
 
