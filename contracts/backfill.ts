@@ -98,7 +98,7 @@ export const BackfillInputSchema: z.ZodType<BackfillInput, BackfillInput> = z
   })
   .superRefine((v, ctx) => {
     if (!(v.toMs > v.fromMs))
-      ctx.addIssue({ code: 'custom', path: ['toMs'], message: 'must be after fromMs' });
+      ctx.addIssue({ code: 'custom', path: ['toMs'], message: 'must be after the start (fromMs)' });
     if (v.source.kind === 'csv')
       v.symbols.forEach((s, i) => {
         if (s.includes('/'))

@@ -118,7 +118,7 @@ const DATASET_FLAG = z
 /** Flags of the data commands by their schema key, for messages. */
 const FLAG_OF: Record<string, string> = {
   symbols: '--symbols',
-  symbol: 'symbol',
+  symbol: '--symbol',
   tf: '--tf',
   timeframes: '--tf',
   from: '--from',
@@ -143,13 +143,18 @@ const FLAG_OF: Record<string, string> = {
  * Every data command's flags go through one strict schema (unknown keys are errors) before anything
  * connects or starts; the error names the flag and the problem.
  */
-export function parseFlags<S extends z.ZodType>(schema: S, raw: unknown, command: string): z.output<S> {
+export function parseFlags<S extends z.ZodType>(
+  schema: S,
+  raw: unknown,
+  command: string,
+  names: Record<string, string> = {},
+): z.output<S> {
   const r = schema.safeParse(raw);
   if (r.success) return r.data;
   throw new RangeError(
     `${command}: ${describeIssues(r.error.issues, (p) => {
       const [head, ...rest] = p.split('.');
-      const flag = FLAG_OF[head!] ?? head!;
+      const flag = names[head!] ?? FLAG_OF[head!] ?? head!;
       return rest.length ? `${flag} (${rest.join('.')})` : flag;
     })}`,
   );
@@ -210,7 +215,7 @@ export const DataQualityFlagsSchema = z.strictObject({
 
 export const DataBarsFlagsSchema = z
   .strictObject({
-    symbol: parsedFlag('symbol', (v) => toSymbol(v, 'symbol')),
+    symbol: parsedFlag('<symbol>', (v) => toSymbol(v, '<symbol>')),
     tf: parsedFlag('--tf', (v) => parseTimeframe(v, '--tf')),
     from: parsedFlag('--from', (v) => parseWhen(v, '--from')),
     to: parsedFlag('--to', (v) => parseWhen(v, '--to')),
@@ -448,7 +453,9 @@ export function register(program: Command): void {
         from: fromMs,
         to: toMs,
         ...out
-      } = parseFlags(DataBarsFlagsSchema, { ...o, symbol: sym }, 'data bars');
+      } = parseFlags(DataBarsFlagsSchema, { ...o, symbol: sym }, 'data bars', {
+        symbol: '<symbol>',
+      });
       const { pool, repo } = await openRepo(loadConfig());
       try {
         let bars = await repo.readBars(symbol, tf, fromMs, toMs);
