@@ -468,7 +468,8 @@ export function setPnl(s: PnlSample, m: TradingMetrics = tradingMetrics): void {
   m.pnlUnrealized.set(labels, finite(s.unrealizedDollars, 'unrealizedDollars'));
 }
 
-export interface AccountSnapshot {
+/** One reading of the account for the metrics (AccountSnapshot is the broker's account as the kernel reads it). */
+export interface AccountMetricsSample {
   readonly account: string;
   readonly equityDollars: number;
   /** Equity at the start of the trading day; the base for the daily P&L ratio. */
@@ -481,7 +482,7 @@ export interface AccountSnapshot {
 }
 
 /** Sets equity, daily P&L, positions and exposure from one account snapshot (after sync with the broker). */
-export function setAccountSnapshot(s: AccountSnapshot, m: TradingMetrics = tradingMetrics): void {
+export function setAccountSnapshot(s: AccountMetricsSample, m: TradingMetrics = tradingMetrics): void {
   const account = m.labels.account.value(s.account);
   const equity = finite(s.equityDollars, 'equityDollars');
   const sod = finite(s.startOfDayEquityDollars, 'startOfDayEquityDollars');
