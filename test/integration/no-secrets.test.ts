@@ -142,130 +142,140 @@ describe('no credential in any output of a representative run', () => {
       }),
     );
 
-  test('when the skeleton, a backfill and a replayed session run with every credential set, then no output holds one', async () => {
-    worker = spawn(process.execPath, ['--import', 'tsx', 'workers/dev.ts'], {
-      cwd: root,
-      env,
-      detached: true,
-    });
-    worker.stdout!.on('data', (c: Buffer) => (workerLog += c.toString()));
-    worker.stderr!.on('data', (c: Buffer) => (workerLog += c.toString()));
+  test(
+    'when the skeleton, a backfill and a replayed session run with every credential set, then no output holds one',
+    { timeout: 540_000 },
+    async () => {
+      worker = spawn(process.execPath, ['--import', 'tsx', 'workers/dev.ts'], {
+        cwd: root,
+        env,
+        detached: true,
+      });
+      worker.stdout!.on('data', (c: Buffer) => (workerLog += c.toString()));
+      worker.stderr!.on('data', (c: Buffer) => (workerLog += c.toString()));
 
-    // While the worker starts: `config` and CLI errors (TRADER_DEBUG adds stack traces).
-    const [config, badDb, badConfig] = await Promise.all([
-      cli(['config']),
-      cli(['data', 'quality'], {
-        DATABASE_URL: `postgres://postgres:${SECRETS.dbPassword}@127.0.0.1:1/nowhere`,
-        TRADER_DEBUG: '1',
-      }),
-      cli(['config'], { DATABASE_URL: `mysql://root:${SECRETS.dbPassword}@db/x`, TRADER_DEBUG: '1' }),
-    ]);
-    assert.equal(config.code, 0, config.out);
-    assert.match(config.stdout, /"APCA_API_SECRET_KEY": "\*\*\*"/);
-    assert.match(config.stdout, /"DATABASE_URL": "postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:5432\//);
-    assertNoSecret('`trader config`', config.out);
-    assert.equal(badDb.code, 2, badDb.out);
-    assert.match(
-      badDb.out,
-      /DATABASE_URL: cannot reach PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1/,
-    );
-    assertNoSecret('a database error', badDb.out);
-    assert.equal(badConfig.code, 2, badConfig.out);
-    assertNoSecret('a configuration error', badConfig.out);
-
-    const deadline = Date.now() + 180_000;
-    while (Date.now() < deadline) {
-      const ok = await fetch(`http://127.0.0.1:${metricsPort}/healthz`).then(
-        (r) => r.status === 200,
-        () => false,
+      // While the worker starts: `config` and CLI errors (TRADER_DEBUG adds stack traces).
+      const [config, badDb, badConfig] = await Promise.all([
+        cli(['config']),
+        cli(['data', 'quality'], {
+          DATABASE_URL: `postgres://postgres:${SECRETS.dbPassword}@127.0.0.1:1/nowhere`,
+          TRADER_DEBUG: '1',
+        }),
+        cli(['config'], { DATABASE_URL: `mysql://root:${SECRETS.dbPassword}@db/x`, TRADER_DEBUG: '1' }),
+      ]);
+      assert.equal(config.code, 0, config.out);
+      assert.match(config.stdout, /"APCA_API_SECRET_KEY": "\*\*\*"/);
+      assert.match(config.stdout, /"DATABASE_URL": "postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:5432\//);
+      assertNoSecret('`trader config`', config.out);
+      assert.equal(badDb.code, 2, badDb.out);
+      assert.match(
+        badDb.out,
+        /DATABASE_URL: cannot reach PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1/,
       );
-      if (ok) break;
-      assert.equal(worker.exitCode, null, `the dev worker exited: ${workerLog}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+      assertNoSecret('a database error', badDb.out);
+      assert.equal(badConfig.code, 2, badConfig.out);
+      assertNoSecret('a configuration error', badConfig.out);
 
-    // A run: skeleton and backfill through the CLI, a short replayed session through a client.
-    const [skeleton, backfill] = await Promise.all([
-      cli(['skeleton', '--message', 'no-secrets-skeleton']),
-      cli([
-        'backfill',
-        '--symbols',
-        'IBM',
-        '--from',
-        '2024-01-03',
-        '--to',
-        '2024-01-05',
-        '--source',
-        'synthetic:3',
-      ]),
-    ]);
-    assert.equal(skeleton.code, 0, skeleton.out);
-    assert.equal(backfill.code, 0, backfill.out);
-    assert.match(backfill.stdout, /stored \d+ rows/);
-    assertNoSecret('`trader skeleton`', skeleton.out);
-    assertNoSecret('`trader backfill`', backfill.out);
+      const deadline = Date.now() + 180_000;
+      let ready = false;
+      while (!ready && Date.now() < deadline) {
+        ready = await fetch(`http://127.0.0.1:${metricsPort}/healthz`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
+        assert.equal(worker.exitCode, null, `the dev worker exited: ${workerLog}`);
+        if (!ready) await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.ok(ready, `the dev worker is not ready after 180 s: ${workerLog.slice(-4000)}`);
 
-    const client = new Client({ connection: t.connection, dataConverter: temporalDataConverter(env) });
-    const input = sessionInput({ ioQueue: `${prefix}io`, execQueue: `${prefix}execution` }, SYMBOLS, {
-      maxBars: 12,
-    });
-    const handle = await client.workflow.start('tradingSessionWorkflow', {
-      taskQueue: `${prefix}io`,
-      workflowId: `nosecret-${input.sessionId}`,
-      args: [input],
-    });
-    const result = await waitForWorkflow<SessionResult>(handle);
-    assert.ok(result.ordersPlaced >= 0);
+      // A run: skeleton and backfill through the CLI, a short replayed session through a client.
+      const [skeleton, backfill] = await Promise.all([
+        cli(['skeleton', '--message', 'no-secrets-skeleton']),
+        cli([
+          'backfill',
+          '--symbols',
+          'IBM',
+          '--from',
+          '2024-01-03',
+          '--to',
+          '2024-01-05',
+          '--source',
+          'synthetic:3',
+        ]),
+      ]);
+      assert.equal(skeleton.code, 0, skeleton.out);
+      assert.equal(backfill.code, 0, backfill.out);
+      assert.match(backfill.stdout, /stored \d+ rows/);
+      assertNoSecret('`trader skeleton`', skeleton.out);
+      assertNoSecret('`trader backfill`', backfill.out);
 
-    // Histories of every workflow of the run: as stored (ciphertext) and decrypted.
-    const codec = codecFromEnv(env)!;
-    const plain = new Client({ connection: t.connection });
-    const ids = new Set<string>();
-    for await (const w of plain.workflow.list({ query: `TaskQueue = "${prefix}io"` })) ids.add(w.workflowId);
-    ids.add(handle.workflowId);
-    assert.ok(ids.size >= 3, `skeleton, backfill and session histories: ${[...ids].join(', ')}`);
-    let encrypted = 0;
-    let decodedText = '';
-    for (const id of ids) {
-      const history = await plain.workflow.getHandle(id).fetchHistory();
-      assertNoSecret(`the stored history of ${id}`, historyToJSON(history));
-      const payloads = payloadsOf(history);
-      const decoded = await codec.decode(payloads);
-      encrypted += payloads.filter(
-        (p) => new TextDecoder().decode(p.metadata?.encoding ?? new Uint8Array()) === ENCRYPTED_ENCODING,
-      ).length;
-      const text = decoded.map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('utf8')).join('\n');
-      assertNoSecret(`the decrypted history of ${id}`, text);
-      decodedText += text;
-    }
-    assert.ok(encrypted > 0, 'payload encryption was on');
-    assert.ok(decodedText.includes('no-secrets-skeleton'), 'the decrypted histories were read');
+      const client = new Client({ connection: t.connection, dataConverter: temporalDataConverter(env) });
+      const input = sessionInput({ ioQueue: `${prefix}io`, execQueue: `${prefix}execution` }, SYMBOLS, {
+        maxBars: 12,
+      });
+      const handle = await client.workflow.start('tradingSessionWorkflow', {
+        taskQueue: `${prefix}io`,
+        workflowId: `nosecret-${input.sessionId}`,
+        args: [input],
+        // A session that cannot run (a workflow task failing) fails the test instead of hanging it.
+        workflowExecutionTimeout: '5 minutes',
+      });
+      const result = await waitForWorkflow<SessionResult>(handle);
+      assert.ok(result.ordersPlaced >= 0);
 
-    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    assert.match(metrics, /trader_worker_up/);
-    assertNoSecret('/metrics', metrics);
+      // Histories of every workflow of the run: as stored (ciphertext) and decrypted.
+      const codec = codecFromEnv(env)!;
+      const plain = new Client({ connection: t.connection });
+      const ids = new Set<string>();
+      for await (const w of plain.workflow.list({ query: `TaskQueue = "${prefix}io"` }))
+        ids.add(w.workflowId);
+      ids.add(handle.workflowId);
+      assert.ok(ids.size >= 3, `skeleton, backfill and session histories: ${[...ids].join(', ')}`);
+      let encrypted = 0;
+      let decodedText = '';
+      for (const id of ids) {
+        const history = await plain.workflow.getHandle(id).fetchHistory();
+        assertNoSecret(`the stored history of ${id}`, historyToJSON(history));
+        const payloads = payloadsOf(history);
+        const decoded = await codec.decode(payloads);
+        encrypted += payloads.filter(
+          (p) => new TextDecoder().decode(p.metadata?.encoding ?? new Uint8Array()) === ENCRYPTED_ENCODING,
+        ).length;
+        const text = decoded.map((p) => Buffer.from(p.data ?? new Uint8Array()).toString('utf8')).join('\n');
+        assertNoSecret(`the decrypted history of ${id}`, text);
+        decodedText += text;
+      }
+      assert.ok(encrypted > 0, 'payload encryption was on');
+      assert.ok(decodedText.includes('no-secrets-skeleton'), 'the decrypted histories were read');
 
-    // Everything the run stored, row by row.
-    const { rows: tables } = await db.pool.query<{ s: string; t: string }>(
-      `select table_schema as s, table_name as t from information_schema.tables
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      assert.match(metrics, /trader_worker_up/);
+      assertNoSecret('/metrics', metrics);
+
+      // Everything the run stored, row by row.
+      const { rows: tables } = await db.pool.query<{ s: string; t: string }>(
+        `select table_schema as s, table_name as t from information_schema.tables
         where table_schema not in ('pg_catalog', 'information_schema') and table_type = 'BASE TABLE'`,
-    );
-    let rowsChecked = 0;
-    for (const { s, t: table } of tables) {
-      const { rows } = await db.pool.query<{ row: string }>(`select x::text as row from "${s}"."${table}" x`);
-      rowsChecked += rows.length;
-      assertNoSecret(`table ${s}.${table}`, rows.map((r) => r.row).join('\n'));
-    }
-    const stored = await db.pool.query<{ n: string }>(
-      `select (select count(*) from skeleton_pings) + (select count(*) from session_reports) as n`,
-    );
-    assert.ok(Number(stored.rows[0]!.n) >= 2 && rowsChecked > 100, `rows checked: ${rowsChecked}`);
+      );
+      let rowsChecked = 0;
+      for (const { s, t: table } of tables) {
+        const { rows } = await db.pool.query<{ row: string }>(
+          `select x::text as row from "${s}"."${table}" x`,
+        );
+        rowsChecked += rows.length;
+        assertNoSecret(`table ${s}.${table}`, rows.map((r) => r.row).join('\n'));
+      }
+      const stored = await db.pool.query<{ n: string }>(
+        `select (select count(*) from skeleton_pings) + (select count(*) from session_reports) as n`,
+      );
+      assert.ok(Number(stored.rows[0]!.n) >= 2 && rowsChecked > 100, `rows checked: ${rowsChecked}`);
 
-    // The worker's own log, start to stop.
-    const exited = new Promise<void>((r) => worker!.once('exit', () => r()));
-    process.kill(-worker.pid!, 'SIGTERM');
-    await exited;
-    assert.match(workerLog, /dev-worker: polling/);
-    assertNoSecret("the dev worker's log", workerLog);
-  });
+      // The worker's own log, start to stop.
+      const exited = new Promise<void>((r) => worker!.once('exit', () => r()));
+      process.kill(-worker.pid!, 'SIGTERM');
+      await exited;
+      assert.match(workerLog, /dev-worker: polling/);
+      assertNoSecret("the dev worker's log", workerLog);
+    },
+  );
 });
