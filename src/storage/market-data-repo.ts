@@ -270,6 +270,8 @@ export class MarketDataRepository {
   /** Partition months already ensured by this process (ensure_time_partitions is idempotent anyway). */
   private readonly ensured = new Set<string>();
   private readonly slots: Slots;
+  /** Stage tables known to exist and be empty on a connection (skips a create and a truncate). */
+  private readonly emptyStages = new WeakMap<PoolClient, Set<string>>();
 
   /**
    * `maxStagedWrites` bounds the connections held by file/chunk writes at once (default 4), so a large
@@ -350,7 +352,12 @@ export class MarketDataRepository {
       if (done) return;
       done = true;
       try {
-        if (!broken) await client.query(`truncate ${table}`);
+        if (!broken) {
+          await client.query(`truncate ${table}`);
+          const empty = this.emptyStages.get(client) ?? new Set<string>();
+          empty.add(table);
+          this.emptyStages.set(client, empty);
+        }
       } catch {
         broken = true;
       } finally {
@@ -360,8 +367,11 @@ export class MarketDataRepository {
       }
     };
     try {
-      await client.query(bars ? CREATE_BAR_STAGE : CREATE_QUOTE_STAGE);
-      await client.query(`truncate ${table}`);
+      const empty = this.emptyStages.get(client);
+      if (!empty?.delete(table)) {
+        await client.query(bars ? CREATE_BAR_STAGE : CREATE_QUOTE_STAGE);
+        await client.query(`truncate ${table}`);
+      }
     } catch (e) {
       await finish(true);
       throw e;
@@ -521,7 +531,28 @@ export class MarketDataRepository {
               line: r.rows[0]!.line === null ? null : Number(r.rows[0]!.line),
             };
         }
-        const r = await client.query(mergeSql(false), baseParams);
+        // Fast path: nothing stored yet in the key range, so a plain insert (no conflict arbitration). A
+        // concurrent writer of the same range turns it into a unique violation, and the upsert redoes it.
+        const occupied = await client.query(
+          bars
+            ? 'select 1 from bars where symbol = $1 and timeframe = $2 and ts >= $3 and ts <= $4 limit 1'
+            : 'select 1 from quotes where symbol = $1 and ts >= $2 and ts <= $3 limit 1',
+          [...(bars ? [opts.symbol, opts.timeframe] : [opts.symbol]), new Date(minTs), new Date(maxTs)],
+        );
+        let r: { rowCount: number | null } | null = null;
+        if (occupied.rowCount === 0) {
+          await client.query('savepoint plain_insert');
+          try {
+            const sql = mergeSql(false);
+            r = await client.query(sql.slice(0, sql.indexOf('on conflict')), baseParams);
+            await client.query('release savepoint plain_insert');
+          } catch (e) {
+            if ((e as { code?: string }).code !== '23505') throw e;
+            await client.query('rollback to savepoint plain_insert');
+            r = null;
+          }
+        }
+        r ??= await client.query(mergeSql(false), baseParams);
         await client.query('commit');
         await finish(false);
         return { stored: count - skipped, changed: r.rowCount ?? 0, skippedSynthetic: skipped, firstSkipped };
