@@ -291,7 +291,13 @@ export function register(program: Command): void {
     .option('--wait', 'wait for the result and print it')
     .action(async (opts: RetrainOptions & { wait?: boolean }) => {
       const config = loadConfig();
-      const input = retrainInputFromOptions(opts);
+      // A deployment with TASK_QUEUE_PREFIX runs its workers on prefixed queues: the workflow and its activities too.
+      const prefix = process.env.TASK_QUEUE_PREFIX ?? '';
+      const queues = { io: `${prefix}${TASK_QUEUES.io}`, training: `${prefix}${TASK_QUEUES.training}` };
+      const input: RetrainInput = {
+        ...retrainInputFromOptions(opts),
+        ...(prefix ? { taskQueues: queues } : {}),
+      };
       const connection = await Connection.connect({ address: resolveTemporalAddress(config) });
       try {
         const client = new Client({
@@ -301,12 +307,12 @@ export function register(program: Command): void {
         });
         const workflowId = `retrain-${opts.name}-${randomUUID()}`;
         const handle = await client.workflow.start(RETRAIN_WORKFLOW, {
-          taskQueue: TASK_QUEUES.io,
+          taskQueue: queues.io,
           workflowId,
           args: [input],
         });
         console.log(
-          `started ${RETRAIN_WORKFLOW} ${workflowId} (${input.spec.kind}) on task queue ${TASK_QUEUES.io} (training activities on ${TASK_QUEUES.training})`,
+          `started ${RETRAIN_WORKFLOW} ${workflowId} (${input.spec.kind}) on task queue ${queues.io} (training activities on ${queues.training})`,
         );
         if (opts.wait) {
           const r = await waitForWorkflow<RetrainResult>(handle);

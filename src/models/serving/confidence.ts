@@ -30,9 +30,10 @@ export function normalCdf(x: number): number {
 
 /** One prediction's confidence in [0.5, 1] from its point value and central 80% interval. */
 export function confidenceFromInterval(center: number, lower: number, upper: number): number {
-  if (!Number.isFinite(center) || !Number.isFinite(lower) || !Number.isFinite(upper)) return 0.5;
+  if (center === 0 || !Number.isFinite(center) || !Number.isFinite(lower) || !Number.isFinite(upper))
+    return 0.5;
   const sigma = (upper - lower) / (2 * Z90);
-  if (!(sigma > 0)) return center === 0 ? 0.5 : 1;
+  if (!(sigma > 0)) return 1;
   return Math.min(1, Math.max(0.5, normalCdf(Math.abs(center) / sigma)));
 }
 
