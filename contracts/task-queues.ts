@@ -9,7 +9,7 @@ export type TaskQueueName = (typeof TASK_QUEUES)[keyof typeof TASK_QUEUES];
 /** Custom search attributes registered on the namespace by `stack up`. */
 export const SEARCH_ATTRIBUTES = {
   SessionDate: 'Keyword',
-  Mode: 'Keyword',
+  TradingMode: 'Keyword',
   Account: 'Keyword',
   Symbols: 'KeywordList',
   ModelId: 'Keyword',

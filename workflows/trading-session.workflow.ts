@@ -101,7 +101,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
   if (!input.carried) {
     upsertSearchAttributes({
       SessionDate: [input.date],
-      Mode: [input.mode],
+      TradingMode: [input.mode],
       Account: [input.account],
       ...(input.modelId ? { ModelId: [input.modelId] } : {}),
     });
@@ -187,7 +187,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
           taskQueue: i.taskQueues?.io ?? TASK_QUEUES.io,
           args: [{ ...algoInput, taskQueues: i.taskQueues, activityTimeoutMs: i.activityTimeoutMs }],
           parentClosePolicy: ParentClosePolicy.ABANDON,
-          searchAttributes: { SessionDate: [i.date], Mode: [i.mode], Account: [i.account] },
+          searchAttributes: { SessionDate: [i.date], TradingMode: [i.mode], Account: [i.account] },
         });
       },
       async stop(workflowId, reason) {

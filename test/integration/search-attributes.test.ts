@@ -6,7 +6,7 @@ import { ensureSearchAttributes } from '../../src/stack/temporal';
 import { TEST_TEMPORAL_ADDRESS } from '../support/temporal';
 
 describe('search attributes', () => {
-  test('when the stack meets a server, then SessionDate, Mode, Account, Symbols and ModelId are registered, idempotently', async () => {
+  test('when the stack meets a server, then SessionDate, TradingMode, Account, Symbols and ModelId are registered, idempotently', async () => {
     await ensureSearchAttributes(TEST_TEMPORAL_ADDRESS, 'default');
     assert.deepEqual(
       await ensureSearchAttributes(TEST_TEMPORAL_ADDRESS, 'default'),

@@ -60,7 +60,7 @@ describe('TradingSession workflow on the simulator (replay mode)', () => {
       await recordHistory(handle, 'trading-session-replay');
       const desc = await handle.describe();
       assert.deepEqual(desc.searchAttributes.SessionDate, ['2024-03-12']);
-      assert.deepEqual(desc.searchAttributes.Mode, ['replay']);
+      assert.deepEqual(desc.searchAttributes.TradingMode, ['replay']);
       assert.deepEqual(desc.searchAttributes.ModelId, ['sma-trend-v1']);
       return r;
     })().finally(() => env.close());
