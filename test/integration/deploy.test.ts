@@ -238,6 +238,11 @@ describe('deploy manifests', { skip: skipReason }, () => {
         assert.equal(pod.nodeSelector['nvidia.com/gpu.present'], 'true');
         assert.ok(pod.tolerations.some((t: any) => t.key === 'nvidia.com/gpu'));
         assert.match(pod.containers[0].image, /-gpu$/);
+        const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value]));
+        assert.equal(env.XGBOOST_DEVICE, 'cuda', 'every XGBoost fit on the GPU worker runs on the GPU');
+        assert.equal(env.ONNX_EXECUTION_PROVIDER, 'cuda');
+        assert.equal(env.XGBOOST_LIBRARY_PATH, '/opt/xgboost/lib/libxgboost.so');
+        assert.ok('DATABASE_URL' in env, 'the patch adds env entries; the base ones stay');
       } else {
         assert.equal(limits['nvidia.com/gpu'], undefined, `${w.metadata.name} must not take a GPU`);
       }
