@@ -19,6 +19,15 @@ import { ingestCsvFile } from '../src/data/ingest';
 import { confinedPath, csvFileFor } from '../src/data/shared-data';
 import { recordChunkIngested } from '../src/monitoring/data-metrics';
 import { ingestFromSource, syntheticSource, type BarSource } from '../src/data/source';
+import {
+  ingestTicks,
+  planTickChunks,
+  tickKindOf,
+  type TickHistory,
+  type TickKind,
+} from '../src/data/tick-backfill';
+import type { TickStore } from '../src/data/tick-store';
+import type { UnusualWhalesClient } from '../src/data/unusual-whales';
 import { TradingError } from '../src/model/errors';
 import type { MarketDataRepository } from '../src/storage/market-data-repo';
 
@@ -27,8 +36,11 @@ export interface DataActivityDeps {
   /** Root of the shared-data layout for `csv` sources (../shared/data). */
   readonly sharedDataDir?: string;
   /** Network sources, built by the worker from environment credentials. */
-  readonly alpaca?: BarSource;
+  readonly alpaca?: BarSource & Partial<{ withFeed(feed: 'iex' | 'sip'): TickHistory }>;
   readonly polygon?: BarSource;
+  readonly unusualWhales?: UnusualWhalesClient;
+  /** Where quote and trade backfills write (`quotes`, `trades`). */
+  readonly ticks?: TickStore;
 }
 
 function heartbeat(details: ChunkCursor): void {
@@ -101,6 +113,8 @@ export function createDataActivities(deps: DataActivityDeps): DataActivities {
       const input = parsed.data;
       let chunks: BackfillChunk[];
       try {
+        // Quotes, trades and options flow: chunks per symbol and day (month for flow); timeframes ignored.
+        if (tickKindOf(input.source)) return planTickChunks(input);
         chunks = planChunks(input);
       } catch (e) {
         throw ApplicationFailure.nonRetryable((e as Error).message, 'ValidationError');
@@ -173,6 +187,12 @@ export function createDataActivities(deps: DataActivityDeps): DataActivities {
       // The merge at the end is one statement: keep heartbeating while it runs.
       const beat = setInterval(() => heartbeat(last), 2_000);
       try {
+        const tick = tickKindOf(chunk.source);
+        if (tick)
+          return await ingestTickChunk(deps, chunk, tick, attempt, signal, (c) => {
+            last = { line: 0, lastTs: c.lastTs, batchSeq: c.batchSeq, rowsStored: c.rowsStored };
+            heartbeat(last);
+          });
         if (chunk.source.kind === 'csv') {
           const file = csvPath(deps, chunk.source.dataset, chunk);
           const s = await ingestCsvFile({
@@ -254,3 +274,54 @@ export function createDataActivities(deps: DataActivityDeps): DataActivities {
 }
 
 export { chunkKey };
+
+/**
+ * A quote, trade or options-flow chunk: pages are upserted as they arrive (idempotent, so a retry that starts
+ * the chunk over changes nothing it already stored) and the progress is heartbeated after each.
+ */
+async function ingestTickChunk(
+  deps: DataActivityDeps,
+  chunk: BackfillChunk,
+  kind: TickKind,
+  attempt: number,
+  signal: AbortSignal | undefined,
+  onPage: (c: { lastTs: number; batchSeq: number; rowsStored: number }) => void,
+): Promise<ChunkResult> {
+  if (!deps.ticks)
+    throw ApplicationFailure.nonRetryable('ticks: this worker has no quote/trade store', 'ConfigError');
+  let history: TickHistory | undefined;
+  if (kind !== 'options-flow') {
+    if (!deps.alpaca?.withFeed)
+      throw ApplicationFailure.nonRetryable(
+        `source: ${chunk.source.kind} needs Alpaca on this worker (APCA_API_KEY_ID / APCA_API_SECRET_KEY, or APCA_API_BASE_URL at the local simulator)`,
+        'ConfigError',
+      );
+    history = deps.alpaca.withFeed('feed' in chunk.source && chunk.source.feed === 'sip' ? 'sip' : 'iex');
+  } else if (!deps.unusualWhales)
+    throw ApplicationFailure.nonRetryable(
+      'source: unusual-whales is not configured on this worker (UNUSUAL_WHALES_API_KEY)',
+      'ConfigError',
+    );
+  const r = await ingestTicks({
+    kind,
+    symbol: chunk.symbol,
+    fromMs: chunk.fromMs,
+    toMs: chunk.toMs,
+    history,
+    flow: deps.unusualWhales,
+    store: deps.ticks,
+    repo: deps.repo,
+    chunkKey: chunk.key,
+    onPage,
+    signal,
+  });
+  return {
+    key: chunk.key,
+    rowsStored: r.rowsStored,
+    rowsChanged: r.rowsChanged,
+    rejected: r.rejected,
+    rejectedByRule: r.rejectedByRule,
+    findingsByRule: r.findingsByRule,
+    attempt,
+  };
+}

@@ -15,7 +15,12 @@ export type BackfillSource =
       readonly feed?: 'iex' | 'sip';
       readonly adjustment?: 'raw' | 'split' | 'dividend' | 'all';
     }
-  | { readonly kind: 'polygon'; readonly adjusted?: boolean };
+  | { readonly kind: 'polygon'; readonly adjusted?: boolean }
+  /** Quotes / trades from Alpaca into `quotes` / `trades`, per symbol and trading day (timeframes ignored). */
+  | { readonly kind: 'alpaca-quotes'; readonly feed?: 'iex' | 'sip' }
+  | { readonly kind: 'alpaca-trades'; readonly feed?: 'iex' | 'sip' }
+  /** Unusual Whales options-flow alerts into `options_flow`, per symbol and month (timeframes ignored). */
+  | { readonly kind: 'unusual-whales' };
 
 export interface BackfillInput {
   /** Ticker symbols; for a csv source also file names, so no '/'. */
@@ -76,8 +81,11 @@ export const BackfillSourceSchema = z.discriminatedUnion(
       adjustment: z.enum(['raw', 'split', 'dividend', 'all']).optional(),
     }),
     z.strictObject({ kind: z.literal('polygon'), adjusted: z.boolean().optional() }),
+    z.strictObject({ kind: z.literal('alpaca-quotes'), feed: z.enum(['iex', 'sip']).optional() }),
+    z.strictObject({ kind: z.literal('alpaca-trades'), feed: z.enum(['iex', 'sip']).optional() }),
+    z.strictObject({ kind: z.literal('unusual-whales') }),
   ],
-  { error: 'kind must be csv, synthetic, alpaca or polygon' },
+  { error: 'kind must be csv, synthetic, alpaca, alpaca-quotes, alpaca-trades, polygon or unusual-whales' },
 );
 
 /** The one schema of BackfillInput (CLI, workflow, planBackfill). */

@@ -9,6 +9,7 @@ import { createFeatureActivities } from '../activities/features.activities';
 import { createMarketDataActivities } from '../activities/market-data.activities';
 import { alpacaEndpointsFromConfig, networkSourcesFromConfig } from '../src/data/sources';
 import { MarketDataRepository } from '../src/storage/market-data-repo';
+import { TickStore } from '../src/data/tick-store';
 import { join } from 'node:path';
 import { createExecutionActivities } from '../activities/execution.activities';
 import { createSessionActivities } from '../activities/session.activities';
@@ -33,6 +34,7 @@ export function activitiesFor(
           repo: new MarketDataRepository(deps.pool),
           sharedDataDir: deps.config.sharedDataDir,
           ...networkSourcesFromConfig(deps.config),
+          ticks: new TickStore(deps.pool),
         }),
         ...createMarketDataActivities({ pool: deps.pool, alpaca: alpacaEndpointsFromConfig(deps.config) }),
         ...createFeatureActivities({ pool: deps.pool, cache: deps.cache }),

@@ -78,9 +78,17 @@ export function parseSource(v: string): BackfillSource {
     case 'polygon':
       if (arg !== undefined) throw new RangeError(`--source: polygon takes no argument ("${v}")`);
       return { kind: 'polygon' };
+    case 'alpaca-quotes':
+    case 'alpaca-trades':
+      if (arg !== undefined && arg !== 'iex' && arg !== 'sip')
+        throw new RangeError(`--source: ${kind} feed "${arg}" is not iex or sip`);
+      return { kind, feed: arg === 'sip' ? 'sip' : 'iex' };
+    case 'unusual-whales':
+      if (arg !== undefined) throw new RangeError(`--source: unusual-whales takes no argument ("${v}")`);
+      return { kind: 'unusual-whales' };
     default:
       throw new RangeError(
-        `--source: "${v}" is not a source; use csv:<dataset>, alpaca[:iex|sip], polygon or synthetic[:seed]`,
+        `--source: "${v}" is not a source; use csv:<dataset>, alpaca[:iex|sip], alpaca-quotes[:iex|sip], alpaca-trades[:iex|sip], polygon, unusual-whales or synthetic[:seed]`,
       );
   }
 }
@@ -332,7 +340,7 @@ export function register(program: Command): void {
     .requiredOption('--to <date>', 'end (YYYY-MM-DD or ISO timestamp with zone, exclusive)')
     .option(
       '--source <source>',
-      'required: csv:<dataset> (a set of the data directory) | alpaca[:iex|sip] | polygon | synthetic[:seed] (explicit only; never replaces real bars)',
+      'required: csv:<dataset> (a set of the data directory) | alpaca[:iex|sip] | polygon | synthetic[:seed] (explicit only; never replaces real bars) | alpaca-quotes[:iex|sip], alpaca-trades[:iex|sip] (quotes/trades tables, per trading day) | unusual-whales (options flow, per month)',
     )
     .option('--gap-fill', 'fetch only the days missing against the exchange calendar')
     .option('--parallel <n>', 'chunks in flight at once (1..32)', '4')

@@ -67,6 +67,11 @@ export class AlpacaMarketData implements BarSource {
     );
   }
 
+  /** The same client on another feed (a backfill chunk names its feed). */
+  withFeed(feed: 'iex' | 'sip'): AlpacaMarketData {
+    return feed === (this.opts.feed ?? 'iex') ? this : new AlpacaMarketData({ ...this.opts, feed });
+  }
+
   private async call<T>(label: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();

@@ -7,10 +7,12 @@ import type { UnusualWhalesClient } from './unusual-whales';
 
 export async function ingestOptionsFlow(opts: {
   client: UnusualWhalesClient;
-  repo: MarketDataRepository;
+  repo: Pick<MarketDataRepository, 'upsertOptionsFlow' | 'writeFindings'>;
   ticker: string;
   fromMs: number;
   toMs: number;
+  /** The backfill chunk writing the findings (a retried chunk replaces its own). */
+  chunkKey?: string;
   signal?: AbortSignal;
 }): Promise<{ stored: number; changed: number; rejected: number }> {
   let stored = 0;
@@ -33,7 +35,7 @@ export async function ingestOptionsFlow(opts: {
           location: `${page.location} record ${p.index}`,
           field: p.field,
         })),
-        { source: 'unusual-whales', dataset: 'options_flow' },
+        { source: 'unusual-whales', dataset: 'options_flow', chunkKey: opts.chunkKey },
       );
     }
   }
