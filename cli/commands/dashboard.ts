@@ -1,7 +1,11 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../src/config/config';
 import { ValidationError } from '../../src/model/errors';
 import { startDashboardServer } from '../../src/monitoring/dashboard/server';
+import { checkPanels, formatPanelReport, readDashboards } from '../../src/monitoring/panel-check';
+
+const DURATION_S: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
 export function register(program: Command): void {
   program
@@ -50,4 +54,55 @@ export function register(program: Command): void {
       });
       await server.close();
     });
+
+  const monitoring = program.command('monitoring').description('checks of the Prometheus / Grafana setup');
+  monitoring
+    .command('check-panels')
+    .description(
+      'run every Grafana panel query against Prometheus over a time window and list the panels without data (exit 1 if any)',
+    )
+    .requiredOption('--prometheus <url>', 'Prometheus base URL, e.g. http://127.0.0.1:9090')
+    .option('--range <duration>', 'window ending now, like the dashboard time range: 30m, 6h, 1d', '6h')
+    .option('--scrape-interval <seconds>', "Prometheus' scrape interval (for $__rate_interval)", '15')
+    .option(
+      '--dashboards <dir>',
+      'folder of dashboard JSON',
+      resolve(__dirname, '../../deploy/grafana/dashboards'),
+    )
+    .option('--json', 'print the report as JSON')
+    .action(
+      async (opts: {
+        prometheus: string;
+        range: string;
+        scrapeInterval: string;
+        dashboards: string;
+        json?: boolean;
+      }) => {
+        try {
+          new URL(opts.prometheus);
+        } catch {
+          throw new ValidationError(
+            '--prometheus',
+            `"${opts.prometheus}" is not a URL, e.g. http://127.0.0.1:9090`,
+          );
+        }
+        const m = /^(\d+)(s|m|h|d)$/.exec(opts.range);
+        if (!m || Number(m[1]) === 0)
+          throw new ValidationError('--range', `"${opts.range}" is not a duration such as 30m, 6h or 1d`);
+        const scrape = Number(opts.scrapeInterval);
+        if (!(scrape > 0))
+          throw new ValidationError(
+            '--scrape-interval',
+            `"${opts.scrapeInterval}" must be a number of seconds > 0`,
+          );
+        const report = await checkPanels({
+          prometheusUrl: opts.prometheus,
+          dashboards: readDashboards(opts.dashboards),
+          rangeMs: Number(m[1]) * DURATION_S[m[2]!]! * 1000,
+          scrapeIntervalS: scrape,
+        });
+        process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatPanelReport(report));
+        if (report.emptyPanels > 0) process.exitCode = 1;
+      },
+    );
 }

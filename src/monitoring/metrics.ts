@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { NYSE } from '../market/calendar';
 import { QUALITY_RULES } from '../market/validation';
@@ -363,9 +364,11 @@ export class TradingMetrics {
   });
 
   // --- Host (the live dashboard's sampler sets these; GPU only where nvidia-smi answers) -----------------
+  // Labelled by host so that a worker without the sampler exports nothing rather than a constant 0.
   readonly hostCpuUtilization = new Gauge({
     name: 'trader_host_cpu_utilization_ratio',
     help: 'Host CPU utilisation over the last sample interval, all cores, in [0, 1]',
+    labelNames: ['host'] as const,
     registers: [this.registry],
   });
   readonly gpuUtilization = new Gauge({
@@ -750,7 +753,10 @@ export interface HostSample {
 }
 
 export function setHostStats(h: HostSample, m: TradingMetrics = tradingMetrics): void {
-  m.hostCpuUtilization.set(Math.min(1, Math.max(0, finite(h.cpuUtilization, 'cpuUtilization'))));
+  m.hostCpuUtilization.set(
+    { host: sanitizeLabel(hostname()) },
+    Math.min(1, Math.max(0, finite(h.cpuUtilization, 'cpuUtilization'))),
+  );
   // GPU indexes are few (a node has at most 8-16), so the label stays bounded.
   for (const g of h.gpus.slice(0, 16)) {
     m.gpuUtilization.set(

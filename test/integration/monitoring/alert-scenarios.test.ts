@@ -9,6 +9,7 @@ import { Worker } from '@temporalio/worker';
 import type { BackfillInput } from '../../../contracts/backfill';
 import type { DatasetRef, RetrainModelSpec } from '../../../contracts/retrain';
 import { startSimulatorServer, type SimulatorServer } from '../../../src/execution/simulator/server';
+import { checkPanels, formatPanelReport, readDashboards } from '../../../src/monitoring/panel-check';
 import { packActions } from '../../../src/trading/packed-actions';
 import type { Action } from '../../../src/trading/kernel';
 import { createTestDatabase, type TestDatabase } from '../../support/db';
@@ -250,6 +251,58 @@ describe(
       const byTf = Object.fromEntries(ingested.map((s) => [s.metric.timeframe, s.value]));
       assert.equal(byTf['1m']! + byTf['5m']!, summary.rowsStored, JSON.stringify(byTf));
       assert.equal(byTf['5m'], 58);
+    });
+
+    test('when the scenarios have run, then the Grafana panels fed by these code paths have data in Prometheus', async (t) => {
+      const report = await checkPanels({
+        prometheusUrl: chain.prometheus.url,
+        dashboards: readDashboards(join(__dirname, '../../../deploy/grafana/dashboards')),
+        rangeMs: 10 * minute,
+        scrapeIntervalS: 1,
+      });
+      t.diagnostic(formatPanelReport(report));
+      const fed = {
+        'Trader / Data health': [
+          'Market open',
+          'Stalest 1m symbol',
+          'Newest bar per symbol',
+          'Staleness by symbol',
+          'Bars stored (since worker start)',
+          'Validation rejects by reason (since worker start)',
+        ],
+        'Trader / Execution quality': [
+          'Orders per minute',
+          'Order rejects by reason (since worker start)',
+          'Reject share (10m)',
+        ],
+        'Trader / Models': ['Training runs by outcome (range)', 'Training duration (mean per run)'],
+        'Trader / Temporal and system': [
+          'Workers polling',
+          'Worker versions',
+          'Task slots used',
+          'Pollers and sticky cache',
+          'Workflows completed / failed per minute',
+          'Workflow task execution latency p95',
+          'Schedule-to-start latency p95 (backlog)',
+          'Activity execution latency p95 and failures',
+          'Worker process CPU (cores)',
+          'Memory: workers and GPUs',
+          'Event loop lag p99',
+        ],
+      };
+      const missing = Object.entries(fed).flatMap(([dashboard, panels]) =>
+        panels
+          .filter(
+            (panel) =>
+              !report.panels.some((p) => p.dashboard === dashboard && p.panel === panel && p.hasData),
+          )
+          .map((panel) => `${dashboard} / ${panel}`),
+      );
+      assert.deepEqual(missing, []);
+      assert.ok(
+        report.panels.every((p) => p.queries.every((q) => !q.error)),
+        'Prometheus accepts every panel query',
+      );
     });
 
     test('when the worker process is killed, then TraderWorkerDown reaches #trading-critical', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import {
@@ -65,7 +65,7 @@ describe('host stats', () => {
 describe('host sampling in a worker', () => {
   test('when sampling runs, then the host CPU gauge of the process registry gets a value in [0, 1]', async () => {
     // A sentinel no sample can produce, so the test sees the sampler's own write.
-    tradingMetrics.hostCpuUtilization.set(-1);
+    tradingMetrics.hostCpuUtilization.set({ host: hostname() }, -1);
     const stop = startHostSampling(20);
     try {
       let v: number | undefined = -1;
