@@ -17,10 +17,3 @@ export function toSymbol(raw: string, field = 'symbol'): Symbol {
   if (!SYMBOL_RE.test(s)) throw new RangeError(`${field}: "${raw}" is not a valid ticker symbol`);
   return s as Symbol;
 }
-
-export const asClientOrderId = (s: string) => s as ClientOrderId;
-export const asBrokerOrderId = (s: string) => s as BrokerOrderId;
-export const asSessionId = (s: string) => s as SessionId;
-export const asModelId = (s: string) => s as ModelId;
-export const asAccountId = (s: string) => s as AccountId;
-export const asEventId = (s: string) => s as EventId;

@@ -82,14 +82,6 @@ export interface Order extends OrderSpec {
   readonly legIds?: readonly string[];
 }
 
-export const TERMINAL_STATUSES: readonly OrderStatus[] = [
-  'filled',
-  'canceled',
-  'expired',
-  'rejected',
-  'replaced',
-  'done_for_day',
-];
 export const OPEN_STATUSES: readonly OrderStatus[] = [
   'pending_new',
   'new',
@@ -167,19 +159,6 @@ export function transition(orderId: string, from: OrderStatus, to: OrderStatus):
 
 export function isOpenOrder(o: { status: OrderStatus }): boolean {
   return OPEN_STATUSES.includes(o.status);
-}
-
-export function isTerminal(status: OrderStatus): boolean {
-  return TERMINAL_STATUSES.includes(status);
-}
-
-/** Signed quantity: +qty for buys, -qty for sells. */
-export function signedQty(side: OrderSide, qty: number): number {
-  return side === 'buy' ? qty : -qty;
-}
-
-export function oppositeSide(side: OrderSide): OrderSide {
-  return side === 'buy' ? 'sell' : 'buy';
 }
 
 /** Validates an order spec; returns a message naming the field and the problem, or undefined when valid. */

@@ -1,17 +1,8 @@
 import { TemporaryError } from '../../model/errors';
-import type { BarReplay } from './replay';
 
-/** Advances a simulator's bar replay: in-process, or over the simulator's admin HTTP route. Idempotent. */
+/** Advances a simulator's bar replay over the simulator's admin HTTP route. Idempotent. */
 export interface ReplayDriver {
   advanceTo(untilTs: number): Promise<void>;
-}
-
-export function inProcessReplayDriver(replay: BarReplay): ReplayDriver {
-  return {
-    async advanceTo(untilTs) {
-      replay.advanceTo(untilTs);
-    },
-  };
 }
 
 export function httpReplayDriver(simulatorUrl: string): ReplayDriver {

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Bar } from '../../model/bar';
 import type { Fill, OrderEvent, TradingEvent } from '../../model/events';
 import type {
   Order,
@@ -269,19 +268,6 @@ export function calendarDayToWire(d: CalendarDay): Record<string, unknown> {
     session_open: '0400',
     session_close: '2000',
     settlement_date: d.date,
-  };
-}
-
-export function barToWire(b: Bar): Record<string, unknown> {
-  return {
-    t: new Date(b.ts).toISOString(),
-    o: b.open,
-    h: b.high,
-    l: b.low,
-    c: b.close,
-    v: b.volume,
-    n: b.tradeCount ?? 0,
-    vw: b.vwap ?? b.close,
   };
 }
 
