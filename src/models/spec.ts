@@ -102,10 +102,6 @@ export type ModelSpec = z.infer<typeof ModelSpecSchema>;
 export type ModelKind = ModelSpec['kind'];
 export const MODEL_KINDS: readonly ModelKind[] = ['xgboost', 'lstm', 'gru', 'transformer', 'mtf-attention'];
 
-export function isNeural(spec: ModelSpec): spec is NeuralSpec {
-  return spec.kind !== 'xgboost';
-}
-
 /** Rows per input window: 1 for row models (XGBoost), `window` for the neural nets. */
 export function specWindow(spec: ModelSpec): number {
   return spec.kind === 'xgboost' ? 1 : spec.window;

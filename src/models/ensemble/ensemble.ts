@@ -59,21 +59,3 @@ export function combine(scores: number[], weights: number[], opts: EnsembleOptio
   const consensus = direction !== 0 && agreeing >= opts.minConsensus;
   return { score: consensus ? s : 0, direction: consensus ? direction : 0, agreeing, consensus };
 }
-
-/** Row-wise `combine` over member score columns. */
-export function combineAll(
-  memberScores: ArrayLike<number>[],
-  members: EnsembleMember[],
-  opts: EnsembleOptions,
-): Float32Array {
-  const w = performanceWeights(members, opts.lookback);
-  const n = memberScores[0]?.length ?? 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++)
-    out[i] = combine(
-      memberScores.map((c) => c[i]!),
-      w,
-      opts,
-    ).score;
-  return out;
-}

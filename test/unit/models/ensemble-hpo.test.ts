@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { combine, combineAll, performanceWeights } from '../../../src/models/ensemble/ensemble';
+import { combine, performanceWeights } from '../../../src/models/ensemble/ensemble';
 import { successiveHalving } from '../../../src/models/hpo/successive-halving';
 
 describe('ensemble weighted by recent out-of-sample performance', () => {
@@ -28,22 +28,6 @@ describe('ensemble weighted by recent out-of-sample performance', () => {
     assert.equal(split.score, 0);
     assert.equal(split.consensus, false);
     assert.throws(() => combine([1], [1], { minConsensus: 2 }), /minConsensus: must be between 1 and 1/);
-  });
-
-  test('when combining columns, then each row is weighted and gated', () => {
-    const out = combineAll(
-      [
-        [1, -1],
-        [1, 1],
-        [1, 1],
-      ],
-      members,
-      { minConsensus: 2 },
-    );
-    assert.ok(out[0]! > 0);
-    // Row 2: the heavier 'good' member says short, only it agrees with the weighted direction → no consensus.
-    assert.equal(out[1], 0);
-    assert.equal(combineAll([[1], [1], [-1]], members, { minConsensus: 3 })[0], 0);
   });
 });
 
