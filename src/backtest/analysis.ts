@@ -5,7 +5,6 @@
 import { calendarFor } from '../market/calendar';
 import type { BarColumns } from '../model/bar';
 import { TIMEFRAME_MS, type Timeframe } from '../model/timeframe';
-import { applyFillToPosition, flatPosition, type Position } from '../model/position';
 import type { BacktestResult } from './engine';
 import {
   attribute,
@@ -67,13 +66,12 @@ export interface Analysis {
   readonly attribution: Attribution;
   readonly monteCarlo: MonteCarloResults;
   readonly monthlyReturns: MonthlyReturnsRow[];
-  /** null when the result kept no fills (keepFills: false) */
-  readonly openPositions: OpenPosition[] | null;
+  readonly openPositions: OpenPosition[];
   readonly benchmark?: Benchmark;
 }
 
 export interface AnalysisOptions extends McOptions, MetricsOptions {
-  /** the run's bars: they mark the open positions at the end and give the default benchmark */
+  /** the run's bars: they give the default benchmark (the universe, equal weight) */
   readonly series?: readonly BarColumns[];
   /**
    * Buy-and-hold benchmark on these bars (equal weight when several symbols). Default, when `series` is
@@ -131,57 +129,9 @@ export function barCloseMs(symbol: string, ts: number, tf: Timeframe): number {
   return s ? Math.min(end, s.closeMs) : end;
 }
 
-/** The last close per symbol among bars that closed at or before `atMs` (the finest series wins a tie). */
-export function lastCloses(series: readonly BarColumns[], atMs: number): Record<string, number> {
-  const best: Record<string, { closeTs: number; price: number }> = {};
-  for (const s of series) {
-    let lo = 0;
-    let hi = s.ts.length - 1;
-    let k = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (barCloseMs(s.symbol, s.ts[mid]!, s.timeframe) <= atMs) {
-        k = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    if (k < 0) continue;
-    const closeTs = barCloseMs(s.symbol, s.ts[k]!, s.timeframe);
-    const cur = best[s.symbol];
-    if (!cur || closeTs > cur.closeTs) best[s.symbol] = { closeTs, price: s.close[k]! };
-  }
-  return Object.fromEntries(Object.entries(best).map(([k, v]) => [k, v.price]));
-}
-
-interface HeldPosition {
-  readonly symbol: string;
-  readonly qty: number;
-  readonly avgPrice: number;
-  readonly lastPrice: number;
-}
-
-/**
- * Positions still open at the end of the run: the engine's own list when the result carries one (marked at the
- * broker's last price), else replayed from the fills (average price as the broker keeps it) and marked at
- * `lastPrices` (else the last fill price). Null when neither is available (keepFills: false).
- */
-export function openPositionsAtEnd(
-  r: Pick<BacktestResult, 'fills' | 'fillCount'>,
-  lastPrices: Readonly<Record<string, number>> = {},
-): OpenPosition[] | null {
-  let held = (r as { openPositions?: readonly HeldPosition[] }).openPositions;
-  if (!held) {
-    if (r.fills.length === 0 && r.fillCount > 0) return null;
-    const pos = new Map<string, Position>();
-    for (const f of r.fills) {
-      const p = pos.get(f.symbol) ?? flatPosition(f.symbol);
-      pos.set(f.symbol, applyFillToPosition(p, f.side, f.qty, f.price, f.ts).position);
-    }
-    held = [...pos.values()]
-      .filter((p) => p.qty !== 0)
-      .map((p) => ({ ...p, lastPrice: lastPrices[p.symbol] ?? p.lastPrice }));
-  }
-  return held
+/** The positions the engine left open at the end, with market value and unrealized P&L at its last price. */
+export function openPositionsAtEnd(r: Pick<BacktestResult, 'openPositions'>): OpenPosition[] {
+  return r.openPositions
     .filter((p) => p.qty !== 0)
     .map((p) => ({
       symbol: p.symbol,
@@ -191,7 +141,7 @@ export function openPositionsAtEnd(
       marketValue: p.qty * p.lastPrice,
       unrealizedPnl: (p.lastPrice - p.avgPrice) * p.qty,
     }))
-    .sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+    .sort((x, y) => (x.symbol < y.symbol ? -1 : x.symbol > y.symbol ? 1 : 0));
 }
 
 /**
@@ -245,7 +195,6 @@ export function analyse(r: BacktestResult, opts: AnalysisOptions = {}): Analysis
   const metrics = computeMetrics(r, opts);
   const tradeReturns = r.trades.map((t) => t.returnOnEquity);
   const pr = periodReturns(r.equityTs, r.equity, opts);
-  const endTs = r.equityTs.length ? r.equityTs[r.equityTs.length - 1]! : 0;
   let benchmark: Benchmark | undefined;
   const spec =
     opts.benchmark ??
@@ -276,7 +225,7 @@ export function analyse(r: BacktestResult, opts: AnalysisOptions = {}): Analysis
       bootstrapPeriodEnds: pr.returns.length > 1 ? Array.from(pr.ts) : undefined,
     },
     monthlyReturns: monthlyReturns(r.equityTs, r.equity, r.startingCash),
-    openPositions: openPositionsAtEnd(r, opts.series ? lastCloses(opts.series, endTs) : {}),
+    openPositions: openPositionsAtEnd(r),
     benchmark,
   };
 }

@@ -49,8 +49,7 @@ export interface ReportInput {
   readonly attribution: Attribution;
   readonly monteCarlo?: MonteCarloResults;
   readonly monthlyReturns?: readonly MonthlyReturnsRow[];
-  /** null: the run kept no fills, so the end positions are unknown to the report */
-  readonly openPositions?: readonly OpenPosition[] | null;
+  readonly openPositions?: readonly OpenPosition[];
   /** a buy-and-hold curve sampled at the run's equity timestamps; its metrics are computed when missing */
   readonly benchmark?: BenchmarkCurve & { readonly metrics?: CurveMetrics };
   readonly header?: ReportHeader;
@@ -326,9 +325,8 @@ function monthlyTable(rows: readonly MonthlyReturnsRow[]): string {
     .join('')}</tbody></table>`;
 }
 
-function positionsTable(rows: readonly OpenPosition[] | null | undefined, end: number | null): string {
+function positionsTable(rows: readonly OpenPosition[] | undefined, end: number | null): string {
   if (rows === undefined) return '<p>not given to the report</p>';
-  if (rows === null) return '<p>unknown: the run kept no fills (keepFills: false)</p>';
   if (rows.length === 0) return `<p>flat: no position open at the end${end ? ` (${iso(end)} UTC)` : ''}</p>`;
   let mv = 0;
   let upl = 0;

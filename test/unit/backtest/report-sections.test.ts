@@ -13,7 +13,6 @@ import {
   runBacktest,
 } from '../../../src/backtest';
 import { allocBarColumns, type BarColumns } from '../../../src/model/bar';
-import type { Fill } from '../../../src/model/events';
 import { ReferenceAiStrategy } from '../../../src/strategy/reference-ai';
 
 const DAY = 86_400_000;
@@ -114,27 +113,17 @@ describe('buy-and-hold benchmark', () => {
 });
 
 describe('open positions at the end', () => {
-  const fill = (side: 'buy' | 'sell', qty: number, price: number, ts: number): Fill => ({
-    orderId: `o${ts}`,
-    clientOrderId: `c${ts}`,
-    symbol: 'AAA',
-    side,
-    qty,
-    price,
-    ts,
-    commission: 0,
-    regulatoryFees: 0,
-    slippage: 0,
-  });
-
-  test('when only fills are known, then positions are replayed with the average price and marked at the last close', () => {
-    const fills = [fill('buy', 10, 100, 1), fill('buy', 10, 110, 2), fill('sell', 5, 120, 3)];
-    const open = openPositionsAtEnd({ fills, fillCount: 3 }, { AAA: 130 });
+  test('when the engine ends long and short, then each is listed by symbol with market value and unrealized P&L at its last price', () => {
+    const open = openPositionsAtEnd({
+      openPositions: [
+        { symbol: 'ZZZ', qty: -4, avgPrice: 50, lastPrice: 45 },
+        { symbol: 'AAA', qty: 15, avgPrice: 105, lastPrice: 130 },
+      ],
+    });
     assert.deepEqual(open, [
       { symbol: 'AAA', qty: 15, avgPrice: 105, lastPrice: 130, marketValue: 1950, unrealizedPnl: 375 },
+      { symbol: 'ZZZ', qty: -4, avgPrice: 50, lastPrice: 45, marketValue: -180, unrealizedPnl: 20 },
     ]);
-    assert.deepEqual(openPositionsAtEnd({ fills: [...fills, fill('sell', 15, 90, 4)], fillCount: 4 }), []);
-    assert.equal(openPositionsAtEnd({ fills: [], fillCount: 4 }), null, 'fills not kept: unknown, not flat');
   });
 
   test('when a backtest ends holding positions, then cash plus their market value is the final equity', () => {
