@@ -72,7 +72,7 @@ export interface ValueBounds {
   readonly minPositiveVolume: number;
 }
 
-export const DEFAULT_VALUE_BOUNDS: ValueBounds = {
+const DEFAULT_VALUE_BOUNDS: ValueBounds = {
   minPrice: 1e-12,
   maxPrice: 1e9,
   maxVolume: 1e15,
