@@ -2,7 +2,8 @@
  * One call from a backtest result to everything a report shows: metrics, attribution, Monte Carlo by method,
  * monthly returns, the positions still open at the end and a buy-and-hold benchmark on the same bars.
  */
-import { calendarFor } from '../market/calendar';
+import { calendarOf, closeOf } from '../trading/series';
+import { instrumentFor } from '../model/instrument';
 import type { BarColumns } from '../model/bar';
 import { TIMEFRAME_MS, type Timeframe } from '../model/timeframe';
 import type { BacktestResult } from './engine';
@@ -118,15 +119,9 @@ export function monthlyReturns(
   return rows;
 }
 
-/**
- * When a bar is final: the end of its interval, or for a daily bar the close of its session when that comes
- * first (daily bars are labelled by their date's UTC midnight; a NYSE session closes at 16:00 New York).
- */
+/** When a bar is final: the kernel's rule (a daily bar at its session's close; 24/7 markets at the day's end). */
 export function barCloseMs(symbol: string, ts: number, tf: Timeframe): number {
-  const end = ts + TIMEFRAME_MS[tf];
-  if (tf !== '1d') return end;
-  const s = calendarFor(symbol).sessionFor(ts + 12 * 3_600_000);
-  return s ? Math.min(end, s.closeMs) : end;
+  return closeOf(ts, tf, calendarOf(instrumentFor(symbol).calendar));
 }
 
 /** The positions the engine left open at the end, with market value and unrealized P&L at its last price. */
