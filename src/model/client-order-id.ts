@@ -13,7 +13,8 @@ export interface ClientOrderIdParts {
 }
 
 export function makeClientOrderId(parts: ClientOrderIdParts): string {
-  if (!Number.isInteger(parts.barTs) || parts.barTs < 0)
+  // before 1970 epoch ms are negative: a backtest over old daily data decides at such instants
+  if (!Number.isInteger(parts.barTs))
     throw new RangeError(`barTs: ${parts.barTs} is not an epoch-ms integer`);
   if (!Number.isInteger(parts.seq) || parts.seq < 0)
     throw new RangeError(`seq: ${parts.seq} is not a non-negative integer`);
@@ -34,7 +35,7 @@ export function makeClientOrderId(parts: ClientOrderIdParts): string {
 }
 
 export function parseClientOrderId(id: string): ClientOrderIdParts | undefined {
-  const m = /^(.+):(\d+):([^:]+):(\d+)$/.exec(id);
+  const m = /^(.+):(-?\d+):([^:]+):(\d+)$/.exec(id);
   if (!m) return undefined;
   return { session: m[1]!, barTs: Number(m[2]), symbol: m[3]!, seq: Number(m[4]) };
 }
