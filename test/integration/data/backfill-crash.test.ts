@@ -20,7 +20,7 @@ const dir = sharedDataDir();
 const REPO_ROOT = resolve(__dirname, '../../..');
 
 // Three months of Binance minutes (≈130k rows, with real gaps and zero-volume minutes), small batches so
-// the kill lands between committed batches of a chunk.
+// the kill lands mid-chunk, between staged batches; the first merged chunk triggers it.
 const input: BackfillInput = {
   symbols: ['BTCUSDT'],
   timeframes: ['1m'],
@@ -143,7 +143,7 @@ void describe(
       assert.equal(summary.rowsStored, calmSummary.rowsStored);
       assert.deepEqual(summary.findingsByRule, calmSummary.findingsByRule);
       assert.deepEqual(await fingerprint(crashed), expected);
-      // The retried chunk resumed from its heartbeat rather than starting over.
+      // The chunk the kill interrupted was retried (and, being atomic, started over).
       const history = await t.client.workflow.getHandle(q2).fetchHistory();
       const retried = history.events!.filter(
         (e) =>
