@@ -156,8 +156,7 @@ export function register(program: Command): void {
     .option('--benchmark <symbol>', 'buy-and-hold benchmark symbol (default: the symbols, equal weight)')
     .option(
       '--annualization-days <n>',
-      'trading days per year for Sharpe, Sortino, volatility: 252 US equities, 365 crypto',
-      '252',
+      'trading days per year for Sharpe, Sortino, volatility (default by asset class: 252 US equities, 365 an all-crypto universe)',
     )
     .option('--no-progress', 'no progress bar')
     .action(
@@ -180,7 +179,7 @@ export function register(program: Command): void {
         mcBlock: string;
         ruinLoss: string;
         benchmark?: string;
-        annualizationDays: string;
+        annualizationDays?: string;
         progress: boolean;
       }) => {
         const num = (v: string, field: string) => {
@@ -210,7 +209,10 @@ export function register(program: Command): void {
           mcBlockLength: num(opts.mcBlock, '--mc-block'),
           ruinLoss: ruinLossFraction(opts.ruinLoss),
           benchmark: opts.benchmark,
-          annualizationDays: num(opts.annualizationDays, '--annualization-days'),
+          annualizationDays:
+            opts.annualizationDays === undefined
+              ? undefined
+              : num(opts.annualizationDays, '--annualization-days'),
           progress: opts.progress,
         });
       },

@@ -9,6 +9,7 @@ import type { BarColumns, Quote } from '../model/bar';
 import { ValidationError } from '../model/errors';
 import { TIMEFRAME_MS, type Timeframe } from '../model/timeframe';
 import { parseDate } from '../market/calendar';
+import { annualizationDaysFor } from '../model/instrument';
 import { ReferenceAiStrategy, type ReferenceAiParams } from '../strategy/reference-ai';
 import { analyse, barCloseMs } from './analysis';
 import { loadBarsFromDb, loadSharedBars, loadSharedQuotes } from './data';
@@ -139,12 +140,12 @@ export async function runBacktestPipeline(
       throw new ValidationError('--db', 'reading bars from PostgreSQL needs a database connection');
     if (from === undefined || to === undefined)
       throw new ValidationError('--from/--to', 'both are required with --db');
-    for (const tf of o.timeframes)
+    for (const tf of loadTimeframes(o.timeframes))
       series.push(...(await loadBarsFromDb(deps.pool, o.symbols, tf, { from, to })));
   } else {
     if (!o.dataDir)
       throw new ValidationError('--data-dir', 'the shared-data folder is required for CSV bars');
-    for (const tf of o.timeframes) {
+    for (const tf of loadTimeframes(o.timeframes)) {
       const source = o.source ?? findSource(o.dataDir, o.symbols, tf);
       for (const sym of o.symbols) {
         series.push(loadSharedBars(o.dataDir, source, sym, tf, { from, to }));
@@ -263,7 +264,21 @@ function reportOptions(o: BacktestPipelineOptions) {
       '--annualization-days',
       `${o.annualizationDays} must be trading days per year in (0, 366] (252 US equities, 365 crypto)`,
     );
-  return { ruinLoss: o.ruinLoss, blockLength: o.mcBlockLength, annualizationDays: o.annualizationDays };
+  return {
+    ruinLoss: o.ruinLoss,
+    blockLength: o.mcBlockLength,
+    // by asset class unless given: 365 for an all-crypto universe, else 252 (src/model/instrument.ts)
+    annualizationDays: o.annualizationDays ?? annualizationDaysFor(o.symbols),
+  };
+}
+
+/**
+ * The bars to load: intraday strategies get 1m bars, from which the trading kernel builds 5m/15m/1h/1d as they
+ * close (exactly as in a session); hourly and daily strategies without minutes read those files.
+ */
+export function loadTimeframes(wanted: readonly Timeframe[]): Timeframe[] {
+  if (wanted.some((tf) => tf === '1m' || tf === '5m' || tf === '15m')) return ['1m'];
+  return [...wanted];
 }
 
 function describeSource(o: BacktestPipelineOptions): string {
