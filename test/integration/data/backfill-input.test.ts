@@ -54,7 +54,10 @@ void describe('backfill input', () => {
       [{ source: { kind: 'csv', dataset: '../../etc' } }, /source\.dataset: a set is a folder name/],
       [{ source: { kind: 'csv', dataset: '/etc' } }, /source\.dataset: /],
       [{ source: { kind: 'synthetic' } }, /source\.seed: /],
-      [{ source: { kind: 'ftp' } }, /source\.kind: kind must be csv, synthetic, alpaca or polygon/],
+      [
+        { source: { kind: 'ftp' } },
+        /source\.kind: kind must be csv, synthetic, alpaca, alpaca-quotes, alpaca-trades, polygon or unusual-whales/,
+      ],
       [{ fromMs: 'tomorrow' }, /fromMs: fromMs must be epoch milliseconds/],
       [{ fromMs: Date.UTC(1013, 0, 1) }, /fromMs: fromMs is before 1900-01-01/],
       [{ toMs: Date.UTC(2023, 0, 1) }, /toMs: must be after the start/],
