@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type { ExecAlgoActivities } from '../contracts/exec-algo';
 import type { DecideResult, SessionActivities } from '../contracts/session';
@@ -40,7 +40,7 @@ export function createSessionActivities(
   });
 
   return {
-    async prepareSession({ date, candidates, maxSymbols, maxBars }) {
+    async prepareSession({ date, candidates, maxSymbols, maxBars, grid: gridKind }) {
       if (!candidates.length) throw validation('candidates: at least one symbol is required');
       const window = sessionWindow(date, candidates);
       if (!window) throw validation(`date: ${date} is not an NYSE trading day`);
@@ -50,16 +50,18 @@ export function createSessionActivities(
         .sort((a, b) => (dv.get(b) ?? 0) - (dv.get(a) ?? 0) || (a < b ? -1 : 1))
         .slice(0, maxSymbols)
         .sort();
-      // The cycle grid: the session's minutes with stored bars (a replayed day).
-      const grid = await deps.bars.barTimes(universe, window.openMs, window.closeMs);
+      // The cycle grid: a replayed day's minutes with stored bars, or every minute of a live trading window.
+      const grid =
+        gridKind === 'stored'
+          ? await deps.bars.barTimes(universe, window.openMs, window.closeMs)
+          : Array.from(
+              { length: (window.closeMs - window.openMs) / 60_000 },
+              (_, i) => window.openMs + i * 60_000,
+            );
       const barTimes = maxBars ? grid.slice(0, maxBars) : grid;
-      const cut = barTimes.length < grid.length;
-      return {
-        universe,
-        barTimes,
-        barMs: 60_000,
-        dayEndsAt: cut ? barTimes[barTimes.length - 1]! + 60_000 : null,
-      };
+      // a day cut short (maxBars, or a replayed day whose stored bars end early) ends at its last bar's close
+      const end = barTimes.length ? barTimes[barTimes.length - 1]! + 60_000 : window.closeMs;
+      return { universe, barTimes, barMs: 60_000, dayEndsAt: end < window.closeMs ? end : null };
     },
 
     async sessionAnchors({ account, mode, date, equity }) {
@@ -84,6 +86,9 @@ export function createSessionActivities(
       const window = sessionWindow(input.date, input.symbols);
       if (!window) throw validation(`date: ${input.date} is not an NYSE trading day`);
       const at = input.barTs + input.barMs;
+      // paper/live: the stream stores the bar shortly after its close; wait for it (bounded), then decide
+      if (input.waitForBarsUntil !== null)
+        await waitForBars(deps.bars, input.symbols, input.barTs, input.waitForBarsUntil);
       let out;
       try {
         out = await decider.decide(
@@ -93,7 +98,7 @@ export function createSessionActivities(
             strategy: input.strategy,
             seed: input.seed,
             start: input.start,
-            openMs: window.openMs,
+            tradeFrom: input.tradeFrom,
             dayEndsAt: input.dayEndsAt,
             flattenBeforeCloseMs: input.flattenBeforeCloseMs,
           },
@@ -207,4 +212,27 @@ export function createSessionActivities(
       );
     },
   };
+}
+
+/** Polls the store until every symbol has its bar of `barTs`, or the wall clock reaches `until`. */
+async function waitForBars(
+  bars: BarSource,
+  symbols: readonly string[],
+  barTs: number,
+  until: number,
+): Promise<void> {
+  for (;;) {
+    const have = new Set((await bars.barsBetween(symbols, barTs - 1, barTs)).map((b) => b.symbol));
+    if (have.size >= symbols.length || Date.now() >= until) return;
+    heartbeatIfInActivity();
+    await new Promise((r) => setTimeout(r, Math.min(100, Math.max(5, until - Date.now()))));
+  }
+}
+
+function heartbeatIfInActivity(): void {
+  try {
+    heartbeat();
+  } catch {
+    // called outside an activity (tests driving the cycle in process)
+  }
 }

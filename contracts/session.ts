@@ -124,12 +124,27 @@ export interface ControlRecord {
   readonly detail: string;
 }
 
+/**
+ * The venue's clock against this machine's wall clock, read when a paper/live session starts: the venue's time
+ * now, the wall time of that reading, and its pace (1 for a real broker; a simulator may run a stored day at 60×).
+ * A venue instant v falls at wall time wallNow + (v − venueNow) / speed.
+ */
+export interface VenueTime {
+  readonly venueNow: number;
+  readonly wallNow: number;
+  readonly speed: number;
+}
+
 export interface SessionState {
   readonly universe: readonly string[];
   readonly barTimes: readonly number[];
   readonly barMs: number;
-  /** the end of a day cut short by `maxBars` (its last bar's close); null: the exchange's close */
+  /** the end of a day cut short (`maxBars`, or stored bars ending early): its last bar's close; null: the close */
   readonly dayEndsAt: number | null;
+  /** the first decision that may trade (the close of the first bar cycled); earlier bars only warm the kernel */
+  readonly tradeFrom: number;
+  /** paper/live: the venue's clock as read at the start (null in replay, whose clock is the replay) */
+  readonly venue: VenueTime | null;
   /** index into barTimes of the next bar to process */
   readonly nextBar: number;
   readonly paused: boolean;
@@ -203,10 +218,18 @@ export interface DecideInput {
   readonly seed: number;
   readonly modelId: string | null;
   readonly start: KernelStart;
+  /** the first decision that may trade; the kernel warms up on every bar before it */
+  readonly tradeFrom: number;
   /**
    * the end of a day cut short (`maxBars`): intraday strategies are flat before it; null: the exchange's close
    */
   readonly dayEndsAt: number | null;
+  /**
+   * paper/live: bars arrive from the market-data stream; wait until every symbol's bar of `barTs` is stored, or
+   * until this wall-clock instant (then the kernel decides on what is there: a symbol without fresh data takes no
+   * new entries). null: the bars are stored already (replay).
+   */
+  readonly waitForBarsUntil: number | null;
   readonly flattenBeforeCloseMs: number;
   /** return the average volume over this many bars of every symbol an entry is submitted for */
   readonly avgVolumeBars?: number;
@@ -241,6 +264,7 @@ export interface ExecuteResult {
 
 export interface PreOpenResult {
   readonly universe: readonly string[];
+  /** the session's bar grid: stored bars of the day (replay), or every minute of the trading window */
   readonly barTimes: readonly number[];
   readonly barMs: number;
   /** the end of a day cut short by `maxBars` (its last bar's close); null: the exchange's close */
@@ -254,6 +278,8 @@ export interface SessionActivities {
     candidates: readonly string[];
     maxSymbols: number;
     maxBars: number | null;
+    /** 'stored': the day's stored bars (replay); 'calendar': every minute of the trading window (paper/live) */
+    grid: 'stored' | 'calendar';
   }): Promise<PreOpenResult>;
   /** The account's history before today: loss anchors and the day-trade window (from earlier sessions). */
   sessionAnchors(input: {
@@ -297,7 +323,14 @@ export interface SessionActivities {
 
 /** execution task queue */
 export interface ExecutionActivities {
-  reconcile(input: { sessionId: string }): Promise<AccountSnapshot>;
+  /**
+   * The account at the start of the day, after checking that this worker's broker may serve a session of
+   * `mode` (a paper session on a live-trading worker, a live session on a paper one, or a replay without the
+   * simulator is refused, naming the fix).
+   */
+  reconcile(input: { sessionId: string; mode: SessionMode }): Promise<AccountSnapshot>;
+  /** The venue's clock now, against the wall clock. */
+  venueClock(input: Record<string, never>): Promise<VenueTime>;
   /** The account as the broker reports it now. */
   syncAccount(input: { sessionId: string }): Promise<AccountSnapshot>;
   /** Carries out a decision's actions in order (each order exactly once, by client order id). */

@@ -17,6 +17,7 @@ import { createShutdownActivities } from '../activities/shutdown.activities';
 import { PgBarSource } from '../src/storage/bar-store';
 import { prometheusSessionMetrics } from '../src/monitoring/session-metrics';
 import type { WorkerDeps } from './deps';
+import { alpacaVenueClock, type VenueClock } from '../src/data/stream/venue-clock';
 
 /**
  * The one place that decides which activities run on which task queue, and what they are given.
@@ -82,8 +83,29 @@ export function activitiesFor(
           broker,
           replay: 'replay' in rest ? rest.replay : undefined,
           metrics: prometheusSessionMetrics(target),
+          venue: executionVenue(deps.config, target),
         }),
       };
     }
   }
+}
+
+/** Which broker the execution worker holds, and its clock (Alpaca's /v2/clock; the simulator's own pace). */
+function executionVenue(
+  config: WorkerDeps['config'],
+  target: ReturnType<WorkerDeps['execution']>['target'],
+): { mode: 'simulator' | 'paper' | 'live'; clock?: VenueClock } | undefined {
+  if (target === 'unavailable') return undefined;
+  const mode = target === 'simulator' ? 'simulator' : target === 'alpaca-live' ? 'live' : 'paper';
+  const tradingBaseUrl =
+    config.APCA_API_BASE_URL ??
+    (mode === 'live' ? 'https://api.alpaca.markets' : 'https://paper-api.alpaca.markets');
+  return {
+    mode,
+    clock: alpacaVenueClock({
+      keyId: config.APCA_API_KEY_ID ?? 'SIMULATOR',
+      secret: config.APCA_API_SECRET_KEY ?? 'SIMULATOR',
+      tradingBaseUrl,
+    }),
+  };
 }

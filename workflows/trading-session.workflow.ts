@@ -45,6 +45,10 @@ import {
   type StateCell,
 } from '../src/session/cycle';
 import { liveVenue, replayVenue, type Clock } from '../src/session/venue';
+import { nyDate } from '../src/market/calendar';
+import { marketDataStreamWorkflowId } from '../contracts/market-data';
+import { marketDataStreamWorkflow } from './market-data-stream.workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 
 /**
  * One trading day for one account, as a driver of the trading kernel: reconcile with the broker and pick the
@@ -54,7 +58,6 @@ import { liveVenue, replayVenue, type Clock } from '../src/session/venue';
  * carries plain JSON state. The venue (a replayed day on the simulator, or a paper/live broker) is chosen once.
  */
 export async function tradingSessionWorkflow(input: SessionInput): Promise<SessionResult> {
-  const info = workflowInfo();
   // Queues come from the input so tests and multi-tenant deployments can isolate them.
   const io = proxyActivities<SessionActivities>({
     taskQueue: input.taskQueues?.io ?? TASK_QUEUES.io,
@@ -91,12 +94,6 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
   });
 
   const clock: Clock = { now: () => Date.now(), wait: (interrupted, ms) => condition(interrupted, ms) };
-  const venue =
-    input.mode === 'replay'
-      ? replayVenue(input.sessionId, exec, clock, input.replayBarDelayMs ?? 0)
-      : liveVenue(input.sessionId, exec, clock, input.settleMs ?? 2_000);
-  const ops: CycleOps = { io, exec, venue, algos: algoOps(input) };
-
   // ---- pre-open (first run only) -------------------------------------------------------------------------
   if (!input.carried) {
     upsertSearchAttributes({
@@ -105,42 +102,69 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
       Account: [input.account],
       ...(input.modelId ? { ModelId: [input.modelId] } : {}),
     });
+    // the worker's broker must be of the session's mode (never a paper session on a live account)
+    const account = await exec.reconcile({ sessionId: input.sessionId, mode: input.mode });
+    // paper/live trade the venue's current day only: a past day is a replay
+    const venue = input.mode === 'replay' ? null : await exec.venueClock({});
+    if (venue) {
+      const today = nyDate(venue.venueNow);
+      if (today !== input.date)
+        throw ApplicationFailure.nonRetryable(
+          `date: ${input.date} is not the venue's current trading day (${today}); a ${input.mode} session trades today only — replay a past day with --mode replay`,
+          'ValidationError',
+        );
+    }
     const prep = await io.prepareSession({
       date: input.date,
       candidates: input.candidates,
       maxSymbols: input.maxSymbols ?? 100,
       maxBars: input.maxBars ?? null,
+      grid: venue ? 'calendar' : 'stored',
     });
-    const account = await exec.reconcile({ sessionId: input.sessionId });
     const start = await io.sessionAnchors({
       account: input.account,
       mode: input.mode,
       date: input.date,
       equity: account.equity,
     });
+    // a late start skips the bars that closed before it (the kernel warms up on them instead)
+    const first = venue ? prep.barTimes.findIndex((t) => t + prep.barMs >= venue.venueNow) : 0;
+    const nextBar = first < 0 ? prep.barTimes.length : first;
     state = {
       ...state,
       universe: prep.universe,
       barTimes: prep.barTimes,
       barMs: prep.barMs,
       dayEndsAt: prep.dayEndsAt,
+      nextBar,
+      tradeFrom: (prep.barTimes[nextBar] ?? 0) + prep.barMs,
+      venue,
       account,
       start,
     };
     upsertSearchAttributes({ Symbols: symbolsForSearch(prep.universe) });
+    // paper/live: the day's bars come from the market-data stream (one per account and day: a running one is kept)
+    if (venue) await ensureStream(input, prep.universe);
     log.info('session prepared', {
       sessionId: input.sessionId,
       symbols: prep.universe.length,
-      bars: prep.barTimes.length,
+      bars: prep.barTimes.length - nextBar,
     });
   }
   state = { ...state, runs: state.runs + 1 };
+  // The venue, chosen once: a replayed day on the simulator, or a paper/live broker timed by the venue's clock
+  // (read at the start: a simulator may run its day at another pace than the wall clock).
+  const venue =
+    state.venue === null
+      ? replayVenue(input.sessionId, exec, clock, input.replayBarDelayMs ?? 0)
+      : liveVenue(input.sessionId, exec, clock, input.settleMs ?? 2_000, state.venue);
+  const ops: CycleOps = { io, exec, venue, algos: algoOps(input) };
 
   // ---- one cycle per bar ---------------------------------------------------------------------------------
   let cyclesThisRun = 0;
   while (state.nextBar < state.barTimes.length && !state.killed) {
     const barTs = state.barTimes[state.nextBar]!;
-    if (await venue.untilClose(barTs, state.barMs, () => state.killed)) break;
+    if (await ops.venue.untilClose(barTs, state.barMs, () => state.killed)) break;
     await runCycle(ops, cell, input, barTs);
     cyclesThisRun++;
     await controls.flush(io);
@@ -163,7 +187,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
     await stopAlgos(ops, cell, input.sessionId, null, 'session killed');
     await exec.cancelOpenOrders({ reason: 'session killed' });
   }
-  const account = await venue.finalAccount(state.lastBarTs);
+  const account = await ops.venue.finalAccount(state.lastBarTs);
   state = { ...state, account, done: true, dailyPnl: round2(account.equity - state.start.equity) };
   await condition(allHandlersFinished);
   await controls.flush(io);
@@ -292,6 +316,28 @@ function registerControls(input: SessionInput, cell: StateCell) {
         });
     },
   };
+}
+
+/** Starts the day's market-data stream for the universe, unless one already runs (the pre-market routine's). */
+async function ensureStream(input: SessionInput, universe: readonly string[]): Promise<void> {
+  const streamInput = {
+    account: input.account,
+    date: input.date,
+    symbols: [...universe],
+    // quotes and trades for the most liquid part of the universe (their spread feeds order-type choice)
+    focus: universe.slice(0, 20),
+    ...(input.taskQueues?.io ? { taskQueue: input.taskQueues.io } : {}),
+  };
+  try {
+    await startChild(marketDataStreamWorkflow, {
+      workflowId: marketDataStreamWorkflowId(streamInput),
+      taskQueue: input.taskQueues?.io ?? TASK_QUEUES.io,
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      args: [streamInput],
+    });
+  } catch (e) {
+    if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+  }
 }
 
 /** The Symbols search attribute holds at most 2 KB: the first symbols that fit (all of a normal universe). */

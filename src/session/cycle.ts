@@ -23,6 +23,7 @@ import {
   type SessionInput,
   type SessionResult,
   type SessionState,
+  type VenueTime,
 } from '../../contracts/session';
 import type { ExecAlgoInput } from '../../contracts/exec-algo';
 import {
@@ -65,6 +66,17 @@ export interface StateCell {
   set(next: SessionState): void;
 }
 
+/**
+ * Paper/live: how long after a bar's close (venue time) the decision waits for the stream to store every symbol's
+ * bar; then it decides on what is stored (a symbol without its bar takes no new entries: stale data).
+ */
+export const BAR_WAIT_MS = 15_000;
+
+/** The wall-clock instant of a venue instant, by the venue's clock read at the start. */
+export function wallOf(v: VenueTime, venueMs: number): number {
+  return v.wallNow + (venueMs - v.venueNow) / v.speed;
+}
+
 /** How long a session waits for stopped algorithms to confirm before it cancels and flattens anyway. */
 export const ALGO_STOP_WAIT_MS = 30_000;
 
@@ -95,7 +107,9 @@ export async function runCycle(
     seed: input.seed ?? 1,
     modelId: input.modelId ?? null,
     start: s.start,
+    tradeFrom: s.tradeFrom,
     dayEndsAt: s.dayEndsAt,
+    waitForBarsUntil: s.venue ? wallOf(s.venue, at + BAR_WAIT_MS) : null,
     flattenBeforeCloseMs: (input.flattenBarsBeforeClose ?? 2) * s.barMs,
     ...(ops.algos && routing.algoMaxParticipation !== null ? { avgVolumeBars: routing.volumeBars } : {}),
   });
@@ -356,6 +370,8 @@ export function initialSessionState(limits: OperatorLimits): SessionState {
     barTimes: [],
     barMs: 60_000,
     dayEndsAt: null,
+    tradeFrom: 0,
+    venue: null,
     nextBar: 0,
     paused: false,
     killed: false,

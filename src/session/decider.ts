@@ -34,8 +34,8 @@ export interface SessionSpec {
   readonly strategy: StrategySpec;
   readonly seed: number;
   readonly start: KernelStart;
-  /** the session's first bar opens here: decisions before it only warm the kernel up */
-  readonly openMs: number;
+  /** the first decision that may trade: every bar before it only warms the kernel up */
+  readonly tradeFrom: number;
   /** the end of a day cut short (null: the exchange's close) */
   readonly dayEndsAt: number | null;
   readonly flattenBeforeCloseMs: number;
@@ -88,7 +88,7 @@ export class SessionDecider {
     const kernel = entry.kernel;
     // New bars: from a little before the newest held one, so a bar that reached the store late is picked up.
     const loaded = kernel.loadedUntil;
-    const after = loaded === null ? spec.openMs - 1 : Math.min(loaded, barTs - 5 * 60_000);
+    const after = loaded === null ? historyEnd(spec) : Math.min(loaded, barTs - 5 * 60_000);
     kernel.append(await this.deps.bars.barsBetween(spec.symbols, after, barTs));
     const result = await step(kernel, at, input, spec.dayEndsAt);
     entry.lastAt = at;
@@ -120,23 +120,23 @@ export class SessionDecider {
         predictions: modelId ? await this.predictionsFor(modelId) : undefined,
         start: spec.start,
         flattenBeforeCloseMs: spec.flattenBeforeCloseMs,
-        tradeFrom: spec.openMs,
+        tradeFrom: spec.tradeFrom,
       },
       spec.symbols.map((symbol) => ({ symbol, timeframe: '1m' as const })),
     );
     const startAccount = snapshotAccount(first.account);
     kernel.holdAtStart(startAccount);
-    // warm-up: the days before the open, stepped without trading (as a backtest's trade-from window)
-    const from = warmUpFrom(strategy, spec.openMs, spec.symbols);
-    if (from < spec.openMs) {
-      kernel.append(await this.deps.bars.barsBetween(spec.symbols, from - 1, spec.openMs - 1));
-      for (let t = kernel.nextStep(); t <= spec.openMs; t = kernel.nextStep()) {
-        kernel.advance(t);
-        await kernel.decide(t, startAccount);
-      }
+    // warm-up: the bars before the first decision (the days before, and the day's own bars before a late start),
+    // stepped without trading, as a backtest's trade-from window
+    const from = warmUpFrom(strategy, spec.tradeFrom, spec.symbols);
+    const until = historyEnd(spec);
+    kernel.append(await this.deps.bars.barsBetween(spec.symbols, from - 1, until));
+    for (let t = kernel.nextStep(); t < spec.tradeFrom; t = kernel.nextStep()) {
+      kernel.advance(t);
+      await kernel.decide(t, startAccount);
     }
     if (rows.length) {
-      kernel.append(await this.deps.bars.barsBetween(spec.symbols, spec.openMs - 1, barTs));
+      kernel.append(await this.deps.bars.barsBetween(spec.symbols, until, barTs));
       for (const r of rows) await step(kernel, r.closeTs, r.input, spec.dayEndsAt);
     }
     const entry: Entry = { kernel, lastAt: prevAt };
@@ -150,6 +150,11 @@ export class SessionDecider {
       throw new RangeError(`modelId: "${modelId}" given, but this worker serves no models`);
     return this.deps.predictions(modelId);
   }
+}
+
+/** The newest bar start that is history for the first decision (its bar closes before the first decision). */
+function historyEnd(spec: SessionSpec): number {
+  return spec.tradeFrom - 60_000 - 1;
 }
 
 async function step(

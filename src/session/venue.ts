@@ -10,7 +10,7 @@
  *
  * Deterministic (workflow code): only activity proxies and the workflow's timer are used.
  */
-import type { AccountSnapshot, ExecutionActivities, OrderAck } from '../../contracts/session';
+import type { AccountSnapshot, ExecutionActivities, OrderAck, VenueTime } from '../../contracts/session';
 import type { PackedActions } from '../trading/packed-actions';
 
 export interface Venue {
@@ -35,10 +35,17 @@ export interface Clock {
   wait(interrupted: () => boolean, ms: number): Promise<boolean>;
 }
 
-export function liveVenue(sessionId: string, exec: Exec, clock: Clock, settleMs: number): Venue {
+export function liveVenue(
+  sessionId: string,
+  exec: Exec,
+  clock: Clock,
+  settleMs: number,
+  time: VenueTime,
+): Venue {
   return {
     async untilClose(barTs, barMs, interrupted) {
-      const wait = barTs + barMs + settleMs - clock.now();
+      // the bar closes at the venue at barTs + barMs; where that falls on the wall clock depends on its pace
+      const wait = time.wallNow + (barTs + barMs - time.venueNow) / time.speed + settleMs - clock.now();
       return wait > 0 ? clock.wait(interrupted, wait) : interrupted();
     },
     account: () => exec.syncAccount({ sessionId }),

@@ -1,7 +1,10 @@
 import type { Pool } from 'pg';
 import type { Bar } from '../model/bar';
 
-/** Where the session reads closed bars from: the store (replay, parity) or a live feed. */
+/**
+ * The bars table as sessions read it: closed 1m bars of a day (and of the days before it, for warm-up), stored by
+ * backfills, imports and the live stream consumer. Sessions never read bars from anywhere else.
+ */
 export interface BarSource {
   /** Every 1m bar of the symbols with start time in (afterTs, untilTs], ascending by time. */
   barsBetween(symbols: readonly string[], afterTs: number, untilTs: number): Promise<Bar[]>;

@@ -6,15 +6,10 @@
  * orders the step has already raised — the same in every mode, whatever the venue answers later.
  */
 import type { OrderSide } from '../model/order';
+import type { Holding } from '../model/position';
 
-export interface AccountPosition {
-  readonly symbol: string;
-  /** signed: negative is short */
-  readonly qty: number;
-  readonly avgPrice: number;
-  /** the venue's last price for the symbol (positions are valued at it) */
-  readonly lastPrice: number;
-}
+/** A position as a venue reports it (the model's Holding: signed quantity, average price, mark). */
+export type AccountPosition = Holding;
 
 export interface AccountOrder {
   readonly clientOrderId: string;

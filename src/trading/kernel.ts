@@ -492,9 +492,9 @@ export class TradingKernel {
 
   /** From `flattenBeforeCloseMs` before the session close, an intraday strategy's day is over (24/7: never). */
   private inClosingWindow(t: number, dayEndsAt: number | undefined): boolean {
-    if (!this.intraday || this.flattenBeforeCloseMs === null) return false;
+    // 24/7 instruments have no close: their positions carry into the next day
+    if (!this.intraday || this.flattenBeforeCloseMs === null || !this.hasSessionClose) return false;
     if (dayEndsAt !== undefined && t >= dayEndsAt - this.flattenBeforeCloseMs) return true;
-    if (!this.hasSessionClose) return false;
     let s = this.nyseSession;
     if (s === undefined || s === null || t <= s.openMs || t > s.closeMs)
       s = this.nyseSession = NYSE.sessionFor(t - 1);

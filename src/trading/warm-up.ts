@@ -17,9 +17,12 @@ const PER_SESSION: Readonly<Record<'NYSE' | 'CRYPTO', Readonly<Record<Timeframe,
 /** At most this many sessions of history are loaded (a daily strategy with a year-long lookback gets a year). */
 const MAX_SESSIONS = 260;
 
-/** The instant from which a session loads history to warm `strategy` up before `openMs`. */
-export function warmUpFrom(strategy: Strategy, openMs: number, symbols: readonly string[]): number {
-  if (strategy.warmUpBars <= 0) return openMs;
+/**
+ * The instant from which a session loads history to warm `strategy` up before its first decision at `firstAt`:
+ * `warmUpBars` of each timeframe before the day that decision falls in (the day's own earlier bars come on top).
+ */
+export function warmUpFrom(strategy: Strategy, firstAt: number, symbols: readonly string[]): number {
+  if (strategy.warmUpBars <= 0) return firstAt;
   const crypto = symbols.length > 0 && symbols.every((s) => calendarFor(s).name === 'CRYPTO');
   const cal = crypto ? 'CRYPTO' : 'NYSE';
   let sessions = 0;
@@ -27,9 +30,10 @@ export function warmUpFrom(strategy: Strategy, openMs: number, symbols: readonly
     sessions = Math.max(sessions, Math.ceil(strategy.warmUpBars / PER_SESSION[cal][tf]));
   // one more: the first session of the window may be partial (a holiday's early close, a gap in the data)
   sessions = Math.min(MAX_SESSIONS, sessions + 1);
-  if (crypto) return openMs - sessions * 86_400_000;
+  if (crypto) return firstAt - (sessions + 1) * 86_400_000;
   const nyse = calendarFor('SPY');
-  let t = openMs;
+  // the day's own session (opened before the first decision), then `sessions` before it
+  let t = nyse.previousSession(firstAt).openMs;
   for (let i = 0; i < sessions; i++) t = nyse.previousSession(t).openMs;
   return t;
 }

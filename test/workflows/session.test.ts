@@ -48,7 +48,7 @@ describe('TradingSession workflow on the simulator (replay mode)', () => {
       secret: process.env.APCA_API_SECRET_KEY!,
     });
     const { sim, workers } = env;
-    const input = sessionInput(workers, SYMBOLS, { modelId: 'sma-trend-v1' });
+    const input = sessionInput(workers, SYMBOLS);
     const wfId = `test-${input.sessionId}`;
     const result = await (async () => {
       const handle = await t.client.workflow.start('tradingSessionWorkflow', {
@@ -61,7 +61,6 @@ describe('TradingSession workflow on the simulator (replay mode)', () => {
       const desc = await handle.describe();
       assert.deepEqual(desc.searchAttributes.SessionDate, ['2024-03-12']);
       assert.deepEqual(desc.searchAttributes.TradingMode, ['replay']);
-      assert.deepEqual(desc.searchAttributes.ModelId, ['sma-trend-v1']);
       return r;
     })().finally(() => env.close());
     assert.ok(result.ordersPlaced > 0, 'the strategy traded');
