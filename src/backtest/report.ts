@@ -11,6 +11,7 @@
  *
  * `reportJson` gives the same sections as plain JSON for `--json`.
  */
+import { instrumentFor } from '../model/instrument';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DEFAULT_FILL_MODEL, type FillModelConfig } from '../execution/fill-models';
@@ -187,8 +188,29 @@ function bucketCandles(
 
 // ---------------------------------------------------------------- header and tables
 
-/** The cost model in words, one line per cost, with the configured numbers. */
-export function describeCostModel(c: FillModelConfig, quotes = false): Array<[string, string]> {
+/**
+ * The cost model in words, one line per cost, with the configured numbers; the fee lines follow the traded
+ * instruments' schedules (US equities: per-share commission and SEC/FINRA; crypto: maker/taker bps).
+ */
+export function describeCostModel(
+  c: FillModelConfig,
+  quotes = false,
+  symbols: readonly string[] = [],
+): Array<[string, string]> {
+  const crypto = [...new Set(symbols.map((s) => instrumentFor(s)).filter((i) => i.fees.kind === 'crypto'))];
+  const equities = symbols.length === 0 || symbols.some((s) => instrumentFor(s).fees.kind === 'us_equity');
+  const cryptoFees = crypto[0]?.fees;
+  const lines = describeEquityCosts(c, quotes);
+  const out = lines.filter(([k]) => equities || (k !== 'commission' && k !== 'fees' && k !== 'short borrow'));
+  if (cryptoFees && cryptoFees.kind === 'crypto')
+    out.push([
+      'crypto fees',
+      `${cryptoFees.takerBps} bp of notional taking liquidity (market, stop, marketable limit), ${cryptoFees.makerBps} bp resting (maker); no SEC/FINRA fees; not shortable`,
+    ]);
+  return out;
+}
+
+function describeEquityCosts(c: FillModelConfig, quotes: boolean): Array<[string, string]> {
   const modelled = `max(${c.minHalfSpreadBps} bp, ${c.spreadVolMultiplier} × σ of the bar) per side`;
   return [
     [
@@ -254,7 +276,7 @@ export function reportHeaderInfo(input: ReportInput): ReportHeaderInfo {
     dataSource: h.dataSource ?? 'bars supplied by the caller',
     startingCash: r.startingCash,
     costModel: cost,
-    costModelText: describeCostModel(cost, h.quotes ?? false),
+    costModelText: describeCostModel(cost, h.quotes ?? false, r.symbols),
     annualizationDays: m.annualizationDays,
     returnBasis: m.returnBasis,
     periodsPerYear: m.periodsPerYear,

@@ -10,6 +10,7 @@
  * Costs: commission per share with a per-order minimum and a cap as a share of notional; on sells the SEC
  * Section 31 fee (per dollar of proceeds) and FINRA TAF (per share, capped per trade).
  */
+import { roundToStep, type InstrumentSpec } from '../model/instrument';
 import type { Quote } from '../model/bar';
 import type { OrderSide } from '../model/order';
 
@@ -140,15 +141,51 @@ export function takerPrice(
   return { price, slippagePerShare: Math.abs(price - ref) };
 }
 
-/** The most a bar can fill: maxParticipation × volume (whole shares unless fractional). */
-export function participationCap(cfg: FillModelConfig, barVolume: number): number {
+/**
+ * The most a bar can fill: maxParticipation × volume (whole shares unless fractional; an instrument traded in
+ * fractions, such as crypto, keeps the fraction).
+ */
+export function participationCap(cfg: FillModelConfig, barVolume: number, qtyStep = 1): number {
   if (cfg.maxParticipation <= 0) return Number.POSITIVE_INFINITY;
   const cap = cfg.maxParticipation * Math.max(0, barVolume);
-  return cfg.fractional ? cap : Math.floor(cap);
+  return cfg.fractional || qtyStep < 1 ? cap : Math.floor(cap);
 }
 
-export function roundQty(cfg: FillModelConfig, qty: number): number {
+/** A fill quantity rounded down to what can trade: the instrument's lot step (1e-9 crypto), else shares. */
+export function roundQty(cfg: FillModelConfig, qty: number, qtyStep = 1): number {
+  if (qtyStep < 1) return roundToStep(qty, qtyStep);
   return cfg.fractional ? Math.floor(qty * 1e8) / 1e8 : Math.floor(qty + 1e-9);
+}
+
+/**
+ * What one fill costs beside its price: US equities pay the per-share commission (the per-order minimum on the
+ * first fill) and, on sells, SEC §31 and FINRA TAF; crypto pays the venue's maker fee on a resting limit order's
+ * fill and its taker fee otherwise, in basis points of notional (no regulatory fees).
+ */
+export function feesFor(
+  cfg: FillModelConfig,
+  instrument: InstrumentSpec,
+  side: OrderSide,
+  qty: number,
+  price: number,
+  firstFill: boolean,
+  taker: boolean,
+): { commission: number; regulatoryFees: number } {
+  const f = instrument.fees;
+  if (f.kind === 'crypto')
+    return { commission: (qty * price * (taker ? f.takerBps : f.makerBps)) / 10_000, regulatoryFees: 0 };
+  return {
+    commission: commissionFor(cfg, qty, price, firstFill),
+    regulatoryFees: regulatoryFeesFor(cfg, side, qty, price),
+  };
+}
+
+/** The highest cost per unit of notional a fill can carry (buying power must cover it). */
+export function maxCostFraction(cfg: FillModelConfig, instrument: InstrumentSpec): number {
+  const f = instrument.fees;
+  return f.kind === 'crypto'
+    ? Math.max(f.takerBps, f.makerBps) / 10_000
+    : cfg.commission.maxFractionOfNotional;
 }
 
 /** Commission for one fill; `firstFill` carries the per-order minimum. */

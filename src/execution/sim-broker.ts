@@ -14,6 +14,12 @@ import { EventIdSequence, type TradingEvent } from '../model/events';
 import type { Ledger } from '../model/ledger';
 import { isOpenOrder, validateOrderSpec, type Order, type OrderSpec } from '../model/order';
 import type { Position } from '../model/position';
+import {
+  instrumentFor,
+  roundToStep,
+  type InstrumentOverrides,
+  type InstrumentSpec,
+} from '../model/instrument';
 import { TIMEFRAME_MS } from '../model/timeframe';
 import { fillModelConfig, parkinsonSigma, type FillModelConfig } from './fill-models';
 import { SimAccount, type SimAccountSnapshot } from './sim/account';
@@ -35,6 +41,8 @@ export interface SimBrokerOptions {
   readonly idPrefix?: string;
   /** smoothing of the per-bar volatility estimate (EWMA weight of the newest bar) */
   readonly volAlpha?: number;
+  /** venue overrides of instrument specs (e.g. another crypto fee tier) */
+  readonly instruments?: InstrumentOverrides;
 }
 
 export interface SubmitOutcome {
@@ -56,10 +64,13 @@ export class SimBroker {
   private readonly venue: MatchingVenue;
   private readonly symbols = new Map<string, SymbolMarket>();
   private readonly listeners = new Set<(e: TradingEvent) => void>();
+  private readonly instruments = new Map<string, InstrumentSpec>();
+  private readonly instrumentOverrides: InstrumentOverrides;
   private now = 0;
 
   constructor(opts: SimBrokerOptions = {}) {
     this.accountId = opts.accountId ?? 'sim-account';
+    this.instrumentOverrides = opts.instruments ?? {};
     const fill = (this.fill = fillModelConfig(opts.fill));
     const prefix = opts.idPrefix ?? 'sim';
     const eventIds = new EventIdSequence(`${prefix}-ev`);
@@ -84,10 +95,11 @@ export class SimBroker {
       expire: (o, ts, events) => book.expire(o, ts, events),
       cancel: (o, ts, reason, events) => book.cancel(o, ts, reason, events),
       trigger: (o, price, ts, events) => book.trigger(o, price, ts, events),
-      execute: (o, qty, price, slippage, ts, close, events) => {
+      execute: (o, qty, price, slippage, ts, close, taker, events) => {
         const first = !o.commissionCharged;
         o.commissionCharged = true;
-        const x = acct.applyExecution(o.id, o.spec, qty, price, slippage, ts, close, first);
+        const inst = this.instrument(o.spec.symbol);
+        const x = acct.applyExecution(o.id, o.spec, qty, price, slippage, ts, close, first, inst, taker);
         book.executed(o, qty, price, ts, x.fill, x.positionQty, events);
       },
       positionQty: (symbol) => acct.positionQty(symbol),
@@ -244,7 +256,15 @@ export class SimBroker {
     this.advance(ts);
     let s = this.symbols.get(symbol);
     if (!s) {
-      s = { last: close, sigma: 0, lastTs: ts, quote: undefined, halted: false, barMs };
+      s = {
+        instrument: this.instrument(symbol),
+        last: close,
+        sigma: 0,
+        lastTs: ts,
+        quote: undefined,
+        halted: false,
+        barMs,
+      };
       this.symbols.set(symbol, s);
     }
     s.barMs = barMs;
@@ -267,6 +287,13 @@ export class SimBroker {
 
   // ------------------------------------------------------------------ internals
 
+  /** The instrument spec of a symbol (its lot step, fees, shortability), as the venue trades it. */
+  instrument(symbol: string): InstrumentSpec {
+    let i = this.instruments.get(symbol);
+    if (!i) this.instruments.set(symbol, (i = instrumentFor(symbol, this.instrumentOverrides)));
+    return i;
+  }
+
   private advance(ts: number): void {
     if (ts > this.now) this.now = ts;
   }
@@ -274,7 +301,15 @@ export class SimBroker {
   private market(symbol: string): SymbolMarket {
     let s = this.symbols.get(symbol);
     if (!s) {
-      s = { last: Number.NaN, sigma: 0, lastTs: 0, quote: undefined, halted: false, barMs: 60_000 };
+      s = {
+        instrument: this.instrument(symbol),
+        last: Number.NaN,
+        sigma: 0,
+        lastTs: 0,
+        quote: undefined,
+        halted: false,
+        barMs: 60_000,
+      };
       this.symbols.set(symbol, s);
     }
     return s;
@@ -290,9 +325,12 @@ export class SimBroker {
     if (!this.known && (!s || !Number.isFinite(s.last)))
       return `symbol: "${spec.symbol}" is unknown (no market data seen)`;
     if (s?.halted) return `symbol: "${spec.symbol}" is halted`;
-    if (!this.fill.fractional && !Number.isInteger(spec.qty))
+    const inst = this.instrument(spec.symbol);
+    if (inst.qtyStep >= 1 && !this.fill.fractional && !Number.isInteger(spec.qty))
       return `qty: ${spec.qty} must be a whole number of shares`;
-    return this.acct.exposureProblem(spec, s?.last, () =>
+    if (inst.qtyStep < 1 && roundToStep(spec.qty, inst.qtyStep) !== spec.qty)
+      return `qty: ${spec.qty} is not a multiple of ${inst.symbol}'s lot step ${inst.qtyStep}`;
+    return this.acct.exposureProblem(spec, inst, s?.last, () =>
       this.book.pendingEntryExposure(
         (symbol) => this.acct.positionQty(symbol),
         (symbol) => this.symbols.get(symbol)?.last,

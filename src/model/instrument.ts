@@ -10,6 +10,7 @@
  * | fees               | per-share commission, SEC §31, FINRA TAF | maker/taker bps of notional (Alpaca tier 1) |
  * | annualisation      | 252 trading days                       | 365 days                                 |
  * | market order TIF   | day                                    | gtc (Alpaca refuses `day` for crypto)    |
+ * | short selling      | yes (borrow charged)                   | no (Alpaca does not lend crypto)         |
  *
  * Pure and JSON-safe (calendars are referred to by name), so workflows may import it.
  */
@@ -48,6 +49,8 @@ export interface InstrumentSpec {
   readonly annualizationDays: 252 | 365;
   /** time in force of the market orders the kernel raises itself (flattens) */
   readonly marketTimeInForce: 'day' | 'gtc';
+  /** may be sold short (Alpaca does not lend crypto) */
+  readonly shortable: boolean;
 }
 
 /** Venue-level overrides (e.g. another crypto fee tier), applied to every instrument of the class. */
@@ -68,6 +71,7 @@ export function instrumentFor(symbol: string, overrides: InstrumentOverrides = {
       fees: overrides.cryptoFees ?? ALPACA_CRYPTO_FEES,
       annualizationDays: 365,
       marketTimeInForce: 'gtc',
+      shortable: false,
     };
   return {
     symbol,
@@ -77,6 +81,7 @@ export function instrumentFor(symbol: string, overrides: InstrumentOverrides = {
     fees: { kind: 'us_equity' },
     annualizationDays: 252,
     marketTimeInForce: 'day',
+    shortable: true,
   };
 }
 

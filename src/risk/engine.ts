@@ -9,6 +9,7 @@
  * a position. Everything that adds exposure passes every limit, evaluated as if it filled at `refPrice`.
  */
 import type { Command, SubmitCommand } from '../model/command';
+import { instrumentFor } from '../model/instrument';
 import { validateOrderSpec } from '../model/order';
 import {
   DEFAULT_RISK_LIMITS,
@@ -123,6 +124,8 @@ function checkSubmit(cmd: SubmitCommand, state: RiskState, limits: RiskLimits): 
   if (reducing) return { approved: true, riskReducing: true };
 
   // ---- from here on the order adds exposure
+  if (after < 0 && !instrumentFor(o.symbol).shortable)
+    return deny('not_shortable', `${o.symbol} cannot be sold short (its venue does not lend it)`);
   if (state.mode === 'HALTED')
     return deny('halted', `trading is HALTED (${state.modeReason ?? 'breaker'}): only exits are allowed`);
   if (state.mode === 'REDUCING')

@@ -22,6 +22,7 @@ export const RISK_RULES = [
   'order_notional',
   'gross_exposure',
   'orders_per_cycle',
+  'not_shortable',
 ] as const;
 export type RiskRule = (typeof RISK_RULES)[number];
 

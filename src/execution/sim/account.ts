@@ -7,7 +7,8 @@ import type { BorrowFeeCharged, Fill } from '../../model/events';
 import { buyingPower as ledgerBuyingPower, equity as ledgerEquity, type Ledger } from '../../model/ledger';
 import type { OrderSpec } from '../../model/order';
 import { applyFillToPosition, flatPosition, type Position } from '../../model/position';
-import { borrowFeeFor, commissionFor, regulatoryFeesFor, type FillModelConfig } from '../fill-models';
+import { borrowFeeFor, feesFor, type FillModelConfig } from '../fill-models';
+import type { InstrumentSpec } from '../../model/instrument';
 import type { EventStamp } from './orders';
 
 /** The simulated account's figures (the backtest report's final account). */
@@ -135,6 +136,7 @@ export class SimAccount {
    */
   exposureProblem(
     spec: OrderSpec,
+    instrument: InstrumentSpec,
     lastPrice: number | undefined,
     pendingExposure: () => number,
   ): string | undefined {
@@ -143,7 +145,7 @@ export class SimAccount {
     const after = posQty + signed;
     const reducing = Math.abs(after) <= Math.abs(posQty) && Math.sign(after) * Math.sign(posQty) >= 0;
     if (reducing) return undefined;
-    if (after < 0 && this.fill.notShortable.includes(spec.symbol))
+    if (after < 0 && (this.fill.notShortable.includes(spec.symbol) || !instrument.shortable))
       return `symbol: "${spec.symbol}" cannot be sold short (not shortable)`;
     const ref = spec.limitPrice ?? spec.stopPrice ?? lastPrice ?? Number.NaN;
     if (!Number.isFinite(ref)) return `symbol: "${spec.symbol}" has no price to check buying power against`;
@@ -171,9 +173,18 @@ export class SimAccount {
     ts: number,
     close: number,
     firstExecution: boolean,
+    instrument: InstrumentSpec,
+    taker: boolean,
   ): { fill: Fill; positionQty: number } {
-    const commission = commissionFor(this.fill, qty, price, firstExecution);
-    const regulatoryFees = regulatoryFeesFor(this.fill, spec.side, qty, price);
+    const { commission, regulatoryFees } = feesFor(
+      this.fill,
+      instrument,
+      spec.side,
+      qty,
+      price,
+      firstExecution,
+      taker,
+    );
     const fill: Fill = {
       orderId,
       clientOrderId: spec.clientOrderId,

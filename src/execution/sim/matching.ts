@@ -11,11 +11,20 @@
 import type { Quote } from '../../model/bar';
 import type { TradingEvent } from '../../model/events';
 import { isOpenOrder, type OrderSide } from '../../model/order';
-import { participationCap, roundQty, takerPrice, type FillModelConfig } from '../fill-models';
+import {
+  maxCostFraction,
+  participationCap,
+  roundQty,
+  takerPrice,
+  type FillModelConfig,
+} from '../fill-models';
+import type { InstrumentSpec } from '../../model/instrument';
 import type { WorkingOrder } from './orders';
 
 /** What the venue knows of a symbol's market from completed bars and quotes. */
 export interface SymbolMarket {
+  /** what the symbol is: lot step, fees, shortable */
+  readonly instrument: InstrumentSpec;
   last: number;
   /** EWMA of the per-bar Parkinson volatility, bars before the one being matched */
   sigma: number;
@@ -47,6 +56,8 @@ export interface MatchingVenue {
     slippage: number,
     ts: number,
     close: number,
+    /** took liquidity (market, stop, marketable limit) rather than resting (maker fees for crypto) */
+    taker: boolean,
     events: TradingEvent[],
   ): void;
   positionQty(symbol: string): number;
@@ -89,7 +100,8 @@ export function matchBar(
 ): void {
   const { ts, barMs, open, high, low, close, volume } = bar;
   // capacity shared by every order on this bar: the participation cap is per bar, not per order
-  let capacity = participationCap(fill, volume);
+  const step = market.instrument.qtyStep;
+  let capacity = participationCap(fill, volume, step);
   // stable sort keeps submission order within stops and within limits
   const ranked = orders.slice().sort((a, b) => matchRank(a) - matchRank(b));
   for (const o of ranked) {
@@ -109,7 +121,7 @@ export function matchBar(
       continue;
     }
     const remaining = o.spec.qty - o.filledQty;
-    let qty = roundQty(fill, Math.min(remaining, capacity));
+    let qty = roundQty(fill, Math.min(remaining, capacity), step);
     if (o.spec.timeInForce === 'fok' && qty < remaining) {
       venue.cancel(o, ts, 'fill or kill: not enough volume', events);
       continue;
@@ -141,13 +153,14 @@ export function matchBar(
       venue.positionQty(o.spec.symbol),
       () => venue.buyingPower(),
       fill,
+      market.instrument,
     );
     if (qty <= 0) {
       venue.cancel(o, ts, 'insufficient buying power at fill', events);
       continue;
     }
     capacity -= qty;
-    venue.execute(o, qty, price, slip, ts, close, events);
+    venue.execute(o, qty, price, slip, ts, close, t.taker, events);
     if (isOpenOrder(o) && o.spec.timeInForce === 'ioc')
       venue.cancel(o, ts, 'immediate or cancel: remainder canceled', events);
   }
@@ -219,6 +232,7 @@ export function affordableQty(
   positionQty: number,
   buyingPower: () => number,
   fill: FillModelConfig,
+  instrument: InstrumentSpec,
 ): number {
   const signed = side === 'buy' ? qty : -qty;
   const reducingPart =
@@ -228,7 +242,7 @@ export function affordableQty(
   const opening = qty - reducingPart;
   if (opening <= 0) return qty;
   const bp = buyingPower();
-  const costPerShare = price * (1 + fill.commission.maxFractionOfNotional);
+  const costPerShare = price * (1 + maxCostFraction(fill, instrument));
   if (opening * costPerShare <= bp) return qty;
-  return reducingPart + roundQty(fill, bp / costPerShare);
+  return reducingPart + roundQty(fill, bp / costPerShare, instrument.qtyStep);
 }

@@ -253,6 +253,35 @@ describe('trading kernel: the risk step', () => {
     );
   });
 
+  test('when a strategy sizes a crypto entry and tries to short it, then the quantity is a fraction of a coin and the short is denied (not shortable)', async () => {
+    let sized = 0;
+    const strategy = new Script((ctx) => {
+      sized = ctx.size({ symbol: 'BTCUSD', price: 60_000, stopPrice: 58_800, tier: 1, confidence: 1 }).qty;
+      return [
+        buy(ctx, 'BTCUSD', sized, 60_000),
+        ctx.orders.submit(ctx.orders.market('ETHUSD', 'sell', 0.5), 3_000),
+      ];
+    });
+    const k = new TradingKernel(
+      { strategy, session: 's', seed: 1, limits: riskLimits(), start: { equity: 100_000 } },
+      [
+        { symbol: 'BTCUSD', timeframe: '1m', columns: minutes('BTCUSD', OPEN, 5) },
+        { symbol: 'ETHUSD', timeframe: '1m', columns: minutes('ETHUSD', OPEN, 5) },
+      ],
+    );
+    k.advance(OPEN + MIN);
+    const r = await k.decide(OPEN + MIN, snapshotAccount(account()));
+    assert.ok(sized > 0 && sized < 1 && !Number.isInteger(sized * 1000), `fractional size ${sized}`);
+    assert.deepEqual(
+      submits(r.actions).map((a) => [a.order.symbol, a.order.qty]),
+      [['BTCUSD', sized]],
+    );
+    assert.deepEqual(
+      r.denials.map((d) => [d.symbol, d.rule]),
+      [['ETHUSD', 'not_shortable']],
+    );
+  });
+
   test('when the strategy cancels one order, then only that order is canceled; a flattened symbol has all its orders canceled', async () => {
     const id = (symbol: string, seq: number) => makeClientOrderId({ session: 's', barTs: OPEN, symbol, seq });
     const open = (symbol: string, seq: number) => ({
