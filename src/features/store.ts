@@ -62,6 +62,32 @@ interface OnlineRecord {
   vals: string;
 }
 
+/** Default TTL of online vectors (seconds). */
+export const ONLINE_TTL_SECONDS = 900;
+
+function onlineRecord(v: FeatureVector): string {
+  const rec: OnlineRecord = { ts: v.ts, vals: encodeVector(v.values).toString('base64') };
+  return JSON.stringify(rec);
+}
+
+/**
+ * Publishes several vectors online (FeatureStore's key and record) in one round trip: the live session's
+ * write of every symbol's newest row per bar. Unlike getLatest it does not read first, so the caller must
+ * be the producer of the newest vectors (a session stepping forward), not a replay of older bars.
+ */
+export async function putOnlineVectors(
+  cache: KeyValueCache,
+  vectors: readonly FeatureVector[],
+  ttlSeconds = ONLINE_TTL_SECONDS,
+): Promise<void> {
+  const entries = vectors.map((v): [string, string] => [
+    onlineKey(v.symbol, v.timeframe, v.version),
+    onlineRecord(v),
+  ]);
+  if (cache.setMany) await cache.setMany(entries, ttlSeconds);
+  else for (const [k, rec] of entries) await cache.set(k, rec, ttlSeconds);
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class FeatureStore {
@@ -77,7 +103,7 @@ export class FeatureStore {
     readonly cache: KeyValueCache,
     opts: FeatureStoreOptions = {},
   ) {
-    this.ttl = opts.onlineTtlSeconds ?? 900;
+    this.ttl = opts.onlineTtlSeconds ?? ONLINE_TTL_SECONDS;
     this.lockTtl = opts.lockTtlSeconds ?? 30;
     this.waitMs = opts.waitForPeerMs ?? 10_000;
     this.pollMs = opts.pollMs ?? 25;
@@ -190,8 +216,12 @@ export class FeatureStore {
   }
 
   async putOnline(v: FeatureVector): Promise<void> {
-    const rec: OnlineRecord = { ts: v.ts, vals: encodeVector(v.values).toString('base64') };
-    await this.cache.set(onlineKey(v.symbol, v.timeframe, v.version), JSON.stringify(rec), this.ttl);
+    await this.cache.set(onlineKey(v.symbol, v.timeframe, v.version), onlineRecord(v), this.ttl);
+  }
+
+  /** putOnline for many vectors in one round trip (see putOnlineVectors). */
+  async putOnlineMany(vectors: readonly FeatureVector[]): Promise<void> {
+    await putOnlineVectors(this.cache, vectors, this.ttl);
   }
 
   async getOnline(symbol: string, timeframe: Timeframe, version: string): Promise<FeatureVector | null> {

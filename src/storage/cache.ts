@@ -6,6 +6,8 @@ export interface KeyValueCache {
   get(key: string): Promise<string | null>;
   getMany(keys: string[]): Promise<Array<string | null>>;
   set(key: string, value: string, ttlSeconds?: number): Promise<void>;
+  /** Sets several keys with one TTL in one round trip (a pipeline on Redis). */
+  setMany?(entries: ReadonlyArray<readonly [string, string]>, ttlSeconds?: number): Promise<void>;
   /** Sets only if absent; true when this caller set it (used as a short lock against stampedes). */
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   del(...keys: string[]): Promise<void>;
@@ -49,6 +51,9 @@ export class MemoryCache implements KeyValueCache {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
     }
+  }
+  async setMany(entries: ReadonlyArray<readonly [string, string]>, ttlSeconds?: number) {
+    for (const [k, v] of entries) await this.set(k, v, ttlSeconds);
   }
   async setIfAbsent(key: string, value: string, ttlSeconds: number) {
     if (this.live(key) !== null) return false;
@@ -109,6 +114,19 @@ export class RedisCache implements KeyValueCache {
     await this.safe(undefined, async () => {
       if (ttlSeconds) await this.redis.set(key, value, 'EX', ttlSeconds);
       else await this.redis.set(key, value);
+    });
+  }
+  async setMany(entries: ReadonlyArray<readonly [string, string]>, ttlSeconds?: number) {
+    if (entries.length === 0) return;
+    await this.safe(undefined, async () => {
+      const p = this.redis.pipeline();
+      for (const [k, v] of entries) {
+        if (ttlSeconds) p.set(k, v, 'EX', ttlSeconds);
+        else p.set(k, v);
+      }
+      const results = (await p.exec()) ?? [];
+      const failed = results.find(([err]) => err);
+      if (failed) throw failed[0];
     });
   }
   setIfAbsent(key: string, value: string, ttlSeconds: number) {
