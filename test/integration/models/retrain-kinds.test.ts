@@ -10,6 +10,7 @@ import { Worker } from '@temporalio/worker';
 import { createModelIoActivities } from '../../../activities/models-io.activities';
 import { createTrainingActivities } from '../../../activities/training.activities';
 import type {
+  DatasetRef,
   EvaluationDto,
   RetrainInput,
   RetrainModelSpec,
@@ -24,6 +25,7 @@ import type { NetState } from '../../../src/models/nn/quantile-net';
 import { gatherWindows, windowEndRows } from '../../../src/models/nn/windows';
 import { maxAbsDiff } from '../../../src/models/onnx/serving';
 import { ModelRegistry } from '../../../src/models/registry/registry';
+import { walkForwardSplits } from '../../../src/models/validation/walk-forward';
 import { confidences } from '../../../src/models/serving/confidence';
 import { loadServedModel, type ServedModel } from '../../../src/models/serving/served-model';
 import type { Alert } from '../../../src/monitoring/alerting/alert';
@@ -107,6 +109,23 @@ describe('retrainWorkflow trains, gates, registers and serves every model kind',
       workflowId: `${input.name}-${prefix}`,
       args: [input],
     });
+
+  /** The dataset a registered model was trained on, as the activities receive it. */
+  const datasetRefOf = async (modelId: string): Promise<DatasetRef> => {
+    const m = (await registry.get(modelId))!;
+    return {
+      path: join(artifactDir, 'datasets', `${m.dataHash}.bin`),
+      dataHash: m.dataHash,
+      symbol: m.symbol,
+      featureSet: m.featureSet,
+      featureSetVersion: m.featureSetVersion,
+      featureNames: m.metrics.featureNames as string[],
+      rows: 0,
+      fromMs: m.trainFrom,
+      toMs: m.trainTo,
+      horizonMinutes: 5,
+    };
+  };
 
   const datasetOf = async (modelId: string): Promise<Dataset> => {
     const m = (await registry.get(modelId))!;
@@ -283,18 +302,7 @@ describe('retrainWorkflow trains, gates, registers and serves every model kind',
   test('when the training node sets XGBoost parameters (XGBOOST_DEVICE), then every walk-forward fold fit gets them, not only the final model', async (tc) => {
     if (!sharedDataOrSkip(tc)) return;
     const m = (await registry.get(results.get('xgboost')!.modelId))!;
-    const dataset = {
-      path: join(artifactDir, 'datasets', `${m.dataHash}.bin`),
-      dataHash: m.dataHash,
-      symbol: 'SPY',
-      featureSet: m.featureSet,
-      featureSetVersion: m.featureSetVersion,
-      featureNames: m.metrics.featureNames as string[],
-      rows: 0,
-      fromMs: m.trainFrom,
-      toMs: m.trainTo,
-      horizonMinutes: 5,
-    };
+    const dataset = await datasetRefOf(m.id);
     const input = {
       name: 'k-node-params',
       dataset,
@@ -321,6 +329,38 @@ describe('retrainWorkflow trains, gates, registers and serves every model kind',
       b.challenger.folds.some((f) => f.ic !== 0),
       'without the node parameter the folds learn',
     );
+  });
+
+  test('when the champion is a sequence model and the challenger a row model, then both are retrained per fold and scored on the same rows (those the longer window allows)', async (tc) => {
+    if (!sharedDataOrSkip(tc)) return;
+    const lstmId = results.get('lstm')!.modelId;
+    await registry.promote(lstmId);
+    const dataset = await datasetRefOf(lstmId);
+    const xgb = (await registry.get(results.get('xgboost')!.modelId))!;
+    const training = createTrainingActivities({ pool: db.pool, artifactDir, log: () => undefined });
+    const ev: EvaluationDto = await new MockActivityEnvironment().run(training.evaluateRetrainModel, {
+      name: 'k-lstm',
+      dataset,
+      spec: xgb.spec as RetrainModelSpec,
+      folds: 2,
+      embargoMinutes: 30,
+      alpha: 0.05,
+    });
+    assert.equal(ev.champion?.id, lstmId);
+    const ds = await datasetOf(lstmId);
+    const ok = windowEndRows(ds.decisionTs, 8, 60_000);
+    const testRows = walkForwardSplits(ds.decisionTs, ds.labelEndTs, {
+      folds: 2,
+      embargoMs: 30 * 60_000,
+    }).flatMap((f) => f.test);
+    const expected = testRows.filter((r) => ok[r]).length;
+    assert.equal(
+      ev.challenger.folds.reduce((a, f) => a + f.testRows, 0),
+      expected,
+    );
+    assert.ok(expected < testRows.length, 'rows without a full window are left out for both models');
+    assert.ok(ev.gate.blocks > 0);
+    assert.doesNotMatch(ev.gate.reason, /no champion yet/);
   });
 
   test('when a leakage canary (a feature built from the future return) is in the dataset, then the retrain pipeline catches it and refuses the model although it looks excellent', async (tc) => {
