@@ -57,6 +57,13 @@ export interface TimeframeBars {
   readonly ask?: Float64Array;
   readonly bidSize?: Float64Array;
   readonly askSize?: Float64Array;
+  /** The bar's trades signed by the quote rule (tick rule without a quote): Σ sign·size, and Σ size. */
+  readonly signedVolume?: Float64Array;
+  readonly tradeVolume?: Float64Array;
+  /** Options-flow alerts of the bar: call premium, put premium, number of alerts. */
+  readonly callPremium?: Float64Array;
+  readonly putPremium?: Float64Array;
+  readonly flowAlerts?: Float64Array;
 }
 
 export interface ComputeContext {
@@ -107,6 +114,9 @@ const DEFAULT_PERIOD: Partial<Record<string, number>> = {
   beta: 20,
   correl: 20,
   tradeFlow: 20,
+  tradeImbalance: 20,
+  optionsFlowImbalance: 30,
+  optionsFlowActivity: 30,
 };
 
 function map(n: number, f: (i: number) => number): Float64Array {
@@ -291,6 +301,23 @@ export function computeTimeframeFeatures(
       }
       case 'tradeFlow':
         return tradeFlowBatch(close, volume, bars.bid, bars.ask, p);
+      case 'tradeImbalance': {
+        // Σ signed / Σ size of the last p bars' trades (a ratio of p-bar means); NaN without trades.
+        const s = smaBatch(need(bars.signedVolume, 'signedVolume', def), p);
+        const v = smaBatch(need(bars.tradeVolume, 'tradeVolume', def), p);
+        return map(n, (i) => (v[i]! > 0 ? s[i]! / v[i]! : NaN));
+      }
+      case 'optionsFlowImbalance': {
+        // (call − put premium) / (call + put premium) over the last p bars; NaN without flow.
+        const c = smaBatch(need(bars.callPremium, 'callPremium', def), p);
+        const u = smaBatch(need(bars.putPremium, 'putPremium', def), p);
+        return map(n, (i) => (c[i]! + u[i]! > 0 ? (c[i]! - u[i]!) / (c[i]! + u[i]!) : NaN));
+      }
+      case 'optionsFlowActivity': {
+        // log(1 + alerts in the last p bars)
+        const a = smaBatch(need(bars.flowAlerts, 'flowAlerts', def), p);
+        return map(n, (i) => Math.log1p(a[i]! * p));
+      }
     }
   });
 }

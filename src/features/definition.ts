@@ -59,6 +59,10 @@ export const FEATURE_KINDS = [
   'spreadBps',
   'quoteImbalance',
   'tradeFlow',
+  // From the trades and options_flow tables (1m base only; src/features/microstructure-inputs.ts).
+  'tradeImbalance',
+  'optionsFlowImbalance',
+  'optionsFlowActivity',
 ] as const;
 export type FeatureKind = (typeof FEATURE_KINDS)[number];
 

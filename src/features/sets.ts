@@ -108,9 +108,36 @@ export const COMPACT_FEATURE_SET: FeatureSet = defineFeatureSet({
   labels: { horizons: [1, 12], costBps: 2 },
 });
 
+/**
+ * Microstructure: quotes (spread, book imbalance), trades (signed trade flow from the trades table) and
+ * Unusual Whales options flow (call/put premium balance, alert activity), from the store, beside a few price
+ * and volume features. 1m base: its quote, trade and flow columns exist for 1-minute bars only.
+ */
+export const MICROSTRUCTURE_FEATURE_SET: FeatureSet = defineFeatureSet({
+  name: 'microstructure',
+  baseTimeframe: '1m',
+  features: [
+    f('1m', 'logReturn', 1),
+    f('1m', 'logReturn', 5),
+    f('1m', 'natr', 14),
+    f('1m', 'relVolume', 20),
+    f('1m', 'vwapDist'),
+    f('1m', 'spreadBps'),
+    f('1m', 'quoteImbalance'),
+    f('1m', 'tradeFlow', 20),
+    f('1m', 'tradeImbalance', 5),
+    f('1m', 'tradeImbalance', 20),
+    f('1m', 'optionsFlowImbalance', 30),
+    f('1m', 'optionsFlowActivity', 30),
+    f('1m', 'optionsFlowActivity', 390),
+  ],
+  labels: { horizons: [1, 5, 15], costBps: 2 },
+});
+
 export const FEATURE_SETS: Readonly<Record<string, FeatureSet>> = {
   core: CORE_FEATURE_SET,
   compact: COMPACT_FEATURE_SET,
+  microstructure: MICROSTRUCTURE_FEATURE_SET,
 };
 
 export function featureSetByName(name: string): FeatureSet {

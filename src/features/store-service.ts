@@ -14,6 +14,7 @@ import { buildFeatureMatrix, defaultCloseTime, type FeatureMatrix } from './matr
 import { computeFeatureMatrices } from './parallel';
 import type { FeatureJobResult } from './parallel-protocol';
 import { barsFromMinutes } from './prepare';
+import { usesStoreInputs, withStoreInputs } from './microstructure-inputs';
 import { FeatureStore, type FeatureVector } from './store';
 
 const DAY_MS = 86_400_000;
@@ -96,29 +97,41 @@ export async function computeAndStoreFeatures(
     .map((s) => ({ symbol: s, bars: 0, rows: 0, written: 0 }));
   let written = 0;
   let done = out.length;
-  await computeFeatureMatrices(inputs, req.set, {
-    threads: deps.threads,
-    returnValues: true,
-    onResult: async (r) => {
-      const m = toMatrix(r, req.set);
-      const from = firstAtOrAfter(m.ts, req.fromMs);
-      const n = await store.writeOffline(m, { from });
-      if (req.publishOnline !== false && m.rows > 0) {
-        const last = m.rows - 1;
-        await store.putOnline({
-          symbol: m.symbol,
-          timeframe: m.baseTimeframe,
-          version: m.version,
-          ts: m.ts[last]!,
-          values: m.values.slice(last * m.cols),
-        });
-      }
-      written += n;
-      const row = { symbol: r.symbol, bars: barCounts.get(r.symbol) ?? 0, rows: m.rows - from, written: n };
-      out.push(row);
-      req.onSymbolDone?.(row, ++done, req.symbols.length);
-    },
-  });
+  const storeMatrix = async (m: FeatureMatrix) => {
+    const from = firstAtOrAfter(m.ts, req.fromMs);
+    const n = await store.writeOffline(m, { from });
+    if (req.publishOnline !== false && m.rows > 0) {
+      const last = m.rows - 1;
+      await store.putOnline({
+        symbol: m.symbol,
+        timeframe: m.baseTimeframe,
+        version: m.version,
+        ts: m.ts[last]!,
+        values: m.values.slice(last * m.cols),
+      });
+    }
+    written += n;
+    const row = { symbol: m.symbol, bars: barCounts.get(m.symbol) ?? 0, rows: m.rows - from, written: n };
+    out.push(row);
+    req.onSymbolDone?.(row, ++done, req.symbols.length);
+  };
+  if (usesStoreInputs(req.set)) {
+    // Quote, trade and options-flow columns are read from the store per symbol: built in this process.
+    for (const { symbol, minutes } of inputs) {
+      const bars = await withStoreInputs(
+        deps.pool,
+        symbol,
+        barsFromMinutes(minutes, req.set.timeframes),
+        req.set,
+      );
+      await storeMatrix(buildFeatureMatrix(bars, req.set, { symbol }));
+    }
+  } else
+    await computeFeatureMatrices(inputs, req.set, {
+      threads: deps.threads,
+      returnValues: true,
+      onResult: (r) => storeMatrix(toMatrix(r, req.set)),
+    });
   return { featureSet: req.set.name, version: req.set.version, symbols: out, written };
 }
 
@@ -144,7 +157,7 @@ export async function latestFeatureVector(
   }
   const minutes = await repo.readBarColumns(symbol, '1m', asOfMs - warmUpDays * DAY_MS, asOfMs);
   if (minutes.ts.length === 0) return null;
-  const bars = barsFromMinutes(minutes, set.timeframes);
+  const bars = await withStoreInputs(deps.pool, symbol, barsFromMinutes(minutes, set.timeframes), set);
   const base = bars[set.baseTimeframe]!;
   // The newest base bar complete at asOf; the vector for it is what a cached entry must match.
   let last = base.ts.length - 1;

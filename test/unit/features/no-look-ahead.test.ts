@@ -15,7 +15,16 @@ import {
 import { barsToColumns, type BarColumns } from '../../../src/model/bar';
 import { TIMEFRAMES, type Timeframe } from '../../../src/model/timeframe';
 
-const EXTRAS_ONLY_ON_BASE = new Set(['beta', 'correl', 'spreadBps', 'quoteImbalance', 'tradeFlow']);
+const EXTRAS_ONLY_ON_BASE = new Set([
+  'beta',
+  'correl',
+  'spreadBps',
+  'quoteImbalance',
+  'tradeFlow',
+  'tradeImbalance',
+  'optionsFlowImbalance',
+  'optionsFlowActivity',
+]);
 
 /** Every feature kind on every timeframe, with short periods so even daily features have values. */
 const ALL_KINDS: FeatureSet = defineFeatureSet({
@@ -59,15 +68,38 @@ function withExtras(bars: BarsByTimeframe, minutes: BarColumns): BarsByTimeframe
   const ask = new Float64Array(n);
   const bidSize = new Float64Array(n);
   const askSize = new Float64Array(n);
+  // Trades and options flow of each minute (what microstructure-inputs.ts reads from the store).
+  const signedVolume = new Float64Array(n);
+  const tradeVolume = new Float64Array(n);
+  const callPremium = new Float64Array(n);
+  const putPremium = new Float64Array(n);
+  const flowAlerts = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     bid[i] = minutes.close[i]! - 0.01 * (1 + (i % 3));
     ask[i] = minutes.close[i]! + 0.01 * (1 + (i % 2));
     bidSize[i] = 100 + (i % 5) * 100;
     askSize[i] = 100 + (i % 7) * 100;
+    tradeVolume[i] = minutes.volume[i]!;
+    signedVolume[i] = minutes.volume[i]! * (((i * 7) % 5) - 2) * 0.4;
+    callPremium[i] = 1_000 * (1 + (i % 4));
+    putPremium[i] = 1_000 * (1 + (i % 3));
+    flowAlerts[i] = i % 3;
   }
   return {
     ...bars,
-    '1m': { ...bars['1m']!, benchmark: BENCH.close.subarray(0, n), bid, ask, bidSize, askSize },
+    '1m': {
+      ...bars['1m']!,
+      benchmark: BENCH.close.subarray(0, n),
+      bid,
+      ask,
+      bidSize,
+      askSize,
+      signedVolume,
+      tradeVolume,
+      callPremium,
+      putPremium,
+      flowAlerts,
+    },
   };
 }
 
