@@ -119,6 +119,11 @@ const DEFAULT_PERIOD: Partial<Record<string, number>> = {
   optionsFlowActivity: 30,
 };
 
+/** The period a feature is computed with: its own, else the kind's default (shared by the batch and online paths). */
+export function featurePeriod(def: FeatureDef): number {
+  return def.period ?? DEFAULT_PERIOD[def.kind] ?? 14;
+}
+
 function map(n: number, f: (i: number) => number): Float64Array {
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = f(i);
@@ -170,7 +175,7 @@ export function computeTimeframeFeatures(
   };
 
   return defs.map((def): Float64Array => {
-    const p = def.period ?? DEFAULT_PERIOD[def.kind] ?? 14;
+    const p = featurePeriod(def);
     switch (def.kind) {
       case 'logReturn':
         return map(n, (i) => (i < p ? NaN : Math.log(close[i]! / close[i - p]!)));

@@ -13,3 +13,4 @@ export * from './sets';
 export * from './prepare';
 export * from './parallel-protocol';
 export * from './parallel';
+export * from './online';
