@@ -2,19 +2,28 @@ import type { Command } from 'commander';
 import { resolveDatabaseUrl } from '../../src/stack/resolve';
 import { loadConfig } from '../../src/config/config';
 import { ValidationError } from '../../src/model/errors';
-import { AuditLog, type AuditEntry, type AuditFilter } from '../../src/monitoring/audit/audit-log';
+import {
+  AuditLog,
+  auditCsv,
+  auditDayRange,
+  type AuditEntry,
+  type AuditFilter,
+} from '../../src/monitoring/audit/audit-log';
 import { createPool } from '../../src/storage/pool';
 
 interface ListOptions {
   actor?: string;
+  operator?: string;
+  date?: string;
   action?: string;
   subject?: string;
   workflowId?: string;
   since?: string;
   until?: string;
-  limit: string;
+  limit?: string;
   asc?: boolean;
   json?: boolean;
+  csv?: boolean;
 }
 
 function parseTime(v: string | undefined, field: string): number | undefined {
@@ -35,16 +44,24 @@ function parseTime(v: string | undefined, field: string): number | undefined {
 }
 
 export function auditFilterFromOptions(o: ListOptions): AuditFilter {
-  const limit = Number(o.limit);
+  if (o.json && o.csv) throw new ValidationError('--csv', 'choose one of --json and --csv');
+  if (o.date !== undefined && (o.since !== undefined || o.until !== undefined))
+    throw new ValidationError('--date', 'give either --date or --since/--until');
+  const day = o.date !== undefined ? auditDayRange(o.date, '--date') : undefined;
+  // A day's export is the whole day, oldest first; a listing is the newest 100 unless told otherwise.
+  const limit = o.limit !== undefined ? Number(o.limit) : day || o.csv ? 100_000 : 100;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000)
+    throw new ValidationError('--limit', `"${o.limit}" must be an integer in 1..100000`);
   return {
     actor: o.actor,
+    operator: o.operator,
     action: o.action,
     subject: o.subject,
     workflowId: o.workflowId,
-    sinceMs: parseTime(o.since, '--since'),
-    untilMs: parseTime(o.until, '--until'),
+    sinceMs: day?.sinceMs ?? parseTime(o.since, '--since'),
+    untilMs: day?.untilMs ?? parseTime(o.until, '--until'),
     limit,
-    order: o.asc ? 'asc' : 'desc',
+    order: o.asc || day ? 'asc' : 'desc',
   };
 }
 
@@ -53,12 +70,13 @@ export function formatAuditTable(entries: readonly AuditEntry[]): string {
   const rows = entries.map((e) => [
     new Date(e.atMs).toISOString(),
     e.actor,
+    e.operator ?? '',
     e.action,
     e.subject ?? '',
     e.reason ?? '',
     e.workflowId ?? '',
   ]);
-  const head = ['at', 'actor', 'action', 'subject', 'reason', 'workflow'];
+  const head = ['at', 'actor', 'operator', 'action', 'subject', 'reason', 'workflow'];
   const widths = head.map((h, i) => Math.min(48, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
   const line = (cells: string[]) =>
     cells
@@ -71,33 +89,43 @@ export function formatAuditTable(entries: readonly AuditEntry[]): string {
 export function register(program: Command): void {
   const audit = program
     .command('audit')
-    .description('the append-only audit log of orders and control actions (who, what, when, why)');
+    .description(
+      'the append-only audit log of orders, fills, cancels and control actions (who, for whom, what, when, why)',
+    );
   audit
     .command('list', { isDefault: true })
-    .description('list audit entries, newest first')
-    .option('--actor <actor>', 'only this actor, e.g. cli:alice or workflow:tradingSession')
+    .description('list audit entries, newest first (a --date: that whole day, oldest first)')
+    .option(
+      '--date <YYYY-MM-DD>',
+      'one America/New_York calendar day (all of it; e.g. with --csv for compliance)',
+    )
+    .option('--actor <actor>', 'only this actor, e.g. cli:alice or workflow:tradingSessionWorkflow')
+    .option('--operator <operator>', 'only entries done by or for this operator, e.g. cli:alice')
     .option('--action <action>', 'exact action (order.submitted) or a prefix (order.* / session.)')
     .option('--subject <subject>', 'only this subject (client order id, workflow id, model id)')
     .option('--workflow-id <id>', 'only entries written for this workflow')
     .option('--since <time>', 'from this time: ISO 8601 or relative (30m, 6h, 2d)')
     .option('--until <time>', 'before this time: ISO 8601 or relative')
-    .option('--limit <n>', 'at most this many entries (1..10000)', '100')
+    .option('--limit <n>', 'at most this many entries, 1..100000 (default 100; with --date or --csv 100000)')
     .option('--asc', 'oldest first')
-    .option('--json', 'print JSON (one array)')
+    .option('--json', 'print JSON (one array); stdout holds only the data')
+    .option('--csv', 'print RFC 4180 CSV with a header line; stdout holds only the data')
     .action(async (opts: ListOptions) => {
       const filter = auditFilterFromOptions(opts);
       const pool = createPool(await resolveDatabaseUrl(loadConfig()), { max: 1 });
       try {
         const entries = await new AuditLog(pool).list(filter);
-        console.log(
-          opts.json
-            ? JSON.stringify(
-                entries.map((e) => ({ ...e, at: new Date(e.atMs).toISOString() })),
-                null,
-                2,
-              )
-            : formatAuditTable(entries),
-        );
+        if (opts.csv) process.stdout.write(auditCsv(entries));
+        else
+          console.log(
+            opts.json
+              ? JSON.stringify(
+                  entries.map((e) => ({ ...e, at: new Date(e.atMs).toISOString() })),
+                  null,
+                  2,
+                )
+              : formatAuditTable(entries),
+          );
       } finally {
         await pool.end();
       }

@@ -123,8 +123,59 @@ describe('audit log', () => {
       json.map((e) => [e.actor, e.action, e.at]),
       [['cli:alice', 'session.paused', '2024-03-04T14:31:00.000Z']],
     );
-    assert.match(printed[1]!, /^at\s+actor\s+action/);
+    assert.match(printed[1]!, /^at\s+actor\s+operator\s+action/);
     assert.match(printed[1]!, /risk-engine\s+risk\.halted\s+daily loss 3\.1% > 3%/);
+  });
+
+  test('when `trader audit --date D --csv` runs, then it prints that New York day, oldest first, as CSV with operators', async () => {
+    await audit.append({
+      actor: 'workflow:tradingSessionWorkflow',
+      operator: 'cli:alice',
+      action: 'order.canceled',
+      subject: 's1:1709562600000:AAPL:0',
+      reason: 'session: cancel "all", now',
+      atMs: Date.UTC(2024, 2, 5, 4, 59), // 23:59 on 2024-03-04 in New York
+    });
+    await audit.append({
+      actor: 'cli:bob',
+      action: 'config.changed',
+      reason: 'next day',
+      atMs: Date.UTC(2024, 2, 5, 5, 1),
+    });
+    const printed: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    const prevUrl = process.env.DATABASE_URL;
+    process.env.DATABASE_URL = db.url;
+    process.stdout.write = ((chunk: string) => (
+      printed.push(String(chunk)),
+      true
+    )) as typeof process.stdout.write;
+    try {
+      await buildProgram().parseAsync(['node', 'trader', 'audit', '--date', '2024-03-04', '--csv']);
+    } finally {
+      process.stdout.write = write;
+      if (prevUrl === undefined) delete process.env.DATABASE_URL;
+      else process.env.DATABASE_URL = prevUrl;
+    }
+    const lines = printed.join('').split('\r\n');
+    assert.equal(lines[0], 'id,at,actor,operator,action,subject,reason,details,workflow_id,run_id');
+    assert.deepEqual(
+      lines.slice(1, -1).map((l) => l.split(',')[4]),
+      ['order.submitted', 'order.filled', 'session.paused', 'risk.halted', 'order.canceled'],
+    );
+    assert.match(
+      lines[5]!,
+      /,workflow:tradingSessionWorkflow,cli:alice,order\.canceled,.*,"session: cancel ""all"", now",/,
+    );
+    assert.equal(lines.at(-1), '', 'ends with CRLF');
+    await assert.rejects(
+      buildProgram().parseAsync(['node', 'trader', 'audit', '--date', '2024-02-30', '--csv']),
+      /--date: "2024-02-30" is not a calendar date/,
+    );
+    assert.deepEqual(
+      (await audit.list({ operator: 'cli:alice' })).map((e) => e.action),
+      ['order.canceled'],
+    );
   });
 
   test('when there is nothing to show, then the table says so', () => {

@@ -1,18 +1,24 @@
 import type { Pool } from 'pg';
+import { addDays, nyWallToUtc, parseDate } from '../../market/calendar';
 import { ValidationError } from '../../model/errors';
 
 /**
- * The append-only audit log (table audit_log, migrations 003 and 060): who did what, when and why, for every
- * order and every control action. Rows are never updated or deleted (a trigger forbids it).
+ * The append-only audit log (table audit_log, migrations 003, 060 and 100): who did what, for whom, when and
+ * why, for every order, fill, cancel and control action. Rows are never updated or deleted (a trigger forbids
+ * it). This class is the one writer: every append goes through `append`, with an idempotency key wherever an
+ * activity writes (activities retry).
  */
 
-/** Actions the system writes; other dotted lower-case names are accepted for new areas. */
+/**
+ * Actions the system writes (who writes each: docs/operations-monitoring.md, *Audit log*); other dotted
+ * lower-case names are accepted (e.g. `config.changed` from `trader audit record`).
+ */
 export const AUDIT_ACTIONS = [
   'order.submitted',
-  'order.filled',
-  'order.partially_filled',
-  'order.canceled',
   'order.rejected',
+  'order.partially_filled',
+  'order.filled',
+  'order.canceled',
   'session.started',
   'session.paused',
   'session.resumed',
@@ -20,8 +26,7 @@ export const AUDIT_ACTIONS = [
   'session.liquidated',
   'session.killed',
   'shutdown.emergency',
-  'risk.halted',
-  'risk.reducing',
+  'shutdown.emergency_completed',
   'model.promoted',
   'model.rejected',
   'config.changed',
@@ -33,6 +38,12 @@ const ACTION_RE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 export interface AuditEntryInput {
   /** Who: a person (`cli:alice`), a workflow (`workflow:tradingSession`) or a system part (`risk-engine`). */
   readonly actor: string;
+  /**
+   * For whom: the person behind the action (`cli:alice`, or `temporal:<identity>` for a Web UI or `temporal`
+   * CLI action) when the actor is a workflow acting on someone's behalf; for a person's own control, the same as
+   * the actor.
+   */
+  readonly operator?: string | null;
   readonly action: AuditAction;
   /** What it acted on: a client order id, a session workflow id, a model id. */
   readonly subject?: string;
@@ -51,6 +62,7 @@ export interface AuditEntry {
   readonly id: number;
   readonly atMs: number;
   readonly actor: string;
+  readonly operator: string | null;
   readonly action: string;
   readonly subject: string | null;
   readonly reason: string | null;
@@ -62,13 +74,14 @@ export interface AuditEntry {
 
 export interface AuditFilter {
   readonly actor?: string;
+  readonly operator?: string;
   /** Exact action, or a prefix ending in `.` / `.*` (e.g. `order.` or `order.*` for every order event). */
   readonly action?: string;
   readonly subject?: string;
   readonly workflowId?: string;
   readonly sinceMs?: number;
   readonly untilMs?: number;
-  /** Default 100, at most 10 000. */
+  /** Default 100, at most 100 000. */
   readonly limit?: number;
   /** Newest first by default. */
   readonly order?: 'asc' | 'desc';
@@ -78,6 +91,7 @@ interface Row {
   id: string;
   at: Date;
   actor: string;
+  operator: string | null;
   action: string;
   subject: string | null;
   reason: string | null;
@@ -91,6 +105,7 @@ const toEntry = (r: Row): AuditEntry => ({
   id: Number(r.id),
   atMs: r.at.getTime(),
   actor: r.actor,
+  operator: r.operator,
   action: r.action,
   subject: r.subject,
   reason: r.reason,
@@ -105,6 +120,8 @@ export function validateAuditEntry(e: AuditEntryInput): void {
     throw new ValidationError('actor', 'must name who acted (e.g. cli:alice, workflow:tradingSession)');
   if (!ACTION_RE.test(e.action ?? ''))
     throw new ValidationError('action', `"${e.action}" must be dotted lower-case, e.g. order.submitted`);
+  if (e.operator !== undefined && e.operator !== null && !e.operator.trim())
+    throw new ValidationError('operator', 'must name a person (cli:alice) or be left out');
   if (e.atMs !== undefined && !Number.isFinite(e.atMs))
     throw new ValidationError('atMs', 'must be epoch milliseconds');
   if (e.actor.startsWith('cli:') && !e.action.startsWith('order.') && !e.reason?.trim()) {
@@ -112,7 +129,9 @@ export function validateAuditEntry(e: AuditEntryInput): void {
   }
 }
 
-const COLUMNS = 'id, at, actor, action, subject, reason, details, workflow_id, run_id, idempotency_key';
+const COLUMNS =
+  'id, at, actor, operator, action, subject, reason, details, workflow_id, run_id, idempotency_key';
+const MAX_LIMIT = 100_000;
 
 export class AuditLog {
   constructor(private readonly pool: Pool) {}
@@ -123,6 +142,7 @@ export class AuditLog {
     const params = [
       e.atMs === undefined ? null : new Date(e.atMs),
       e.actor,
+      e.operator ?? null,
       e.action,
       e.subject ?? null,
       e.reason ?? null,
@@ -132,8 +152,8 @@ export class AuditLog {
       e.idempotencyKey ?? null,
     ];
     const { rows } = await this.pool.query<Row>(
-      `insert into audit_log (at, actor, action, subject, reason, details, workflow_id, run_id, idempotency_key)
-       values (coalesce($1::timestamptz, now()), $2, $3, $4, $5, $6::jsonb, $7, $8, $9)
+      `insert into audit_log (at, actor, operator, action, subject, reason, details, workflow_id, run_id, idempotency_key)
+       values (coalesce($1::timestamptz, now()), $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10)
        on conflict (idempotency_key) where idempotency_key is not null do nothing
        returning ${COLUMNS}`,
       params,
@@ -154,6 +174,7 @@ export class AuditLog {
       where.push(sql.replace('?', `$${params.length}`));
     };
     if (f.actor) add('actor = ?', f.actor);
+    if (f.operator) add('operator = ?', f.operator);
     if (f.action) {
       const prefix = f.action.endsWith('.*')
         ? f.action.slice(0, -1)
@@ -168,8 +189,8 @@ export class AuditLog {
     if (f.sinceMs !== undefined) add('at >= ?', new Date(f.sinceMs));
     if (f.untilMs !== undefined) add('at < ?', new Date(f.untilMs));
     const limit = f.limit ?? 100;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
-      throw new ValidationError('limit', `must be an integer in 1..10000 (got ${limit})`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+      throw new ValidationError('limit', `must be an integer in 1..${MAX_LIMIT} (got ${limit})`);
     const dir = f.order === 'asc' ? 'asc' : 'desc';
     params.push(limit);
     const { rows } = await this.pool.query<Row>(
@@ -179,4 +200,51 @@ export class AuditLog {
     );
     return rows.map(toEntry);
   }
+}
+
+/** The wall-clock span of an America/New_York calendar day, [fromMs, untilMs): a compliance day. */
+export function auditDayRange(date: string, field = 'date'): { sinceMs: number; untilMs: number } {
+  try {
+    parseDate(date, field);
+  } catch {
+    throw new ValidationError(field, `"${date}" is not a calendar date in YYYY-MM-DD form`);
+  }
+  return { sinceMs: nyWallToUtc(date, 0), untilMs: nyWallToUtc(addDays(date, 1), 0) };
+}
+
+export const AUDIT_CSV_COLUMNS = [
+  'id',
+  'at',
+  'actor',
+  'operator',
+  'action',
+  'subject',
+  'reason',
+  'details',
+  'workflow_id',
+  'run_id',
+] as const;
+
+/** Entries as RFC 4180 CSV (header line, CRLF line ends, fields quoted where needed), for compliance exports. */
+export function auditCsv(entries: readonly AuditEntry[]): string {
+  const field = (v: string) => (/[",\r\n]/.test(v) || /^\s|\s$/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const lines = [AUDIT_CSV_COLUMNS.join(',')];
+  for (const e of entries)
+    lines.push(
+      [
+        String(e.id),
+        new Date(e.atMs).toISOString(),
+        e.actor,
+        e.operator ?? '',
+        e.action,
+        e.subject ?? '',
+        e.reason ?? '',
+        JSON.stringify(e.details ?? {}),
+        e.workflowId ?? '',
+        e.runId ?? '',
+      ]
+        .map(field)
+        .join(','),
+    );
+  return `${lines.join('\r\n')}\r\n`;
 }
