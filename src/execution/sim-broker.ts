@@ -16,7 +16,7 @@ import { isOpenOrder, validateOrderSpec, type Order, type OrderSpec } from '../m
 import type { Position } from '../model/position';
 import {
   instrumentFor,
-  roundToStep,
+  isMultipleOfStep,
   type InstrumentOverrides,
   type InstrumentSpec,
 } from '../model/instrument';
@@ -328,7 +328,7 @@ export class SimBroker {
     const inst = this.instrument(spec.symbol);
     if (inst.qtyStep >= 1 && !this.fill.fractional && !Number.isInteger(spec.qty))
       return `qty: ${spec.qty} must be a whole number of shares`;
-    if (inst.qtyStep < 1 && roundToStep(spec.qty, inst.qtyStep) !== spec.qty)
+    if (inst.qtyStep < 1 && !isMultipleOfStep(spec.qty, inst.qtyStep))
       return `qty: ${spec.qty} is not a multiple of ${inst.symbol}'s lot step ${inst.qtyStep}`;
     return this.acct.exposureProblem(spec, inst, s?.last, () =>
       this.book.pendingEntryExposure(

@@ -86,14 +86,28 @@ export function instrumentFor(symbol: string, overrides: InstrumentOverrides = {
 }
 
 /**
- * A quantity rounded down to the instrument's step (never up: sizing must not exceed what risk allowed).
- * The epsilon absorbs binary noise such as 2.9999999999 whole shares.
+ * A quantity rounded down to the instrument's step (never up: sizing must not exceed what risk allowed). A
+ * quantity within a millionth of a step of a multiple is that multiple: binary noise such as 2.9999999999 whole
+ * shares, or 199.49328705 / 1e-9 landing a hair below its integer, is not a lost lot.
  */
 export function roundToStep(qty: number, step: number): number {
   if (!(qty > 0) || !Number.isFinite(qty)) return 0;
-  const n = Math.floor(qty / step + 1e-9);
-  // step 1e-9: keep 9 decimals exactly instead of n * 1e-9's binary residue
+  const x = qty / step;
+  const r = Math.round(x);
+  const n = Math.abs(x - r) <= stepTolerance(x) ? r : Math.floor(x);
   return step === 1 ? n : Number((n * step).toFixed(decimalsOf(step)));
+}
+
+/** Whether a quantity is a whole number of the instrument's steps (within binary noise). */
+export function isMultipleOfStep(qty: number, step: number): boolean {
+  if (!(qty > 0) || !Number.isFinite(qty)) return false;
+  const x = qty / step;
+  return Math.abs(x - Math.round(x)) <= stepTolerance(x);
+}
+
+/** A millionth of a step, or the division's own rounding error for large step counts (2e11 lots of 1e-9). */
+function stepTolerance(x: number): number {
+  return Math.max(1e-6, Math.abs(x) * 8 * Number.EPSILON);
 }
 
 function decimalsOf(step: number): number {

@@ -102,7 +102,7 @@ export function positionChange(
   state: RiskState,
   order: { readonly symbol: string; readonly side: 'buy' | 'sell'; readonly qty: number },
 ): { pos: number; after: number; openingQty: number } {
-  let pos = 0;
+  let pos = state.batchNet?.[order.symbol] ?? 0;
   for (const p of state.positions) if (p.symbol === order.symbol) pos += p.qty;
   const after = pos + (order.side === 'buy' ? order.qty : -order.qty);
   const openingQty = Math.abs(after) - (Math.sign(after) === Math.sign(pos) ? Math.abs(pos) : 0);

@@ -41,6 +41,7 @@ export function gateCommands(commands: readonly Command[], state: RiskState, lim
         current = withPendingEntry(current, c);
         entries++;
       }
+      current = withBatchNet(current, c);
     } else
       denied.push({
         command: c,
@@ -51,6 +52,20 @@ export function gateCommands(commands: readonly Command[], state: RiskState, lim
       });
   }
   return { approved, denied };
+}
+
+/**
+ * Later commands of the same symbol are judged against the position the approved ones leave (a flip's entry leg
+ * after its exit leg; anything after a flatten). Limits still count only positions and working entries: an exit
+ * is not credited before it fills.
+ */
+function withBatchNet(state: RiskState, c: Command): RiskState {
+  if (c.kind === 'cancel') return state;
+  const symbol = c.kind === 'submit' ? c.order.symbol : c.symbol;
+  const { pos } = positionChange(state, { symbol, side: 'buy', qty: 0 });
+  const delta = c.kind === 'flatten' ? -pos : c.order.side === 'buy' ? c.order.qty : -c.order.qty;
+  const batchNet = { ...(state.batchNet ?? {}), [symbol]: (state.batchNet?.[symbol] ?? 0) + delta };
+  return { ...state, batchNet };
 }
 
 /** Past the per-decision cap only orders that reduce exposure still pass. */

@@ -59,6 +59,11 @@ export interface RiskState {
   readonly volatilityRatio?: number;
   /** set by an operator: stays HALTED until cleared */
   readonly manualHalt?: boolean;
+  /**
+   * Signed quantity per symbol of the orders already approved in this decision (the gate fills it in): the
+   * second leg of a flip is judged against the position the first leg leaves, so it is an entry, not an exit.
+   */
+  readonly batchNet?: Readonly<Record<string, number>>;
 }
 
 export interface PositionCountTier {

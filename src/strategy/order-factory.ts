@@ -3,9 +3,15 @@
  * — so a replayed or retried decision produces the same ids and the broker turns a repeat into a no-op.
  */
 import { makeClientOrderId } from '../model/client-order-id';
+import { instrumentFor } from '../model/instrument';
 import type { FlattenCommand, SubmitCommand } from '../model/command';
 import type { OrderSide, OrderSpec, OrderTag, TimeInForce } from '../model/order';
 import type { OrderFactory } from './types';
+
+/** `day` for equities; crypto trades around the clock and Alpaca takes only gtc/ioc for it. */
+function defaultTif(symbol: string): TimeInForce {
+  return instrumentFor(symbol).marketTimeInForce;
+}
 
 export class DeterministicOrderFactory implements OrderFactory {
   private barTs = 0;
@@ -24,7 +30,13 @@ export class DeterministicOrderFactory implements OrderFactory {
     return makeClientOrderId({ session: this.session, barTs: this.barTs, symbol, seq: this.seq++ });
   }
 
-  market(symbol: string, side: OrderSide, qty: number, tag?: OrderTag, tif: TimeInForce = 'day'): OrderSpec {
+  market(
+    symbol: string,
+    side: OrderSide,
+    qty: number,
+    tag?: OrderTag,
+    tif: TimeInForce = defaultTif(symbol),
+  ): OrderSpec {
     return { clientOrderId: this.id(symbol), symbol, side, qty, type: 'market', timeInForce: tif, tag };
   }
 
@@ -34,7 +46,7 @@ export class DeterministicOrderFactory implements OrderFactory {
     qty: number,
     limitPrice: number,
     tag?: OrderTag,
-    tif: TimeInForce = 'day',
+    tif: TimeInForce = defaultTif(symbol),
   ): OrderSpec {
     return {
       clientOrderId: this.id(symbol),

@@ -79,7 +79,10 @@ export class SmaTrendStrategy implements Strategy {
           ? [-current, target]
           : [target - current];
       for (const leg of legs) {
-        const order = ctx.orders.market(symbol, leg > 0 ? 'buy' : 'sell', Math.abs(leg), {
+        // a difference of two lot-sized quantities is a lot-sized quantity, up to binary noise
+        const qty = ctx.roundQty(symbol, Math.abs(leg));
+        if (qty <= 0) continue;
+        const order = ctx.orders.market(symbol, leg > 0 ? 'buy' : 'sell', qty, {
           intent: Math.abs(current + leg) < Math.abs(current) ? 'exit' : 'entry',
           reason: `sma ${this.p.fast}/${this.p.slow} target ${target}`,
         });

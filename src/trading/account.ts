@@ -77,14 +77,15 @@ export class StepAccount implements Account {
 
   constructor(readonly base: Account) {}
 
+  // dollars and cents: the strategy sizes on the same figures whichever venue reported them
   get equity(): number {
-    return this.base.equity;
+    return Math.round(this.base.equity * 100) / 100;
   }
   get cash(): number {
-    return this.base.cash;
+    return Math.round(this.base.cash * 100) / 100;
   }
   get buyingPower(): number {
-    return this.base.buyingPower;
+    return Math.round(this.base.buyingPower * 100) / 100;
   }
   position(symbol: string): AccountPosition | undefined {
     return this.base.position(symbol);

@@ -373,7 +373,7 @@ export class TradingKernel {
     if (controls.limits) this.setLimits(controls.limits);
     if (t >= this.nextDayAt) this.rollDay(t);
     this.observePositions(account, t);
-    this.equityNow = account.equity;
+    this.equityNow = cents(account.equity);
     if (this.equityNow > this.peak) this.peak = this.equityNow;
     if (controls.liquidate) this.liquidated = true;
 
@@ -555,8 +555,8 @@ export class TradingKernel {
       mode: this.mode,
       modeReason: this.modeReason,
       now: t,
-      equity: account.equity,
-      buyingPower: account.buyingPower,
+      equity: cents(account.equity),
+      buyingPower: cents(account.buyingPower),
       dayStartEquity: this.dayStart,
       monthStartEquity: this.monthStart,
       quarterStartEquity: this.quarterStart,
@@ -599,8 +599,8 @@ export class TradingKernel {
       mode: this.mode,
       modeReason: this.modeReason,
       now: t,
-      equity: account.equity,
-      buyingPower: account.buyingPower,
+      equity: cents(account.equity),
+      buyingPower: cents(account.buyingPower),
       dayStartEquity: this.dayStart,
       monthStartEquity: this.monthStart,
       quarterStartEquity: this.quarterStart,
@@ -773,6 +773,14 @@ export class TradingKernel {
   volatilityRatio(): number {
     return this.vol.ratio(this.isExec);
   }
+}
+
+/**
+ * Account money in dollars and cents, as brokers report it (Alpaca's account fields are cents; the simulated
+ * broker's ledger is exact): every decision reads the same figure whichever venue reported it.
+ */
+export function cents(x: number): number {
+  return Math.round(x * 100) / 100;
 }
 
 function denialOf(t: number, d: GateDenial): Denial {

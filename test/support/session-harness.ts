@@ -56,9 +56,16 @@ export async function seedReplayDay(
 export async function startReplaySimulator(
   db: TestDatabase,
   symbols: readonly string[],
-  opts: { keyId: string; secretKey: string; faults?: SimulatorFaults; port?: number },
+  opts: {
+    keyId: string;
+    secretKey: string;
+    faults?: SimulatorFaults;
+    port?: number;
+    /** the replayed window (default: the regular session of SESSION_DATE) */
+    window?: { open: number; close: number };
+  },
 ): Promise<SimulatorServer> {
-  const { open, close } = sessionBounds(SESSION_DATE);
+  const { open, close } = opts.window ?? sessionBounds(SESSION_DATE);
   const bars = await loadBarsFromStore(db.pool, { symbols, timeframe: '1m', from: open, to: close });
   return startSimulatorServer({
     bars,
@@ -161,11 +168,13 @@ export async function startSessionEnv(
   creds: { keyId: string; secret: string },
   faults?: SimulatorFaults,
   metrics?: SessionMetrics,
+  window?: { open: number; close: number },
 ): Promise<SessionEnv> {
   const sim = await startReplaySimulator(db, symbols, {
     keyId: creds.keyId,
     secretKey: creds.secret,
     faults,
+    window,
   });
   const workers = await createSessionWorkers(t, db, sim, creds, metrics);
   return {

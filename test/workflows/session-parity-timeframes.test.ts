@@ -55,16 +55,29 @@ describe('parity on higher timeframes: a session cycling on 1m bars vs the backt
     strategy: StrategySpec,
     minutes: number,
     seed: number,
+    crypto?: { symbol: string; from: number },
   ): Promise<{ session: SessionResult; backtest: BacktestResult }> {
     const db: TestDatabase = await createTestDatabase('tt_parity_tf');
+    const symbols = crypto ? [crypto.symbol] : SYMBOLS;
     try {
-      const bars = afternoons([...HISTORY, SESSION_DATE], minutes, seed);
+      const bars = crypto
+        ? syntheticDayBars({ date: SESSION_DATE, symbols, minutes, seed, start: crypto.from })
+        : afternoons([...HISTORY, SESSION_DATE], minutes, seed);
       await upsertBars(db.pool, bars, 'test-synthetic', true);
       const sessionId = `sess-parity-${name}`;
-      const env = await startSessionEnv(t, db, SYMBOLS, { keyId: 'PKTF', secret: 'tf-secret' });
+      const window = crypto ? { open: crypto.from, close: crypto.from + minutes * 60_000 } : undefined;
+      const env = await startSessionEnv(
+        t,
+        db,
+        symbols,
+        { keyId: 'PKTF', secret: 'tf-secret' },
+        undefined,
+        undefined,
+        window,
+      );
       let session: SessionResult;
       try {
-        const input = sessionInput(env.workers, SYMBOLS, { sessionId, limits: LIMITS, strategy, seed: 5 });
+        const input = sessionInput(env.workers, symbols, { sessionId, limits: LIMITS, strategy, seed: 5 });
         session = (await t.client.workflow.execute('tradingSessionWorkflow', {
           taskQueue: input.taskQueues!.io!,
           workflowId: `test-parity-${name}-${Date.now()}`,
@@ -75,7 +88,7 @@ describe('parity on higher timeframes: a session cycling on 1m bars vs the backt
       }
       const backtest = runBacktest({
         strategy: createStrategy(strategy),
-        series: SYMBOLS.map((s) =>
+        series: symbols.map((s) =>
           barsToColumns(
             s,
             '1m',
@@ -86,7 +99,7 @@ describe('parity on higher timeframes: a session cycling on 1m bars vs the backt
         seed: 5,
         session: sessionId,
         risk: withOperatorLimits(LIMITS),
-        tradeFrom: sessionBounds(SESSION_DATE).open,
+        tradeFrom: window?.open ?? sessionBounds(SESSION_DATE).open,
       });
       return { session, backtest };
     } finally {
@@ -138,6 +151,37 @@ describe('parity on higher timeframes: a session cycling on 1m bars vs the backt
     assert.ok(
       backtest.fills.length === 0,
       'a daily decision at the close cannot fill the same day (it fills at the next open)',
+    );
+  });
+
+  test('when a BTCUSD session of New York 2024-03-12 trades across midnight UTC, then its fractional orders, positions and P&L equal the backtest of the same bars', async () => {
+    // 22:30 to 01:30 UTC: the New York day (00:00-24:00 EDT = 04:00-04:00 UTC) crosses midnight UTC at 20:00
+    const from = Date.UTC(2024, 2, 12, 22, 30);
+    const { session, backtest } = await compare(
+      'btcusd',
+      { name: 'sma-trend', fast: 3, slow: 8, weight: 0.04 },
+      180,
+      51,
+      { symbol: 'BTCUSD', from },
+    );
+    assertParity(session, backtest, 10);
+    const fills = backtest.fills;
+    const midnight = Date.UTC(2024, 2, 13);
+    assert.ok(
+      fills.some((f) => f.ts < midnight) && fills.some((f) => f.ts >= midnight),
+      'trades on both sides of midnight UTC',
+    );
+    assert.ok(
+      fills.every((f) => !Number.isInteger(f.qty)),
+      'fractional quantities',
+    );
+    assert.ok(
+      backtest.deniedByRule.not_shortable > 0,
+      'the sell-short signals are denied (crypto is not shortable)',
+    );
+    assert.ok(
+      fills.every((f) => f.regulatoryFees === 0 && f.commission > 0),
+      'the crypto fee schedule',
     );
   });
 });

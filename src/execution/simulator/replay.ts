@@ -103,8 +103,9 @@ export class BarReplay {
       n++;
       for (const l of this.barListeners) l(bar);
     }
-    if (until > this.watermark && until !== Infinity)
-      this.exchange.now = Math.max(this.exchange.now, until + this.barMs);
+    // the venue's time is the close of the newest bar played (or of the empty minute `until`): orders arriving
+    // now are stamped then, so a day order placed after midnight (crypto) or after the open expires at the right close
+    if (until !== Infinity) this.exchange.now = Math.max(this.exchange.now, until + this.barMs);
     return n;
   }
 

@@ -19,8 +19,12 @@ import type { BrokerAccount, CalendarDay, MarketClock } from '../broker';
  * Shapes follow docs.alpaca.markets; canned examples live in test/fixtures/alpaca/.
  */
 const num = (x: number | undefined): string | null => (x === undefined ? null : trimNum(x));
+/**
+ * A number as Alpaca's JSON carries it: a decimal string. Exact (the shortest round-trip form): crypto
+ * quantities have 9 decimals and a rounded quantity or price would make the client's books differ from ours.
+ */
 function trimNum(x: number): string {
-  return Number.isInteger(x) ? String(x) : String(Math.round(x * 1e6) / 1e6);
+  return String(x);
 }
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
