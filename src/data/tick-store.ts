@@ -29,6 +29,7 @@ export interface BarReceipt {
   /** The same instant on this machine's wall clock. */
   readonly closeWallMs: number;
   readonly receivedMs: number;
+  /** When the write ran (the database's clock, in the bar's own statement). */
   readonly storedMs: number;
   readonly streamId: string;
 }
@@ -42,6 +43,16 @@ function lastPerKey<T>(rows: readonly T[], key: (r: T) => string): T[] {
     const k = key(r);
     m.delete(k);
     m.set(k, r);
+  }
+  return [...m.values()];
+}
+
+/** The first row per key (the first receipt of a bar is the one that counts). */
+function firstPerKey<T>(rows: readonly T[], key: (r: T) => string): T[] {
+  const m = new Map<string, T>();
+  for (const r of rows) {
+    const k = key(r);
+    if (!m.has(k)) m.set(k, r);
   }
   return [...m.values()];
 }
@@ -89,16 +100,30 @@ export class TickStore {
     }
   }
 
-  /** Upserts bars (any symbols and timeframes). Returns rows inserted or changed. */
-  async upsertBars(bars: readonly Bar[], source: string, synthetic = false): Promise<number> {
+  /**
+   * Upserts bars (any symbols and timeframes). Returns rows inserted or changed. With `receipts`, the same
+   * statement records how each bar reached the store (bar_receipts, first receipt of a bar and feed kept,
+   * `stored_at` the database's clock), so a bar is never stored without its receipt or the reverse.
+   */
+  async upsertBars(
+    bars: readonly Bar[],
+    source: string,
+    synthetic = false,
+    receipts: readonly Omit<BarReceipt, 'storedMs'>[] = [],
+  ): Promise<number> {
     if (!bars.length) return 0;
     const rows = lastPerKey(bars, (b) => `${b.symbol}|${b.timeframe}|${b.ts}`);
+    const marks = firstPerKey(receipts, (r) => `${r.symbol}|${r.timeframe}|${r.ts}|${r.feed}`);
     await this.ensurePartitions(
       'bars',
       rows.map((b) => b.ts),
     );
-    const r = await this.pool.query(
-      `insert into bars as b (symbol, timeframe, ts, open, high, low, close, volume, vwap, trade_count, source, synthetic)
+    if (marks.length)
+      await this.ensurePartitions(
+        'bar_receipts',
+        marks.map((r) => r.ts),
+      );
+    const upsert = `insert into bars as b (symbol, timeframe, ts, open, high, low, close, volume, vwap, trade_count, source, synthetic)
        select u.*, $11::text, $12::boolean
          from unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[], $5::float8[], $6::float8[],
                      $7::float8[], $8::float8[], $9::float8[], $10::int[]) as u
@@ -110,51 +135,46 @@ export class TickStore {
          and (b.open, b.high, b.low, b.close, b.volume, b.vwap, b.trade_count, b.source, b.synthetic)
              is distinct from
              (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume, excluded.vwap,
-              excluded.trade_count, excluded.source, excluded.synthetic)`,
+              excluded.trade_count, excluded.source, excluded.synthetic)`;
+    const params: unknown[] = [
+      rows.map((b) => b.symbol),
+      rows.map((b) => b.timeframe),
+      rows.map((b) => new Date(b.ts)),
+      rows.map((b) => b.open),
+      rows.map((b) => b.high),
+      rows.map((b) => b.low),
+      rows.map((b) => b.close),
+      rows.map((b) => b.volume),
+      rows.map((b) => nul(b.vwap)),
+      rows.map((b) => (b.tradeCount === undefined ? null : Math.round(b.tradeCount))),
+      source,
+      synthetic,
+    ];
+    if (!marks.length) return (await this.pool.query(upsert, params)).rowCount ?? 0;
+    const r = await this.pool.query<{ changed: number }>(
+      `with changed as (${upsert} returning 1),
+       receipts as (
+         insert into bar_receipts (symbol, timeframe, ts, feed, path, venue_close_at, close_wall_at, received_at, stored_at, stream_id)
+         select u.symbol, u.timeframe, u.ts, u.feed, u.path, u.venue_close_at, u.close_wall_at, u.received_at, clock_timestamp(), u.stream_id
+           from unnest($13::text[], $14::text[], $15::timestamptz[], $16::text[], $17::text[], $18::timestamptz[],
+                       $19::timestamptz[], $20::timestamptz[], $21::text[])
+             as u(symbol, timeframe, ts, feed, path, venue_close_at, close_wall_at, received_at, stream_id)
+         on conflict do nothing)
+       select count(*)::int as changed from changed`,
       [
-        rows.map((b) => b.symbol),
-        rows.map((b) => b.timeframe),
-        rows.map((b) => new Date(b.ts)),
-        rows.map((b) => b.open),
-        rows.map((b) => b.high),
-        rows.map((b) => b.low),
-        rows.map((b) => b.close),
-        rows.map((b) => b.volume),
-        rows.map((b) => nul(b.vwap)),
-        rows.map((b) => (b.tradeCount === undefined ? null : Math.round(b.tradeCount))),
-        source,
-        synthetic,
+        ...params,
+        marks.map((x) => x.symbol),
+        marks.map((x) => x.timeframe),
+        marks.map((x) => new Date(x.ts)),
+        marks.map((x) => x.feed),
+        marks.map((x) => x.path),
+        marks.map((x) => new Date(x.venueCloseMs)),
+        marks.map((x) => new Date(x.closeWallMs)),
+        marks.map((x) => new Date(x.receivedMs)),
+        marks.map((x) => x.streamId),
       ],
     );
-    return r.rowCount ?? 0;
-  }
-
-  /** Records how bars reached the store; the first receipt of a bar and feed is kept. */
-  async recordReceipts(receipts: readonly BarReceipt[]): Promise<void> {
-    if (!receipts.length) return;
-    const rows = lastPerKey(receipts, (r) => `${r.symbol}|${r.timeframe}|${r.ts}|${r.feed}`);
-    await this.ensurePartitions(
-      'bar_receipts',
-      rows.map((r) => r.ts),
-    );
-    await this.pool.query(
-      `insert into bar_receipts (symbol, timeframe, ts, feed, path, venue_close_at, close_wall_at, received_at, stored_at, stream_id)
-       select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::timestamptz[],
-                            $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::text[])
-       on conflict do nothing`,
-      [
-        rows.map((r) => r.symbol),
-        rows.map((r) => r.timeframe),
-        rows.map((r) => new Date(r.ts)),
-        rows.map((r) => r.feed),
-        rows.map((r) => r.path),
-        rows.map((r) => new Date(r.venueCloseMs)),
-        rows.map((r) => new Date(r.closeWallMs)),
-        rows.map((r) => new Date(r.receivedMs)),
-        rows.map((r) => new Date(r.storedMs)),
-        rows.map((r) => r.streamId),
-      ],
-    );
+    return r.rows[0]!.changed;
   }
 
   /** Upserts quotes, one per (symbol, ms): the last of a millisecond wins. A missing side (NaN) is NULL. */

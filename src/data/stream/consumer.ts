@@ -27,7 +27,7 @@ import {
 import type { FindingContext } from '../../storage/market-data-repo';
 import type { MarketStreamHandlers, MarketStreamSubscription } from '../alpaca-stream';
 import type { BarPage, BarRequest } from '../source';
-import type { BarReceipt, TickStore, TradePrint } from '../tick-store';
+import type { TickStore, TradePrint } from '../tick-store';
 import type { VenueClock } from './venue-clock';
 
 const MINUTE = 60_000;
@@ -340,29 +340,30 @@ export class MarketDataConsumer {
   private async writeBatch(batch: typeof this.pending, findings: QualityFinding[]): Promise<void> {
     const { o } = this;
     if (batch.bars.length) {
-      await o.store.upsertBars(
-        batch.bars.map((p) => p.bar),
-        this.source,
-      );
-      const storedMs = Date.now();
-      const receipts: BarReceipt[] = batch.bars.map((p) => {
+      const receipts = batch.bars.map((p) => {
         const venueCloseMs = p.bar.ts + MINUTE;
-        const closeWallMs = o.clock.toWall(venueCloseMs) ?? p.receivedMs;
         return {
           symbol: p.bar.symbol,
-          timeframe: '1m',
+          timeframe: '1m' as const,
           ts: p.bar.ts,
           feed: o.feed,
           path: p.path,
           venueCloseMs,
-          closeWallMs,
+          closeWallMs: o.clock.toWall(venueCloseMs) ?? p.receivedMs,
           receivedMs: p.receivedMs,
-          storedMs,
           streamId: o.streamId,
         };
       });
+      // One statement: the bars and their receipts (the latency probe) are stored together or not at all.
+      await o.store.upsertBars(
+        batch.bars.map((p) => p.bar),
+        this.source,
+        false,
+        receipts,
+      );
+      const storedMs = Date.now();
       for (const r of receipts) {
-        observeBarStoreLatency(o.feed, r.path, (r.storedMs - r.closeWallMs) / 1000);
+        observeBarStoreLatency(o.feed, r.path, (storedMs - r.closeWallMs) / 1000);
         if (!(r.ts <= (this.lastStored.get(r.symbol) ?? -Infinity))) {
           this.lastStored.set(r.symbol, r.ts);
           setDataFreshness(r.symbol, '1m', r.closeWallMs);
@@ -371,7 +372,6 @@ export class MarketDataConsumer {
         else this.counts.barsFromRest++;
         recordBarsIngested(r.symbol, '1m', 1);
       }
-      await o.store.recordReceipts(receipts);
     }
     if (batch.quotes.length) {
       await o.store.upsertQuotes(batch.quotes, this.source);

@@ -80,7 +80,7 @@ void describe('market-data stream under faults: SIGKILLed workers and dropped we
     await storeDb?.drop();
   });
 
-  void test('when the consumer’s worker is SIGKILLed three times and the simulator drops the websocket twice, then every minute of the day is stored exactly once', async () => {
+  void test('when the consumer’s worker is SIGKILLed three times and the simulator drops the websocket twice, then every minute of the day is stored exactly once', async (ctx) => {
     const taskQueue = uniqueQueue('stream-faults');
     const input: MarketDataStreamInput = {
       account: 'faults',
@@ -141,6 +141,7 @@ void describe('market-data stream under faults: SIGKILLed workers and dropped we
       }
     })) as MarketDataStreamResult;
 
+    ctx.diagnostic(`faults at venue minutes: ${faults.join(', ')}`);
     assert.equal(faults.length, 5, `every fault was applied during the day: ${faults.join(', ')}`);
     assert.ok(
       faults.every((f) => Number(f.split('@')[1]) < MINUTES),
