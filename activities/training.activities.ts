@@ -13,14 +13,12 @@ import { TradingError } from '../src/model/errors';
 import { datasetBarMs, deserializeDataset, sliceRows, type Dataset } from '../src/models/dataset';
 import { championChallengerGate, rowPnl } from '../src/models/gate/champion-challenger';
 import { selectTfBackend } from '../src/models/nn/backend';
-import { netFromState, trainNet } from '../src/models/nn/nets';
+import { trainNet } from '../src/models/nn/nets';
 import type { NetState } from '../src/models/nn/quantile-net';
-import { gatherWindows, windowEndRows } from '../src/models/nn/windows';
-import { OnnxScorer, maxAbsDiff } from '../src/models/onnx/serving';
+import { windowEndRows } from '../src/models/nn/windows';
+import { exportNeural, exportXGBoost, type NeuralArtifact } from '../src/models/onnx/export-model';
 import { observeTrainingRun } from '../src/monitoring/training-metrics';
-import { xgboostEnsembleToOnnx, xgboostToOnnx } from '../src/models/onnx/xgboost-export';
-import { ModelRegistry, modelCard, type FeatureImportance } from '../src/models/registry/registry';
-import { sha256, type ServingInfo } from '../src/models/serving/served-model';
+import { ModelRegistry, modelCard } from '../src/models/registry/registry';
 import {
   parseModelSpec,
   specWindow,
@@ -28,16 +26,10 @@ import {
   type NeuralSpec,
   type XGBoostSpec,
 } from '../src/models/spec';
-import {
-  evaluateWalkForward,
-  predictScores,
-  restrictTestRows,
-  std,
-  trainModel,
-} from '../src/models/validation/evaluate';
+import { evaluateWalkForward, restrictTestRows, std, trainModel } from '../src/models/validation/evaluate';
 import { detectLeakyFeatures } from '../src/models/validation/leakage';
 import { walkForwardSplits } from '../src/models/validation/walk-forward';
-import { Booster, type TrainState } from '../src/models/xgboost';
+import type { TrainState } from '../src/models/xgboost';
 
 export interface TrainingDeps {
   pool: Pool;
@@ -46,17 +38,6 @@ export interface TrainingDeps {
   xgboostParams?: Record<string, string | number | boolean>;
   log?: (msg: string) => void;
 }
-
-/** Parity tolerance between the training runtime and the ONNX export served by ONNX Runtime (the registry refuses worse). */
-export const ONNX_PARITY_TOLERANCE = 1e-5;
-/**
- * Neural nets where either side ran on a GPU: TensorFlow and ONNX Runtime's CUDA provider multiply float32
- * matrices in TF32 on recent GPUs (10-bit mantissa), so 1e-5 is out of reach there; 2e-3 standard deviations of the
- * forward return is still far below any decision threshold. On CPU / wasm the nets match to ~1e-6.
- */
-export const NN_GPU_PARITY_TOLERANCE = 2e-3;
-/** Windows the neural-net parity check scores (evenly spaced over the dataset). */
-const NN_PARITY_ROWS = 4096;
 
 function loadDataset(ref: DatasetRef): Dataset {
   const ds = deserializeDataset(readFileSync(ref.path));
@@ -85,13 +66,6 @@ function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
 
 function runDir(artifactDir: string, runKey: string): string {
   return join(artifactDir, 'runs', runKey.replace(/[^A-Za-z0-9._-]/g, '_'));
-}
-
-/** The native artifact of a neural model: the net (spec, standardisation, weights) and its label scale. */
-interface NeuralArtifact {
-  state: NetState;
-  labelScale: number;
-  backend: string;
 }
 
 /** Activities for the `training` task queue (GPU-capable nodes). */
@@ -315,7 +289,7 @@ export function createTrainingActivities(deps: TrainingDeps): TrainingActivities
         const native = readFileSync(modelPath);
         const exported =
           s.kind === 'xgboost'
-            ? await exportXGBoost(id, s, ds, native, evaluation)
+            ? await exportXGBoost(id, s, ds, native, evaluation.foldModels ?? [])
             : await exportNeural(id, s, ds, native, log);
         if (!(exported.serving.parity.maxAbsDiff <= exported.serving.parity.tolerance)) {
           throw ApplicationFailure.nonRetryable(
@@ -377,136 +351,6 @@ export function createTrainingActivities(deps: TrainingDeps): TrainingActivities
       });
     },
   };
-}
-
-interface Exported {
-  onnx: Uint8Array;
-  intervals?: Uint8Array;
-  serving: ServingInfo;
-  importance: FeatureImportance | null;
-}
-
-async function exportXGBoost(
-  id: string,
-  spec: XGBoostSpec,
-  ds: Dataset,
-  native: Buffer,
-  evaluation: EvaluationDto,
-): Promise<Exported> {
-  const booster = Booster.fromBuffer(native);
-  let nativeScores: Float32Array;
-  let gain: Record<string, number>;
-  try {
-    nativeScores = predictScores(
-      { booster, state: { round: 0, bestIteration: 0, bestScore: null, history: [] }, labelScale: 1 },
-      ds,
-    );
-    gain = booster.featureImportance('gain', ds.featureNames);
-  } finally {
-    booster.free();
-  }
-  const onnx = xgboostToOnnx(native, {
-    output: 'margin',
-    numFeatures: ds.ncol,
-    metadata: { modelId: id, featureNames: ds.featureNames.join(',') },
-  });
-  const scorer = await OnnxScorer.create(onnx, ds.ncol);
-  let parity: number;
-  try {
-    parity = maxAbsDiff(await scorer.score(ds.X, ds.nrow), nativeScores);
-  } finally {
-    await scorer.close();
-  }
-  const foldJson = (evaluation.foldModels ?? []).map((p) => readFileSync(p));
-  const intervals =
-    foldJson.length > 1
-      ? xgboostEnsembleToOnnx(foldJson, { numFeatures: ds.ncol, metadata: { modelId: id } })
-      : undefined;
-  return {
-    onnx,
-    intervals,
-    importance: { method: 'xgboost-gain', values: gain },
-    serving: {
-      window: 1,
-      horizonMinutes: ds.horizonMinutes,
-      barMs: datasetBarMs(ds.featureSet),
-      output: 'score',
-      scoreUnits: spec.objective === 'squared_error' ? 'return-sd' : 'position-margin',
-      labelScale: std(ds.forwardReturn),
-      onnxSha256: sha256(onnx),
-      ...(intervals
-        ? {
-            intervals: {
-              kind: 'fold-spread' as const,
-              folds: foldJson.length,
-              onnxSha256: sha256(intervals),
-            },
-          }
-        : {}),
-      parity: {
-        runtime: 'onnxruntime',
-        executionProvider: scorer.executionProvider.name,
-        reference: 'xgboost-native',
-        maxAbsDiff: parity,
-        rows: ds.nrow,
-        tolerance: ONNX_PARITY_TOLERANCE,
-      },
-    },
-  };
-}
-
-async function exportNeural(
-  id: string,
-  spec: NeuralSpec,
-  ds: Dataset,
-  native: Buffer,
-  log: (m: string) => void,
-): Promise<Exported> {
-  const backend = await selectTfBackend(log);
-  const artifact = JSON.parse(native.toString('utf8')) as NeuralArtifact;
-  const net = netFromState(artifact.state);
-  try {
-    const ok = windowEndRows(ds.decisionTs, spec.window, datasetBarMs(ds.featureSet));
-    const eligible = range(ds.nrow).filter((r) => ok[r]);
-    const step = Math.max(1, Math.floor(eligible.length / NN_PARITY_ROWS));
-    const rows = eligible.filter((_, k) => k % step === 0).slice(0, NN_PARITY_ROWS);
-    const X = gatherWindows(ds, rows, spec.window);
-    const reference = net.predict(X, rows.length);
-    const onnx = net.toOnnx({ modelId: id, featureNames: ds.featureNames.join(',') });
-    const scorer = await OnnxScorer.create(onnx, [spec.window, ds.ncol]);
-    let parity: number;
-    try {
-      parity = maxAbsDiff(await scorer.score(X, rows.length), reference);
-    } finally {
-      await scorer.close();
-    }
-    return {
-      onnx,
-      importance: null,
-      serving: {
-        window: spec.window,
-        horizonMinutes: ds.horizonMinutes,
-        barMs: datasetBarMs(ds.featureSet),
-        output: 'quantiles',
-        scoreUnits: 'return-sd',
-        labelScale: artifact.labelScale,
-        onnxSha256: sha256(onnx),
-        parity: {
-          runtime: 'onnxruntime',
-          executionProvider: scorer.executionProvider.name,
-          reference: `tfjs-${backend}`,
-          maxAbsDiff: parity,
-          rows: rows.length,
-          tolerance:
-            backend === 'tensorflow-gpu' || scorer.executionProvider.name === 'cuda'
-              ? NN_GPU_PARITY_TOLERANCE
-              : ONNX_PARITY_TOLERANCE,
-        },
-      },
-    };
-  } finally {
-    net.dispose();
-  }
 }
 
 /** Net P&L summed per UTC day of the decision time, oldest first. */
