@@ -6,6 +6,8 @@ import type { ReplayDriver } from '../src/execution/simulator/replay-driver';
 import { TradingError } from '../src/model/errors';
 import { isOpenOrder, type Order } from '../src/model/order';
 import type { Holding } from '../src/model/position';
+import { activityAuditContext, type ExecutionAudit } from '../src/monitoring/audit/activity-context';
+import type { OrderAuditContext } from '../src/monitoring/audit/order-audit';
 import type { SessionMetrics } from '../src/monitoring/session-metrics';
 import type { AccountOrder, AccountPosition } from '../src/trading/account';
 import type { Action } from '../src/trading/kernel';
@@ -19,6 +21,11 @@ export interface ExecutionActivityDeps {
   readonly submitConcurrency?: number;
   /** Orders and portfolio to /metrics (the worker wires prometheusSessionMetrics). */
   readonly metrics?: SessionMetrics;
+  /**
+   * The audit trail: every placement, cancel request and observed fill goes to the audit log, attributed to the
+   * workflow and the operator behind it (src/monitoring/audit/order-audit.ts).
+   */
+  readonly audit?: ExecutionAudit;
 }
 
 /**
@@ -30,16 +37,26 @@ export interface ExecutionActivityDeps {
 export function createExecutionActivities(
   deps: ExecutionActivityDeps,
 ): ExecutionActivities & Pick<ExecAlgoActivities, 'getOrderFills'> {
-  const { broker, metrics } = deps;
-  const account = async (): Promise<AccountSnapshot> => {
+  const { broker, metrics, audit } = deps;
+  const auditContext = () => activityAuditContext(audit?.operators);
+  /** The account now; with an audit trail, also the fills and venue cancels of the session's orders since. */
+  const account = async (sessionId?: string): Promise<AccountSnapshot> => {
     const { lastEquity, ...s } = await snapshot(broker);
     metrics?.portfolio({ equity: s.equity, lastEquity, positions: s.positions });
+    if (audit && sessionId)
+      await audit.orders.observe(
+        await auditContext(),
+        await broker.listOrders({ status: 'all', limit: 500 }),
+        `${sessionId}:`,
+        (id) => broker.getOrderByClientOrderId(id),
+      );
     return s;
   };
 
   /** Submits in bounded concurrency across symbols; one symbol's orders go one after another in order. */
   const submitAll = async (
     orders: ReadonlyArray<Extract<Action, { kind: 'submit' }>>,
+    ctx: OrderAuditContext | undefined,
   ): Promise<OrderAck[]> => {
     const acks: OrderAck[] = new Array(orders.length);
     const groups = new Map<string, number[]>();
@@ -53,6 +70,7 @@ export function createExecutionActivities(
           const { tag: _tag, ...request } = orders[i]!.order;
           try {
             const r = await broker.submitOrder(request);
+            if (ctx) await audit!.orders.placed(ctx, request, { order: r.order });
             acks[i] = {
               clientOrderId: request.clientOrderId,
               brokerOrderId: r.order.id,
@@ -63,6 +81,7 @@ export function createExecutionActivities(
           } catch (e) {
             // A rejected order is an outcome, not a failure of the batch: report it and go on.
             if (e instanceof TradingError && !e.retryable && e.name === 'OrderRejectedError') {
+              if (ctx) await audit!.orders.placed(ctx, request, { rejected: e.message });
               acks[i] = {
                 clientOrderId: request.clientOrderId,
                 brokerOrderId: null,
@@ -84,22 +103,36 @@ export function createExecutionActivities(
     return acks;
   };
 
-  const cancelWhere = async (keep: (o: Order) => boolean, symbols?: readonly string[]) => {
-    let n = 0;
+  const cancelWhere = async (
+    keep: (o: Order) => boolean,
+    symbols: readonly string[] | undefined,
+    ctx: OrderAuditContext | undefined,
+    reason: string,
+  ) => {
+    const canceled: Order[] = [];
     for (const o of await broker.listOrders({ status: 'open', ...(symbols ? { symbols } : {}) })) {
       if (!keep(o)) continue;
       await broker.cancelOrder(o.id);
-      n++;
+      canceled.push(o);
     }
+    if (ctx) await audit!.orders.canceled(ctx, canceled, reason);
+    return canceled.length;
+  };
+  /** Cancels every open order (one request); with an audit trail, the open orders are listed first to name them. */
+  const cancelAll = async (ctx: OrderAuditContext | undefined, reason: string) => {
+    const open = ctx ? await broker.listOrders({ status: 'open' }) : [];
+    const n = await broker.cancelAllOrders();
+    if (ctx) await audit!.orders.canceled(ctx, open, reason);
     return n;
   };
 
   /** The actions in order: runs of submits go out together, cancels between them keep their place. */
   const execute = async (actions: readonly Action[]): Promise<OrderAck[]> => {
+    const ctx = audit ? await auditContext() : undefined;
     const acks: OrderAck[] = [];
     let run: Array<Extract<Action, { kind: 'submit' }>> = [];
     const flush = async () => {
-      if (run.length) acks.push(...(await submitAll(run)));
+      if (run.length) acks.push(...(await submitAll(run, ctx)));
       run = [];
     };
     for (const a of actions) {
@@ -108,9 +141,16 @@ export function createExecutionActivities(
         continue;
       }
       await flush();
-      if (a.kind === 'cancelAll') await broker.cancelAllOrders();
-      else if (a.kind === 'cancelSymbol') await cancelWhere(() => true, [a.symbol]);
-      else await cancelWhere((o) => o.clientOrderId === a.clientOrderId, undefined);
+      if (a.kind === 'cancelAll') await cancelAll(ctx, 'session: cancel all');
+      else if (a.kind === 'cancelSymbol')
+        await cancelWhere(() => true, [a.symbol], ctx, `session: cancel ${a.symbol}`);
+      else
+        await cancelWhere(
+          (o) => o.clientOrderId === a.clientOrderId,
+          undefined,
+          ctx,
+          'session: cancel order',
+        );
     }
     await flush();
     return acks;
@@ -126,12 +166,12 @@ export function createExecutionActivities(
   };
 
   return {
-    async reconcile() {
-      return wrap(account);
+    async reconcile({ sessionId }) {
+      return wrap(() => account(sessionId));
     },
 
-    async syncAccount() {
-      return wrap(account);
+    async syncAccount({ sessionId }) {
+      return wrap(() => account(sessionId));
     },
 
     async execute({ actions }) {
@@ -139,17 +179,20 @@ export function createExecutionActivities(
       return { acks: await wrap(() => execute(unpackActions(actions))) };
     },
 
-    async replayStep({ actions, advanceTo }) {
+    async replayStep({ sessionId, actions, advanceTo }) {
       const driver = replay();
       const acks = actions ? await wrap(() => execute(unpackActions(actions))) : [];
       await wrap(() => driver.advanceTo(advanceTo));
-      return { acks, account: await wrap(account) };
+      return { acks, account: await wrap(() => account(sessionId)) };
     },
 
-    async cancelOpenOrders({ symbols, clientOrderIds }) {
-      if (!symbols && !clientOrderIds) return wrap(() => broker.cancelAllOrders());
-      const ids = clientOrderIds ? new Set(clientOrderIds) : null;
-      return wrap(() => cancelWhere((o) => !ids || ids.has(o.clientOrderId), symbols));
+    async cancelOpenOrders({ reason, symbols, clientOrderIds }) {
+      return wrap(async () => {
+        const ctx = audit ? await auditContext() : undefined;
+        if (!symbols && !clientOrderIds) return cancelAll(ctx, reason);
+        const ids = clientOrderIds ? new Set(clientOrderIds) : null;
+        return cancelWhere((o) => !ids || ids.has(o.clientOrderId), symbols, ctx, reason);
+      });
     },
 
     async flattenAll() {
@@ -164,8 +207,10 @@ export function createExecutionActivities(
     async getOrderFills({ clientOrderIds }) {
       return wrap(async () => {
         const out: ChildFill[] = [];
+        const ctx = audit ? await auditContext() : undefined;
         for (const id of clientOrderIds) {
           const o = await broker.getOrderByClientOrderId(id);
+          if (ctx && o) await audit!.orders.observe(ctx, [o]);
           out.push({
             clientOrderId: id,
             qty: o?.qty ?? 0,

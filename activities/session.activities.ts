@@ -3,6 +3,10 @@ import type { Pool } from 'pg';
 import type { ExecAlgoActivities } from '../contracts/exec-algo';
 import type { DecideResult, SessionActivities } from '../contracts/session';
 import { NYSE, addDays } from '../src/market/calendar';
+import { ValidationError } from '../src/model/errors';
+import { AuditLog } from '../src/monitoring/audit/audit-log';
+import { recordControlAudit } from '../src/monitoring/audit/control-audit';
+import type { OperatorResolver } from '../src/monitoring/audit/identity';
 import type { SessionMetrics } from '../src/monitoring/session-metrics';
 import { volumeCurve } from '../src/session/exec-algos';
 import { SessionDecider, StateLostError, type DecisionInput } from '../src/session/decider';
@@ -25,6 +29,8 @@ export interface SessionActivityDeps {
   readonly metrics?: SessionMetrics;
   /** The prediction port of a registered model (sessions trading a model need it). */
   readonly predictions?: (modelId: string) => Promise<PredictionPort>;
+  /** Names who sent a control from its history event when the control does not name an operator. */
+  readonly operators?: OperatorResolver;
 }
 
 const validation = (message: string) => ApplicationFailure.nonRetryable(message, 'ValidationError');
@@ -33,6 +39,7 @@ const validation = (message: string) => ApplicationFailure.nonRetryable(message,
 export function createSessionActivities(
   deps: SessionActivityDeps,
 ): SessionActivities & Pick<ExecAlgoActivities, 'recordExecutionQuality'> {
+  const audit = deps.pool ? new AuditLog(deps.pool) : undefined;
   const decider = new SessionDecider({
     bars: deps.bars,
     journal: decisionJournal<DecisionInput>(deps.pool),
@@ -204,12 +211,14 @@ export function createSessionActivities(
       });
     },
 
-    async recordControl({ sessionId, action, detail, workflowId, runId }) {
-      if (!deps.pool) return;
-      await deps.pool.query(
-        `insert into audit_log (actor, action, subject, reason, details, workflow_id, run_id) values ($1, $2, $3, $4, $5, $6, $7)`,
-        ['trading-session', action, sessionId, detail, JSON.stringify({ sessionId }), workflowId, runId],
-      );
+    async recordControl(input) {
+      if (!audit) return;
+      try {
+        await recordControlAudit({ log: audit, operators: deps.operators }, input);
+      } catch (e) {
+        if (e instanceof RangeError || e instanceof ValidationError) throw validation(e.message);
+        throw e;
+      }
     },
   };
 }

@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { OperatorLimits, RiskMode } from '../src/risk/types';
+import type { OperatorEvent } from './monitoring';
 import type { StrategySpec } from '../src/strategy/registry';
 import type { AccountPosition, AccountSnapshot } from '../src/trading/account';
 import type { KernelStart } from '../src/trading/kernel';
@@ -312,12 +313,19 @@ export interface SessionActivities {
     mode: SessionMode;
     state: SessionState;
   }): Promise<void>;
+  /**
+   * Writes an accepted control (or the session's start) to the audit log, once, attributed to the operator the
+   * control names or, failing that, the identity Temporal recorded for it (`ref`).
+   */
   recordControl(input: {
     sessionId: string;
     action: string;
     detail: string;
     workflowId: string;
     runId: string;
+    operator?: string | null;
+    ref?: ControlRef;
+    atMs?: number;
   }): Promise<void>;
 }
 
@@ -361,11 +369,29 @@ export interface ExecutionActivities {
 
 // ---- controls ---------------------------------------------------------------------------------------------
 
-export const pauseUpdate = defineUpdate<SessionStatus, [{ reason: string }]>('pause');
-export const resumeUpdate = defineUpdate<SessionStatus, [{ reason: string }]>('resume');
-export const setRiskLimitsUpdate = defineUpdate<SessionStatus, [Partial<OperatorLimits>]>('setRiskLimits');
-export const liquidateUpdate = defineUpdate<SessionStatus, [{ reason: string }]>('liquidate');
-export const killSignal = defineSignal<[{ reason: string }]>('kill');
+/**
+ * A control's arguments: why, and who (the `trader` CLI sends its user or `--operator`). Without `operator`
+ * (a Web UI or `temporal` CLI action) the audit log names the identity Temporal recorded for the control.
+ */
+export interface ControlArgs {
+  readonly reason: string;
+  readonly operator?: string;
+}
+/** Where Temporal recorded who sent a control: its update id, the n-th signal of its name in the run, the start. */
+export type ControlRef =
+  | { readonly updateId: string }
+  | { readonly signal: string; readonly ordinal: number }
+  | { readonly start: true };
+
+export const pauseUpdate = defineUpdate<SessionStatus, [ControlArgs]>('pause');
+export const resumeUpdate = defineUpdate<SessionStatus, [ControlArgs]>('resume');
+/** The limits patch, and optionally who sends it (a second argument, so the patch stays the limits only). */
+export const setRiskLimitsUpdate = defineUpdate<
+  SessionStatus,
+  [Partial<OperatorLimits>, { operator?: string }?]
+>('setRiskLimits');
+export const liquidateUpdate = defineUpdate<SessionStatus, [ControlArgs]>('liquidate');
+export const killSignal = defineSignal<[ControlArgs]>('kill');
 /** From an execution-algorithm child to its session: it has finished (filled, stopped or failed). */
 export const algoDoneSignal = defineSignal<[{ parentId: string; filledQty: number }]>('algoDone');
 /** From a session (or an emergency shutdown) to an execution algorithm: send no more slices. */
@@ -421,41 +447,118 @@ export function validateExecutionRouting(r: Partial<ExecutionRouting>): string |
 
 // ---- emergency shutdown -------------------------------------------------------------------------------------
 
+export const EMERGENCY_SHUTDOWN_WORKFLOW_TYPE = 'emergencyShutdownWorkflow';
+
+/**
+ * One emergency shutdown per account at a time: the CLI starts it under this id with the conflict policy
+ * USE_EXISTING, so a second request while one runs joins it instead of starting another. (Two that do run at
+ * once — an account's and an all-accounts one, or ids chosen by hand — are harmless too: closing orders have
+ * ids derived from the broker's state, src/execution/close-out.ts.)
+ */
+export function emergencyShutdownWorkflowId(account?: string | null): string {
+  return `emergency-shutdown-${account ? account.replace(/[^A-Za-z0-9_.-]/g, '_') : 'all-accounts'}`;
+}
+
 export interface EmergencyShutdownInput {
   readonly reason: string;
+  /** Who asked for it (the CLI's user or `--operator`); the audit log's operator. */
   readonly requestedBy: string;
   /** Only sessions of this account (Account search attribute); all accounts when absent. */
   readonly account?: string;
-  /** How many times to re-check flatness at the broker (every verifyIntervalMs) before giving up. */
+  /** How many close-out steps (each reads the broker, cancels, sends what is missing) before giving up (30). */
   readonly verifyAttempts?: number;
+  /** ms between close-out steps (2000). */
   readonly verifyIntervalMs?: number;
+  /** ms a closing order is given to fill before the next escalation level replaces it (10000). */
+  readonly escalateAfterMs?: number;
+  /** Escalation levels after the market order: marketable limits at band × 1, 2, 4 … (3). */
+  readonly maxEscalations?: number;
+  /** The first marketable limit's distance through the last price, basis points (50). */
+  readonly limitBandBps?: number;
   readonly taskQueues?: { readonly io?: string; readonly execution?: string };
+}
+
+export interface CloseOutFailure {
+  readonly symbol: string;
+  readonly error: string;
 }
 
 export interface EmergencyShutdownResult {
   readonly sessionsKilled: readonly string[];
-  /** execution algorithms told to stop slicing (optional: absent in results from before they existed) */
-  readonly algosStopped?: readonly string[];
+  /** execution algorithms told to stop slicing */
+  readonly algosStopped: readonly string[];
+  /** positions still held at the last read of the broker (the last known ones when the broker failed) */
   readonly remainingPositions: readonly AccountPosition[];
+  /** open orders at the last read of the broker */
+  readonly openOrders: number;
+  /** orders this run canceled (sessions' and algorithms' orders, and closing orders it replaced) */
   readonly ordersCanceled: number;
+  /** closing orders this run placed */
   readonly closeOrders: number;
+  /** escalation level reached (0: market orders only) */
+  readonly escalations: number;
+  /** symbols given up on after a permanent broker error, and the error */
+  readonly failures: readonly CloseOutFailure[];
+  /** flat verified at the broker (no position, no open order) */
   readonly flat: boolean;
+  /** what stopped the shutdown before it could verify flat (e.g. a permanent broker error); null when none */
+  readonly error: string | null;
+}
+
+/** One close-out step at the broker (src/execution/close-out.ts plans it). */
+export interface CloseOutStepResult {
+  /** positions and open orders as read at the start of the step */
+  readonly positions: readonly AccountPosition[];
+  readonly openOrders: number;
+  /** no position and no open order at the start of the step */
+  readonly flat: boolean;
+  /** orders canceled this step (not closing orders), and closing orders canceled to be replaced */
+  readonly canceled: number;
+  readonly replaced: number;
+  /** closing orders placed this step (a concurrent shutdown's identical order is not counted) */
+  readonly sent: readonly string[];
+  /** symbols a permanent error stopped this step */
+  readonly failures: readonly CloseOutFailure[];
+}
+
+/** execution task queue: the emergency shutdown's broker side. */
+export interface CloseOutActivities {
+  closeOutStep(input: {
+    level: number;
+    escalating: boolean;
+    limitBandBps: number;
+    /** symbols given up on: nothing is sent or canceled for them */
+    skip: readonly string[];
+    /** the operator behind the shutdown (audit) */
+    operator: string;
+  }): Promise<CloseOutStepResult>;
 }
 
 export interface ShutdownActivities {
   findRunningSessions(input: { account: string | null }): Promise<string[]>;
-  killSession(input: { workflowId: string; reason: string }): Promise<void>;
+  killSession(input: { workflowId: string; reason: string; operator?: string }): Promise<void>;
   /** Stops every running execution algorithm (of the account when given); returns their workflow ids. */
   stopExecAlgos(input: { account: string | null; reason: string }): Promise<string[]>;
+  /** Tells operators about the shutdown (Slack through the monitoring alerter); never fails. */
+  notify(event: ShutdownEvent): Promise<void>;
+  /** A free-text alert (the post-market routine's flat check); never fails. */
   alert(input: { severity: 'critical' | 'info'; text: string }): Promise<void>;
+  /** Writes the shutdown's start or result to the audit log, once per run and action. */
   audit(input: {
-    action: string;
+    action: 'shutdown.emergency' | 'shutdown.emergency_completed';
     reason: string;
+    requestedBy: string;
     details: Record<string, unknown>;
     workflowId: string;
     runId: string;
   }): Promise<void>;
 }
+
+/** The shutdown's operator events (contracts/monitoring.ts OperatorEvent). */
+export type ShutdownEvent = Extract<
+  OperatorEvent,
+  { kind: 'emergency_shutdown_started' } | { kind: 'emergency_shutdown_result' }
+>;
 
 // ---- daily routines (Temporal Schedules) ------------------------------------------------------------------
 

@@ -13,7 +13,9 @@ import { TickStore } from '../src/data/tick-store';
 import { join } from 'node:path';
 import { createExecutionActivities } from '../activities/execution.activities';
 import { createSessionActivities } from '../activities/session.activities';
-import { createShutdownActivities } from '../activities/shutdown.activities';
+import { createCloseOutActivities, createShutdownActivities } from '../activities/shutdown.activities';
+import { temporalOperatorResolver } from '../src/monitoring/audit/identity';
+import { OrderAudit } from '../src/monitoring/audit/order-audit';
 import { PgBarSource } from '../src/storage/bar-store';
 import { prometheusSessionMetrics } from '../src/monitoring/session-metrics';
 import type { WorkerDeps } from './deps';
@@ -49,17 +51,13 @@ export function activitiesFor(
           bars: new PgBarSource(deps.pool),
           pool: deps.pool,
           metrics: prometheusSessionMetrics(deps.config.TRADING_MODE),
+          operators: temporalOperatorResolver(deps.client),
         }),
         ...createShutdownActivities({
           client: deps.client,
           pool: deps.pool,
-          alert: async (a) =>
-            void (await deps.alerter.send({
-              severity: a.severity,
-              title: a.severity === 'critical' ? 'Emergency shutdown' : 'Shutdown',
-              text: a.text,
-              key: `shutdown:${a.text}`,
-            })),
+          operators: temporalOperatorResolver(deps.client),
+          alert: (a) => deps.alerter.send(a),
         }),
         ...createModelIoActivities({
           pool: deps.pool,
@@ -78,13 +76,17 @@ export function activitiesFor(
       };
     case TASK_QUEUES.execution: {
       const { broker, target, ...rest } = deps.execution();
+      // every order, cancel and fill to the audit log, with the operator behind the workflow
+      const audit = { orders: new OrderAudit(deps.audit), operators: temporalOperatorResolver(deps.client) };
       return {
         ...createExecutionActivities({
           broker,
           replay: 'replay' in rest ? rest.replay : undefined,
           metrics: prometheusSessionMetrics(target),
           venue: executionVenue(deps.config, target),
+          audit,
         }),
+        ...createCloseOutActivities({ broker, audit }),
       };
     }
   }

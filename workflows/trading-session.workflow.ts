@@ -4,6 +4,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  currentUpdateInfo,
   getExternalWorkflowHandle,
   log,
   proxyActivities,
@@ -24,6 +25,7 @@ import {
   statusQuery,
   validateExecutionRouting,
   validateOperatorLimits,
+  type ControlRef,
   type ExecutionActivities,
   type SessionActivities,
   type SessionInput,
@@ -231,10 +233,22 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
 /**
  * The operator's controls: handlers registered before the first await, so they work from the first workflow
  * task on (also across continue-as-new). Each validator rejects a control the session cannot take, before it is
- * accepted; accepted controls are logged in the state and written to the audit log after the cycle.
+ * accepted; accepted controls are logged in the state and written to the audit log after the cycle, with the
+ * operator the control names and where Temporal recorded its sender (the update's id, the kill signal's ordinal).
  */
 function registerControls(input: SessionInput, cell: StateCell) {
-  let pending: Array<{ action: string; detail: string }> = [];
+  type Pending = { action: string; detail: string; operator: string | null; ref: ControlRef; at: number };
+  let pending: Pending[] = [];
+  // The first run's start is audited like a control: who started the session is on its start event.
+  if (!input.carried)
+    pending.push({
+      action: 'start',
+      detail: `${input.mode} ${input.date} ${input.strategy?.name ?? 'default strategy'}`,
+      operator: null,
+      ref: { start: true },
+      at: Date.now(),
+    });
+  let killSignals = 0;
   const status = (): SessionStatus => ({
     sessionId: input.sessionId,
     mode: input.mode,
@@ -243,61 +257,94 @@ function registerControls(input: SessionInput, cell: StateCell) {
     modelId: input.modelId ?? null,
     state: cell.get(),
   });
-  const control = (patch: Partial<SessionState>, action: string, detail: string) => {
+  const control = (
+    patch: Partial<SessionState>,
+    action: string,
+    detail: string,
+    operator: string | undefined,
+    ref: ControlRef,
+  ) => {
     cell.set(appendControl({ ...cell.get(), ...patch }, Date.now(), action, detail));
-    pending.push({ action, detail });
+    pending.push({ action, detail, operator: operator?.trim() || null, ref, at: Date.now() });
     return status();
+  };
+  const updateRef = (): ControlRef => ({ updateId: currentUpdateInfo()?.id ?? 'unknown' });
+  const checkOperator = (operator: unknown) => {
+    if (operator === undefined) return;
+    if (typeof operator !== 'string' || !operator.trim() || operator.length > 200)
+      throw new Error('operator: must be a non-empty name of at most 200 characters, or left out');
   };
   const assertOpen = () => {
     const s = cell.get();
     if (s.killed || s.done) throw new Error('session: already ended');
   };
-  const needReason = (reason: string | undefined) => {
+  const needReason = ({ reason, operator }: { reason?: string; operator?: string }) => {
     assertOpen();
     if (!reason?.trim()) throw new Error('reason: must not be empty');
+    checkOperator(operator);
   };
 
   setHandler(statusQuery, status);
-  setHandler(pauseUpdate, ({ reason }) => control({ paused: true }, 'pause', reason), {
-    validator: ({ reason }) => {
-      needReason(reason);
-      if (cell.get().paused) throw new Error('session: already paused');
+  setHandler(
+    pauseUpdate,
+    ({ reason, operator }) => control({ paused: true }, 'pause', reason, operator, updateRef()),
+    {
+      validator: (args) => {
+        needReason(args);
+        if (cell.get().paused) throw new Error('session: already paused');
+      },
     },
-  });
-  setHandler(resumeUpdate, ({ reason }) => control({ paused: false }, 'resume', reason), {
-    validator: ({ reason }) => {
-      needReason(reason);
-      const s = cell.get();
-      if (!s.paused) throw new Error('session: not paused');
-      if (s.riskState === 'HALTED')
-        throw new Error('riskState: HALTED by the daily-loss breaker; a halted day cannot resume');
+  );
+  setHandler(
+    resumeUpdate,
+    ({ reason, operator }) => control({ paused: false }, 'resume', reason, operator, updateRef()),
+    {
+      validator: (args) => {
+        needReason(args);
+        const s = cell.get();
+        if (!s.paused) throw new Error('session: not paused');
+        if (s.riskState === 'HALTED')
+          throw new Error('riskState: HALTED by the daily-loss breaker; a halted day cannot resume');
+      },
     },
-  });
+  );
   setHandler(
     setRiskLimitsUpdate,
-    (patch) => {
+    (patch, meta?: { operator?: string }) => {
       const s = cell.get();
       return control(
         { limits: { ...s.limits, ...patch }, limitsVersion: s.limitsVersion + 1 },
         'setRiskLimits',
         JSON.stringify(patch),
+        meta?.operator,
+        updateRef(),
       );
     },
     {
-      validator: (patch) => {
+      validator: (patch, meta?: { operator?: string }) => {
         assertOpen();
         const problem = validateOperatorLimits(patch ?? {});
         if (problem) throw new Error(problem);
+        checkOperator(meta?.operator);
       },
     },
   );
-  setHandler(liquidateUpdate, ({ reason }) => control({ liquidateRequested: true }, 'liquidate', reason), {
-    validator: ({ reason }) => needReason(reason),
-  });
-  // kill is a signal: durable even when no worker is up, acted on at the next workflow task.
-  setHandler(killSignal, ({ reason }) => {
+  setHandler(
+    liquidateUpdate,
+    ({ reason, operator }) =>
+      control({ liquidateRequested: true }, 'liquidate', reason, operator, updateRef()),
+    { validator: (args) => needReason(args) },
+  );
+  // kill is a signal: durable even when no worker is up, acted on at the next workflow task. Its ordinal among
+  // this run's kill signals finds its event (and sender) in the history.
+  setHandler(killSignal, (args) => {
+    const ordinal = ++killSignals;
     if (cell.get().killed) return;
-    control({ killed: true }, 'kill', reason || 'no reason given');
+    const operator = typeof args?.operator === 'string' ? args.operator : undefined;
+    control({ killed: true }, 'kill', args?.reason || 'no reason given', operator, {
+      signal: 'kill',
+      ordinal,
+    });
   });
 
   return {
@@ -313,6 +360,9 @@ function registerControls(input: SessionInput, cell: StateCell) {
           detail: c.detail,
           workflowId,
           runId,
+          operator: c.operator,
+          ref: c.ref,
+          atMs: c.at,
         });
     },
   };

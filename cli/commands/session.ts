@@ -1,10 +1,18 @@
-import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { hostname, userInfo } from 'node:os';
+import {
+  Client,
+  Connection,
+  WorkflowUpdateFailedError,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import { resolveTemporalAddress } from '../../src/stack/resolve';
 import { temporalDataConverter } from '../../src/stack/data-converter';
 import type { Command } from 'commander';
 import {
   DEFAULT_EXECUTION_ROUTING,
   DEFAULT_STRATEGY,
+  EMERGENCY_SHUTDOWN_WORKFLOW_TYPE,
+  emergencyShutdownWorkflowId,
   killSignal,
   liquidateUpdate,
   pauseUpdate,
@@ -31,6 +39,7 @@ import { ConfigError } from '../../src/model/errors';
 import { codecFromEnv, startCodecServer } from '../../src/security/codec';
 import { applySchedules } from '../../src/session/schedules';
 import { readStackState } from '../../src/stack/stack';
+import { traderCliIdentity } from '../../src/monitoring/audit/identity';
 import { waitForWorkflow } from '../workflow-result';
 
 /**
@@ -38,7 +47,10 @@ import { waitForWorkflow } from '../workflow-result';
  * signal), the emergency shutdown and the daily Schedules. docs/operations.md gives the `temporal` CLI and
  * Web UI equivalent of each.
  */
-async function withClient<T>(fn: (client: Client, config: AppConfig) => Promise<T>): Promise<T> {
+async function withClient<T>(
+  fn: (client: Client, config: AppConfig) => Promise<T>,
+  operator?: string,
+): Promise<T> {
   const config = loadConfig();
   const address = resolveTemporalAddress(config);
   const connection = await Connection.connect({ address });
@@ -48,6 +60,8 @@ async function withClient<T>(fn: (client: Client, config: AppConfig) => Promise<
         connection,
         namespace: config.TEMPORAL_NAMESPACE,
         dataConverter: temporalDataConverter(),
+        // Temporal records this identity on every start, update and signal: the audit log names the operator by it
+        ...(operator ? { identity: traderCliIdentity(operator, hostname()) } : {}),
       }),
       config,
     );
@@ -166,8 +180,10 @@ export function register(program: Command): void {
     .option('--algo-interval-ms <ms>', 'ms between slices (default: one bar; replay: 1 s)')
     .option('--algo-urgency <level>', `low | normal | high (default ${DEFAULT_EXECUTION_ROUTING.urgency})`)
     .option('--wait', 'wait for the session to finish and print the result')
+    .option('--operator <name>', 'who starts it, for the audit log (default: your user name)')
     .action(
       async (opts: {
+        operator?: string;
         algoMinNotional?: string;
         algoMaxParticipation?: string;
         algo?: string;
@@ -232,7 +248,7 @@ export function register(program: Command): void {
           console.log(`watch it: ${uiUrl(config, workflowId)}`);
           console.log(`status:   npm run trader -- session status ${workflowId}`);
           if (opts.wait) console.log(JSON.stringify(await waitForWorkflow<SessionResult>(handle), null, 2));
-        });
+        }, operatorName(opts.operator));
       },
     );
 
@@ -259,11 +275,17 @@ export function register(program: Command): void {
       .command(`${name} <workflowId>`)
       .description(description)
       .requiredOption('--reason <text>', 'why (audit log)')
-      .action(async (workflowId: string, opts: { reason: string }) => {
-        await withClient((client) =>
-          runUpdate(() =>
-            client.workflow.getHandle(workflowId).executeUpdate(update, { args: [{ reason: opts.reason }] }),
-          ),
+      .option('--operator <name>', 'who acts, for the audit log (default: your user name)')
+      .action(async (workflowId: string, opts: { reason: string; operator?: string }) => {
+        const operator = operatorName(opts.operator);
+        await withClient(
+          (client) =>
+            runUpdate(() =>
+              client.workflow
+                .getHandle(workflowId)
+                .executeUpdate(update, { args: [{ reason: opts.reason, operator }] }),
+            ),
+          operator,
         );
       });
   }
@@ -276,12 +298,19 @@ export function register(program: Command): void {
     .option('--max-daily-loss-pct <f>', 'daily loss that halts and flattens')
     .option('--max-order-notional <usd>', 'largest single order')
     .option('--max-orders-per-cycle <n>', 'orders per bar')
+    .option('--operator <name>', 'who acts, for the audit log (default: your user name)')
     .action(async (workflowId: string, opts: Record<string, string | undefined>) => {
-      const patch = parseLimits(opts);
-      await withClient((client) =>
-        runUpdate(() =>
-          client.workflow.getHandle(workflowId).executeUpdate(setRiskLimitsUpdate, { args: [patch] }),
-        ),
+      const { operator: named, ...limitOpts } = opts;
+      const patch = parseLimits(limitOpts);
+      const operator = operatorName(named);
+      await withClient(
+        (client) =>
+          runUpdate(() =>
+            client.workflow
+              .getHandle(workflowId)
+              .executeUpdate(setRiskLimitsUpdate, { args: [patch, { operator }] }),
+          ),
+        operator,
       );
     });
 
@@ -291,11 +320,13 @@ export function register(program: Command): void {
       'stop the session now (signal: delivered even when no worker is up); open orders are canceled',
     )
     .requiredOption('--reason <text>', 'why (audit log)')
-    .action(async (workflowId: string, opts: { reason: string }) => {
+    .option('--operator <name>', 'who acts, for the audit log (default: your user name)')
+    .action(async (workflowId: string, opts: { reason: string; operator?: string }) => {
+      const operator = operatorName(opts.operator);
       await withClient(async (client) => {
-        await client.workflow.getHandle(workflowId).signal(killSignal, { reason: opts.reason });
+        await client.workflow.getHandle(workflowId).signal(killSignal, { reason: opts.reason, operator });
         console.log(`kill sent to ${workflowId}`);
-      });
+      }, operator);
     });
 
   program
@@ -304,24 +335,23 @@ export function register(program: Command): void {
     .requiredOption('--emergency', 'required: confirms you mean it')
     .requiredOption('--reason <text>', 'why (alert and audit log)')
     .option('--account <id>', 'only this account’s sessions')
-    .action(async (opts: { reason: string; account?: string }) => {
+    .option('--operator <name>', 'who asks, for the alert and the audit log (default: your user name)')
+    .action(async (opts: { reason: string; account?: string; operator?: string }) => {
+      const operator = operatorName(opts.operator);
       await withClient(async (client, config) => {
-        const workflowId = `emergency-shutdown-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-        const input: EmergencyShutdownInput = {
+        const handle = await startEmergencyShutdown(client, {
           reason: opts.reason,
-          requestedBy: process.env.USER ?? 'cli',
+          requestedBy: operator,
           account: opts.account,
-        };
-        const handle = await client.workflow.start('emergencyShutdownWorkflow', {
-          taskQueue: TASK_QUEUES.io,
-          workflowId,
-          args: [input],
         });
-        console.log(`emergency shutdown ${workflowId}: ${uiUrl(config, workflowId)}`);
+        const workflowId = handle.workflowId;
+        console.error(
+          `emergency shutdown ${workflowId} (run ${handle.firstExecutionRunId}): ${uiUrl(config, workflowId)}`,
+        );
         const r = await waitForWorkflow<EmergencyShutdownResult>(handle);
         console.log(JSON.stringify(r, null, 2));
         if (!r.flat) process.exitCode = 2;
-      });
+      }, operator);
     });
 
   const schedules = program.command('schedules').description('pre-market and post-market Temporal Schedules');
@@ -449,4 +479,38 @@ export function strategySpecFrom(name: string, paramsJson: string | undefined, t
     throw new ConfigError(`--strategy-params: ${(e as Error).message}`);
   }
   return spec;
+}
+
+/** The operator the CLI acts for: `--operator`, else the OS user (audit log, alerts, Temporal identity). */
+export function operatorName(explicit?: string): string {
+  const named = explicit?.trim();
+  if (explicit !== undefined && !named) throw new ConfigError('--operator: must not be empty');
+  if (named) return named;
+  try {
+    return userInfo().username || process.env.USER || 'unknown';
+  } catch {
+    // no passwd entry for this uid (some containers)
+    return process.env.USER || 'unknown';
+  }
+}
+
+/**
+ * Starts the emergency shutdown of an account (all accounts without one) under its one workflow id; while one
+ * runs, a second request joins it (conflict policy USE_EXISTING) instead of starting another.
+ */
+export function startEmergencyShutdown(
+  client: Client,
+  input: EmergencyShutdownInput,
+): Promise<
+  WorkflowHandleWithFirstExecutionRunId<(i: EmergencyShutdownInput) => Promise<EmergencyShutdownResult>>
+> {
+  return client.workflow.start<(i: EmergencyShutdownInput) => Promise<EmergencyShutdownResult>>(
+    EMERGENCY_SHUTDOWN_WORKFLOW_TYPE,
+    {
+      taskQueue: input.taskQueues?.io ?? TASK_QUEUES.io,
+      workflowId: emergencyShutdownWorkflowId(input.account),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      args: [input],
+    },
+  );
 }

@@ -104,7 +104,9 @@ describe('TradingSession workflow on the simulator (replay mode)', () => {
           e instanceof WorkflowUpdateFailedError &&
           /maxPositionFraction/.test(String((e as Error & { cause?: Error }).cause?.message)),
       );
-      const limited = await handle.executeUpdate(setRiskLimitsUpdate, { args: [{ maxPositionFraction: 0.045 }] });
+      const limited = await handle.executeUpdate(setRiskLimitsUpdate, {
+        args: [{ maxPositionFraction: 0.045 }],
+      });
       assert.equal(limited.state.limits.maxPositionFraction, 0.045);
       const ordersWhilePaused = (await handle.query(statusQuery)).state.ordersPlaced;
       await new Promise((r) => setTimeout(r, 600));
@@ -118,9 +120,15 @@ describe('TradingSession workflow on the simulator (replay mode)', () => {
         handle.executeUpdate(resumeUpdate, { args: [{ reason: 'twice' }] }),
         WorkflowUpdateFailedError,
       );
-      await waitUntil(async () => (await handle.query(statusQuery)).state.account.positions.length > 0, 20_000);
+      await waitUntil(
+        async () => (await handle.query(statusQuery)).state.account.positions.length > 0,
+        20_000,
+      );
       await handle.executeUpdate(liquidateUpdate, { args: [{ reason: 'flatten now' }] });
-      await waitUntil(async () => (await handle.query(statusQuery)).state.account.positions.length === 0, 20_000);
+      await waitUntil(
+        async () => (await handle.query(statusQuery)).state.account.positions.length === 0,
+        20_000,
+      );
       await handle.signal(killSignal, { reason: 'end of test' });
       const r = (await handle.result()) as SessionResult;
       assert.equal(r.killed, true);
@@ -140,7 +148,14 @@ describe('TradingSession workflow on the simulator (replay mode)', () => {
     );
     assert.deepEqual(
       rows.map((r) => r.action),
-      ['pause', 'setRiskLimits', 'resume', 'liquidate', 'kill'],
+      [
+        'session.started',
+        'session.paused',
+        'session.limits_set',
+        'session.resumed',
+        'session.liquidated',
+        'session.killed',
+      ],
     );
   });
 });
