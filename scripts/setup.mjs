@@ -4,7 +4,7 @@
 // Plain JavaScript on purpose: it runs before any npm package (tsx, TypeScript) is installed.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +41,18 @@ if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== lockHash) {
   writeFileSync(stamp, createHash('sha256').update(readFileSync(lock)).update(readFileSync(resolve(root, 'package.json'))).digest('hex'));
 } else {
   log('npm packages up to date');
+}
+// The project's own `trader` bin (package.json "bin"): npm does not link a package's bins into its own
+// node_modules/.bin, so link it here; `npx trader …` then runs it on every npm version, with nothing but the
+// command's own output on stdout (unlike `npm run`, which prints its banner there).
+const traderBin = resolve(root, 'node_modules/.bin/trader');
+try {
+  if (readlinkSync(traderBin) !== '../../cli/bin.js') throw new Error('stale');
+} catch {
+  mkdirSync(dirname(traderBin), { recursive: true });
+  rmSync(traderBin, { force: true });
+  symlinkSync('../../cli/bin.js', traderBin);
+  log('linked node_modules/.bin/trader → cli/bin.js (npx trader …)');
 }
 
 // 3. Debian packages: the XGBoost C library and CLI (models, benchmarks), Prometheus + promtool and Alertmanager
