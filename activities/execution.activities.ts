@@ -3,6 +3,7 @@ import type { ChildFill, ExecAlgoActivities } from '../contracts/exec-algo';
 import type { AccountSnapshot, ExecutionActivities, OrderAck } from '../contracts/session';
 import type { Broker } from '../src/execution/broker';
 import type { ReplayDriver } from '../src/execution/simulator/replay-driver';
+import type { VenueClock } from '../src/data/stream/venue-clock';
 import { TradingError } from '../src/model/errors';
 import { isOpenOrder, type Order } from '../src/model/order';
 import type { Holding } from '../src/model/position';
@@ -26,6 +27,12 @@ export interface ExecutionActivityDeps {
    * workflow and the operator behind it (src/monitoring/audit/order-audit.ts).
    */
   readonly audit?: ExecutionAudit;
+  /**
+   * What this worker's broker is: the local simulator, Alpaca paper or Alpaca live (a session of another mode
+   * is refused), and the venue's clock (paper/live sessions time their bars by it). Without it: a simulator
+   * when a bar replay is given, else unknown (paper and live sessions are refused).
+   */
+  readonly venue?: { readonly mode: 'simulator' | 'paper' | 'live'; readonly clock?: VenueClock };
 }
 
 /**
@@ -165,9 +172,32 @@ export function createExecutionActivities(
     return deps.replay;
   };
 
+  const venueMode = deps.venue?.mode ?? (deps.replay ? 'simulator' : undefined);
+
   return {
-    async reconcile({ sessionId }) {
+    async reconcile({ sessionId, mode }) {
+      const problem = sessionModeProblem(mode, venueMode, deps.replay !== undefined);
+      if (problem) throw ApplicationFailure.nonRetryable(problem, 'ConfigError');
       return wrap(() => account(sessionId));
+    },
+
+    async venueClock() {
+      const clock = deps.venue?.clock;
+      if (!clock)
+        throw ApplicationFailure.nonRetryable(
+          'venue clock: this execution worker has no venue clock (a paper/live session needs its broker)',
+          'ConfigError',
+        );
+      return wrap(async () => {
+        await clock.refresh();
+        const venueNow = await clock.now();
+        const wallNow = Date.now();
+        // the pace from the venue's mapping onto the wall clock (1 for a broker on the wall clock)
+        const w0 = clock.toWall(venueNow);
+        const w1 = clock.toWall(venueNow + 60_000);
+        const speed = w0 !== undefined && w1 !== undefined && w1 > w0 ? 60_000 / (w1 - w0) : 1;
+        return { venueNow, wallNow: w0 ?? wallNow, speed };
+      });
     },
 
     async syncAccount({ sessionId }) {
@@ -231,6 +261,29 @@ export function createExecutionActivities(
       });
     },
   };
+}
+
+/**
+ * Why this worker may not serve a session of `mode`, or undefined: the session's mode and the broker the worker
+ * holds must agree, so a "paper" session can never send orders to a live account (and a live one never goes to
+ * a paper account unnoticed).
+ */
+export function sessionModeProblem(
+  mode: 'replay' | 'paper' | 'live',
+  venue: 'simulator' | 'paper' | 'live' | undefined,
+  hasReplay: boolean,
+): string | undefined {
+  if (mode === 'replay')
+    return hasReplay
+      ? undefined
+      : `mode replay: this execution worker's broker is ${venue ?? 'unknown'}, not the local simulator with a bar replay; point APCA_API_BASE_URL at the simulator (npm run trader -- simulator start) or use --mode paper`;
+  if (venue === 'live' && mode !== 'live')
+    return `mode ${mode}: this execution worker trades a LIVE account (TRADING_MODE=live); run the session on a paper worker, or start it with --mode live`;
+  if (mode === 'live' && venue !== 'live')
+    return `mode live: this execution worker's broker is ${venue ?? 'unknown'}, not a live account; a live session needs a worker with TRADING_MODE=live and LIVE_TRADING_CONFIRM`;
+  if (venue === undefined)
+    return `mode ${mode}: this execution worker does not say which broker it holds; it cannot serve a ${mode} session`;
+  return undefined;
 }
 
 async function snapshot(broker: Broker): Promise<AccountSnapshot & { lastEquity: number }> {
