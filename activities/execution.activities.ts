@@ -200,7 +200,8 @@ export function createExecutionActivities(
       });
     },
 
-    async syncAccount({ sessionId }) {
+    async syncAccount({ sessionId, notBefore }) {
+      if (notBefore) await untilVenueTime(notBefore, deps.venue);
       return wrap(() => account(sessionId));
     },
 
@@ -261,6 +262,26 @@ export function createExecutionActivities(
       });
     },
   };
+}
+
+/** How long past its expected wall time a venue instant is waited for before the account is read anyway. */
+const VENUE_TIME_GRACE_MS = 5_000;
+
+/**
+ * Waits until the venue's clock reaches `venueMs`: to its expected wall time `wallMs` on this machine's clock
+ * (to the millisecond, which a workflow timer cannot do), then — for the local simulator, whose clock runs at
+ * its own pace — until its own clock says so, bounded. Alpaca's clock is the wall clock.
+ */
+async function untilVenueTime(
+  at: { readonly venueMs: number; readonly wallMs: number },
+  venue: ExecutionActivityDeps['venue'],
+): Promise<void> {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const wait = at.wallMs - Date.now();
+  if (wait > 0) await sleep(wait);
+  if (venue?.mode !== 'simulator' || !venue.clock) return;
+  const until = Date.now() + VENUE_TIME_GRACE_MS;
+  while ((await venue.clock.now()) < at.venueMs && Date.now() < until) await sleep(2);
 }
 
 /**

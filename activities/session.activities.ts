@@ -234,7 +234,8 @@ async function waitForBars(
     const have = new Set((await bars.barsBetween(symbols, barTs - 1, barTs)).map((b) => b.symbol));
     if (have.size >= symbols.length || Date.now() >= until) return;
     heartbeatIfInActivity();
-    await new Promise((r) => setTimeout(r, Math.min(100, Math.max(5, until - Date.now()))));
+    // a short poll: the decision (and its order) follows the bar by this much more at most
+    await new Promise((r) => setTimeout(r, Math.min(10, Math.max(2, until - Date.now()))));
   }
 }
 

@@ -103,7 +103,10 @@ export interface SessionInput {
   readonly execution?: Partial<ExecutionRouting>;
   /** Replay: wall-ms per bar (the timer); paper/live use the bar close on the workflow clock. */
   readonly replayBarDelayMs?: number;
-  /** Settle delay after a bar closes before deciding (paper/live), ms. */
+  /**
+   * Paper/live: how long after a bar's close (venue ms) the account is read and the decision starts (default 0:
+   * the decision waits for the bar itself, see BAR_WAIT_MS).
+   */
   readonly settleMs?: number;
   /** Limit the day to the first N bars (tests, demos). */
   readonly maxBars?: number;
@@ -113,8 +116,22 @@ export interface SessionInput {
   readonly continueAsNewAfterCycles?: number;
   /** Activity start-to-close timeout, ms (default 30 s); chaos tests lower it so a killed worker's task retries fast. */
   readonly activityTimeoutMs?: number;
-  /** Task queues for the activities; default TASK_QUEUES.io / TASK_QUEUES.execution. */
-  readonly taskQueues?: { readonly io?: string; readonly execution?: string };
+  /**
+   * Task queues for the activities; default TASK_QUEUES.io / TASK_QUEUES.execution. `stream`: the day's
+   * market-data stream activity (paper/live), default the io queue (a separate one keeps the stream's worker
+   * apart from the session's).
+   */
+  readonly taskQueues?: { readonly io?: string; readonly execution?: string; readonly stream?: string };
+  /**
+   * Paper/live: settings of the day's market-data stream the session starts (when none runs yet): how fast a
+   * dead consumer is noticed, how often it reads the venue's clock, the grace for the last bars, the feed.
+   */
+  readonly stream?: {
+    readonly feed?: 'iex' | 'sip';
+    readonly heartbeatTimeoutMs?: number;
+    readonly clockPollMs?: number;
+    readonly closeGraceMs?: number;
+  };
   /** Carried state on continue-as-new; absent on the first run. */
   readonly carried?: SessionState;
 }
@@ -339,8 +356,14 @@ export interface ExecutionActivities {
   reconcile(input: { sessionId: string; mode: SessionMode }): Promise<AccountSnapshot>;
   /** The venue's clock now, against the wall clock. */
   venueClock(input: Record<string, never>): Promise<VenueTime>;
-  /** The account as the broker reports it now. */
-  syncAccount(input: { sessionId: string }): Promise<AccountSnapshot>;
+  /**
+   * The account as the broker reports it now; with `notBefore`, first waits until the venue's clock has reached
+   * `venueMs` (expected at wall time `wallMs`): a bar's close, so the account includes the fills on that bar.
+   */
+  syncAccount(input: {
+    sessionId: string;
+    notBefore?: { readonly venueMs: number; readonly wallMs: number };
+  }): Promise<AccountSnapshot>;
   /** Carries out a decision's actions in order (each order exactly once, by client order id). */
   execute(input: { sessionId: string; actions: PackedActions }): Promise<ExecuteResult>;
   /**

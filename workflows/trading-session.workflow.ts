@@ -159,7 +159,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
   const venue =
     state.venue === null
       ? replayVenue(input.sessionId, exec, clock, input.replayBarDelayMs ?? 0)
-      : liveVenue(input.sessionId, exec, clock, input.settleMs ?? 2_000, state.venue);
+      : liveVenue(input.sessionId, exec, clock, input.settleMs ?? 0, state.venue);
   const ops: CycleOps = { io, exec, venue, algos: algoOps(input) };
 
   // ---- one cycle per bar ---------------------------------------------------------------------------------
@@ -370,13 +370,15 @@ function registerControls(input: SessionInput, cell: StateCell) {
 
 /** Starts the day's market-data stream for the universe, unless one already runs (the pre-market routine's). */
 async function ensureStream(input: SessionInput, universe: readonly string[]): Promise<void> {
+  const taskQueue = input.taskQueues?.stream ?? input.taskQueues?.io;
   const streamInput = {
     account: input.account,
     date: input.date,
     symbols: [...universe],
     // quotes and trades for the most liquid part of the universe (their spread feeds order-type choice)
     focus: universe.slice(0, 20),
-    ...(input.taskQueues?.io ? { taskQueue: input.taskQueues.io } : {}),
+    ...(input.stream ?? {}),
+    ...(taskQueue ? { taskQueue } : {}),
   };
   try {
     await startChild(marketDataStreamWorkflow, {

@@ -23,7 +23,6 @@ import {
   type SessionInput,
   type SessionResult,
   type SessionState,
-  type VenueTime,
 } from '../../contracts/session';
 import type { ExecAlgoInput } from '../../contracts/exec-algo';
 import {
@@ -39,7 +38,7 @@ import type { OperatorLimits } from '../risk/types';
 import type { AccountOrder } from '../trading/account';
 import type { Action, KernelStart } from '../trading/kernel';
 import { packActions, unpackActions } from '../trading/packed-actions';
-import type { Venue } from './venue';
+import { wallOf, type Venue } from './venue';
 
 export interface CycleOps {
   readonly io: Pick<SessionActivities, 'decide'> & Partial<Pick<SessionActivities, 'algoVolumeCurve'>>;
@@ -71,11 +70,6 @@ export interface StateCell {
  * bar; then it decides on what is stored (a symbol without its bar takes no new entries: stale data).
  */
 export const BAR_WAIT_MS = 15_000;
-
-/** The wall-clock instant of a venue instant, by the venue's clock read at the start. */
-export function wallOf(v: VenueTime, venueMs: number): number {
-  return v.wallNow + (venueMs - v.venueNow) / v.speed;
-}
 
 /** How long a session waits for stopped algorithms to confirm before it cancels and flattens anyway. */
 export const ALGO_STOP_WAIT_MS = 30_000;

@@ -2,8 +2,11 @@
  * Where a session's orders go and where its clock comes from: the one choice that differs between a replayed day
  * and a paper or live one, made once when the session starts (no `if (replay)` anywhere else).
  *
- * - live (paper or live broker): the clock is the workflow's timer to each bar's close plus a settle delay; the
- *   account is read from the broker at each decision, and actions go to it as they are decided.
+ * - live (paper or live broker): bars are timed by the venue's clock (read once at the start: a simulator may run
+ *   its day at 60×). The workflow's timer covers the wait to each bar's close but the last stretch: server timers
+ *   have whole-second granularity (one shorter than a second fires after a second, a bar at 60×), so the account
+ *   read waits the rest itself, to the millisecond, and reads the account once the venue has passed the close.
+ *   Actions go to the broker as they are decided.
  * - replay (the local simulator over stored bars): the clock is the replay's pace; the simulator plays each bar
  *   when the session reaches it, so fills happen exactly where a backtest puts them. Carrying out a decision and
  *   playing the next bar is one round trip: the account at the next bar comes back with it.
@@ -35,6 +38,17 @@ export interface Clock {
   wait(interrupted: () => boolean, ms: number): Promise<boolean>;
 }
 
+/** The shortest timer the server honours (a shorter one fires after this long). */
+export const TIMER_MIN_MS = 1_000;
+/** A timer stops this far (wall ms) short of a bar's close; it fires up to some tens of ms late. */
+const TIMER_MARGIN_MS = 300;
+
+/** The wall-clock instant of a venue instant, by the venue's clock read at the start. */
+export function wallOf(v: VenueTime, venueMs: number): number {
+  return v.wallNow + (venueMs - v.venueNow) / v.speed;
+}
+
+/** `settleMs`: venue ms after a bar's close before its account is read. */
 export function liveVenue(
   sessionId: string,
   exec: Exec,
@@ -42,13 +56,20 @@ export function liveVenue(
   settleMs: number,
   time: VenueTime,
 ): Venue {
+  // the close the next account read waits for (set by untilClose)
+  let due: { venueMs: number; wallMs: number } | null = null;
   return {
     async untilClose(barTs, barMs, interrupted) {
-      // the bar closes at the venue at barTs + barMs; where that falls on the wall clock depends on its pace
-      const wait = time.wallNow + (barTs + barMs - time.venueNow) / time.speed + settleMs - clock.now();
-      return wait > 0 ? clock.wait(interrupted, wait) : interrupted();
+      const venueMs = barTs + barMs + settleMs;
+      due = { venueMs, wallMs: wallOf(time, venueMs) };
+      const coarse = due.wallMs - TIMER_MARGIN_MS - clock.now();
+      return coarse >= TIMER_MIN_MS ? clock.wait(interrupted, coarse) : interrupted();
     },
-    account: () => exec.syncAccount({ sessionId }),
+    account() {
+      const notBefore = due;
+      due = null;
+      return exec.syncAccount({ sessionId, ...(notBefore ? { notBefore } : {}) });
+    },
     async execute(actions) {
       if (!actions || actions.rows.length === 0) return [];
       return (await exec.execute({ sessionId, actions })).acks;
