@@ -89,6 +89,8 @@ export function createMarketDataActivities(deps: MarketDataActivityDeps): Market
         }),
         resume: details(),
         heartbeat: (p) => ctx.heartbeat(p),
+        // well inside the heartbeat timeout (a short one notices a dead worker fast, but must not time out a live one)
+        heartbeatMs: Math.min(2_000, Math.max(100, Math.floor((ctx.info.heartbeatTimeoutMs ?? 30_000) / 3))),
         signal: ctx.cancellationSignal,
         clockPollMs: input.clockPollMs,
         closeGraceMs: input.closeGraceMs,
