@@ -154,9 +154,9 @@ export function createModelIoActivities(deps: ModelIoDeps): ModelIoActivities {
       });
       await deps.alerter?.send({
         key: `retrain:${name}:${modelId}`,
-        severity: decision === 'promoted' ? 'info' : 'warning',
-        title: `Model ${decision}: ${name}`,
-        text: `${modelId} was ${decision}. ${reason}. Out of sample: net P&L $${oos.netPnl.toFixed(2)}, hit rate ${(oos.hitRate * 100).toFixed(1)}%, IC ${oos.ic.toFixed(4)}.`,
+        severity: decision === 'rejected' ? 'warning' : 'info',
+        title: decision === 'shadow' ? `Model in shadow: ${name}` : `Model ${decision}: ${name}`,
+        text: `${modelId} ${decision === 'shadow' ? 'entered shadow' : `was ${decision}`}. ${reason}. Out of sample: net P&L $${oos.netPnl.toFixed(2)}, hit rate ${(oos.hitRate * 100).toFixed(1)}%, IC ${oos.ic.toFixed(4)}.`,
         workflowId,
         actions: [`npm run trader -- models show ${modelId}`],
       });

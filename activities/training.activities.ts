@@ -19,6 +19,10 @@ import { windowEndRows } from '../src/models/nn/windows';
 import { exportNeural, exportXGBoost, type NeuralArtifact } from '../src/models/onnx/export-model';
 import { observeTrainingRun } from '../src/monitoring/training-metrics';
 import { ModelRegistry, modelCard } from '../src/models/registry/registry';
+import { performanceReference } from '../src/learning/drift';
+import { permutationImportance } from '../src/learning/importance';
+import { columnBins, referenceBins } from '../src/learning/psi';
+import { Booster, DMatrix } from '../src/models/xgboost';
 import {
   parseModelSpec,
   specWindow,
@@ -258,6 +262,42 @@ export function createTrainingActivities(deps: TrainingDeps): TrainingActivities
             reason: `refused: leakage — ${what} correlates with the label out of sample beyond 0.3; a market feature does not, a feature built from the future does`,
           };
         }
+        // The drift monitor's reference: the OOS scores' distribution and record (direction traded, unit position).
+        const scoreBins = referenceBins(challenger.oos.scores);
+        const driftReference = {
+          scores: { ...scoreBins, edges: [...scoreBins.edges], props: [...scoreBins.props] },
+          performance: performanceReference(challenger.oos.scores, oos.forwardReturn, s.costRate),
+          costRate: s.costRate,
+        };
+        // Permutation importance on the last out-of-sample fold, scored by that fold's own model (XGBoost).
+        const lastFold = evalFolds[evalFolds.length - 1];
+        const lastModel = foldModels[foldModels.length - 1];
+        let permutation: EvaluationDto['permutationImportance'];
+        if (s.kind === 'xgboost' && lastFold && lastModel && lastFold.test.length > 0 && !leakage.length) {
+          const test = sliceRows(ds, lastFold.test);
+          const booster = Booster.fromBuffer(readFileSync(lastModel), xgbParams);
+          try {
+            permutation = await permutationImportance({
+              X: test.X,
+              nrow: test.nrow,
+              names: ds.featureNames,
+              forwardReturn: test.forwardReturn,
+              notional: test.notional,
+              costRate: s.costRate,
+              fold: lastFold.index,
+              score: (X, n) => {
+                const d = DMatrix.fromFloat32(X, n, ds.ncol);
+                try {
+                  return booster.predict(d, { type: 'margin' });
+                } finally {
+                  d.free();
+                }
+              },
+            });
+          } finally {
+            booster.free();
+          }
+        }
         return {
           challenger: { summary: challenger.summary, folds: challenger.folds },
           champion,
@@ -266,6 +306,8 @@ export function createTrainingActivities(deps: TrainingDeps): TrainingActivities
           oosPnlByDay: pnlByDay(challenger.oos.rows, challengerPnl, ds.decisionTs),
           oosScoreSd: std(challenger.oos.scores),
           ...(foldModels.length ? { foldModels } : {}),
+          driftReference,
+          ...(permutation ? { permutationImportance: permutation } : {}),
         };
       });
     },
@@ -321,8 +363,26 @@ export function createTrainingActivities(deps: TrainingDeps): TrainingActivities
             featureNames: ds.featureNames,
             horizonMinutes: ds.horizonMinutes,
             serving: exported.serving,
+            // the drift monitor reads the training rows' feature distribution and the OOS record from here
+            ...(evaluation.driftReference
+              ? {
+                  drift: {
+                    ...evaluation.driftReference,
+                    features: columnBins(ds.X, ds.nrow, ds.featureNames),
+                  },
+                }
+              : {}),
           },
-          featureImportance: exported.importance,
+          featureImportance:
+            exported.importance || evaluation.permutationImportance
+              ? {
+                  method: exported.importance?.method ?? 'oos-permutation',
+                  values: exported.importance?.values ?? evaluation.permutationImportance!.values,
+                  ...(evaluation.permutationImportance
+                    ? { permutation: evaluation.permutationImportance }
+                    : {}),
+                }
+              : null,
           workflowId,
         };
         const saved = await registry.register(rec, {
@@ -340,13 +400,26 @@ export function createTrainingActivities(deps: TrainingDeps): TrainingActivities
       });
     },
 
-    async setModelDecision({ id, promote }): Promise<void> {
+    async setModelDecision({ id, promote, shadow }): Promise<void> {
       return mapErrors(async () => {
-        if (promote) await registry.promote(id);
-        else {
+        const actor = {
+          actor: `workflow:${Context.current().info.workflowExecution?.workflowId ?? 'retrain'}`,
+          reason: '',
+        };
+        if (promote) await registry.promote(id, { ...actor, reason: 'passed the champion/challenger gate' });
+        else if (shadow) {
+          const m = await registry.get(id);
+          // Idempotent: a retried decision finds the model in shadow (or already decided by the learning loop).
+          if (m && m.status === 'candidate')
+            await registry.setStatus(id, 'shadow', {
+              ...actor,
+              reason: 'retrained: scored in shadow before promotion',
+            });
+        } else {
           const m = await registry.get(id);
           // Idempotent: a retried rejection of an already-rejected model is fine; never demote a champion.
-          if (m && m.status === 'candidate') await registry.setStatus(id, 'rejected');
+          if (m && m.status === 'candidate')
+            await registry.setStatus(id, 'rejected', { ...actor, reason: 'did not pass the gate' });
         }
       });
     },

@@ -17,7 +17,12 @@ export interface LearningConfig {
   readonly cooldownDays: number;
   /** calendar days of stored 1m bars (up to the day's close) a retrain trains on */
   readonly trainWindowDays: number;
-  /** PSI of the day's scores vs out-of-sample scores above this is a breach */
+  /**
+   * Trading days (the day and the ones before it) whose feature rows and scores the distribution checks read:
+   * one day of 5-minute rows is a small, autocorrelated sample
+   */
+  readonly driftWindowDays: number;
+  /** PSI of the window's scores vs out-of-sample scores above this is a breach */
   readonly predictionPsiThreshold: number;
   /** PSI of a feature vs the training window above this is a breach */
   readonly featurePsiThreshold: number;
@@ -63,13 +68,15 @@ export interface DriftReportDto {
   readonly name: string;
   /** New York trading day, YYYY-MM-DD */
   readonly day: string;
-  /** feature rows recomputed from the day's stored bars */
+  /** trading days the distribution checks read (the day and the ones before it) */
+  readonly windowDays: number;
+  /** feature rows recomputed from the window's stored bars */
   readonly featureRows: number;
   readonly featurePsi: Readonly<Record<string, number>>;
   readonly maxFeaturePsi: number | null;
   /** features over the feature threshold, worst first */
   readonly driftedFeatures: readonly string[];
-  /** the model's predictions of the day (traded or shadow) */
+  /** the model's predictions in the window (traded or shadow) */
   readonly predictionRows: number;
   readonly predictionPsi: number | null;
   /** predictions of the day whose outcome is known from the stored bars */

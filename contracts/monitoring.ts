@@ -109,6 +109,10 @@ export type OperatorEvent =
       readonly psi: number;
       readonly threshold: number;
       readonly tradingDay: string;
+      /** What breached, in words (the drift monitor: feature or score PSI, or a sequential test of the live record). */
+      readonly reasons?: readonly string[];
+      /** The model's name (the learning loop retrains per name). */
+      readonly name?: string;
     };
 
 export interface MonitoringActivities {

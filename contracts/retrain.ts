@@ -70,6 +70,12 @@ export interface RetrainInput {
   /** Heartbeat timeout of the training activity; a dead worker is detected after this (default 30 s). */
   trainHeartbeatTimeoutMs?: number;
   /**
+   * What the gate's verdict does: 'gate' (default) promotes a model that passes the walk-forward gate; 'shadow'
+   * puts every model the leakage screen does not refuse in shadow status (scored beside the champion in live
+   * sessions, never traded): the learning loop promotes it only if its shadow record beats the champion's.
+   */
+  promotion?: 'gate' | 'shadow';
+  /**
    * Pipeline self-test: the dataset step adds a feature built from the future return (`canary_future_return`);
    * the evaluate step must catch it and the model must be refused, not promoted.
    */
@@ -142,6 +148,21 @@ export interface EvaluationDto {
   oosScoreSd?: number;
   /** XGBoost: the walk-forward fold models (JSON paths) whose spread gives the served interval. */
   foldModels?: string[];
+  /** The drift monitor's reference: OOS score bins and record (src/learning/drift.ts); stored with the model. */
+  driftReference?: {
+    scores: { edges: number[]; props: number[]; missing: number; n: number };
+    performance: { hitRate: number; meanReturn: number; sdReturn: number; rows: number };
+    costRate: number;
+  };
+  /** Permutation importance on the last OOS fold (src/learning/importance.ts); stored with the model. */
+  permutationImportance?: {
+    method: 'oos-permutation';
+    metric: 'net-pnl-drop';
+    fold: number;
+    rows: number;
+    baselineNetPnl: number;
+    values: Record<string, number>;
+  };
 }
 
 export interface RegisteredDto {
@@ -155,7 +176,8 @@ export interface RetrainResult {
   modelId: string;
   /** Absent in histories recorded before model kinds existed (then xgboost). */
   kind?: RetrainModelSpec['kind'];
-  decision: 'promoted' | 'rejected';
+  /** 'shadow': `promotion: 'shadow'` and not refused; the learning loop decides later */
+  decision: 'promoted' | 'rejected' | 'shadow';
   gate: GateDecisionDto;
   oos: OosSummary;
   parityMaxAbsDiff: number;
@@ -176,7 +198,7 @@ export interface ModelIoActivities {
     workflowId: string;
     name: string;
     modelId: string;
-    decision: 'promoted' | 'rejected';
+    decision: 'promoted' | 'rejected' | 'shadow';
     reason: string;
     oos: OosSummary;
   }): Promise<void>;
@@ -209,7 +231,8 @@ export interface TrainingActivities {
     modelPath: string;
     evaluation: EvaluationDto;
   }): Promise<RegisteredDto>;
-  setModelDecision(input: { id: string; promote: boolean }): Promise<void>;
+  /** Promote, or (not promoted) shadow when `shadow`, else reject; idempotent. */
+  setModelDecision(input: { id: string; promote: boolean; shadow?: boolean }): Promise<void>;
 }
 
 export const RETRAIN_WORKFLOW = 'retrainWorkflow';

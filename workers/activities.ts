@@ -3,6 +3,8 @@ import { createSkeletonActivities } from '../activities/skeleton.activities';
 import { createMonitoringActivities } from '../activities/monitoring.activities';
 import { createModelIoActivities } from '../activities/models-io.activities';
 import { createTrainingActivities } from '../activities/training.activities';
+import { createLearningActivities } from '../activities/learning.activities';
+import { createHpoTrainingActivities } from '../activities/hpo.activities';
 import { createBacktestActivities } from '../activities/backtest.activities';
 import { createDataActivities } from '../activities/data.activities';
 import { createFeatureActivities } from '../activities/features.activities';
@@ -65,15 +67,16 @@ export function activitiesFor(
           sharedDataDir: deps.config.sharedDataDir,
           alerter: deps.alerter,
         }),
+        ...createLearningActivities({ pool: deps.pool, artifactDir: deps.config.artifactDir }),
       };
-    case TASK_QUEUES.training:
+    case TASK_QUEUES.training: {
+      const xgboostParams: Record<string, string> =
+        deps.config.XGBOOST_DEVICE === 'cpu' ? {} : { device: deps.config.XGBOOST_DEVICE };
       return {
-        ...createTrainingActivities({
-          pool: deps.pool,
-          artifactDir: deps.config.artifactDir,
-          xgboostParams: deps.config.XGBOOST_DEVICE === 'cpu' ? {} : { device: deps.config.XGBOOST_DEVICE },
-        }),
+        ...createTrainingActivities({ pool: deps.pool, artifactDir: deps.config.artifactDir, xgboostParams }),
+        ...createHpoTrainingActivities({ pool: deps.pool, xgboostParams }),
       };
+    }
     case TASK_QUEUES.execution: {
       const { broker, target, ...rest } = deps.execution();
       // every order, cancel and fill to the audit log, with the operator behind the workflow

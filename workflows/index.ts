@@ -8,3 +8,5 @@ export * from './emergency-shutdown.workflow';
 export * from './daily-routines.workflow';
 export * from './echo.workflow';
 export * from './exec-algo.workflow';
+export * from './learning.workflow';
+export * from './hpo.workflow';

@@ -11,7 +11,8 @@ import { TASK_QUEUES } from '../contracts/task-queues';
  * Retrain any model kind (xgboost, lstm, gru, transformer, mtf-attention: `input.spec.kind`): dataset (io) → train
  * (training, heartbeating with checkpoints) → leakage screen and walk-forward evaluation of challenger and champion
  * on the same folds → register (ONNX export + parity) → gate (one-sided paired t-test; leakage refuses) → promote
- * or reject → alert either way.
+ * or reject → alert either way. With `promotion: 'shadow'` (the learning loop) the model enters shadow instead
+ * unless the leakage screen refused it.
  */
 export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResult> {
   const ioQueue = input.taskQueues?.io ?? TASK_QUEUES.io;
@@ -72,15 +73,26 @@ export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResul
     modelPath: trained.modelPath,
     evaluation: evaluated,
   });
-  const promote = evaluated.gate.promote;
-  await registry.setModelDecision({ id: registered.id, promote });
-  const decision = promote ? 'promoted' : 'rejected';
+  let decision: RetrainResult['decision'];
+  if (input.promotion === 'shadow') {
+    // the learning loop's retrain: the shadow record decides promotion; only the leakage screen refuses here
+    const refused = (evaluated.leakage ?? []).length > 0;
+    await registry.setModelDecision({ id: registered.id, promote: false, shadow: !refused });
+    decision = refused ? 'rejected' : 'shadow';
+  } else {
+    const promote = evaluated.gate.promote;
+    await registry.setModelDecision({ id: registered.id, promote });
+    decision = promote ? 'promoted' : 'rejected';
+  }
   await io.notifyRetrain({
     workflowId,
     name: input.name,
     modelId: registered.id,
     decision,
-    reason: evaluated.gate.reason,
+    reason:
+      decision === 'shadow'
+        ? `enters shadow (the learning loop promotes it only if its shadow record beats the champion's); walk-forward gate: ${evaluated.gate.reason}`
+        : evaluated.gate.reason,
     oos: evaluated.challenger.summary,
   });
   return {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import * as audit from './audit';
 import * as dashboard from './dashboard';
 import * as demo from './demo';
+import * as learning from './learning';
 import * as models from './models';
 import * as session from './session';
 import * as simulator from './simulator';
@@ -22,6 +23,7 @@ export const commandModules: Array<{ register: RegisterCommands }> = [
   backtest,
   features,
   models,
+  learning,
   data,
   session,
   simulator,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import type { Pool } from 'pg';
 import type { Command } from 'commander';
 import { RETRAIN_WORKFLOW, type RetrainInput, type RetrainResult } from '../../contracts/retrain';
 import { TASK_QUEUES } from '../../contracts/task-queues';
@@ -19,15 +20,63 @@ import { temporalDataConverter } from '../../src/stack/data-converter';
 import { resolveDatabaseUrl, resolveTemporalAddress } from '../../src/stack/resolve';
 import { createPool } from '../../src/storage/pool';
 import { waitForWorkflow } from '../workflow-result';
+import { importanceChanges } from '../../src/learning/importance';
+import { MODEL_STATUSES } from '../../src/models/registry/registry';
+import { AuditLog } from '../../src/monitoring/audit/audit-log';
+import { recordLearningDecision } from '../../src/monitoring/metrics';
+import { operatorName } from './session';
 
-async function withRegistry<T>(fn: (r: ModelRegistry) => Promise<T>): Promise<T> {
+async function withRegistry<T>(fn: (r: ModelRegistry, pool: Pool) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const pool = createPool(await resolveDatabaseUrl(config), { max: 2 });
   try {
-    return await fn(new ModelRegistry(pool, config.artifactDir));
+    return await fn(new ModelRegistry(pool, config.artifactDir), pool);
   } finally {
     await pool.end();
   }
+}
+
+function statusOption(v: string | undefined): ModelStatus | undefined {
+  if (v === undefined) return undefined;
+  if (!(MODEL_STATUSES as readonly string[]).includes(v))
+    throw new Error(`--status: must be one of ${MODEL_STATUSES.join(', ')}, got "${v}"`);
+  return v as ModelStatus;
+}
+
+/**
+ * What changed in feature importance along a name's models, oldest first: per consecutive pair the features
+ * whose share of the importance rose or fell most (gain, and permutation on the out-of-sample fold when measured).
+ */
+export function importanceReport(
+  models: readonly ModelRecord[],
+  top = 5,
+): Array<{
+  from: string;
+  to: string;
+  method: string;
+  changes: ReturnType<typeof importanceChanges>;
+}> {
+  const measured = [...models].filter((m) => m.featureImportance).sort((a, b) => a.createdAt - b.createdAt);
+  const out: ReturnType<typeof importanceReport> = [];
+  for (let i = 1; i < measured.length; i++) {
+    const a = measured[i - 1]!.featureImportance!;
+    const b = measured[i]!.featureImportance!;
+    if (a.method === b.method)
+      out.push({
+        from: measured[i - 1]!.id,
+        to: measured[i]!.id,
+        method: a.method,
+        changes: importanceChanges(a.values, b.values).slice(0, top),
+      });
+    if (a.permutation && b.permutation)
+      out.push({
+        from: measured[i - 1]!.id,
+        to: measured[i]!.id,
+        method: 'oos-permutation',
+        changes: importanceChanges(a.permutation.values, b.permutation.values).slice(0, top),
+      });
+  }
+  return out;
 }
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -148,11 +197,12 @@ export function register(program: Command): void {
     .command('list')
     .description('list registered models (newest first) with kind and training range')
     .option('--name <name>', 'only this model name')
-    .option('--status <status>', 'candidate | champion | retired | rejected')
+    .option('--status <status>', MODEL_STATUSES.join(' | '))
     .option('--kind <kind>', `only this kind: ${[...MODEL_KINDS, 'ensemble'].join(' | ')}`)
     .option('--json', 'print JSON')
     .action(async (opts: { name?: string; status?: ModelStatus; kind?: string; json?: boolean }) => {
-      const all = await withRegistry((r) => r.list({ name: opts.name, status: opts.status }));
+      const status = statusOption(opts.status);
+      const all = await withRegistry((r) => r.list({ name: opts.name, status }));
       const list = opts.kind ? all.filter((m) => m.kind === opts.kind) : all;
       if (opts.json) {
         console.log(JSON.stringify(list, null, 2));
@@ -160,6 +210,93 @@ export function register(program: Command): void {
       }
       if (list.length === 0) console.log('no models registered yet: run `npm run trader -- models retrain`');
       console.table(list.map(row));
+    });
+
+  models
+    .command('rollback')
+    .description(
+      'reinstate the previous champion of a name at once (audited): sessions resolving champion:<name> score with it from their next decision',
+    )
+    .requiredOption('--name <name>', 'model name')
+    .requiredOption('--reason <text>', 'why (audit log)')
+    .option('--operator <name>', 'who acts, for the audit log (default: your user name)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { name: string; reason: string; operator?: string; json?: boolean }) => {
+      const operator = `cli:${operatorName(opts.operator)}`;
+      const r = await withRegistry(async (reg, pool) => {
+        const out = await reg.rollback(opts.name, { actor: operator, reason: opts.reason });
+        await new AuditLog(pool).append({
+          actor: operator,
+          operator,
+          action: 'model.rolled_back',
+          subject: out.to,
+          reason: opts.reason,
+          details: { name: opts.name, from: out.from, to: out.to },
+        });
+        recordLearningDecision(opts.name, 'rollback');
+        return out;
+      });
+      if (opts.json) console.log(JSON.stringify(r));
+      else
+        console.log(
+          `${opts.name}: champion ${r.from} → ${r.to} (rolled back by ${operator}: ${opts.reason})`,
+        );
+    });
+
+  models
+    .command('promote <id>')
+    .description('make a model the champion of its name (the previous champion is retired; audited)')
+    .requiredOption('--reason <text>', 'why (audit log)')
+    .option('--operator <name>', 'who acts, for the audit log (default: your user name)')
+    .action(async (id: string, opts: { reason: string; operator?: string }) => {
+      const operator = `cli:${operatorName(opts.operator)}`;
+      await withRegistry(async (reg, pool) => {
+        const m = await reg.get(id);
+        if (!m) throw new Error(`models promote: no model "${id}"`);
+        await reg.promote(id, { actor: operator, reason: opts.reason });
+        await new AuditLog(pool).append({
+          actor: operator,
+          operator,
+          action: 'model.promoted',
+          subject: id,
+          reason: opts.reason,
+          details: { name: m.name, via: 'cli' },
+        });
+        recordLearningDecision(m.name, 'promote');
+      });
+      console.log(`${id} is the champion (${operator}: ${opts.reason})`);
+    });
+
+  models
+    .command('importance')
+    .description(
+      "feature importance along a name's models: which features rose or fell between consecutive models (gain, and permutation on the out-of-sample fold)",
+    )
+    .requiredOption('--name <name>', 'model name')
+    .option('--top <n>', 'features per pair', '5')
+    .option('--json', 'print JSON')
+    .action(async (opts: { name: string; top: string; json?: boolean }) => {
+      const top = positiveInt('--top', opts.top) ?? 5;
+      const list = await withRegistry((r) => r.list({ name: opts.name }));
+      const report = importanceReport(list, top);
+      if (opts.json) {
+        console.log(JSON.stringify(report, null, 2));
+        return;
+      }
+      if (!report.length) {
+        console.log(
+          `${opts.name}: fewer than two models with feature importance (${list.length} registered); retrain to measure`,
+        );
+        return;
+      }
+      const pct = (x: number | null) => (x === null ? '   —  ' : `${(x * 100).toFixed(1).padStart(5)}%`);
+      for (const r of report) {
+        console.log(`${r.from} → ${r.to} (${r.method}):`);
+        for (const c of r.changes)
+          console.log(
+            `  ${c.change >= 0 ? 'rose' : 'fell'} ${c.feature.padEnd(28)} ${pct(c.before)} → ${pct(c.after)}  rank ${c.rankBefore ?? '—'} → ${c.rankAfter ?? '—'}`,
+          );
+      }
     });
 
   models
@@ -199,6 +336,24 @@ export function register(program: Command): void {
         console.log(`feature importance (${imp.method}, top ${top.length}):`);
         for (const [f, v] of top) console.log(`  ${f}: ${v.toPrecision(4)}`);
       } else console.log('feature importance: not measured for this kind yet');
+      if (imp?.permutation) {
+        const top = Object.entries(imp.permutation.values)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 10);
+        console.log(
+          `permutation importance (out-of-sample fold ${imp.permutation.fold}, ${imp.permutation.rows} rows, net P&L lost when shuffled):`,
+        );
+        for (const [f, v] of top) console.log(`  ${f}: ${v.toFixed(2)}`);
+      }
+      const history = await withRegistry((r) => r.statusHistory(m.name, 200));
+      const mine = history.filter((e) => e.modelId === m.id).reverse();
+      if (mine.length) {
+        console.log('status history:');
+        for (const e of mine)
+          console.log(
+            `  ${new Date(e.at).toISOString()} ${e.from ?? '—'} → ${e.to} by ${e.actor}${e.reason ? `: ${e.reason}` : ''}`,
+          );
+      }
       console.log(`artifacts: ${JSON.stringify(m.artifacts, null, 2)}`);
     });
 

@@ -2,9 +2,10 @@
  * The drift monitor's arithmetic, one model and one trading day at a time (the activity gathers the inputs from
  * the stored bars, the predictions table and the registry):
  *
- * - feature drift: PSI of each feature over the day's rows (recomputed from the day's stored bars with the same
- *   feature code as training) against the model's training rows' quantile bins;
- * - prediction drift: PSI of the day's scores against the model's out-of-sample scores;
+ * - feature drift: PSI of each feature over the rows of a trailing window of trading days (recomputed from the
+ *   stored bars with the same feature code as training) against the model's training rows' quantile bins;
+ *   daily features are left out (a handful of values is no distribution);
+ * - prediction drift: PSI of the window's scores against the model's out-of-sample scores;
  * - realised against expected performance: every prediction of the day whose horizon ended inside the stored
  *   bars is scored as if its direction were traded — return sign(expected return) × realised return, minus a
  *   cost per unit of position — and its hit rate and mean return are set against the same quantities of the
@@ -118,14 +119,18 @@ export interface DriftInputs {
   readonly name: string;
   readonly day: string;
   readonly reference: DriftReference;
-  /** the day's feature rows, row-major, in `featureNames` order */
+  /** trading days the feature rows and scores cover */
+  readonly windowDays: number;
+  /** the window's feature rows, row-major, in `featureNames` order */
   readonly features: {
     readonly X: ArrayLike<number>;
     readonly rows: number;
     readonly names: readonly string[];
   } | null;
-  /** the model's scores of the day */
+  /** the model's scores in the window */
   readonly scores: ArrayLike<number>;
+  /** features left out of the feature PSI (e.g. daily features: one value a day is no distribution) */
+  readonly skipFeatures?: ReadonlySet<string>;
   /** the day's predictions with a known outcome */
   readonly realised: readonly RealisedPrediction[];
   /** the model's sequential state after its previous drift day (null: its first) */
@@ -140,8 +145,12 @@ export function driftReport(i: DriftInputs): DriftReportDto {
   const reasons: string[] = [];
   // ---- features
   let featurePsi: Record<string, number> = {};
-  if (i.features && i.features.rows > 0 && i.reference.features)
-    featurePsi = columnPsi(i.reference.features, i.features.X, i.features.rows, i.features.names);
+  if (i.features && i.features.rows > 0 && i.reference.features) {
+    const ref = Object.fromEntries(
+      Object.entries(i.reference.features).filter(([k]) => !i.skipFeatures?.has(k)),
+    );
+    featurePsi = columnPsi(ref, i.features.X, i.features.rows, i.features.names);
+  }
   const finite = Object.entries(featurePsi).filter(([, v]) => Number.isFinite(v));
   const drifted = finite
     .filter(([, v]) => v > c.featurePsiThreshold)
@@ -199,6 +208,7 @@ export function driftReport(i: DriftInputs): DriftReportDto {
     modelId: i.modelId,
     name: i.name,
     day: i.day,
+    windowDays: i.windowDays,
     featureRows: i.features?.rows ?? 0,
     featurePsi,
     maxFeaturePsi,

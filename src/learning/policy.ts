@@ -12,8 +12,9 @@
  *   3. Retrain. Triggers, strongest first: no model at all (bootstrap); the sequential tests say the champion's
  *      live record fell short of its out-of-sample one (performance); its features' or scores' distribution
  *      moved past the threshold `psiDays` days running (distribution); `retrainEveryDays` since the last
- *      retrain (schedule). Held back while a challenger is still in shadow (its verdict comes first), within
- *      `cooldownDays` of the last retrain, and on a day a challenger was promoted.
+ *      retrain (schedule). Held back while a challenger has been in shadow for fewer than `shadowDays` (its
+ *      verdict comes first; one that had its days and was not promoted keeps competing beside a fresher one),
+ *      within `cooldownDays` of the last retrain, and on a day a challenger was promoted.
  *
  * The new model of a retrain enters shadow; it trades only once promoted by step 2 on a later day.
  */
@@ -31,6 +32,7 @@ export const DEFAULT_LEARNING_CONFIG: LearningConfig = {
   retrainEveryDays: 20,
   cooldownDays: 3,
   trainWindowDays: 21,
+  driftWindowDays: 5,
   predictionPsiThreshold: 0.25,
   featurePsiThreshold: 0.25,
   featureBreachShare: 0.3,
@@ -72,6 +74,7 @@ export function learningConfig(partial: Partial<LearningConfig> = {}): LearningC
   int('retrainEveryDays', 0);
   int('cooldownDays', 0);
   int('trainWindowDays', 1);
+  int('driftWindowDays', 1);
   int('psiDays', 1);
   int('blockRows', 1);
   frac('predictionPsiThreshold', c.predictionPsiThreshold, 0, Infinity);
@@ -169,10 +172,13 @@ export function learningDay(
   let retrain: LearningDecisionsDto['retrain'] = null;
   if (trigger) {
     const sinceLast = prev.lastRetrainCycle === null ? Infinity : cycle - prev.lastRetrainCycle;
+    // a challenger younger than shadowDays has not had its chance yet; one that has, and was not promoted, does
+    // not hold a fresher retrain back (it keeps competing until maxShadowDays)
+    const young = stillShadow.filter((s) => s.days < config.shadowDays);
     if (promote) notes.push(`retrain (${trigger.trigger}) held: ${promote.modelId} is promoted today`);
-    else if (stillShadow.length > 0 && trigger.trigger !== 'bootstrap')
+    else if (young.length > 0 && trigger.trigger !== 'bootstrap')
       notes.push(
-        `retrain (${trigger.trigger}) held: ${stillShadow.map((s) => s.modelId).join(', ')} still in shadow`,
+        `retrain (${trigger.trigger}) held: ${young.map((s) => s.modelId).join(', ')} in shadow for fewer than ${config.shadowDays} days`,
       );
     else if (sinceLast <= config.cooldownDays)
       notes.push(

@@ -337,6 +337,62 @@ export class TradingMetrics {
     registers: [this.registry],
   });
 
+  // --- Continuous learning (src/learning; the learning cycle and drift monitor workflows) ----------------
+  readonly featureDriftMax = new Gauge({
+    name: 'trader_model_feature_drift_max',
+    help: "Largest per-feature PSI of the day's feature rows vs the model's training rows (>0.25 = significant)",
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly liveHitRate = new Gauge({
+    name: 'trader_model_live_hit_rate_ratio',
+    help: "Hit rate of the model's predictions of the day whose outcome is known (direction right)",
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly expectedHitRate = new Gauge({
+    name: 'trader_model_expected_hit_rate_ratio',
+    help: "The model's out-of-sample hit rate on the drift monitor's terms (what the live one is tested against)",
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly driftBreach = new Gauge({
+    name: 'trader_model_drift_breach',
+    help: 'The drift monitor found a breach on the newest day (1) or not (0): distribution or sequential test',
+    labelNames: ['model', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly learningChampion = new Gauge({
+    name: 'trader_learning_champion_info',
+    help: 'The champion of a model name (1 for the model that trades)',
+    labelNames: ['name', 'model'] as const,
+    registers: [this.registry],
+  });
+  readonly learningShadows = new Gauge({
+    name: 'trader_learning_shadows_quantity',
+    help: 'Challengers of a model name scored in shadow (never traded)',
+    labelNames: ['name'] as const,
+    registers: [this.registry],
+  });
+  readonly learningNextRetrain = new Gauge({
+    name: 'trader_learning_days_to_retrain_quantity',
+    help: "Learning days until the name's scheduled retrain (drift can start one earlier)",
+    labelNames: ['name'] as const,
+    registers: [this.registry],
+  });
+  readonly learningDecisions = new Counter({
+    name: 'trader_learning_decisions_total',
+    help: 'Decisions of the learning loop per model name: retrain, promote, reject, rollback',
+    labelNames: ['name', 'decision'] as const,
+    registers: [this.registry],
+  });
+  readonly marketRegime = new Gauge({
+    name: 'trader_market_regime_state',
+    help: 'Regime of a symbol at the newest completed day (1 for its state, 0 for the others)',
+    labelNames: ['ticker', 'state'] as const,
+    registers: [this.registry],
+  });
+
   // --- Workers and workflows ---------------------------------------------------------------------------
   readonly workerUp = new Gauge({
     name: 'trader_worker_up',
@@ -682,6 +738,73 @@ export function observePrediction(
 
 export function setPredictionDrift(model: string, psi: number, m: TradingMetrics = tradingMetrics): void {
   m.predictionDrift.set({ model: m.labels.model.value(model) }, finite(psi, 'psi'));
+}
+
+export const LEARNING_DECISIONS = ['retrain', 'promote', 'reject', 'rollback'] as const;
+export const DRIFT_BREACH_KINDS = ['distribution', 'performance'] as const;
+export const REGIME_LABELS = ['warming-up', 'calm', 'trend-up', 'trend-down', 'volatile', 'crisis'] as const;
+
+/** The drift monitor's day for one model (src/learning/drift.ts). */
+export function setModelDrift(
+  s: {
+    readonly model: string;
+    readonly predictionPsi: number | null;
+    readonly maxFeaturePsi: number | null;
+    readonly liveHitRate: number | null;
+    readonly expectedHitRate: number | null;
+    readonly distributionAlarm: boolean;
+    readonly performanceAlarm: boolean;
+  },
+  m: TradingMetrics = tradingMetrics,
+): void {
+  const model = m.labels.model.value(s.model);
+  if (s.predictionPsi !== null) m.predictionDrift.set({ model }, finite(s.predictionPsi, 'psi'));
+  if (s.maxFeaturePsi !== null) m.featureDriftMax.set({ model }, finite(s.maxFeaturePsi, 'maxFeaturePsi'));
+  if (s.liveHitRate !== null) m.liveHitRate.set({ model }, finite(s.liveHitRate, 'liveHitRate'));
+  if (s.expectedHitRate !== null)
+    m.expectedHitRate.set({ model }, finite(s.expectedHitRate, 'expectedHitRate'));
+  m.driftBreach.set({ model, kind: 'distribution' }, s.distributionAlarm ? 1 : 0);
+  m.driftBreach.set({ model, kind: 'performance' }, s.performanceAlarm ? 1 : 0);
+}
+
+const championLabel = new Map<string, string>();
+
+/** The learning loop's view of a model name: its champion, challengers in shadow, days to the next retrain. */
+export function setLearningStatus(
+  s: {
+    readonly name: string;
+    readonly champion: string | null;
+    readonly shadows: number;
+    readonly nextRetrainDays: number | null;
+  },
+  m: TradingMetrics = tradingMetrics,
+): void {
+  const name = m.labels.model.value(s.name);
+  const model = s.champion ? m.labels.model.value(s.champion) : null;
+  const before = championLabel.get(name);
+  if (before !== undefined && before !== model) m.learningChampion.remove({ name, model: before });
+  if (model) {
+    m.learningChampion.set({ name, model }, 1);
+    championLabel.set(name, model);
+  } else championLabel.delete(name);
+  m.learningShadows.set({ name }, s.shadows);
+  if (s.nextRetrainDays !== null) m.learningNextRetrain.set({ name }, s.nextRetrainDays);
+}
+
+export function recordLearningDecision(
+  name: string,
+  decision: (typeof LEARNING_DECISIONS)[number],
+  m: TradingMetrics = tradingMetrics,
+): void {
+  m.learningDecisions.inc({
+    name: m.labels.model.value(name),
+    decision: oneOf(LEARNING_DECISIONS, decision),
+  });
+}
+
+export function setMarketRegime(symbol: string, state: string, m: TradingMetrics = tradingMetrics): void {
+  const ticker = m.labels.ticker.value(symbol);
+  for (const st of REGIME_LABELS) m.marketRegime.set({ ticker, state: st }, st === state ? 1 : 0);
 }
 
 export function setModelConfidence(

@@ -4,6 +4,7 @@ import {
   type Client,
   type ScheduleOptions,
 } from '@temporalio/client';
+import { LEARNING_CYCLE_WORKFLOW, type LearningCycleInput } from '../../contracts/learning';
 import type { DailyRoutineInput } from '../../contracts/session';
 import { TASK_QUEUES } from '../../contracts/task-queues';
 import { nyseDayInfo } from '../market/calendar';
@@ -128,4 +129,93 @@ export async function applySchedules(
     }
   }
   return out;
+}
+
+/**
+ * The learning Schedule of a model name: its learning cycle (drift → shadow records → promote / reject → retrain
+ * into shadow) after the close on every NYSE trading day, America/New_York, holidays in the skip list, the same
+ * catch-up window and no overlap as the daily routines. The cycle takes its day from the time it runs.
+ */
+export interface LearningScheduleSettings {
+  readonly input: Omit<LearningCycleInput, 'day'>;
+  readonly taskQueue?: string;
+  readonly fromYear: number;
+  readonly years?: number;
+  /** New York wall time of the run (default 16:45, after the post-market routine) */
+  readonly hour?: number;
+  readonly minute?: number;
+  readonly catchupWindow?: string;
+}
+
+export function learningScheduleId(name: string): string {
+  return `learning-${name}`;
+}
+
+export function learningScheduleDefinition(s: LearningScheduleSettings): ScheduleOptions {
+  const hour = s.hour ?? 16;
+  const minute = s.minute ?? 45;
+  if (!(Number.isInteger(hour) && hour >= 16 && hour <= 23))
+    throw new RangeError(`hour: ${hour} must be an hour after the 16:00 close (16-23)`);
+  if (!(Number.isInteger(minute) && minute >= 0 && minute <= 59))
+    throw new RangeError(`minute: ${minute} must be 0-59`);
+  const id = learningScheduleId(s.input.name);
+  return {
+    scheduleId: id,
+    spec: {
+      calendars: [
+        {
+          hour,
+          minute,
+          dayOfWeek: [...WEEKDAYS],
+          comment: `learning cycle of ${s.input.name} after the close`,
+        },
+      ],
+      skip: holidaySkips(s.fromYear, s.years ?? 3),
+      timezone: 'America/New_York',
+    },
+    action: {
+      type: 'startWorkflow',
+      workflowType: LEARNING_CYCLE_WORKFLOW,
+      taskQueue: s.taskQueue ?? TASK_QUEUES.io,
+      args: [s.input],
+      workflowId: id,
+    },
+    policies: { catchupWindow: s.catchupWindow ?? '2 hours', overlap: ScheduleOverlapPolicy.SKIP },
+  };
+}
+
+/** Creates or updates the learning Schedule of a name (running it twice changes nothing). */
+export async function applyLearningSchedule(
+  client: Client,
+  s: LearningScheduleSettings,
+): Promise<{ scheduleId: string; outcome: 'created' | 'updated' }> {
+  const def = learningScheduleDefinition(s);
+  const handle = client.schedule.getHandle(def.scheduleId);
+  try {
+    await handle.describe();
+    await handle.update((prev) => ({
+      ...prev,
+      spec: def.spec,
+      action: def.action as typeof prev.action,
+      policies: { ...prev.policies, ...def.policies },
+    }));
+    return { scheduleId: def.scheduleId, outcome: 'updated' };
+  } catch (e) {
+    if (!(e instanceof ScheduleNotFoundError)) throw e;
+    await client.schedule.create(def);
+    return { scheduleId: def.scheduleId, outcome: 'created' };
+  }
+}
+
+/** When the learning Schedule of a name runs next (null: no schedule, or paused). */
+export async function nextLearningRun(client: Client, name: string): Promise<number | null> {
+  try {
+    const d = await client.schedule.getHandle(learningScheduleId(name)).describe();
+    if (d.state.paused) return null;
+    const next = d.info.nextActionTimes[0];
+    return next ? next.getTime() : null;
+  } catch (e) {
+    if (e instanceof ScheduleNotFoundError) return null;
+    throw e;
+  }
 }

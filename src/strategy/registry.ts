@@ -3,6 +3,7 @@
  * what a backtest is given, so both construct the very same strategy.
  */
 import type { Timeframe } from '../model/timeframe';
+import { ModelSignalStrategy, type ModelSignalParams } from './model-signal';
 import { ReferenceAiStrategy, type ReferenceAiParams } from './reference-ai';
 import { SmaTrendStrategy } from './sma-trend';
 import type { Strategy } from './types';
@@ -22,9 +23,14 @@ export type StrategySpec =
       readonly name: 'reference-ai';
       readonly timeframes?: readonly Timeframe[];
       readonly params?: Partial<ReferenceAiParams>;
-    };
+    }
+  | ({
+      /** holds the direction the model predicts (src/strategy/model-signal.ts) */
+      readonly name: 'model-signal';
+      readonly timeframe?: Timeframe;
+    } & ModelSignalParams);
 
-export const STRATEGY_NAMES = ['sma-trend', 'reference-ai'] as const;
+export const STRATEGY_NAMES = ['sma-trend', 'reference-ai', 'model-signal'] as const;
 
 export function createStrategy(spec: StrategySpec): Strategy {
   switch (spec.name) {
@@ -40,6 +46,16 @@ export function createStrategy(spec: StrategySpec): Strategy {
       );
     case 'reference-ai':
       return new ReferenceAiStrategy(spec.timeframes ?? ['1m'], spec.params ?? {});
+    case 'model-signal':
+      return new ModelSignalStrategy(
+        {
+          weight: spec.weight,
+          minConfidence: spec.minConfidence,
+          minExpectedReturn: spec.minExpectedReturn,
+          flattenBeforeCloseMs: spec.flattenBeforeCloseMs,
+        },
+        spec.timeframe ?? '5m',
+      );
     default:
       throw new RangeError(
         `strategy.name: "${(spec as { name?: unknown }).name}" is not one of ${STRATEGY_NAMES.join(', ')}`,

@@ -42,10 +42,21 @@ const SYSTEM_CHANGE: StatusChange = { actor: 'system', reason: '' };
 /** What a row describes: a trained model's spec, or an ensemble over registered models. */
 export type RegisteredSpec = ModelSpec | EnsembleSpec;
 
-/** Feature importance by feature name, with the method that measured it (null: not measured for this kind yet). */
+/**
+ * Feature importance by feature name, with the method that measured it (XGBoost: gain), and the permutation
+ * importance on the last out-of-sample fold when it was measured (src/learning/importance.ts). Null: neither.
+ */
 export interface FeatureImportance {
   method: string;
   values: Record<string, number>;
+  permutation?: {
+    method: string;
+    metric: string;
+    fold: number;
+    rows: number;
+    baselineNetPnl: number;
+    values: Record<string, number>;
+  };
 }
 
 export interface ModelRecord {

@@ -117,8 +117,12 @@ export function operatorAlert(e: OperatorEvent): Alert {
         key: `drift:${e.model}:${e.tradingDay}`,
         severity: 'warning',
         title: `Prediction drift on model ${e.model}`,
-        text: `PSI ${e.psi.toFixed(3)} > ${e.threshold}: live predictions no longer look like the training distribution. Consider a retrain.`,
-        actions: [`npm run trader -- models retrain --name ${e.model}`],
+        text: e.reasons?.length
+          ? `Drift on ${e.tradingDay}: ${e.reasons.join('; ')}. The learning loop retrains on a sustained breach.`
+          : `PSI ${e.psi.toFixed(3)} > ${e.threshold}: live predictions no longer look like the training distribution. Consider a retrain.`,
+        actions: e.name
+          ? [`npm run trader -- learning status --name ${e.name}`]
+          : [`npm run trader -- models retrain --name ${e.model}`],
         fields: { PSI: e.psi.toFixed(3), threshold: String(e.threshold) },
       };
   }

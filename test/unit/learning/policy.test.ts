@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { DriftReportDto, ShadowEvaluationDto } from '../../../contracts/learning';
+import type { DriftReportDto, LearningStateDto, ShadowEvaluationDto } from '../../../contracts/learning';
 import {
   LEARNING_START,
   daysToScheduledRetrain,
@@ -15,6 +15,7 @@ function drift(modelId: string, o: Partial<DriftReportDto> = {}): DriftReportDto
     modelId,
     name: 'm',
     day: '2024-01-02',
+    windowDays: 5,
     featureRows: 78,
     featurePsi: {},
     maxFeaturePsi: 0.01,
@@ -77,7 +78,7 @@ describe('learning policy (one day at a time)', () => {
     assert.match(again.decisions.notes.join('\n'), /cool-down/);
   });
 
-  test('when a challenger is in shadow, then retraining waits for its verdict', () => {
+  test('when a challenger is in shadow for fewer than shadowDays, then retraining waits for its verdict', () => {
     const prev = { ...LEARNING_START, championId: 'k', cycles: 9, lastRetrainCycle: 2 };
     const bad = drift('k', { performanceAlarm: true });
     const r = learningDay(
@@ -86,7 +87,15 @@ describe('learning policy (one day at a time)', () => {
       config,
     );
     assert.equal(r.decisions.retrain, null);
-    assert.match(r.decisions.notes.join('\n'), /c still in shadow/);
+    assert.match(r.decisions.notes.join('\n'), /c in shadow for fewer than 3 days/);
+    // once it had its shadow days without being promoted, a fresher retrain may join it
+    const later = learningDay(
+      prev,
+      { day: 'd', championId: 'k', drift: bad, shadows: [shadow('c', 3, false)] },
+      config,
+    );
+    assert.equal(later.decisions.retrain?.trigger, 'performance');
+    assert.deepEqual(later.decisions.reject, []);
   });
 
   test('when a challenger has enough shadow days and passes the gate, then it is promoted; short of the days, it waits', () => {
@@ -140,7 +149,7 @@ describe('learning policy (one day at a time)', () => {
 
   test('when the distribution breaches on consecutive days, then the streak triggers a retrain after psiDays', () => {
     const dd = drift('k', { distributionAlarm: true, reasons: ['prediction PSI 0.4 > 0.25'] });
-    let s = { ...LEARNING_START, championId: 'k', cycles: 3, lastRetrainCycle: 1 };
+    let s: LearningStateDto = { ...LEARNING_START, championId: 'k', cycles: 3, lastRetrainCycle: 1 };
     const one = learningDay(s, { day: 'd4', championId: 'k', drift: dd, shadows: [] }, config);
     assert.equal(one.decisions.retrain, null);
     s = one.state;
