@@ -41,6 +41,8 @@ import { applySchedules } from '../../src/session/schedules';
 import { readStackState } from '../../src/stack/stack';
 import { traderCliIdentity } from '../../src/monitoring/audit/identity';
 import { waitForWorkflow } from '../workflow-result';
+import { venueToday } from './stream';
+import { alpacaEndpointsFromConfig } from '../../src/data/sources';
 
 /**
  * Operator commands for trading sessions: start, inspect and steer a session (updates with validators, kill
@@ -142,6 +144,29 @@ function parseLimits(opts: Record<string, string | undefined>): Partial<Operator
   return out;
 }
 
+/**
+ * The session's day: replay needs --date; paper and live trade the venue's current day only (its clock: Alpaca's,
+ * or the simulator's, which may live on another day), so a --date other than that is refused here, naming the
+ * fix (the workflow refuses it too, against the execution worker's broker).
+ */
+async function sessionDate(config: AppConfig, mode: SessionMode, date: string | undefined): Promise<string> {
+  if (date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(date))
+    throw new ConfigError(`--date: "${date}" must be YYYY-MM-DD`);
+  if (mode === 'replay') {
+    if (date === undefined)
+      throw new ConfigError('--date: required with --mode replay (the stored day to replay)');
+    return date;
+  }
+  // no venue configured here (the workers hold the broker): the workflow checks the day against theirs
+  if (date !== undefined && !alpacaEndpointsFromConfig(config)) return date;
+  const today = await venueToday(config);
+  if (date !== undefined && date !== today)
+    throw new ConfigError(
+      `--date: ${date} is not the venue's current trading day (${today}, by its clock); a ${mode} session trades the venue's today only — leave --date out, or replay a past day with --mode replay`,
+    );
+  return today;
+}
+
 export function register(program: Command): void {
   const session = program
     .command('session')
@@ -152,7 +177,10 @@ export function register(program: Command): void {
     .description(
       'start the trading session for one account and day (replay: a stored day through the simulator)',
     )
-    .requiredOption('--date <YYYY-MM-DD>', 'exchange date')
+    .option(
+      '--date <YYYY-MM-DD>',
+      "exchange date; paper/live trade the venue's current day only (the default, read from its clock); replay: required",
+    )
     .requiredOption('--symbols <list>', 'candidate symbols, comma separated')
     .option('--mode <mode>', 'replay | paper | live', 'paper')
     .option('--account <id>', 'account label (search attribute Account)', 'paper')
@@ -194,7 +222,7 @@ export function register(program: Command): void {
         strategyParams?: string;
         tf?: string;
         seed: string;
-        date: string;
+        date?: string;
         symbols: string;
         mode: string;
         account: string;
@@ -212,6 +240,7 @@ export function register(program: Command): void {
         if (!Number.isInteger(seed)) throw new ConfigError(`--seed: "${opts.seed}" must be an integer`);
         const execution = executionRoutingFrom(opts);
         await withClient(async (client, config) => {
+          const date = await sessionDate(config, mode, opts.date);
           if (mode === 'live') {
             if (config.TRADING_MODE !== 'live')
               throw new ConfigError(
@@ -221,12 +250,12 @@ export function register(program: Command): void {
               '\n!!! LIVE TRADING: this session sends REAL orders with REAL money to Alpaca !!!\n',
             );
           }
-          const workflowId = sessionWorkflowId(opts.account, opts.date, mode);
+          const workflowId = sessionWorkflowId(opts.account, date, mode);
           const input: SessionInput = {
             sessionId: workflowId,
             account: opts.account,
             mode,
-            date: opts.date,
+            date,
             candidates: opts.symbols
               .split(',')
               .map((s) => s.trim().toUpperCase())

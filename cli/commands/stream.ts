@@ -53,7 +53,7 @@ const list = (v: string | undefined) =>
     .filter(Boolean);
 
 /** The venue's trading date now (Alpaca's clock, or the simulator's): what "today" means for a stream. */
-async function venueToday(config: AppConfig): Promise<string> {
+export async function venueToday(config: AppConfig): Promise<string> {
   const alpaca = alpacaEndpointsFromConfig(config);
   if (!alpaca)
     throw new Error(

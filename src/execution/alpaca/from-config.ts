@@ -6,7 +6,8 @@ import { AlpacaBroker } from './adapter';
 /**
  * The execution worker's broker from the validated config, in one place (no `if (paper)` anywhere else):
  * - APCA_API_BASE_URL pointing at a local simulator → the simulator (credentials optional; its bar replay is
- *   driven through /sim/advance for replay sessions);
+ *   driven through /sim/advance for replay sessions), unless TRADING_MODE=live: the operator declared real money,
+ *   so whatever the URL serves is treated as a live broker (no replay, no paper session);
  * - credentials without a base URL → Alpaca paper, or live when TRADING_MODE=live (config validation has
  *   already demanded LIVE_TRADING_CONFIRM for that).
  */
@@ -25,7 +26,7 @@ export function executionBrokerFromConfig(
   >,
 ): ExecutionBrokerDeps {
   const base = config.APCA_API_BASE_URL;
-  if (base && LOCAL.test(base)) {
+  if (base && LOCAL.test(base) && config.TRADING_MODE !== 'live') {
     const url = base.replace(/\/+$/, '');
     return {
       broker: new AlpacaBroker({

@@ -19,6 +19,16 @@ describe('execution broker from config', () => {
     assert.equal(live.target, 'alpaca-live');
     assert.equal(live.replay, undefined);
   });
+  test('when TRADING_MODE=live points at a local URL, then it is a live broker all the same, without a replay driver', () => {
+    const d = executionBrokerFromConfig({
+      APCA_API_KEY_ID: 'AK1',
+      APCA_API_SECRET_KEY: 's',
+      APCA_API_BASE_URL: 'http://127.0.0.1:8790',
+      TRADING_MODE: 'live',
+    });
+    assert.equal(d.target, 'alpaca-live');
+    assert.equal(d.replay, undefined);
+  });
   test('when neither credentials nor a simulator URL are set, then a ConfigError says what to do', () => {
     assert.throws(
       () => executionBrokerFromConfig({ TRADING_MODE: 'paper' }),
