@@ -396,7 +396,12 @@ export class TradingKernel {
     this.feed.updated.length = 0;
     for (const u of updated) this.feed.updated.push(u);
     const port = this.opts.predictions;
-    const preds = port?.predict({ now: t, feed: this.feed, updated: this.feed.updated });
+    const preds = port?.predict({
+      now: t,
+      feed: this.feed,
+      updated: this.feed.updated,
+      bars: (symbol) => this.execution.get(symbol),
+    });
     if (preds instanceof Promise)
       return preds.then((p) => this.runStrategy(t, account, step, actions, closing, controls, p));
     return this.runStrategy(t, account, step, actions, closing, controls, preds);

@@ -8,6 +8,7 @@
 import type { Timeframe } from '../model/timeframe';
 import type { PredictionSet } from '../strategy/types';
 import type { ClockedBarFeed } from './feed';
+import type { BarSeries } from './series';
 
 export interface PredictionRequest {
   /** decision time: the close of the bars in `updated` */
@@ -16,10 +17,20 @@ export interface PredictionRequest {
   readonly feed: ClockedBarFeed;
   /** (symbol, timeframe) pairs whose bar closed at `now` */
   readonly updated: ReadonlyArray<{ readonly symbol: string; readonly timeframe: Timeframe }>;
+  /**
+   * A symbol's execution bars (its finest series, visible up to `now`): a model's features may need timeframes
+   * the strategy does not trade, which the port builds from these bars itself.
+   */
+  readonly bars: (symbol: string) => BarSeries | undefined;
 }
 
 export interface PredictionPort {
   /** what the predictions come from, for journals, status and reports (e.g. `model:xgb-…`, `ensemble:…`) */
   readonly name: string;
   predict(req: PredictionRequest): PredictionSet | undefined | Promise<PredictionSet | undefined>;
+  /**
+   * Sessions of history the port needs before the first decision (its features' warm-up), on top of the
+   * strategy's; a session loads the larger of the two.
+   */
+  readonly warmUpSessions?: number;
 }
