@@ -7,7 +7,10 @@
  * Universe, three tiers, rebuilt every bar: primary (price and dollar-volume filters) → active (unusual
  * relative volume or volatility) → focus (top N by expected dollar profit).
  * Timeframe per ticker: the one whose past predictions scored best out of sample (each prediction is scored
- * only after its horizon has passed, so the choice never uses the future).
+ * only after its horizon has passed, so the choice never uses the future). With `regime` set, the market regime
+ * (src/learning/regime.ts, fit on data up to t) narrows the choice first: in a trend the coarser half of the
+ * timeframes (let the move run), in a calm or volatile range the finer half (short holds, quick exits); in a
+ * crisis the kernel's crisis rule allows exits only.
  * Entry: model consensus + volume confirmation + trend alignment (EMA fast vs slow, price vs slow) +
  * reward/risk ≥ 1.5, sized by the shared sizing rule (risk to the ATR stop, tier band, Kelly from the
  * strategy's own measured win rate and payoff once it has enough trades, drawdown haircut).
@@ -21,9 +24,10 @@
  */
 import type { Bar } from '../model/bar';
 import type { Command } from '../model/command';
-import type { Timeframe } from '../model/timeframe';
+import { TIMEFRAME_MS, type Timeframe } from '../model/timeframe';
 import type { SignalTier } from '../risk/sizing';
 import { ATR, EMA, ROCR, SMA, type Indicator } from '../indicators';
+import type { RegimeOptions, RegimeState } from '../learning/regime';
 import {
   STRATEGY_API_VERSION,
   type BarFeed,
@@ -72,6 +76,11 @@ export interface ReferenceAiParams {
    * follows the current regime instead of being dominated by an old losing streak.
    */
   readonly kellyWindow: number;
+  /**
+   * Market regimes (src/learning/regime.ts) for the timeframe choice and the kernel's crisis rule; undefined: off
+   * (e.g. `{}` for the default detector).
+   */
+  readonly regime?: Partial<RegimeOptions>;
 }
 
 export const DEFAULT_REFERENCE_PARAMS: ReferenceAiParams = {
@@ -159,6 +168,7 @@ export class ReferenceAiStrategy implements Strategy {
   readonly warmUpBars: number;
   readonly timeframes: readonly Timeframe[];
   readonly p: ReferenceAiParams;
+  readonly regime?: Partial<RegimeOptions>;
   private readonly series = new Map<string, SeriesState>();
   private readonly managed = new Map<string, ManagedPosition>();
   private readonly pendingEntry = new Map<string, { m: ManagedPosition; at: number }>();
@@ -185,6 +195,7 @@ export class ReferenceAiStrategy implements Strategy {
         `kellyWindow: ${this.p.kellyWindow} must be an integer of at least kellyMinTrades ${this.p.kellyMinTrades}`,
       );
     this.timeframes = timeframes;
+    if (this.p.regime) this.regime = this.p.regime;
     // a LEAN-style warm-up: the largest of the indicators' (the volume mean excludes the newest bar: +1)
     const probe = this.indicators();
     this.warmUpBars = Math.max(...probe.map((i) => i.warmUpPeriod), this.p.volumePeriod + 1);
@@ -321,10 +332,10 @@ export class ReferenceAiStrategy implements Strategy {
     s.pending.push(s.n + h, Math.sign(w), s.close);
   }
 
-  private selectedTimeframe(symbol: string): Timeframe | undefined {
+  private selectedTimeframe(symbol: string, regime?: RegimeState): Timeframe | undefined {
     let best: Timeframe | undefined;
     let bestScore = -Infinity;
-    for (const tf of this.timeframes) {
+    for (const tf of this.regimeTimeframes(symbol, regime)) {
       const s = this.series.get(this.key(symbol, tf));
       if (!s || !this.ready(s)) continue;
       if (s.score > bestScore) {
@@ -333,6 +344,21 @@ export class ReferenceAiStrategy implements Strategy {
       }
     }
     return best;
+  }
+
+  /** The timeframes the regime prefers among the ready ones (all of them without a regime or a preference). */
+  private regimeTimeframes(symbol: string, regime?: RegimeState): readonly Timeframe[] {
+    if (!regime || this.timeframes.length < 2) return this.timeframes;
+    const ready = this.timeframes.filter((tf) => {
+      const s = this.series.get(this.key(symbol, tf));
+      return s !== undefined && this.ready(s);
+    });
+    if (ready.length < 2) return ready;
+    const sorted = [...ready].sort((a, b) => TIMEFRAME_MS[a] - TIMEFRAME_MS[b]);
+    const half = Math.ceil(sorted.length / 2);
+    if (regime === 'trend-up' || regime === 'trend-down') return sorted.slice(sorted.length - half);
+    if (regime === 'calm' || regime === 'volatile') return sorted.slice(0, half);
+    return sorted;
   }
 
   // ------------------------------------------------------------------ positions
@@ -464,7 +490,7 @@ export class ReferenceAiStrategy implements Strategy {
       if (this.managed.has(t.symbol) || this.pendingEntry.has(t.symbol) || this.shadow.has(t.symbol))
         continue;
       if (ctx.portfolio.position(t.symbol) || ctx.portfolio.openOrders(t.symbol).length > 0) continue;
-      if (this.selectedTimeframe(t.symbol) !== t.timeframe) continue;
+      if (this.selectedTimeframe(t.symbol, ctx.regime?.(t.symbol)) !== t.timeframe) continue;
       const s = this.series.get(this.key(t.symbol, t.timeframe))!;
       if (!this.ready(s)) continue;
       if (INTRADAY.has(t.timeframe) && this.mustBeFlat(ctx, t.symbol)) continue; // no intraday entries outside the session or into the close

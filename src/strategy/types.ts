@@ -8,6 +8,7 @@ import type { Bar } from '../model/bar';
 import type { Command, FlattenCommand, SubmitCommand } from '../model/command';
 import type { OrderSide, OrderSpec, OrderTag, TimeInForce } from '../model/order';
 import type { Timeframe } from '../model/timeframe';
+import type { RegimeOptions, RegimeState } from '../learning/regime';
 import type { SizingInput, SizingResult } from '../risk/sizing';
 
 export const STRATEGY_API_VERSION = 1;
@@ -131,6 +132,11 @@ export interface StrategyContext {
   isMarketOpen(symbol: string, ts: number): boolean;
   /** seeded PRNG in [0, 1): a strategy that randomises stays reproducible */
   random(): number;
+  /**
+   * The symbol's market regime at its newest completed day (src/learning/regime.ts), for a strategy that declares
+   * `regime`; absent otherwise.
+   */
+  regime?(symbol: string): RegimeState | undefined;
 }
 
 export interface Strategy {
@@ -143,6 +149,12 @@ export interface Strategy {
   onBar(ctx: StrategyContext, bars: BarFeed, predictions?: PredictionSet): Command[];
   /** parameters for reports and sensitivity grids */
   readonly params?: Readonly<Record<string, number | string | boolean>>;
+  /**
+   * Declares that the strategy uses market regimes: the kernel runs the regime detector on every symbol's
+   * execution bars with these options, gives the state through the context, and applies its crisis rule
+   * (REDUCING while the crisis share of symbols is reached).
+   */
+  readonly regime?: Partial<RegimeOptions>;
 }
 
 export function assertStrategyCompatible(s: Strategy): void {

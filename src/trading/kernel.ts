@@ -35,6 +35,7 @@ import { gateCommands, type GateDenial } from '../risk/gate';
 import { DEFAULT_SIZING, sizePosition, type SizingConfig } from '../risk/sizing';
 import type { RiskLimits, RiskMode, RiskPosition, RiskRule, RiskState } from '../risk/types';
 import { VolatilityTracker } from '../risk/volatility';
+import { RegimeDetector, regimeOptions, type RegimeState } from '../learning/regime';
 import { strategyCalendar } from '../strategy/calendar-context';
 import { DeterministicOrderFactory } from '../strategy/order-factory';
 import {
@@ -162,6 +163,9 @@ export class TradingKernel {
   private readonly strategySeries: Set<BarSeries>;
   private readonly instruments = new Map<string, InstrumentSpec>();
   private readonly vol: VolatilityTracker;
+  /** per symbol, the regime of its execution bars (only for a strategy that declares `regime`) */
+  private readonly regimes: Map<string, RegimeDetector> | null;
+  private readonly crisisShare: number;
   private readonly lastDataTs: Record<string, number> = {};
   private readonly book: TradeBook;
   private readonly factory: DeterministicOrderFactory;
@@ -246,6 +250,13 @@ export class TradingKernel {
       this.nextClose[i] = s.n > 0 ? s.closeAt(0) : Infinity;
     });
     this.vol = new VolatilityTracker(given.length);
+    const ro = strategy.regime ? regimeOptions(strategy.regime) : null;
+    this.crisisShare = ro?.crisisShare ?? 1;
+    this.regimes = ro
+      ? new Map(
+          this.symbols.map((sym) => [sym, new RegimeDetector(ro, this.instrument(sym).calendar !== 'NYSE')]),
+        )
+      : null;
     this.intraday = strategy.timeframes.every((tf) => tf !== '1d');
     this.hasSessionClose = this.symbols.some((sym) => this.instrument(sym).calendar === 'NYSE');
     const execMs = Math.min(...[...exec.values()].map((s) => s.tfMs));
@@ -304,6 +315,7 @@ export class TradingKernel {
       const aggs = this.aggregators.get(s);
       while (s.cursor + 1 < s.n && s.ts[s.cursor + 1]! < from) {
         const k = ++s.cursor;
+        if (this.regimes && this.isExec[i]) this.regimes.get(s.symbol)!.update(s.closeAt(k), s.close[k]!);
         if (aggs)
           for (const a of aggs) a.add(s.ts[k]!, s.open[k]!, s.high[k]!, s.low[k]!, s.close[k]!, s.volume[k]!);
       }
@@ -342,6 +354,7 @@ export class TradingKernel {
         const k = ++s.cursor;
         if (this.isExec[i]) {
           if (k > 0) this.vol.update(i, s.close[k - 1]!, s.close[k]!);
+          this.regimes?.get(s.symbol)!.update(s.closeAt(k), s.close[k]!);
           this.lastDataTs[s.symbol] = s.closeAt(k);
           closed.push({ series: s, index: k });
         }
@@ -380,7 +393,7 @@ export class TradingKernel {
     const step = new StepAccount(account);
     const actions: Action[] = [];
     const closing = this.liquidated || this.inClosingWindow(t, controls.dayEndsAt);
-    const ev = evaluateMode(this.breakerState(t, account), this.limits);
+    const ev = this.regimeRule(evaluateMode(this.breakerState(t, account), this.limits));
     if (ev.mode !== this.mode || ev.reason !== this.modeReason) this.setMode(ev.mode, ev.reason, t);
     if (ev.flatten && !closing && account.positions().length > 0)
       this.flattenAll(t, account, step, actions, RESERVED_SEQ.breaker, `breaker: ${ev.reason}`);
@@ -548,6 +561,24 @@ export class TradingKernel {
       });
     this.mode = m;
     this.modeReason = reason;
+  }
+
+  /**
+   * The crisis rule: while at least `crisisShare` of the symbols are in a crisis regime (src/learning/regime.ts),
+   * an otherwise ACTIVE account is REDUCING (exits only). Only for a strategy that declares `regime`.
+   */
+  private regimeRule(ev: ReturnType<typeof evaluateMode>): ReturnType<typeof evaluateMode> {
+    if (!this.regimes || ev.mode !== 'ACTIVE') return ev;
+    const crisis = [...this.regimes].filter(([, d]) => d.state === 'crisis').map(([sym]) => sym);
+    if (crisis.length === 0 || crisis.length < this.crisisShare * this.regimes.size) return ev;
+    return { mode: 'REDUCING', reason: `regime: crisis in ${crisis.sort().join(', ')}`, flatten: false };
+  }
+
+  /** Each symbol's regime (empty unless the strategy declares `regime`). */
+  regimeStates(): Readonly<Record<string, RegimeState>> {
+    const out: Record<string, RegimeState> = {};
+    if (this.regimes) for (const [sym, d] of this.regimes) out[sym] = d.state;
+    return out;
   }
 
   private setLimits(limits: RiskLimits): void {
@@ -729,6 +760,7 @@ export class TradingKernel {
           input.symbol ? { ...this.sizing, qtyStep: this.instrument(input.symbol).qtyStep } : this.sizing,
         ),
       roundQty: (symbol, qty) => roundToStep(qty, this.instrument(symbol).qtyStep),
+      ...(this.regimes ? { regime: (symbol: string) => this.regimes!.get(symbol)?.state } : {}),
       ...this.calendar,
       random: this.rng,
     };
