@@ -22,7 +22,12 @@ import type { RetrainInput, RetrainResult } from '../../contracts/retrain';
 import { runBacktest } from '../../src/backtest/engine';
 import { ModelRegistry } from '../../src/models/registry/registry';
 import { COMPACT_FEATURE_SET } from '../../src/features';
-import { PrecomputedPort, precomputePredictions, type ScoredRow } from '../../src/models/serving/model-port';
+import {
+  PrecomputedPort,
+  featureMatrices,
+  scoreMatrices,
+  type ScoredRow,
+} from '../../src/models/serving/model-port';
 import { loadServedModel } from '../../src/models/serving/served-model';
 import type { Prediction } from '../../src/strategy/types';
 import { ModelSignalStrategy } from '../../src/strategy/model-signal';
@@ -264,10 +269,10 @@ describe('continuous learning on a regime flip (acceptance 1 and 2)', () => {
       for (let k = FLIP; k < DAYS; k++) {
         const d = runA.data.days[k]!;
         const bars = runA.data.bars.filter((b) => b.ts >= d.openMs - 7 * 86_400_000 && b.ts < d.closeMs);
-        const { rows } = await precomputePredictions(
+        const { rows } = await scoreMatrices(
           served,
           COMPACT_FEATURE_SET,
-          [barColumns(SYMBOL, bars)],
+          featureMatrices(COMPACT_FEATURE_SET, [barColumns(SYMBOL, bars)]),
           {
             fromTs: d.openMs + 1,
             toTs: d.closeMs + 1,
