@@ -8,7 +8,8 @@ import { AuditLog } from '../src/monitoring/audit/audit-log';
 import { recordControlAudit } from '../src/monitoring/audit/control-audit';
 import type { OperatorResolver } from '../src/monitoring/audit/identity';
 import type { SessionMetrics } from '../src/monitoring/session-metrics';
-import { volumeCurve } from '../src/session/exec-algos';
+import { quotedSpreadBps, volumeCurve } from '../src/session/exec-algos';
+import { TickStore } from '../src/data/tick-store';
 import { SessionDecider, StateLostError, type DecisionInput } from '../src/session/decider';
 import type { BarSource } from '../src/storage/bar-store';
 import {
@@ -31,6 +32,8 @@ export interface SessionActivityDeps {
   readonly predictions?: (modelId: string) => Promise<PredictionPort>;
   /** Names who sent a control from its history event when the control does not name an operator. */
   readonly operators?: OperatorResolver;
+  /** Stored quotes (default: the `quotes` table of `pool`). */
+  readonly quotes?: Pick<TickStore, 'readQuotes'>;
 }
 
 const validation = (message: string) => ApplicationFailure.nonRetryable(message, 'ValidationError');
@@ -40,6 +43,8 @@ export function createSessionActivities(
   deps: SessionActivityDeps,
 ): SessionActivities & Pick<ExecAlgoActivities, 'recordExecutionQuality'> {
   const audit = deps.pool ? new AuditLog(deps.pool) : undefined;
+  // the stream stores the focus symbols' quotes: their newest gives an algorithm's spread
+  const quotes = deps.quotes ?? (deps.pool ? new TickStore(deps.pool) : undefined);
   const decider = new SessionDecider({
     bars: deps.bars,
     journal: decisionJournal<DecisionInput>(deps.pool),
@@ -130,6 +135,16 @@ export function createSessionActivities(
           if (v !== undefined) avgVolume[a.order.symbol] = Math.round(v);
         }
       }
+      let spreadBps: Record<string, number> | undefined;
+      if (input.quoteMaxAgeMs !== undefined && quotes) {
+        spreadBps = {};
+        for (const a of result.actions) {
+          if (a.kind !== 'submit' || !a.entry || spreadBps[a.order.symbol] !== undefined) continue;
+          const recent = await quotes.readQuotes(a.order.symbol, at - input.quoteMaxAgeMs, at + 1);
+          const bps = quotedSpreadBps(recent[recent.length - 1], at, input.quoteMaxAgeMs);
+          if (bps !== null) spreadBps[a.order.symbol] = Math.round(bps * 100) / 100;
+        }
+      }
       const denied: Record<string, number> = {};
       for (const d of result.denials) denied[d.rule] = (denied[d.rule] ?? 0) + 1;
       const decided: DecideResult = {
@@ -139,6 +154,7 @@ export function createSessionActivities(
         denied,
         dayTrades: kernel.dayTrades.today,
         ...(avgVolume ? { avgVolume } : {}),
+        ...(spreadBps && Object.keys(spreadBps).length ? { spreadBps } : {}),
       };
       deps.metrics?.decided({
         timeframe: '1m',

@@ -44,10 +44,12 @@ export interface ExecutionRouting {
   readonly intervalMs?: number;
   readonly urgency: 'low' | 'normal' | 'high';
   /**
-   * Assumed quoted spread in basis points for the market vs marketable-limit choice (1m bars carry no quotes;
-   * the choice then follows urgency and this figure).
+   * Assumed quoted spread in basis points for the market vs marketable-limit choice, used when the symbol has no
+   * fresh quote in the store (the stream stores the focus symbols' quotes; 1m bars carry none).
    */
   readonly spreadBps: number;
+  /** A stored quote this old or younger (venue ms before the decision) gives the spread instead of `spreadBps`. */
+  readonly quoteMaxAgeMs: number;
   /** VWAP: sessions of history the volume curve is averaged over */
   readonly volumeLookbackDays: number;
 }
@@ -60,6 +62,7 @@ export const DEFAULT_EXECUTION_ROUTING: ExecutionRouting = {
   slices: 5,
   urgency: 'normal',
   spreadBps: 5,
+  quoteMaxAgeMs: 60_000,
   volumeLookbackDays: 10,
 };
 
@@ -251,6 +254,11 @@ export interface DecideInput {
   readonly flattenBeforeCloseMs: number;
   /** return the average volume over this many bars of every symbol an entry is submitted for */
   readonly avgVolumeBars?: number;
+  /**
+   * return the quoted spread of every symbol an entry is submitted for, from its newest stored quote no older
+   * than this (venue ms before the decision); symbols without a fresh quote are left out
+   */
+  readonly quoteMaxAgeMs?: number;
 }
 
 /** What the kernel decided at one bar close. */
@@ -265,6 +273,8 @@ export interface DecideResult {
   readonly dayTrades: number;
   /** average 1m volume of the symbols entries are submitted for (only when the decide input asked for it) */
   readonly avgVolume?: Readonly<Record<string, number>>;
+  /** quoted spread (bps) of the symbols entries are submitted for that have a fresh stored quote */
+  readonly spreadBps?: Readonly<Record<string, number>>;
 }
 
 export interface OrderAck {
@@ -460,6 +470,11 @@ export function validateExecutionRouting(r: Partial<ExecutionRouting>): string |
     !(typeof r.spreadBps === 'number' && r.spreadBps >= 0 && r.spreadBps < 10_000)
   )
     return `execution.spreadBps: ${String(r.spreadBps)} must be a number in [0, 10000)`;
+  if (
+    r.quoteMaxAgeMs !== undefined &&
+    !(Number.isInteger(r.quoteMaxAgeMs) && r.quoteMaxAgeMs >= 0 && r.quoteMaxAgeMs <= 3_600_000)
+  )
+    return `execution.quoteMaxAgeMs: ${String(r.quoteMaxAgeMs)} must be an integer number of ms in [0, 3600000]`;
   if (
     r.volumeLookbackDays !== undefined &&
     !(Number.isInteger(r.volumeLookbackDays) && r.volumeLookbackDays >= 1 && r.volumeLookbackDays <= 250)

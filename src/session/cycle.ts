@@ -106,6 +106,8 @@ export async function runCycle(
     waitForBarsUntil: s.venue ? wallOf(s.venue, at + BAR_WAIT_MS) : null,
     flattenBeforeCloseMs: (input.flattenBarsBeforeClose ?? 2) * s.barMs,
     ...(ops.algos && routing.algoMaxParticipation !== null ? { avgVolumeBars: routing.volumeBars } : {}),
+    // live quotes: an algorithm's order-type choice uses the symbol's quoted spread when a fresh one is stored
+    ...(ops.algos ? { quoteMaxAgeMs: routing.quoteMaxAgeMs } : {}),
   });
   const now = cell.get();
   let denied = 0;
@@ -149,7 +151,11 @@ export async function runCycle(
   }
   // the orders sent at once first (a flip's exit leg before the algorithm's first slice of its entry leg)
   const acks = await ops.venue.execute(direct.length ? packActions(direct) : null, nextBarTs);
-  for (const a of toAlgo) await startAlgo(ops, cell, input.sessionId, a, routing);
+  for (const a of toAlgo)
+    await startAlgo(ops, cell, input.sessionId, a, {
+      ...routing,
+      spreadBps: decided.spreadBps?.[a.order.symbol] ?? routing.spreadBps,
+    });
 
   const ok = new Set(acks.filter((x) => !x.rejected).map((x) => x.clientOrderId));
   const after = cell.get();

@@ -46,6 +46,21 @@ export function volumeCurve(minuteVolumes: readonly number[][], slices: number):
 }
 
 /**
+ * The quoted spread in basis points of the mid from the newest quote at or before `atMs`, when it is fresh (no
+ * older than `maxAgeMs`) and two-sided and not crossed; null otherwise (the caller then assumes a spread).
+ */
+export function quotedSpreadBps(
+  quote: { readonly ts: number; readonly bid: number; readonly ask: number } | undefined,
+  atMs: number,
+  maxAgeMs: number,
+): number | null {
+  if (!quote || quote.ts > atMs || quote.ts < atMs - maxAgeMs) return null;
+  const { bid, ask } = quote;
+  if (!(bid > 0) || !(ask > 0) || ask < bid) return null;
+  return ((ask - bid) / ((ask + bid) / 2)) * 10_000;
+}
+
+/**
  * Market vs marketable limit: a market order when urgency is high or the spread is tight; otherwise a limit
  * through the far touch by a small buffer, which fills like a market order in normal conditions but caps the
  * price paid when the book is thin.
