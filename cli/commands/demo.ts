@@ -11,6 +11,7 @@ import { DEFAULT_XGBOOST_SPEC } from '../../src/models/spec';
 import { backtestDemoStep } from './backtest';
 import { demoBackfillInput, runBackfill } from './data';
 import { sessionDemoStep } from '../session-demo';
+import { runLearningDemo } from '../learning-demo';
 import { computeAndStoreFeatures } from '../../src/features/store-service';
 import { featureSetByName } from '../../src/features/sets';
 import { createCache } from '../../src/storage/cache';
@@ -107,6 +108,26 @@ export const demoSteps: DemoStep[] = [
       const o = r.oos;
       const oos = `net P&L $${o.netPnl.toFixed(0)}, Sharpe ${o.sharpe.toFixed(2)}, hit rate ${(o.hitRate * 100).toFixed(1)}%, ${o.trades} trades`;
       return `model ${r.modelId} ${r.decision.toUpperCase()} by the gate; out-of-sample ${oos}; ONNX parity ${r.parityMaxAbsDiff.toExponential(1)}`;
+    },
+  },
+  {
+    title:
+      'continuous learning: a champion and a challenger in shadow → one post-market learning cycle (drift report, shadow decision)',
+    async run({ client, config, state }) {
+      const backfill = demoBackfillInput(config.sharedDataDir);
+      const pool = createPool(state.postgres.url, { max: 4 });
+      try {
+        return await runLearningDemo({
+          client,
+          pool,
+          artifactDir: config.artifactDir,
+          symbol: backfill.symbols[0]!,
+          fromMs: backfill.fromMs,
+          toMs: backfill.toMs,
+        });
+      } finally {
+        await pool.end();
+      }
     },
   },
   {
