@@ -1,6 +1,6 @@
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { ChildFill, ExecAlgoActivities } from '../contracts/exec-algo';
-import type { AccountSnapshot, ExecutionActivities, OrderAck } from '../contracts/session';
+import type { AccountSnapshot, DayOrder, ExecutionActivities, OrderAck } from '../contracts/session';
 import type { Broker } from '../src/execution/broker';
 import type { ReplayDriver } from '../src/execution/simulator/replay-driver';
 import type { VenueClock } from '../src/data/stream/venue-clock';
@@ -250,6 +250,30 @@ export function createExecutionActivities(
             status: o?.status ?? 'not_found',
           });
         }
+        return out;
+      });
+    },
+
+    async sessionOrders({ sessionId, symbols }) {
+      return wrap(async () => {
+        const out: DayOrder[] = [];
+        const seen = new Set<string>();
+        for (const symbol of symbols)
+          for (const o of await broker.listOrders({ status: 'all', symbols: [symbol], limit: 500 })) {
+            for (const x of [o, ...(o.legs ?? [])]) {
+              if (!x.clientOrderId.startsWith(`${sessionId}:`) || seen.has(x.clientOrderId)) continue;
+              seen.add(x.clientOrderId);
+              out.push({
+                clientOrderId: x.clientOrderId,
+                symbol: x.symbol,
+                side: x.side,
+                qty: x.qty,
+                filledQty: x.filledQty,
+                avgPrice: x.filledAvgPrice ?? null,
+                status: x.status,
+              });
+            }
+          }
         return out;
       });
     },

@@ -395,6 +395,11 @@ export interface ExecutionActivities {
     clientOrderIds?: readonly string[];
   }): Promise<number>;
   flattenAll(input: { reason: string }): Promise<number>;
+  /**
+   * The session's orders of the day at the broker (client order ids prefixed `<sessionId>:`), read symbol by
+   * symbol (the broker lists at most 500 orders per request: 500 per symbol and day here).
+   */
+  sessionOrders(input: { sessionId: string; symbols: readonly string[] }): Promise<DayOrder[]>;
   verifyFlat(
     input: Record<string, never>,
   ): Promise<{ flat: boolean; positions: readonly AccountPosition[]; openOrders: number }>;
@@ -600,17 +605,136 @@ export type ShutdownEvent = Extract<
 
 // ---- daily routines (Temporal Schedules) ------------------------------------------------------------------
 
+/**
+ * What the pre-market and post-market routines (Temporal Schedules) run with: the account, the session's mode,
+ * strategy and model, where the day's gaps are filled from, and the queues.
+ */
 export interface DailyRoutineInput {
   readonly account: string;
   readonly mode: SessionMode;
   readonly candidates: readonly string[];
   readonly maxSymbols?: number;
+  /**
+   * The model the session trades: a model id, or `champion:<name>` — the pre-market routine pins it to the
+   * model that is champion at the open (a promotion during the day does not switch the running session).
+   */
   readonly modelId?: string;
-  readonly taskQueues?: { readonly io?: string; readonly execution?: string };
+  readonly strategy?: StrategySpec;
+  readonly seed?: number;
+  readonly limits?: Partial<OperatorLimits>;
+  readonly execution?: Partial<ExecutionRouting>;
+  /**
+   * Where the previous day's gap (pre-market) and the day's end (post-market) are backfilled from, e.g.
+   * `{ kind: 'alpaca' }`; absent: no backfill (the routine's result says so). Never synthetic by default.
+   */
+  readonly backfillSource?: RoutineBackfillSource;
+  /** The feature set refreshed before the open (default 'core'); null: none. */
+  readonly featureSet?: string | null;
+  /** The day's market-data stream settings (SessionInput.stream). */
+  readonly stream?: SessionInput['stream'];
+  /** Test and demo use: the session trades only the first N bars of the day. */
+  readonly maxBars?: number;
+  readonly taskQueues?: SessionInput['taskQueues'];
 }
 
+/** The backfill sources a routine may use for the day's bars (contracts/backfill.ts BackfillSource). */
+export type RoutineBackfillSource =
+  | { readonly kind: 'alpaca'; readonly feed?: 'iex' | 'sip' }
+  | { readonly kind: 'polygon' }
+  | { readonly kind: 'csv'; readonly dataset: string };
+
 export interface DailyRoutineResult {
+  /** the venue's trading day the routine ran for */
   readonly date: string;
   readonly skipped: string | null;
   readonly sessionWorkflowId: string | null;
+  /** pre-market: the universe the session trades (post-market: the one it traded) */
+  readonly universe?: readonly string[];
+  /** what the routine did, step by step (shown in the Web UI's result) */
+  readonly steps?: readonly string[];
+  /** post-market: the day's report as stored */
+  readonly report?: DayReport;
+}
+
+/** An order of the day as the broker reports it (the post-market report's input). */
+export interface DayOrder {
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: 'buy' | 'sell';
+  readonly qty: number;
+  readonly filledQty: number;
+  readonly avgPrice: number | null;
+  readonly status: string;
+}
+
+/**
+ * The day's report, stored by the post-market routine (`trader session report --date`): P&L, orders and fills
+ * at the broker, slippage of every fill against the arrival price (the close of the bar the order was decided
+ * on), the completeness of the day's stored minutes, and whether the account ended flat.
+ */
+export interface DayReport {
+  readonly date: string;
+  readonly account: string;
+  readonly mode: SessionMode;
+  readonly sessionId: string;
+  readonly pnl: {
+    readonly daily: number | null;
+    readonly startEquity: number | null;
+    readonly endEquity: number | null;
+  };
+  readonly orders: {
+    readonly placed: number;
+    readonly filled: number;
+    readonly partiallyFilled: number;
+    readonly unfilled: number;
+  };
+  readonly fills: { readonly shares: number; readonly notional: number };
+  /** signed: positive is worse than the arrival price for the order's side; weighted by filled notional */
+  readonly slippage: {
+    readonly avgBps: number | null;
+    readonly worstBps: number | null;
+    readonly bySymbol: ReadonlyArray<{
+      readonly symbol: string;
+      readonly orders: number;
+      readonly filledQty: number;
+      readonly notional: number;
+      readonly slippageBps: number | null;
+    }>;
+  };
+  /** stored 1m bars against the calendar's minutes (null: not checked) */
+  readonly data: {
+    readonly expectedMinutes: number;
+    readonly missing: Readonly<Record<string, number>>;
+  } | null;
+  readonly flat: boolean | null;
+}
+
+/** io task queue: the daily routines' own steps. */
+export interface RoutineActivities {
+  /** Pins the session's model at the open: `champion:<name>` becomes the champion's model id now. */
+  preMarketModel(input: { modelId: string }): Promise<{ modelId: string; note: string }>;
+  /** The universe a session traded (from its recorded report); null when it recorded none. */
+  sessionUniverse(input: { sessionId: string }): Promise<string[] | null>;
+  /** The day's stored 1m bars of `symbols` against the calendar's minutes. */
+  validateDay(input: { date: string; symbols: readonly string[] }): Promise<NonNullable<DayReport['data']>>;
+  /** Builds the day's report from the broker's orders, the store's bars and the session's record; stores it. */
+  dayReport(input: {
+    date: string;
+    account: string;
+    mode: SessionMode;
+    sessionId: string;
+    orders: readonly DayOrder[];
+    data: DayReport['data'];
+    flat: boolean | null;
+  }): Promise<DayReport>;
+  /**
+   * The retrain trigger after the close: a hook for continuous learning (src/learning) to decide whether the
+   * day's results call for retraining. Today a no-op that says so.
+   */
+  postMarketRetrainHook(input: {
+    date: string;
+    account: string;
+    mode: SessionMode;
+    report: DayReport;
+  }): Promise<{ triggered: boolean; note: string }>;
 }

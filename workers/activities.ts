@@ -15,6 +15,7 @@ import { TickStore } from '../src/data/tick-store';
 import { join } from 'node:path';
 import { createExecutionActivities } from '../activities/execution.activities';
 import { createSessionActivities } from '../activities/session.activities';
+import { createRoutineActivities } from '../activities/routines.activities';
 import { createCloseOutActivities, createShutdownActivities } from '../activities/shutdown.activities';
 import { temporalOperatorResolver } from '../src/monitoring/audit/identity';
 import { OrderAudit } from '../src/monitoring/audit/order-audit';
@@ -54,6 +55,11 @@ export function activitiesFor(
           pool: deps.pool,
           metrics: prometheusSessionMetrics(deps.config.TRADING_MODE),
           operators: temporalOperatorResolver(deps.client),
+        }),
+        ...createRoutineActivities({
+          pool: deps.pool,
+          bars: new PgBarSource(deps.pool),
+          artifactDir: deps.config.artifactDir,
         }),
         ...createShutdownActivities({
           client: deps.client,

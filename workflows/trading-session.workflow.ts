@@ -48,9 +48,7 @@ import {
 } from '../src/session/cycle';
 import { liveVenue, replayVenue, type Clock } from '../src/session/venue';
 import { nyDate } from '../src/market/calendar';
-import { marketDataStreamWorkflowId } from '../contracts/market-data';
-import { marketDataStreamWorkflow } from './market-data-stream.workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { startDayStream } from './day-stream';
 
 /**
  * One trading day for one account, as a driver of the trading kernel: reconcile with the broker and pick the
@@ -146,7 +144,7 @@ export async function tradingSessionWorkflow(input: SessionInput): Promise<Sessi
     };
     upsertSearchAttributes({ Symbols: symbolsForSearch(prep.universe) });
     // paper/live: the day's bars come from the market-data stream (one per account and day: a running one is kept)
-    if (venue) await ensureStream(input, prep.universe);
+    if (venue) await startDayStream(input, prep.universe);
     log.info('session prepared', {
       sessionId: input.sessionId,
       symbols: prep.universe.length,
@@ -366,30 +364,6 @@ function registerControls(input: SessionInput, cell: StateCell) {
         });
     },
   };
-}
-
-/** Starts the day's market-data stream for the universe, unless one already runs (the pre-market routine's). */
-async function ensureStream(input: SessionInput, universe: readonly string[]): Promise<void> {
-  const taskQueue = input.taskQueues?.stream ?? input.taskQueues?.io;
-  const streamInput = {
-    account: input.account,
-    date: input.date,
-    symbols: [...universe],
-    // quotes and trades for the most liquid part of the universe (their spread feeds order-type choice)
-    focus: universe.slice(0, 20),
-    ...(input.stream ?? {}),
-    ...(taskQueue ? { taskQueue } : {}),
-  };
-  try {
-    await startChild(marketDataStreamWorkflow, {
-      workflowId: marketDataStreamWorkflowId(streamInput),
-      taskQueue: input.taskQueues?.io ?? TASK_QUEUES.io,
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      args: [streamInput],
-    });
-  } catch (e) {
-    if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
-  }
 }
 
 /** The Symbols search attribute holds at most 2 KB: the first symbols that fit (all of a normal universe). */

@@ -5,7 +5,7 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
-import { resolveTemporalAddress } from '../../src/stack/resolve';
+import { resolveDatabaseUrl, resolveTemporalAddress } from '../../src/stack/resolve';
 import { temporalDataConverter } from '../../src/stack/data-converter';
 import type { Command } from 'commander';
 import {
@@ -30,7 +30,11 @@ import {
   type SessionResult,
   type OperatorLimits,
   type SessionStatus,
+  type RoutineBackfillSource,
 } from '../../contracts/session';
+import { formatDayReport } from '../../src/session/day-report';
+import { readDayReports } from '../../src/storage/day-report-repo';
+import { createPool } from '../../src/storage/pool';
 import { TASK_QUEUES } from '../../contracts/task-queues';
 import { STRATEGY_NAMES, createStrategy, type StrategySpec } from '../../src/strategy/registry';
 import { parseTimeframe, type Timeframe } from '../../src/model/timeframe';
@@ -282,6 +286,38 @@ export function register(program: Command): void {
     );
 
   session
+    .command('report')
+    .description(
+      "the day's report the post-market routine stored: P&L, orders, fills, slippage against the arrival price, data completeness",
+    )
+    .requiredOption('--date <YYYY-MM-DD>', 'the trading day')
+    .option('--account <id>', 'only this account')
+    .option('--mode <mode>', 'only this mode (replay | paper | live)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { date: string; account?: string; mode?: string; json?: boolean }) => {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(opts.date))
+        throw new ConfigError(`--date: "${opts.date}" must be YYYY-MM-DD`);
+      if (opts.mode !== undefined && !['replay', 'paper', 'live'].includes(opts.mode))
+        throw new ConfigError(`--mode: "${opts.mode}" must be replay, paper or live`);
+      const pool = createPool(await resolveDatabaseUrl(loadConfig()), { max: 1 });
+      try {
+        const reports = await readDayReports(pool, opts.date, {
+          ...(opts.account ? { account: opts.account } : {}),
+          ...(opts.mode ? { mode: opts.mode as SessionMode } : {}),
+        });
+        if (opts.json) console.log(JSON.stringify(reports, null, 2));
+        else if (!reports.length) {
+          console.log(
+            `no report for ${opts.date}${opts.account ? ` (${opts.account})` : ''}: the post-market routine writes it after the close (schedules apply)`,
+          );
+          process.exitCode = 1;
+        } else console.log(reports.map(formatDayReport).join('\n\n'));
+      } finally {
+        await pool.end();
+      }
+    });
+
+  session
     .command('status <workflowId>')
     .description('positions, P&L, risk state, last bar and model of a session (query `status`)')
     .option('--json', 'print JSON')
@@ -391,19 +427,42 @@ export function register(program: Command): void {
     .option('--account <id>', 'account label', 'paper')
     .option('--mode <mode>', 'paper | live', 'paper')
     .option('--catchup-window <duration>', 'how late a missed routine may still run', '30 minutes')
-    .action(async (opts: { symbols: string; account: string; mode: string; catchupWindow: string }) => {
+    .option('--max-symbols <n>', 'universe size the pre-market routine picks', '100')
+    .option('--strategy <name>', `the session's strategy: ${STRATEGY_NAMES.join(' | ')}`, 'sma-trend')
+    .option('--strategy-params <json>', 'strategy parameters as JSON (as for session start)')
+    .option('--tf <list>', 'timeframes the strategy trades, comma separated')
+    .option(
+      '--model-id <id>',
+      'the model the session trades: a model id, or champion:<name> (pinned to the champion at the open)',
+    )
+    .option(
+      '--backfill-source <source>',
+      'where the previous day (pre-market) and the day (post-market) are gap-filled from: alpaca[:iex|sip] | polygon | csv:<set>; default: no backfill',
+    )
+    .option('--feature-set <name|none>', 'feature set refreshed before the open', 'core')
+    .action(async (opts: Record<string, string>) => {
       if (opts.mode !== 'paper' && opts.mode !== 'live')
         throw new ConfigError(`--mode: "${opts.mode}" must be paper or live`);
       if (opts.mode === 'live') assertLiveOptIn(loadConfig(), '--mode live');
+      const maxSymbols = Number(opts.maxSymbols);
+      if (!Number.isInteger(maxSymbols) || maxSymbols < 1)
+        throw new ConfigError(`--max-symbols: "${opts.maxSymbols}" must be a positive integer`);
+      const strategy = strategySpecFrom(opts.strategy!, opts.strategyParams, opts.tf);
+      const backfillSource = opts.backfillSource ? routineBackfillSource(opts.backfillSource) : undefined;
       await withClient(async (client) => {
         const results = await applySchedules(client, {
           routine: {
-            account: opts.account,
+            account: opts.account!,
             mode: opts.mode as SessionMode,
-            candidates: opts.symbols
-              .split(',')
+            candidates: opts
+              .symbols!.split(',')
               .map((s) => s.trim().toUpperCase())
               .filter(Boolean),
+            maxSymbols,
+            strategy,
+            ...(opts.modelId ? { modelId: opts.modelId } : {}),
+            ...(backfillSource ? { backfillSource } : {}),
+            featureSet: opts.featureSet === 'none' ? null : opts.featureSet!,
           },
           fromYear: new Date().getUTCFullYear(),
           catchupWindow: opts.catchupWindow,
@@ -470,6 +529,16 @@ export function executionRoutingFrom(opts: {
 }
 
 /** A strategy spec from the CLI flags, checked by building the strategy (errors name the field). */
+/** `--backfill-source`: the sources a daily routine may gap-fill the day from (never synthetic). */
+function routineBackfillSource(v: string): RoutineBackfillSource {
+  const [kind, arg] = v.split(':', 2);
+  if (kind === 'alpaca' && (arg === undefined || arg === 'iex' || arg === 'sip'))
+    return arg ? { kind, feed: arg } : { kind };
+  if (kind === 'polygon' && arg === undefined) return { kind };
+  if (kind === 'csv' && arg) return { kind, dataset: arg };
+  throw new ConfigError(`--backfill-source: "${v}" must be alpaca[:iex|sip], polygon or csv:<set>`);
+}
+
 export function strategySpecFrom(name: string, paramsJson: string | undefined, tf?: string): StrategySpec {
   let params: Record<string, unknown> = {};
   if (paramsJson !== undefined) {

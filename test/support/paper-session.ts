@@ -96,7 +96,11 @@ export async function createPaperWorkers(
   t: TemporalTestContext,
   store: TestDatabase,
   sim: SimulatorServer,
-  opts: { streamQueue?: string } = {},
+  opts: {
+    streamQueue?: string;
+    /** more io activities (the routines' backfill, report and alert steps) */
+    io?: (endpoints: ReturnType<typeof alpacaEndpointsFromConfig>) => Record<string, unknown>;
+  } = {},
 ): Promise<PaperWorkers> {
   const ioQueue = `paper-io-${randomUUID()}`;
   const execQueue = `paper-exec-${randomUUID()}`;
@@ -114,6 +118,7 @@ export async function createPaperWorkers(
     activities: {
       ...createSessionActivities({ bars: new PgBarSource(store.pool), pool: store.pool }),
       ...(opts.streamQueue ? {} : createMarketDataActivities({ pool: store.pool, alpaca: endpoints })),
+      ...(opts.io?.(endpoints) ?? {}),
     },
   });
   const exec = await Worker.create({

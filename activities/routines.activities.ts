@@ -1,0 +1,112 @@
+/**
+ * The daily routines' own steps on the io queue (workflows/daily-routines.workflow.ts): pin the day's model at
+ * the open, check the day's stored minutes, build and store the day's report, and the retrain trigger hook
+ * after the close. Thin: validate, call src/, map errors.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import type { RoutineActivities } from '../contracts/session';
+import { NYSE } from '../src/market/calendar';
+import { ModelRegistry } from '../src/models/registry/registry';
+import { buildDayReport } from '../src/session/day-report';
+import type { BarSource } from '../src/storage/bar-store';
+import { saveDayReport, sessionOutcome } from '../src/storage/day-report-repo';
+
+export interface RoutineActivityDeps {
+  readonly pool: Pool;
+  readonly bars: BarSource;
+  /** the model registry's artifact directory */
+  readonly artifactDir: string;
+}
+
+const validation = (message: string) => ApplicationFailure.nonRetryable(message, 'ValidationError');
+
+export function createRoutineActivities(deps: RoutineActivityDeps): RoutineActivities {
+  return {
+    async preMarketModel({ modelId }) {
+      const registry = new ModelRegistry(deps.pool, deps.artifactDir);
+      if (modelId.startsWith('champion:')) {
+        const name = modelId.slice('champion:'.length);
+        const rec = await registry.champion(name);
+        if (!rec) throw validation(`modelId: no champion for model name "${name}" in the registry`);
+        return { modelId: rec.id, note: `champion of ${name} at the open: ${rec.id}` };
+      }
+      // a model id as given (an ensemble's too): the session's prediction port loads it, or refuses it by name
+      return { modelId, note: `model ${modelId} as configured` };
+    },
+
+    async sessionUniverse({ sessionId }) {
+      const { rows } = await deps.pool.query<{ universe: string[] | null }>(
+        `select state->'universe' as universe from session_reports where session_id = $1`,
+        [sessionId],
+      );
+      const u = rows[0]?.universe;
+      return Array.isArray(u) && u.length ? u : null;
+    },
+
+    async validateDay({ date, symbols }) {
+      const day = NYSE.sessionFor(date);
+      if (!day) throw validation(`date: ${date} is not an NYSE trading day`);
+      const expected = (day.closeMs - day.openMs) / 60_000;
+      const { rows } = await deps.pool.query<{ symbol: string; n: string }>(
+        `select symbol, count(*)::text as n from bars where timeframe = '1m' and symbol = any($1)
+            and ts >= $2 and ts < $3 group by symbol`,
+        [symbols, new Date(day.openMs), new Date(day.closeMs)],
+      );
+      const stored = new Map(rows.map((r) => [r.symbol, Number(r.n)]));
+      const missing: Record<string, number> = {};
+      for (const s of symbols) missing[s] = expected - (stored.get(s) ?? 0);
+      return { expectedMinutes: expected, missing };
+    },
+
+    async dayReport({ date, account, mode, sessionId, orders, data, flat }) {
+      const day = NYSE.sessionFor(date);
+      if (!day) throw validation(`date: ${date} is not an NYSE trading day`);
+      const symbols = [...new Set(orders.map((o) => o.symbol))];
+      // the day's bars (and the previous evening's, for a decision at the open) give each order's arrival price
+      const bars = symbols.length
+        ? await deps.bars.barsBetween(symbols, day.openMs - 86_400_000, day.closeMs)
+        : [];
+      const bySymbol = new Map<string, Array<{ closeAt: number; close: number }>>();
+      for (const b of bars) {
+        const list = bySymbol.get(b.symbol) ?? [];
+        list.push({ closeAt: b.ts + 60_000, close: b.close });
+        bySymbol.set(b.symbol, list);
+      }
+      const arrival = (symbol: string, decidedAt: number) => {
+        const list = bySymbol.get(symbol);
+        if (!list) return undefined;
+        let lo = 0;
+        let hi = list.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (list[mid]!.closeAt <= decidedAt) lo = mid + 1;
+          else hi = mid;
+        }
+        return lo > 0 ? list[lo - 1]!.close : undefined;
+      };
+      const report = buildDayReport({
+        date,
+        account,
+        mode,
+        sessionId,
+        orders,
+        arrival,
+        session: await sessionOutcome(deps.pool, sessionId),
+        data,
+        flat,
+      });
+      await saveDayReport(deps.pool, report);
+      return report;
+    },
+
+    async postMarketRetrainHook({ date, account }) {
+      // Continuous learning (src/learning) decides here whether the day calls for a retrain (drift, realised
+      // performance against expected) and starts it; until it does, the hook only says it was called.
+      return {
+        triggered: false,
+        note: `retrain trigger for ${account} ${date}: no policy wired yet (continuous learning fills this hook)`,
+      };
+    },
+  };
+}
