@@ -1,7 +1,7 @@
 import { SingleBar, Presets } from 'cli-progress';
 import { resolveDatabaseUrl } from '../../src/stack/resolve';
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Pool } from 'pg';
 import { loadConfig } from '../../src/config/config';
@@ -15,6 +15,10 @@ import { barsToColumns } from '../../src/model/bar';
 import { parseTimeframe } from '../../src/model/timeframe';
 import { syntheticBars } from '../../src/data/synthetic';
 import { createPool } from '../../src/storage/pool';
+import { ValidationError } from '../../src/model/errors';
+import { ModelRegistry } from '../../src/models/registry/registry';
+import { DEFAULT_SPECS, MODEL_KINDS, parseModelSpec, type ModelKind } from '../../src/models/spec';
+import { parseDuration, type ModelSource } from '../../src/backtest/model-backtest';
 
 export type BacktestCliOptions = Omit<BacktestPipelineOptions, 'dataDir'> & {
   readonly dataDir?: string;
@@ -32,13 +36,16 @@ export async function runBacktestCommand(
   log: (s: string) => void = console.log,
 ): Promise<BacktestPipelineResult> {
   let pool: Pool | undefined;
-  if (o.db || o.save) pool = createPool(await resolveDatabaseUrl(loadConfig()));
+  const config = loadConfig();
+  if (o.db || o.save || o.model) pool = createPool(await resolveDatabaseUrl(config));
+  const registry = o.model && pool ? new ModelRegistry(pool, config.artifactDir) : undefined;
   let bar: SingleBar | undefined;
   try {
     return await runBacktestPipeline(
       { ...o, dataDir: o.dataDir ?? defaultDataDir() },
       {
         pool,
+        registry,
         log: (l) => {
           bar?.stop();
           bar = undefined;
@@ -112,6 +119,81 @@ export const backtestDemoStep = {
   },
 };
 
+export interface ModelCliOptions {
+  readonly model: string;
+  readonly name?: string;
+  readonly horizon: string;
+  readonly retrainEvery: string;
+  readonly trainWindow: string;
+  readonly embargo?: string;
+}
+
+/**
+ * --model as the user writes it: a spec file (*.json) or a model kind (its default spec) is trained walk-forward;
+ * `champion:<name>` (or `champion` when exactly one name has a champion) and a model id are served as registered.
+ */
+export async function modelSourceFromCli(o: ModelCliOptions, registry: () => Promise<ModelRegistry>): Promise<ModelSource> {
+  const text = o.model.trim();
+  if (text.endsWith('.json') || (MODEL_KINDS as readonly string[]).includes(text)) {
+    let raw: unknown;
+    if (text.endsWith('.json')) {
+      if (!existsSync(text)) throw new ValidationError('--model', `spec file ${text} does not exist`);
+      try {
+        raw = JSON.parse(readFileSync(text, 'utf8'));
+      } catch (e) {
+        throw new ValidationError('--model', `${text} is not JSON: ${(e as Error).message}`);
+      }
+    } else raw = DEFAULT_SPECS[text as ModelKind];
+    const parsed = parseModelSpec(raw);
+    if (!parsed.ok) throw new ValidationError('--model', `${text}: ${parsed.error}`);
+    const horizonBars = Number(o.horizon);
+    if (!(Number.isInteger(horizonBars) && horizonBars >= 1 && horizonBars <= 10_000))
+      throw new ValidationError('--horizon', `"${o.horizon}" must be a whole number of bars in [1, 10000]`);
+    const name = o.name ?? `wf-${parsed.spec.kind}`;
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name))
+      throw new ValidationError('--name', `"${name}" must be 1-64 letters, digits, dot, dash or underscore`);
+    return {
+      kind: 'walk-forward',
+      spec: parsed.spec,
+      name,
+      horizonBars,
+      retrainEveryMs: parseDuration(o.retrainEvery, '--retrain-every'),
+      trainWindowMs: parseDuration(o.trainWindow, '--train-window'),
+      ...(o.embargo !== undefined ? { embargoMs: parseDuration(o.embargo, '--embargo') } : {}),
+    };
+  }
+  if (text === 'champion') {
+    const reg = await registry();
+    const names = [];
+    for (const n of await reg.activeNames()) if (await reg.champion(n)) names.push(n);
+    if (names.length !== 1)
+      throw new ValidationError(
+        '--model',
+        names.length === 0
+          ? 'no model name has a champion yet (train one: trader models retrain, or pass a spec/kind to train walk-forward)'
+          : `several names have a champion (${names.join(', ')}): pass champion:<name>`,
+      );
+    return { kind: 'registered', ref: `champion:${names[0]}` };
+  }
+  if (!/^(champion:)?[A-Za-z0-9._-]+$/.test(text))
+    throw new ValidationError('--model', `"${text}" is not a model id, champion[:name], a kind (${MODEL_KINDS.join(', ')}) or a spec .json file`);
+  return { kind: 'registered', ref: text };
+}
+
+/** modelSourceFromCli with the registry of the configured database (opened only for `champion`). */
+async function resolveModelSource(o: ModelCliOptions): Promise<ModelSource> {
+  let pool: Pool | undefined;
+  try {
+    return await modelSourceFromCli(o, async () => {
+      const config = loadConfig();
+      pool = createPool(await resolveDatabaseUrl(config));
+      return new ModelRegistry(pool, config.artifactDir);
+    });
+  } finally {
+    await pool?.end();
+  }
+}
+
 /** --ruin-loss is a percentage of the starting cash; the pipeline takes a fraction. */
 function ruinLossFraction(v: string): number {
   const x = Number(v);
@@ -158,9 +240,32 @@ export function register(program: Command): void {
       '--annualization-days <n>',
       'trading days per year for Sharpe, Sortino, volatility (default by asset class: 252 US equities, 365 an all-crypto universe)',
     )
+    .option(
+      '--model <ref>',
+      'a model decides the trades: a model id, champion[:name] (served as registered, out of sample after its training range), or a kind (xgboost, lstm, gru, transformer, mtf-attention) / spec .json trained walk-forward; needs PostgreSQL',
+    )
+    .option('--feature-set <name>', 'features the model reads (default: daily with --tf 1d, else core)')
+    .option('--horizon <bars>', 'walk-forward: forward-return horizon of the label, in bars of the feature set', '5')
+    .option('--retrain-every <dur>', 'walk-forward: test window length, one model per window (30d, 6w, 1mo, 1y)', '3mo')
+    .option('--train-window <dur>', 'walk-forward: training history before each window', '2y')
+    .option('--embargo <dur>', 'walk-forward: gap between the last training label and the window (default: the horizon)')
+    .option('--name <name>', 'walk-forward: registry name of the window models (default wf-<kind>)')
+    .option('--strategy <name>', 'with --model: reference-ai (entries by model consensus, filters, sizing) or model-signal (holds the predicted direction)', 'reference-ai')
+    .option('--weight <fraction>', 'model-signal: position value per symbol as a fraction of equity', '0.05')
+    .option('--trials <n>', 'configurations tried before this one, for the deflated Sharpe ratio (default: distinct specs registered under the name)')
     .option('--no-progress', 'no progress bar')
     .action(
       async (opts: {
+        model?: string;
+        featureSet?: string;
+        horizon: string;
+        retrainEvery: string;
+        trainWindow: string;
+        embargo?: string;
+        name?: string;
+        strategy: string;
+        weight: string;
+        trials?: string;
         symbols: string;
         from?: string;
         to?: string;
@@ -187,7 +292,24 @@ export function register(program: Command): void {
           if (!Number.isFinite(x)) throw new Error(`${field}: "${v}" is not a number`);
           return x;
         };
+        if (opts.strategy !== 'reference-ai' && opts.strategy !== 'model-signal')
+          throw new ValidationError('--strategy', `"${opts.strategy}" is not reference-ai or model-signal`);
+        if (opts.strategy === 'model-signal' && !opts.model)
+          throw new ValidationError('--strategy', 'model-signal trades a model: pass --model');
+        const trials = opts.trials === undefined ? undefined : num(opts.trials, '--trials');
+        if (trials !== undefined && !(Number.isInteger(trials) && trials >= 1))
+          throw new ValidationError('--trials', `${trials} must be a whole number >= 1`);
+        const weight = num(opts.weight, '--weight');
+        if (!(weight > 0 && weight <= 1)) throw new ValidationError('--weight', `${weight} must be a fraction in (0, 1]`);
+        const model = opts.model
+          ? await resolveModelSource({ ...opts, model: opts.model })
+          : undefined;
         await runBacktestCommand({
+          model,
+          featureSet: opts.featureSet,
+          strategy: opts.strategy,
+          weight,
+          trials,
           symbols: opts.symbols
             .split(',')
             .map((s) => s.trim().toUpperCase())

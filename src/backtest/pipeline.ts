@@ -11,6 +11,12 @@ import { TIMEFRAME_MS, type Timeframe } from '../model/timeframe';
 import { parseDate } from '../market/calendar';
 import { annualizationDaysFor } from '../model/instrument';
 import { ReferenceAiStrategy, type ReferenceAiParams } from '../strategy/reference-ai';
+import { ModelSignalStrategy } from '../strategy/model-signal';
+import type { Strategy } from '../strategy/types';
+import { featureSetByName } from '../features/sets';
+import type { ModelRegistry } from '../models/registry/registry';
+import { runModelBacktest, type ModelSource } from './model-backtest';
+import type { Scoreboard } from './scoreboard';
 import { analyse, barCloseMs } from './analysis';
 import { loadBarsFromDb, loadSharedBars, loadSharedQuotes } from './data';
 import { runBacktest, type BacktestResult } from './engine';
@@ -59,6 +65,16 @@ export interface BacktestPipelineOptions {
   readonly mcBlockLength?: number;
   /** trading days per year for annualised statistics: 252 US equities (default), 365 crypto */
   readonly annualizationDays?: number;
+  /** a model decides the trades (walk-forward from a spec, or a registered model); needs `registry` */
+  readonly model?: ModelSource;
+  /** the feature set the model reads (default: daily for 1d bars, else core) */
+  readonly featureSet?: string;
+  /** the strategy trading the model (default reference-ai; model-signal holds the predicted direction) */
+  readonly strategy?: 'reference-ai' | 'model-signal';
+  /** model-signal: position value per symbol as a fraction of equity (default the risk engine's 5% cap) */
+  readonly weight?: number;
+  /** configurations tried before this one (the deflated Sharpe's N; default: counted from the registry) */
+  readonly trials?: number;
 }
 
 export interface BacktestPipelineDeps {
@@ -67,6 +83,8 @@ export interface BacktestPipelineDeps {
   readonly onProgress?: (done: number, total: number) => void;
   /** epoch ms printed in the report header */
   readonly now?: number;
+  /** where a model backtest's window models are registered and a registered model is read */
+  readonly registry?: ModelRegistry;
 }
 
 export interface BacktestPipelineResult {
@@ -77,6 +95,7 @@ export interface BacktestPipelineResult {
   readonly jsonPath?: string;
   readonly runId?: string;
   readonly totalBars: number;
+  readonly scoreboard?: Scoreboard;
 }
 
 const TF_DIR: Readonly<Record<Timeframe, string>> = {
@@ -161,14 +180,56 @@ export async function runBacktestPipeline(
   const totalBars = series.reduce((s, c) => s + c.ts.length, 0);
 
   const base = { series, startingCash: o.cash, seed: o.seed, quotes, session: 'bt' };
-  const result = runBacktest({
-    ...base,
-    strategy: new ReferenceAiStrategy(o.timeframes, o.params),
-    onProgress: deps.onProgress,
-  });
-  const benchmark = o.benchmark
-    ? await loadBenchmark(o, series, result.equityTs[0], deps.pool, from, to)
-    : undefined;
+  let result: BacktestResult;
+  let benchmark: { label: string; series: BarColumns[] } | undefined;
+  let scoreboard: Scoreboard | undefined;
+  if (o.model && (o.grid || o.walkForward))
+    throw new ValidationError(
+      o.grid ? '--grid' : '--walk-forward',
+      'not with --model: the grid tunes the indicator strategy; a model backtest is walk-forward already (--retrain-every, --train-window)',
+    );
+  if (o.model) {
+    if (!deps.registry)
+      throw new ValidationError('--model', 'a model backtest needs the model registry (PostgreSQL)');
+    const set = featureSetByName(o.featureSet ?? (o.timeframes.includes('1d') ? 'daily' : 'core'));
+    const nonEmpty = series.filter((c) => c.ts.length > 0);
+    const first = from ?? Math.min(...nonEmpty.map((c) => c.ts[0]!));
+    const last = to ?? Math.max(...nonEmpty.map((c) => c.ts[c.ts.length - 1]!)) + TIMEFRAME_MS[nonEmpty[0]!.timeframe];
+    benchmark = o.benchmark ? await loadBenchmark(o, series, first, deps.pool, from, to) : undefined;
+    const strategy = (): Strategy =>
+      o.strategy === 'model-signal'
+        ? new ModelSignalStrategy({ weight: o.weight ?? 0.05 }, set.baseTimeframe)
+        : new ReferenceAiStrategy(o.timeframes, o.params);
+    if (o.strategy === 'model-signal' && !loadTimeframes(o.timeframes).includes(set.baseTimeframe) && !loadTimeframes(o.timeframes).includes('1m'))
+      throw new ValidationError('--tf', `model-signal trades the feature set's ${set.baseTimeframe} bars; load them (--tf ${set.baseTimeframe})`);
+    const mb = await runModelBacktest({
+      series,
+      set,
+      registry: deps.registry,
+      model: o.model,
+      strategy,
+      indicatorStrategy: () => new ReferenceAiStrategy(o.timeframes, o.params),
+      base,
+      from: first,
+      to: last,
+      benchmark: benchmark ? { symbol: o.benchmark!.trim().toUpperCase(), series: benchmark.series } : undefined,
+      trials: o.trials,
+      metrics: reportOpts,
+      log,
+      onProgress: deps.onProgress,
+    });
+    result = mb.result;
+    scoreboard = mb.scoreboard;
+  } else {
+    result = runBacktest({
+      ...base,
+      strategy: new ReferenceAiStrategy(o.timeframes, o.params),
+      onProgress: deps.onProgress,
+    });
+    benchmark = o.benchmark
+      ? await loadBenchmark(o, series, result.equityTs[0], deps.pool, from, to)
+      : undefined;
+  }
   const a = analyse(result, { runs: o.mcRuns, seed: o.seed, series, benchmark, ...reportOpts });
   const build = (p: Readonly<Record<string, number>>) =>
     new ReferenceAiStrategy(o.timeframes, { ...o.params, ...(p as Partial<ReferenceAiParams>) });
@@ -208,6 +269,7 @@ export async function runBacktestPipeline(
       ) ?? series.find((s) => s.ts.length > 0),
     sensitivity,
     walkForward: folds,
+    scoreboard,
     generatedAt: deps.now,
     header: { dataSource: describeSource(o), quotes: Object.keys(quotes).length > 0, from, to },
   };
@@ -247,7 +309,7 @@ export async function runBacktestPipeline(
     runId = (await saveBacktestRun(deps.pool, toRunRecord(result, a, { from, to, reportPath }))).runId;
     log(`recorded run ${runId}`);
   }
-  return { result, metrics: m, summary, reportPath, jsonPath, runId, totalBars };
+  return { result, metrics: m, summary, reportPath, jsonPath, runId, totalBars, scoreboard };
 }
 
 /** Annualisation, ruin and Monte Carlo settings, checked with the CLI flag in the error. */

@@ -29,6 +29,7 @@ import {
   type CurveMetrics,
 } from './metrics';
 import type { Histogram, McSummary } from './monte-carlo';
+import type { Scoreboard } from './scoreboard';
 import type { SensitivityRow, WalkForwardFold } from './sensitivity';
 
 export interface ReportHeader {
@@ -58,6 +59,8 @@ export interface ReportInput {
   readonly price?: BarColumns;
   readonly sensitivity?: readonly SensitivityRow[];
   readonly walkForward?: readonly WalkForwardFold[];
+  /** a model backtest's scoreboard (prediction quality per window, baselines, deflated Sharpe) */
+  readonly scoreboard?: Scoreboard;
   /** epoch ms written in the header (the caller's clock; the report itself reads none) */
   readonly generatedAt?: number;
 }
@@ -211,7 +214,7 @@ export function describeCostModel(
 }
 
 function describeEquityCosts(c: FillModelConfig, quotes: boolean): Array<[string, string]> {
-  const modelled = `max(${c.minHalfSpreadBps} bp, ${c.spreadVolMultiplier} × σ of the bar) per side`;
+  const modelled = `max(${c.minHalfSpreadBps} bp, ${c.spreadVolMultiplier} × σ per trading minute (the bar's σ over √minutes in it)) per side`;
   return [
     [
       'spread',
@@ -409,9 +412,44 @@ export function reportJson(input: ReportInput) {
     openPositions: input.openPositions ?? null,
     attribution: input.attribution,
     orderHash: r.orderHash,
+    scoreboard: input.scoreboard ?? null,
     trades: r.trades,
     deniedByRule: r.deniedByRule,
   };
+}
+
+/** The model backtest's scoreboard as HTML: the verdict, the baselines, the windows, the deflated Sharpe. */
+function scoreboardHtml(sb: Scoreboard | undefined): string {
+  if (!sb) return '';
+  const num = (x: number | null, d = 4) => (x === null ? '—' : x.toFixed(d));
+  const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
+  const usd = (x: number) => `<span class="${x < 0 ? 'neg' : 'pos'}">${x < 0 ? '-' : ''}$${Math.abs(x).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}</span>`;
+  const o = sb.overall;
+  const d = sb.deflatedSharpe;
+  return `<h2>Model scoreboard (out of sample)</h2>
+<p class="small">${esc(sb.strategy)} trading <b>${esc(sb.model)}</b> · features ${esc(sb.featureSet)} · horizon ${sb.horizonBars} bars · everything below is measured from ${esc(new Date(sb.tradeFrom).toISOString().slice(0, 10))}, the first out-of-sample instant, on the same bars with the same fills and costs</p>
+<ul id="scoreboard-verdict">${sb.verdict.map((v) => `<li>${esc(v)}</li>`).join('')}</ul>
+<table id="scoreboard-baselines"><thead><tr><th>strategy</th><th>net P&amp;L</th><th>return</th><th>Sharpe</th><th>max DD</th><th>trades</th><th>fees</th><th></th></tr></thead><tbody>${sb.baselines
+    .map(
+      (b, i) =>
+        `<tr${i === 0 ? ' class="total"' : ''}><td>${esc(b.name)}</td><td class="n">${usd(b.netProfit)}</td><td class="n">${pct(b.totalReturn)}</td><td class="n">${num(b.sharpe, 2)}</td><td class="n">${pct(b.maxDrawdown)}</td><td class="n">${b.trades}</td><td class="n">${usd(-b.costs)}</td><td class="small">${esc(b.description)}</td></tr>`,
+    )
+    .join('')}</tbody></table>
+<table id="scoreboard-quality"><caption>Prediction quality</caption><tbody>
+<tr><td>predictions with a realized return</td><td class="n">${o.predictions.toLocaleString('en-US')}</td></tr>
+<tr><td>rank IC, all rows pooled</td><td class="n">${num(o.rankIc)}</td></tr>
+<tr><td>mean rank IC per window (t-statistic)</td><td class="n">${num(o.meanWindowIc)} (${num(o.icTStat, 2)})</td></tr>
+<tr><td>mean cross-sectional rank IC per decision time</td><td class="n">${o.crossSectionalIc === null ? '— (fewer than 5 symbols)' : num(o.crossSectionalIc)}</td></tr>
+<tr><td>hit rate (sign of score = sign of return)</td><td class="n">${pct(o.hitRate)}</td></tr>
+${d ? `<tr><td>deflated Sharpe ratio (${d.trials} trial${d.trials === 1 ? '' : 's'}; P(true Sharpe &gt; 0))</td><td class="n">${d.probability.toFixed(3)}</td></tr><tr><td>Sharpe per day (annualised) · bar to clear for ${d.trials} trials</td><td class="n">${d.sharpe.toFixed(4)} (${num(d.annualised, 2)}) · ${d.expectedMaxSharpe.toFixed(4)}</td></tr><tr><td>daily returns: observations · skew · kurtosis</td><td class="n">${d.observations} · ${d.skew.toFixed(2)} · ${d.kurtosis.toFixed(2)}</td></tr>` : '<tr><td>deflated Sharpe ratio</td><td class="n">— (too few daily returns)</td></tr>'}
+</tbody></table>
+<table id="scoreboard-windows"><caption>Walk-forward windows</caption><thead><tr><th>#</th><th>model</th><th>trained on</th><th>tested on</th><th>predictions</th><th>rank IC</th><th>hit rate</th><th>trades</th><th>net P&amp;L</th></tr></thead><tbody>${sb.windows
+    .map(
+      (w, i) =>
+        `<tr><td>${i + 1}</td><td><code>${esc(w.modelId)}</code></td><td>${isoDay(w.trainFrom)} → ${isoDay(w.trainTo)}</td><td>${isoDay(w.testFrom)} → ${isoDay(w.testTo)}</td><td class="n">${w.predictions}</td><td class="n">${num(w.rankIc)}</td><td class="n">${pct(w.hitRate)}</td><td class="n">${w.trades}</td><td class="n">${usd(w.netPnl)}</td></tr>`,
+    )
+    .join('')}</tbody></table>
+${attributionTable('P&L by model (out of sample)', sb.pnlByModel)}`;
 }
 
 // ---------------------------------------------------------------- HTML
@@ -600,6 +638,7 @@ ${r.stopped ? `<p class="warn">Run stopped: ${esc(r.stopped.message)}</p>` : ''}
 ${mc.blockBootstrap ? `<div><h2>Monte Carlo fan: block bootstrap of returns (equity by date)</h2><div class="small">p5 · p25 · p50 · p75 · p95 of ${mc.blockBootstrap.runs.toLocaleString('en-US')} paths; the ruin level is a dashed red line when it is in view</div><div id="fan-bootstrap" class="chart"></div></div>` : ''}
 ${mc.tradeResample ? `<div><h2>Monte Carlo fan: resampled trades (equity by trade number)</h2><div class="small">p5 · p25 · p50 · p75 · p95 of ${mc.tradeResample.runs.toLocaleString('en-US')} paths; the ruin level is a dashed red line when it is in view</div><div id="fan-trades" class="chart"></div></div>` : ''}
 </div>
+${scoreboardHtml(input.scoreboard)}
 <h2>Statistics</h2>
 <table id="statistics"><thead><tr><th></th><th>strategy</th><th>${bm ? 'benchmark' : ''}</th></tr></thead><tbody>${statRows.map(([k, v, b]) => `<tr><td>${esc(k)}</td><td class="n">${esc(v)}</td><td class="n">${esc(b)}</td></tr>`).join('')}</tbody></table>
 <h2>Monthly returns</h2>

@@ -4,7 +4,9 @@
  *
  * Price = reference ± half spread ± square-root market impact, adverse to the taker:
  *   half spread: from the quote when one is present and fresh, else a volatility model
- *                max(minHalfSpreadBps, spreadVolMultiplier × σ_bar) — wider in volatile names, as observed;
+ *                max(minHalfSpreadBps, spreadVolMultiplier × σ_minute) — wider in volatile names, as observed;
+ *                σ_minute = σ_bar / √(trading minutes in the bar), so a name's modelled spread is the same
+ *                whether it trades on 1-minute or daily bars (a daily σ would make it ~20× too wide);
  *   impact:      impactCoefficient × σ_bar × sqrt(qty / barVolume) (the "square-root law" of Almgren et al.).
  * Participation cap: a bar fills at most maxParticipation × its volume; the rest stays working (partial fills).
  * Costs: commission per share with a per-order minimum and a cap as a share of notional; on sells the SEC
@@ -90,13 +92,19 @@ export function fillModelConfig(overrides: Partial<FillModelConfig> = {}): FillM
   return c;
 }
 
-/** Half spread as a fraction of price: from a fresh quote, else the volatility model. */
+/** Trading minutes in a bar of `barMs`: a daily bar holds one session (390 minutes NYSE, 1440 crypto). */
+export function tradingMinutesPerBar(barMs: number, sessionMinutes: number): number {
+  return Math.max(1, Math.min(barMs / 60_000, sessionMinutes));
+}
+
+/** Half spread as a fraction of price: from a fresh quote, else the volatility model (σ per trading minute). */
 export function halfSpreadFraction(
   cfg: FillModelConfig,
   price: number,
   sigmaBar: number,
   quote: Quote | undefined,
   ts: number,
+  barMinutes = 1,
 ): number {
   if (
     quote &&
@@ -109,7 +117,7 @@ export function halfSpreadFraction(
     const mid = (quote.ask + quote.bid) / 2;
     return Math.max(0, (quote.ask - quote.bid) / 2 / mid);
   }
-  return Math.max(cfg.minHalfSpreadBps * 1e-4, cfg.spreadVolMultiplier * sigmaBar);
+  return Math.max(cfg.minHalfSpreadBps * 1e-4, (cfg.spreadVolMultiplier * sigmaBar) / Math.sqrt(barMinutes));
 }
 
 /** Square-root market impact as a fraction of price. */
@@ -133,8 +141,9 @@ export function takerPrice(
   sigmaBar: number,
   quote: Quote | undefined,
   ts: number,
+  barMinutes = 1,
 ): { price: number; slippagePerShare: number } {
-  const hs = halfSpreadFraction(cfg, ref, sigmaBar, quote, ts);
+  const hs = halfSpreadFraction(cfg, ref, sigmaBar, quote, ts, barMinutes);
   const imp = impactFraction(cfg, qty, barVolume, sigmaBar);
   const frac = hs + imp;
   const price = side === 'buy' ? ref * (1 + frac) : ref * (1 - frac);

@@ -134,8 +134,44 @@ export const MICROSTRUCTURE_FEATURE_SET: FeatureSet = defineFeatureSet({
   labels: { horizons: [1, 5, 15], costBps: 2 },
 });
 
+/**
+ * Daily: one row per trading day at its close, for daily universes (e.g. the S&P 500 names 2013–2018): returns
+ * over a day, a week, a month and a quarter, trend, momentum, mean reversion, volatility and volume.
+ */
+export const DAILY_FEATURE_SET: FeatureSet = defineFeatureSet({
+  name: 'daily',
+  baseTimeframe: '1d',
+  features: [
+    f('1d', 'logReturn', 1),
+    f('1d', 'logReturn', 5),
+    f('1d', 'logReturn', 20),
+    f('1d', 'logReturn', 60),
+    f('1d', 'rsi', 14),
+    f('1d', 'macdHist'),
+    f('1d', 'natr', 14),
+    f('1d', 'bbPctB', 20),
+    f('1d', 'adx', 14),
+    f('1d', 'diSpread', 14),
+    f('1d', 'emaDist', 20),
+    f('1d', 'smaDist', 50),
+    f('1d', 'smaDist', 200),
+    f('1d', 'zClose', 20),
+    f('1d', 'donchianPos', 20),
+    f('1d', 'mfi', 14),
+    f('1d', 'willr', 14),
+    f('1d', 'rvParkinson', 20),
+    f('1d', 'rvCloseToClose', 60),
+    f('1d', 'volumeZ', 20),
+    f('1d', 'relVolume', 20),
+    f('1d', 'obvZ', 20),
+    f('1d', 'gap'),
+  ],
+  labels: { horizons: [1, 5, 20], costBps: 2 },
+});
+
 export const FEATURE_SETS: Readonly<Record<string, FeatureSet>> = {
   core: CORE_FEATURE_SET,
+  daily: DAILY_FEATURE_SET,
   compact: COMPACT_FEATURE_SET,
   microstructure: MICROSTRUCTURE_FEATURE_SET,
 };

@@ -288,15 +288,19 @@ export class ReferenceAiStrategy implements Strategy {
     return s.mom.value - 1;
   }
 
-  /** Model predictions for this timeframe, else all for the symbol; with no models, indicator signals. */
+  /**
+   * Model predictions for this timeframe, else all for the symbol (none: no opinion); with no model at all
+   * (`predictions` undefined), indicator signals.
+   */
   private predictionsFor(
     symbol: string,
     tf: Timeframe,
     s: SeriesState,
     predictions?: PredictionSet,
   ): readonly Prediction[] {
-    const given = predictions?.[symbol];
-    if (given && given.length > 0) {
+    if (predictions) {
+      // a model decides: no prediction for the symbol now is no opinion, never an indicator stand-in
+      const given = predictions[symbol] ?? [];
       const sameTf = given.filter((p) => p.timeframe === tf);
       return sameTf.length > 0 ? sameTf : given;
     }

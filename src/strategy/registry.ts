@@ -3,6 +3,7 @@
  * what a backtest is given, so both construct the very same strategy.
  */
 import type { Timeframe } from '../model/timeframe';
+import { BuyAndHoldStrategy, type BuyAndHoldParams } from './buy-and-hold';
 import { ModelSignalStrategy, type ModelSignalParams } from './model-signal';
 import { ReferenceAiStrategy, type ReferenceAiParams } from './reference-ai';
 import { SmaTrendStrategy } from './sma-trend';
@@ -28,9 +29,13 @@ export type StrategySpec =
       /** holds the direction the model predicts (src/strategy/model-signal.ts) */
       readonly name: 'model-signal';
       readonly timeframe?: Timeframe;
-    } & ModelSignalParams);
+    } & ModelSignalParams)
+  | ({
+      /** buys each symbol once at its first daily close and holds (src/strategy/buy-and-hold.ts) */
+      readonly name: 'buy-and-hold';
+    } & BuyAndHoldParams);
 
-export const STRATEGY_NAMES = ['sma-trend', 'reference-ai', 'model-signal'] as const;
+export const STRATEGY_NAMES = ['sma-trend', 'reference-ai', 'model-signal', 'buy-and-hold'] as const;
 
 export function createStrategy(spec: StrategySpec): Strategy {
   switch (spec.name) {
@@ -56,6 +61,8 @@ export function createStrategy(spec: StrategySpec): Strategy {
         },
         spec.timeframe ?? '5m',
       );
+    case 'buy-and-hold':
+      return new BuyAndHoldStrategy({ weight: spec.weight });
     default:
       throw new RangeError(
         `strategy.name: "${(spec as { name?: unknown }).name}" is not one of ${STRATEGY_NAMES.join(', ')}`,

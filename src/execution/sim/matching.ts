@@ -17,6 +17,7 @@ import {
   roundQty,
   takerPrice,
   type FillModelConfig,
+  tradingMinutesPerBar,
 } from '../fill-models';
 import type { InstrumentSpec } from '../../model/instrument';
 import type { WorkingOrder } from './orders';
@@ -135,7 +136,8 @@ export function matchBar(
     let price = t.price;
     let slip = 0;
     if (t.taker) {
-      const tp = takerPrice(fill, o.spec.side, t.price, qty, volume, market.sigma, market.quote, ts);
+      const minutes = tradingMinutesPerBar(barMs, market.instrument.calendar === 'CRYPTO' ? 1440 : 390);
+      const tp = takerPrice(fill, o.spec.side, t.price, qty, volume, market.sigma, market.quote, ts, minutes);
       price = tp.price;
       slip = tp.slippagePerShare * qty;
       // a stop-limit / marketable limit never fills through its limit

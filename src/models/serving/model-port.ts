@@ -6,8 +6,8 @@
  *   (`OnlineFeatures`, bit for bit the offline matrix), from the kernel's own 1m bars and the coarser bars this
  *   port builds from them with the kernel's aggregation; the rows of the bars that closed at the decision are
  *   scored in one batch. Shadow models (challengers) are scored beside the traded one and only journaled.
- * - `precomputePredictions` + `PrecomputedPort` (backtests): the offline feature matrix over the whole range,
- *   scored in batches, looked up by decision time — a model backtest stays a tight synchronous loop.
+ * - `featureMatrices` + `scoreMatrices` + `PrecomputedPort` (backtests): the offline feature matrix over the
+ *   whole range, scored in batches, looked up by decision time — a model backtest stays a tight synchronous loop.
  *
  * Both map a model's score the same way: expected return from its units (`expectedReturn`), confidence from its
  * interval (quantile heads, fold or member spread: `confidenceFromInterval`), so a replayed session and a
@@ -21,7 +21,7 @@ import type { Prediction, PredictionSet } from '../../strategy/types';
 import type { PredictionPort, PredictionRequest } from '../../trading/prediction';
 import { Aggregator, BarSeries, calendarOf, closeOf } from '../../trading/series';
 import { barsFromMinutes } from '../../features/prepare';
-import { buildFeatureMatrix, type BarsByTimeframe } from '../../features/matrix';
+import { buildFeatureMatrix, type BarsByTimeframe, type FeatureMatrix } from '../../features/matrix';
 import { OnlineFeatures } from '../../features/online';
 import type { FeatureSet } from '../../features/definition';
 import { confidenceFromInterval } from './confidence';
@@ -228,29 +228,50 @@ export class OnlineModelPort implements PredictionPort {
   }
 }
 
+/** A symbol's offline feature matrix, rows available at the kernel's decision times, with its base bars' closes. */
+export interface SymbolMatrix {
+  readonly symbol: string;
+  readonly matrix: FeatureMatrix;
+  /** close of each matrix row's base bar */
+  readonly close: Float64Array;
+}
+
 /**
- * A backtest's predictions, computed in batches: the feature matrix over the symbol's bars (the same code as
- * online), the rows of decisions in [fromTs, toTs) scored together. Returns per symbol a map from decision time
- * (the base bar's close) to the prediction, and every scored row for the journal/scoreboard.
+ * Every symbol's feature matrix (the one feature code), rows available when the kernel decides (a daily row at
+ * its session's close). Symbols without bars of the set's base timeframe (or 1m to build them from) are skipped.
  */
-export async function precomputePredictions(
+export function featureMatrices(set: FeatureSet, series: readonly BarColumns[]): SymbolMatrix[] {
+  const out: SymbolMatrix[] = [];
+  for (const cols of series) {
+    const bars: BarsByTimeframe =
+      cols.timeframe === '1m'
+        ? barsFromMinutes(cols, set.timeframes)
+        : { [cols.timeframe]: toTimeframeBars(cols) };
+    const base = bars[set.baseTimeframe];
+    if (!base) continue;
+    const calendar = calendarOf(instrumentFor(cols.symbol).calendar);
+    const matrix = buildFeatureMatrix(bars, set, { symbol: cols.symbol, closeTimeOf: kernelCloseTime(calendar) });
+    out.push({ symbol: cols.symbol, matrix, close: Float64Array.from(base.close) });
+  }
+  return out;
+}
+
+/**
+ * A backtest's predictions, computed in batches: the rows of decisions in [fromTs, toTs) of each symbol's
+ * matrix scored together. Returns per symbol a map from decision time (the base bar's close) to the prediction,
+ * and every scored row for the journal/scoreboard.
+ */
+export async function scoreMatrices(
   model: ServedModel,
   set: FeatureSet,
-  series: readonly BarColumns[],
+  mats: readonly SymbolMatrix[],
   range: { readonly fromTs: number; readonly toTs: number },
 ): Promise<{ table: Map<string, Map<number, Prediction>>; rows: ScoredRow[] }> {
   const table = new Map<string, Map<number, Prediction>>();
   const rows: ScoredRow[] = [];
   const F = set.features.length;
   const w = model.window;
-  for (const cols of series) {
-    const bars: BarsByTimeframe =
-      cols.timeframe === '1m'
-        ? barsFromMinutes(cols, set.timeframes)
-        : { [cols.timeframe]: toTimeframeBars(cols) };
-    if (!bars[set.baseTimeframe]) continue;
-    const calendar = calendarOf(instrumentFor(cols.symbol).calendar);
-    const m = buildFeatureMatrix(bars, set, { symbol: cols.symbol, closeTimeOf: kernelCloseTime(calendar) });
+  for (const { symbol, matrix: m } of mats) {
     const idx: number[] = [];
     for (let r = w - 1; r < m.rows; r++) {
       const t = m.availableAt[r]!;
@@ -267,7 +288,7 @@ export async function precomputePredictions(
       rows.push({
         modelId: model.id,
         role: 'traded',
-        symbol: cols.symbol,
+        symbol,
         ts: m.availableAt[r]!,
         timeframe: set.baseTimeframe,
         score: s.score[k]!,
@@ -277,7 +298,7 @@ export async function precomputePredictions(
         inputsHash: inputsHash(m.values.subarray(r * F, (r + 1) * F)),
       });
     });
-    table.set(cols.symbol, byTs);
+    table.set(symbol, byTs);
   }
   return { table, rows };
 }
