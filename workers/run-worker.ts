@@ -20,6 +20,7 @@ import { redactError, redactProcessOutput } from '../src/security/redact';
 import { tradingModeBanner } from '../src/config/mode-banner';
 import type { TaskQueueName } from '../contracts/task-queues';
 import { activitiesFor } from './activities';
+import { configuredVenue, describeVenue, simulatorClock } from '../src/stack/venue';
 import { createWorkerDeps, type WorkerDeps } from './deps';
 
 export interface RunWorkersOptions {
@@ -45,6 +46,11 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<void> {
   const banner = tradingModeBanner(config);
   if (brokerEndpointMode(config) === 'live') console.error(banner);
   else console.log(banner);
+  // what this worker trades at and reads real-time bars from, as /healthz reports them
+  const venue = configuredVenue(config);
+  const described = describeVenue(venue);
+  if (opts.queues.includes('execution')) console.log(`broker: ${described.broker}`);
+  if (opts.queues.includes('io')) console.log(`market data: ${described.feed}`);
   // The Temporal runtime's own Prometheus exporter listens on loopback only, on an ephemeral port: it is an
   // internal source that /metrics merges, never a second public endpoint.
   const runtimeMetricsUrl = await installRuntime(config.METRICS_PORT !== 0);
@@ -79,6 +85,30 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<void> {
             if (!deps) throw new Error('starting');
             await temporalServing(deps.client.connection, config.TEMPORAL_ADDRESS!);
           },
+          // the execution queue is not ready without a broker (every order would fail)
+          ...(opts.queues.includes('execution')
+            ? {
+                broker: async () => {
+                  if (!deps) throw new Error('starting');
+                  if (deps.execution().target === 'unavailable')
+                    throw new Error(
+                      `${described.broker}; set APCA_API_KEY_ID/APCA_API_SECRET_KEY for Alpaca paper, or APCA_API_BASE_URL to the simulator (npm run trader -- stack up starts one)`,
+                    );
+                  if (venue?.kind === 'simulator' && venue.url && !(await simulatorClock(venue.url)))
+                    throw new Error(`${described.broker}: not answering`);
+                  return described.broker;
+                },
+              }
+            : {}),
+          // the real-time feed is reported, not required (the io queue also serves backfills, features, reports)
+          ...(opts.queues.includes('io')
+            ? {
+                feed: async () =>
+                  venue?.kind === 'simulator' && venue.url && !(await simulatorClock(venue.url))
+                    ? `${described.feed} (not answering)`
+                    : described.feed,
+              }
+            : {}),
         },
         routes: dashboard ? [dashboardRoutes(dashboard)] : [],
       })

@@ -42,7 +42,7 @@ import { assertLiveOptIn, loadConfig, type AppConfig } from '../../src/config/co
 import { ConfigError } from '../../src/model/errors';
 import { codecFromEnv, startCodecServer } from '../../src/security/codec';
 import { applySchedules } from '../../src/session/schedules';
-import { readStackState } from '../../src/stack/stack';
+import { readStackState, withStackVenue } from '../../src/stack/stack';
 import { traderCliIdentity } from '../../src/monitoring/audit/identity';
 import { waitForWorkflow } from '../workflow-result';
 import { venueToday } from './stream';
@@ -162,7 +162,7 @@ async function sessionDate(config: AppConfig, mode: SessionMode, date: string | 
     return date;
   }
   // no venue configured here (the workers hold the broker): the workflow checks the day against theirs
-  if (date !== undefined && !alpacaEndpointsFromConfig(config)) return date;
+  if (date !== undefined && !alpacaEndpointsFromConfig(withStackVenue(config))) return date;
   const today = await venueToday(config);
   if (date !== undefined && date !== today)
     throw new ConfigError(

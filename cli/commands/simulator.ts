@@ -18,6 +18,38 @@ const num = (v: string | undefined, field: string, min = 0): number => {
   return x;
 };
 
+/**
+ * An idle venue on the wall clock: the broker's API (orders, account, positions, clock, calendar) with no day
+ * to play, so no market data and no fills; `stack up` without Alpaca keys starts one unless told a day.
+ */
+async function idleVenue(
+  config: ReturnType<typeof loadConfig>,
+  opts: Record<string, string | undefined>,
+): Promise<void> {
+  const speed = opts.speed === '0' ? 1 : num(opts.speed, '--speed');
+  const server = await startSimulatorServer({
+    bars: [],
+    port: num(opts.port, '--port'),
+    startingCash: num(opts.cash, '--cash'),
+    keyId: config.APCA_API_KEY_ID,
+    secretKey: config.APCA_API_SECRET_KEY,
+    startAt: Date.now(),
+    speed,
+  });
+  console.log(
+    'Alpaca-compatible simulator: an idle venue on the wall clock (no stored day: no market data, no fills)',
+  );
+  console.log(`  trading API   APCA_API_BASE_URL=${server.url}`);
+  console.log(
+    `  clock: ${new Date(server.replay.now()).toISOString()} at ${speed}x; GET ${server.url}/sim/clock`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+}
+
 /** `trader simulator start`: the Alpaca-compatible venue (broker + market data) over a stored day. */
 export function register(program: Command): void {
   const sim = program
@@ -28,9 +60,9 @@ export function register(program: Command): void {
     .description(
       'serve Alpaca’s trading and market-data APIs (REST + WebSockets) over a stored day, on the simulator’s own clock',
     )
-    .requiredOption(
+    .option(
       '--date <YYYY-MM-DD>',
-      'the day to play from the bars table (its quotes and trades too, where stored)',
+      'the day to play from the bars table (its quotes and trades too, where stored); without it: an idle venue on the wall clock (orders accepted, no market data)',
     )
     .option('--symbols <list>', 'symbols, comma separated (default: every symbol with 1m bars that day)')
     .option('--port <n>', 'port', '8790')
@@ -58,7 +90,8 @@ export function register(program: Command): void {
     )
     .action(async (opts: Record<string, string | undefined>) => {
       const config = loadConfig();
-      const date = opts.date!;
+      if (opts.date === undefined) return idleVenue(config, opts);
+      const date = opts.date;
       if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !NYSE.sessionFor(date))
         throw new Error(`--date: ${date} is not an NYSE trading day (YYYY-MM-DD)`);
       const speed = num(opts.speed, '--speed');

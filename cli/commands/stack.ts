@@ -7,6 +7,8 @@ import { TASK_QUEUES } from '../../contracts/task-queues';
 import { loadConfig, redactConfig } from '../../src/config/config';
 import { formatDoctor, runDoctor } from '../../src/stack/doctor';
 import { stackDown, stackStatus, stackUp } from '../../src/stack/stack';
+import { STACK_SIMULATOR_PORT, describeVenue } from '../../src/stack/venue';
+import { ConfigError } from '../../src/model/errors';
 import { redactUrl } from '../../src/security/redact';
 import { createPool } from '../../src/storage/pool';
 import { migrate } from '../../src/storage/migrate';
@@ -18,24 +20,72 @@ export function register(program: Command): void {
     .command('up')
     .description('start (or reuse) Temporal, PostgreSQL, Redis and the dev worker; prints where they are')
     .option('--no-worker', 'do not start the all-in-one dev worker')
-    .action(async (opts: { worker: boolean }) => {
-      const config = loadConfig();
-      const state = await stackUp(config, { worker: opts.worker });
-      console.log(
-        `Temporal:   ${state.temporal.address} (namespace ${state.temporal.namespace}, ${state.temporal.source})`,
-      );
-      console.log(`Temporal UI: ${state.temporal.uiUrl ?? '(managed elsewhere)'}`);
-      console.log(
-        `PostgreSQL: ${redactUrl(state.postgres.url)} (${state.postgres.source}${state.postgres.timescale ? ', TimescaleDB' : ', native partitions'})`,
-      );
-      console.log(
-        `Redis:      ${state.redis.kind === 'redis' && state.redis.url ? redactUrl(state.redis.url) : 'in-process cache (Redis not reachable)'}`,
-      );
-      if (state.worker)
+    .option(
+      '--venue-date <YYYY-MM-DD>',
+      'without Alpaca keys: the stored day the simulator plays as the paper venue (default: an idle venue on the wall clock)',
+    )
+    .option(
+      '--venue-speed <x>',
+      'the simulator’s pace for --venue-date (simulated seconds per wall second)',
+      '1',
+    )
+    .option('--venue-database <url>', 'read the --venue-date day from this database (default: the stack’s)')
+    .option('--venue-port <n>', 'the simulator’s port', String(STACK_SIMULATOR_PORT))
+    .action(
+      async (opts: {
+        worker: boolean;
+        venueDate?: string;
+        venueSpeed: string;
+        venueDatabase?: string;
+        venuePort: string;
+      }) => {
+        const config = loadConfig();
+        const speed = Number(opts.venueSpeed);
+        if (!(Number.isFinite(speed) && speed > 0))
+          throw new ConfigError(`--venue-speed: "${opts.venueSpeed}" must be a positive number`);
+        if (opts.venueDate !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(opts.venueDate))
+          throw new ConfigError(`--venue-date: "${opts.venueDate}" must be YYYY-MM-DD`);
+        const port = Number(opts.venuePort);
+        if (!Number.isInteger(port) || port < 1 || port > 65535)
+          throw new ConfigError(`--venue-port: "${opts.venuePort}" must be a port number`);
+        const state = await stackUp(config, {
+          worker: opts.worker,
+          venue: {
+            port,
+            ...(opts.venueDate
+              ? {
+                  date: opts.venueDate,
+                  speed,
+                  ...(opts.venueDatabase ? { database: opts.venueDatabase } : {}),
+                }
+              : {}),
+          },
+        });
         console.log(
-          `Dev worker: pid ${state.worker.pid}, metrics ${state.worker.metricsUrl}, log ${state.worker.logFile}`,
+          `Temporal:   ${state.temporal.address} (namespace ${state.temporal.namespace}, ${state.temporal.source})`,
         );
-    });
+        console.log(`Temporal UI: ${state.temporal.uiUrl ?? '(managed elsewhere)'}`);
+        console.log(
+          `PostgreSQL: ${redactUrl(state.postgres.url)} (${state.postgres.source}${state.postgres.timescale ? ', TimescaleDB' : ', native partitions'})`,
+        );
+        console.log(
+          `Redis:      ${state.redis.kind === 'redis' && state.redis.url ? redactUrl(state.redis.url) : 'in-process cache (Redis not reachable)'}`,
+        );
+        if (state.worker)
+          console.log(
+            `Dev worker: pid ${state.worker.pid}, metrics ${state.worker.metricsUrl}, log ${state.worker.logFile}`,
+          );
+        const venue = describeVenue(state.venue);
+        console.log(`Broker:     ${venue.broker}`);
+        console.log(`Market data: ${venue.feed}`);
+        if (state.venue?.kind === 'simulator' && state.venue.source === 'started')
+          console.log(
+            state.venue.date === null
+              ? '            (no Alpaca keys: the simulator is the paper venue; set APCA_API_KEY_ID/APCA_API_SECRET_KEY for Alpaca paper, or play a stored day: stack up --venue-date D --venue-speed 60)'
+              : `            (no Alpaca keys: the simulator is the paper venue; its log ${state.venue.logFile})`,
+          );
+      },
+    );
   stack
     .command('down')
     .description('stop what `stack up` started (never a server it only reused)')
@@ -62,6 +112,8 @@ export function register(program: Command): void {
       console.log(
         `Dev worker: ${s.worker.pid ? `pid ${s.worker.pid} ${s.worker.alive ? 'running' : 'DEAD'}` : '-'}`,
       );
+      console.log(`Broker:     ${s.venue.broker}${s.venue.alive === false ? '  DOWN' : ''}`);
+      console.log(`Market data: ${s.venue.feed}`);
     });
 
   program

@@ -17,6 +17,7 @@ import { TASK_QUEUES } from '../../contracts/task-queues';
 import { loadConfig, type AppConfig } from '../../src/config/config';
 import { alpacaEndpointsFromConfig } from '../../src/data/sources';
 import { alpacaVenueClock } from '../../src/data/stream/venue-clock';
+import { withStackVenue } from '../../src/stack/stack';
 import { streamWindow } from '../../src/data/stream/window';
 import { TickStore } from '../../src/data/tick-store';
 import { nyDate } from '../../src/market/calendar';
@@ -54,7 +55,8 @@ const list = (v: string | undefined) =>
 
 /** The venue's trading date now (Alpaca's clock, or the simulator's): what "today" means for a stream. */
 export async function venueToday(config: AppConfig): Promise<string> {
-  const alpaca = alpacaEndpointsFromConfig(config);
+  // the stack's simulator when the environment names no venue (the workers use it too)
+  const alpaca = alpacaEndpointsFromConfig(withStackVenue(config));
   if (!alpaca)
     throw new Error(
       '--date: required here (no venue is configured to ask what today is: set APCA_API_KEY_ID/APCA_API_SECRET_KEY or APCA_API_BASE_URL)',

@@ -4,8 +4,11 @@ import type { Registry } from 'prom-client';
 import { ConfigError } from '../model/errors';
 import { metricsRegistry } from './metrics';
 
-/** A dependency check for readiness: resolves (or returns true) when healthy; throws or returns false when not. */
-export type HealthCheck = () => Promise<boolean | void> | boolean | void;
+/**
+ * A dependency check for readiness: resolves (or returns true) when healthy; throws or returns false when not. A
+ * string it returns is healthy too, and says what the dependency is (e.g. which broker), as the check's `detail`.
+ */
+export type HealthCheck = () => Promise<boolean | string | void> | boolean | string | void;
 
 /** Extra routes (e.g. the live dashboard) mounted on the same server; return true when the request was handled. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
@@ -38,7 +41,7 @@ export interface HealthReport {
   readonly status: 'ok' | 'unavailable';
   readonly live: true;
   readonly ready: boolean;
-  readonly checks: Record<string, { ok: boolean; error?: string; ms: number }>;
+  readonly checks: Record<string, { ok: boolean; error?: string; detail?: string; ms: number }>;
 }
 
 /** Runs every readiness check concurrently, each bounded by a timeout so a hung dependency reads as down. */
@@ -61,7 +64,9 @@ export async function runHealthChecks(
           name,
           ok === false
             ? { ok: false, error: 'check returned false', ms: Date.now() - t0 }
-            : { ok: true, ms: Date.now() - t0 },
+            : typeof ok === 'string'
+              ? { ok: true, detail: ok, ms: Date.now() - t0 }
+              : { ok: true, ms: Date.now() - t0 },
         ] as const;
       } catch (err) {
         return [name, { ok: false, error: (err as Error).message, ms: Date.now() - t0 }] as const;
@@ -70,7 +75,7 @@ export async function runHealthChecks(
       }
     }),
   );
-  const result: Record<string, { ok: boolean; error?: string; ms: number }> = {};
+  const result: Record<string, { ok: boolean; error?: string; detail?: string; ms: number }> = {};
   for (const [name, r] of entries) result[name] = r;
   const ready = entries.every(([, r]) => r.ok);
   return { status: ready ? 'ok' : 'unavailable', live: true, ready, checks: result };

@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
-import { brokerEndpointMode, type AppConfig } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { readStackState } from './stack';
+import { configuredVenue, describeVenue, simulatorClock } from './venue';
 import { redactUrl } from '../security/redact';
 import { canConnectPostgres } from '../storage/pool';
 import { DEFAULT_REDIS_URL, tryConnectRedis } from '../storage/cache';
@@ -192,22 +194,7 @@ export async function runDoctor(config: AppConfig): Promise<DoctorCheck[]> {
   );
   checks.push(await tfjsCheck());
 
-  const broker = brokerEndpointMode(config);
-  checks.push({
-    name: 'Alpaca',
-    level: broker === 'simulator' && !config.APCA_API_BASE_URL ? 'warn' : 'ok',
-    detail: {
-      live: 'LIVE trading: orders trade real money',
-      paper: 'Alpaca paper (no real money)',
-      simulator: config.APCA_API_BASE_URL
-        ? 'the local Alpaca-compatible simulator (no real money)'
-        : 'no broker configured: sessions cannot place orders',
-    }[broker],
-    fix:
-      broker === 'simulator' && !config.APCA_API_BASE_URL
-        ? 'export APCA_API_KEY_ID=… APCA_API_SECRET_KEY=… for Alpaca paper, or start `npm run trader -- simulator start …` and set APCA_API_BASE_URL to it'
-        : undefined,
-  });
+  checks.push(...(await venueChecks(config)));
   checks.push({
     name: 'Chromium (reports, UI checks)',
     level: existsSync('/usr/bin/chromium') ? 'ok' : 'warn',
@@ -221,6 +208,49 @@ export async function runDoctor(config: AppConfig): Promise<DoctorCheck[]> {
     fix: existsSync('/usr/bin/promtool') ? undefined : apt('prometheus'),
   });
   return checks;
+}
+
+/**
+ * The broker and the market-data feed sessions would use, as the workers would see them: the environment's
+ * (Alpaca keys or APCA_API_BASE_URL), else the simulator `stack up` started (is it answering?), else none.
+ */
+async function venueChecks(config: AppConfig): Promise<DoctorCheck[]> {
+  const feed = 'iex';
+  const configured = configuredVenue(config);
+  const stackVenue = configured ? undefined : readStackState(config)?.venue;
+  const venue = configured ?? stackVenue;
+  const text = describeVenue(venue, feed);
+  if (!venue) {
+    const fix =
+      'npm run trader -- stack up (starts the simulator as the paper venue), or export APCA_API_KEY_ID=… APCA_API_SECRET_KEY=… for Alpaca paper';
+    return [
+      { name: 'broker', level: 'warn', detail: text.broker, fix },
+      { name: 'market data', level: 'warn', detail: text.feed, fix },
+    ];
+  }
+  if (venue.kind === 'simulator' && venue.url) {
+    const clock = await simulatorClock(venue.url);
+    if (!clock) {
+      const fix = stackVenue
+        ? 'npm run trader -- stack up (restarts the simulator)'
+        : `start it: npm run trader -- simulator start --port ${new URL(venue.url).port || 80} …`;
+      return [
+        { name: 'broker', level: 'fail', detail: `${text.broker}: not answering`, fix },
+        { name: 'market data', level: 'fail', detail: `${text.feed}: not answering`, fix },
+      ];
+    }
+    const day = clock.date
+      ? ` — its day ${clock.date}, ${clock.running ? `running at ${clock.speed}x` : 'clock stepped'}`
+      : '';
+    return [
+      { name: 'broker', level: 'ok', detail: `${text.broker}${day}` },
+      { name: 'market data', level: 'ok', detail: text.feed },
+    ];
+  }
+  return [
+    { name: 'broker', level: 'ok', detail: text.broker },
+    { name: 'market data', level: 'ok', detail: text.feed },
+  ];
 }
 
 async function tfjsCheck(): Promise<DoctorCheck> {

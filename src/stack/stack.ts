@@ -27,6 +27,16 @@ import {
   temporalIsServing,
   type TemporalBinarySource,
 } from './temporal';
+import {
+  STACK_SIMULATOR_PORT,
+  configuredVenue,
+  describeVenue,
+  simulatorClock,
+  startStackSimulator,
+  stopStackSimulator,
+  type StartVenueOptions,
+  type VenueState,
+} from './venue';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
 
@@ -45,6 +55,8 @@ export interface StackState {
   postgres: { url: string; source: PostgresSource; embeddedDataDir?: string; timescale: boolean };
   redis: { kind: 'redis' | 'memory'; url?: string };
   worker?: { pid: number; logFile: string; metricsUrl: string };
+  /** the paper venue: the broker (and feed) the config names, or the simulator this stack started */
+  venue?: VenueState;
   startedAt: string;
 }
 
@@ -75,6 +87,11 @@ export interface StackUpOptions {
   readonly skipLocalPostgres?: boolean;
   /** How long to wait for the dev worker to report ready on /healthz (default 180 s). */
   readonly workerReadyTimeoutMs?: number;
+  /**
+   * Without Alpaca keys or APCA_API_BASE_URL: what the stack's simulator plays (a stored day, at a speed); absent:
+   * keep the running one, or start an idle venue on the wall clock.
+   */
+  readonly venue?: StartVenueOptions;
 }
 
 /**
@@ -173,10 +190,12 @@ export async function stackUp(config: AppConfig, opts: StackUpOptions = {}): Pro
   if (!redisClient)
     log(`redis not reachable at ${redactUrl(redisUrl)}: workers will use an in-process cache`);
 
+  const venue = await resolveVenue(config, pg.url, prior?.venue, opts.venue, log);
   const state: StackState = {
     temporal,
     postgres: { url: pg.url, source: pg.source, embeddedDataDir: pg.dataDir, timescale },
     redis: redisClient ? { kind: 'redis', url: redisUrl } : { kind: 'memory' },
+    venue,
     startedAt: prior?.startedAt ?? new Date().toISOString(),
   };
   if (reuseWorker) state.worker = reuseWorker;
@@ -199,6 +218,63 @@ export async function stackUp(config: AppConfig, opts: StackUpOptions = {}): Pro
     log(`dev worker ready (pid ${started.worker.pid})`);
   }
   return state;
+}
+
+/**
+ * The paper venue: the broker the environment names; else the stack's simulator — the running one when it plays
+ * what is asked (or nothing is asked), else a new one on the same port (the dev worker's URL stays valid).
+ */
+async function resolveVenue(
+  config: AppConfig,
+  databaseUrl: string,
+  prior: VenueState | undefined,
+  wanted: StartVenueOptions | undefined,
+  log: (msg: string) => void,
+): Promise<VenueState> {
+  const configured = configuredVenue(config);
+  if (configured) {
+    if (wanted?.date)
+      throw new ConfigError(
+        `--venue-date: the venue is ${describeVenue(configured).broker} (Alpaca keys or APCA_API_BASE_URL are set); the stack starts its simulator only without them`,
+      );
+    return configured;
+  }
+  const port = wanted?.port ?? STACK_SIMULATOR_PORT;
+  const ours =
+    prior?.source === 'started' && prior.pid && processGroupAlive(prior.pid) && prior.url ? prior : undefined;
+  // no day asked for: keep whatever runs; a day asked for: the running one only if it plays that day so
+  const same = !wanted?.date || (wanted.date === ours?.date && (wanted.speed ?? 1) === (ours?.speed ?? 1));
+  if (ours && same && (await simulatorClock(ours.url!))) {
+    log(`reusing the simulator at ${ours.url} (pid ${ours.pid})`);
+    return ours;
+  }
+  if (ours) await stopStackSimulator(ours);
+  const url = `http://127.0.0.1:${port}`;
+  const other = await simulatorClock(url);
+  if (other) {
+    if (wanted?.date)
+      throw new ConfigError(
+        `--venue-date: a simulator this stack did not start answers at ${url} (its day ${other.date}); stop it, or point APCA_API_BASE_URL at it`,
+      );
+    log(`a simulator already answers at ${url}; using it as the paper venue (not ours to stop)`);
+    return { kind: 'simulator', source: 'reused', url, date: other.date, speed: other.speed };
+  }
+  log(
+    wanted?.date
+      ? `starting the simulator over ${wanted.date} at ${wanted.speed ?? 1}x…`
+      : 'starting the simulator (no Alpaca keys): an idle venue on the wall clock…',
+  );
+  return startStackSimulator(config, databaseUrl, { ...wanted, port });
+}
+
+/**
+ * The config as a CLI command should see the venue: APCA_API_BASE_URL from the stack's simulator when the
+ * environment names no broker (so `session start` and `stream start` ask the same venue the workers use).
+ */
+export function withStackVenue<C extends AppConfig>(config: C): C {
+  if (configuredVenue(config)) return config;
+  const v = readStackState(config)?.venue;
+  return v?.kind === 'simulator' && v.url ? { ...config, APCA_API_BASE_URL: v.url } : config;
 }
 
 /** Fails with the variable and the port named when something already listens on host:port. */
@@ -228,6 +304,10 @@ export function stackEnv(config: AppConfig, state: StackState): NodeJS.ProcessEn
     TEMPORAL_NAMESPACE: state.temporal.namespace,
     DATABASE_URL: state.postgres.url,
     ...(state.redis.url ? { REDIS_URL: state.redis.url } : {}),
+    // the stack's simulator is the broker and the feed when the environment names none
+    ...(state.venue?.kind === 'simulator' && state.venue.source !== 'config' && state.venue.url
+      ? { APCA_API_BASE_URL: state.venue.url }
+      : {}),
     TRADER_DATA_DIR: config.TRADER_DATA_DIR,
   };
 }
@@ -339,6 +419,7 @@ export async function stackDown(
     await stopProcessGroup(state.worker.pid, 30_000);
     stopped.push(`dev worker (pid ${state.worker.pid})`);
   }
+  if (await stopStackSimulator(state.venue)) stopped.push(`simulator (pid ${state.venue!.pid})`);
   if (state.temporal.pid) {
     await stopProcessGroup(state.temporal.pid, 15_000);
     stopped.push(`Temporal dev server (pid ${state.temporal.pid})`);
@@ -363,6 +444,7 @@ export interface StackStatus {
   postgres: { url?: string; source?: string };
   redis: { kind?: string };
   worker: { pid?: number; alive: boolean };
+  venue: { broker: string; feed: string; alive: boolean | null };
 }
 
 export async function stackStatus(config: AppConfig): Promise<StackStatus> {
@@ -378,5 +460,12 @@ export async function stackStatus(config: AppConfig): Promise<StackStatus> {
     postgres: { url: state ? redactUrl(state.postgres.url) : undefined, source: state?.postgres.source },
     redis: { kind: state?.redis.kind },
     worker: { pid: state?.worker?.pid, alive: state?.worker ? processGroupAlive(state.worker.pid) : false },
+    venue: {
+      ...describeVenue(state?.venue ?? configuredVenue(config)),
+      alive:
+        state?.venue?.kind === 'simulator' && state.venue.url
+          ? (await simulatorClock(state.venue.url)) !== undefined
+          : null,
+    },
   };
 }

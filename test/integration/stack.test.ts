@@ -43,13 +43,30 @@ describe('stack up / down', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  test('when the stack goes up and down, then the UI serves, the workflow is listed, and nothing is left running', async () => {
-    const up = await cli('stack', 'up');
+  test('when the stack goes up (no Alpaca keys) and down, then the simulator is the paper venue, the UI serves, the workflow is listed, and nothing is left running', async () => {
+    const up = await cli('stack', 'up', '--venue-port', '8933');
     const uiUrl = /Temporal UI: (http:\/\/\S+)/.exec(up.stdout)?.[1];
     assert.equal(uiUrl, 'http://127.0.0.1:8833', up.stdout);
     const state = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as StackState;
     assert.equal(state.temporal.source, 'started');
-    pids = [state.temporal.pid!, state.worker!.pid];
+    pids = [state.temporal.pid!, state.worker!.pid, state.venue!.pid!];
+    // no Alpaca keys: the simulator is the broker and the feed, and says so
+    assert.match(
+      up.stdout,
+      /^Broker: {5}the local Alpaca-compatible simulator at http:\/\/127\.0\.0\.1:8933, an idle venue on the wall clock \(no real money\)$/m,
+    );
+    assert.match(up.stdout, /^Market data: the simulator's stream at ws:\/\/127\.0\.0\.1:8933\/v2\/iex/m);
+    const health = (await (await fetch('http://127.0.0.1:9833/healthz')).json()) as {
+      checks: Record<string, { ok: boolean; detail?: string }>;
+    };
+    assert.equal(health.checks.broker?.ok, true, 'the execution queue has a broker');
+    assert.match(health.checks.broker?.detail ?? '', /simulator at http:\/\/127\.0\.0\.1:8933/);
+    assert.match(health.checks.feed?.detail ?? '', /simulator's stream/);
+    const doctor = await cli('doctor').catch((e: { stdout: string }) => e);
+    assert.match(
+      doctor.stdout,
+      /\[ok {2}\] broker: the local Alpaca-compatible simulator at http:\/\/127\.0\.0\.1:8933/,
+    );
 
     const res = await fetch(uiUrl!);
     assert.equal(res.status, 200);
@@ -59,6 +76,7 @@ describe('stack up / down', () => {
     const state2 = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as StackState;
     assert.equal(state2.temporal.pid, state.temporal.pid, 'a second `stack up` reuses the running server');
     assert.equal(state2.worker?.pid, state.worker?.pid);
+    assert.equal(state2.venue?.pid, state.venue?.pid, 'and the running simulator');
 
     const sk = await cli('skeleton', '--message', 'stack test');
     const { workflowId } = JSON.parse(sk.stdout.trim().split('\n').pop()!) as { workflowId: string };
@@ -76,6 +94,7 @@ describe('stack up / down', () => {
 
     const down = await cli('stack', 'down');
     assert.match(down.stdout, /stopped Temporal dev server/);
+    assert.match(down.stdout, /stopped simulator/);
     for (const pid of pids) {
       assert.throws(() => process.kill(-pid, 0), `process group ${pid} is gone`);
     }

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTemporalDevServer, stopProcessGroup, type StartedTemporal } from '../../src/stack/temporal';
 import { createTestDatabase, type TestDatabase } from '../support/db';
+import { startSimulatorServer } from '../../src/execution/simulator/server';
 
 const root = resolve(__dirname, '../..');
 
@@ -118,6 +119,48 @@ describe('worker ports and readiness', () => {
     assert.equal(code, 1, w.output());
     assert.match(w.output(), new RegExp(`METRICS_PORT: 127\\.0\\.0\\.1:${port} is already in use`));
     assert.doesNotMatch(w.output(), /polling/, 'it never started polling');
+  });
+
+  test('when the execution worker has no broker, then /healthz is not ready and names the fix; pointed at the simulator, it is ready and names it', async () => {
+    const noBroker = { ...workerEnv(await freePort()) };
+    for (const k of ['APCA_API_KEY_ID', 'APCA_API_SECRET_KEY', 'APCA_API_BASE_URL', 'TRADING_MODE'])
+      delete noBroker[k];
+    const w = spawnWorker('workers/execution.ts', noBroker);
+    workers.push(w);
+    const down = await until(
+      'the worker polling without a broker',
+      () => healthz(Number(noBroker.METRICS_PORT)),
+      (h) => h.status === 503 && h.body.checks.workers?.ok === true,
+      150_000,
+    );
+    assert.equal(down.body.checks.broker?.ok, false);
+    assert.match(
+      down.body.checks.broker?.error ?? '',
+      /^none: no Alpaca keys and no simulator .*; set APCA_API_KEY_ID\/APCA_API_SECRET_KEY for Alpaca paper, or APCA_API_BASE_URL to the simulator \(npm run trader -- stack up starts one\)$/,
+    );
+    assert.match(w.output(), /broker: none: no Alpaca keys and no simulator/, 'the banner says so too');
+    process.kill(-w.child.pid!, 'SIGKILL');
+
+    const sim = await startSimulatorServer({ startAt: Date.now(), speed: 1 });
+    try {
+      const withSim = { ...noBroker, METRICS_PORT: String(await freePort()), APCA_API_BASE_URL: sim.url };
+      const w2 = spawnWorker('workers/execution.ts', withSim);
+      workers.push(w2);
+      const ready = await until(
+        'the worker ready with the simulator',
+        () => healthz(Number(withSim.METRICS_PORT)),
+        (h) => h.status === 200,
+        150_000,
+      );
+      assert.match(
+        (ready.body.checks.broker as { detail?: string } | undefined)?.detail ?? '',
+        new RegExp(`^the local Alpaca-compatible simulator at ${sim.url.replace(/[.]/g, '\\.')}`),
+      );
+      assert.match(w2.output(), /broker: the local Alpaca-compatible simulator/);
+      process.kill(-w2.child.pid!, 'SIGKILL');
+    } finally {
+      await sim.close();
+    }
   });
 
   test('when a worker runs, then it listens only on METRICS_PORT publicly (runtime metrics on loopback, merged into /metrics), and /healthz turns 503 when Temporal goes down', async () => {
