@@ -10,13 +10,27 @@ import { RETRAIN_WORKFLOW, type RetrainInput, type RetrainResult } from '../../c
 import { DEFAULT_XGBOOST_SPEC } from '../../src/models/spec';
 import { backtestDemoStep } from './backtest';
 import { demoBackfillInput, runBackfill } from './data';
-import { sessionDemoStep } from '../session-demo';
+import { loadVenueDay, sessionDemoStep } from '../session-demo';
+import type { BackfillInput } from '../../contracts/backfill';
+import { ensureVenueDatabase } from '../../src/stack/venue';
 import { runLearningDemo } from '../learning-demo';
 import { computeAndStoreFeatures } from '../../src/features/store-service';
 import { featureSetByName } from '../../src/features/sets';
 import { createCache } from '../../src/storage/cache';
 import { createPool } from '../../src/storage/pool';
 import { executeWorkflow } from '../workflow-result';
+
+/**
+ * The demo's days: the history (backfilled into the store: features, training and the session's warm-up use
+ * it) and, after it, the paper venue's day, which only the venue's own database holds — the paper session gets
+ * its bars through the simulator's market-data stream.
+ */
+export function demoDays(sharedDataDir: string | undefined): { history: BackfillInput; venueDay: string } {
+  const input = demoBackfillInput(sharedDataDir);
+  // the last day of the data: Lean's minute files end on 2013-10-11; the synthetic month on 2024-01-31
+  const venueDay = input.source.kind === 'csv' ? '2013-10-11' : '2024-01-31';
+  return { history: { ...input, toMs: Date.parse(`${venueDay}T00:00:00Z`) }, venueDay };
+}
 
 /** One step of the demo: it prints what it did and where to look. */
 interface DemoStep {
@@ -32,8 +46,8 @@ interface DemoContext {
 
 /**
  * The end-to-end demo, in the order a quant would do it: bring the stack up, load data through a backfill,
- * compute features, train and register a model, backtest it into an HTML report, then trade a replayed paper
- * session through Temporal on the local Alpaca-compatible simulator.
+ * compute features, train and register a model, backtest it into an HTML report, then trade a paper session
+ * through Temporal on the local Alpaca-compatible simulator as a live venue, its bars through the stream.
  */
 export const demoSteps: DemoStep[] = [
   {
@@ -52,8 +66,8 @@ export const demoSteps: DemoStep[] = [
   {
     title:
       'data: backfill 1-minute bars through BackfillWorkflow (real ../shared/data, else labelled synthetic)',
-    async run({ client, config }) {
-      const input = demoBackfillInput(config.sharedDataDir);
+    async run({ client, config, state }) {
+      const { history: input, venueDay } = demoDays(config.sharedDataDir);
       const summary = await runBackfill(client, input, {
         quiet: true,
         workflowId: `demo-backfill-${randomUUID()}`,
@@ -61,14 +75,22 @@ export const demoSteps: DemoStep[] = [
       const rejected = Object.entries({ ...summary.findingsByRule })
         .map(([rule, n]) => `${rule}=${n}`)
         .join(', ');
-      return `${input.source.kind === 'synthetic' ? 'SYNTHETIC' : 'real'} bars for ${input.symbols.join(', ')}: ${summary.rowsStored} rows stored${rejected ? `; findings: ${rejected}` : ''}`;
+      // the paper venue's day goes into the venue's own database, never into the store
+      const venuePool = createPool(await ensureVenueDatabase(state.postgres.url), { max: 2 });
+      let venueRows: number;
+      try {
+        venueRows = await loadVenueDay(venuePool, input, venueDay, config.sharedDataDir);
+      } finally {
+        await venuePool.end();
+      }
+      return `${input.source.kind === 'synthetic' ? 'SYNTHETIC' : 'real'} bars for ${input.symbols.join(', ')}: ${summary.rowsStored} rows stored${rejected ? `; findings: ${rejected}` : ''}; the venue's day ${venueDay} (${venueRows} rows) in its own database`;
     },
   },
   {
     title:
       'features: the `core` multi-timeframe feature set (1m…1d) into PostgreSQL (offline) and Redis (online)',
     async run({ config, state }) {
-      const backfill = demoBackfillInput(config.sharedDataDir);
+      const backfill = demoDays(config.sharedDataDir).history;
       const pool = createPool(state.postgres.url, { max: 4 });
       const cache = await createCache({
         url: state.redis.url,
@@ -91,7 +113,7 @@ export const demoSteps: DemoStep[] = [
     title:
       'training: RetrainWorkflow (dataset on io → XGBoost with the dollar-profit objective on training → walk-forward → registry → gate)',
     async run({ client, config }) {
-      const backfill = demoBackfillInput(config.sharedDataDir);
+      const backfill = demoDays(config.sharedDataDir).history;
       const input: RetrainInput = {
         name: 'demo-xgb',
         source: { kind: 'db', symbol: backfill.symbols[0]!, fromMs: backfill.fromMs, toMs: backfill.toMs },
@@ -114,7 +136,7 @@ export const demoSteps: DemoStep[] = [
     title:
       'continuous learning: a champion and a challenger in shadow → one post-market learning cycle (drift report, shadow decision)',
     async run({ client, config, state }) {
-      const backfill = demoBackfillInput(config.sharedDataDir);
+      const backfill = demoDays(config.sharedDataDir).history;
       const pool = createPool(state.postgres.url, { max: 4 });
       try {
         return await runLearningDemo({
@@ -136,7 +158,10 @@ export const demoSteps: DemoStep[] = [
   },
   {
     title: sessionDemoStep.title,
-    run: (ctx) => sessionDemoStep.run(ctx, demoBackfillInput(ctx.config.sharedDataDir).symbols),
+    run: (ctx) => {
+      const { history, venueDay } = demoDays(ctx.config.sharedDataDir);
+      return sessionDemoStep.run(ctx, history.symbols, venueDay);
+    },
   },
 ];
 

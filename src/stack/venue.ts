@@ -11,6 +11,8 @@ import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs
 import { resolve } from 'node:path';
 import { brokerEndpointMode, type AppConfig } from '../config/config';
 import { redactUrl } from '../security/redact';
+import { migrate } from '../storage/migrate';
+import { createPool } from '../storage/pool';
 import { processGroupAlive, stopProcessGroup } from './temporal';
 
 const REPO_ROOT = resolve(__dirname, '../..');
@@ -165,6 +167,38 @@ export async function stopStackSimulator(v: VenueState | undefined): Promise<boo
   if (!v?.pid || v.source !== 'started' || !processGroupAlive(v.pid)) return false;
   await stopProcessGroup(v.pid, 10_000);
   return true;
+}
+
+/**
+ * The venue's own database beside the stack's (`<name>_venue` on the same server), created and migrated when
+ * missing: a simulator reads its day from there, so the stack's store receives that day only through the
+ * market-data stream. Returns its URL.
+ */
+export async function ensureVenueDatabase(mainUrl: string): Promise<string> {
+  const url = new URL(mainUrl);
+  const name = `${decodeURIComponent(url.pathname.slice(1)) || 'postgres'}_venue`;
+  if (!/^[A-Za-z0-9_]+$/.test(name))
+    throw new Error(
+      `DATABASE_URL: the database name must be letters, digits and _ for its venue twin (${name})`,
+    );
+  const admin = createPool(mainUrl, { max: 1 });
+  try {
+    const { rowCount } = await admin.query(`select 1 from pg_database where datname = $1`, [name]);
+    if (!rowCount)
+      await admin.query(`create database ${name}`).catch((e: { code?: string }) => {
+        if (e.code !== '42P04') throw e; // created meanwhile by another process
+      });
+  } finally {
+    await admin.end();
+  }
+  url.pathname = `/${name}`;
+  const pool = createPool(url.toString(), { max: 1 });
+  try {
+    await migrate(pool);
+  } finally {
+    await pool.end();
+  }
+  return url.toString();
 }
 
 function tail(file: string, offset: number): string {
