@@ -28,8 +28,11 @@ export interface SessionActivityDeps {
   readonly pool?: Pool;
   /** Decision latency and data freshness to /metrics (the worker wires prometheusSessionMetrics). */
   readonly metrics?: SessionMetrics;
-  /** The prediction port of a registered model (sessions trading a model need it). */
-  readonly predictions?: (modelId: string) => Promise<PredictionPort>;
+  /** A session's prediction port over a registered model (sessionModelPorts; sessions trading a model need it). */
+  readonly predictions?: (
+    modelId: string,
+    session: { readonly sessionId: string; readonly tradeFrom: number },
+  ) => Promise<PredictionPort>;
   /** Names who sent a control from its history event when the control does not name an operator. */
   readonly operators?: OperatorResolver;
   /** Stored quotes (default: the `quotes` table of `pool`). */

@@ -132,7 +132,10 @@ export interface ModelCliOptions {
  * --model as the user writes it: a spec file (*.json) or a model kind (its default spec) is trained walk-forward;
  * `champion:<name>` (or `champion` when exactly one name has a champion) and a model id are served as registered.
  */
-export async function modelSourceFromCli(o: ModelCliOptions, registry: () => Promise<ModelRegistry>): Promise<ModelSource> {
+export async function modelSourceFromCli(
+  o: ModelCliOptions,
+  registry: () => Promise<ModelRegistry>,
+): Promise<ModelSource> {
   const text = o.model.trim();
   if (text.endsWith('.json') || (MODEL_KINDS as readonly string[]).includes(text)) {
     let raw: unknown;
@@ -176,7 +179,10 @@ export async function modelSourceFromCli(o: ModelCliOptions, registry: () => Pro
     return { kind: 'registered', ref: `champion:${names[0]}` };
   }
   if (!/^(champion:)?[A-Za-z0-9._-]+$/.test(text))
-    throw new ValidationError('--model', `"${text}" is not a model id, champion[:name], a kind (${MODEL_KINDS.join(', ')}) or a spec .json file`);
+    throw new ValidationError(
+      '--model',
+      `"${text}" is not a model id, champion[:name], a kind (${MODEL_KINDS.join(', ')}) or a spec .json file`,
+    );
   return { kind: 'registered', ref: text };
 }
 
@@ -245,14 +251,32 @@ export function register(program: Command): void {
       'a model decides the trades: a model id, champion[:name] (served as registered, out of sample after its training range), or a kind (xgboost, lstm, gru, transformer, mtf-attention) / spec .json trained walk-forward; needs PostgreSQL',
     )
     .option('--feature-set <name>', 'features the model reads (default: daily with --tf 1d, else core)')
-    .option('--horizon <bars>', 'walk-forward: forward-return horizon of the label, in bars of the feature set', '5')
-    .option('--retrain-every <dur>', 'walk-forward: test window length, one model per window (30d, 6w, 1mo, 1y)', '3mo')
+    .option(
+      '--horizon <bars>',
+      'walk-forward: forward-return horizon of the label, in bars of the feature set',
+      '5',
+    )
+    .option(
+      '--retrain-every <dur>',
+      'walk-forward: test window length, one model per window (30d, 6w, 1mo, 1y)',
+      '3mo',
+    )
     .option('--train-window <dur>', 'walk-forward: training history before each window', '2y')
-    .option('--embargo <dur>', 'walk-forward: gap between the last training label and the window (default: the horizon)')
+    .option(
+      '--embargo <dur>',
+      'walk-forward: gap between the last training label and the window (default: the horizon)',
+    )
     .option('--name <name>', 'walk-forward: registry name of the window models (default wf-<kind>)')
-    .option('--strategy <name>', 'with --model: reference-ai (entries by model consensus, filters, sizing) or model-signal (holds the predicted direction)', 'reference-ai')
+    .option(
+      '--strategy <name>',
+      'with --model: reference-ai (entries by model consensus, filters, sizing) or model-signal (holds the predicted direction)',
+      'reference-ai',
+    )
     .option('--weight <fraction>', 'model-signal: position value per symbol as a fraction of equity', '0.05')
-    .option('--trials <n>', 'configurations tried before this one, for the deflated Sharpe ratio (default: distinct specs registered under the name)')
+    .option(
+      '--trials <n>',
+      'configurations tried before this one, for the deflated Sharpe ratio (default: distinct specs registered under the name)',
+    )
     .option('--no-progress', 'no progress bar')
     .action(
       async (opts: {
@@ -300,10 +324,9 @@ export function register(program: Command): void {
         if (trials !== undefined && !(Number.isInteger(trials) && trials >= 1))
           throw new ValidationError('--trials', `${trials} must be a whole number >= 1`);
         const weight = num(opts.weight, '--weight');
-        if (!(weight > 0 && weight <= 1)) throw new ValidationError('--weight', `${weight} must be a fraction in (0, 1]`);
-        const model = opts.model
-          ? await resolveModelSource({ ...opts, model: opts.model })
-          : undefined;
+        if (!(weight > 0 && weight <= 1))
+          throw new ValidationError('--weight', `${weight} must be a fraction in (0, 1]`);
+        const model = opts.model ? await resolveModelSource({ ...opts, model: opts.model }) : undefined;
         await runBacktestCommand({
           model,
           featureSet: opts.featureSet,

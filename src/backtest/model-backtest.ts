@@ -172,7 +172,9 @@ export async function trainAndServe(
   if (existing) return loadServedModel(registry, o.id);
   const all = Array.from({ length: ds.nrow }, (_, i) => i);
   // the training pipeline's leakage screen: a feature that tracks the label this closely was built from the future
-  const leaks = detectLeakyFeatures(ds, [{ index: 0, train: [], test: all, purged: 0, embargoed: 0, testFrom: o.trainFrom, testTo: o.trainTo }]);
+  const leaks = detectLeakyFeatures(ds, [
+    { index: 0, train: [], test: all, purged: 0, embargoed: 0, testFrom: o.trainFrom, testTo: o.trainTo },
+  ]);
   if (leaks.length)
     throw new ValidationError(
       '--model',
@@ -215,7 +217,11 @@ export async function trainAndServe(
     const rows = all.filter((r) => ok[r]);
     const trained = await trainNet(spec, ds, rows.length ? rows : all);
     try {
-      const artifact: NeuralArtifact = { state: trained.net.state(), labelScale: trained.labelScale, backend };
+      const artifact: NeuralArtifact = {
+        state: trained.net.state(),
+        labelScale: trained.labelScale,
+        backend,
+      };
       native = Buffer.from(JSON.stringify(artifact));
     } finally {
       trained.net.dispose();
@@ -318,8 +324,19 @@ export async function predictWindows(o: PredictWindowsOptions): Promise<ScoredWi
         );
       checkFeatureSet(served, o.set);
       const { rows } = await scoreMatrices(served, o.set, o.mats, { fromTs: testFrom, toTs: o.to });
-      log(`${served.id}: trained ${day(rec?.trainFrom ?? o.from)}..${day(trainedTo)}, predicted ${rows.length} rows to ${day(o.to)}`);
-      return [{ modelId: served.id, trainFrom: rec?.trainFrom ?? o.from, trainTo: trainedTo, testFrom, testTo: o.to, rows }];
+      log(
+        `${served.id}: trained ${day(rec?.trainFrom ?? o.from)}..${day(trainedTo)}, predicted ${rows.length} rows to ${day(o.to)}`,
+      );
+      return [
+        {
+          modelId: served.id,
+          trainFrom: rec?.trainFrom ?? o.from,
+          trainTo: trainedTo,
+          testFrom,
+          testTo: o.to,
+          rows,
+        },
+      ];
     } finally {
       await served.close();
     }
@@ -335,7 +352,9 @@ export async function predictWindows(o: PredictWindowsOptions): Promise<ScoredWi
     const ds = windowDataset(o.mats, o.set, m.horizonBars, plan.trainFrom, plan.trainTo);
     // same data, spec and training recipe → same id: a rerun serves the registered window model again
     const key = createHash('sha256')
-      .update(`${ds.dataHash}|${JSON.stringify(m.spec)}|${JSON.stringify(m.xgboostParams ?? {})}|folds=${XGB_INTERVAL_FOLDS}`)
+      .update(
+        `${ds.dataHash}|${JSON.stringify(m.spec)}|${JSON.stringify(m.xgboostParams ?? {})}|folds=${XGB_INTERVAL_FOLDS}`,
+      )
       .digest('hex');
     const id = `${m.name}-wf-${day(plan.testFrom)}-${key.slice(0, 10)}`;
     const served = await trainAndServe(o.registry, {
@@ -348,7 +367,10 @@ export async function predictWindows(o: PredictWindowsOptions): Promise<ScoredWi
       xgboostParams: m.xgboostParams,
     });
     try {
-      const { rows } = await scoreMatrices(served, o.set, o.mats, { fromTs: plan.testFrom, toTs: plan.testTo });
+      const { rows } = await scoreMatrices(served, o.set, o.mats, {
+        fromTs: plan.testFrom,
+        toTs: plan.testTo,
+      });
       out.push({ modelId: served.id, ...plan, rows });
       log(
         `window ${k + 1}/${plans.length}: ${served.id} trained on ${ds.nrow} rows (${day(plan.trainFrom)}..${day(plan.trainTo)}), predicted ${rows.length} rows to ${day(plan.testTo)}`,
@@ -380,13 +402,24 @@ const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
  * Configurations tried under a model name (the deflated Sharpe ratio's N): the distinct (kind, spec, feature set,
  * horizon) among its registered models, counting this one.
  */
-export async function trialsOf(registry: ModelRegistry, name: string, current: ModelSource, set: FeatureSet): Promise<number> {
+export async function trialsOf(
+  registry: ModelRegistry,
+  name: string,
+  current: ModelSource,
+  set: FeatureSet,
+): Promise<number> {
   const keys = new Set<string>();
   for (const r of await registry.list({ name }))
-    keys.add(sortedJson([r.spec, r.featureSet, (r.metrics as { horizonMinutes?: number }).horizonMinutes ?? null]));
+    keys.add(
+      sortedJson([r.spec, r.featureSet, (r.metrics as { horizonMinutes?: number }).horizonMinutes ?? null]),
+    );
   if (current.kind === 'walk-forward')
     keys.add(
-      sortedJson([current.spec, `features.${set.name}`, (current.horizonBars * TIMEFRAME_MS[set.baseTimeframe]) / 60_000]),
+      sortedJson([
+        current.spec,
+        `features.${set.name}`,
+        (current.horizonBars * TIMEFRAME_MS[set.baseTimeframe]) / 60_000,
+      ]),
     );
   return Math.max(1, keys.size);
 }
@@ -438,8 +471,17 @@ export async function runModelBacktest(o: ModelBacktestOptions): Promise<ModelBa
       '--feature-set',
       `${o.set.name} is built on ${o.set.baseTimeframe} bars; none of the loaded series has them (load 1m bars or pass --tf ${o.set.baseTimeframe})`,
     );
-  const windows = await predictWindows({ mats, set: o.set, registry: o.registry, from: o.from, to: o.to, model: o.model, log });
-  const label = o.model.kind === 'registered' ? o.model.ref : `walk-forward ${o.model.spec.kind} (${o.model.name})`;
+  const windows = await predictWindows({
+    mats,
+    set: o.set,
+    registry: o.registry,
+    from: o.from,
+    to: o.to,
+    model: o.model,
+    log,
+  });
+  const label =
+    o.model.kind === 'registered' ? o.model.ref : `walk-forward ${o.model.spec.kind} (${o.model.name})`;
   const port = windowsPort(`model:${label}`, windows);
   const tradeFrom = Math.min(...windows.map((w) => w.testFrom));
   const run = (strategy: Strategy, extra: Partial<BacktestConfig> = {}) =>
@@ -470,7 +512,8 @@ export async function runModelBacktest(o: ModelBacktestOptions): Promise<ModelBa
       : []),
     {
       name: 'indicator-only',
-      description: 'the reference strategy on its own indicator signals (what a session trades without a champion)',
+      description:
+        'the reference strategy on its own indicator signals (what a session trades without a champion)',
       result: run(o.indicatorStrategy()),
     },
   ];
@@ -523,4 +566,3 @@ export function parseDuration(text: string, field: string): number {
   if (!(ms > 0)) throw new ValidationError(field, `"${text}" must be longer than zero`);
   return ms;
 }
-

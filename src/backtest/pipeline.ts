@@ -194,14 +194,22 @@ export async function runBacktestPipeline(
     const set = featureSetByName(o.featureSet ?? (o.timeframes.includes('1d') ? 'daily' : 'core'));
     const nonEmpty = series.filter((c) => c.ts.length > 0);
     const first = from ?? Math.min(...nonEmpty.map((c) => c.ts[0]!));
-    const last = to ?? Math.max(...nonEmpty.map((c) => c.ts[c.ts.length - 1]!)) + TIMEFRAME_MS[nonEmpty[0]!.timeframe];
+    const last =
+      to ?? Math.max(...nonEmpty.map((c) => c.ts[c.ts.length - 1]!)) + TIMEFRAME_MS[nonEmpty[0]!.timeframe];
     benchmark = o.benchmark ? await loadBenchmark(o, series, first, deps.pool, from, to) : undefined;
     const strategy = (): Strategy =>
       o.strategy === 'model-signal'
         ? new ModelSignalStrategy({ weight: o.weight ?? 0.05 }, set.baseTimeframe)
         : new ReferenceAiStrategy(o.timeframes, o.params);
-    if (o.strategy === 'model-signal' && !loadTimeframes(o.timeframes).includes(set.baseTimeframe) && !loadTimeframes(o.timeframes).includes('1m'))
-      throw new ValidationError('--tf', `model-signal trades the feature set's ${set.baseTimeframe} bars; load them (--tf ${set.baseTimeframe})`);
+    if (
+      o.strategy === 'model-signal' &&
+      !loadTimeframes(o.timeframes).includes(set.baseTimeframe) &&
+      !loadTimeframes(o.timeframes).includes('1m')
+    )
+      throw new ValidationError(
+        '--tf',
+        `model-signal trades the feature set's ${set.baseTimeframe} bars; load them (--tf ${set.baseTimeframe})`,
+      );
     const mb = await runModelBacktest({
       series,
       set,
@@ -212,7 +220,9 @@ export async function runBacktestPipeline(
       base,
       from: first,
       to: last,
-      benchmark: benchmark ? { symbol: o.benchmark!.trim().toUpperCase(), series: benchmark.series } : undefined,
+      benchmark: benchmark
+        ? { symbol: o.benchmark!.trim().toUpperCase(), series: benchmark.series }
+        : undefined,
       trials: o.trials,
       metrics: reportOpts,
       log,

@@ -423,7 +423,8 @@ function scoreboardHtml(sb: Scoreboard | undefined): string {
   if (!sb) return '';
   const num = (x: number | null, d = 4) => (x === null ? '—' : x.toFixed(d));
   const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
-  const usd = (x: number) => `<span class="${x < 0 ? 'neg' : 'pos'}">${x < 0 ? '-' : ''}$${Math.abs(x).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}</span>`;
+  const usd = (x: number) =>
+    `<span class="${x < 0 ? 'neg' : 'pos'}">${x < 0 ? '-' : ''}$${Math.abs(x).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}</span>`;
   const o = sb.overall;
   const d = sb.deflatedSharpe;
   return `<h2>Model scoreboard (out of sample)</h2>

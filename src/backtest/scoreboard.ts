@@ -140,7 +140,8 @@ function hitRate(score: readonly number[], ret: readonly number[]): number | nul
   return n ? hit / n : null;
 }
 
-const ic = (a: readonly number[], b: readonly number[]): number | null => (a.length >= 10 ? spearman(a, b) : null);
+const ic = (a: readonly number[], b: readonly number[]): number | null =>
+  a.length >= 10 ? spearman(a, b) : null;
 
 /** Mean per-decision-time Spearman over times with at least `minNames` names (null when none qualifies). */
 function crossSectionalIc(p: { score: number[]; ret: number[]; ts: number[] }, minNames = 5): number | null {
@@ -166,21 +167,33 @@ function crossSectionalIc(p: { score: number[]; ret: number[]; ts: number[] }, m
 /** Acklam's rational approximation of the standard normal quantile (|relative error| < 1.2e-9). */
 export function normalQuantile(p: number): number {
   if (!(p > 0 && p < 1)) throw new RangeError(`normalQuantile: ${p} must be in (0, 1)`);
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
-  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
+    2.506628277459239,
+  ];
+  const b = [
+    -54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572,
+  ];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const lo = 0.02425;
   if (p < lo) {
     const q = Math.sqrt(-2 * Math.log(p));
-    return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) /
-      ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+    return (
+      (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) /
+      ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1)
+    );
   }
   if (p > 1 - lo) return -normalQuantile(1 - p);
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
-    (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+  return (
+    ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
+    (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1)
+  );
 }
 
 const EULER_GAMMA = 0.5772156649015329;
@@ -196,7 +209,8 @@ export function deflatedSharpe(
   periodsPerYear: number,
   trialVariance?: number,
 ): DeflatedSharpe | null {
-  if (!(Number.isInteger(trials) && trials >= 1)) throw new RangeError(`trials: ${trials} must be an integer >= 1`);
+  if (!(Number.isInteger(trials) && trials >= 1))
+    throw new RangeError(`trials: ${trials} must be an integer >= 1`);
   const T = returns.length;
   if (T < 3) return null;
   let m = 0;
@@ -227,7 +241,8 @@ export function deflatedSharpe(
         ((1 - EULER_GAMMA) * normalQuantile(1 - 1 / trials) +
           EULER_GAMMA * normalQuantile(1 - 1 / (trials * Math.E)));
   const denom = 1 - skew * sr + ((kurtosis - 1) / 4) * sr * sr;
-  const z = denom > 0 ? ((sr - sr0) * Math.sqrt(T - 1)) / Math.sqrt(denom) : (sr - sr0) > 0 ? Infinity : -Infinity;
+  const z =
+    denom > 0 ? ((sr - sr0) * Math.sqrt(T - 1)) / Math.sqrt(denom) : sr - sr0 > 0 ? Infinity : -Infinity;
   return {
     sharpe: sr,
     annualised: periodsPerYear > 0 ? sr * Math.sqrt(periodsPerYear) : null,
@@ -241,7 +256,10 @@ export function deflatedSharpe(
 }
 
 /** A result's equity curve from the last point before `from` (its start) to the end. */
-export function curveFrom(r: BacktestResult, from: number): { ts: Float64Array; equity: Float64Array; start: number } {
+export function curveFrom(
+  r: BacktestResult,
+  from: number,
+): { ts: Float64Array; equity: Float64Array; start: number } {
   let k = 0;
   while (k < r.equityTs.length && r.equityTs[k]! < from) k++;
   const first = Math.max(0, k - 1);
@@ -293,7 +311,11 @@ export interface ScoreboardInput {
   /** the strategy trading the model's predictions */
   readonly result: BacktestResult;
   /** the other rows, measured the same way (buy-and-hold, indicator-only; flat is added) */
-  readonly baselines: ReadonlyArray<{ readonly name: string; readonly description: string; readonly result: BacktestResult }>;
+  readonly baselines: ReadonlyArray<{
+    readonly name: string;
+    readonly description: string;
+    readonly result: BacktestResult;
+  }>;
   /** configurations tried before this one was picked (the deflated Sharpe's N) */
   readonly trials: number;
   readonly metrics: MetricsOptions;
@@ -329,7 +351,13 @@ export function buildScoreboard(s: ScoreboardInput): Scoreboard {
     tStat = sd > 0 ? (meanIc / sd) * Math.sqrt(ics.length) : null;
   }
   const symbols = new Set(s.windows.flatMap((w) => w.rows.map((r) => r.symbol)));
-  const modelRow = baselineRow(s.strategy, `${s.strategy} trading ${s.model}`, s.result, tradeFrom, s.metrics);
+  const modelRow = baselineRow(
+    s.strategy,
+    `${s.strategy} trading ${s.model}`,
+    s.result,
+    tradeFrom,
+    s.metrics,
+  );
   const rows = [
     modelRow,
     ...s.baselines.map((b) => baselineRow(b.name, b.description, b.result, tradeFrom, s.metrics)),

@@ -65,8 +65,11 @@ export class SessionDecider {
     private readonly deps: {
       readonly bars: BarSource;
       readonly journal: DecisionJournal<DecisionInput>;
-      /** the prediction port of a model id (absent: sessions with a model are refused) */
-      readonly predictions?: (modelId: string) => Promise<PredictionPort>;
+      /** a fresh prediction port of a model id for one session (absent: sessions with a model are refused) */
+      readonly predictions?: (
+        modelId: string,
+        session: { readonly sessionId: string; readonly tradeFrom: number },
+      ) => Promise<PredictionPort>;
     },
   ) {}
 
@@ -111,13 +114,14 @@ export class SessionDecider {
     const first = rows[0]?.input ?? current;
     const strategy = createStrategy(spec.strategy);
     const modelId = first.modelId;
+    const predictions = modelId ? await this.predictionsFor(modelId, spec) : undefined;
     const kernel = new TradingKernel(
       {
         strategy,
         session: spec.sessionId,
         seed: spec.seed,
         limits: withOperatorLimits(first.controls.limits),
-        predictions: modelId ? await this.predictionsFor(modelId) : undefined,
+        predictions,
         start: spec.start,
         flattenBeforeCloseMs: spec.flattenBeforeCloseMs,
         tradeFrom: spec.tradeFrom,
@@ -128,7 +132,8 @@ export class SessionDecider {
     kernel.holdAtStart(startAccount);
     // warm-up: the bars before the first decision (the days before, and the day's own bars before a late start),
     // stepped without trading, as a backtest's trade-from window
-    const from = warmUpFrom(strategy, spec.tradeFrom, spec.symbols);
+    // warm-up: long enough for the strategy's indicators and the model's features (the larger of the two)
+    const from = warmUpFrom(strategy, spec.tradeFrom, spec.symbols, predictions?.warmUpSessions ?? 0);
     const until = historyEnd(spec);
     kernel.append(await this.deps.bars.barsBetween(spec.symbols, from - 1, until));
     for (let t = kernel.nextStep(); t < spec.tradeFrom; t = kernel.nextStep()) {
@@ -145,10 +150,10 @@ export class SessionDecider {
     return entry;
   }
 
-  private async predictionsFor(modelId: string): Promise<PredictionPort> {
+  private async predictionsFor(modelId: string, spec: SessionSpec): Promise<PredictionPort> {
     if (!this.deps.predictions)
       throw new RangeError(`modelId: "${modelId}" given, but this worker serves no models`);
-    return this.deps.predictions(modelId);
+    return this.deps.predictions(modelId, { sessionId: spec.sessionId, tradeFrom: spec.tradeFrom });
   }
 }
 

@@ -21,11 +21,17 @@ const MAX_SESSIONS = 260;
  * The instant from which a session loads history to warm `strategy` up before its first decision at `firstAt`:
  * `warmUpBars` of each timeframe before the day that decision falls in (the day's own earlier bars come on top).
  */
-export function warmUpFrom(strategy: Strategy, firstAt: number, symbols: readonly string[]): number {
-  if (strategy.warmUpBars <= 0) return firstAt;
+export function warmUpFrom(
+  strategy: Strategy,
+  firstAt: number,
+  symbols: readonly string[],
+  /** sessions something else needs besides the strategy (a model's features: PredictionPort.warmUpSessions) */
+  minSessions = 0,
+): number {
+  if (strategy.warmUpBars <= 0 && minSessions <= 0) return firstAt;
   const crypto = symbols.length > 0 && symbols.every((s) => calendarFor(s).name === 'CRYPTO');
   const cal = crypto ? 'CRYPTO' : 'NYSE';
-  let sessions = 0;
+  let sessions = minSessions;
   for (const tf of strategy.timeframes)
     sessions = Math.max(sessions, Math.ceil(strategy.warmUpBars / PER_SESSION[cal][tf]));
   // one more: the first session of the window may be partial (a holiday's early close, a gap in the data)

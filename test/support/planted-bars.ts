@@ -27,7 +27,8 @@ export interface Planted {
 }
 
 export function plantedDailyBars(o: PlantedOptions): Planted {
-  const gauss = (r: () => number) => Math.sqrt(-2 * Math.log(Math.max(1e-12, r()))) * Math.cos(2 * Math.PI * r());
+  const gauss = (r: () => number) =>
+    Math.sqrt(-2 * Math.log(Math.max(1e-12, r()))) * Math.cos(2 * Math.PI * r());
   const days: string[] = [];
   for (let d = o.from; days.length < o.days; d = addDays(d, 1)) if (NYSE.sessionFor(d)) days.push(d);
   const calendar = calendarOf('NYSE');

@@ -3,7 +3,7 @@ import type { SessionMetrics } from '../../src/monitoring/session-metrics';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { SessionInput } from '../../contracts/session';
 import { createExecutionActivities } from '../../activities/execution.activities';
-import { createSessionActivities } from '../../activities/session.activities';
+import { createSessionActivities, type SessionActivityDeps } from '../../activities/session.activities';
 import { createShutdownActivities } from '../../activities/shutdown.activities';
 import { AlpacaBroker } from '../../src/execution/alpaca/adapter';
 import { loadBarsFromStore } from '../../src/execution/simulator/replay';
@@ -94,6 +94,8 @@ export async function createSessionWorkers(
   sim: SimulatorServer,
   creds: { keyId: string; secret: string },
   metrics?: SessionMetrics,
+  /** the io worker's model serving (sessionModelPorts): sessions with a modelId need it */
+  predictions?: SessionActivityDeps['predictions'],
 ): Promise<SessionWorkers> {
   const ioQueue = `session-io-${randomUUID()}`;
   const alerts: Array<{ severity: string; text: string }> = [];
@@ -110,7 +112,7 @@ export async function createSessionWorkers(
     taskQueue: ioQueue,
     workflowBundle: await workflowBundle(),
     activities: {
-      ...createSessionActivities({ bars: new PgBarSource(db.pool), pool: db.pool, metrics }),
+      ...createSessionActivities({ bars: new PgBarSource(db.pool), pool: db.pool, metrics, predictions }),
       ...createShutdownActivities({
         client: t.client,
         pool: db.pool,
@@ -169,6 +171,7 @@ export async function startSessionEnv(
   faults?: SimulatorFaults,
   metrics?: SessionMetrics,
   window?: { open: number; close: number },
+  predictions?: SessionActivityDeps['predictions'],
 ): Promise<SessionEnv> {
   const sim = await startReplaySimulator(db, symbols, {
     keyId: creds.keyId,
@@ -176,7 +179,7 @@ export async function startSessionEnv(
     faults,
     window,
   });
-  const workers = await createSessionWorkers(t, db, sim, creds, metrics);
+  const workers = await createSessionWorkers(t, db, sim, creds, metrics, predictions);
   return {
     sim,
     workers,

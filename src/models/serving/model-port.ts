@@ -178,7 +178,7 @@ export class OnlineModelPort implements PredictionPort {
       for (const tf of set.timeframes)
         if (tf !== '1m') aggregators.push(new Aggregator(new BarSeries(symbol, tf, calendar), calendar));
     feed = {
-      features: new OnlineFeatures(set, { symbol }),
+      features: new OnlineFeatures(set, { symbol, closeTimeOf: kernelCloseTime(calendar) }),
       aggregators,
       next: 0,
       rows: [],
@@ -250,7 +250,10 @@ export function featureMatrices(set: FeatureSet, series: readonly BarColumns[]):
     const base = bars[set.baseTimeframe];
     if (!base) continue;
     const calendar = calendarOf(instrumentFor(cols.symbol).calendar);
-    const matrix = buildFeatureMatrix(bars, set, { symbol: cols.symbol, closeTimeOf: kernelCloseTime(calendar) });
+    const matrix = buildFeatureMatrix(bars, set, {
+      symbol: cols.symbol,
+      closeTimeOf: kernelCloseTime(calendar),
+    });
     out.push({ symbol: cols.symbol, matrix, close: Float64Array.from(base.close) });
   }
   return out;

@@ -43,7 +43,14 @@ describe('walk-forward model backtest on a planted signal', () => {
 
   const strategy = () => new ModelSignalStrategy({ weight: 0.04 }, '1d');
   async function run(phi: number, name: string) {
-    const planted = plantedDailyBars({ symbols: SYMBOLS, from: '2012-01-03', days: 1500, phi, sigma: 0.012, seed: 11 });
+    const planted = plantedDailyBars({
+      symbols: SYMBOLS,
+      from: '2012-01-03',
+      days: 1500,
+      phi,
+      sigma: 0.012,
+      seed: 11,
+    });
     const first = planted.series[0]!.ts[0]!;
     const last = planted.series[0]!.ts[planted.series[0]!.ts.length - 1]! + 86_400_000;
     const mb = await runModelBacktest({
@@ -99,9 +106,13 @@ describe('walk-forward model backtest on a planted signal', () => {
     for (const w of sb.windows) {
       const rec = await registry.get(w.modelId);
       assert.ok(rec, `${w.modelId} is registered`);
-      assert.ok(rec!.trainTo <= w.testFrom, `${w.modelId} trained on data up to ${rec!.trainTo}, tested from ${w.testFrom}`);
+      assert.ok(
+        rec!.trainTo <= w.testFrom,
+        `${w.modelId} trained on data up to ${rec!.trainTo}, tested from ${w.testFrom}`,
+      );
     }
-    for (const t of mb.result.trades) assert.ok(t.entryTs >= sb.tradeFrom, 'no trade before the first window');
+    for (const t of mb.result.trades)
+      assert.ok(t.entryTs >= sb.tradeFrom, 'no trade before the first window');
     assert.ok(sb.overall.rankIc! > 0.05, report);
   });
 
