@@ -70,14 +70,14 @@ export function createHpoTrainingActivities(deps: HpoTrainingDeps): HpoTrainingA
           onBatch: () => ctx.heartbeat({ trial }),
         });
         const score = Number.isFinite(wf.summary.netPnl) ? wf.summary.netPnl : -1e12;
+        // the result and the run's end in one statement: a trial is finished exactly when its result is stored
         await deps.pool.query(
-          `insert into hpo_trials (search_id, trial, params, score, summary) values ($1, $2, $3, $4, $5)
-           on conflict (search_id, trial) do nothing`,
-          [searchId, trial, JSON.stringify(params), score, JSON.stringify(wf.summary)],
+          `with result as (
+             insert into hpo_trials (search_id, trial, params, score, summary) values ($1, $2, $3, $4, $5)
+             on conflict (search_id, trial) do nothing returning trial)
+           update hpo_trial_runs set finished_at = now() where id = $6`,
+          [searchId, trial, JSON.stringify(params), score, JSON.stringify(wf.summary), run.rows[0]!.id],
         );
-        await deps.pool.query('update hpo_trial_runs set finished_at = now() where id = $1', [
-          run.rows[0]!.id,
-        ]);
         log(
           `[hpo] ${searchId} trial ${trial}: OOS net P&L ${score.toFixed(2)} with ${JSON.stringify(params)}`,
         );

@@ -14,7 +14,7 @@ import type { RetrainModelSpec } from '../contracts/retrain';
 import { FEATURE_SETS } from '../src/features';
 import { driftReport, realise, type DriftReference } from '../src/learning/drift';
 import { daysToScheduledRetrain } from '../src/learning/policy';
-import { RegimeDetector } from '../src/learning/regime';
+import { regimeByDay } from '../src/learning/regime';
 import { evaluateShadowRecord, type SourcedPrediction } from '../src/learning/shadow';
 import { NYSE, addDays, nyDate } from '../src/market/calendar';
 import type { Bar } from '../src/model/bar';
@@ -130,15 +130,15 @@ export function createLearningActivities(deps: LearningDeps): LearningActivities
         group by 1 order by 1`,
       [symbol, new Date(closeMs - 200 * DAY_MS), new Date(closeMs)],
     );
-    if (!rows.length) return null;
-    const det = new RegimeDetector();
-    for (const r of rows) {
-      const s = NYSE.sessionFor(r.d);
-      if (s) det.update(s.closeMs, r.close);
-    }
-    if (det.day !== day) return null;
-    setMarketRegime(symbol, det.state);
-    return { symbol, state: det.state, volRatio: det.volRatio, trendZ: det.trendZ, days: det.days };
+    const closes = rows.filter((r) => NYSE.sessionFor(r.d));
+    const byDay = regimeByDay(
+      closes.map((r) => NYSE.sessionFor(r.d)!.closeMs),
+      closes.map((r) => r.close),
+    );
+    const last = byDay[byDay.length - 1];
+    if (!last || last.day !== day) return null;
+    setMarketRegime(symbol, last.state);
+    return { symbol, state: last.state, volRatio: last.volRatio, trendZ: last.trendZ, days: byDay.length };
   }
 
   function sourced(

@@ -17,6 +17,10 @@ export interface RoutineActivityDeps {
   readonly bars: BarSource;
   /** the model registry's artifact directory */
   readonly artifactDir: string;
+  /** starts the day's learning cycle of every model name in use (src/learning/trigger.ts) */
+  readonly learning?: (
+    date: string,
+  ) => Promise<ReadonlyArray<{ name: string; workflowId: string; started: boolean }>>;
 }
 
 const validation = (message: string) => ApplicationFailure.nonRetryable(message, 'ValidationError');
@@ -101,11 +105,19 @@ export function createRoutineActivities(deps: RoutineActivityDeps): RoutineActiv
     },
 
     async postMarketRetrainHook({ date, account }) {
-      // Continuous learning (src/learning) decides here whether the day calls for a retrain (drift, realised
-      // performance against expected) and starts it; until it does, the hook only says it was called.
+      // Continuous learning: the day's learning cycle per model name in use decides (drift, realised against
+      // expected performance, shadow records) whether to retrain, promote or reject.
+      if (!deps.learning)
+        return {
+          triggered: false,
+          note: `retrain trigger for ${account} ${date}: no learning loop on this worker`,
+        };
+      const started = await deps.learning(date);
+      if (!started.length)
+        return { triggered: false, note: `no model in use: no learning cycle for ${date}` };
       return {
-        triggered: false,
-        note: `retrain trigger for ${account} ${date}: no policy wired yet (continuous learning fills this hook)`,
+        triggered: started.some((c) => c.started),
+        note: started.map((c) => `${c.workflowId} ${c.started ? 'started' : 'already started'}`).join(', '),
       };
     },
   };

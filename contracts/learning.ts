@@ -340,7 +340,7 @@ export interface HpoTrainingActivities {
 }
 
 export const LEARNING_CYCLE_WORKFLOW = 'learningCycleWorkflow';
-export const DRIFT_MONITOR_WORKFLOW = 'driftMonitorWorkflow';
+export const SCHEDULED_LEARNING_WORKFLOW = 'scheduledLearningWorkflow';
 export const HPO_WORKFLOW = 'hpoWorkflow';
 
 /** One learning cycle per name and day: a second start of the same day joins the first. */

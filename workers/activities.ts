@@ -5,6 +5,8 @@ import { createModelIoActivities } from '../activities/models-io.activities';
 import { createTrainingActivities } from '../activities/training.activities';
 import { createLearningActivities } from '../activities/learning.activities';
 import { createHpoTrainingActivities } from '../activities/hpo.activities';
+import { startLearningCycles } from '../src/learning/trigger';
+import { ModelRegistry } from '../src/models/registry/registry';
 import { createBacktestActivities } from '../activities/backtest.activities';
 import { createDataActivities } from '../activities/data.activities';
 import { createFeatureActivities } from '../activities/features.activities';
@@ -20,6 +22,7 @@ import { createCloseOutActivities, createShutdownActivities } from '../activitie
 import { temporalOperatorResolver } from '../src/monitoring/audit/identity';
 import { OrderAudit } from '../src/monitoring/audit/order-audit';
 import { PgBarSource } from '../src/storage/bar-store';
+import { sessionModelPorts } from '../src/models/serving/session-models';
 import { prometheusSessionMetrics } from '../src/monitoring/session-metrics';
 import type { WorkerDeps } from './deps';
 import { alpacaVenueClock, type VenueClock } from '../src/data/stream/venue-clock';
@@ -55,11 +58,30 @@ export function activitiesFor(
           pool: deps.pool,
           metrics: prometheusSessionMetrics(deps.config.TRADING_MODE),
           operators: temporalOperatorResolver(deps.client),
+          predictions: sessionModelPorts({
+            pool: deps.pool,
+            artifactDir: deps.config.artifactDir,
+            cache: deps.cache,
+            log: (l) => console.log(l),
+          }),
         }),
         ...createRoutineActivities({
           pool: deps.pool,
           bars: new PgBarSource(deps.pool),
           artifactDir: deps.config.artifactDir,
+          learning: (date) =>
+            startLearningCycles(
+              deps.client,
+              deps.pool,
+              new ModelRegistry(deps.pool, deps.config.artifactDir),
+              {
+                day: date,
+                taskQueues: {
+                  io: `${process.env.TASK_QUEUE_PREFIX ?? ''}${TASK_QUEUES.io}`,
+                  training: `${process.env.TASK_QUEUE_PREFIX ?? ''}${TASK_QUEUES.training}`,
+                },
+              },
+            ),
         }),
         ...createShutdownActivities({
           client: deps.client,

@@ -3,10 +3,12 @@ import {
   WorkflowIdReusePolicy,
   executeChild,
   proxyActivities,
+  startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
+  learningCycleWorkflowId,
   learningRetrainWorkflowId,
   type DriftMonitorInput,
   type DriftReportDto,
@@ -224,4 +226,29 @@ export async function learningCycleWorkflow(input: LearningCycleInput): Promise<
   await io.refreshLiveRecords({ name, day, config });
   await io.recordLearningDay({ name, day, state, decisions, inputs, workflowId, config });
   return { name, day, skipped: null, championId: state.championId, drift, shadows, decisions, state };
+}
+
+/**
+ * What the learning Schedule starts (Schedules append their run time to a workflow id, so they cannot name the
+ * day): the day's `learningCycleWorkflow` under `learning-<name>-<day>`, the id the post-market routine's hook
+ * uses too — whichever comes first runs the day, the other finds it started.
+ */
+export async function scheduledLearningWorkflow(
+  input: Omit<LearningCycleInput, 'day'>,
+): Promise<{ workflowId: string; started: boolean }> {
+  const day = nyDate(Date.now());
+  const workflowId = learningCycleWorkflowId(input.name, day);
+  try {
+    await startChild(learningCycleWorkflow, {
+      workflowId,
+      taskQueue: input.taskQueues?.io ?? workflowInfo().taskQueue,
+      args: [{ ...input, day }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    });
+    return { workflowId, started: true };
+  } catch (e) {
+    if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+    return { workflowId, started: false };
+  }
 }

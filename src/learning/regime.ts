@@ -27,15 +27,6 @@ import { NYSE, nyDate } from '../market/calendar';
 
 export type RegimeState = 'warming-up' | 'calm' | 'trend-up' | 'trend-down' | 'volatile' | 'crisis';
 
-export const REGIME_STATES: readonly RegimeState[] = [
-  'warming-up',
-  'calm',
-  'trend-up',
-  'trend-down',
-  'volatile',
-  'crisis',
-];
-
 export interface RegimeOptions {
   readonly fastHalfLifeDays: number;
   readonly slowHalfLifeDays: number;
@@ -53,7 +44,7 @@ export interface RegimeOptions {
   readonly crisisShare: number;
 }
 
-export const DEFAULT_REGIME_OPTIONS: RegimeOptions = {
+const DEFAULT_REGIME_OPTIONS: RegimeOptions = {
   fastHalfLifeDays: 5,
   slowHalfLifeDays: 60,
   trendDays: 20,

@@ -26,8 +26,6 @@ export interface SprtOptions {
   readonly beta: number;
 }
 
-export const DEFAULT_SPRT: Omit<SprtOptions, 'p0'> = { delta: 0.05, alpha: 0.01, beta: 0.1 };
-
 export interface SprtState {
   /** log-likelihood ratio accumulated since the test (re)started */
   readonly llr: number;

@@ -741,7 +741,6 @@ export function setPredictionDrift(model: string, psi: number, m: TradingMetrics
 }
 
 export const LEARNING_DECISIONS = ['retrain', 'promote', 'reject', 'rollback'] as const;
-export const DRIFT_BREACH_KINDS = ['distribution', 'performance'] as const;
 export const REGIME_LABELS = ['warming-up', 'calm', 'trend-up', 'trend-down', 'volatile', 'crisis'] as const;
 
 /** The drift monitor's day for one model (src/learning/drift.ts). */

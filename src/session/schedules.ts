@@ -4,7 +4,7 @@ import {
   type Client,
   type ScheduleOptions,
 } from '@temporalio/client';
-import { LEARNING_CYCLE_WORKFLOW, type LearningCycleInput } from '../../contracts/learning';
+import { SCHEDULED_LEARNING_WORKFLOW, type LearningCycleInput } from '../../contracts/learning';
 import type { DailyRoutineInput } from '../../contracts/session';
 import { TASK_QUEUES } from '../../contracts/task-queues';
 import { nyseDayInfo } from '../market/calendar';
@@ -134,7 +134,8 @@ export async function applySchedules(
 /**
  * The learning Schedule of a model name: its learning cycle (drift → shadow records → promote / reject → retrain
  * into shadow) after the close on every NYSE trading day, America/New_York, holidays in the skip list, the same
- * catch-up window and no overlap as the daily routines. The cycle takes its day from the time it runs.
+ * catch-up window and no overlap as the daily routines. Each run starts the day's cycle under
+ * `learning-<name>-<day>` (scheduledLearningWorkflow): with the post-market routine's hook, one cycle a day.
  */
 export interface LearningScheduleSettings {
   readonly input: Omit<LearningCycleInput, 'day'>;
@@ -175,7 +176,7 @@ export function learningScheduleDefinition(s: LearningScheduleSettings): Schedul
     },
     action: {
       type: 'startWorkflow',
-      workflowType: LEARNING_CYCLE_WORKFLOW,
+      workflowType: SCHEDULED_LEARNING_WORKFLOW,
       taskQueue: s.taskQueue ?? TASK_QUEUES.io,
       args: [s.input],
       workflowId: id,

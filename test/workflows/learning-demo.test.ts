@@ -9,7 +9,19 @@ import { upsertBars } from '../../src/storage/bar-store';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { flipBars } from '../support/flip-bars';
 import { learningWorkers } from '../support/learning-harness';
-import { connectTemporal, type TemporalTestContext } from '../support/temporal';
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { LearningCycleInput, LearningCycleResult } from '../../contracts/learning';
+import {
+  connectTemporal,
+  recordHistory,
+  TEST_TEMPORAL_ADDRESS,
+  type TemporalTestContext,
+} from '../support/temporal';
+
+const ROOT = resolve(__dirname, '../..');
+const run = promisify(execFile);
 
 describe('demo: one learning cycle', () => {
   let db: TestDatabase;
@@ -39,8 +51,8 @@ describe('demo: one learning cycle', () => {
     await upsertBars(db.pool, data.bars, 'synthetic-demo', true);
     const w = await learningWorkers(t, db.pool, artifactDir);
     const lines: string[] = [];
-    const summary = await w.run(() =>
-      runLearningDemo({
+    const { summary, again } = await w.run(async () => {
+      const summary = await runLearningDemo({
         client: t.client,
         pool: db.pool,
         artifactDir,
@@ -49,13 +61,60 @@ describe('demo: one learning cycle', () => {
         toMs: data.days[15]!.closeMs + 1,
         taskQueues: { io: w.ioQueue, training: w.trainingQueue },
         log: (l) => lines.push(l),
-      }),
-    );
+      });
+      // a second cycle of the same day (the day's record is rewritten), its history kept for the replay test
+      const h = await t.client.workflow.start<(i: LearningCycleInput) => Promise<LearningCycleResult>>(
+        'learningCycleWorkflow',
+        {
+          taskQueue: w.ioQueue,
+          workflowId: `learning-demo-again-${w.ioQueue}`,
+          args: [
+            {
+              name: 'demo-learn',
+              day: '2024-01-24',
+              config: { shadowDays: 2, driftWindowDays: 2, retrainEveryDays: 0 },
+              taskQueues: { io: w.ioQueue, training: w.trainingQueue },
+            },
+          ],
+        },
+      );
+      const again = await h.result();
+      await recordHistory(h, 'learning-cycle');
+      return { summary, again };
+    });
     console.log([...lines, summary].join('\n'));
     assert.match(lines.join('\n'), /drift of demo-learn-\S+ on 2024-01-24: scores PSI \d/);
     assert.match(lines.join('\n'), /shadow demo-learn-\S+: 2 days, \d+ paired predictions/);
     assert.match(summary, /learning cycle of demo-learn on 2024-01-24: (PROMOTED|REJECTED|no promotion)/);
     const { rows } = await db.pool.query(`select day from learning_days where name = 'demo-learn'`);
     assert.equal(rows.length, 1);
+    // every model in use has its live record merged for the ensemble weights
+    const live = await db.pool.query<{ n: number }>(
+      `select jsonb_array_length(metrics->'liveOosPnlByDay')::int as n from models where status in ('champion', 'shadow')`,
+    );
+    assert.deepEqual(
+      live.rows.map((r) => r.n),
+      [2, 2],
+    );
+    // the operator's view
+    const cli = await run(
+      'npx',
+      ['tsx', 'cli/main.ts', 'learning', 'status', '--name', 'demo-learn', '--json'],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          DATABASE_URL: db.url,
+          TRADER_ARTIFACT_DIR: artifactDir,
+          TEMPORAL_ADDRESS: TEST_TEMPORAL_ADDRESS,
+        },
+      },
+    );
+    const [status] = JSON.parse(cli.stdout.slice(cli.stdout.indexOf('['))) as Array<Record<string, any>>;
+    assert.equal(status!.name, 'demo-learn');
+    assert.ok(status!.champion.id && status!.shadows.length === 1 && status!.drift.day === '2024-01-24');
+    assert.equal(status!.recentDays[0].day, '2024-01-24');
+    assert.equal(status!.nextCycleAt, null, 'no learning schedule in this test');
+    assert.equal(again.day, '2024-01-24');
   });
 });

@@ -241,9 +241,22 @@ async function loadSingle(rec: ModelRecord, opts: LoadOptions): Promise<ServedMo
   };
 }
 
-/** Per-day out-of-sample net P&L of a registered model, oldest first (evaluation records it; else per fold). */
-function recentOosPnl(rec: ModelRecord): number[] {
-  const m = rec.metrics as { oosPnlByDay?: Array<[number, number]>; folds?: Array<{ netPnl: number }> };
+/** Live days a member needs before its live record replaces its walk-forward record in the weights. */
+export const MIN_LIVE_DAYS = 5;
+
+/**
+ * Per-day out-of-sample P&L of a registered model, oldest first: its live record (the learning cycle merges the
+ * realised returns of its journaled predictions into `liveOosPnlByDay` each day) once it has MIN_LIVE_DAYS days,
+ * else the walk-forward evaluation's record, else per fold. Weights read Sharpe ratios, so the units may differ
+ * between members.
+ */
+export function recentOosPnl(rec: Pick<ModelRecord, 'metrics'>): number[] {
+  const m = rec.metrics as {
+    liveOosPnlByDay?: Array<[number, number]>;
+    oosPnlByDay?: Array<[number, number]>;
+    folds?: Array<{ netPnl: number }>;
+  };
+  if ((m.liveOosPnlByDay?.length ?? 0) >= MIN_LIVE_DAYS) return m.liveOosPnlByDay!.map(([, p]) => p);
   if (m.oosPnlByDay?.length) return m.oosPnlByDay.map(([, p]) => p);
   return (m.folds ?? []).map((f) => f.netPnl);
 }

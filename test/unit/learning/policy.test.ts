@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { DriftReportDto, LearningStateDto, ShadowEvaluationDto } from '../../../contracts/learning';
+import { performanceWeights } from '../../../src/models/ensemble/ensemble';
+import { MIN_LIVE_DAYS, recentOosPnl } from '../../../src/models/serving/served-model';
 import {
   LEARNING_START,
   daysToScheduledRetrain,
@@ -172,5 +174,29 @@ describe('learning policy (one day at a time)', () => {
       () => learningConfig({ sprt: { delta: 0.7, alpha: 0.01, beta: 0.1 } }),
       /config\.sprt\.delta/,
     );
+  });
+});
+
+describe('ensemble weights follow the live record', () => {
+  test('when a member has five live days, then its live record replaces its walk-forward one in the weights', () => {
+    const wf: Array<[number, number]> = [1, 2, 3, 4, 5, 6].map((d) => [d, 10 + (d % 2)]);
+    const losing = (n: number): Array<[number, number]> =>
+      Array.from({ length: n }, (_, d) => [100 + d, -1 - (d % 2)]);
+    const a = { metrics: { oosPnlByDay: wf, liveOosPnlByDay: losing(MIN_LIVE_DAYS - 1) } };
+    const b = { metrics: { oosPnlByDay: wf, liveOosPnlByDay: losing(MIN_LIVE_DAYS) } };
+    assert.deepEqual(
+      recentOosPnl(a),
+      wf.map(([, p]) => p),
+      'too few live days: the walk-forward record',
+    );
+    assert.deepEqual(
+      recentOosPnl(b),
+      losing(MIN_LIVE_DAYS).map(([, p]) => p),
+    );
+    const w = performanceWeights([
+      { id: 'a', recentOosPnl: recentOosPnl(a) },
+      { id: 'b', recentOosPnl: recentOosPnl(b) },
+    ]);
+    assert.deepEqual(w, [1, 0], 'the member losing live gets no weight');
   });
 });
