@@ -29,14 +29,18 @@ export function createRoutineActivities(deps: RoutineActivityDeps): RoutineActiv
   return {
     async preMarketModel({ modelId }) {
       const registry = new ModelRegistry(deps.pool, deps.artifactDir);
-      if (modelId.startsWith('champion:')) {
-        const name = modelId.slice('champion:'.length);
-        const rec = await registry.champion(name);
-        if (!rec) throw validation(`modelId: no champion for model name "${name}" in the registry`);
-        return { modelId: rec.id, note: `champion of ${name} at the open: ${rec.id}` };
+      let rec;
+      try {
+        rec = await registry.resolveRef(modelId);
+      } catch (e) {
+        throw validation((e as Error).message);
       }
-      // a model id as given (an ensemble's too): the session's prediction port loads it, or refuses it by name
-      return { modelId, note: `model ${modelId} as configured` };
+      // `champion` with no champion anywhere: the session trades the indicator fallback, and says so
+      if (!rec) return { modelId: null, note: 'no champion in the registry: the indicator fallback trades' };
+      const pinned = modelId.trim().startsWith('champion')
+        ? `champion of ${rec.name} at the open: `
+        : 'model ';
+      return { modelId: rec.id, note: `${pinned}${rec.id}` };
     },
 
     async sessionUniverse({ sessionId }) {
@@ -94,6 +98,12 @@ export function createRoutineActivities(deps: RoutineActivityDeps): RoutineActiv
         account,
         mode,
         sessionId,
+        tradedModels: (
+          await deps.pool.query<{ model_id: string }>(
+            `select distinct model_id from predictions where source = $1 and role = 'traded' order by 1`,
+            [sessionId],
+          )
+        ).rows.map((r) => r.model_id),
         orders,
         arrival,
         session: await sessionOutcome(deps.pool, sessionId),

@@ -82,6 +82,19 @@ export interface AlgoInFlight {
   readonly until: number;
 }
 
+/**
+ * What decides a session's trades, as status and reports name it: a strategy that reads predictions trading a
+ * model, the same strategy on its own indicator signals when it has none (the fallback), or a strategy that reads
+ * no model.
+ */
+export function decidedBy(strategy: StrategySpec, modelId: string | null): string {
+  const reads = strategy.name === 'reference-ai' || strategy.name === 'model-signal';
+  if (!reads) return `${strategy.name} (reads no model)`;
+  return modelId
+    ? `${strategy.name} on model ${modelId}`
+    : `${strategy.name} on indicator signals (fallback: no model)`;
+}
+
 /** The session's default strategy (cheap, trades often); `reference-ai` is the production one. */
 export const DEFAULT_STRATEGY: StrategySpec = { name: 'sma-trend', fast: 3, slow: 8, weight: 0.04 };
 
@@ -204,6 +217,8 @@ export interface SessionStatus {
   readonly account: string;
   readonly date: string;
   readonly modelId: string | null;
+  /** what decides the trades, in words: the strategy and its model, or its indicator fallback (decidedBy) */
+  readonly decidedBy: string;
   readonly state: SessionState;
 }
 
@@ -677,6 +692,8 @@ export interface DayReport {
   readonly account: string;
   readonly mode: SessionMode;
   readonly sessionId: string;
+  /** the models whose journaled predictions the session traded (none: its strategy decided without a model) */
+  readonly tradedModels: readonly string[];
   readonly pnl: {
     readonly daily: number | null;
     readonly startEquity: number | null;
@@ -711,8 +728,11 @@ export interface DayReport {
 
 /** io task queue: the daily routines' own steps. */
 export interface RoutineActivities {
-  /** Pins the session's model at the open: `champion:<name>` becomes the champion's model id now. */
-  preMarketModel(input: { modelId: string }): Promise<{ modelId: string; note: string }>;
+  /**
+   * The model the day trades: a model id, `champion:<name>` or `champion` (pinned to the champion at the open);
+   * null when `champion` finds none (the indicator fallback).
+   */
+  preMarketModel(input: { modelId: string }): Promise<{ modelId: string | null; note: string }>;
   /** The universe a session traded (from its recorded report); null when it recorded none. */
   sessionUniverse(input: { sessionId: string }): Promise<string[] | null>;
   /** The day's stored 1m bars of `symbols` against the calendar's minutes. */

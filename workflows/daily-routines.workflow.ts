@@ -126,7 +126,7 @@ export async function preMarketRoutineWorkflow(input: DailyRoutineInput): Promis
   let modelId: string | undefined;
   if (input.modelId) {
     const pinned = await io.preMarketModel({ modelId: input.modelId });
-    modelId = pinned.modelId;
+    modelId = pinned.modelId ?? undefined;
     steps.push(`model: ${pinned.note}`);
   }
 

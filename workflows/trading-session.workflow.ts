@@ -16,6 +16,8 @@ import {
 import {
   DEFAULT_OPERATOR_LIMITS,
   algoDoneSignal,
+  DEFAULT_STRATEGY,
+  decidedBy,
   algoStopSignal,
   killSignal,
   liquidateUpdate,
@@ -253,6 +255,7 @@ function registerControls(input: SessionInput, cell: StateCell) {
     account: input.account,
     date: input.date,
     modelId: input.modelId ?? null,
+    decidedBy: decidedBy(input.strategy ?? DEFAULT_STRATEGY, input.modelId ?? null),
     state: cell.get(),
   });
   const control = (

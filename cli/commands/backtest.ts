@@ -166,9 +166,7 @@ export async function modelSourceFromCli(
     };
   }
   if (text === 'champion') {
-    const reg = await registry();
-    const names = [];
-    for (const n of await reg.activeNames()) if (await reg.champion(n)) names.push(n);
+    const names = await (await registry()).championNames();
     if (names.length !== 1)
       throw new ValidationError(
         '--model',

@@ -35,6 +35,7 @@ import {
 import { formatDayReport } from '../../src/session/day-report';
 import { readDayReports } from '../../src/storage/day-report-repo';
 import { createPool } from '../../src/storage/pool';
+import { ModelRegistry } from '../../src/models/registry/registry';
 import { TASK_QUEUES } from '../../contracts/task-queues';
 import { STRATEGY_NAMES, createStrategy, type StrategySpec } from '../../src/strategy/registry';
 import { parseTimeframe, type Timeframe } from '../../src/model/timeframe';
@@ -84,7 +85,7 @@ function uiUrl(config: AppConfig, workflowId: string): string {
 function printStatus(s: SessionStatus): void {
   const st = s.state;
   console.log(
-    `session ${s.sessionId}  ${s.mode}  account ${s.account}  date ${s.date}  model ${s.modelId ?? '-'}`,
+    `session ${s.sessionId}  ${s.mode}  account ${s.account}  date ${s.date}  decides: ${s.decidedBy ?? `model ${s.modelId ?? '-'}`}`,
   );
   console.log(
     `  bar ${st.nextBar}/${st.barTimes.length}  last bar ${st.lastBarTs ? new Date(st.lastBarTs).toISOString() : '-'}  risk ${st.riskState} (${st.riskReason})` +
@@ -189,10 +190,17 @@ export function register(program: Command): void {
     .option('--mode <mode>', 'replay | paper | live', 'paper')
     .option('--account <id>', 'account label (search attribute Account)', 'paper')
     .option('--max-symbols <n>', 'universe size', '100')
-    .option('--model-id <id>', 'model in use (search attribute ModelId)')
+    .option(
+      '--model <id|champion[:name]>',
+      'the model whose predictions the strategy trades (pinned now: champion[:name] becomes its id); default: the champion when exactly one name has one, else reference-ai trades its indicator signals (the fallback)',
+    )
+    .option('--model-id <id>', 'same as --model (kept for scripts)')
     .option('--replay-delay-ms <ms>', 'replay: wall ms per bar', '0')
     .option('--max-bars <n>', 'only the first N bars of the day')
-    .option('--strategy <name>', `strategy: ${STRATEGY_NAMES.join(' | ')}`, 'sma-trend')
+    .option(
+      '--strategy <name>',
+      `strategy: ${STRATEGY_NAMES.join(' | ')} (default reference-ai; sma-trend and buy-and-hold read no model)`,
+    )
     .option(
       '--strategy-params <json>',
       'strategy parameters as JSON, e.g. \'{"fast":3,"slow":8,"weight":0.04}\' (the same spec a backtest takes)',
@@ -222,11 +230,12 @@ export function register(program: Command): void {
         algoSlices?: string;
         algoIntervalMs?: string;
         algoUrgency?: string;
-        strategy: string;
+        strategy?: string;
         strategyParams?: string;
         tf?: string;
         seed: string;
         date?: string;
+        model?: string;
         symbols: string;
         mode: string;
         account: string;
@@ -239,7 +248,7 @@ export function register(program: Command): void {
         const mode = opts.mode as SessionMode;
         if (!['replay', 'paper', 'live'].includes(mode))
           throw new ConfigError(`--mode: "${opts.mode}" must be replay, paper or live`);
-        const strategy = strategySpecFrom(opts.strategy, opts.strategyParams, opts.tf);
+        const strategy = strategySpecFrom(opts.strategy ?? 'reference-ai', opts.strategyParams, opts.tf);
         const seed = Number(opts.seed);
         if (!Number.isInteger(seed)) throw new ConfigError(`--seed: "${opts.seed}" must be an integer`);
         const execution = executionRoutingFrom(opts);
@@ -254,6 +263,8 @@ export function register(program: Command): void {
               '\n!!! LIVE TRADING: this session sends REAL orders with REAL money to Alpaca !!!\n',
             );
           }
+          const model = await sessionModel(config, strategy, modelRef(opts));
+          console.log(`decides: ${model.note}`);
           const workflowId = sessionWorkflowId(opts.account, date, mode);
           const input: SessionInput = {
             sessionId: workflowId,
@@ -265,7 +276,7 @@ export function register(program: Command): void {
               .map((s) => s.trim().toUpperCase())
               .filter(Boolean),
             maxSymbols: Number(opts.maxSymbols),
-            modelId: opts.modelId,
+            ...(model.modelId ? { modelId: model.modelId } : {}),
             replayBarDelayMs: Number(opts.replayDelayMs),
             maxBars: opts.maxBars ? Number(opts.maxBars) : undefined,
             strategy,
@@ -428,13 +439,17 @@ export function register(program: Command): void {
     .option('--mode <mode>', 'paper | live', 'paper')
     .option('--catchup-window <duration>', 'how late a missed routine may still run', '30 minutes')
     .option('--max-symbols <n>', 'universe size the pre-market routine picks', '100')
-    .option('--strategy <name>', `the session's strategy: ${STRATEGY_NAMES.join(' | ')}`, 'sma-trend')
+    .option(
+      '--strategy <name>',
+      `the session's strategy: ${STRATEGY_NAMES.join(' | ')} (default reference-ai)`,
+    )
     .option('--strategy-params <json>', 'strategy parameters as JSON (as for session start)')
     .option('--tf <list>', 'timeframes the strategy trades, comma separated')
     .option(
-      '--model-id <id>',
-      'the model the session trades: a model id, or champion:<name> (pinned to the champion at the open)',
+      '--model <ref>',
+      'the model the session trades: a model id, champion:<name> or champion (each pinned to the champion at the open); default with a strategy that reads predictions: champion (none: the indicator fallback)',
     )
+    .option('--model-id <ref>', 'same as --model (kept for scripts)')
     .option(
       '--backfill-source <source>',
       'where the previous day (pre-market) and the day (post-market) are gap-filled from: alpaca[:iex|sip] | polygon | csv:<set>; default: no backfill',
@@ -447,7 +462,12 @@ export function register(program: Command): void {
       const maxSymbols = Number(opts.maxSymbols);
       if (!Number.isInteger(maxSymbols) || maxSymbols < 1)
         throw new ConfigError(`--max-symbols: "${opts.maxSymbols}" must be a positive integer`);
-      const strategy = strategySpecFrom(opts.strategy!, opts.strategyParams, opts.tf);
+      const strategy = strategySpecFrom(opts.strategy ?? 'reference-ai', opts.strategyParams, opts.tf);
+      const ref = modelRef(opts) ?? (readsPredictions(strategy) ? 'champion' : undefined);
+      if (ref && !readsPredictions(strategy))
+        throw new ConfigError(
+          `--model: ${strategy.name} reads no predictions (use reference-ai or model-signal)`,
+        );
       const backfillSource = opts.backfillSource ? routineBackfillSource(opts.backfillSource) : undefined;
       await withClient(async (client) => {
         const results = await applySchedules(client, {
@@ -460,7 +480,7 @@ export function register(program: Command): void {
               .filter(Boolean),
             maxSymbols,
             strategy,
-            ...(opts.modelId ? { modelId: opts.modelId } : {}),
+            ...(ref ? { modelId: ref } : {}),
             ...(backfillSource ? { backfillSource } : {}),
             featureSet: opts.featureSet === 'none' ? null : opts.featureSet!,
           },
@@ -539,6 +559,62 @@ function routineBackfillSource(v: string): RoutineBackfillSource {
   throw new ConfigError(`--backfill-source: "${v}" must be alpaca[:iex|sip], polygon or csv:<set>`);
 }
 
+/** --model, or its older spelling --model-id (both given and different: refused). */
+function modelRef(opts: { model?: string; modelId?: string }): string | undefined {
+  if (opts.model !== undefined && opts.modelId !== undefined && opts.model !== opts.modelId)
+    throw new ConfigError('--model-id: same flag as --model; give one');
+  const ref = (opts.model ?? opts.modelId)?.trim();
+  if (ref === '') throw new ConfigError('--model: must not be empty');
+  return ref;
+}
+
+/** Strategies whose decisions read the model's predictions (the others ignore a model). */
+export function readsPredictions(spec: StrategySpec): boolean {
+  return spec.name === 'reference-ai' || spec.name === 'model-signal';
+}
+
+/**
+ * What decides a session's trades, pinned when it starts: the model `ref` names now (a model id; champion:<name>
+ * and champion become the champion's id), or — no ref — the champion when exactly one name has one; with no
+ * champion, reference-ai trades its indicator signals (the fallback) and model-signal is refused.
+ */
+export async function sessionModel(
+  config: AppConfig,
+  strategy: StrategySpec,
+  ref: string | undefined,
+): Promise<{ modelId?: string; note: string }> {
+  if (!readsPredictions(strategy)) {
+    if (ref)
+      throw new ConfigError(
+        `--model: ${strategy.name} reads no predictions (use reference-ai or model-signal)`,
+      );
+    return { note: `${strategy.name} (no model)` };
+  }
+  const pool = createPool(await resolveDatabaseUrl(config));
+  try {
+    const registry = new ModelRegistry(pool, config.artifactDir);
+    let rec;
+    try {
+      rec = await registry.resolveRef(ref ?? 'champion', '--model');
+    } catch (e) {
+      throw new ConfigError((e as Error).message);
+    }
+    if (rec) {
+      const how = ref && !ref.startsWith('champion') ? 'model' : `champion of ${rec.name}`;
+      return { modelId: rec.id, note: `${strategy.name} on ${how} ${rec.id} (${rec.kind})` };
+    }
+    if (ref)
+      throw new ConfigError(`--model: no model name has a champion yet (train one: trader models retrain)`);
+    if (strategy.name === 'model-signal')
+      throw new ConfigError(
+        '--strategy: model-signal trades a model and no name has a champion: pass --model <id>',
+      );
+    return { note: `${strategy.name} on its indicator signals: the fallback, no champion in the registry` };
+  } finally {
+    await pool.end();
+  }
+}
+
 export function strategySpecFrom(name: string, paramsJson: string | undefined, tf?: string): StrategySpec {
   let params: Record<string, unknown> = {};
   if (paramsJson !== undefined) {
@@ -570,7 +646,20 @@ export function strategySpecFrom(name: string, paramsJson: string | undefined, t
     } as StrategySpec;
   } else if (name === 'reference-ai')
     spec = { name, params, ...(timeframes ? { timeframes } : {}) } as StrategySpec;
-  else throw new ConfigError(`--strategy: "${name}" must be one of ${STRATEGY_NAMES.join(', ')}`);
+  else if (name === 'model-signal') {
+    if (timeframes && timeframes.length !== 1)
+      throw new ConfigError(`--tf: model-signal trades one timeframe, got ${timeframes.join(',')}`);
+    spec = {
+      weight: 0.05,
+      ...params,
+      ...(timeframes ? { timeframe: timeframes[0] } : {}),
+      name,
+    } as StrategySpec;
+  } else if (name === 'buy-and-hold') {
+    if (timeframes)
+      throw new ConfigError('--tf: buy-and-hold buys at the first daily close; it takes no --tf');
+    spec = { weight: 0.05, ...params, name } as StrategySpec;
+  } else throw new ConfigError(`--strategy: "${name}" must be one of ${STRATEGY_NAMES.join(', ')}`);
   try {
     createStrategy(spec);
   } catch (e) {

@@ -10,6 +10,7 @@ export interface DayReportInput {
   readonly account: string;
   readonly mode: SessionMode;
   readonly sessionId: string;
+  readonly tradedModels: readonly string[];
   readonly orders: readonly DayOrder[];
   /** the close of `symbol`'s newest bar closed by `decidedAt` (undefined when none is stored) */
   readonly arrival: (symbol: string, decidedAt: number) => number | undefined;
@@ -72,6 +73,7 @@ export function buildDayReport(r: DayReportInput): DayReport {
     account: r.account,
     mode: r.mode,
     sessionId: r.sessionId,
+    tradedModels: r.tradedModels,
     pnl: {
       daily: pnl,
       startEquity: start,
@@ -102,6 +104,7 @@ export function formatDayReport(d: DayReport): string {
   const money = (x: number | null) => (x === null ? '-' : x.toFixed(2));
   const lines = [
     `day ${d.date}  account ${d.account}  ${d.mode}  session ${d.sessionId}`,
+    `  decided by: ${d.tradedModels?.length ? `model ${d.tradedModels.join(', ')}` : 'no model (indicator signals, or a strategy without one)'}`,
     `  P&L ${money(d.pnl.daily)}  (equity ${money(d.pnl.startEquity)} -> ${money(d.pnl.endEquity)})  flat at the end: ${d.flat === null ? '-' : d.flat ? 'yes' : 'NO'}`,
     `  orders ${d.orders.placed}: filled ${d.orders.filled}, partially ${d.orders.partiallyFilled}, unfilled ${d.orders.unfilled}; ${d.fills.shares} shares, $${d.fills.notional.toFixed(2)} traded`,
     `  slippage vs arrival (the last close at the decision): avg ${d.slippage.avgBps ?? '-'} bps, worst ${d.slippage.worstBps ?? '-'} bps (positive = worse)`,

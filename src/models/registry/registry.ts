@@ -202,6 +202,41 @@ export class ModelRegistry {
     return (await this.list({ name, status: 'champion' }))[0];
   }
 
+  /** Names that have a champion, sorted. */
+  async championNames(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ name: string }>(
+      `select distinct name from models where status = 'champion' order by name`,
+    );
+    return rows.map((r) => r.name);
+  }
+
+  /**
+   * A model reference as a user writes it (`field` names the flag in errors) → the registered model it means now:
+   * a model id; `champion:<name>` (that name's champion); `champion` (the champion of the one name that has
+   * one). `champion` while no name has a champion → undefined: the caller's indicator fallback.
+   */
+  async resolveRef(ref: string, field = 'modelId'): Promise<ModelRecord | undefined> {
+    const text = ref.trim();
+    if (text === 'champion') {
+      const names = await this.championNames();
+      if (names.length > 1)
+        throw new ValidationError(
+          field,
+          `several names have a champion (${names.join(', ')}): pass champion:<name>`,
+        );
+      return names[0] ? this.champion(names[0]) : undefined;
+    }
+    if (text.startsWith('champion:')) {
+      const name = text.slice('champion:'.length);
+      const rec = await this.champion(name);
+      if (!rec) throw new ValidationError(field, `no champion for model name "${name}" in the registry`);
+      return rec;
+    }
+    const rec = await this.get(text);
+    if (!rec) throw new ValidationError(field, `no model "${text}" in the registry (trader models list)`);
+    return rec;
+  }
+
   /** Shadow challengers of a name (oldest first: the order they entered shadow). */
   async shadows(name: string): Promise<ModelRecord[]> {
     const { rows } = await this.pool.query<Row>(

@@ -3,7 +3,9 @@
  * feature state) over the registered model, served by ONNX Runtime exactly as a model backtest serves it, with the
  * name's shadow challengers scored beside it. From the session's first tradable decision on, every scored row
  * (traded and shadow) is journaled in the predictions table with its inputs' hash (source = the session id), and
- * each symbol's newest feature vector is written to the online store (Redis) in one round trip per decision.
+ * each symbol's newest feature vector is written to the online store (Redis) in one round trip per decision. Each
+ * journaled score is observed in `trader_model_prediction` and each model's mean confidence of the decision set in
+ * `trader_model_confidence_ratio` (the live dashboard's model panel).
  *
  * Loaded models are kept per worker (an ONNX session is costly to create); a champion promoted later is a new id.
  */
@@ -13,6 +15,7 @@ import { featureSetByName } from '../../features/sets';
 import { publishOnlineFeatures } from '../../features/online';
 import type { KeyValueCache } from '../../storage/cache';
 import { savePredictions } from '../../storage/prediction-repo';
+import { observePrediction, setModelConfidence } from '../../monitoring/metrics';
 import { ModelRegistry } from '../registry/registry';
 import { OnlineModelPort } from './model-port';
 import { loadServedModel, type ServedModel } from './served-model';
@@ -76,6 +79,13 @@ export function sessionModelPorts(deps: {
           deps.pool,
           kept.map((r) => ({ source: session.sessionId, ...r })),
         );
+        const confidence = new Map<string, { sum: number; n: number }>();
+        for (const r of kept) {
+          observePrediction(r.modelId, r.timeframe, r.score);
+          const c = confidence.get(r.modelId) ?? { sum: 0, n: 0 };
+          confidence.set(r.modelId, { sum: c.sum + r.confidence, n: c.n + 1 });
+        }
+        for (const [id, c] of confidence) setModelConfidence(id, c.sum / c.n);
         if (deps.cache) await publishOnlineFeatures(deps.cache, engines);
       },
     });
