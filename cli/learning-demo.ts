@@ -22,7 +22,9 @@ import { PgBarSource } from '../src/storage/bar-store';
 import { savePredictions } from '../src/storage/prediction-repo';
 import { executeWorkflow } from './workflow-result';
 
-const NAME = 'demo-learn';
+/** The model name the learning step trains a champion and a challenger under (the demo's session trades it). */
+export const LEARNING_DEMO_NAME = 'demo-learn';
+const NAME = LEARNING_DEMO_NAME;
 
 function columns(symbol: string, bars: readonly Bar[]): BarColumns {
   const col = (f: (b: Bar) => number) => Float64Array.from(bars, f);

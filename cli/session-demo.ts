@@ -4,7 +4,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import type { BackfillInput } from '../contracts/backfill';
 import { marketDataStreamWorkflowId } from '../contracts/market-data';
-import type { SessionResult } from '../contracts/session';
+import type { SessionResult, StrategySpec } from '../contracts/session';
 import { createDataActivities } from '../activities/data.activities';
 import { createExecutionActivities } from '../activities/execution.activities';
 import { createMarketDataActivities } from '../activities/market-data.activities';
@@ -22,6 +22,8 @@ import type { StackState } from '../src/stack/stack';
 import { ensureVenueDatabase } from '../src/stack/venue';
 import { createPool } from '../src/storage/pool';
 import { waitForWorkflow } from './workflow-result';
+import { ModelRegistry } from '../src/models/registry/registry';
+import { sessionModelPorts } from '../src/models/serving/session-models';
 
 /**
  * The demo's last step: a paper session on the local Alpaca-compatible simulator as a live venue. The venue's
@@ -47,6 +49,10 @@ export interface PaperSessionDemoOptions {
   /** the venue's pace (default 60) */
   readonly speed?: number;
   readonly log?: (line: string) => void;
+  /** the registered model the session trades with MODEL_DEMO_STRATEGY (pinned id); none: sma-trend, the session's default strategy */
+  readonly modelId?: string;
+  /** the registry's artifact directory (with `modelId`) */
+  readonly artifactDir?: string;
 }
 
 export async function runPaperSessionDemo(o: PaperSessionDemoOptions): Promise<string> {
@@ -89,7 +95,13 @@ export async function runPaperSessionDemo(o: PaperSessionDemoOptions): Promise<s
       taskQueue: ioQueue,
       workflowsPath: require.resolve('../workflows'),
       activities: {
-        ...createSessionActivities({ bars: new PgBarSource(o.pool), pool: o.pool }),
+        ...createSessionActivities({
+          bars: new PgBarSource(o.pool),
+          pool: o.pool,
+          ...(o.modelId && o.artifactDir
+            ? { predictions: sessionModelPorts({ pool: o.pool, artifactDir: o.artifactDir }) }
+            : {}),
+        }),
         ...createMarketDataActivities({ pool: o.pool, alpaca: endpoints }),
       },
     });
@@ -118,6 +130,12 @@ export async function runPaperSessionDemo(o: PaperSessionDemoOptions): Promise<s
               date: o.date,
               candidates: o.symbols,
               maxBars,
+              ...(o.modelId
+                ? {
+                    modelId: o.modelId,
+                    strategy: MODEL_DEMO_STRATEGY,
+                  }
+                : {}),
               stream: { clockPollMs: 500, closeGraceMs: 500 },
               taskQueues: { io: ioQueue, execution: execQueue },
             },
@@ -142,7 +160,14 @@ export async function runPaperSessionDemo(o: PaperSessionDemoOptions): Promise<s
       [streamId],
     );
     const byPath = receipts.rows.map((r) => `${r.n} via ${r.path}`).join(', ') || 'none';
-    return `paper session on the simulator's ${o.date} at ${speed}x (${maxBars} bars, ${o.symbols.length} symbols), bars through the websocket stream (${byPath}): ${result.ordersPlaced} orders placed once each, day P&L $${result.dailyPnl.toFixed(2)}, flat at the end: ${result.finalPositions.every((p) => p.qty === 0)}`;
+    const journaled = await o.pool.query<{ n: string }>(
+      `select count(*)::text as n from predictions where source = $1 and role = 'traded'`,
+      [workflowId],
+    );
+    const decides = o.modelId
+      ? `model-signal on model ${o.modelId} (${journaled.rows[0]!.n} predictions journaled with their inputs' hash)`
+      : 'sma-trend (no model)';
+    return `decided by ${decides}; paper session on the simulator's ${o.date} at ${speed}x (${maxBars} bars, ${o.symbols.length} symbols), bars through the websocket stream (${byPath}): ${result.ordersPlaced} orders placed once each, day P&L $${result.dailyPnl.toFixed(2)}, flat at the end: ${result.finalPositions.every((p) => p.qty === 0)}`;
   } finally {
     await broker.close();
     await connection.close();
@@ -168,19 +193,31 @@ export async function loadVenueDay(
   return rows;
 }
 
+/**
+ * The demo's model trader: model-signal holds the direction the model predicts on its feature set's 5-minute bars
+ * (the demo's half-hour day is too short for reference-ai's filters to enter).
+ */
+export const MODEL_DEMO_STRATEGY: StrategySpec = { name: 'model-signal', timeframe: '5m', weight: 0.05 };
+
 /** A demo step in the shape of cli/commands/demo.ts `demoSteps` entries. */
 export const sessionDemoStep = {
   title:
-    'trading: a paper session on the simulator as a live venue (its own clock at 60x), bars through the market-data stream',
+    'trading: a paper session on the simulator as a live venue (its own clock at 60x), bars through the market-data stream, model-signal trading the champion',
   async run(
     ctx: { client: Client; config: AppConfig; state: StackState },
     symbols: readonly string[],
     date: string,
+    /** the model the session trades: an id or champion[:name], pinned now (none: sma-trend) */
+    modelRef?: string,
   ): Promise<string> {
     const pool = createPool(ctx.state.postgres.url, { max: 4 });
     const venuePool = createPool(await ensureVenueDatabase(ctx.state.postgres.url), { max: 2 });
     try {
+      const rec = modelRef
+        ? await new ModelRegistry(pool, ctx.config.artifactDir).resolveRef(modelRef, 'model')
+        : undefined;
       return await runPaperSessionDemo({
+        ...(rec ? { modelId: rec.id, artifactDir: ctx.config.artifactDir } : {}),
         client: ctx.client,
         temporalAddress: ctx.state.temporal.address,
         namespace: ctx.config.TEMPORAL_NAMESPACE,

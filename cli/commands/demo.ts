@@ -19,6 +19,11 @@ import { featureSetByName } from '../../src/features/sets';
 import { createCache } from '../../src/storage/cache';
 import { createPool } from '../../src/storage/pool';
 import { executeWorkflow } from '../workflow-result';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { runBacktestPipeline } from '../../src/backtest/pipeline';
+import { ModelRegistry } from '../../src/models/registry/registry';
+import { LEARNING_DEMO_NAME } from '../learning-demo';
 
 /**
  * The demo's days: the history (backfilled into the store: features, training and the session's warm-up use
@@ -30,6 +35,24 @@ export function demoDays(sharedDataDir: string | undefined): { history: Backfill
   // the last day of the data: Lean's minute files end on 2013-10-11; the synthetic month on 2024-01-31
   const venueDay = input.source.kind === 'csv' ? '2013-10-11' : '2024-01-31';
   return { history: { ...input, toMs: Date.parse(`${venueDay}T00:00:00Z`) }, venueDay };
+}
+
+/**
+ * The history the model steps learn from (continuous learning, the walk-forward model backtest): they need weeks
+ * of minutes, and Lean's minute files hold one week. With ../shared/data: PyAlgoTrade's SPY minutes of January
+ * 2011 (20 sessions, real); without it the synthetic month of the demo's history serves.
+ */
+export function modelDays(sharedDataDir: string | undefined): BackfillInput {
+  if (sharedDataDir && existsSync(join(sharedDataDir, 'pyalgotrade_ninjatrader', '1min', 'SPY.csv.gz')))
+    return {
+      symbols: ['SPY'],
+      timeframes: ['1m'],
+      fromMs: Date.UTC(2011, 0, 1),
+      toMs: Date.UTC(2011, 1, 1),
+      source: { kind: 'csv', dataset: 'pyalgotrade_ninjatrader' },
+      maxParallel: 1,
+    };
+  return demoDays(sharedDataDir).history;
 }
 
 /** One step of the demo: it prints what it did and where to look. */
@@ -75,6 +98,16 @@ export const demoSteps: DemoStep[] = [
       const rejected = Object.entries({ ...summary.findingsByRule })
         .map(([rule, n]) => `${rule}=${n}`)
         .join(', ');
+      const models = modelDays(config.sharedDataDir);
+      const modelRows =
+        models === input
+          ? 0
+          : (
+              await runBackfill(client, models, {
+                quiet: true,
+                workflowId: `demo-backfill-models-${randomUUID()}`,
+              })
+            ).rowsStored;
       // the paper venue's day goes into the venue's own database, never into the store
       const venuePool = createPool(await ensureVenueDatabase(state.postgres.url), { max: 2 });
       let venueRows: number;
@@ -83,7 +116,10 @@ export const demoSteps: DemoStep[] = [
       } finally {
         await venuePool.end();
       }
-      return `${input.source.kind === 'synthetic' ? 'SYNTHETIC' : 'real'} bars for ${input.symbols.join(', ')}: ${summary.rowsStored} rows stored${rejected ? `; findings: ${rejected}` : ''}; the venue's day ${venueDay} (${venueRows} rows) in its own database`;
+      const extra = modelRows
+        ? `; the model steps' history: ${models.symbols.join(', ')} ${new Date(models.fromMs).toISOString().slice(0, 7)} from ${models.source.kind === 'csv' ? models.source.dataset : models.source.kind} (${modelRows} rows)`
+        : '';
+      return `${input.source.kind === 'synthetic' ? 'SYNTHETIC' : 'real'} bars for ${input.symbols.join(', ')}: ${summary.rowsStored} rows stored${rejected ? `; findings: ${rejected}` : ''}; the venue's day ${venueDay} (${venueRows} rows) in its own database${extra}`;
     },
   },
   {
@@ -136,7 +172,7 @@ export const demoSteps: DemoStep[] = [
     title:
       'continuous learning: a champion and a challenger in shadow → one post-market learning cycle (drift report, shadow decision)',
     async run({ client, config, state }) {
-      const backfill = demoDays(config.sharedDataDir).history;
+      const backfill = modelDays(config.sharedDataDir);
       const pool = createPool(state.postgres.url, { max: 4 });
       try {
         return await runLearningDemo({
@@ -157,10 +193,54 @@ export const demoSteps: DemoStep[] = [
     run: () => backtestDemoStep.run(),
   },
   {
+    title:
+      'model backtest: walk-forward XGBoost (each window trained only on the days before it) → model-signal trades its predictions → scoreboard against buy-and-hold, indicator-only and flat',
+    async run({ config, state }) {
+      const history = modelDays(config.sharedDataDir);
+      const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+      const DAY = 86_400_000;
+      const pool = createPool(state.postgres.url, { max: 4 });
+      try {
+        const out = await runBacktestPipeline(
+          {
+            symbols: history.symbols,
+            timeframes: ['1m'],
+            from: day(history.fromMs),
+            to: day(history.toMs),
+            db: true,
+            cash: 100_000,
+            seed: 1,
+            mcRuns: 200,
+            report: join(config.TRADER_DATA_DIR, 'reports', 'demo-model-backtest.html'),
+            json: join(config.TRADER_DATA_DIR, 'reports', 'demo-model-backtest.json'),
+            model: {
+              kind: 'walk-forward',
+              spec: { ...DEFAULT_XGBOOST_SPEC, rounds: 60 },
+              name: 'demo-wf',
+              horizonBars: 5,
+              retrainEveryMs: 7 * DAY,
+              trainWindowMs: 14 * DAY,
+            },
+            featureSet: 'compact',
+            strategy: 'model-signal',
+            title: `Demo model backtest: walk-forward XGBoost on ${history.symbols.join(', ')} 1m (${history.source.kind === 'synthetic' ? 'SYNTHETIC' : 'real'} bars)`,
+          },
+          { pool, registry: new ModelRegistry(pool, config.artifactDir), now: Date.now() },
+        );
+        const sb = out.scoreboard!;
+        const ic = sb.overall.rankIc === null ? '-' : sb.overall.rankIc.toFixed(3);
+        const rows = sb.baselines.map((b) => `${b.name} $${b.netProfit.toFixed(0)}`).join(', ');
+        return `${sb.windows.length} windows, ${sb.overall.predictions} out-of-sample predictions, rank IC ${ic}; net after costs: ${rows}; report: ${out.reportPath}`;
+      } finally {
+        await pool.end();
+      }
+    },
+  },
+  {
     title: sessionDemoStep.title,
     run: (ctx) => {
       const { history, venueDay } = demoDays(ctx.config.sharedDataDir);
-      return sessionDemoStep.run(ctx, history.symbols, venueDay);
+      return sessionDemoStep.run(ctx, history.symbols, venueDay, `champion:${LEARNING_DEMO_NAME}`);
     },
   },
 ];
