@@ -63,7 +63,11 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<void> {
   let deps: WorkerDeps | undefined;
   const dashboard =
     opts.queues.length > 1
-      ? new DashboardService({ source: { kind: 'registry', registry: metricsRegistry } })
+      ? new DashboardService({
+          source: { kind: 'registry', registry: metricsRegistry },
+          // sessions: running ones through this worker's Temporal client, finished ones from its database
+          sessions: () => (deps ? { pool: deps.pool, client: deps.client } : undefined),
+        })
       : undefined;
   const server = config.METRICS_PORT
     ? await startMetricsServer({

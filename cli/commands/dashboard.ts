@@ -1,8 +1,14 @@
 import { resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
+import type { Pool } from 'pg';
 import { loadConfig } from '../../src/config/config';
 import { ValidationError } from '../../src/model/errors';
 import { startDashboardServer } from '../../src/monitoring/dashboard/server';
+import type { SessionStore } from '../../src/monitoring/dashboard/sessions';
+import { temporalDataConverter } from '../../src/stack/data-converter';
+import { resolveDatabaseUrl, resolveTemporalAddress } from '../../src/stack/resolve';
+import { createPool } from '../../src/storage/pool';
 import { checkPanels, formatPanelReport, readDashboards } from '../../src/monitoring/panel-check';
 
 const DURATION_S: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
@@ -11,7 +17,7 @@ export function register(program: Command): void {
   program
     .command('dashboard')
     .description(
-      'serve the live dashboard (P&L curve, positions, model confidence, risk gauges, workers, CPU/GPU)',
+      'serve the live dashboard: running and finished sessions (P&L realised/unrealised, fills, risk, the deciding model and its predictions), P&L curve, positions, risk gauges, workers, CPU/GPU',
     )
     .option('--port <port>', 'port to serve on', '8088')
     .option('--host <host>', 'address to bind (0.0.0.0 to share on the network)', '127.0.0.1')
@@ -20,40 +26,57 @@ export function register(program: Command): void {
       "workers' /metrics endpoints to read (default: this machine's worker on METRICS_PORT)",
     )
     .option('--interval <seconds>', 'seconds between P&L curve points', '5')
-    .action(async (opts: { port: string; host: string; metricsUrl?: string[]; interval: string }) => {
-      const config = loadConfig();
-      const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535)
-        throw new ValidationError('--port', `"${opts.port}" is not a port number`);
-      const interval = Number(opts.interval);
-      if (!(interval >= 1))
-        throw new ValidationError('--interval', `"${opts.interval}" must be a number of seconds >= 1`);
-      const urls = opts.metricsUrl?.length
-        ? opts.metricsUrl
-        : [`http://127.0.0.1:${config.METRICS_PORT}/metrics`];
-      for (const u of urls) {
-        try {
-          new URL(u);
-        } catch {
-          throw new ValidationError(
-            '--metrics-url',
-            `"${u}" is not a URL, e.g. http://127.0.0.1:9464/metrics`,
-          );
+    .option(
+      '--no-sessions',
+      'do not read sessions (by default: running ones from Temporal, finished ones, fills and predictions from PostgreSQL)',
+    )
+    .action(
+      async (opts: {
+        port: string;
+        host: string;
+        metricsUrl?: string[];
+        interval: string;
+        sessions: boolean;
+      }) => {
+        const config = loadConfig();
+        const port = Number(opts.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535)
+          throw new ValidationError('--port', `"${opts.port}" is not a port number`);
+        const interval = Number(opts.interval);
+        if (!(interval >= 1))
+          throw new ValidationError('--interval', `"${opts.interval}" must be a number of seconds >= 1`);
+        const urls = opts.metricsUrl?.length
+          ? opts.metricsUrl
+          : [`http://127.0.0.1:${config.METRICS_PORT}/metrics`];
+        for (const u of urls) {
+          try {
+            new URL(u);
+          } catch {
+            throw new ValidationError(
+              '--metrics-url',
+              `"${u}" is not a URL, e.g. http://127.0.0.1:9464/metrics`,
+            );
+          }
         }
-      }
-      const server = await startDashboardServer({
-        port,
-        host: opts.host,
-        source: { kind: 'urls', urls },
-        sampleIntervalMs: interval * 1000,
-      });
-      console.log(`dashboard: ${server.url}/  (reading ${urls.join(', ')}; Ctrl-C to stop)`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      await server.close();
-    });
+        const store = opts.sessions ? await openSessionStore() : undefined;
+        const server = await startDashboardServer({
+          port,
+          host: opts.host,
+          source: { kind: 'urls', urls },
+          sampleIntervalMs: interval * 1000,
+          ...(store ? { sessions: () => store.store } : {}),
+        });
+        console.log(
+          `dashboard: ${server.url}/  (reading ${urls.join(', ')}${store ? `; sessions from ${store.describe}` : ''}; Ctrl-C to stop)`,
+        );
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        await server.close();
+        await store?.close();
+      },
+    );
 
   const monitoring = program.command('monitoring').description('checks of the Prometheus / Grafana setup');
   monitoring
@@ -105,4 +128,36 @@ export function register(program: Command): void {
         if (report.emptyPanels > 0) process.exitCode = 1;
       },
     );
+}
+
+/**
+ * The database (DATABASE_URL or the stack's) and, when one is configured, Temporal (TEMPORAL_ADDRESS or the
+ * stack's): without Temporal the dashboard shows finished sessions only, and says so.
+ */
+async function openSessionStore(): Promise<{
+  store: SessionStore;
+  describe: string;
+  close(): Promise<void>;
+}> {
+  const config = loadConfig();
+  const pool: Pool = createPool(await resolveDatabaseUrl(config), { max: 2 });
+  let connection: Connection | undefined;
+  let address: string | undefined;
+  try {
+    address = resolveTemporalAddress(config);
+    connection = await Connection.connect({ address });
+  } catch (err) {
+    console.warn(`dashboard: no running sessions (${(err as Error).message})`);
+  }
+  const client = connection
+    ? new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter() })
+    : undefined;
+  return {
+    store: { pool, ...(client ? { client } : {}) },
+    describe: `PostgreSQL${client ? ` and Temporal at ${address}` : ''}`,
+    async close() {
+      await connection?.close().catch(() => undefined);
+      await pool.end().catch(() => undefined);
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import type { AlertDto } from '../../contracts/monitoring';
 import { createExecutionActivities } from '../../activities/execution.activities';
-import { createSessionActivities } from '../../activities/session.activities';
+import { createSessionActivities, type SessionActivityDeps } from '../../activities/session.activities';
 import { createCloseOutActivities, createShutdownActivities } from '../../activities/shutdown.activities';
 import { AlpacaBroker } from '../../src/execution/alpaca/adapter';
 import { httpReplayDriver } from '../../src/execution/simulator/replay-driver';
@@ -30,7 +30,14 @@ export interface AuditedWorkers {
 export async function createAuditedWorkers(
   t: TemporalTestContext,
   db: TestDatabase,
-  opts: { brokerUrl: string; replayUrl?: string; keyId: string; secret: string },
+  opts: {
+    brokerUrl: string;
+    replayUrl?: string;
+    keyId: string;
+    secret: string;
+    /** the io worker's model serving (sessionModelPorts): sessions with a modelId need it */
+    predictions?: SessionActivityDeps['predictions'];
+  },
 ): Promise<AuditedWorkers> {
   const ioQueue = `audited-io-${randomUUID()}`;
   const execQueue = `audited-exec-${randomUUID()}`;
@@ -48,7 +55,12 @@ export async function createAuditedWorkers(
     taskQueue: ioQueue,
     workflowBundle: await workflowBundle(),
     activities: {
-      ...createSessionActivities({ bars: new PgBarSource(db.pool), pool: db.pool, operators }),
+      ...createSessionActivities({
+        bars: new PgBarSource(db.pool),
+        pool: db.pool,
+        operators,
+        predictions: opts.predictions,
+      }),
       ...createShutdownActivities({
         client: t.client,
         pool: db.pool,

@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RouteHandler } from '../metrics-server';
 import { HostSampler, type HostStats } from './host-stats';
 import { DASHBOARD_HTML } from './page';
+import { EMPTY_SESSION_BOARD, readSessionBoard, type SessionBoard, type SessionStore } from './sessions';
 import { buildSnapshot, collectSamples, type DashboardSnapshot, type SampleSource } from './snapshot';
 
 export interface DashboardServiceOptions {
@@ -14,6 +16,11 @@ export interface DashboardServiceOptions {
   readonly clock?: () => number;
   /** Host stats provider; tests may pin it. Default samples this machine (CPU, memory, nvidia-smi GPUs). */
   readonly hostStats?: { sample(): Promise<HostStats> };
+  /**
+   * Where the sessions panel reads running sessions (Temporal) and finished ones, fills and predictions
+   * (PostgreSQL); a function, so a worker can hand over its dependencies once they exist. None: no sessions panel.
+   */
+  readonly sessions?: () => SessionStore | undefined;
 }
 
 /** Keeps the latest snapshot plus the P&L curve and CPU history accumulated while the dashboard runs. */
@@ -58,20 +65,30 @@ export class DashboardService {
   }
 
   private async doRefresh(): Promise<DashboardSnapshot> {
-    const [{ samples, sources }, system] = await Promise.all([
+    const store = this.opts.sessions?.();
+    const [{ samples, sources }, system, sessions] = await Promise.all([
       collectSamples(this.opts.source),
       this.host.sample(),
+      store ? readSessionBoard(store) : Promise.resolve<SessionBoard>(EMPTY_SESSION_BOARD),
     ]);
     const now = this.clock();
     const base = buildSnapshot(samples, sources, system, now);
     const max = this.opts.historyLength ?? 2000;
     const withEquity = base.accounts.filter((a) => a.equity !== null);
-    if (withEquity.length) {
-      this.curve.push({
-        t: now,
-        equity: withEquity.reduce((s, a) => s + (a.equity ?? 0), 0),
-        dailyPnl: withEquity.reduce((s, a) => s + (a.dailyPnl ?? 0), 0),
-      });
+    // the workers' equity gauges; without them, the running sessions' equity (marked from their fills)
+    const point = withEquity.length
+      ? {
+          equity: withEquity.reduce((s, a) => s + (a.equity ?? 0), 0),
+          dailyPnl: withEquity.reduce((s, a) => s + (a.dailyPnl ?? 0), 0),
+        }
+      : sessions.running.length
+        ? {
+            equity: sessions.running.reduce((s, x) => s + x.equity, 0),
+            dailyPnl: sessions.running.reduce((s, x) => s + x.pnl, 0),
+          }
+        : null;
+    if (point) {
+      this.curve.push({ t: now, ...point });
       if (this.curve.length > max) this.curve.splice(0, this.curve.length - max);
     }
     this.cpuHistory.push(system.cpuUtilization);
@@ -80,12 +97,24 @@ export class DashboardService {
       ...base,
       pnlCurve: [...this.curve],
       system: { ...system, cpuHistory: [...this.cpuHistory] },
+      sessions,
     };
     return this.latest;
   }
 }
 
-/** Routes for the dashboard: GET / (or /dashboard) → the page, GET /api/dashboard → the JSON snapshot. */
+/** The page's one script asset: ECharts' browser build, served from node_modules (no CDN: it must work offline). */
+export const ECHARTS_PATH = '/assets/echarts.min.js';
+let echartsSource: Buffer | undefined;
+function echartsBundle(): Buffer {
+  echartsSource ??= readFileSync(require.resolve('echarts/dist/echarts.min.js'));
+  return echartsSource;
+}
+
+/**
+ * Routes for the dashboard: GET / (or /dashboard) → the page, GET /api/dashboard → the JSON snapshot,
+ * GET /assets/echarts.min.js → ECharts.
+ */
 export function dashboardRoutes(service: DashboardService): RouteHandler {
   return async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -95,9 +124,17 @@ export function dashboardRoutes(service: DashboardService): RouteHandler {
         'content-type': 'text/html; charset=utf-8',
         'cache-control': 'no-store',
         'content-security-policy':
-          "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:",
+          "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:",
       });
       res.end(DASHBOARD_HTML);
+      return true;
+    }
+    if (path === ECHARTS_PATH) {
+      res.writeHead(200, {
+        'content-type': 'text/javascript; charset=utf-8',
+        'cache-control': 'public, max-age=86400',
+      });
+      res.end(echartsBundle());
       return true;
     }
     if (path === '/api/dashboard') {

@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import { parsePrometheusText, type Sample } from '../prom-text';
 import type { HostStats } from './host-stats';
+import type { SessionBoard } from './sessions';
 
 /**
  * What the live dashboard shows, built from Prometheus samples: the in-process registry when the dashboard
@@ -58,6 +59,8 @@ export interface DashboardSnapshot {
     readonly seconds: number;
   }>;
   readonly system: HostStats & { readonly cpuHistory: readonly number[] };
+  /** running and finished trading sessions from Temporal and the store (empty when no store is configured) */
+  readonly sessions: SessionBoard;
 }
 
 export interface LabeledSample extends Sample {
@@ -115,13 +118,16 @@ function valueFor(
 const total = (samples: readonly LabeledSample[], name: string) =>
   byName(samples, name).reduce((a, s) => a + s.value, 0);
 
-/** Builds the snapshot (without the P&L curve and CPU history, which the server accumulates over time). */
+/**
+ * Builds the metrics part of the snapshot (without the P&L curve and CPU history, which the server accumulates
+ * over time, and the sessions, which it reads from the store).
+ */
 export function buildSnapshot(
   samples: readonly LabeledSample[],
   sources: DashboardSnapshot['sources'],
   system: HostStats,
   nowMs: number,
-): Omit<DashboardSnapshot, 'pnlCurve' | 'system'> & { system: HostStats } {
+): Omit<DashboardSnapshot, 'pnlCurve' | 'system' | 'sessions'> & { system: HostStats } {
   const accountNames = [
     ...new Set(
       byName(samples, 'trader_equity_dollars')

@@ -9,6 +9,7 @@ import {
   readGpus,
   startHostSampling,
 } from '../../../src/monitoring/dashboard/host-stats';
+import { fillLedger, fillsFromAudit, fillsInSnapshot } from '../../../src/monitoring/dashboard/sessions';
 import { buildSnapshot, collectSamples } from '../../../src/monitoring/dashboard/snapshot';
 import {
   recordOrderRejected,
@@ -112,5 +113,137 @@ describe('dashboard snapshot', () => {
     const { samples, sources } = await collectSamples({ kind: 'urls', urls: ['http://127.0.0.1:1/metrics'] });
     assert.equal(samples.length, 0);
     assert.equal(sources[0]?.ok, false);
+  });
+});
+
+describe('session P&L from fills', () => {
+  const row = (
+    id: number,
+    order: string,
+    side: 'buy' | 'sell',
+    filledQty: number,
+    avgPrice: number,
+    t: number,
+  ) => ({
+    id,
+    clientOrderId: order,
+    symbol: 'SPY',
+    side,
+    filledQty,
+    avgPrice,
+    venueTime: t,
+  });
+
+  test('when an order fills in parts, then each part is a fill at the price the increase cost', () => {
+    // 4 @ 100, then 6 more: cumulative average 101.2 → the 6 cost (1012 − 400) / 6 = 102
+    const fills = fillsFromAudit([
+      row(2, 's:1', 'buy', 10, 101.2, 2_000),
+      row(1, 's:1', 'buy', 4, 100, 1_000),
+      row(3, 's:1', 'buy', 10, 101.2, 2_000), // the order.filled row after the last partial: no new fill
+    ]);
+    assert.deepEqual(
+      fills.map((f) => [f.qty, Math.round(f.price * 1e6) / 1e6, f.at]),
+      [
+        [4, 100, 1_000],
+        [6, 102, 2_000],
+      ],
+    );
+  });
+
+  test('when fills open, add to, reduce and flip a position, then realised + unrealised equals the cash-and-marks equity change', () => {
+    const fills = fillsFromAudit([
+      row(1, 's:1', 'buy', 10, 100, 1),
+      row(2, 's:2', 'buy', 10, 110, 2),
+      row(3, 's:3', 'sell', 15, 120, 3),
+      row(4, 's:4', 'sell', 12, 125, 4), // closes 5, opens 7 short at 125
+    ]);
+    const ledger = fillLedger(fills, { SPY: 118 });
+    // average cost: 20 @ 105; sell 15 @ 120 → +225; sell 5 @ 125 → +100; short 7 @ 125 marked 118 → +49
+    assert.equal(ledger.realized, 325);
+    assert.equal(ledger.unrealized, 49);
+    assert.deepEqual(
+      ledger.bySymbol.map((p) => [p.symbol, p.qty, p.avgPrice, p.mark]),
+      [['SPY', -7, 125, 118]],
+    );
+    // independently: cash after the fills plus the marked position, against the start
+    const start = 100_000;
+    const cash = fills.reduce((c, f) => c + (f.side === 'buy' ? -1 : 1) * f.qty * f.price, start);
+    const equity = cash + -7 * 118;
+    assert.equal(ledger.realized + ledger.unrealized, equity - start);
+  });
+
+  test('when a symbol has no mark, then its open quantity is marked at its last fill price', () => {
+    const ledger = fillLedger(fillsFromAudit([row(1, 's:1', 'buy', 3, 50, 1)]));
+    assert.equal(ledger.unrealized, 0);
+    assert.equal(ledger.bySymbol[0]?.mark, 50);
+  });
+});
+
+describe('fills at one instant', () => {
+  test('when a flip fills its exit and entry at the same venue time, then the exit is applied first, whatever the audit order', () => {
+    const at = 5;
+    const rows = [
+      // short 10 @ 50 opened earlier
+      {
+        id: 1,
+        clientOrderId: 's:1:X:0',
+        symbol: 'X',
+        side: 'sell' as const,
+        filledQty: 10,
+        avgPrice: 50,
+        venueTime: 1,
+      },
+      // the entry (n = 1) observed before the exit (n = 0)
+      {
+        id: 2,
+        clientOrderId: 's:4:X:1',
+        symbol: 'X',
+        side: 'buy' as const,
+        filledQty: 12,
+        avgPrice: 41,
+        venueTime: at,
+      },
+      {
+        id: 3,
+        clientOrderId: 's:4:X:0',
+        symbol: 'X',
+        side: 'buy' as const,
+        filledQty: 10,
+        avgPrice: 40,
+        venueTime: at,
+      },
+    ];
+    const ledger = fillLedger(fillsFromAudit(rows));
+    // exit: 10 × (50 − 40) = 100 realised; entry: long 12 @ 41
+    assert.equal(ledger.realized, 100);
+    assert.deepEqual(
+      ledger.bySymbol.map((p) => [p.qty, p.avgPrice]),
+      [[12, 41]],
+    );
+  });
+});
+
+describe('fills an account reflects', () => {
+  const f = (symbol: string, side: 'buy' | 'sell', qty: number, at: number) => ({
+    clientOrderId: `s:${at}:${symbol}:0`,
+    symbol,
+    side,
+    qty,
+    price: 10,
+    at,
+  });
+  test('when the last decision’s fills are not in the account yet, then the prefix before them is taken', () => {
+    const fills = [f('A', 'buy', 5, 1), f('B', 'sell', 3, 1), f('A', 'sell', 5, 2)];
+    assert.equal(
+      fillsInSnapshot(fills, [
+        { symbol: 'A', qty: 5 },
+        { symbol: 'B', qty: -3 },
+      ]),
+      2,
+    );
+    assert.equal(fillsInSnapshot(fills, [{ symbol: 'B', qty: -3 }]), 3);
+  });
+  test('when the account holds what no prefix of the fills opened, then none is taken', () => {
+    assert.equal(fillsInSnapshot([f('A', 'buy', 5, 1)], [{ symbol: 'C', qty: 1 }]), null);
   });
 });
