@@ -49,14 +49,16 @@ export function createExecutionActivities(
   /** The account now; with an audit trail, also the fills and venue cancels of the session's orders since. */
   const account = async (sessionId?: string): Promise<AccountSnapshot> => {
     const { lastEquity, ...s } = await snapshot(broker);
+    if ((audit || metrics) && sessionId) {
+      const recent = await broker.listOrders({ status: 'all', limit: 500 });
+      // fills first: the realised P&L of the portfolio below includes them
+      metrics?.ordersObserved(recent);
+      if (audit)
+        await audit.orders.observe(await auditContext(), recent, `${sessionId}:`, (id) =>
+          broker.getOrderByClientOrderId(id),
+        );
+    }
     metrics?.portfolio({ equity: s.equity, lastEquity, positions: s.positions });
-    if (audit && sessionId)
-      await audit.orders.observe(
-        await auditContext(),
-        await broker.listOrders({ status: 'all', limit: 500 }),
-        `${sessionId}:`,
-        (id) => broker.getOrderByClientOrderId(id),
-      );
     return s;
   };
 
@@ -104,7 +106,7 @@ export function createExecutionActivities(
     };
     await Promise.all(Array.from({ length: Math.min(deps.submitConcurrency ?? 8, queue.length) }, lane));
     metrics?.ordersAcknowledged(
-      orders.map((a) => a.order),
+      orders.map((a) => ({ ...a.order, refPrice: a.refPrice })),
       acks,
     );
     return acks;

@@ -10,7 +10,8 @@ import type { OperatorResolver } from '../src/monitoring/audit/identity';
 import type { SessionMetrics } from '../src/monitoring/session-metrics';
 import { quotedSpreadBps, volumeCurve } from '../src/session/exec-algos';
 import { TickStore } from '../src/data/tick-store';
-import { SessionDecider, StateLostError, type DecisionInput } from '../src/session/decider';
+import { SessionDecider, StateLostError, type Decision, type DecisionInput } from '../src/session/decider';
+import { snapshotAccount, type AccountSnapshot } from '../src/trading/account';
 import type { BarSource } from '../src/storage/bar-store';
 import {
   decisionJournal,
@@ -129,6 +130,8 @@ export function createSessionActivities(
         throw e;
       }
       const { result, kernel } = out;
+      if (deps.metrics)
+        reportRisk(deps.metrics, out, input.account, input.controls.limits.dailyLossLimit, at);
       let avgVolume: Record<string, number> | undefined;
       if (input.avgVolumeBars) {
         avgVolume = {};
@@ -240,6 +243,47 @@ export function createSessionActivities(
       }
     },
   };
+}
+
+/**
+ * The risk engine's state and readings after a decision, what tripped at it and what it denied, and the model it
+ * traded on. A retried decision (the same answer again) sets the gauges but counts nothing twice.
+ */
+function reportRisk(
+  metrics: SessionMetrics,
+  d: Decision,
+  account: AccountSnapshot,
+  dailyLossLimit: number,
+  at: number,
+): void {
+  const r = d.kernel.riskReadings(snapshotAccount(account));
+  const breaches: string[] = [];
+  if (!d.repeated)
+    for (let i = d.kernel.riskModeChanges.length - 1; i >= 0; i--) {
+      const ev = d.kernel.riskModeChanges[i]!;
+      if (ev.ts !== at) break;
+      if (ev.to !== 'ACTIVE') breaches.unshift(breakerLimit(ev.reason));
+    }
+  metrics.riskChecked({
+    state: d.result.mode,
+    openRiskRatio: r.openRisk,
+    drawdownRatio: r.drawdown,
+    dailyLossLimitRatio: dailyLossLimit,
+    breaches,
+    denials: d.repeated ? [] : d.result.denials.map((x) => x.rule),
+  });
+  metrics.modelInUse(d.modelId);
+}
+
+/** The limit a breaker's reason names (src/risk/engine.ts evaluateMode, the kernel's crisis rule). */
+function breakerLimit(reason: string): string {
+  if (reason.startsWith('daily loss')) return 'daily_loss';
+  if (reason.startsWith('monthly loss')) return 'monthly_loss';
+  if (reason.startsWith('quarterly loss')) return 'quarterly_loss';
+  if (reason.startsWith('volatility')) return 'volatility';
+  if (reason.startsWith('regime')) return 'regime_crisis';
+  if (reason.includes('operator')) return 'manual_halt';
+  return 'other';
 }
 
 /** Polls the store until every symbol has its bar of `barTs`, or the wall clock reaches `until`. */

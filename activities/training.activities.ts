@@ -17,6 +17,7 @@ import { trainNet } from '../src/models/nn/nets';
 import type { NetState } from '../src/models/nn/quantile-net';
 import { windowEndRows } from '../src/models/nn/windows';
 import { exportNeural, exportXGBoost, type NeuralArtifact } from '../src/models/onnx/export-model';
+import { recordTrainingRun } from '../src/monitoring/metrics';
 import { observeTrainingRun } from '../src/monitoring/training-metrics';
 import { ModelRegistry, modelCard } from '../src/models/registry/registry';
 import { performanceReference } from '../src/learning/drift';
@@ -406,8 +407,12 @@ export function createTrainingActivities(deps: TrainingDeps): TrainingActivities
           actor: `workflow:${Context.current().info.workflowExecution?.workflowId ?? 'retrain'}`,
           reason: '',
         };
-        if (promote) await registry.promote(id, { ...actor, reason: 'passed the champion/challenger gate' });
-        else if (shadow) {
+        if (promote) {
+          const m = await registry.get(id);
+          await registry.promote(id, { ...actor, reason: 'passed the champion/challenger gate' });
+          // counted at the gate's decision, once: a retried promotion finds the champion already
+          if (m && m.status !== 'champion') recordTrainingRun(m.kind, 'promoted');
+        } else if (shadow) {
           const m = await registry.get(id);
           // Idempotent: a retried decision finds the model in shadow (or already decided by the learning loop).
           if (m && m.status === 'candidate')
@@ -418,8 +423,10 @@ export function createTrainingActivities(deps: TrainingDeps): TrainingActivities
         } else {
           const m = await registry.get(id);
           // Idempotent: a retried rejection of an already-rejected model is fine; never demote a champion.
-          if (m && m.status === 'candidate')
+          if (m && m.status === 'candidate') {
             await registry.setStatus(id, 'rejected', { ...actor, reason: 'did not pass the gate' });
+            recordTrainingRun(m.kind, 'rejected');
+          }
         }
       });
     },

@@ -113,7 +113,8 @@ export function activitiesFor(
         ...createExecutionActivities({
           broker,
           replay: 'replay' in rest ? rest.replay : undefined,
-          metrics: prometheusSessionMetrics(target),
+          // labelled like the io queue's session metrics: the daily-loss alert joins the two on `account`
+          metrics: prometheusSessionMetrics(deps.config.TRADING_MODE),
           venue: executionVenue(deps.config, target),
           audit,
         }),

@@ -10,6 +10,7 @@ import {
   type ChunkResult,
   type DataActivities,
 } from '../contracts/backfill';
+import { recordingFailure } from './failure-metric';
 
 const { planBackfill } = proxyActivities<DataActivities>({
   startToCloseTimeout: '5 minutes',
@@ -38,6 +39,10 @@ function add(into: Record<string, number>, from: Readonly<Record<string, number>
  * Idempotent (upserts; findings are replaced per chunk), so running it twice leaves identical data.
  */
 export async function backfillWorkflow(raw: BackfillInput): Promise<BackfillSummary> {
+  return recordingFailure('backfillWorkflow', {}, () => backfill(raw));
+}
+
+async function backfill(raw: BackfillInput): Promise<BackfillSummary> {
   // Bad input fails the workflow at once, naming the field; no retry can fix it.
   const parsed = BackfillInputSchema.safeParse(raw);
   if (!parsed.success)

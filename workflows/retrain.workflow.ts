@@ -6,6 +6,7 @@ import type {
   TrainingActivities,
 } from '../contracts/retrain';
 import { TASK_QUEUES } from '../contracts/task-queues';
+import { recordingFailure } from './failure-metric';
 
 /**
  * Retrain any model kind (xgboost, lstm, gru, transformer, mtf-attention: `input.spec.kind`): dataset (io) → train
@@ -15,6 +16,14 @@ import { TASK_QUEUES } from '../contracts/task-queues';
  * unless the leakage screen refused it.
  */
 export async function retrainWorkflow(input: RetrainInput): Promise<RetrainResult> {
+  return recordingFailure(
+    'retrainWorkflow',
+    { monitoringQueue: input.taskQueues?.io ?? TASK_QUEUES.io },
+    () => retrain(input),
+  );
+}
+
+async function retrain(input: RetrainInput): Promise<RetrainResult> {
   const ioQueue = input.taskQueues?.io ?? TASK_QUEUES.io;
   const trainingQueue = input.taskQueues?.training ?? TASK_QUEUES.training;
   const io = proxyActivities<ModelIoActivities>({

@@ -51,6 +51,7 @@ import {
 import { liveVenue, replayVenue, type Clock } from '../src/session/venue';
 import { nyDate } from '../src/market/calendar';
 import { startDayStream } from './day-stream';
+import { recordingFailure } from './failure-metric';
 
 /**
  * One trading day for one account, as a driver of the trading kernel: reconcile with the broker and pick the
@@ -60,6 +61,14 @@ import { startDayStream } from './day-stream';
  * carries plain JSON state. The venue (a replayed day on the simulator, or a paper/live broker) is chosen once.
  */
 export async function tradingSessionWorkflow(input: SessionInput): Promise<SessionResult> {
+  return recordingFailure(
+    'tradingSessionWorkflow',
+    { monitoringQueue: input.taskQueues?.io ?? TASK_QUEUES.io, critical: true },
+    () => tradingSession(input),
+  );
+}
+
+async function tradingSession(input: SessionInput): Promise<SessionResult> {
   // Queues come from the input so tests and multi-tenant deployments can isolate them.
   const io = proxyActivities<SessionActivities>({
     taskQueue: input.taskQueues?.io ?? TASK_QUEUES.io,

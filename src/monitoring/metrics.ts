@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { NYSE } from '../market/calendar';
 import { QUALITY_RULES } from '../market/validation';
+import { RISK_RULES } from '../risk/types';
 import { TIMEFRAMES } from '../model/timeframe';
 
 /**
@@ -83,12 +84,17 @@ export const ORDER_REJECT_REASONS = [
 ] as const;
 /** Data-quality reasons are the validator's rules (src/market/validation.ts), so a finding keeps its name. */
 export const DATA_QUALITY_REASONS = QUALITY_RULES;
+/**
+ * The `limit` label: the risk engine's rules (a denial names its rule, src/risk/types.ts) and the circuit breakers
+ * that move the account out of ACTIVE (daily/monthly/quarterly loss, volatility, the crisis regime, an operator's
+ * halt).
+ */
 export const RISK_LIMITS = [
+  ...RISK_RULES,
+  'volatility',
+  'regime_crisis',
+  'manual_halt',
   'position_size',
-  'total_open_risk',
-  'correlated_exposure',
-  'daily_loss',
-  'monthly_loss',
   'pdt',
   'drawdown',
 ] as const;
@@ -225,6 +231,13 @@ export class TradingMetrics {
     name: 'trader_risk_denials_total',
     help: 'Strategy commands the risk engine denied, by the limit that denied them',
     labelNames: ['account', 'limit'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sessionModel = new Gauge({
+    name: 'trader_session_model_info',
+    help: 'What decides the trading session\'s trades: 1 for the model id in use, or "indicator-fallback" when none',
+    labelNames: ['account', 'model'] as const,
     registers: [this.registry],
   });
 
@@ -599,6 +612,18 @@ export function recordRiskBreach(account: string, limit: string, m: TradingMetri
   m.riskLimitBreaches.inc({ account: m.labels.account.value(account), limit: oneOf(RISK_LIMITS, limit) });
 }
 
+const sessionModelLabel = new Map<string, string>();
+
+/** The model the account's session trades on (its id), or `indicator-fallback`: one series per account at a time. */
+export function setSessionModel(account: string, model: string, m: TradingMetrics = tradingMetrics): void {
+  const a = m.labels.account.value(account);
+  const label = m.labels.model.value(model);
+  const before = sessionModelLabel.get(a);
+  if (before !== undefined && before !== label) m.sessionModel.remove({ account: a, model: before });
+  m.sessionModel.set({ account: a, model: label }, 1);
+  sessionModelLabel.set(a, label);
+}
+
 export function recordRiskDenial(account: string, limit: string, m: TradingMetrics = tradingMetrics): void {
   m.riskDenials.inc({ account: m.labels.account.value(account), limit: oneOf(RISK_LIMITS, limit) });
 }
@@ -622,8 +647,11 @@ export interface FillSample {
   readonly side: 'buy' | 'sell';
   readonly quantity: number;
   readonly fillPrice: number;
-  /** The price the decision was made at (e.g. the bar close the strategy saw). */
-  readonly decisionPrice: number;
+  /**
+   * The price the decision was made at (e.g. the bar close the strategy saw); unknown (a fill of an order placed
+   * before this process started): the fill and its notional count, its slippage is not observed.
+   */
+  readonly decisionPrice?: number;
 }
 
 /** Slippage in bps, signed so that positive is worse for the side: buying above or selling below the decision. */
@@ -642,7 +670,8 @@ export function recordOrderFilled(f: FillSample, m: TradingMetrics = tradingMetr
     { ticker, side },
     Math.abs(finite(f.quantity, 'quantity') * finite(f.fillPrice, 'fillPrice')),
   );
-  m.slippage.observe({ side }, slippageBps(f.side, f.fillPrice, f.decisionPrice));
+  if (f.decisionPrice !== undefined)
+    m.slippage.observe({ side }, slippageBps(f.side, f.fillPrice, f.decisionPrice));
 }
 
 export function recordOrderRejected(
@@ -757,7 +786,7 @@ export function setModelDrift(
   m: TradingMetrics = tradingMetrics,
 ): void {
   const model = m.labels.model.value(s.model);
-  if (s.predictionPsi !== null) m.predictionDrift.set({ model }, finite(s.predictionPsi, 'psi'));
+  if (s.predictionPsi !== null) setPredictionDrift(s.model, s.predictionPsi, m);
   if (s.maxFeaturePsi !== null) m.featureDriftMax.set({ model }, finite(s.maxFeaturePsi, 'maxFeaturePsi'));
   if (s.liveHitRate !== null) m.liveHitRate.set({ model }, finite(s.liveHitRate, 'liveHitRate'));
   if (s.expectedHitRate !== null)

@@ -41,6 +41,16 @@ export interface SessionSpec {
   readonly flattenBeforeCloseMs: number;
 }
 
+/** A decision and the kernel that made it. */
+export interface Decision {
+  readonly result: StepResult;
+  readonly kernel: TradingKernel;
+  /** the model the kernel trades on (null: none) */
+  readonly modelId: string | null;
+  /** a retry of a decision this worker already made: the same answer, nothing stepped */
+  readonly repeated: boolean;
+}
+
 export class StateLostError extends Error {
   constructor(message: string) {
     super(message);
@@ -50,6 +60,8 @@ export class StateLostError extends Error {
 
 interface Entry {
   readonly kernel: TradingKernel;
+  /** the model whose predictions the kernel was built with (null: the strategy's indicators alone) */
+  readonly modelId: string | null;
   /** close time of the last decision stepped (null before the first) */
   lastAt: number | null;
   last?: { at: number; result: StepResult };
@@ -83,9 +95,10 @@ export class SessionDecider {
     barTs: number,
     prevAt: number | null,
     input: DecisionInput,
-  ): Promise<{ result: StepResult; kernel: TradingKernel }> {
+  ): Promise<Decision> {
     let entry = this.kernels.get(spec.sessionId);
-    if (entry?.last && entry.last.at === at) return { result: entry.last.result, kernel: entry.kernel };
+    if (entry?.last && entry.last.at === at)
+      return { result: entry.last.result, kernel: entry.kernel, modelId: entry.modelId, repeated: true };
     if (!entry || entry.lastAt !== prevAt) entry = await this.rebuild(spec, prevAt, input, barTs);
     await this.deps.journal.write(spec.sessionId, at, input);
     const kernel = entry.kernel;
@@ -96,7 +109,7 @@ export class SessionDecider {
     const result = await step(kernel, at, input, spec.dayEndsAt);
     entry.lastAt = at;
     entry.last = { at, result };
-    return { result, kernel };
+    return { result, kernel, modelId: entry.modelId, repeated: false };
   }
 
   /** A fresh kernel warmed up on the history before the open, then stepped through the journal up to `prevAt`. */
@@ -144,7 +157,7 @@ export class SessionDecider {
       kernel.append(await this.deps.bars.barsBetween(spec.symbols, until, barTs));
       for (const r of rows) await step(kernel, r.closeTs, r.input, spec.dayEndsAt);
     }
-    const entry: Entry = { kernel, lastAt: prevAt };
+    const entry: Entry = { kernel, modelId: modelId ?? null, lastAt: prevAt };
     this.kernels.set(spec.sessionId, entry);
     if (this.kernels.size > MAX_KERNELS) this.kernels.delete(this.kernels.keys().next().value!);
     return entry;

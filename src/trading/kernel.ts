@@ -30,7 +30,7 @@ import type { OrderSpec } from '../model/order';
 import { mulberry32 } from '../model/random';
 import { timeframeRank, type Timeframe } from '../model/timeframe';
 import { NYSE, addDays, nyDate, nyWallToUtc, type Session } from '../market/calendar';
-import { evaluateMode } from '../risk/engine';
+import { evaluateMode, exposures } from '../risk/engine';
 import { gateCommands, type GateDenial } from '../risk/gate';
 import { DEFAULT_SIZING, sizePosition, type SizingConfig } from '../risk/sizing';
 import type { RiskLimits, RiskMode, RiskPosition, RiskRule, RiskState } from '../risk/types';
@@ -801,6 +801,27 @@ export class TradingKernel {
 
   get peakEquity(): number {
     return this.peak;
+  }
+
+  /**
+   * What the risk dashboards read after a decision, as fractions of the account's equity: the loss to the stops of
+   * the open positions (the engine's open risk, working entries left out), the drawdown from the equity peak, and
+   * the loss since the day's start. Reads only; the next decision is unchanged by it.
+   */
+  riskReadings(account: Account): { openRisk: number; drawdown: number; dayLoss: number } {
+    const equity = cents(account.equity);
+    const positions: RiskPosition[] = account.positions().map((p) => ({
+      symbol: p.symbol,
+      qty: p.qty,
+      price: p.lastPrice,
+      stopPrice: this.book.stop(p.symbol),
+    }));
+    const open = exposures(positions, this.limits).openRisk;
+    return {
+      openRisk: equity > 0 ? open / equity : 0,
+      drawdown: this.peak > 0 ? Math.max(0, (this.peak - equity) / this.peak) : 0,
+      dayLoss: this.dayStart > 0 ? (this.dayStart - equity) / this.dayStart : 0,
+    };
   }
 
   get dayTrades(): { readonly today: number; readonly window: number } {

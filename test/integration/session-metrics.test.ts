@@ -82,6 +82,25 @@ describe('metrics during a replayed session', () => {
         `P&L moved: equity ${equity}, daily P&L ${pnl}`,
       );
       assert.ok(sumOf(second, 'trader_data_last_bar_timestamp_seconds') > 0, 'data freshness reported');
+      // the risk engine's state each cycle, what decides the trades, fills against the decision price
+      assert.equal(sumOf(second, 'trader_risk_state', { ...account, state: 'ACTIVE' }), 1);
+      assert.equal(sumOf(second, 'trader_risk_daily_loss_limit_ratio', account), 0.03);
+      assert.equal(
+        sumOf(second, 'trader_session_model_info', { ...account, model: 'indicator-fallback' }),
+        1,
+      );
+      const fills = sumOf(second, 'trader_orders_filled_total');
+      assert.ok(fills > 0, 'fills counted');
+      assert.equal(sumOf(second, 'trader_order_slippage_bps_count'), fills, 'each fill has its slippage');
+      // realised + unrealised add up to the day's P&L (the replayed account starts flat)
+      const realised = sumOf(second, 'trader_pnl_realized_dollars');
+      const unrealised = sumOf(second, 'trader_pnl_unrealized_dollars');
+      const daily = sumOf(second, 'trader_daily_pnl_dollars', account);
+      assert.ok(daily !== 0, 'the day moved the account');
+      assert.ok(
+        Math.abs(realised + unrealised - daily) < 0.05,
+        `realised ${realised} + unrealised ${unrealised} = daily P&L ${daily}`,
+      );
       assert.ok(metricsRegistry.getSingleMetric('trader_orders_submitted_total'));
     } finally {
       await env.close();

@@ -9,6 +9,7 @@ import { createTrainingActivities } from '../../activities/training.activities';
 import type { RetrainInput, RetrainResult, RetrainXGBoostSpec } from '../../contracts/retrain';
 import { deserializeDataset } from '../../src/models/dataset';
 import type { Alert } from '../../src/monitoring/alerting/alert';
+import { tradingMetrics } from '../../src/monitoring/metrics';
 import { ChampionScorer } from '../../src/models/onnx/champion';
 import { OnnxScorer, maxAbsDiff } from '../../src/models/onnx/serving';
 import { ModelRegistry } from '../../src/models/registry/registry';
@@ -76,6 +77,14 @@ describe('RetrainWorkflow on real minute data (SPY 2011, pyalgotrade_ninjatrader
       folds: 3,
       taskQueues: { io: ioQueue, training: trainingQueue },
     };
+    /** trader_training_runs_total by outcome for the model family, in this process (the training worker's) */
+    const runsByOutcome = async () => {
+      const out: Record<string, number> = {};
+      for (const v of (await tradingMetrics.trainingRuns.get()).values)
+        if (v.labels.model === 'xgboost') out[v.labels.outcome!] = (out[v.labels.outcome!] ?? 0) + v.value;
+      return out;
+    };
+    const runsBefore = await runsByOutcome();
     const [first, second] = await ioWorker.runUntil(
       trainingWorker.runUntil(async () => {
         const h1 = await t.client.workflow.start<(i: RetrainInput) => Promise<RetrainResult>>(
@@ -142,6 +151,13 @@ describe('RetrainWorkflow on real minute data (SPY 2011, pyalgotrade_ninjatrader
     await champion.close();
     assert.equal(servedChampion?.modelId, championId);
     if (championId) assert.equal(servedChampion?.scores.length, 10);
+
+    // The gate's decision on /metrics: one promoted or rejected run per decision.
+    const runsAfter = await runsByOutcome();
+    const moved = (o: string) => (runsAfter[o] ?? 0) - (runsBefore[o] ?? 0);
+    const decided = [first.decision, second.decision];
+    assert.equal(moved('promoted'), decided.filter((d) => d === 'promoted').length);
+    assert.equal(moved('rejected'), decided.filter((d) => d === 'rejected').length);
 
     // Alert either way: one audit row per decision.
     const { rows } = await db.pool.query<{ action: string; subject: string }>(

@@ -1,8 +1,8 @@
 /**
- * Models: prediction distribution, drift, confidence, training runs. Training runs and their duration: every
- * attempt of the training activity (observeTrainingRun; `model` is the model family). Predictions, drift and
- * confidence (observePrediction, setPredictionDrift, setModelConfidence) come from the model loop now being
- * rebuilt (issue 16, second part).
+ * Models: what decides each account's session (its model id, or indicator-fallback: trader_session_model_info,
+ * set by the session's decide activity), prediction distribution and confidence (a session trading a registered
+ * model: sessionModelPorts), drift (the drift monitor's computeDrift), training runs (every attempt of the training
+ * activity, observeTrainingRun, and the gate's promoted/rejected decision; `model` is the model family).
  */
 import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
 import * as heatmap from '@grafana/grafana-foundation-sdk/heatmap';
@@ -29,6 +29,17 @@ export function modelsDashboard() {
     description: 'Prediction distribution and drift, confidence, training runs.',
     variables: [labelVariable('model', 'Model', 'trader_model_prediction_count')],
   })
+    .withRow(row('Sessions'))
+    .withPanel(
+      new bargauge.PanelBuilder()
+        .title('What decides the trades (per account)')
+        .description('The model id a session trades on, or indicator-fallback for a strategy without a model')
+        .datasource(DS)
+        .span(24)
+        .height(4)
+        .reduceOptions(lastValue())
+        .withTarget(qi('max by (account, model) (trader_session_model_info)', '{{account}}: {{model}}')),
+    )
     .withRow(row('Predictions'))
     .withPanel(
       new heatmap.PanelBuilder()

@@ -8,15 +8,16 @@ const root = resolve(__dirname, '../../..');
 
 /**
  * Where each alert rule of deploy/prometheus/rules/trader-alerts.yml is shown firing through the real
- * Prometheus → Alertmanager → Slack chain (test/support/prometheus-alert-chain.ts), or why it cannot be yet.
- * A new rule needs an entry here; a pending rule gets its scenario when the code that emits its metric lands,
- * written like those in alert-scenarios.test.ts: emit through the real code path, then
- * `chain.expectAlertInSlack(alertname, labels)`.
+ * Prometheus → Alertmanager → Slack chain (test/support/prometheus-alert-chain.ts). A new rule needs an entry
+ * here and a scenario written like those in alert-scenarios.test.ts (emit through the real code path, then
+ * `chain.expectAlertInSlack(alertname, labels)`), or it is removed: no rule stays unproven.
  */
-type Coverage =
-  { readonly file: string; readonly test: string } | { readonly pending: string; readonly emittedBy: string };
+type Coverage = { readonly file: string; readonly test: string };
 
 const SCENARIOS = 'test/integration/monitoring/alert-scenarios.test.ts';
+/** The replayed session whose daily-loss breaker trips (HALTED), then whose limit an operator raises. */
+const HALT =
+  'when a replayed session loses past a tiny daily loss limit, then the HALT reaches Slack as daily-loss breached, limit breach and approaching, and TraderRiskHalted once the limit is raised';
 
 const ALERT_SCENARIOS: Readonly<Record<string, Coverage>> = {
   TraderOrderRejectsSpike: {
@@ -47,27 +48,13 @@ const ALERT_SCENARIOS: Readonly<Record<string, Coverage>> = {
     file: SCENARIOS,
     test: 'when the worker process is killed, then TraderWorkerDown reaches #trading-critical',
   },
-  TraderDailyLossLimitBreached: {
-    pending: 'the trading session is being rebuilt; its daily-loss breach scenario comes with it',
-    emittedBy:
-      'execution activities → SessionMetrics.portfolio (trader_daily_pnl_ratio, emitted today) and the session each cycle → setRiskState (trader_risk_daily_loss_limit_ratio, not emitted yet)',
-  },
-  TraderDailyLossApproaching: {
-    pending: 'as TraderDailyLossLimitBreached',
-    emittedBy: 'as TraderDailyLossLimitBreached',
-  },
-  TraderRiskLimitBreach: {
-    pending: 'the session kernel is being rebuilt',
-    emittedBy: 'the session when a breaker trips → recordRiskBreach (trader_risk_limit_breaches_total)',
-  },
-  TraderRiskHalted: {
-    pending: 'the session kernel is being rebuilt',
-    emittedBy: 'the session each cycle → setRiskState (trader_risk_state{state="HALTED"})',
-  },
+  TraderDailyLossLimitBreached: { file: SCENARIOS, test: HALT },
+  TraderDailyLossApproaching: { file: SCENARIOS, test: HALT },
+  TraderRiskLimitBreach: { file: SCENARIOS, test: HALT },
+  TraderRiskHalted: { file: SCENARIOS, test: HALT },
   TraderModelDrift: {
-    pending: 'the model loop (predictions and drift) is being rebuilt',
-    emittedBy:
-      'the inference path → setPredictionDrift (trader_model_prediction_drift, PSI against training)',
+    file: SCENARIOS,
+    test: 'when the drift monitor finds a day of scores far from the out-of-sample ones, then TraderModelDrift reaches #trading-warnings',
   },
 };
 
@@ -76,18 +63,14 @@ function alertNames(): string[] {
 }
 
 describe('alert rule scenarios', () => {
-  test('when the rules are listed, then each has a firing scenario or a stated reason it is pending, and nothing else is listed', () => {
+  test('when the rules are listed, then each has a firing scenario, and nothing else is listed', () => {
     const rules = alertNames().sort();
     assert.ok(rules.length >= 10, `rules found: ${rules.join(', ')}`);
     assert.deepEqual(Object.keys(ALERT_SCENARIOS).sort(), rules);
   });
 
-  test('when a scenario is named, then its test file holds a test of that name', (t) => {
+  test('when a scenario is named, then its test file holds a test of that name', () => {
     for (const [alert, c] of Object.entries(ALERT_SCENARIOS)) {
-      if ('pending' in c) {
-        t.diagnostic(`${alert}: pending — ${c.pending}; emitted by: ${c.emittedBy}`);
-        continue;
-      }
       const file = join(root, c.file);
       assert.ok(existsSync(file), `${alert}: ${c.file} missing`);
       assert.ok(
