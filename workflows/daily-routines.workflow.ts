@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   ParentClosePolicy,
   WorkflowIdReusePolicy,
   executeChild,
@@ -20,6 +21,7 @@ import {
   type SessionActivities,
   type ShutdownActivities,
 } from '../contracts/session';
+import { routineInputProblem } from '../contracts/session-input';
 import { TASK_QUEUES } from '../contracts/task-queues';
 import { NYSE, nyDate, nyseDayInfo } from '../src/market/calendar';
 import { backfillWorkflow } from './backfill.workflow';
@@ -56,6 +58,12 @@ async function venueDate(input: DailyRoutineInput, exec: ReturnType<typeof activ
   return nyDate((await exec.venueClock({})).venueNow);
 }
 
+/** Bad input fails the routine at once, naming the field (contracts/session-input.ts); no retry can fix it. */
+function checkInput(input: DailyRoutineInput): void {
+  const problem = routineInputProblem(input);
+  if (problem) throw ApplicationFailure.nonRetryable(problem, 'ValidationError');
+}
+
 /** A step that may fail without stopping the routine: its failure is noted, and the desk goes on. */
 async function optional(steps: string[], name: string, fn: () => Promise<string>): Promise<void> {
   try {
@@ -75,6 +83,7 @@ async function optional(steps: string[], name: string, fn: () => Promise<string>
  * a second start is a no-op). Holidays are skipped by the schedule and checked again here.
  */
 export async function preMarketRoutineWorkflow(input: DailyRoutineInput): Promise<DailyRoutineResult> {
+  checkInput(input);
   const { exec, io } = activities(input);
   const date = await venueDate(input, exec);
   const day = nyseDayInfo(date);
@@ -181,6 +190,7 @@ export async function preMarketRoutineWorkflow(input: DailyRoutineInput): Promis
  * arrival price) stored for `trader session report --date`; then the retrain trigger hook.
  */
 export async function postMarketRoutineWorkflow(input: DailyRoutineInput): Promise<DailyRoutineResult> {
+  checkInput(input);
   const { exec, io } = activities(input);
   const date = await venueDate(input, exec);
   const day = nyseDayInfo(date);

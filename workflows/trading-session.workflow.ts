@@ -25,7 +25,6 @@ import {
   resumeUpdate,
   setRiskLimitsUpdate,
   statusQuery,
-  validateExecutionRouting,
   validateOperatorLimits,
   type ControlRef,
   type ExecutionActivities,
@@ -35,6 +34,7 @@ import {
   type SessionState,
   type SessionStatus,
 } from '../contracts/session';
+import { sessionInputProblem } from '../contracts/session-input';
 import { TASK_QUEUES } from '../contracts/task-queues';
 import { executionAlgoWorkflow } from './exec-algo.workflow';
 import {
@@ -91,10 +91,10 @@ async function tradingSession(input: SessionInput): Promise<SessionResult> {
       nonRetryableErrorTypes: ['OrderRejectedError', 'PermanentError', 'ConfigError', 'ValidationError'],
     },
   });
-  const routingProblem = validateExecutionRouting(input.execution ?? {});
-  if (routingProblem) throw ApplicationFailure.nonRetryable(routingProblem, 'ValidationError');
-  const limitsProblem = validateOperatorLimits(input.limits ?? {});
-  if (limitsProblem) throw ApplicationFailure.nonRetryable(`limits.${limitsProblem}`, 'ValidationError');
+  // Bad input fails the session at once, naming the field (one strict schema: contracts/session-input.ts); no
+  // retry can fix it. Pure, so replay-safe.
+  const problem = sessionInputProblem(input);
+  if (problem) throw ApplicationFailure.nonRetryable(problem, 'ValidationError');
 
   let state: SessionState =
     input.carried ?? initialSessionState({ ...DEFAULT_OPERATOR_LIMITS, ...(input.limits ?? {}) });

@@ -2,7 +2,10 @@ import { hostname, userInfo } from 'node:os';
 import {
   Client,
   Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  type WorkflowExecutionDescription,
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import { resolveDatabaseUrl, resolveTemporalAddress } from '../../src/stack/resolve';
@@ -22,6 +25,7 @@ import {
   statusQuery,
   validateExecutionRouting,
   validateOperatorLimits,
+  type DailyRoutineInput,
   type ExecutionRouting,
   type EmergencyShutdownInput,
   type EmergencyShutdownResult,
@@ -32,12 +36,20 @@ import {
   type SessionStatus,
   type RoutineBackfillSource,
 } from '../../contracts/session';
+import {
+  DailyRoutineInputSchema,
+  SessionInputFields,
+  SessionInputSchema,
+  describeInputIssues,
+} from '../../contracts/session-input';
+import { StrategySpecSchema } from '../../src/strategy/spec-schema';
+import { addDays, nyWallToUtc } from '../../src/market/calendar';
 import { formatDayReport } from '../../src/session/day-report';
 import { readDayReports } from '../../src/storage/day-report-repo';
 import { createPool } from '../../src/storage/pool';
 import { ModelRegistry } from '../../src/models/registry/registry';
 import { TASK_QUEUES } from '../../contracts/task-queues';
-import { STRATEGY_NAMES, createStrategy, type StrategySpec } from '../../src/strategy/registry';
+import { STRATEGY_NAMES, type StrategySpec } from '../../src/strategy/registry';
 import { parseTimeframe, type Timeframe } from '../../src/model/timeframe';
 import { assertLiveOptIn, loadConfig, type AppConfig } from '../../src/config/config';
 import { ConfigError } from '../../src/model/errors';
@@ -155,8 +167,6 @@ function parseLimits(opts: Record<string, string | undefined>): Partial<Operator
  * fix (the workflow refuses it too, against the execution worker's broker).
  */
 async function sessionDate(config: AppConfig, mode: SessionMode, date: string | undefined): Promise<string> {
-  if (date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(date))
-    throw new ConfigError(`--date: "${date}" must be YYYY-MM-DD`);
   if (mode === 'replay') {
     if (date === undefined)
       throw new ConfigError('--date: required with --mode replay (the stored day to replay)');
@@ -220,38 +230,22 @@ export function register(program: Command): void {
     .option('--algo-interval-ms <ms>', 'ms between slices (default: one bar; replay: 1 s)')
     .option('--algo-urgency <level>', `low | normal | high (default ${DEFAULT_EXECUTION_ROUTING.urgency})`)
     .option('--wait', 'wait for the session to finish and print the result')
+    .option(
+      '--force',
+      'start a new run of a session that already ran (completed): it gets a new session id, so its orders are new',
+    )
     .option('--operator <name>', 'who starts it, for the audit log (default: your user name)')
     .action(
-      async (opts: {
-        operator?: string;
-        algoMinNotional?: string;
-        algoMaxParticipation?: string;
-        algo?: string;
-        algoSlices?: string;
-        algoIntervalMs?: string;
-        algoUrgency?: string;
-        strategy?: string;
-        strategyParams?: string;
-        tf?: string;
-        seed: string;
-        date?: string;
-        model?: string;
-        symbols: string;
-        mode: string;
-        account: string;
-        maxSymbols: string;
-        modelId?: string;
-        replayDelayMs: string;
-        maxBars?: string;
-        wait?: boolean;
-      }) => {
-        const mode = opts.mode as SessionMode;
-        if (!['replay', 'paper', 'live'].includes(mode))
-          throw new ConfigError(`--mode: "${opts.mode}" must be replay, paper or live`);
-        const strategy = strategySpecFrom(opts.strategy ?? 'reference-ai', opts.strategyParams, opts.tf);
-        const seed = Number(opts.seed);
-        if (!Number.isInteger(seed)) throw new ConfigError(`--seed: "${opts.seed}" must be an integer`);
-        const execution = executionRoutingFrom(opts);
+      async (
+        opts: SessionStartFlags & {
+          force?: boolean;
+          operator?: string;
+          model?: string;
+          modelId?: string;
+          wait?: boolean;
+        },
+      ) => {
+        const { flags, strategy, mode, candidates } = sessionStartFlags(opts);
         await withClient(async (client, config) => {
           const date = await sessionDate(config, mode, opts.date);
           if (mode === 'live') {
@@ -263,32 +257,51 @@ export function register(program: Command): void {
               '\n!!! LIVE TRADING: this session sends REAL orders with REAL money to Alpaca !!!\n',
             );
           }
+          const workflowId = sessionWorkflowId(opts.account, date, mode);
+          // a session that ran is not run again by accident: refused unless --force (which starts a new session)
+          const previous = await describeSession(client, workflowId);
+          if (previous?.status.name === 'RUNNING')
+            throw new ConfigError(
+              `session ${workflowId} is running (run ${previous.runId}): see session status ${workflowId}; stop it with session kill`,
+            );
+          if (previous?.status.name === 'COMPLETED' && !opts.force)
+            throw new ConfigError(alreadyRan(workflowId, previous));
+          const unknown = await unknownSymbols(config, mode, date, candidates);
+          if (unknown) throw new ConfigError(unknown);
           const model = await sessionModel(config, strategy, modelRef(opts));
           console.log(`decides: ${model.note}`);
-          const workflowId = sessionWorkflowId(opts.account, date, mode);
-          const input: SessionInput = {
-            sessionId: workflowId,
-            account: opts.account,
-            mode,
+          // --force over a run that exists: a new session id (client order ids, journal), so the run really trades
+          const sessionId = opts.force && previous ? `${workflowId}.f${Date.now().toString(36)}` : workflowId;
+          const parsed = SessionInputSchema.safeParse({
+            ...flags,
+            sessionId,
             date,
-            candidates: opts.symbols
-              .split(',')
-              .map((s) => s.trim().toUpperCase())
-              .filter(Boolean),
-            maxSymbols: Number(opts.maxSymbols),
             ...(model.modelId ? { modelId: model.modelId } : {}),
-            replayBarDelayMs: Number(opts.replayDelayMs),
-            maxBars: opts.maxBars ? Number(opts.maxBars) : undefined,
-            strategy,
-            seed,
-            ...(Object.keys(execution).length ? { execution } : {}),
-          };
-          const handle = await client.workflow.start('tradingSessionWorkflow', {
-            taskQueue: TASK_QUEUES.io,
-            workflowId,
-            args: [input],
           });
-          console.log(`started ${workflowId} (run ${handle.firstExecutionRunId})`);
+          if (!parsed.success) throw new ConfigError(describeInputIssues(parsed.error.issues, sessionFlag));
+          const input: SessionInput = parsed.data;
+          let handle;
+          try {
+            handle = await client.workflow.start('tradingSessionWorkflow', {
+              taskQueue: TASK_QUEUES.io,
+              workflowId,
+              args: [input],
+              // Temporal refuses a second run of a completed session (a failed or terminated one may be run
+              // again: same session id, so orders already sent are not sent twice); --force allows any
+              workflowIdReusePolicy: opts.force ? 'ALLOW_DUPLICATE' : 'ALLOW_DUPLICATE_FAILED_ONLY',
+            });
+          } catch (e) {
+            if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+            const now = await describeSession(client, workflowId);
+            throw new ConfigError(
+              now?.status.name === 'RUNNING'
+                ? `session ${workflowId} is running (run ${now.runId}): see session status ${workflowId}`
+                : alreadyRan(workflowId, now),
+            );
+          }
+          console.log(
+            `started ${workflowId} (run ${handle.firstExecutionRunId})${sessionId !== workflowId ? `, session id ${sessionId} (--force: a new run)` : ''}`,
+          );
           console.log(`watch it: ${uiUrl(config, workflowId)}`);
           console.log(`status:   npm run trader -- session status ${workflowId}`);
           if (opts.wait) console.log(JSON.stringify(await waitForWorkflow<SessionResult>(handle), null, 2));
@@ -459,9 +472,6 @@ export function register(program: Command): void {
       if (opts.mode !== 'paper' && opts.mode !== 'live')
         throw new ConfigError(`--mode: "${opts.mode}" must be paper or live`);
       if (opts.mode === 'live') assertLiveOptIn(loadConfig(), '--mode live');
-      const maxSymbols = Number(opts.maxSymbols);
-      if (!Number.isInteger(maxSymbols) || maxSymbols < 1)
-        throw new ConfigError(`--max-symbols: "${opts.maxSymbols}" must be a positive integer`);
       const strategy = strategySpecFrom(opts.strategy ?? 'reference-ai', opts.strategyParams, opts.tf);
       const ref = modelRef(opts) ?? (readsPredictions(strategy) ? 'champion' : undefined);
       if (ref && !readsPredictions(strategy))
@@ -469,21 +479,34 @@ export function register(program: Command): void {
           `--model: ${strategy.name} reads no predictions (use reference-ai or model-signal)`,
         );
       const backfillSource = opts.backfillSource ? routineBackfillSource(opts.backfillSource) : undefined;
+      // the routines' input, checked by its one schema before any Schedule is written
+      const parsed = DailyRoutineInputSchema.safeParse({
+        account: opts.account!,
+        mode: opts.mode as SessionMode,
+        candidates: symbolList(opts.symbols!),
+        maxSymbols: numberFlag(opts.maxSymbols),
+        strategy,
+        ...(ref ? { modelId: ref } : {}),
+        ...(backfillSource ? { backfillSource } : {}),
+        featureSet: opts.featureSet === 'none' ? null : opts.featureSet!,
+      });
+      if (!parsed.success)
+        throw new ConfigError(
+          describeInputIssues(parsed.error.issues, (p) =>
+            p === 'featureSet'
+              ? '--feature-set'
+              : p.startsWith('backfillSource')
+                ? '--backfill-source'
+                : sessionFlag(p),
+          ),
+        );
+      const routine: DailyRoutineInput = parsed.data;
+      const config = loadConfig();
+      const unknown = await unknownSymbols(config, routine.mode, null, routine.candidates);
+      if (unknown) throw new ConfigError(unknown);
       await withClient(async (client) => {
         const results = await applySchedules(client, {
-          routine: {
-            account: opts.account!,
-            mode: opts.mode as SessionMode,
-            candidates: opts
-              .symbols!.split(',')
-              .map((s) => s.trim().toUpperCase())
-              .filter(Boolean),
-            maxSymbols,
-            strategy,
-            ...(ref ? { modelId: ref } : {}),
-            ...(backfillSource ? { backfillSource } : {}),
-            featureSet: opts.featureSet === 'none' ? null : opts.featureSet!,
-          },
+          routine,
           fromYear: new Date().getUTCFullYear(),
           catchupWindow: opts.catchupWindow,
         });
@@ -525,12 +548,13 @@ export function executionRoutingFrom(opts: {
 }): Partial<ExecutionRouting> {
   const r: { -readonly [K in keyof ExecutionRouting]?: ExecutionRouting[K] } = {};
   if (opts.algoMinNotional !== undefined)
-    r.algoMinNotional = opts.algoMinNotional === 'off' ? null : Number(opts.algoMinNotional);
+    r.algoMinNotional = opts.algoMinNotional === 'off' ? null : (numberFlag(opts.algoMinNotional) as number);
   if (opts.algoMaxParticipation !== undefined)
-    r.algoMaxParticipation = opts.algoMaxParticipation === 'off' ? null : Number(opts.algoMaxParticipation);
+    r.algoMaxParticipation =
+      opts.algoMaxParticipation === 'off' ? null : (numberFlag(opts.algoMaxParticipation) as number);
   if (opts.algo !== undefined) r.algo = opts.algo as ExecutionRouting['algo'];
-  if (opts.algoSlices !== undefined) r.slices = Number(opts.algoSlices);
-  if (opts.algoIntervalMs !== undefined) r.intervalMs = Number(opts.algoIntervalMs);
+  if (opts.algoSlices !== undefined) r.slices = numberFlag(opts.algoSlices) as number;
+  if (opts.algoIntervalMs !== undefined) r.intervalMs = numberFlag(opts.algoIntervalMs) as number;
   if (opts.algoUrgency !== undefined) r.urgency = opts.algoUrgency as ExecutionRouting['urgency'];
   const problem = validateExecutionRouting(r);
   if (problem) {
@@ -660,12 +684,189 @@ export function strategySpecFrom(name: string, paramsJson: string | undefined, t
       throw new ConfigError('--tf: buy-and-hold buys at the first daily close; it takes no --tf');
     spec = { weight: 0.05, ...params, name } as StrategySpec;
   } else throw new ConfigError(`--strategy: "${name}" must be one of ${STRATEGY_NAMES.join(', ')}`);
+  const parsed = StrategySpecSchema.safeParse(spec);
+  if (!parsed.success)
+    throw new ConfigError(
+      describeInputIssues(parsed.error.issues, (p) => sessionFlag(p ? `strategy.${p}` : 'strategy')),
+    );
+  return parsed.data;
+}
+
+/** The flags of `session start` as commander gives them (strings). */
+export interface SessionStartFlags {
+  algoMinNotional?: string;
+  algoMaxParticipation?: string;
+  algo?: string;
+  algoSlices?: string;
+  algoIntervalMs?: string;
+  algoUrgency?: string;
+  strategy?: string;
+  strategyParams?: string;
+  tf?: string;
+  seed: string;
+  date?: string;
+  symbols: string;
+  mode: string;
+  account: string;
+  maxSymbols: string;
+  replayDelayMs: string;
+  maxBars?: string;
+}
+
+/**
+ * The flags of `session start` as the session's input (less the day when it comes from the venue, the session id
+ * and the model), checked by the session's one schema before anything connects or starts; a problem is a
+ * ConfigError naming the flag.
+ */
+export function sessionStartFlags(opts: SessionStartFlags) {
+  const strategy = strategySpecFrom(opts.strategy ?? 'reference-ai', opts.strategyParams, opts.tf);
+  const execution = executionRoutingFrom(opts);
+  const mode = opts.mode as SessionMode;
+  const candidates = symbolList(opts.symbols);
+  const flags = {
+    account: opts.account,
+    mode,
+    candidates,
+    maxSymbols: numberFlag(opts.maxSymbols),
+    replayBarDelayMs: numberFlag(opts.replayDelayMs),
+    ...(opts.maxBars !== undefined ? { maxBars: numberFlag(opts.maxBars) } : {}),
+    strategy,
+    seed: numberFlag(opts.seed),
+    ...(Object.keys(execution).length ? { execution } : {}),
+  };
+  const early =
+    opts.date !== undefined
+      ? SessionInputSchema.safeParse({ ...flags, sessionId: 'session-check', date: opts.date })
+      : SessionInputFields.omit({ sessionId: true, date: true }).safeParse(flags);
+  if (!early.success) throw new ConfigError(describeInputIssues(early.error.issues, sessionFlag));
+  return { flags, strategy, mode, candidates };
+}
+
+/** `--symbols a,b`: upper-cased, trimmed, empty entries dropped (the schema checks each symbol). */
+function symbolList(v: string): string[] {
+  return v
+    .split(',')
+    .map((s) => s.trim().toUpperCase())
+    .filter(Boolean);
+}
+
+/** A numeric flag as a number, or the text as given (the schema then names it: `"abc" is not a number`). */
+export function numberFlag(v: string): number | string {
+  const t = v.trim();
+  return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) ? Number(t) : v;
+}
+
+const SESSION_FLAGS: Readonly<Record<string, string>> = {
+  sessionId: '--account',
+  account: '--account',
+  mode: '--mode',
+  date: '--date',
+  candidates: '--symbols',
+  maxSymbols: '--max-symbols',
+  maxBars: '--max-bars',
+  replayBarDelayMs: '--replay-delay-ms',
+  seed: '--seed',
+  modelId: '--model',
+  'strategy.name': '--strategy',
+  'strategy.timeframe': '--tf',
+  'strategy.timeframes': '--tf',
+  'execution.algoMinNotional': '--algo-min-notional',
+  'execution.algoMaxParticipation': '--algo-max-participation',
+  'execution.algo': '--algo',
+  'execution.slices': '--algo-slices',
+  'execution.intervalMs': '--algo-interval-ms',
+  'execution.urgency': '--algo-urgency',
+};
+
+/** The flag behind a field of the session's input (a strategy parameter: `--strategy-params: <param>`). */
+export function sessionFlag(path: string): string {
+  for (let p = path; p; p = p.includes('.') ? p.slice(0, p.lastIndexOf('.')) : '')
+    if (SESSION_FLAGS[p]) return SESSION_FLAGS[p]!;
+  if (path === 'strategy' || path === 'strategy.params') return '--strategy-params';
+  if (path.startsWith('strategy.')) return `--strategy-params: ${path.replace(/^strategy\.(params\.)?/, '')}`;
+  return path ? `--${path}` : 'flags';
+}
+
+async function describeSession(
+  client: Client,
+  workflowId: string,
+): Promise<WorkflowExecutionDescription | undefined> {
   try {
-    createStrategy(spec);
+    return await client.workflow.getHandle(workflowId).describe();
   } catch (e) {
-    throw new ConfigError(`--strategy-params: ${(e as Error).message}`);
+    if (e instanceof WorkflowNotFoundError) return undefined;
+    throw e;
   }
-  return spec;
+}
+
+function alreadyRan(workflowId: string, d: WorkflowExecutionDescription | undefined): string {
+  const when = d?.closeTime ? ` at ${d.closeTime.toISOString()}` : '';
+  return `session ${workflowId} already ran (${(d?.status.name ?? 'closed').toLowerCase()}${when}, run ${d?.runId ?? '?'}); it is not started again — pass --force to start a new run (a new session id, so its orders are new)`;
+}
+
+/**
+ * Candidates the session cannot trade, named, or undefined. Replay: symbols without stored 1m bars on the day
+ * (the replay trades the store's bars only). Paper/live: symbols the venue's asset list (GET /v2/assets: Alpaca
+ * or the simulator) does not hold as tradable; without a venue configured here, symbols the store holds no bar of.
+ */
+export async function unknownSymbols(
+  config: AppConfig,
+  mode: SessionMode,
+  date: string | null,
+  symbols: readonly string[],
+): Promise<string | undefined> {
+  const name = (xs: readonly string[]) => xs.join(', ');
+  const venue = mode === 'replay' ? undefined : alpacaEndpointsFromConfig(withStackVenue(config));
+  if (venue) {
+    let res: Response;
+    try {
+      res = await fetch(`${venue.tradingBaseUrl.replace(/\/+$/, '')}/v2/assets?status=active`, {
+        headers: { 'APCA-API-KEY-ID': venue.keyId, 'APCA-API-SECRET-KEY': venue.secret },
+        signal: AbortSignal.timeout(15_000),
+      });
+    } catch (e) {
+      console.error(
+        `warning: the venue's asset list could not be read (${(e as Error).message}); symbols not checked`,
+      );
+      return undefined;
+    }
+    if (!res.ok) {
+      console.error(`warning: the venue's asset list answered ${res.status}; symbols not checked`);
+      return undefined;
+    }
+    const assets = (await res.json()) as Array<{ symbol?: string; tradable?: boolean }>;
+    const tradable = new Set(assets.filter((a) => a.tradable !== false).map((a) => a.symbol));
+    const missing = symbols.filter((s) => !tradable.has(s));
+    return missing.length
+      ? `--symbols: ${name(missing)}: not tradable at the venue (${venue.tradingBaseUrl}: not in its asset list)`
+      : undefined;
+  }
+  const pool = createPool(await resolveDatabaseUrl(config), { max: 1 });
+  try {
+    if (mode === 'replay' && date) {
+      const from = nyWallToUtc(date, 0);
+      const to = nyWallToUtc(addDays(date, 1), 0);
+      const { rows } = await pool.query<{ s: string }>(
+        `select s from unnest($1::text[]) s
+          where not exists (select 1 from bars b where b.symbol = s and b.timeframe = '1m' and b.ts >= $2 and b.ts < $3)`,
+        [symbols, new Date(from), new Date(to)],
+      );
+      const missing = rows.map((r) => r.s);
+      return missing.length
+        ? `--symbols: ${name(missing)}: no stored 1m bars on ${date} (unknown symbol${missing.length > 1 ? 's' : ''}, or the day is not in the store: trader backfill --symbols ${missing.join(',')} ...)`
+        : undefined;
+    }
+    const { rows } = await pool.query<{ s: string }>(
+      `select s from unnest($1::text[]) s where not exists (select 1 from bars b where b.symbol = s)`,
+      [symbols],
+    );
+    const missing = rows.map((r) => r.s);
+    return missing.length
+      ? `--symbols: ${name(missing)}: unknown (no venue configured to ask, and the store holds no bar of ${missing.length > 1 ? 'them' : 'it'})`
+      : undefined;
+  } finally {
+    await pool.end();
+  }
 }
 
 /** The operator the CLI acts for: `--operator`, else the OS user (audit log, alerts, Temporal identity). */
