@@ -24,6 +24,9 @@ import { createPool } from '../src/storage/pool';
 import { waitForWorkflow } from './workflow-result';
 import { ModelRegistry } from '../src/models/registry/registry';
 import { sessionModelPorts } from '../src/models/serving/session-models';
+import { AuditLog } from '../src/monitoring/audit/audit-log';
+import { temporalOperatorResolver } from '../src/monitoring/audit/identity';
+import { OrderAudit } from '../src/monitoring/audit/order-audit';
 
 /**
  * The demo's last step: a paper session on the local Alpaca-compatible simulator as a live venue. The venue's
@@ -112,6 +115,11 @@ export async function runPaperSessionDemo(o: PaperSessionDemoOptions): Promise<s
       activities: createExecutionActivities({
         broker,
         venue: { mode: 'simulator', clock: alpacaVenueClock({ ...creds, tradingBaseUrl: sim.url }) },
+        // as workers/activities.ts wires it: orders, cancels and fills to the audit log (the dashboard's fills)
+        audit: {
+          orders: new OrderAudit(new AuditLog(o.pool)),
+          operators: temporalOperatorResolver(o.client),
+        },
       }),
     });
     const workflowId = `demo-paper-${o.date}-${randomUUID().slice(0, 8)}`;

@@ -145,7 +145,7 @@ async function openSessionStore(): Promise<{
   let address: string | undefined;
   try {
     address = resolveTemporalAddress(config);
-    connection = await Connection.connect({ address });
+    connection = await Connection.connect({ address, connectTimeout: '3s' });
   } catch (err) {
     console.warn(`dashboard: no running sessions (${(err as Error).message})`);
   }

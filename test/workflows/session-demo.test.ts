@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loadVenueDay, runPaperSessionDemo } from '../../cli/session-demo';
+import { readSessionBoard } from '../../src/monitoring/dashboard/sessions';
 import { demoDays } from '../../cli/commands/demo';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { PAPER_DAY, seedVenueDay } from '../support/paper-session';
@@ -39,7 +40,7 @@ describe('demo: a paper session on the simulator, bars through the stream', () =
     });
     assert.match(
       summary,
-      /^paper session on the simulator's 2024-11-29 at 60x \(15 bars, 3 symbols\), bars through the websocket stream \(\d+ via stream\): \d+ orders placed once each, day P&L \$-?\d+\.\d\d, flat at the end: true$/,
+      /^decided by sma-trend \(no model\); paper session on the simulator's 2024-11-29 at 60x \(15 bars, 3 symbols\), bars through the websocket stream \(\d+ via stream\): \d+ orders placed once each, day P&L \$-?\d+\.\d\d, flat at the end: true$/,
     );
     assert.ok(lines.some((l) => /watch the session: http:\/\/.*\/workflows\/demo-paper-2024-11-29-/.test(l)));
     const { rows } = await store.pool.query<{ n: string }>(
@@ -47,6 +48,13 @@ describe('demo: a paper session on the simulator, bars through the stream', () =
          (select 1 from bar_receipts r where r.symbol = b.symbol and r.ts = b.ts and r.path = 'stream')`,
     );
     assert.equal(Number(rows[0]!.n), 0, 'every stored bar came through the stream');
+    // the live dashboard sees the finished session with its fills (the demo's execution worker audits them)
+    const board = await readSessionBoard({ pool: store.pool });
+    const shown = board.finished.find((v) => v.sessionId.startsWith(`demo-paper-${PAPER_DAY}-`));
+    assert.ok(shown, 'the demo session is on the dashboard');
+    const placed = Number(/(\d+) orders placed/.exec(summary)![1]);
+    if (placed > 0) assert.ok(shown.fills.count > 0, 'its fills from the audit log');
+    assert.ok(shown.addsUp, `realised + unrealised − costs = equity − start (${JSON.stringify(shown)})`);
   });
 
   test('when the demo’s days are planned, then the venue’s day follows the history and is loaded only into the venue’s database', async () => {

@@ -133,7 +133,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     if (!all.some(function (x) { return x.sessionId === selected; })) selected = all.length ? all[0].sessionId : null;
     document.querySelector('#sessions tbody').innerHTML = all.length ? all.map(function (x) {
       var sum = Math.round((x.realized + x.unrealized - (x.costs || 0)) * 100) / 100;
-      var check = x.addsUp ? '<span class="ok">✓ adds up</span>' : '<span class="warn" title="the broker holds positions these fills did not open">⚠ fills do not explain the account</span>';
+      var check = x.addsUp ? '<span class="ok">✓ adds up</span>' : '<span class="warn" title="' + (x.costs === null ? 'the broker holds positions these fills did not open' : 'equity gained more than the fills made: fills missing from the audit log?') + '">⚠ fills do not explain the account</span>';
       var state = x.riskState + (x.paused ? ' · paused' : '') + (x.killed ? ' · killed' : '');
       var asOf = x.status === 'running' ? (x.lastDecisionTs ? 'the broker’s equity at the last decision (' + etTime(x.lastDecisionTs) + ' ET)' : 'the broker’s equity at the start') : 'the broker’s equity at the end';
       return '<tr class="session" data-session="' + esc(x.sessionId) + '" data-status="' + x.status + '" data-selected="' + (x.sessionId === selected) + '">' +

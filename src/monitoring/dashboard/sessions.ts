@@ -228,7 +228,10 @@ export interface SessionView {
   readonly costs: number | null;
   /** equity − start equity */
   readonly pnl: number;
-  /** whether the fills explain the account's positions (and so realised + unrealised − costs = pnl holds) */
+  /**
+   * whether the fills explain the account: its positions are theirs and the costs they leave are costs (not a
+   * gain: fills missing from the audit log would show as one); realised + unrealised − costs = pnl then holds
+   */
   readonly addsUp: boolean;
   /** fills after the account read (the last decision's orders): in the figures from the next decision on */
   readonly fillsAfterAccount: number;
@@ -276,7 +279,7 @@ export interface SessionStore {
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-interface SessionCore {
+export interface SessionCore {
   readonly sessionId: string;
   readonly workflowId: string | null;
   readonly status: 'running' | 'finished';
@@ -336,6 +339,7 @@ export function sessionView(s: SessionCore, fills: readonly SessionFill[], model
   const unrealized = round2(ledger.unrealized);
   const equity = account.equity;
   const pnl = round2(equity - s.startEquity);
+  const costs = upTo === null ? null : round2(realized + unrealized - pnl);
   const dayStart = state.start.dayStartEquity ?? s.startEquity;
   const gross = account.positions.reduce((a, p) => a + Math.abs(p.qty * p.lastPrice), 0);
   return {
@@ -356,9 +360,9 @@ export function sessionView(s: SessionCore, fills: readonly SessionFill[], model
     lastDecisionTs: state.lastDecisionTs,
     realized,
     unrealized,
-    costs: upTo === null ? null : round2(realized + unrealized - pnl),
+    costs,
     pnl,
-    addsUp: upTo !== null,
+    addsUp: costs !== null && costs >= -0.01,
     fillsAfterAccount: upTo === null ? 0 : fills.length - upTo,
     dailyLossRatio: dayStart > 0 ? Math.max(0, dayStart - equity) / dayStart : 0,
     grossExposureRatio: equity > 0 ? gross / equity : 0,

@@ -9,7 +9,13 @@ import {
   readGpus,
   startHostSampling,
 } from '../../../src/monitoring/dashboard/host-stats';
-import { fillLedger, fillsFromAudit, fillsInSnapshot } from '../../../src/monitoring/dashboard/sessions';
+import type { SessionState } from '../../../contracts/session';
+import {
+  fillLedger,
+  fillsFromAudit,
+  fillsInSnapshot,
+  sessionView,
+} from '../../../src/monitoring/dashboard/sessions';
 import { buildSnapshot, collectSamples } from '../../../src/monitoring/dashboard/snapshot';
 import {
   recordOrderRejected,
@@ -245,5 +251,88 @@ describe('fills an account reflects', () => {
   });
   test('when the account holds what no prefix of the fills opened, then none is taken', () => {
     assert.equal(fillsInSnapshot([f('A', 'buy', 5, 1)], [{ symbol: 'C', qty: 1 }]), null);
+  });
+});
+
+describe('a session view', () => {
+  const model = {
+    modelId: null,
+    deciding: 'indicators',
+    predictions: 0,
+    meanConfidence: null,
+    lastTs: null,
+    latest: [],
+    shadows: [],
+  };
+  const core = (equity: number, positions: Array<{ symbol: string; qty: number; lastPrice: number }>) => ({
+    sessionId: 's',
+    workflowId: null,
+    status: 'finished' as const,
+    account: 'A',
+    mode: 'replay',
+    date: '2024-03-12',
+    modelId: null,
+    startEquity: 1_000,
+    dayReport: null,
+    recordedAt: null,
+    state: {
+      account: {
+        equity,
+        cash: 0,
+        buyingPower: 0,
+        positions: positions.map((p) => ({ ...p, avgPrice: 0 })),
+        orders: [],
+      },
+      start: { equity: 1_000 },
+      limits: { dailyLossLimit: 0.03, maxGrossExposure: 1 },
+      riskState: 'ACTIVE',
+      riskReason: '',
+      paused: false,
+      killed: false,
+      lastDecisionTs: null,
+      ordersPlaced: 2,
+      deniedCount: 0,
+    } as unknown as SessionState,
+  });
+  const fill = (side: 'buy' | 'sell', qty: number, price: number, at: number) => ({
+    clientOrderId: `s:${at}:X:0`,
+    symbol: 'X',
+    side,
+    qty,
+    price,
+    at,
+  });
+
+  test('when the fills explain the account, then realised + unrealised − costs = equity − start', () => {
+    // bought 10 @ 10, sold 5 @ 12 (+10), 5 open marked at 11 (+5); $1.50 of commissions: equity 1013.50
+    const v = sessionView(
+      core(1_013.5, [{ symbol: 'X', qty: 5, lastPrice: 11 }]),
+      [fill('buy', 10, 10, 1), fill('sell', 5, 12, 2)],
+      model,
+    );
+    assert.deepEqual([v.realized, v.unrealized, v.costs, v.pnl, v.addsUp], [10, 5, 1.5, 13.5, true]);
+    assert.equal(v.fillsAfterAccount, 0);
+  });
+
+  test('when the last decision’s fills are not in the account yet, then they are pending and left out', () => {
+    const v = sessionView(
+      core(1_013.5, [{ symbol: 'X', qty: 5, lastPrice: 11 }]),
+      [fill('buy', 10, 10, 1), fill('sell', 5, 12, 2), fill('sell', 5, 11.5, 3)],
+      model,
+    );
+    assert.equal(v.fillsAfterAccount, 1);
+    assert.equal(v.realized, 10);
+  });
+
+  test('when equity rose but no fill explains it, then the session does not add up', () => {
+    const v = sessionView(core(1_018, []), [], model);
+    assert.equal(v.costs, -18);
+    assert.equal(v.addsUp, false);
+  });
+
+  test('when the account holds a position no fill opened, then costs are unknown and it does not add up', () => {
+    const v = sessionView(core(1_000, [{ symbol: 'X', qty: 3, lastPrice: 10 }]), [], model);
+    assert.equal(v.costs, null);
+    assert.equal(v.addsUp, false);
   });
 });
