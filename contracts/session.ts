@@ -189,6 +189,8 @@ export interface SessionState {
   readonly riskReason: string;
   readonly limits: OperatorLimits;
   readonly limitsVersion: number;
+  /** the model the session trades now, when an operator switched it (setModel); absent: the input's modelId */
+  readonly modelId?: string | null;
   /** the account as the broker reported it at the last decision (execution algorithms' orders included) */
   readonly account: AccountSnapshot;
   /** the kernel's start: equity and loss anchors at the open, the day-trade window before today */
@@ -444,6 +446,13 @@ export const setRiskLimitsUpdate = defineUpdate<
   [Partial<OperatorLimits>, { operator?: string }?]
 >('setRiskLimits');
 export const liquidateUpdate = defineUpdate<SessionStatus, [ControlArgs]>('liquidate');
+/**
+ * Trade another registered model from the next decision on (same feature set; the features carry on): an
+ * operator's `session set-model`, or `models rollback` switching the sessions that trade the rolled-back model.
+ */
+export const setModelUpdate = defineUpdate<SessionStatus, [ControlArgs & { readonly modelId: string }]>(
+  'setModel',
+);
 export const killSignal = defineSignal<[ControlArgs]>('kill');
 /** From an execution-algorithm child to its session: it has finished (filled, stopped or failed). */
 export const algoDoneSignal = defineSignal<[{ parentId: string; filledQty: number }]>('algoDone');

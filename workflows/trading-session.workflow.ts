@@ -23,6 +23,7 @@ import {
   liquidateUpdate,
   pauseUpdate,
   resumeUpdate,
+  setModelUpdate,
   setRiskLimitsUpdate,
   statusQuery,
   validateOperatorLimits,
@@ -258,13 +259,17 @@ function registerControls(input: SessionInput, cell: StateCell) {
       at: Date.now(),
     });
   let killSignals = 0;
+  const modelNow = () => {
+    const m = cell.get().modelId;
+    return m !== undefined ? m : (input.modelId ?? null);
+  };
   const status = (): SessionStatus => ({
     sessionId: input.sessionId,
     mode: input.mode,
     account: input.account,
     date: input.date,
-    modelId: input.modelId ?? null,
-    decidedBy: decidedBy(input.strategy ?? DEFAULT_STRATEGY, input.modelId ?? null),
+    modelId: modelNow(),
+    decidedBy: decidedBy(input.strategy ?? DEFAULT_STRATEGY, modelNow()),
     state: cell.get(),
   });
   const control = (
@@ -336,6 +341,26 @@ function registerControls(input: SessionInput, cell: StateCell) {
         const problem = validateOperatorLimits(patch ?? {});
         if (problem) throw new Error(problem);
         checkOperator(meta?.operator);
+      },
+    },
+  );
+  setHandler(
+    setModelUpdate,
+    ({ modelId, reason, operator }) => {
+      upsertSearchAttributes({ ModelId: [modelId] });
+      return control({ modelId }, 'setModel', `${modelNow()} → ${modelId}: ${reason}`, operator, updateRef());
+    },
+    {
+      validator: (args) => {
+        needReason(args);
+        if (typeof args.modelId !== 'string' || !/^[A-Za-z0-9._-]{1,200}$/.test(args.modelId))
+          throw new Error('modelId: must be a registered model id (letters, digits, . _ -)');
+        if (!modelNow())
+          throw new Error(
+            'modelId: this session trades no model; a session switches only from one model to another',
+          );
+        if (args.modelId === modelNow())
+          throw new Error(`modelId: the session already trades ${args.modelId}`);
       },
     },
   );

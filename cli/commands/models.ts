@@ -24,7 +24,7 @@ import { importanceChanges } from '../../src/learning/importance';
 import { MODEL_STATUSES } from '../../src/models/registry/registry';
 import { AuditLog } from '../../src/monitoring/audit/audit-log';
 import { recordLearningDecision } from '../../src/monitoring/metrics';
-import { operatorName } from './session';
+import { operatorName, switchSessionsAfterRollback } from './session';
 
 async function withRegistry<T>(fn: (r: ModelRegistry, pool: Pool) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -215,7 +215,7 @@ export function register(program: Command): void {
   models
     .command('rollback')
     .description(
-      'reinstate the previous champion of a name at once (audited): sessions resolving champion:<name> score with it from their next decision',
+      'reinstate the previous champion of a name at once (audited): running sessions that traded the rolled-back model trade it from their next decision',
     )
     .requiredOption('--name <name>', 'model name')
     .requiredOption('--reason <text>', 'why (audit log)')
@@ -236,11 +236,25 @@ export function register(program: Command): void {
         recordLearningDecision(opts.name, 'rollback');
         return out;
       });
+      // running sessions that traded the rolled-back model trade the reinstated one from their next decision
+      const sessions = await switchSessionsAfterRollback({
+        fromId: r.from,
+        toId: r.to,
+        reason: `rollback of ${opts.name}: ${opts.reason}`,
+        operator: operatorName(opts.operator),
+      });
+      for (const s of sessions)
+        console.error(
+          s.refused
+            ? `session ${s.workflowId}: NOT switched (${s.refused})`
+            : `session ${s.workflowId}: now trades ${r.to}`,
+        );
       if (opts.json) console.log(JSON.stringify(r));
       else
         console.log(
-          `${opts.name}: champion ${r.from} → ${r.to} (rolled back by ${operator}: ${opts.reason})`,
+          `${opts.name}: champion ${r.from} → ${r.to} (rolled back by ${operator}: ${opts.reason}); ${sessions.length} running session(s) switched`,
         );
+      if (sessions.some((s) => s.refused)) process.exitCode = 1;
     });
 
   models

@@ -19,6 +19,7 @@ import {
   killSignal,
   liquidateUpdate,
   pauseUpdate,
+  setModelUpdate,
   resumeUpdate,
   sessionWorkflowId,
   setRiskLimitsUpdate,
@@ -48,6 +49,7 @@ import { formatDayReport } from '../../src/session/day-report';
 import { readDayReports } from '../../src/storage/day-report-repo';
 import { createPool } from '../../src/storage/pool';
 import { ModelRegistry } from '../../src/models/registry/registry';
+import { assertSwitchable, switchRunningSessions } from '../../src/session/model-switch';
 import { TASK_QUEUES } from '../../contracts/task-queues';
 import { STRATEGY_NAMES, type StrategySpec } from '../../src/strategy/registry';
 import { parseTimeframe, type Timeframe } from '../../src/model/timeframe';
@@ -380,6 +382,36 @@ export function register(program: Command): void {
   }
 
   session
+    .command('set-model <workflowId>')
+    .description(
+      "trade another registered model from the session's next decision (same feature set; audited): an id or champion[:name], pinned now",
+    )
+    .requiredOption('--model <ref>', 'a model id, champion:<name> or champion')
+    .requiredOption('--reason <text>', 'why (audit log)')
+    .option('--operator <name>', 'who acts, for the audit log (default: your user name)')
+    .action(async (workflowId: string, opts: { model: string; reason: string; operator?: string }) => {
+      const operator = operatorName(opts.operator);
+      await withClient(async (client, config) => {
+        const pool = createPool(await resolveDatabaseUrl(config), { max: 1 });
+        try {
+          const registry = new ModelRegistry(pool, config.artifactDir);
+          const to = await registry.resolveRef(opts.model, '--model');
+          if (!to) throw new ConfigError('--model: no model name has a champion yet');
+          const handle = client.workflow.getHandle(workflowId);
+          const current = (await handle.query(statusQuery)).modelId;
+          if (current) await assertSwitchable(registry, current, to.id);
+          await runUpdate(() =>
+            handle.executeUpdate(setModelUpdate, {
+              args: [{ modelId: to.id, reason: opts.reason, operator }],
+            }),
+          );
+        } finally {
+          await pool.end();
+        }
+      }, operator);
+    });
+
+  session
     .command('set-limits <workflowId>')
     .description('change risk limits of a running session (validated before they are accepted)')
     .option('--max-position-pct <f>', 'largest position, fraction of equity')
@@ -581,6 +613,34 @@ function routineBackfillSource(v: string): RoutineBackfillSource {
   if (kind === 'polygon' && arg === undefined) return { kind };
   if (kind === 'csv' && arg) return { kind, dataset: arg };
   throw new ConfigError(`--backfill-source: "${v}" must be alpaca[:iex|sip], polygon or csv:<set>`);
+}
+
+/**
+ * After `models rollback`: every running session that traded the rolled-back model trades the reinstated champion
+ * from its next decision. Temporal unreachable: the rollback stands, and the error says how to switch by hand.
+ */
+export async function switchSessionsAfterRollback(o: {
+  readonly fromId: string;
+  readonly toId: string;
+  readonly reason: string;
+  readonly operator: string;
+}): Promise<Array<{ workflowId: string; refused?: string }>> {
+  try {
+    return await withClient(async (client, config) => {
+      const pool = createPool(await resolveDatabaseUrl(config), { max: 1 });
+      try {
+        return (await switchRunningSessions(client, new ModelRegistry(pool, config.artifactDir), o)).map(
+          ({ workflowId, refused }) => ({ workflowId, ...(refused ? { refused } : {}) }),
+        );
+      } finally {
+        await pool.end();
+      }
+    }, o.operator);
+  } catch (e) {
+    throw new ConfigError(
+      `rolled back, but running sessions trading ${o.fromId} were not switched (${(e as Error).message}); switch each with: trader session set-model <session> --model ${o.toId} --reason "rollback"`,
+    );
+  }
 }
 
 /** --model, or its older spelling --model-id (both given and different: refused). */

@@ -99,7 +99,7 @@ export async function runCycle(
     controls: { paused: s.paused, liquidate: s.liquidateRequested, limits: s.limits },
     strategy: input.strategy ?? DEFAULT_STRATEGY,
     seed: input.seed ?? 1,
-    modelId: input.modelId ?? null,
+    modelId: s.modelId !== undefined ? s.modelId : (input.modelId ?? null),
     start: s.start,
     tradeFrom: s.tradeFrom,
     dayEndsAt: s.dayEndsAt,

@@ -7,6 +7,7 @@
  * session's kernel in step (a restart, another io worker took the task) builds a fresh one, warms it up on the
  * same history and replays the journal: the kernel is deterministic, so its state equals the lost one's.
  */
+import { ValidationError } from '../model/errors';
 import { createStrategy, type StrategySpec } from '../strategy/registry';
 import type { BarSource } from '../storage/bar-store';
 import type { DecisionJournal } from '../storage/session-repo';
@@ -60,8 +61,10 @@ export class StateLostError extends Error {
 
 interface Entry {
   readonly kernel: TradingKernel;
-  /** the model whose predictions the kernel was built with (null: the strategy's indicators alone) */
-  readonly modelId: string | null;
+  /** the model whose predictions the kernel trades now (null: the strategy's indicators alone) */
+  modelId: string | null;
+  /** the kernel's prediction port (a model switch swaps its model) */
+  readonly port: PredictionPort | undefined;
   /** close time of the last decision stepped (null before the first) */
   lastAt: number | null;
   last?: { at: number; result: StepResult };
@@ -100,6 +103,7 @@ export class SessionDecider {
     if (entry?.last && entry.last.at === at)
       return { result: entry.last.result, kernel: entry.kernel, modelId: entry.modelId, repeated: true };
     if (!entry || entry.lastAt !== prevAt) entry = await this.rebuild(spec, prevAt, input, barTs);
+    await switchModel(entry, input.modelId);
     await this.deps.journal.write(spec.sessionId, at, input);
     const kernel = entry.kernel;
     // New bars: from a little before the newest held one, so a bar that reached the store late is picked up.
@@ -155,9 +159,13 @@ export class SessionDecider {
     }
     if (rows.length) {
       kernel.append(await this.deps.bars.barsBetween(spec.symbols, until, barTs));
-      for (const r of rows) await step(kernel, r.closeTs, r.input, spec.dayEndsAt);
     }
-    const entry: Entry = { kernel, modelId: modelId ?? null, lastAt: prevAt };
+    const entry: Entry = { kernel, modelId: modelId ?? null, port: predictions, lastAt: prevAt };
+    // the journal's decisions again, each with the model it was made with (a session may switch models)
+    for (const r of rows) {
+      await switchModel(entry, r.input.modelId);
+      await step(kernel, r.closeTs, r.input, spec.dayEndsAt);
+    }
     this.kernels.set(spec.sessionId, entry);
     if (this.kernels.size > MAX_KERNELS) this.kernels.delete(this.kernels.keys().next().value!);
     return entry;
@@ -168,6 +176,18 @@ export class SessionDecider {
       throw new RangeError(`modelId: "${modelId}" given, but this worker serves no models`);
     return this.deps.predictions(modelId, { sessionId: spec.sessionId, tradeFrom: spec.tradeFrom });
   }
+}
+
+/** Makes the entry's port trade `modelId` from this decision on (the session's setModel control). */
+async function switchModel(entry: Entry, modelId: string | null): Promise<void> {
+  if (modelId === entry.modelId) return;
+  if (!modelId || !entry.port?.swap)
+    throw new ValidationError(
+      'modelId',
+      `${entry.modelId ?? 'no model'} → ${modelId ?? 'no model'}: a session switches only from one model to another`,
+    );
+  await entry.port.swap(modelId);
+  entry.modelId = modelId;
 }
 
 /** The newest bar start that is history for the first decision (its bar closes before the first decision). */

@@ -33,4 +33,9 @@ export interface PredictionPort {
    * strategy's; a session loads the larger of the two.
    */
   readonly warmUpSessions?: number;
+  /**
+   * Trade another registered model from the next decision on (an operator's `session set-model`, or `models
+   * rollback` of the model in use); the features carry on. Ports that cannot switch leave it out.
+   */
+  swap?(modelId: string): Promise<void>;
 }

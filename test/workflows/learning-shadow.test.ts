@@ -21,6 +21,7 @@ import { OnlineModelPort, type ScoredRow } from '../../src/models/serving/model-
 import { loadServedModel } from '../../src/models/serving/served-model';
 import { ModelSignalStrategy } from '../../src/strategy/model-signal';
 import { upsertBars } from '../../src/storage/bar-store';
+import { TEST_TEMPORAL_ADDRESS } from '../support/temporal';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { flipBars } from '../support/flip-bars';
 import { barColumns, learningWorkers } from '../support/learning-harness';
@@ -165,7 +166,15 @@ describe('shadow challengers never trade; rollback reinstates the previous champ
         'alice',
         '--json',
       ],
-      { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url, TRADER_ARTIFACT_DIR: artifactDir } },
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          DATABASE_URL: db.url,
+          TRADER_ARTIFACT_DIR: artifactDir,
+          TEMPORAL_ADDRESS: TEST_TEMPORAL_ADDRESS,
+        },
+      },
     );
     assert.deepEqual(JSON.parse(cli.stdout.trim().split('\n').pop()!), { from: ids.second, to: ids.first });
     assert.equal((await registry.champion(name))!.id, ids.first);
@@ -186,7 +195,12 @@ describe('shadow challengers never trade; rollback reinstates the previous champ
     await assert.rejects(
       run('npx', ['tsx', 'cli/main.ts', 'models', 'rollback', '--name', 'nope', '--reason', 'x'], {
         cwd: ROOT,
-        env: { ...process.env, DATABASE_URL: db.url, TRADER_ARTIFACT_DIR: artifactDir },
+        env: {
+          ...process.env,
+          DATABASE_URL: db.url,
+          TRADER_ARTIFACT_DIR: artifactDir,
+          TEMPORAL_ADDRESS: TEST_TEMPORAL_ADDRESS,
+        },
       }),
       /no champion to roll back/,
     );

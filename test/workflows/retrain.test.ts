@@ -1,3 +1,4 @@
+import { loadServedModel } from '../../src/models/serving/served-model';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,6 @@ import type { RetrainInput, RetrainResult, RetrainXGBoostSpec } from '../../cont
 import { deserializeDataset } from '../../src/models/dataset';
 import type { Alert } from '../../src/monitoring/alerting/alert';
 import { tradingMetrics } from '../../src/monitoring/metrics';
-import { ChampionScorer } from '../../src/models/onnx/champion';
 import { OnnxScorer, maxAbsDiff } from '../../src/models/onnx/serving';
 import { ModelRegistry } from '../../src/models/registry/registry';
 import { Booster, DMatrix } from '../../src/models/xgboost';
@@ -145,12 +145,17 @@ describe('RetrainWorkflow on real minute data (SPY 2011, pyalgotrade_ninjatrader
     await scorer.close();
     assert.ok(maxAbsDiff(served, native) <= 1e-5);
 
-    // Serving the champion by name picks up whichever model the gate left as champion.
-    const champion = new ChampionScorer(registry, 'spy-5m');
-    const servedChampion = await champion.score(ds.X.subarray(0, ds.ncol * 10), 10);
-    await champion.close();
-    assert.equal(servedChampion?.modelId, championId);
-    if (championId) assert.equal(servedChampion?.scores.length, 10);
+    // The champion by name is whichever model the gate left as champion, and it serves.
+    const champ = await registry.champion('spy-5m');
+    assert.equal(champ?.id, championId);
+    if (champ) {
+      const servedChampion = await loadServedModel(registry, champ.id);
+      try {
+        assert.equal((await servedChampion.score(ds.X.subarray(0, ds.ncol * 10), 10)).score.length, 10);
+      } finally {
+        await servedChampion.close();
+      }
+    }
 
     // The gate's decision on /metrics: one promoted or rejected run per decision.
     const runsAfter = await runsByOutcome();

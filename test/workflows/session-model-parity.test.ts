@@ -29,7 +29,11 @@ import { warmUpFrom } from '../../src/trading/warm-up';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { SESSION_DATE, sessionInput, startSessionEnv } from '../support/session-harness';
 import { syntheticDayBars } from '../support/sim-bars';
-import { connectTemporal, type TemporalTestContext } from '../support/temporal';
+import { TEST_TEMPORAL_ADDRESS, connectTemporal, type TemporalTestContext } from '../support/temporal';
+import { statusQuery } from '../../contracts/session';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { resolve } from 'node:path';
 
 const SYMBOLS = ['MOD1', 'MOD2', 'MOD3', 'MOD4', 'MOD5'];
 
@@ -46,6 +50,7 @@ describe('parity with a model: a replayed session trading an ONNX champion vs ru
   let registry: ModelRegistry;
   let modelId: string;
   let history: Bar[];
+  let training: { ds: ReturnType<typeof windowDataset>; from: number; to: number };
 
   before(async () => {
     db = await createTestDatabase('tt_model_parity');
@@ -66,6 +71,7 @@ describe('parity with a model: a replayed session trading an ONNX champion vs ru
     const from = history[0]!.ts;
     const to = sessionBounds(SESSION_DATE).open;
     const ds = windowDataset(mats, COMPACT_FEATURE_SET, 6, from, to);
+    training = { ds, from, to };
     const served = await trainAndServe(registry, {
       id: 'parity-xgb-1',
       name: 'parity',
@@ -212,4 +218,92 @@ describe('parity with a model: a replayed session trading an ONNX champion vs ru
         'same inputs and scores online and offline',
       );
     });
+
+  test('when the champion is rolled back mid-session, then the running session trades the reinstated model from its next decision', async () => {
+    // a second model of the name becomes champion; the session starts on it (pinned id)
+    const second = await trainAndServe(registry, {
+      id: 'parity-xgb-2',
+      name: 'parity',
+      spec: { ...DEFAULT_XGBOOST_SPEC, rounds: 15 },
+      dataset: training.ds,
+      trainFrom: training.from,
+      trainTo: training.to,
+    });
+    await second.close();
+    await registry.promote(second.id);
+    const sessionId = 'sess-model-rollback';
+    const env = await startSessionEnv(
+      t,
+      db,
+      SYMBOLS,
+      { keyId: 'PKMODEL', secret: 'model-secret' },
+      undefined,
+      undefined,
+      undefined,
+      sessionModelPorts({ pool: db.pool, artifactDir: dir }),
+    );
+    try {
+      const input = sessionInput(env.workers, SYMBOLS, {
+        sessionId,
+        limits,
+        strategy: { name: 'model-signal', weight: 0.04, timeframe: '5m' },
+        modelId: second.id,
+        maxBars: 60,
+        replayBarDelayMs: 400,
+      });
+      const handle = await t.client.workflow.start('tradingSessionWorkflow', {
+        taskQueue: input.taskQueues!.io!,
+        workflowId: `test-model-rollback-${Date.now()}`,
+        args: [input],
+      });
+      while ((await handle.query(statusQuery)).state.nextBar < 20)
+        await new Promise((r) => setTimeout(r, 200));
+      // the operator rolls the name back with the CLI: the registry and the running session follow
+      const cli = await promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', 'cli/main.ts', 'models', 'rollback', '--name', 'parity', '--reason', 'bad fills'],
+        {
+          cwd: resolve(__dirname, '../..'),
+          env: {
+            ...process.env,
+            DATABASE_URL: db.url,
+            TRADER_ARTIFACT_DIR: dir,
+            TEMPORAL_ADDRESS: TEST_TEMPORAL_ADDRESS,
+          },
+        },
+      );
+      assert.match(cli.stderr, new RegExp(`session ${handle.workflowId}: now trades ${modelId}`));
+      assert.equal((await registry.champion('parity'))!.id, modelId);
+      const switchedAt = (await handle.query(statusQuery)).state.lastDecisionTs!;
+      await handle.result();
+      const status = await handle.query(statusQuery);
+      assert.equal(status.modelId, modelId);
+      assert.equal(status.decidedBy, `model-signal on model ${modelId}`);
+      assert.ok(
+        status.state.controls.some((c) => c.action === 'setModel'),
+        'the switch is a recorded control',
+      );
+      // the journal: the second model's predictions up to the switch, the reinstated champion's after it
+      const { rows } = await db.pool.query<{ model_id: string; ts: string }>(
+        `select model_id, ts from predictions where source = $1 and role = 'traded' order by ts`,
+        [sessionId],
+      );
+      const before = rows.filter((r) => Number(r.ts) <= switchedAt);
+      const after = rows.filter((r) => Number(r.ts) > switchedAt + 5 * 60_000);
+      assert.ok(
+        before.length > 0 && after.length > 0,
+        `predictions on both sides of the switch: ${rows.length}`,
+      );
+      assert.ok(
+        before.every((r) => r.model_id === second.id),
+        'before: the rolled-back model',
+      );
+      assert.ok(
+        after.every((r) => r.model_id === modelId),
+        'after: the reinstated champion',
+      );
+    } finally {
+      await env.close();
+    }
+  });
 });

@@ -145,8 +145,12 @@ describe('daily routines around a paper session (issue 15)', () => {
       missing: Object.fromEntries(SYMBOLS.map((s) => [s, 0])),
     });
     assert.equal(r.flat, true);
+    assert.deepEqual(r.tradedModels, [], 'the configured strategy traded without a model');
     assert.ok(alerts.some((a) => a.startsWith(`info: Post-market ${PAPER_DAY} (${account}): flat`)));
-    assert.match(post.steps!.join('\n'), /^retrain: retrain trigger for .* no policy wired yet/m);
+    assert.match(
+      post.steps!.join('\n'),
+      /^retrain: retrain trigger for .*: no learning loop on this worker/m,
+    );
 
     const cli = await run(
       process.execPath,
@@ -156,5 +160,6 @@ describe('daily routines around a paper session (issue 15)', () => {
     assert.match(cli.stdout, new RegExp(`day ${PAPER_DAY}  account ${account}  paper`));
     assert.match(cli.stdout, new RegExp(`orders ${session.ordersPlaced}: filled ${r.orders.filled}`));
     assert.match(cli.stdout, /slippage vs arrival .*avg -?\d/);
+    assert.match(cli.stdout, /decided by: no model/);
   });
 });

@@ -13,6 +13,7 @@
  * interval (quantile heads, fold or member spread: `confidenceFromInterval`), so a replayed session and a
  * backtest of the same bars give the strategy the same predictions.
  */
+import { ValidationError } from '../../model/errors';
 import type { BarColumns } from '../../model/bar';
 import { fnv1a64Hex } from '../../model/client-order-id';
 import { TIMEFRAME_MS, type Timeframe } from '../../model/timeframe';
@@ -85,6 +86,10 @@ export interface OnlineModelPortOptions {
   readonly shadows?: readonly ServedModel[];
   /** every scored row (traded and shadow), with the symbols' feature engines (to publish the online vectors) */
   readonly sink?: (rows: readonly ScoredRow[], features: readonly OnlineFeatures[]) => void | Promise<void>;
+  /** loads a model to trade instead (and its shadows) when the session switches models (`swap`) */
+  readonly load?: (
+    modelId: string,
+  ) => Promise<{ readonly traded: ServedModel; readonly shadows: readonly ServedModel[] }>;
 }
 
 /** A session's prediction port: online features, the traded model, shadows journaled beside it. */
@@ -108,8 +113,22 @@ export class OnlineModelPort implements PredictionPort {
 
   /** The model traded from now on (a promotion or rollback of the champion): the features carry on. */
   use(traded: ServedModel, shadows: readonly ServedModel[] = this.shadows): void {
+    for (const m of [traded, ...shadows])
+      if (m.window > this.window)
+        throw new ValidationError(
+          'modelId',
+          `${m.id} reads ${m.window} rows per input; this session's features keep ${this.window} (start a new session for it)`,
+        );
     this.traded = traded;
     this.shadows = shadows;
+  }
+
+  async swap(modelId: string): Promise<void> {
+    if (modelId === this.traded.id) return;
+    if (!this.opts.load)
+      throw new ValidationError('modelId', `this session's port cannot load ${modelId} (no loader)`);
+    const next = await this.opts.load(modelId);
+    this.use(next.traded, next.shadows);
   }
 
   get modelIds(): { readonly traded: string; readonly shadows: readonly string[] } {

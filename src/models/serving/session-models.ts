@@ -45,12 +45,8 @@ export function sessionModelPorts(deps: {
     }
     return m;
   };
-  return async (modelId, session) => {
-    if (modelId.startsWith('champion:'))
-      throw new ValidationError(
-        'modelId',
-        `"${modelId}" must be pinned to a model id when the session starts (the champion then), not resolved per decision`,
-      );
+  // the traded model, the shadows of its name, and the feature set this worker computes for them
+  const loadWithShadows = async (modelId: string) => {
     const traded = await served(modelId);
     const rec = await registry.get(traded.id);
     const shadows = rec
@@ -65,6 +61,15 @@ export function sessionModelPorts(deps: {
           'modelId',
           `${m.id} reads ${m.featureSet}@${m.featureSetVersion}; this worker computes ${set.name}@${set.version} (retrain it, or run a worker of its version)`,
         );
+    return { traded, shadows, set };
+  };
+  return async (modelId, session) => {
+    if (modelId.startsWith('champion:'))
+      throw new ValidationError(
+        'modelId',
+        `"${modelId}" must be pinned to a model id when the session starts (the champion then), not resolved per decision`,
+      );
+    const { traded, shadows, set } = await loadWithShadows(modelId);
     deps.log?.(
       `[models] session ${session.sessionId}: trading ${traded.id}${shadows.length ? `, shadows ${shadows.map((s) => s.id).join(', ')}` : ''} (${set.name}@${set.version})`,
     );
@@ -72,6 +77,16 @@ export function sessionModelPorts(deps: {
       set,
       traded,
       shadows,
+      load: async (id) => {
+        const next = await loadWithShadows(id);
+        if (next.set.name !== set.name)
+          throw new ValidationError(
+            'modelId',
+            `${id} reads ${next.set.name}; session ${session.sessionId} computes ${set.name} (start a new session for it)`,
+          );
+        deps.log?.(`[models] session ${session.sessionId}: now trading ${next.traded.id}`);
+        return next;
+      },
       sink: async (rows, engines) => {
         const kept = rows.filter((r) => r.ts >= session.tradeFrom);
         if (!kept.length) return;

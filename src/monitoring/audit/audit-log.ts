@@ -23,6 +23,7 @@ export const AUDIT_ACTIONS = [
   'session.paused',
   'session.resumed',
   'session.limits_set',
+  'session.model_set',
   'session.liquidated',
   'session.killed',
   'shutdown.emergency',

@@ -7,13 +7,14 @@ export const CONTROL_ACTIONS: Readonly<Record<string, AuditAction>> = {
   pause: 'session.paused',
   resume: 'session.resumed',
   setRiskLimits: 'session.limits_set',
+  setModel: 'session.model_set',
   liquidate: 'session.liquidated',
   kill: 'session.killed',
 };
 
 export interface ControlAuditInput {
   readonly sessionId: string;
-  /** the session's name for the control (pause, resume, setRiskLimits, liquidate, kill, start) */
+  /** the session's name for the control (pause, resume, setRiskLimits, setModel, liquidate, kill, start) */
   readonly action: string;
   readonly detail: string;
   readonly workflowId: string;
