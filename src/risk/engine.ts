@@ -12,7 +12,6 @@ import type { Command, SubmitCommand } from '../model/command';
 import { instrumentFor } from '../model/instrument';
 import { validateOrderSpec } from '../model/order';
 import {
-  DEFAULT_RISK_LIMITS,
   type ModeEvaluation,
   type RiskDecision,
   type RiskLimits,
@@ -74,18 +73,6 @@ export function exposures(positions: readonly RiskPosition[], limits: RiskLimits
   }
   const positionCount = Object.values(netQty).filter((q) => Math.abs(q) > 1e-12).length;
   return { positionNotional, openRisk, groupNotional, sectorNotional, positionCount, grossNotional: gross };
-}
-
-export class RiskEngine {
-  constructor(readonly limits: RiskLimits = DEFAULT_RISK_LIMITS) {}
-
-  check(command: Command, state: RiskState): RiskDecision {
-    return checkCommand(command, state, this.limits);
-  }
-
-  evaluate(state: RiskState): ModeEvaluation {
-    return evaluateMode(state, this.limits);
-  }
 }
 
 export function checkCommand(command: Command, state: RiskState, limits: RiskLimits): RiskDecision {

@@ -1,9 +1,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RiskEngine, evaluateMode, startNewPeriod } from '../../../src/risk/engine';
+import { checkCommand, evaluateMode, startNewPeriod } from '../../../src/risk/engine';
 import { kelly, sizePosition, tierAllocation, DEFAULT_SIZING } from '../../../src/risk/sizing';
 import { DEFAULT_RISK_LIMITS, type RiskState } from '../../../src/risk/types';
-import type { SubmitCommand } from '../../../src/model/command';
+import type { Command, SubmitCommand } from '../../../src/model/command';
 import { riskState } from '../../support/risk-state';
 
 const state = (over: Partial<RiskState> = {}): RiskState => riskState(['SPY'], over);
@@ -13,9 +13,9 @@ const buy = (qty: number, over: Partial<SubmitCommand> = {}): SubmitCommand => (
   order: { clientOrderId: 'c', symbol: 'SPY', side: 'buy', qty, type: 'market', timeInForce: 'day' },
   ...over,
 });
-const engine = new RiskEngine();
+const engine = { check: (c: Command, st: RiskState) => checkCommand(c, st, DEFAULT_RISK_LIMITS) };
 
-describe('RiskEngine', () => {
+describe('risk engine (checkCommand, evaluateMode)', () => {
   test('when HALTED, then entries are denied by rule "halted" but an exit is approved', () => {
     const s = state({
       mode: 'HALTED',
