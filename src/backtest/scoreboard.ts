@@ -326,9 +326,12 @@ export function buildScoreboard(s: ScoreboardInput): Scoreboard {
   const all = { score: [] as number[], ret: [] as number[], ts: [] as number[] };
   const windows: WindowScore[] = s.windows.map((w) => {
     const p = pairsOf(w.rows, s.realized);
-    all.score.push(...p.score);
-    all.ret.push(...p.ret);
-    all.ts.push(...p.ts);
+    // element by element: a minute window holds more pairs than a spread's argument list may
+    for (let i = 0; i < p.score.length; i++) {
+      all.score.push(p.score[i]!);
+      all.ret.push(p.ret[i]!);
+      all.ts.push(p.ts[i]!);
+    }
     const trades = s.result.trades.filter((t) => t.exitTs >= w.testFrom && t.exitTs < w.testTo);
     return {
       modelId: w.modelId,
