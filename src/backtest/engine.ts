@@ -463,7 +463,7 @@ function simBrokerAccount(broker: SimBroker, changed: ReadonlySet<string>): Acco
       return broker.equity();
     },
     get cash() {
-      return broker.account().cash;
+      return broker.cash();
     },
     get buyingPower() {
       return broker.buyingPower();

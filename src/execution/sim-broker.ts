@@ -210,6 +210,11 @@ export class SimBroker {
     return this.acct.buyingPower();
   }
 
+  /** Cash alone, without building the account's snapshot (the kernel reads it per step). */
+  cash(): number {
+    return this.acct.cashBalance();
+  }
+
   account(): SimAccountSnapshot {
     return this.acct.snapshot();
   }

@@ -76,6 +76,32 @@ export function fnv1a64Continue(stateHex: string, text: string): string {
   return h.toString(16).padStart(16, '0');
 }
 
+/**
+ * FNV-1a 64 over bytes — the same value as fnv1a64Hex over the string of those char codes — in 16-bit limbs
+ * with plain number arithmetic (no BigInt per byte: a model backtest hashes every scored feature row).
+ */
+export function fnv1a64HexBytes(bytes: Uint8Array): string {
+  // offset basis 0xcbf29ce484222325, least significant limb first
+  let h0 = 0x2325;
+  let h1 = 0x8422;
+  let h2 = 0x9ce4;
+  let h3 = 0xcbf2;
+  for (let i = 0; i < bytes.length; i++) {
+    h0 ^= bytes[i]!;
+    // × prime 0x100000001b3 = 0x01b3 + 0x0100·2^32 (limbs p0 = 0x01b3, p2 = 0x0100), mod 2^64
+    const t0 = h0 * 0x1b3;
+    const t1 = h1 * 0x1b3 + (t0 >>> 16);
+    const t2 = h2 * 0x1b3 + h0 * 0x100 + (t1 >>> 16);
+    const t3 = h3 * 0x1b3 + h1 * 0x100 + (t2 >>> 16);
+    h0 = t0 & 0xffff;
+    h1 = t1 & 0xffff;
+    h2 = t2 & 0xffff;
+    h3 = t3 & 0xffff;
+  }
+  const hex = (x: number) => x.toString(16).padStart(4, '0');
+  return hex(h3) + hex(h2) + hex(h1) + hex(h0);
+}
+
 /** What the order-list hash records of each order the broker was asked to place. */
 export interface HashedOrder {
   readonly clientOrderId: string;

@@ -350,19 +350,24 @@ export class TradingKernel {
       if (!(nc[i]! <= t)) continue;
       const s = given[i]!;
       const aggs = this.aggregators.get(s);
-      while (s.cursor + 1 < s.n && s.closeAt(s.cursor + 1) <= t) {
+      const exec = this.isExec[i];
+      const shown = this.strategySeries.has(s);
+      // the next bar's close is known from the previous pass (nc[i]); later ones are asked of the series
+      let closeAt = nc[i]!;
+      while (s.cursor + 1 < s.n && closeAt <= t) {
         const k = ++s.cursor;
-        if (this.isExec[i]) {
+        if (exec) {
           if (k > 0) this.vol.update(i, s.close[k - 1]!, s.close[k]!);
-          this.regimes?.get(s.symbol)!.update(s.closeAt(k), s.close[k]!);
-          this.lastDataTs[s.symbol] = s.closeAt(k);
+          this.regimes?.get(s.symbol)!.update(closeAt, s.close[k]!);
+          this.lastDataTs[s.symbol] = closeAt;
           closed.push({ series: s, index: k });
         }
-        if (this.strategySeries.has(s)) updated.push({ symbol: s.symbol, timeframe: s.timeframe });
+        if (shown) updated.push({ symbol: s.symbol, timeframe: s.timeframe });
         if (aggs)
           for (const a of aggs)
             if (a.add(s.ts[k]!, s.open[k]!, s.high[k]!, s.low[k]!, s.close[k]!, s.volume[k]!))
               this.showDerived(a, updated);
+        closeAt = s.cursor + 1 < s.n ? s.closeAt(s.cursor + 1) : Infinity;
       }
       nc[i] = s.cursor + 1 < s.n ? s.closeAt(s.cursor + 1) : Infinity;
     }
@@ -729,38 +734,75 @@ export class TradingKernel {
 
   // ------------------------------------------------------------------------------------------------ context
 
+  /** The strategy's view of the step: built once per kernel, read lazily (nothing is computed it does not read). */
+  private ctxT = 0;
+  private ctxStep: StepAccount | undefined;
+  private ctxObject: StrategyContext | undefined;
+
   private context(t: number, step: StepAccount): StrategyContext {
-    const book = this.book;
-    const peak = this.peak;
+    this.ctxT = t;
+    this.ctxStep = step;
+    return (this.ctxObject ??= this.buildContext());
+  }
+
+  private buildContext(): StrategyContext {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- getters and methods of plain objects below
+    const k = this;
+    const step = () => k.ctxStep!;
     const view = (p: { symbol: string; qty: number; avgPrice: number }): PositionView => ({
       symbol: p.symbol,
       qty: p.qty,
       avgPrice: p.avgPrice,
-      openedAt: book.openedAt(p.symbol),
+      openedAt: k.book.openedAt(p.symbol),
     });
     const portfolio: PortfolioView = {
-      equity: step.equity,
-      cash: step.cash,
-      buyingPower: step.buyingPower,
-      peakEquity: peak,
-      position: (symbol) => {
-        const p = step.position(symbol);
+      get equity() {
+        return step().equity;
+      },
+      get cash() {
+        return step().cash;
+      },
+      get buyingPower() {
+        return step().buyingPower;
+      },
+      get peakEquity() {
+        return k.peak;
+      },
+      position(symbol) {
+        const p = step().position(symbol);
         return p && p.qty !== 0 ? view(p) : undefined;
       },
-      positions: () => step.positions().map(view),
-      openOrders: (symbol) => step.openOrders(symbol).map((o) => o.clientOrderId),
+      positions() {
+        return step().positions().map(view);
+      },
+      openOrders(symbol) {
+        return step()
+          .openOrders(symbol)
+          .map((o) => o.clientOrderId);
+      },
     };
     return {
-      now: t,
+      get now() {
+        return k.ctxT;
+      },
       portfolio,
       orders: this.factory,
-      size: (input) =>
-        sizePosition(
-          { ...input, equity: step.equity },
-          input.symbol ? { ...this.sizing, qtyStep: this.instrument(input.symbol).qtyStep } : this.sizing,
-        ),
-      roundQty: (symbol, qty) => roundToStep(qty, this.instrument(symbol).qtyStep),
-      ...(this.regimes ? { regime: (symbol: string) => this.regimes!.get(symbol)?.state } : {}),
+      size(input) {
+        return sizePosition(
+          { ...input, equity: step().equity },
+          input.symbol ? { ...k.sizing, qtyStep: k.instrument(input.symbol).qtyStep } : k.sizing,
+        );
+      },
+      roundQty(symbol, qty) {
+        return roundToStep(qty, k.instrument(symbol).qtyStep);
+      },
+      ...(this.regimes
+        ? {
+            regime(symbol: string) {
+              return k.regimes!.get(symbol)?.state;
+            },
+          }
+        : {}),
       ...this.calendar,
       random: this.rng,
     };

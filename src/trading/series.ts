@@ -24,10 +24,21 @@ export function calendarOf(name: CalendarName): ExchangeCalendar {
 export function closeOf(ts: number, tf: Timeframe, calendar: ExchangeCalendar): number {
   if (tf !== '1d') return ts + TIMEFRAME_MS[tf];
   if (calendar.name === 'CRYPTO') return ts + DAY_MS;
-  // daily bars are labelled by the UTC midnight of their session's date
+  // daily bars are labelled by the UTC midnight of their session's date; the same dates recur across every
+  // symbol and every step, so the calendar is asked once per date
+  let memo = DAILY_CLOSES.get(calendar);
+  if (!memo) DAILY_CLOSES.set(calendar, (memo = new Map()));
+  const hit = memo.get(ts);
+  if (hit !== undefined) return hit;
   const s = calendar.sessionFor(ts + 12 * 3_600_000);
-  return s ? s.closeMs : ts + DAY_MS;
+  const close = s ? s.closeMs : ts + DAY_MS;
+  if (memo.size >= 200_000) memo.clear();
+  memo.set(ts, close);
+  return close;
 }
+
+/** Daily bar start → its session's close, per calendar (bounded: cleared when it reaches 200k dates). */
+const DAILY_CLOSES = new WeakMap<ExchangeCalendar, Map<number, number>>();
 
 /** One (symbol, timeframe) series: growable columns and a cursor at the newest closed bar. */
 export class BarSeries {

@@ -6,7 +6,7 @@
 import type { BorrowFeeCharged, Fill } from '../../model/events';
 import { buyingPower as ledgerBuyingPower, equity as ledgerEquity, type Ledger } from '../../model/ledger';
 import type { OrderSpec } from '../../model/order';
-import { applyFillToPosition, flatPosition, type Position } from '../../model/position';
+import { applyFillToPosition, flatPosition, marketValue, type Position } from '../../model/position';
 import { borrowFeeFor, feesFor, type FillModelConfig } from '../fill-models';
 import type { InstrumentSpec } from '../../model/instrument';
 import type { EventStamp } from './orders';
@@ -78,14 +78,24 @@ export class SimAccount {
     return this.positionsBySymbol.get(symbol)?.qty ?? 0;
   }
 
+  cashBalance(): number {
+    return this.cash;
+  }
+
   equity(): number {
     let v = this.cash;
     for (const p of this.positionsBySymbol.values()) v += p.qty * p.lastPrice;
     return v;
   }
 
+  /** ledger.ts's buyingPower(this.ledger()), summed in the same order without copying the positions (per step). */
   buyingPower(): number {
-    return ledgerBuyingPower(this.ledger());
+    let long = 0;
+    for (const p of this.positionsBySymbol.values()) if (p.qty > 0) long += marketValue(p);
+    let short = 0;
+    for (const p of this.positionsBySymbol.values()) if (p.qty < 0) short += marketValue(p);
+    const equity = this.cash + long + short;
+    return Math.max(0, equity * this.marginMultiplier - (long - short));
   }
 
   snapshot(): SimAccountSnapshot {

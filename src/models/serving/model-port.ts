@@ -15,7 +15,7 @@
  */
 import { ValidationError } from '../../model/errors';
 import type { BarColumns } from '../../model/bar';
-import { fnv1a64Hex } from '../../model/client-order-id';
+import { fnv1a64HexBytes } from '../../model/client-order-id';
 import { TIMEFRAME_MS, type Timeframe } from '../../model/timeframe';
 import { instrumentFor } from '../../model/instrument';
 import type { Prediction, PredictionSet } from '../../strategy/types';
@@ -63,10 +63,7 @@ export function toPrediction(
 
 /** The fnv1a-64 of a feature row's float32 bytes: which inputs a prediction was made from. */
 export function inputsHash(row: Float32Array): string {
-  let s = '';
-  const bytes = new Uint8Array(row.buffer, row.byteOffset, row.byteLength);
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
-  return fnv1a64Hex(s);
+  return fnv1a64HexBytes(new Uint8Array(row.buffer, row.byteOffset, row.byteLength));
 }
 
 interface SymbolFeed {
