@@ -15,11 +15,29 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTemporalDevServer, stopProcessGroup, type StartedTemporal } from '../src/stack/temporal';
-import { connectTemporal } from '../test/support/temporal';
+import { connectTemporal, type TemporalTestContext } from '../test/support/temporal';
+import {
+  PAPER_OPEN,
+  createPaperWorkers,
+  paperSessionInput,
+  seedVenueDay,
+  startPaperVenue,
+} from '../test/support/paper-session';
+import { marketDataStreamWorkflowId } from '../contracts/market-data';
+import { parseClientOrderId } from '../src/model/client-order-id';
+import type { Order, OrderSpec } from '../src/model/order';
 import { syntheticDayBars } from '../test/support/sim-bars';
 import { NYSE } from '../src/market/calendar';
 import { upsertBars } from '../src/storage/bar-store';
 import { median, percentile, writeResults, type BenchRow } from './lib';
+import { PgBarSource } from '../src/storage/bar-store';
+import { barsToColumns } from '../src/model/bar';
+import { COMPACT_FEATURE_SET } from '../src/features/sets';
+import { ModelRegistry } from '../src/models/registry/registry';
+import { trainAndServe, windowDataset } from '../src/backtest/model-backtest';
+import { featureMatrices } from '../src/models/serving/model-port';
+import { DEFAULT_XGBOOST_SPEC } from '../src/models/spec';
+import { sessionModelPorts } from '../src/models/serving/session-models';
 
 /**
  * Session cycle latency through Temporal on the simulator: per bar, from the cycle's first activity being
@@ -29,12 +47,51 @@ import { median, percentile, writeResults, type BenchRow } from './lib';
  * are measured per cycle and scaled to a 390-bar regular session.
  */
 /** Universe sizes with the cheap sma-trend (orders on most bars), then the multi-timeframe reference strategy. */
-const CASES: ReadonlyArray<{ n: number; mtf: boolean }> = [
+const CASES: ReadonlyArray<{ n: number; mtf: boolean; model?: boolean }> = [
   { n: 10, mtf: false },
   { n: 100, mtf: false },
   { n: 500, mtf: false },
   { n: 100, mtf: true },
+  { n: 100, mtf: false, model: true },
 ];
+/**
+ * The champion case: model-signal on 5m trading a registered XGBoost champion (100 trees, the `compact` set)
+ * that the session's model port serves through ONNX Runtime: every 5m decision computes each symbol's features
+ * from the kernel's bars, scores all symbols in one batch, journals the predictions and decides on them.
+ */
+const MODEL_STRATEGY = { name: 'model-signal' as const, timeframe: '5m' as const, weight: 0.01 };
+
+/** Trains and promotes the bench's champion on the stored history days; returns its id. */
+async function benchChampion(
+  db: Awaited<ReturnType<typeof createTestDatabase>>,
+  symbols: readonly string[],
+  artifactDir: string,
+): Promise<string> {
+  const open = NYSE.sessionFor(SESSION_DATE)!.openMs;
+  const from = open - 14 * 86_400_000;
+  const bars = await new PgBarSource(db.pool).barsBetween(symbols, from, open);
+  const cols = symbols.map((s) =>
+    barsToColumns(
+      s,
+      '1m',
+      bars.filter((b) => b.symbol === s),
+    ),
+  );
+  const set = COMPACT_FEATURE_SET;
+  const ds = windowDataset(featureMatrices(set, cols), set, 5, from, open);
+  const registry = new ModelRegistry(db.pool, artifactDir);
+  const served = await trainAndServe(registry, {
+    id: `bench-champion-${randomUUID().slice(0, 8)}`,
+    name: 'bench',
+    spec: { ...DEFAULT_XGBOOST_SPEC, rounds: 100 },
+    dataset: ds,
+    trainFrom: from,
+    trainTo: open,
+  });
+  await served.close();
+  await registry.promote(served.id);
+  return served.id;
+}
 const BARS = 40;
 /** Runs per universe size; p50/p99 are the medians over runs (the machine is shared and noisy). */
 const RUNS = 3;
@@ -146,7 +203,122 @@ async function seedHistoryDays(
   }
 }
 
-export async function main(): Promise<void> {
+/** The paper path's latency: 100 symbols, bars only through the stream, the simulator's clock at this pace. */
+const PAPER_SYMBOLS = 100;
+const PAPER_SPEED = 20;
+const PAPER_BARS = 25;
+
+/**
+ * Bar close at the venue → order accepted at the broker, through the stream: a paper session on the simulator
+ * as a live venue (its clock running), the session's store empty, so every bar it decides on arrives through the
+ * market-data websocket (consumer → store), the decision waits for it, and the orders go to the simulator over
+ * the real SDK. Per order: the wall time the simulator accepted it (its matching engine's submit, instrumented
+ * here) minus the wall time of the close of the bar it was decided on (the decision time in its client order id,
+ * a venue instant, mapped onto the wall clock through the simulator clock's anchor: wall = anchorWall +
+ * (venue − anchorSim) / speed — the mapping the consumer's bar_receipts use too). The venue runs at 20×: a bar
+ * every 3 s of wall time, so a bar's work (under 1 s) never overlaps the next bar's, and latencies are wall ms.
+ * Peer: bar close → bar stored (stream) from bar_receipts in the same runs.
+ */
+async function barCloseToOrder(t: TemporalTestContext): Promise<BenchRow[]> {
+  const symbols = Array.from({ length: PAPER_SYMBOLS }, (_, i) => `P${String(i).padStart(3, '0')}`);
+  const venue = await createTestDatabase('tt_bench_paper_venue');
+  const p50s: number[] = [];
+  const p99s: number[] = [];
+  const storeP99s: number[] = [];
+  let orders = 0;
+  try {
+    await seedVenueDay(venue.pool, symbols, 77);
+    for (let run = 0; run < RUNS; run++) {
+      const store = await createTestDatabase('tt_bench_paper_store');
+      const sim = await startPaperVenue(venue.pool, symbols, PAPER_OPEN - 2 * 60_000);
+      const accepted = new Map<string, number>();
+      const exchange = sim.exchange as { submit: (req: OrderSpec) => Order };
+      const submit = exchange.submit.bind(sim.exchange);
+      exchange.submit = (req: OrderSpec) => {
+        const o = submit(req);
+        accepted.set(req.clientOrderId, Date.now());
+        return o;
+      };
+      const workers = await createPaperWorkers(t, store, sim);
+      try {
+        const input = paperSessionInput(workers, symbols, {
+          account: `B${randomUUID().slice(0, 8)}`,
+          maxBars: PAPER_BARS,
+          strategy: STRATEGY,
+          limits: {
+            maxPositionFraction: 0.01,
+            maxGrossExposure: 2,
+            dailyLossLimit: 0.5,
+            maxOrderNotional: 100_000,
+            maxOrdersPerCycle: 1_000,
+          },
+          stream: { clockPollMs: 500, closeGraceMs: 200 },
+        });
+        sim.replay.start(PAPER_SPEED);
+        const clock = sim.replay.clock.snapshot();
+        const wallOf = (venueMs: number) => clock.anchorWall + (venueMs - clock.anchorSim) / clock.speed;
+        const result = (await t.client.workflow.execute('tradingSessionWorkflow', {
+          taskQueue: workers.ioQueue,
+          workflowId: `bench-paper-${randomUUID()}`,
+          args: [input],
+        })) as SessionResult;
+        await t.client.workflow
+          .getHandle(marketDataStreamWorkflowId({ account: input.account, date: input.date }))
+          .terminate('bench: the shortened day is over');
+        const lat: number[] = [];
+        for (const [id, at] of accepted) {
+          const decidedAt = parseClientOrderId(id)?.barTs;
+          if (decidedAt !== undefined && id.startsWith(`${input.sessionId}:`))
+            lat.push(at - wallOf(decidedAt));
+        }
+        const stored = await store.pool.query<{ ms: number }>(
+          `select extract(epoch from stored_at - close_wall_at) * 1000 as ms from bar_receipts where path = 'stream'`,
+        );
+        p50s.push(Math.round(percentile(lat, 50)));
+        p99s.push(Math.round(percentile(lat, 99)));
+        storeP99s.push(
+          Math.round(
+            percentile(
+              stored.rows.map((r) => Number(r.ms)),
+              99,
+            ),
+          ),
+        );
+        orders = result.ordersPlaced;
+        console.log(
+          `paper ${PAPER_SYMBOLS} symbols at ${PAPER_SPEED}x, run ${run + 1}: ${lat.length} orders, bar close → order accepted p50 ${p50s.at(-1)} ms, p99 ${p99s.at(-1)} ms; bar close → stored p99 ${storeP99s.at(-1)} ms (${stored.rows.length} bars)`,
+        );
+      } finally {
+        await workers.shutdown();
+        await sim.close();
+        await store.drop();
+      }
+    }
+  } finally {
+    await venue.drop();
+  }
+  const storeP99 = median(storeP99s);
+  const p99 = median(p99s);
+  return [
+    {
+      metric: 'bar_close_to_order_p50_ms',
+      value: median(p50s),
+      unit: 'ms',
+      note: `paper session, ${PAPER_SYMBOLS} symbols through the stream, simulator at ${PAPER_SPEED}x; median of ${RUNS} runs (${p50s.join(', ')}); ${orders} orders per run`,
+    },
+    {
+      metric: 'bar_close_to_order_p99_ms',
+      value: p99,
+      unit: 'ms',
+      peer: { name: 'bar close → bar stored (stream) p99', value: storeP99 },
+      ratio: storeP99 / p99,
+      target: { op: '<=', value: 250 },
+      note: `bar close at the venue (mapped to wall time by the simulator clock's anchor) → order accepted by the simulator, ${PAPER_SYMBOLS} symbols, bars only through the websocket stream; median of ${RUNS} runs (${p99s.join(', ')}); peer runs (${storeP99s.join(', ')}); ratio = stored/order (the share of the latency spent before the bar is in the store)`,
+    },
+  ];
+}
+
+export async function main(args: string[] = []): Promise<void> {
   // A dev server of its own, configured like `stack up` (eager activity dispatch), unless TEMPORAL_ADDRESS names one.
   let server: StartedTemporal | undefined;
   if (!process.env.TEMPORAL_ADDRESS) {
@@ -164,6 +336,11 @@ export async function main(): Promise<void> {
   const creds = { keyId: 'PKBENCH', secret: 'bench-secret' };
   let p50At100 = NaN;
   try {
+    // `npm run bench -- session --paper-only`: the paper path's rows, printed (the results file is untouched)
+    if (args.includes('--paper-only')) {
+      for (const r of await barCloseToOrder(t)) console.log(JSON.stringify(r));
+      return;
+    }
     // Peer: bare echo activity round trips (workflow and activity on different queues, like the session).
     const wfQueue = `bench-echo-wf-${randomUUID()}`;
     const actQueue = `bench-echo-act-${randomUUID()}`;
@@ -202,21 +379,41 @@ export async function main(): Promise<void> {
     );
 
     let eventsPerCycle100 = NaN;
-    for (const { n, mtf } of CASES) {
-      const symbols = Array.from({ length: n }, (_, i) => `${mtf ? 'M' : 'S'}${String(i).padStart(3, '0')}`);
+    for (const { n, mtf, model } of CASES) {
+      const prefix = model ? 'C' : mtf ? 'M' : 'S';
+      const symbols = Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`);
       await seedReplayDay(db, symbols, BARS, 100 + n);
       if (mtf) await seedHistoryDays(db, symbols, 2, 900 + n);
-      const suffix = mtf ? '_mtf' : '';
+      // the champion's feature warm-up (compact: 1h RSI and daily returns) and its training days
+      if (model) await seedHistoryDays(db, symbols, 8, 1900 + n);
+      const artifactDir = mkdtempSync(join(tmpdir(), 'bench-session-models-'));
+      const championId = model ? await benchChampion(db, symbols, artifactDir) : undefined;
+      const predictions = model ? sessionModelPorts({ pool: db.pool, artifactDir }) : undefined;
+      const suffix = mtf ? '_mtf' : model ? '_champion' : '';
       const p50s: number[] = [];
       const p99s: number[] = [];
       let orders = 0;
       let samples = 0;
       for (let run = 0; run < RUNS; run++) {
         // A fresh simulator per run: each replays the same stored day from its open.
-        const env = await startSessionEnv(t, db, symbols, creds);
+        const env = await startSessionEnv(
+          t,
+          db,
+          symbols,
+          creds,
+          undefined,
+          undefined,
+          undefined,
+          predictions,
+        );
         try {
           const input = sessionInput(env.workers, symbols, {
-            strategy: mtf ? { ...MTF_STRATEGY, timeframes: [...MTF_STRATEGY.timeframes] } : STRATEGY,
+            strategy: mtf
+              ? { ...MTF_STRATEGY, timeframes: [...MTF_STRATEGY.timeframes] }
+              : model
+                ? MODEL_STRATEGY
+                : STRATEGY,
+            ...(championId ? { modelId: championId } : {}),
             limits: {
               maxPositionFraction: 0.01,
               maxGrossExposure: 2,
@@ -253,7 +450,7 @@ export async function main(): Promise<void> {
           p99s.push(percentile(cycles, 99));
           orders = result.ordersPlaced;
           samples = cycles.length;
-          if (n === 100 && !mtf) eventsPerCycle100 = eventsPerCycle;
+          if (n === 100 && !mtf && !model) eventsPerCycle100 = eventsPerCycle;
           console.log(
             `${n} symbols, run ${run + 1}: ${result.runs} workflow run(s), ${cycles.length} cycles with orders, ${result.ordersPlaced} orders, p50 ${p50s.at(-1)} ms, p99 ${p99s.at(-1)} ms, ${eventsPerCycle.toFixed(1)} events/cycle`,
           );
@@ -263,10 +460,12 @@ export async function main(): Promise<void> {
       }
       const p50 = median(p50s);
       const p99 = median(p99s);
-      if (n === 100 && !mtf) p50At100 = p50;
+      if (n === 100 && !mtf && !model) p50At100 = p50;
       const what = mtf
         ? `reference-ai on 1m/5m/15m bars (built by the kernel from the minutes)`
-        : 'sma-trend on 1m';
+        : model
+          ? `model-signal on 5m trading an XGBoost champion (100 trees, compact set) served by ONNX Runtime: features, batch scoring and the prediction journal in every 5m decision`
+          : 'sma-trend on 1m';
       rows.push({
         metric: `cycle_p50_ms_${n}_symbols${suffix}`,
         value: p50,
@@ -279,7 +478,7 @@ export async function main(): Promise<void> {
         metric: `cycle_p99_ms_${n}_symbols${suffix}`,
         value: p99,
         unit: 'ms',
-        note: `${what}; median of ${RUNS} runs (${p99s.join(', ')}), ${samples} cycles each; the shared RiskEngine caps positions at 10 at $100k equity`,
+        note: `${what}; median of ${RUNS} runs (${p99s.join(', ')}), ${samples} cycles each; the kernel's risk engine caps positions at 10 at $100k equity`,
         ...(n === 100 ? { target: { op: '<' as const, value: 250 } } : {}),
       });
     }
@@ -290,6 +489,7 @@ export async function main(): Promise<void> {
       target: { op: '<=', value: 51_200 },
       note: `${eventsPerCycle100.toFixed(1)} events per cycle at 100 symbols × ${REGULAR_SESSION_BARS} bars + pre-open/end-of-day; continue-as-new splits it across runs when the server suggests`,
     });
+    rows.push(...(await barCloseToOrder(t)));
     rows.push({
       metric: 'echo_activity_roundtrip_ms',
       value: echoMs,
@@ -307,5 +507,5 @@ export async function main(): Promise<void> {
     await db.drop();
     if (server) await stopProcessGroup(server.pid);
   }
-  writeResults('session', rows);
+  if (!args.includes('--paper-only')) writeResults('session', rows);
 }
