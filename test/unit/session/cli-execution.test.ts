@@ -17,7 +17,10 @@ describe('session start: execution flags', () => {
     );
     assert.throws(() => executionRoutingFrom({ algoSlices: '0' }), /^ConfigError: --algo-slices: 0 must be/);
     assert.throws(() => executionRoutingFrom({ algo: 'pov' }), /--algo: "pov" must be twap or vwap/);
-    assert.throws(() => executionRoutingFrom({ algoMinNotional: 'lots' }), /--algo-min-notional: NaN/);
+    assert.throws(
+      () => executionRoutingFrom({ algoMinNotional: 'lots' }),
+      /--algo-min-notional: lots must be a positive dollar amount/,
+    );
     assert.throws(
       () => executionRoutingFrom({ algoIntervalMs: '5' }),
       /--algo-interval-ms: 5 must be at least 1000/,

@@ -118,6 +118,8 @@ describe('ReferenceAiStrategy', () => {
     const r = runBacktest({
       strategy: new ReferenceAiStrategy(['1d']),
       series: [whipsawThenTrend('AAA', 8, nA, 400), whipsawThenTrend('BBB', 1008, nA, 400)],
+      // a 1% half spread: the whipsaw must cost the trend follower (its 46 trades net +$919 at the default daily spread)
+      fill: { minHalfSpreadBps: 100 },
     });
     const trendStart = Date.UTC(2019, 0, 1) + nA * 86_400_000;
     const early = r.trades.filter((t) => t.entryTs < trendStart);
