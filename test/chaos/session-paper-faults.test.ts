@@ -28,15 +28,16 @@ import {
 
 const SYMBOLS = ['PFA', 'PFB', 'PFC', 'PFD'];
 /**
- * The venue's pace: 12 simulated minutes per wall minute, a bar every 5 s of wall time. A SIGKILLed stream
+ * The venue's pace: 8 simulated minutes per wall minute, a bar every 7.5 s of wall time. A SIGKILLed stream
  * worker is noticed when its heartbeat times out (1 s, on a server whose timers fire on a one-second grid) and
  * the activity is retried after the workflow's 1 s backoff on the standby worker, which is already polling:
- * about 2–3 s from the kill to a consumer resuming from the store, inside one bar. A faster venue (60×: a bar a
+ * about 2–3 s from the kill to a consumer resuming from the store, inside one bar even on a loaded machine (at
+ * 12× a full suite's load once stretched it past a bar: two extra orders). A faster venue (60×: a bar a
  * second) would leave bars unseen by the decisions that need them — the session then decides on stale data and
  * trades differently — however quickly the activity resumed; a slower one only makes the test longer.
  */
-const SPEED = 12;
-/** A day cut to the calendar's first 50 minutes (about 4 minutes of wall time), flat before its end. */
+const SPEED = 8;
+/** A day cut to the calendar's first 50 minutes (about 6 minutes of wall time), flat before its end. */
 const BARS = 50;
 const MIN = 60_000;
 const REPO_ROOT = resolve(__dirname, '../..');
