@@ -82,14 +82,18 @@ export interface AlgoInFlight {
   readonly until: number;
 }
 
+/** Strategies whose decisions read a model's predictions (the others ignore a model). */
+export function readsPredictions(spec: StrategySpec): boolean {
+  return spec.name === 'reference-ai' || spec.name === 'model-signal';
+}
+
 /**
  * What decides a session's trades, as status and reports name it: a strategy that reads predictions trading a
  * model, the same strategy on its own indicator signals when it has none (the fallback), or a strategy that reads
  * no model.
  */
 export function decidedBy(strategy: StrategySpec, modelId: string | null): string {
-  const reads = strategy.name === 'reference-ai' || strategy.name === 'model-signal';
-  if (!reads) return `${strategy.name} (reads no model)`;
+  if (!readsPredictions(strategy)) return `${strategy.name} (reads no model)`;
   return modelId
     ? `${strategy.name} on model ${modelId}`
     : `${strategy.name} on indicator signals (fallback: no model)`;

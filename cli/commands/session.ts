@@ -14,6 +14,7 @@ import type { Command } from 'commander';
 import {
   DEFAULT_EXECUTION_ROUTING,
   DEFAULT_STRATEGY,
+  readsPredictions,
   EMERGENCY_SHUTDOWN_WORKFLOW_TYPE,
   emergencyShutdownWorkflowId,
   killSignal,
@@ -650,11 +651,6 @@ function modelRef(opts: { model?: string; modelId?: string }): string | undefine
   const ref = (opts.model ?? opts.modelId)?.trim();
   if (ref === '') throw new ConfigError('--model: must not be empty');
   return ref;
-}
-
-/** Strategies whose decisions read the model's predictions (the others ignore a model). */
-export function readsPredictions(spec: StrategySpec): boolean {
-  return spec.name === 'reference-ai' || spec.name === 'model-signal';
 }
 
 /**
