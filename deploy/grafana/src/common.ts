@@ -52,6 +52,17 @@ export function inRange(series: string, by: string): string {
   return `sum by (${by}) ((${series} unless ${series} offset $__range) * 1 or increase(${series}[$__range]))`;
 }
 
+/**
+ * A count of rare events (`expr`, grouped by `label`) that reads 0 — one series, `label`="none" — instead of "No
+ * data" while `alongside` has a value: a single-series expression of what the same code path emits whenever it
+ * runs (orders submitted, a risk engine's state, bars stored). prom-client exports a labelled counter only from
+ * its first event, so a day without rejects would otherwise look like a scrape that never worked; with nothing
+ * running, the panel still has no data.
+ */
+export function zeroWhile(expr: string, label: string, alongside: string): string {
+  return `${expr} or on() label_replace(0 * ${alongside}, "${label}", "none", "", "")`;
+}
+
 /** Absolute thresholds: the base color, then [value, color] steps upward. */
 export function thresholds(
   base: string,

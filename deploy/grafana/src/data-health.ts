@@ -18,6 +18,7 @@ import {
   row,
   thresholds,
   traderDashboard,
+  zeroWhile,
 } from './common';
 
 export function dataHealthDashboard() {
@@ -94,7 +95,14 @@ export function dataHealthDashboard() {
         .height(8)
         .legend(legendBottom())
         .withTarget(
-          q('sum by (reason) (trader_data_quality_rejects_total{symbol=~"$symbol"})', '{{reason}}'),
+          q(
+            zeroWhile(
+              'sum by (reason) (trader_data_quality_rejects_total{symbol=~"$symbol"})',
+              'reason',
+              'sum(trader_data_bars_ingested_total{symbol=~"$symbol"})',
+            ),
+            '{{reason}}',
+          ),
         ),
     );
 }

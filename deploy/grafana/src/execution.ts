@@ -18,13 +18,16 @@ import {
   row,
   thresholds,
   traderDashboard,
+  zeroWhile,
 } from './common';
 
 const ticker = 'ticker=~"$ticker"';
 
 /** Rejected share of the orders sent to the broker in the last 10 minutes (as the alert rule computes it). */
-const REJECT_SHARE =
-  'sum(increase(trader_orders_rejected_total[10m])) / clamp_min(sum(increase(trader_orders_rejected_total[10m])) + (sum(increase(trader_orders_submitted_total[10m])) or vector(0)), 1)';
+// No reject series yet but orders sent in the 10 minutes: a share of 0 (no orders at all: no data).
+const REJECTED_10M =
+  '(sum(increase(trader_orders_rejected_total[10m])) or on() 0 * sum(increase(trader_orders_submitted_total[10m])))';
+const REJECT_SHARE = `${REJECTED_10M} / clamp_min(${REJECTED_10M} + (sum(increase(trader_orders_submitted_total[10m])) or vector(0)), 1)`;
 
 export function executionDashboard() {
   return traderDashboard({
@@ -52,7 +55,16 @@ export function executionDashboard() {
         .span(12)
         .height(8)
         .legend(legendBottom())
-        .withTarget(q(`sum by (reason) (trader_orders_rejected_total{${ticker}})`, '{{reason}}')),
+        .withTarget(
+          q(
+            zeroWhile(
+              `sum by (reason) (trader_orders_rejected_total{${ticker}})`,
+              'reason',
+              `sum(trader_orders_submitted_total{${ticker}})`,
+            ),
+            '{{reason}}',
+          ),
+        ),
     )
     .withPanel(
       new stat.PanelBuilder()

@@ -20,6 +20,7 @@ import {
   row,
   thresholds,
   traderDashboard,
+  zeroWhile,
 } from './common';
 
 const acct = 'account=~"$account"';
@@ -84,7 +85,16 @@ export function riskDashboard() {
         .height(8)
         .reduceOptions(lastValue())
         .thresholds(thresholds('green', [1, 'red']))
-        .withTarget(qi(inRange(`trader_risk_limit_breaches_total{${acct}}`, 'limit'), '{{limit}}')),
+        .withTarget(
+          qi(
+            zeroWhile(
+              inRange(`trader_risk_limit_breaches_total{${acct}}`, 'limit'),
+              'limit',
+              `count(trader_risk_state{${acct}})`,
+            ),
+            '{{limit}}',
+          ),
+        ),
     )
     .withPanel(
       new timeseries.PanelBuilder()
@@ -94,6 +104,15 @@ export function riskDashboard() {
         .span(24)
         .height(8)
         .legend(legendBottom())
-        .withTarget(q(`sum by (limit) (increase(trader_risk_denials_total{${acct}}[${RATE}]))`, '{{limit}}')),
+        .withTarget(
+          q(
+            zeroWhile(
+              `sum by (limit) (increase(trader_risk_denials_total{${acct}}[${RATE}]))`,
+              'limit',
+              `count(trader_risk_state{${acct}})`,
+            ),
+            '{{limit}}',
+          ),
+        ),
     );
 }
