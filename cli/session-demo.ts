@@ -27,6 +27,7 @@ import { sessionModelPorts } from '../src/models/serving/session-models';
 import { AuditLog } from '../src/monitoring/audit/audit-log';
 import { temporalOperatorResolver } from '../src/monitoring/audit/identity';
 import { OrderAudit } from '../src/monitoring/audit/order-audit';
+import { prometheusSessionMetrics } from '../src/monitoring/session-metrics';
 
 /**
  * The demo's last step: a paper session on the local Alpaca-compatible simulator as a live venue. The venue's
@@ -91,6 +92,9 @@ export async function runPaperSessionDemo(o: PaperSessionDemoOptions): Promise<s
     TRADING_MODE: 'paper',
   });
   const account = `demo-${randomUUID().slice(0, 8)}`;
+  // as workers/activities.ts wires them: decisions, orders, fills, P&L and risk to this process's /metrics,
+  // labelled by the trading mode (the demo trades paper) like a worker's
+  const metrics = prometheusSessionMetrics('paper');
   try {
     const ioWorker = await Worker.create({
       connection,
@@ -101,6 +105,7 @@ export async function runPaperSessionDemo(o: PaperSessionDemoOptions): Promise<s
         ...createSessionActivities({
           bars: new PgBarSource(o.pool),
           pool: o.pool,
+          metrics,
           ...(o.modelId && o.artifactDir
             ? { predictions: sessionModelPorts({ pool: o.pool, artifactDir: o.artifactDir }) }
             : {}),
@@ -115,6 +120,7 @@ export async function runPaperSessionDemo(o: PaperSessionDemoOptions): Promise<s
       activities: createExecutionActivities({
         broker,
         venue: { mode: 'simulator', clock: alpacaVenueClock({ ...creds, tradingBaseUrl: sim.url }) },
+        metrics,
         // as workers/activities.ts wires it: orders, cancels and fills to the audit log (the dashboard's fills)
         audit: {
           orders: new OrderAudit(new AuditLog(o.pool)),

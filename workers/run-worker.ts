@@ -6,6 +6,7 @@ import {
   NativeConnection,
   Runtime,
   Worker,
+  type RuntimeOptions,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { metricsRegistry, setWorkerInfo, setWorkerUp, tradingMetrics } from '../src/monitoring/metrics';
@@ -180,21 +181,24 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<void> {
 }
 
 /**
- * Installs the Temporal runtime, with its Prometheus exporter on 127.0.0.1 and a free ephemeral port when
- * `withMetrics`; returns the exporter's URL. Should another process take the port between the probe and the
- * runtime's bind, the next free one is tried.
+ * Installs the Temporal runtime (`options`: a worker process handles its own signals), with its Prometheus
+ * exporter on 127.0.0.1 and a free ephemeral port when `withMetrics`; returns the exporter's URL. Should another
+ * process take the port between the probe and the runtime's bind, the next free one is tried.
  */
-async function installRuntime(withMetrics: boolean): Promise<string | undefined> {
+export async function installRuntime(
+  withMetrics: boolean,
+  options: Omit<RuntimeOptions, 'telemetryOptions'> = { shutdownSignals: [] },
+): Promise<string | undefined> {
   if (!withMetrics) {
-    Runtime.install({ shutdownSignals: [] });
+    Runtime.install(options);
     return undefined;
   }
   for (let attempt = 1; ; attempt++) {
     const port = await freeLoopbackPort();
     try {
       Runtime.install({
+        ...options,
         telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${port}` } } },
-        shutdownSignals: [],
       });
       return `http://127.0.0.1:${port}/metrics`;
     } catch (err) {

@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger } from '@temporalio/worker';
 import { temporalDataConverter } from '../../src/stack/data-converter';
 import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
@@ -24,6 +24,8 @@ import { join } from 'node:path';
 import { runBacktestPipeline } from '../../src/backtest/pipeline';
 import { ModelRegistry } from '../../src/models/registry/registry';
 import { LEARNING_DEMO_NAME } from '../learning-demo';
+import { installRuntime } from '../../workers/run-worker';
+import { demoMonitoringUnavailable, startDemoMonitoring, type DemoMonitoring } from '../demo-monitoring';
 
 /**
  * The demo's days: the history (backfilled into the store: features, training and the session's warm-up use
@@ -251,9 +253,11 @@ export function register(program: Command): void {
     .description('run the whole system end to end on this machine (paper trading on the local simulator)')
     .action(async () => {
       const config = loadConfig();
+      const unavailable = demoMonitoringUnavailable();
       // The session step runs workers in this process: their state changes at INFO would bury the demo's output.
       // An activity-only worker (the session's execution queue) is expected to have no workflows: not worth a line.
-      Runtime.install({
+      // With Prometheus, the runtime's own exporter serves their SDK metrics (merged into this process's /metrics).
+      const runtimeMetricsUrl = await installRuntime(!unavailable, {
         logger: new DefaultLogger('WARN', (entry) => {
           if (!entry.message.startsWith('No workflows registered'))
             console.warn(`[${entry.level}] ${entry.message}`, entry.meta ?? '');
@@ -262,6 +266,19 @@ export function register(program: Command): void {
       console.log('== stack up');
       const state = await stackUp(config);
       console.log(`   Temporal UI: ${state.temporal.uiUrl ?? state.temporal.address}`);
+      let monitoring: DemoMonitoring | undefined;
+      if (unavailable) console.log(`== ${unavailable}`);
+      else {
+        console.log('== monitoring: a Prometheus for the demo');
+        monitoring = await startDemoMonitoring({ config, state, runtimeMetricsUrl });
+        console.log(`   ${monitoring.describe}`);
+      }
+      const steps: DemoStep[] = monitoring
+        ? [
+            ...demoSteps,
+            { title: monitoring.panelCheckStep.title, run: () => monitoring.panelCheckStep.run() },
+          ]
+        : demoSteps;
       const connection = await Connection.connect({ address: state.temporal.address });
       const client = new Client({
         connection,
@@ -269,14 +286,15 @@ export function register(program: Command): void {
         dataConverter: temporalDataConverter(),
       });
       try {
-        for (const [i, step] of demoSteps.entries()) {
+        for (const [i, step] of steps.entries()) {
           const t0 = Date.now();
-          console.log(`== ${i + 1}/${demoSteps.length} ${step.title}`);
+          console.log(`== ${i + 1}/${steps.length} ${step.title}`);
           const summary = await step.run({ config, state, client });
           console.log(`   ${summary} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
         }
       } finally {
         await connection.close();
+        await monitoring?.stop();
       }
       console.log(
         `\nDone. Watch the workflows in the Temporal UI: ${state.temporal.uiUrl ?? '(your Temporal UI)'}`,

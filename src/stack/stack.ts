@@ -50,6 +50,8 @@ export interface StackState {
     pid?: number;
     binary?: { path: string; source: TemporalBinarySource };
     logFile?: string;
+    /** host:port of the server's Prometheus endpoint (/metrics), when this stack started it with one. */
+    metricsTarget?: string;
     source: 'TEMPORAL_ADDRESS' | 'started' | 'reused';
   };
   postgres: { url: string; source: PostgresSource; embeddedDataDir?: string; timescale: boolean };
@@ -139,12 +141,13 @@ export async function stackUp(config: AppConfig, opts: StackUpOptions = {}): Pro
       log(`a Temporal server already answers at ${address}; reusing it (not ours to stop)`);
     } else {
       log('starting Temporal dev server…');
+      const metricsPort = config.TEMPORAL_PORT + 2; // 7235 by default; scraped by deploy/prometheus
       const started = await startTemporalDevServer({
         dataDir: config.TRADER_DATA_DIR,
         port: config.TEMPORAL_PORT,
         uiPort: config.TEMPORAL_UI_PORT,
         namespace: config.TEMPORAL_NAMESPACE,
-        metricsPort: config.TEMPORAL_PORT + 2, // 7235 by default; scraped by deploy/prometheus
+        metricsPort,
       });
       temporal = {
         address: started.address,
@@ -153,6 +156,7 @@ export async function stackUp(config: AppConfig, opts: StackUpOptions = {}): Pro
         pid: started.pid,
         binary: started.binary,
         logFile: started.logFile,
+        metricsTarget: `127.0.0.1:${metricsPort}`,
         source: 'started',
       };
       log(
