@@ -320,7 +320,13 @@ const flagMutationArb: fc.Arbitrary<FlagMutation> = fc.oneof(
   notCountFlagArb.map((v) => ({ flag: '--algo-slices', flags: { ...GOOD_FLAGS, algoSlices: v } })),
   fc
     .string()
-    .filter((s) => !/^\s*[+-]?\d+(\.0*)?\s*$/.test(s))
+    // the flag reads any decimal number (numberFlag), so "0E0" or "2.0" is the whole number it writes
+    .filter((s) => {
+      const t = s.trim();
+      if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return true;
+      const n = Number(t);
+      return !Number.isInteger(n) || n < -(2 ** 31) || n > 2 ** 32 - 1;
+    })
     .map((v) => ({ flag: '--seed', flags: { ...GOOD_FLAGS, seed: v } })),
   fc
     .string()
