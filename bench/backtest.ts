@@ -31,7 +31,7 @@ import { tmpdir } from 'node:os';
 import { createTestDatabase } from '../test/support/db';
 import { ModelRegistry } from '../src/models/registry/registry';
 import { trainAndServe, windowDataset, windowsPort } from '../src/backtest/model-backtest';
-import { featureMatrices, scoreMatrices } from '../src/models/serving/model-port';
+import { featureMatrices, scoreSeries } from '../src/models/serving/model-port';
 import { CORE_FEATURE_SET } from '../src/features/sets';
 import { DEFAULT_XGBOOST_SPEC } from '../src/models/spec';
 import { ModelSignalStrategy } from '../src/strategy/model-signal';
@@ -309,9 +309,16 @@ async function modelPipelineRow(): Promise<BenchRow> {
       for (let run = 0; run < 3; run++) {
         const t1 = process.hrtime.bigint();
         const mats = featureMatrices(set, series);
-        const { rows: scored } = await scoreMatrices(served, set, mats, { fromTs: split, toTs: to });
+        const scored = await scoreSeries(served, set, mats, { fromTs: split, toTs: to });
         const port = windowsPort('bench-model', [
-          { modelId: served.id, trainFrom: from, trainTo: split, testFrom: split, testTo: to, rows: scored },
+          {
+            modelId: served.id,
+            trainFrom: from,
+            trainTo: split,
+            testFrom: split,
+            testTo: to,
+            series: scored,
+          },
         ]);
         const r = runBacktest({
           strategy: strategy(),
@@ -322,7 +329,7 @@ async function modelPipelineRow(): Promise<BenchRow> {
         });
         const s = Number(process.hrtime.bigint() - t1) / 1e9;
         rates.push(bars / s);
-        predictions = scored.length;
+        predictions = scored.reduce((a, x) => a + x.ts.length, 0);
         trades = r.trades.length;
         const t2 = process.hrtime.bigint();
         runBacktest({ strategy: strategy(), series, startingCash: 1_000_000, keepFills: false });

@@ -16,7 +16,7 @@ import { COMPACT_FEATURE_SET } from '../src/features';
 import { NYSE } from '../src/market/calendar';
 import type { Bar, BarColumns } from '../src/model/bar';
 import { ModelRegistry } from '../src/models/registry/registry';
-import { featureMatrices, scoreMatrices } from '../src/models/serving/model-port';
+import { featureMatrices, journalRows, scoreSeries } from '../src/models/serving/model-port';
 import { loadServedModel } from '../src/models/serving/served-model';
 import { PgBarSource } from '../src/storage/bar-store';
 import { savePredictions } from '../src/storage/prediction-repo';
@@ -116,13 +116,13 @@ export async function runLearningDemo(o: {
       if (role === 'shadow' && challenger.decision !== 'shadow') continue;
       const served = await loadServedModel(registry, id);
       try {
-        const scored = await scoreMatrices(served, COMPACT_FEATURE_SET, mats, {
+        const scored = await scoreSeries(served, COMPACT_FEATURE_SET, mats, {
           fromTs: s.openMs + 1,
           toTs: s.closeMs + 1,
         });
         await savePredictions(
           o.pool,
-          scored.rows.map((r) => ({ ...r, role, source: `demo-session-${day}` })),
+          journalRows(scored, mats, role).map((r) => ({ ...r, source: `demo-session-${day}` })),
         );
       } finally {
         await served.close();

@@ -32,7 +32,7 @@ import { modelCard, type ModelRegistry } from '../models/registry/registry';
 import {
   featureMatrices,
   PrecomputedPort,
-  scoreMatrices,
+  scoreSeries,
   type SymbolMatrix,
 } from '../models/serving/model-port';
 import { loadServedModel, type ServedModel } from '../models/serving/served-model';
@@ -41,7 +41,7 @@ import { trainModel } from '../models/validation/evaluate';
 import { detectLeakyFeatures } from '../models/validation/leakage';
 import type { RiskLimits } from '../risk/types';
 import { BuyAndHoldStrategy } from '../strategy/buy-and-hold';
-import type { Prediction, Strategy } from '../strategy/types';
+import type { Strategy } from '../strategy/types';
 import { runBacktest, type BacktestConfig, type BacktestResult } from './engine';
 import type { MetricsOptions } from './metrics';
 import { buildScoreboard, forwardReturns, type ScoredWindow, type Scoreboard } from './scoreboard';
@@ -261,23 +261,16 @@ export async function trainAndServe(
   return loadServedModel(registry, o.id);
 }
 
-/** A prediction table over windows (each window's rows from its own model), and the port over it. */
+/** The port over every window's predictions (each window's from its own model). */
 export function windowsPort(name: string, windows: readonly ScoredWindow[]): PrecomputedPort {
-  const table = new Map<string, Map<number, Prediction>>();
-  for (const w of windows)
-    for (const r of w.rows) {
-      let m = table.get(r.symbol);
-      if (!m) table.set(r.symbol, (m = new Map()));
-      m.set(r.ts, {
-        model: r.modelId,
-        timeframe: r.timeframe,
-        expectedReturn: r.expectedReturn,
-        confidence: r.confidence,
-        horizonBars: r.horizonBars,
-      });
-    }
-  return new PrecomputedPort(name, table);
+  return new PrecomputedPort(
+    name,
+    windows.flatMap((w) => w.series),
+  );
 }
+
+const predictionsIn = (series: readonly { readonly ts: Float64Array }[]): number =>
+  series.reduce((a, s) => a + s.ts.length, 0);
 
 /** Where a model backtest's predictions come from. */
 export type ModelSource =
@@ -323,9 +316,9 @@ export async function predictWindows(o: PredictWindowsOptions): Promise<ScoredWi
           `${served.id} was trained on data up to ${day(trainedTo)}: no bars after it to test on (out of sample only)`,
         );
       checkFeatureSet(served, o.set);
-      const { rows } = await scoreMatrices(served, o.set, o.mats, { fromTs: testFrom, toTs: o.to });
+      const series = await scoreSeries(served, o.set, o.mats, { fromTs: testFrom, toTs: o.to });
       log(
-        `${served.id}: trained ${day(rec?.trainFrom ?? o.from)}..${day(trainedTo)}, predicted ${rows.length} rows to ${day(o.to)}`,
+        `${served.id}: trained ${day(rec?.trainFrom ?? o.from)}..${day(trainedTo)}, predicted ${predictionsIn(series)} rows to ${day(o.to)}`,
       );
       return [
         {
@@ -334,7 +327,7 @@ export async function predictWindows(o: PredictWindowsOptions): Promise<ScoredWi
           trainTo: trainedTo,
           testFrom,
           testTo: o.to,
-          rows,
+          series,
         },
       ];
     } finally {
@@ -367,13 +360,13 @@ export async function predictWindows(o: PredictWindowsOptions): Promise<ScoredWi
       xgboostParams: m.xgboostParams,
     });
     try {
-      const { rows } = await scoreMatrices(served, o.set, o.mats, {
+      const series = await scoreSeries(served, o.set, o.mats, {
         fromTs: plan.testFrom,
         toTs: plan.testTo,
       });
-      out.push({ modelId: served.id, ...plan, rows });
+      out.push({ modelId: served.id, ...plan, series });
       log(
-        `window ${k + 1}/${plans.length}: ${served.id} trained on ${ds.nrow} rows (${day(plan.trainFrom)}..${day(plan.trainTo)}), predicted ${rows.length} rows to ${day(plan.testTo)}`,
+        `window ${k + 1}/${plans.length}: ${served.id} trained on ${ds.nrow} rows (${day(plan.trainFrom)}..${day(plan.trainTo)}), predicted ${predictionsIn(series)} rows to ${day(plan.testTo)}`,
       );
     } finally {
       await served.close();
@@ -518,7 +511,7 @@ export async function runModelBacktest(o: ModelBacktestOptions): Promise<ModelBa
     },
   ];
   const horizonBars =
-    o.model.kind === 'walk-forward' ? o.model.horizonBars : (windows[0]?.rows[0]?.horizonBars ?? 1);
+    o.model.kind === 'walk-forward' ? o.model.horizonBars : (windows[0]?.series[0]?.horizonBars ?? 1);
   const trials =
     o.trials ??
     (o.model.kind === 'walk-forward'

@@ -14,7 +14,7 @@
  *   kurtosis. Without the trials' own Sharpe ratios, their variance is the Sharpe estimator's variance under the
  *   null (1 / (T − 1)): exact when every trial was noise, which is the hypothesis being tested.
  */
-import type { ScoredRow, SymbolMatrix } from '../models/serving/model-port';
+import type { ScoredSeries, SymbolMatrix } from '../models/serving/model-port';
 import { spearman } from '../models/validation/evaluate';
 import { normalCdf } from '../models/serving/confidence';
 import type { BacktestResult } from './engine';
@@ -26,7 +26,7 @@ export interface ScoredWindow {
   readonly trainTo: number;
   readonly testFrom: number;
   readonly testTo: number;
-  readonly rows: readonly ScoredRow[];
+  readonly series: readonly ScoredSeries[];
 }
 
 export interface WindowScore {
@@ -115,16 +115,20 @@ export function forwardReturns(
 }
 
 function pairsOf(
-  rows: readonly ScoredRow[],
+  series: readonly ScoredSeries[],
   realized: ReadonlyMap<string, ReadonlyMap<number, number>>,
 ): { score: number[]; ret: number[]; ts: number[] } {
   const out = { score: [] as number[], ret: [] as number[], ts: [] as number[] };
-  for (const r of rows) {
-    const y = realized.get(r.symbol)?.get(r.ts);
-    if (y === undefined || !Number.isFinite(r.score)) continue;
-    out.score.push(r.score);
-    out.ret.push(y);
-    out.ts.push(r.ts);
+  for (const s of series) {
+    const real = realized.get(s.symbol);
+    if (!real) continue;
+    for (let k = 0; k < s.ts.length; k++) {
+      const y = real.get(s.ts[k]!);
+      if (y === undefined || !Number.isFinite(s.score[k]!)) continue;
+      out.score.push(s.score[k]!);
+      out.ret.push(y);
+      out.ts.push(s.ts[k]!);
+    }
   }
   return out;
 }
@@ -325,7 +329,7 @@ export function buildScoreboard(s: ScoreboardInput): Scoreboard {
   const tradeFrom = Math.min(...s.windows.map((w) => w.testFrom));
   const all = { score: [] as number[], ret: [] as number[], ts: [] as number[] };
   const windows: WindowScore[] = s.windows.map((w) => {
-    const p = pairsOf(w.rows, s.realized);
+    const p = pairsOf(w.series, s.realized);
     // element by element: a minute window holds more pairs than a spread's argument list may
     for (let i = 0; i < p.score.length; i++) {
       all.score.push(p.score[i]!);
@@ -353,7 +357,7 @@ export function buildScoreboard(s: ScoreboardInput): Scoreboard {
     const sd = Math.sqrt(ics.reduce((a, x) => a + (x - meanIc) ** 2, 0) / (ics.length - 1));
     tStat = sd > 0 ? (meanIc / sd) * Math.sqrt(ics.length) : null;
   }
-  const symbols = new Set(s.windows.flatMap((w) => w.rows.map((r) => r.symbol)));
+  const symbols = new Set(s.windows.flatMap((w) => w.series.map((r) => r.symbol)));
   const modelRow = baselineRow(
     s.strategy,
     `${s.strategy} trading ${s.model}`,

@@ -36,6 +36,9 @@ export interface BuildOptions {
   readonly closeTimeOf?: (ts: number, tf: Timeframe) => number;
 }
 
+/** Rows per block when columns are written into the row-major matrix (a block of 87 features is ~90 KB). */
+const SCATTER_BLOCK = 256;
+
 export const defaultCloseTime = (ts: number, tf: Timeframe): number => ts + TIMEFRAME_MS[tf];
 
 function checkAscending(bars: TimeframeBars, tf: Timeframe): void {
@@ -87,6 +90,8 @@ export function buildFeatureMatrix(
   const availableAt = new Float64Array(rows);
   for (let i = 0; i < rows; i++) availableAt[i] = closeTimeOf(base.ts[i]!, set.baseTimeframe);
 
+  // every feature column with its target column and, for a higher timeframe, its base-row → bar index
+  const parts: { col: Float64Array; k: number; map: Int32Array | null }[] = [];
   for (const tf of set.timeframes) {
     const colIdx: number[] = [];
     set.features.forEach((f, k) => {
@@ -106,13 +111,17 @@ export function buildFeatureMatrix(
       { sessionOf },
     );
     const map = tf === set.baseTimeframe ? null : alignToBase(availableAt, tfBars, tf, closeTimeOf);
-    for (let c = 0; c < colIdx.length; c++) {
-      const col = columns[c]!;
-      const k = colIdx[c]!;
+    for (let c = 0; c < colIdx.length; c++) parts.push({ col: columns[c]!, k: colIdx[c]!, map });
+  }
+  // row-major writes in blocks of rows, so one block of the matrix stays in cache while every column fills it
+  // (column by column over all rows touched each cache line of the whole matrix once per feature)
+  for (let r0 = 0; r0 < rows; r0 += SCATTER_BLOCK) {
+    const r1 = Math.min(rows, r0 + SCATTER_BLOCK);
+    for (const { col, k, map } of parts) {
       if (map === null) {
-        for (let i = 0; i < rows; i++) values[i * cols + k] = col[i]!;
+        for (let i = r0; i < r1; i++) values[i * cols + k] = col[i]!;
       } else {
-        for (let i = 0; i < rows; i++) {
+        for (let i = r0; i < r1; i++) {
           const j = map[i]!;
           if (j >= 0) values[i * cols + k] = col[j]!;
         }

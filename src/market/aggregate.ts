@@ -37,17 +37,44 @@ function windowFor(
   return { startMs: s.openMs, endMs: s.closeMs, date: s.date };
 }
 
+type SessionWindow = ReturnType<typeof windowFor>;
+
+function bucketIn(ts: number, tf: Timeframe, w: SessionWindow): number | null {
+  if (!w || ts < w.startMs || ts >= w.endMs) return null;
+  if (tf === '1d') return dateLabelMs(w.date);
+  const size = TIMEFRAME_MS[tf];
+  return Math.floor(ts / size) * size;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * `bucketStart` over a run of ascending minutes: the session window is looked up once per UTC hour, not per
+ * minute (the calendar's local-date arithmetic dominated aggregation). Exact because every calendar here keeps
+ * whole-hour UTC offsets (New York, UTC), so the local date — and with it the session — cannot change inside a
+ * UTC hour.
+ */
+function bucketsOf(tf: Timeframe, opts: AggregateOptions): (ts: number) => number | null {
+  const cal = opts.calendar ?? NYSE;
+  const mode = opts.session ?? 'regular';
+  let hour = NaN;
+  let w: SessionWindow = null;
+  return (ts) => {
+    const h = Math.floor(ts / HOUR_MS);
+    if (h !== hour) {
+      hour = h;
+      w = windowFor(ts, cal, mode);
+    }
+    return bucketIn(ts, tf, w);
+  };
+}
+
 /**
  * The start of the `tf` bucket a 1-minute bar starting at `ts` belongs to, or null when the minute lies
  * outside the session (it is then not part of any aggregated bar).
  */
 export function bucketStart(ts: number, tf: Timeframe, opts: AggregateOptions = {}): number | null {
-  const cal = opts.calendar ?? NYSE;
-  const w = windowFor(ts, cal, opts.session ?? 'regular');
-  if (!w || ts < w.startMs || ts >= w.endMs) return null;
-  if (tf === '1d') return dateLabelMs(w.date);
-  const size = TIMEFRAME_MS[tf];
-  return Math.floor(ts / size) * size;
+  return bucketIn(ts, tf, windowFor(ts, opts.calendar ?? NYSE, opts.session ?? 'regular'));
 }
 
 /** When a bar of timeframe `tf` starting at `ts` is complete (exclusive end, epoch ms). */
@@ -119,6 +146,7 @@ export function aggregateBars(bars: readonly Bar[], tf: Timeframe, opts: Aggrega
   const acc = new Accumulator();
   let active = false;
   let prevTs = -Infinity;
+  const bucketOf = bucketsOf(tf, opts);
   const flush = () => {
     if (!active) return;
     const bar: Bar = {
@@ -141,7 +169,7 @@ export function aggregateBars(bars: readonly Bar[], tf: Timeframe, opts: Aggrega
     if (b.timeframe !== '1m') throw new RangeError(`bars[${i}].timeframe: expected 1m, got ${b.timeframe}`);
     checkOrder(prevTs, b.ts, i);
     prevTs = b.ts;
-    const bucket = bucketStart(b.ts, tf, opts);
+    const bucket = bucketOf(b.ts);
     if (bucket === null) continue;
     if (!active || bucket !== acc.ts) {
       flush();
@@ -171,11 +199,12 @@ export function aggregateColumns(cols: BarColumns, tf: Timeframe, opts: Aggregat
   const volume = new Float64Array(n);
   let k = -1;
   let prevTs = -Infinity;
+  const bucketOf = bucketsOf(tf, opts);
   for (let i = 0; i < n; i++) {
     const t = cols.ts[i]!;
     checkOrder(prevTs, t, i);
     prevTs = t;
-    const bucket = bucketStart(t, tf, opts);
+    const bucket = bucketOf(t);
     if (bucket === null) continue;
     if (k < 0 || ts[k] !== bucket) {
       k++;

@@ -17,7 +17,12 @@ import { learningCycleWorkflowId } from '../../contracts/learning';
 import { COMPACT_FEATURE_SET } from '../../src/features';
 import type { Bar, BarColumns } from '../../src/model/bar';
 import { type ModelRegistry } from '../../src/models/registry/registry';
-import { featureMatrices, scoreMatrices, type ScoredRow } from '../../src/models/serving/model-port';
+import {
+  featureMatrices,
+  journalRows,
+  scoreSeries,
+  type ScoredRow,
+} from '../../src/models/serving/model-port';
 import { loadServedModel } from '../../src/models/serving/served-model';
 import { SlackAlerter } from '../../src/monitoring/alerting/slack-alerter';
 import { AuditLog } from '../../src/monitoring/audit/audit-log';
@@ -114,16 +119,12 @@ export async function sessionPredictions(
   ]) {
     const served = await loadServedModel(registry, id);
     try {
-      const { rows } = await scoreMatrices(
-        served,
-        COMPACT_FEATURE_SET,
-        featureMatrices(COMPACT_FEATURE_SET, series),
-        {
-          fromTs: o.day.openMs + 1,
-          toTs: o.day.closeMs + 1,
-        },
-      );
-      all.push(...rows.map((r) => ({ ...r, role })));
+      const mats = featureMatrices(COMPACT_FEATURE_SET, series);
+      const scored = await scoreSeries(served, COMPACT_FEATURE_SET, mats, {
+        fromTs: o.day.openMs + 1,
+        toTs: o.day.closeMs + 1,
+      });
+      all.push(...journalRows(scored, mats, role));
     } finally {
       await served.close();
     }

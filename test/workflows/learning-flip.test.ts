@@ -25,7 +25,8 @@ import { COMPACT_FEATURE_SET } from '../../src/features';
 import {
   PrecomputedPort,
   featureMatrices,
-  scoreMatrices,
+  journalRows,
+  scoreSeries,
   type ScoredRow,
 } from '../../src/models/serving/model-port';
 import { loadServedModel } from '../../src/models/serving/served-model';
@@ -269,16 +270,12 @@ describe('continuous learning on a regime flip (acceptance 1 and 2)', () => {
       for (let k = FLIP; k < DAYS; k++) {
         const d = runA.data.days[k]!;
         const bars = runA.data.bars.filter((b) => b.ts >= d.openMs - 7 * 86_400_000 && b.ts < d.closeMs);
-        const { rows } = await scoreMatrices(
-          served,
-          COMPACT_FEATURE_SET,
-          featureMatrices(COMPACT_FEATURE_SET, [barColumns(SYMBOL, bars)]),
-          {
-            fromTs: d.openMs + 1,
-            toTs: d.closeMs + 1,
-          },
-        );
-        frozenRows.push(...rows);
+        const mats = featureMatrices(COMPACT_FEATURE_SET, [barColumns(SYMBOL, bars)]);
+        const scored = await scoreSeries(served, COMPACT_FEATURE_SET, mats, {
+          fromTs: d.openMs + 1,
+          toTs: d.closeMs + 1,
+        });
+        frozenRows.push(...journalRows(scored, mats));
       }
     } finally {
       await served.close();

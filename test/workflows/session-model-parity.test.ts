@@ -16,7 +16,8 @@ import {
   featureMatrices,
   featureWarmUpSessions,
   PrecomputedPort,
-  scoreMatrices,
+  journalRows,
+  scoreSeries,
 } from '../../src/models/serving/model-port';
 import { loadServedModel } from '../../src/models/serving/served-model';
 import { sessionModelPorts } from '../../src/models/serving/session-models';
@@ -182,15 +183,12 @@ describe('parity with a model: a replayed session trading an ONNX champion vs ru
       });
       const series = columns(bars);
       const served = await loadServedModel(registry, modelId);
-      const { table, rows } = await scoreMatrices(
-        served,
-        COMPACT_FEATURE_SET,
-        featureMatrices(COMPACT_FEATURE_SET, series),
-        {
-          fromTs: -Infinity,
-          toTs: Infinity,
-        },
-      );
+      const mats = featureMatrices(COMPACT_FEATURE_SET, series);
+      const scored = await scoreSeries(served, COMPACT_FEATURE_SET, mats, {
+        fromTs: -Infinity,
+        toTs: Infinity,
+      });
+      const rows = journalRows(scored, mats);
       await served.close();
       const backtest = runBacktest({
         strategy,
@@ -199,7 +197,7 @@ describe('parity with a model: a replayed session trading an ONNX champion vs ru
         seed: 7,
         session: sessionId,
         risk: withOperatorLimits(limits),
-        predictions: new PrecomputedPort(`model:${modelId}`, table),
+        predictions: new PrecomputedPort(`model:${modelId}`, scored),
         tradeFrom,
       });
 

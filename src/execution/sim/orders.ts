@@ -87,6 +87,11 @@ export class OrderBook {
   /** open orders per symbol, in submission order (the order they are matched) */
   private readonly openBySymbol = new Map<string, WorkingOrder[]>();
   private openCount = 0;
+  /**
+   * Every order that may still be open, in placement order: a closed status never reopens (`transition`), so
+   * `list('open')` drops closed ones as it passes them instead of walking every order ever placed.
+   */
+  private live: WorkingOrder[] = [];
 
   constructor(
     private readonly prefix: string,
@@ -122,10 +127,18 @@ export class OrderBook {
 
   list(status: 'open' | 'closed' | 'all', symbols?: readonly string[]): Order[] {
     const out: Order[] = [];
+    if (status === 'open') {
+      let keep = 0;
+      for (const o of this.live) {
+        if (!isOpenOrder(o)) continue;
+        this.live[keep++] = o;
+        if (!symbols || symbols.includes(o.spec.symbol)) out.push(this.snapshot(o));
+      }
+      this.live.length = keep;
+      return out;
+    }
     for (const o of this.orders.values()) {
-      const open = isOpenOrder(o);
-      if (status === 'open' && !open) continue;
-      if (status === 'closed' && open) continue;
+      if (status === 'closed' && isOpenOrder(o)) continue;
       if (symbols && !symbols.includes(o.spec.symbol)) continue;
       out.push(this.snapshot(o));
     }
@@ -407,6 +420,7 @@ export class OrderBook {
       commissionCharged: false,
     };
     this.orders.set(o.id, o);
+    this.live.push(o);
     this.byClientId.set(spec.clientOrderId, o.id);
     return o;
   }

@@ -276,66 +276,222 @@ export function featureMatrices(set: FeatureSet, series: readonly BarColumns[]):
 }
 
 /**
- * A backtest's predictions, computed in batches: the rows of decisions in [fromTs, toTs) of each symbol's
- * matrix scored together. Returns per symbol a map from decision time (the base bar's close) to the prediction,
- * and every scored row for the journal/scoreboard.
+ * A model's scores over one symbol's decisions, in columns: one entry per scored matrix row, ascending decision
+ * time. What a backtest trades and its scoreboard measures, without an object per row (a minute backtest scores
+ * hundreds of thousands of rows).
  */
-export async function scoreMatrices(
+export interface ScoredSeries {
+  readonly modelId: string;
+  readonly symbol: string;
+  readonly timeframe: Timeframe;
+  readonly horizonBars: number;
+  /** decision time of each entry: the close of the feature set's base bar (ascending) */
+  readonly ts: Float64Array;
+  /** the matrix row each entry scored */
+  readonly row: Int32Array;
+  readonly score: Float64Array;
+  readonly expectedReturn: Float64Array;
+  readonly confidence: Float64Array;
+}
+
+/**
+ * A backtest's predictions, computed in batches: the rows of decisions in [fromTs, toTs) of each symbol's
+ * matrix scored together, mapped to expected return and confidence as `toPrediction` maps them.
+ */
+export async function scoreSeries(
   model: ServedModel,
   set: FeatureSet,
   mats: readonly SymbolMatrix[],
   range: { readonly fromTs: number; readonly toTs: number },
-): Promise<{ table: Map<string, Map<number, Prediction>>; rows: ScoredRow[] }> {
-  const table = new Map<string, Map<number, Prediction>>();
-  const rows: ScoredRow[] = [];
+): Promise<ScoredSeries[]> {
+  const out: ScoredSeries[] = [];
   const F = set.features.length;
   const w = model.window;
   for (const { symbol, matrix: m } of mats) {
-    const idx: number[] = [];
-    for (let r = w - 1; r < m.rows; r++) {
-      const t = m.availableAt[r]!;
-      if (t >= range.fromTs && t < range.toTs) idx.push(r);
+    let first = w - 1;
+    while (first < m.rows && !(m.availableAt[first]! >= range.fromTs)) first++;
+    let end = first;
+    while (end < m.rows && m.availableAt[end]! < range.toTs) end++;
+    const n = end - first;
+    if (n <= 0) continue;
+    // rows are contiguous, so each input window is a slice of the matrix: one copy for a window of 1
+    const X = w === 1 ? m.values.slice(first * F, end * F) : new Float32Array(n * w * F);
+    if (w > 1)
+      for (let k = 0; k < n; k++) {
+        const r = first + k;
+        X.set(m.values.subarray((r - w + 1) * F, (r + 1) * F), k * w * F);
+      }
+    const s = await model.score(X, n);
+    const ts = m.availableAt.slice(first, end);
+    const row = new Int32Array(n);
+    const score = new Float64Array(n);
+    const er = new Float64Array(n);
+    const confidence = new Float64Array(n).fill(0.5);
+    for (let k = 0; k < n; k++) {
+      row[k] = first + k;
+      const x = s.score[k]!;
+      score[k] = x;
+      er[k] = expectedReturn(model, x);
+      const lo = s.lower?.[k];
+      const hi = s.upper?.[k];
+      if (lo !== undefined && hi !== undefined) confidence[k] = confidenceFromInterval(x, lo, hi);
     }
-    if (!idx.length) continue;
-    const X = new Float32Array(idx.length * w * F);
-    idx.forEach((r, k) => X.set(m.values.subarray((r - w + 1) * F, (r + 1) * F), k * w * F));
-    const s = await model.score(X, idx.length);
-    const byTs = new Map<number, Prediction>();
-    idx.forEach((r, k) => {
-      const p = toPrediction(model, set.baseTimeframe, s.score[k]!, s.lower?.[k], s.upper?.[k]);
-      byTs.set(m.availableAt[r]!, p);
-      rows.push({
-        modelId: model.id,
-        role: 'traded',
-        symbol,
-        ts: m.availableAt[r]!,
-        timeframe: set.baseTimeframe,
-        score: s.score[k]!,
-        expectedReturn: p.expectedReturn,
-        confidence: p.confidence,
-        horizonBars: p.horizonBars,
-        inputsHash: inputsHash(m.values.subarray(r * F, (r + 1) * F)),
-      });
+    out.push({
+      modelId: model.id,
+      symbol,
+      timeframe: set.baseTimeframe,
+      horizonBars: model.horizonBars,
+      ts,
+      row,
+      score,
+      expectedReturn: er,
+      confidence,
     });
-    table.set(symbol, byTs);
   }
-  return { table, rows };
+  return out;
 }
 
-/** A backtest's port over precomputed predictions: a lookup by (symbol, decision time); synchronous. */
+/** Scored series as journal rows, each with the hash of the feature row it was scored from. */
+export function journalRows(
+  series: readonly ScoredSeries[],
+  mats: readonly SymbolMatrix[],
+  role: ScoredRow['role'] = 'traded',
+): ScoredRow[] {
+  const bySymbol = new Map(mats.map((m) => [m.symbol, m.matrix]));
+  const rows: ScoredRow[] = [];
+  for (const s of series) {
+    const m = bySymbol.get(s.symbol);
+    if (!m) throw new ValidationError(`mats.${s.symbol}`, 'no feature matrix for a scored symbol');
+    const F = m.cols;
+    for (let k = 0; k < s.ts.length; k++) {
+      const r = s.row[k]!;
+      rows.push({
+        modelId: s.modelId,
+        role,
+        symbol: s.symbol,
+        ts: s.ts[k]!,
+        timeframe: s.timeframe,
+        score: s.score[k]!,
+        expectedReturn: s.expectedReturn[k]!,
+        confidence: s.confidence[k]!,
+        horizonBars: s.horizonBars,
+        inputsHash: inputsHash(m.values.subarray(r * F, (r + 1) * F)),
+      });
+    }
+  }
+  return rows;
+}
+
+/** Predictions by (symbol, decision time). */
+type PredictionTable = ReadonlyMap<string, ReadonlyMap<number, Prediction>>;
+
+/** One symbol's scored series (of every window) merged: ascending decision times, the later window winning a tie. */
+interface MergedSeries {
+  readonly ts: Float64Array;
+  readonly of: readonly ScoredSeries[];
+  /** which series (index into `of`) and entry each decision comes from */
+  readonly series: Int32Array;
+  readonly entry: Int32Array;
+  /** the last position looked up: a backtest asks in ascending time */
+  hint: number;
+}
+
+function mergeSeries(list: readonly ScoredSeries[]): MergedSeries {
+  const refs: { t: number; s: number; e: number }[] = [];
+  let n = 0;
+  for (const s of list) n += s.ts.length;
+  const ts = new Float64Array(n);
+  const series = new Int32Array(n);
+  const entry = new Int32Array(n);
+  let k = 0;
+  let ascending = true;
+  list.forEach((s, si) => {
+    for (let e = 0; e < s.ts.length; e++, k++) {
+      ts[k] = s.ts[e]!;
+      series[k] = si;
+      entry[k] = e;
+      if (k > 0 && !(ts[k]! > ts[k - 1]!)) ascending = false;
+    }
+  });
+  if (ascending) return { ts, of: list, series, entry, hint: 0 };
+  // overlapping windows: the later one's prediction stands, as a table keyed by time would keep it
+  for (let i = 0; i < n; i++) refs.push({ t: ts[i]!, s: series[i]!, e: entry[i]! });
+  refs.sort((a, b) => a.t - b.t || a.s - b.s);
+  const kept = refs.filter((r, i) => i + 1 === refs.length || refs[i + 1]!.t !== r.t);
+  return {
+    ts: Float64Array.from(kept, (r) => r.t),
+    of: list,
+    series: Int32Array.from(kept, (r) => r.s),
+    entry: Int32Array.from(kept, (r) => r.e),
+    hint: 0,
+  };
+}
+
+function find(m: MergedSeries, t: number): number {
+  const ts = m.ts;
+  let i = m.hint;
+  if (i < ts.length && ts[i] === t) return i;
+  if (i + 1 < ts.length && ts[i + 1] === t) return (m.hint = i + 1);
+  let lo = 0;
+  let hi = ts.length - 1;
+  while (lo <= hi) {
+    i = (lo + hi) >>> 1;
+    if (ts[i]! < t) lo = i + 1;
+    else if (ts[i]! > t) hi = i - 1;
+    else return (m.hint = i);
+  }
+  return -1;
+}
+
+/**
+ * A backtest's port over precomputed predictions: a lookup by (symbol, decision time); synchronous. Built from
+ * scored series (a model backtest's windows) or from a table of predictions.
+ */
 export class PrecomputedPort implements PredictionPort {
+  private readonly merged = new Map<string, MergedSeries>();
+  private readonly table: PredictionTable | undefined;
+
   constructor(
     readonly name: string,
-    private readonly table: ReadonlyMap<string, ReadonlyMap<number, Prediction>>,
-  ) {}
+    source: PredictionTable | readonly ScoredSeries[],
+  ) {
+    if (!Array.isArray(source)) {
+      this.table = source as PredictionTable;
+      return;
+    }
+    const bySymbol = new Map<string, ScoredSeries[]>();
+    for (const s of source as readonly ScoredSeries[]) {
+      const l = bySymbol.get(s.symbol);
+      if (l) l.push(s);
+      else bySymbol.set(s.symbol, [s]);
+    }
+    for (const [symbol, list] of bySymbol) this.merged.set(symbol, mergeSeries(list));
+  }
 
   predict(req: PredictionRequest): PredictionSet {
     const out: Record<string, Prediction[]> = {};
     for (const u of req.updated) {
-      const p = this.table.get(u.symbol)?.get(req.now);
+      const p = this.lookup(u.symbol, req.now);
       if (p) out[u.symbol] = [p];
     }
     return out;
+  }
+
+  private lookup(symbol: string, t: number): Prediction | undefined {
+    if (this.table) return this.table.get(symbol)?.get(t);
+    const m = this.merged.get(symbol);
+    if (!m) return undefined;
+    const i = find(m, t);
+    if (i < 0) return undefined;
+    const s = m.of[m.series[i]!]!;
+    const e = m.entry[i]!;
+    return {
+      model: s.modelId,
+      timeframe: s.timeframe,
+      expectedReturn: s.expectedReturn[e]!,
+      confidence: s.confidence[e]!,
+      horizonBars: s.horizonBars,
+    };
   }
 }
 
