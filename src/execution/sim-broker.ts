@@ -129,7 +129,13 @@ export class SimBroker {
     const reason = this.rejectReason(main.spec);
     if (reason) this.book.reject(main, reason, nowTs, events);
     else this.book.accept(main, spec, nowTs, events);
-    return this.emit({ order: this.book.snapshot(main), events, alreadyExisted: false });
+    // the accept/reject event's snapshot is the order as it stands (snapshots are immutable): no second copy
+    const last = events[events.length - 1];
+    const order =
+      (last?.type === 'OrderAccepted' || last?.type === 'OrderRejected') && last.orderId === main.id
+        ? last.order
+        : this.book.snapshot(main);
+    return this.emit({ order, events, alreadyExisted: false });
   }
 
   cancel(orderId: string, nowTs: number, reason = 'canceled by request'): TradingEvent[] {

@@ -39,9 +39,9 @@ function windowFor(
 
 type SessionWindow = ReturnType<typeof windowFor>;
 
-function bucketIn(ts: number, tf: Timeframe, w: SessionWindow): number | null {
+function bucketIn(ts: number, tf: Timeframe, w: SessionWindow, dayLabel?: number): number | null {
   if (!w || ts < w.startMs || ts >= w.endMs) return null;
-  if (tf === '1d') return dateLabelMs(w.date);
+  if (tf === '1d') return dayLabel ?? dateLabelMs(w.date);
   const size = TIMEFRAME_MS[tf];
   return Math.floor(ts / size) * size;
 }
@@ -59,13 +59,16 @@ function bucketsOf(tf: Timeframe, opts: AggregateOptions): (ts: number) => numbe
   const mode = opts.session ?? 'regular';
   let hour = NaN;
   let w: SessionWindow = null;
+  let label = NaN;
   return (ts) => {
     const h = Math.floor(ts / HOUR_MS);
     if (h !== hour) {
       hour = h;
-      w = windowFor(ts, cal, mode);
+      const next = windowFor(ts, cal, mode);
+      if (next?.date !== w?.date) label = next ? dateLabelMs(next.date) : NaN;
+      w = next;
     }
-    return bucketIn(ts, tf, w);
+    return bucketIn(ts, tf, w, label);
   };
 }
 
