@@ -126,7 +126,6 @@ export function field<T>(obj: unknown, name: string, check: (v: unknown) => v is
 }
 
 export const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-export const isStr = (v: unknown): v is string => typeof v === 'string';
 export const isArr = (v: unknown): v is unknown[] => Array.isArray(v);
 export const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -141,9 +141,3 @@ export function buildFeatureMatrix(
     values,
   };
 }
-
-/** One row as a Float32Array (a copy), e.g. for the online store. */
-export function matrixRow(m: FeatureMatrix, row: number): Float32Array {
-  if (row < 0 || row >= m.rows) throw new RangeError(`row ${row} is outside 0..${m.rows - 1}`);
-  return m.values.slice(row * m.cols, (row + 1) * m.cols);
-}

@@ -540,9 +540,3 @@ function requireTs(c: IndicatorColumns): Float64Array {
     throw new RangeError('batch input column "ts" is missing (session-anchored indicators need timestamps)');
   return c.ts;
 }
-
-export function indicatorSpec(id: string): IndicatorSpec {
-  const s = INDICATORS.find((x) => x.id === id);
-  if (!s) throw new RangeError(`indicator "${id}" is not registered`);
-  return s;
-}

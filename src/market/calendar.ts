@@ -12,7 +12,6 @@
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
-const MINUTE_MS = 60_000;
 
 /** One trading session. `date` is the exchange-local date; times are epoch ms UTC; close is exclusive. */
 export interface Session {
@@ -159,12 +158,6 @@ export function nyOffsetMs(ts: number): number {
 /** New York local date 'YYYY-MM-DD' of an instant. */
 export function nyDate(ts: number): string {
   return daysToDate(Math.floor((ts + nyOffsetMs(ts)) / DAY_MS));
-}
-
-/** Minutes since New York midnight of an instant. */
-export function nyMinuteOfDay(ts: number): number {
-  const local = ts + nyOffsetMs(ts);
-  return Math.floor((local - Math.floor(local / DAY_MS) * DAY_MS) / MINUTE_MS);
 }
 
 /** Epoch ms of a New York wall-clock time on a date (no ambiguity at 09:30/16:00/04:00/20:00). */

@@ -123,11 +123,3 @@ function decimalsOf(step: number): number {
 export function annualizationDaysFor(symbols: readonly string[]): 252 | 365 {
   return symbols.length > 0 && symbols.every((s) => instrumentFor(s).assetClass === 'crypto') ? 365 : 252;
 }
-
-/** Validates a crypto fee schedule; returns the problem with the field name, or undefined. */
-export function validateCryptoFees(f: CryptoFeeSchedule): string | undefined {
-  for (const k of ['makerBps', 'takerBps'] as const)
-    if (!(typeof f[k] === 'number' && Number.isFinite(f[k]) && f[k] >= 0 && f[k] < 1_000))
-      return `cryptoFees.${k}: ${String(f[k])} must be a number of basis points in [0, 1000)`;
-  return undefined;
-}

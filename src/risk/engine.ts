@@ -259,23 +259,3 @@ export function evaluateMode(state: RiskState, limits: RiskLimits): ModeEvaluati
   }
   return { mode: 'ACTIVE', reason: 'within limits', flatten: false };
 }
-
-/**
- * Rolls the period anchors at a new trading day (and month/quarter when they change). A breaker's HALTED
- * ends with the day; an operator's manual halt does not.
- */
-export function startNewPeriod(
-  state: RiskState,
-  equity: number,
-  opts: { newMonth: boolean; newQuarter: boolean },
-): RiskState {
-  return {
-    ...state,
-    equity,
-    dayStartEquity: equity,
-    monthStartEquity: opts.newMonth ? equity : state.monthStartEquity,
-    quarterStartEquity: opts.newQuarter ? equity : state.quarterStartEquity,
-    mode: state.manualHalt ? 'HALTED' : 'ACTIVE',
-    modeReason: state.manualHalt ? 'halted by operator' : 'new trading day',
-  };
-}

@@ -109,7 +109,7 @@ export async function resolveTemporalBinary(
 }
 
 /** Dynamic config of every dev server we start; mirrors the production settings in deploy/temporal. */
-export const DEV_SERVER_DYNAMIC_CONFIG = ['system.enableActivityEagerExecution=true'] as const;
+const DEV_SERVER_DYNAMIC_CONFIG = ['system.enableActivityEagerExecution=true'] as const;
 
 export interface TemporalServerOptions {
   readonly dataDir: string;

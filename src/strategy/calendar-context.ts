@@ -3,7 +3,7 @@
  * session's strategy host so a strategy sees the same exchange hours everywhere.
  */
 import { calendarFor } from '../market/calendar';
-import type { BarFeed, StrategyContext } from './types';
+import type { StrategyContext } from './types';
 
 export function strategyCalendar(): Pick<StrategyContext, 'sessionClose' | 'isMarketOpen'> {
   let cache: { cal: string; open: number; close: number } | undefined;
@@ -21,14 +21,4 @@ export function strategyCalendar(): Pick<StrategyContext, 'sessionClose' | 'isMa
     isMarketOpen: (symbol, ts) =>
       calendarFor(symbol).name === 'CRYPTO' || sessionClose(symbol, ts) !== undefined,
   };
-}
-
-/** The backtester's warm-up gate: a symbol trades once one of its timeframes has `warmUpBars` completed bars. */
-export function isWarmedUp(
-  feed: Pick<BarFeed, 'timeframes' | 'count'>,
-  symbol: string,
-  warmUpBars: number,
-): boolean {
-  for (const tf of feed.timeframes(symbol)) if (feed.count(symbol, tf) >= warmUpBars) return true;
-  return false;
 }

@@ -1,5 +1,5 @@
 import { ValidationError } from '../../model/errors';
-import type { CustomMetric, GradHess } from '../xgboost/train';
+import type { GradHess } from '../xgboost/train';
 
 /**
  * Fixed-fractional sizing: risk `riskFraction` of equity to a stop `stopDistance` (a fraction of price) away,
@@ -161,18 +161,5 @@ export function dollarPnl(margins: ArrayLike<number>, data: DollarProfitData, co
     sharpe: sd > 0 ? mean / sd : 0,
     hitRate: trades ? hits / trades : 0,
     trades,
-  };
-}
-
-/** Early-stopping metric: net dollar P&L on the named eval set (bigger is better). */
-export function dollarProfitMetric(sets: Record<string, DollarProfitData>, costRate: number): CustomMetric {
-  return {
-    name: 'net_pnl',
-    maximize: true,
-    evaluate(margins, setName) {
-      const data = sets[setName];
-      if (!data) throw new ValidationError('evals', `no dollar-profit data for eval set "${setName}"`);
-      return dollarPnl(margins, data, costRate).netPnl;
-    },
   };
 }

@@ -27,18 +27,3 @@ export function logistic(labels: ArrayLike<number>): CustomObjective {
     return { grad, hess };
   };
 }
-
-/** Pseudo-Huber: robust to the fat tails of minute returns. */
-export function pseudoHuber(labels: ArrayLike<number>, slope = 1): CustomObjective {
-  return (m) => {
-    const grad = new Float32Array(m.length);
-    const hess = new Float32Array(m.length);
-    for (let i = 0; i < m.length; i++) {
-      const z = m[i]! - labels[i]!;
-      const s = Math.sqrt(1 + (z / slope) ** 2);
-      grad[i] = z / s;
-      hess[i] = 1 / (s * s * s);
-    }
-    return { grad, hess };
-  };
-}

@@ -7,9 +7,9 @@ import {
   COMPACT_FEATURE_SET,
   barsFromMinutes,
   buildFeatureMatrix,
-  matrixRow,
   type FeatureMatrix,
 } from '../../../src/features';
+import { matrixRow } from '../../support/matrix-row';
 import { FeatureStore, encodeVector } from '../../../src/features/store';
 import { barsToColumns } from '../../../src/model/bar';
 import { MemoryCache, RedisCache, createCache, type KeyValueCache } from '../../../src/storage/cache';

@@ -14,9 +14,9 @@ import {
   OnlineFeatures,
   barsFromMinutes,
   buildFeatureMatrix,
-  matrixRow,
   publishOnlineFeatures,
 } from '../../../src/features';
+import { matrixRow } from '../../support/matrix-row';
 import { latestFeatureVector } from '../../../src/features/store-service';
 import { FeatureStore, encodeVector, onlineKey } from '../../../src/features/store';
 import { barsToColumns } from '../../../src/model/bar';

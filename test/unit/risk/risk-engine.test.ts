@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkCommand, evaluateMode, startNewPeriod } from '../../../src/risk/engine';
+import { checkCommand, evaluateMode } from '../../../src/risk/engine';
 import { kelly, sizePosition, tierAllocation, DEFAULT_SIZING } from '../../../src/risk/sizing';
 import { DEFAULT_RISK_LIMITS, type RiskState } from '../../../src/risk/types';
 import type { Command, SubmitCommand } from '../../../src/model/command';
@@ -40,12 +40,10 @@ describe('risk engine (checkCommand, evaluateMode)', () => {
     assert.ok(!d.approved && d.rule === 'stale_data');
   });
 
-  test('when the day loses 3%, then the breaker halts and asks to flatten; a new day re-activates', () => {
-    const s = state({ equity: 97_000 });
-    const ev = evaluateMode(s, DEFAULT_RISK_LIMITS);
+  // the new day that re-activates is the kernel's (test/unit/trading/kernel.test.ts, the loss breaker case)
+  test('when the day loses 3%, then the breaker halts and asks to flatten', () => {
+    const ev = evaluateMode(state({ equity: 97_000 }), DEFAULT_RISK_LIMITS);
     assert.deepEqual([ev.mode, ev.flatten], ['HALTED', true]);
-    const next = startNewPeriod({ ...s, mode: 'HALTED' }, 97_000, { newMonth: false, newQuarter: false });
-    assert.equal(evaluateMode(next, DEFAULT_RISK_LIMITS).mode, 'ACTIVE');
   });
 
   test('when volatility spikes, then the mode is REDUCING', () => {

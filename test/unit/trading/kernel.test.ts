@@ -224,6 +224,29 @@ describe('trading kernel: the risk step', () => {
       r.denials.map((d) => [d.symbol, d.rule]),
       [['CCC', 'halted']],
     );
+
+    // the next trading day starts from the equity the halt left: the breaker's HALTED ends with the day
+    const nextOpen = NYSE.sessionFor('2024-03-13')!.openMs;
+    for (const symbol of ['AAA', 'BBB', 'CCC']) {
+      const c = minutes(symbol, nextOpen, 5, symbol.charCodeAt(0));
+      k.append(
+        Array.from(c.ts, (ts, i) => ({
+          symbol,
+          timeframe: '1m' as const,
+          ts,
+          open: c.open[i]!,
+          high: c.high[i]!,
+          low: c.low[i]!,
+          close: c.close[i]!,
+          volume: c.volume[i]!,
+        })),
+      );
+    }
+    const t2 = nextOpen + 2 * MIN;
+    k.advance(t2);
+    const next = await k.decide(t2, snapshotAccount(account({ equity: 96_900 })));
+    assert.notEqual(next.mode, 'HALTED', `a new day lifts the loss breaker (${next.modeReason})`);
+    assert.doesNotMatch(next.modeReason, /loss/);
   });
 
   test('when an entry has no fresh data or exceeds the position count, then the engine denies it', async () => {
