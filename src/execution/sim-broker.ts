@@ -74,12 +74,9 @@ export class SimBroker {
     const fill = (this.fill = fillModelConfig(opts.fill));
     const prefix = opts.idPrefix ?? 'sim';
     const eventIds = new EventIdSequence(`${prefix}-ev`);
-    const stamp: EventStamp = (e, ts) => ({
-      ...e,
-      eventId: eventIds.next(),
-      ts,
-      receivedTs: ts + fill.latencyMs,
-    });
+    // Object.assign rather than `{ ...e, eventId, … }`: the spread literal is ~10× slower on Node 20 (see snapshot)
+    const stamp: EventStamp = (e, ts) =>
+      Object.assign({}, e, { eventId: eventIds.next(), ts, receivedTs: ts + fill.latencyMs });
     this.acct = new SimAccount(
       this.accountId,
       opts.startingCash ?? 100_000,

@@ -65,7 +65,7 @@ function withBatchNet(state: RiskState, c: Command): RiskState {
   const { pos } = positionChange(state, { symbol, side: 'buy', qty: 0 });
   const delta = c.kind === 'flatten' ? -pos : c.order.side === 'buy' ? c.order.qty : -c.order.qty;
   const batchNet = { ...(state.batchNet ?? {}), [symbol]: (state.batchNet?.[symbol] ?? 0) + delta };
-  return { ...state, batchNet };
+  return Object.assign({}, state, { batchNet });
 }
 
 /** Past the per-decision cap only orders that reduce exposure still pass. */
@@ -93,5 +93,5 @@ function withPendingEntry(state: RiskState, c: SubmitCommand): RiskState {
     sector: c.sector ?? held?.sector,
     correlationGroup: c.correlationGroup ?? held?.correlationGroup,
   };
-  return { ...state, pendingEntries: [...(state.pendingEntries ?? []), entry] };
+  return Object.assign({}, state, { pendingEntries: [...(state.pendingEntries ?? []), entry] });
 }
