@@ -6,7 +6,7 @@
  *   (`OnlineFeatures`, bit for bit the offline matrix), from the kernel's own 1m bars and the coarser bars this
  *   port builds from them with the kernel's aggregation; the rows of the bars that closed at the decision are
  *   scored in one batch. Shadow models (challengers) are scored beside the traded one and only journaled.
- * - `featureMatrices` + `scoreMatrices` + `PrecomputedPort` (backtests): the offline feature matrix over the
+ * - `featureMatrices` + `scoreSeries` + `PrecomputedPort` (backtests): the offline feature matrix over the
  *   whole range, scored in batches, looked up by decision time — a model backtest stays a tight synchronous loop.
  *
  * Both map a model's score the same way: expected return from its units (`expectedReturn`), confidence from its
