@@ -173,7 +173,10 @@ export async function runPaperSessionDemo(o: PaperSessionDemoOptions): Promise<s
       `select path, count(*)::text as n from bar_receipts where stream_id = $1 group by path order by path`,
       [streamId],
     );
-    const byPath = receipts.rows.map((r) => `${r.n} via ${r.path}`).join(', ') || 'none';
+    // a bar keeps its first receipt: on a rerun the day's bars are in the store already and this stream adds none
+    const byPath =
+      receipts.rows.map((r) => `${r.n} via ${r.path}`).join(', ') ||
+      'no new receipts: an earlier run stored these bars first';
     const journaled = await o.pool.query<{ n: string }>(
       `select count(*)::text as n from predictions where source = $1 and role = 'traded'`,
       [workflowId],
