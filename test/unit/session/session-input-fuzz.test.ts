@@ -299,14 +299,19 @@ const GOOD_FLAGS: SessionStartFlags = {
   strategy: 'sma-trend',
 };
 
-/** A string that is not a whole number ≥ 1 as a flag. */
+/** What a numeric flag reads a string as (numberFlag's grammar: a decimal number, trimmed), else NaN. */
+function flagNumber(s: string): number {
+  const t = s.trim();
+  return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) ? Number(t) : NaN;
+}
+
+/** A string that is not a whole number ≥ 1 as a flag ("1e-0", ".1e1" and "2.0" are whole numbers). */
 const notCountFlagArb = fc.oneof(
   fc.integer({ max: 0 }).map(String),
-  fc
-    .string()
-    .filter(
-      (s) => !/^\s*\+?\d+(\.0*)?([eE]\+?\d+)?\s*$/.test(s) || Number(s) < 1 || !Number.isInteger(Number(s)),
-    ),
+  fc.string().filter((s) => {
+    const n = flagNumber(s);
+    return !(Number.isInteger(n) && n >= 1);
+  }),
   fc.constantFrom('0', '-1', '1.5', 'abc', '', 'NaN', 'Infinity', '0x10', '1e400', ' '),
 );
 
@@ -320,17 +325,19 @@ const flagMutationArb: fc.Arbitrary<FlagMutation> = fc.oneof(
   notCountFlagArb.map((v) => ({ flag: '--algo-slices', flags: { ...GOOD_FLAGS, algoSlices: v } })),
   fc
     .string()
-    // the flag reads any decimal number (numberFlag), so "0E0" or "2.0" is the whole number it writes
+    // "0E0" or "2.0" is the whole number the flag reads
     .filter((s) => {
-      const t = s.trim();
-      if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return true;
-      const n = Number(t);
-      return !Number.isInteger(n) || n < -(2 ** 31) || n > 2 ** 32 - 1;
+      const n = flagNumber(s);
+      return !(Number.isInteger(n) && n >= -(2 ** 31) && n <= 2 ** 32 - 1);
     })
     .map((v) => ({ flag: '--seed', flags: { ...GOOD_FLAGS, seed: v } })),
   fc
     .string()
-    .filter((s) => !/^\s*\+?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(s) || Number(s) > 3_600_000)
+    .filter((s) => {
+      // "-0" reads as 0, a valid delay
+      const n = flagNumber(s);
+      return !(n >= 0 && n <= 3_600_000);
+    })
     .map((v) => ({ flag: '--replay-delay-ms', flags: { ...GOOD_FLAGS, replayDelayMs: v } })),
   fc
     .string()
