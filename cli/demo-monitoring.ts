@@ -70,6 +70,11 @@ export async function startDemoMonitoring(o: DemoMonitoringOptions): Promise<Dem
     await own.close();
     throw err;
   }
+  // Ctrl-C or a kill mid-demo: leave through process.exit, so the 'exit' hook of local-prometheus stops
+  // Prometheus's process group instead of leaving it running
+  const onSignal = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const startedMs = Date.now();
   const describe = [
     `Prometheus ${prometheus.url} (storage ${dir}) scrapes every ${prometheus.scrapeIntervalS} s: `,
@@ -106,6 +111,8 @@ export async function startDemoMonitoring(o: DemoMonitoringOptions): Promise<Dem
       },
     },
     async stop() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       await prometheus.stop();
       await own.close();
     },
