@@ -98,6 +98,17 @@ const RUNS = 3;
 const REGULAR_SESSION_BARS = 390;
 const STRATEGY = { name: 'sma-trend' as const, fast: 2, slow: 4, weight: 0.01 };
 /**
+ * Operator caps loose enough that risk denials do not shape the measured cycle: 1% positions, no loss breaker
+ * within a bench day, up to 1,000 orders per cycle.
+ */
+const BENCH_LIMITS = {
+  maxPositionFraction: 0.01,
+  maxGrossExposure: 2,
+  dailyLossLimit: 0.5,
+  maxOrderNotional: 100_000,
+  maxOrdersPerCycle: 1_000,
+};
+/**
  * The reference strategy on 1m, 5m and 15m bars the kernel builds from the minutes, warmed up on the day before
  * (stored) so it trades from the open; universe filters opened up for synthetic symbols.
  */
@@ -245,13 +256,7 @@ async function barCloseToOrder(t: TemporalTestContext): Promise<BenchRow[]> {
           account: `B${randomUUID().slice(0, 8)}`,
           maxBars: PAPER_BARS,
           strategy: STRATEGY,
-          limits: {
-            maxPositionFraction: 0.01,
-            maxGrossExposure: 2,
-            dailyLossLimit: 0.5,
-            maxOrderNotional: 100_000,
-            maxOrdersPerCycle: 1_000,
-          },
+          limits: BENCH_LIMITS,
           stream: { clockPollMs: 500, closeGraceMs: 200 },
         });
         sim.replay.start(PAPER_SPEED);
@@ -414,13 +419,7 @@ export async function main(args: string[] = []): Promise<void> {
                 ? MODEL_STRATEGY
                 : STRATEGY,
             ...(championId ? { modelId: championId } : {}),
-            limits: {
-              maxPositionFraction: 0.01,
-              maxGrossExposure: 2,
-              dailyLossLimit: 0.5,
-              maxOrderNotional: 100_000,
-              maxOrdersPerCycle: 1_000,
-            },
+            limits: BENCH_LIMITS,
           });
           const handle = await t.client.workflow.start('tradingSessionWorkflow', {
             taskQueue: env.workers.ioQueue,

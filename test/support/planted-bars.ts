@@ -8,8 +8,9 @@
 import { NYSE, addDays } from '../../src/market/calendar';
 import { barsToColumns, type BarColumns, type Bar } from '../../src/model/bar';
 import { mulberry32 } from '../../src/model/random';
-import type { Prediction } from '../../src/strategy/types';
+import type { ScoredSeries } from '../../src/models/serving/model-port';
 import { closeOf, calendarOf } from '../../src/trading/series';
+import { scoredSeriesOf, type ScoredEntry } from './scored-series';
 
 export interface PlantedOptions {
   readonly symbols: readonly string[];
@@ -22,8 +23,8 @@ export interface PlantedOptions {
 
 export interface Planted {
   readonly series: BarColumns[];
-  /** per symbol, decision time (the day's close) → the true expected return of the next day */
-  readonly oracle: Map<string, Map<number, Prediction>>;
+  /** per symbol, at each decision (the day's close), the true expected return of the next day */
+  readonly oracle: ScoredSeries[];
 }
 
 export function plantedDailyBars(o: PlantedOptions): Planted {
@@ -33,11 +34,10 @@ export function plantedDailyBars(o: PlantedOptions): Planted {
   for (let d = o.from; days.length < o.days; d = addDays(d, 1)) if (NYSE.sessionFor(d)) days.push(d);
   const calendar = calendarOf('NYSE');
   const series: BarColumns[] = [];
-  const oracle = new Map<string, Map<number, Prediction>>();
+  const oracle: ScoredEntry[] = [];
   o.symbols.forEach((symbol, k) => {
     const rnd = mulberry32(o.seed * 1000 + k);
     const bars: Bar[] = [];
-    const preds = new Map<number, Prediction>();
     let price = 50 + 10 * k;
     let prev = 0;
     for (const day of days) {
@@ -57,9 +57,12 @@ export function plantedDailyBars(o: PlantedOptions): Planted {
         volume: 5_000_000 + Math.floor(rnd() * 1_000_000),
       });
       const expected = -o.phi * r;
-      preds.set(closeOf(ts, '1d', calendar), {
-        model: 'oracle',
+      oracle.push({
+        modelId: 'oracle',
+        symbol,
+        ts: closeOf(ts, '1d', calendar),
         timeframe: '1d',
+        score: expected,
         expectedReturn: Math.expm1(expected),
         confidence: 0.9,
         horizonBars: 1,
@@ -67,7 +70,6 @@ export function plantedDailyBars(o: PlantedOptions): Planted {
       prev = r;
     }
     series.push(barsToColumns(symbol, '1d', bars));
-    oracle.set(symbol, preds);
   });
-  return { series, oracle };
+  return { series, oracle: scoredSeriesOf(oracle) };
 }

@@ -30,11 +30,11 @@ import {
   type ScoredRow,
 } from '../../src/models/serving/model-port';
 import { loadServedModel } from '../../src/models/serving/served-model';
-import type { Prediction } from '../../src/strategy/types';
 import { ModelSignalStrategy } from '../../src/strategy/model-signal';
 import { upsertBars } from '../../src/storage/bar-store';
 import { createTestDatabase, type TestDatabase } from '../support/db';
 import { flipBars, type FlipBars } from '../support/flip-bars';
+import { scoredSeriesOf } from '../support/scored-series';
 import {
   barColumns,
   learningCycle,
@@ -157,19 +157,7 @@ async function loop(
 
 /** The predictions a session traded on the given days, as a synchronous port for the kernel. */
 function portOf(name: string, rows: readonly ScoredRow[]): PrecomputedPort {
-  const table = new Map<string, Map<number, Prediction>>();
-  for (const r of rows) {
-    let m = table.get(r.symbol);
-    if (!m) table.set(r.symbol, (m = new Map()));
-    m.set(r.ts, {
-      model: r.modelId,
-      timeframe: r.timeframe,
-      expectedReturn: r.expectedReturn,
-      confidence: r.confidence,
-      horizonBars: r.horizonBars,
-    });
-  }
-  return new PrecomputedPort(name, table);
+  return new PrecomputedPort(name, scoredSeriesOf(rows));
 }
 
 function netPnlAfterFlip(data: FlipBars, port: PrecomputedPort): { net: number; trades: number } {

@@ -21,6 +21,23 @@ import {
 const acct = 'account=~"$account"';
 const ticker = 'ticker=~"$ticker"';
 
+/** Realised plus unrealised P&L summed by one label (model or timeframe), the newest value per bar. */
+function totalPnlBy(label: 'model' | 'timeframe') {
+  return new bargauge.PanelBuilder()
+    .title(`Total P&L by ${label}`)
+    .datasource(DS)
+    .unit('currencyUSD')
+    .span(12)
+    .height(8)
+    .reduceOptions(lastValue())
+    .withTarget(
+      qi(
+        `sum by (${label}) (trader_pnl_realized_dollars) + sum by (${label}) (trader_pnl_unrealized_dollars)`,
+        `{{${label}}}`,
+      ),
+    );
+}
+
 export function pnlDashboard() {
   return (
     traderDashboard({
@@ -87,36 +104,8 @@ export function pnlDashboard() {
           .legend(legendBottom())
           .withTarget(q(`sum by (ticker) (trader_pnl_unrealized_dollars{${ticker}})`, '{{ticker}}')),
       )
-      .withPanel(
-        new bargauge.PanelBuilder()
-          .title('Total P&L by model')
-          .datasource(DS)
-          .unit('currencyUSD')
-          .span(12)
-          .height(8)
-          .reduceOptions(lastValue())
-          .withTarget(
-            qi(
-              'sum by (model) (trader_pnl_realized_dollars) + sum by (model) (trader_pnl_unrealized_dollars)',
-              '{{model}}',
-            ),
-          ),
-      )
-      .withPanel(
-        new bargauge.PanelBuilder()
-          .title('Total P&L by timeframe')
-          .datasource(DS)
-          .unit('currencyUSD')
-          .span(12)
-          .height(8)
-          .reduceOptions(lastValue())
-          .withTarget(
-            qi(
-              'sum by (timeframe) (trader_pnl_realized_dollars) + sum by (timeframe) (trader_pnl_unrealized_dollars)',
-              '{{timeframe}}',
-            ),
-          ),
-      )
+      .withPanel(totalPnlBy('model'))
+      .withPanel(totalPnlBy('timeframe'))
       .withRow(row('Positions and exposure'))
       // Over the range, not only at its end: a position the session held and closed shows where it was held, and a
       // series ends when its position is closed (setAccountSnapshot removes it).

@@ -55,10 +55,14 @@ export function toPrediction(
     model: model.id,
     timeframe,
     expectedReturn: expectedReturn(model, score),
-    confidence:
-      lower !== undefined && upper !== undefined ? confidenceFromInterval(score, lower, upper) : 0.5,
+    confidence: confidenceOf(score, lower, upper),
     horizonBars: model.horizonBars,
   };
+}
+
+/** Confidence from the model's interval around the score; 0.5 (no view) for a model without one. */
+function confidenceOf(score: number, lower: number | undefined, upper: number | undefined): number {
+  return lower !== undefined && upper !== undefined ? confidenceFromInterval(score, lower, upper) : 0.5;
 }
 
 /** The fnv1a-64 of a feature row's float32 bytes: which inputs a prediction was made from. */
@@ -314,27 +318,28 @@ export async function scoreSeries(
     while (end < m.rows && m.availableAt[end]! < range.toTs) end++;
     const n = end - first;
     if (n <= 0) continue;
-    // rows are contiguous, so each input window is a slice of the matrix: one copy for a window of 1
-    const X = w === 1 ? m.values.slice(first * F, end * F) : new Float32Array(n * w * F);
-    if (w > 1)
+    // rows are contiguous: with a window of 1 the input is one slice of the matrix
+    let X: Float32Array;
+    if (w === 1) X = m.values.slice(first * F, end * F);
+    else {
+      X = new Float32Array(n * w * F);
       for (let k = 0; k < n; k++) {
         const r = first + k;
         X.set(m.values.subarray((r - w + 1) * F, (r + 1) * F), k * w * F);
       }
+    }
     const s = await model.score(X, n);
     const ts = m.availableAt.slice(first, end);
     const row = new Int32Array(n);
     const score = new Float64Array(n);
     const er = new Float64Array(n);
-    const confidence = new Float64Array(n).fill(0.5);
+    const confidence = new Float64Array(n);
     for (let k = 0; k < n; k++) {
       row[k] = first + k;
       const x = s.score[k]!;
       score[k] = x;
       er[k] = expectedReturn(model, x);
-      const lo = s.lower?.[k];
-      const hi = s.upper?.[k];
-      if (lo !== undefined && hi !== undefined) confidence[k] = confidenceFromInterval(x, lo, hi);
+      confidence[k] = confidenceOf(x, s.lower?.[k], s.upper?.[k]);
     }
     out.push({
       modelId: model.id,
@@ -382,10 +387,7 @@ export function journalRows(
   return rows;
 }
 
-/** Predictions by (symbol, decision time). */
-type PredictionTable = ReadonlyMap<string, ReadonlyMap<number, Prediction>>;
-
-/** One symbol's scored series (of every window) merged: ascending decision times, the later window winning a tie. */
+/** One symbol's scored series (of every window) end to end: ascending decision times. */
 interface MergedSeries {
   readonly ts: Float64Array;
   readonly of: readonly ScoredSeries[];
@@ -396,35 +398,26 @@ interface MergedSeries {
   hint: number;
 }
 
-function mergeSeries(list: readonly ScoredSeries[]): MergedSeries {
-  const refs: { t: number; s: number; e: number }[] = [];
-  let n = 0;
-  for (const s of list) n += s.ts.length;
+function mergeSeries(symbol: string, list: readonly ScoredSeries[]): MergedSeries {
+  const n = list.reduce((a, s) => a + s.ts.length, 0);
   const ts = new Float64Array(n);
   const series = new Int32Array(n);
   const entry = new Int32Array(n);
   let k = 0;
-  let ascending = true;
   list.forEach((s, si) => {
     for (let e = 0; e < s.ts.length; e++, k++) {
       ts[k] = s.ts[e]!;
       series[k] = si;
       entry[k] = e;
-      if (k > 0 && !(ts[k]! > ts[k - 1]!)) ascending = false;
+      // walk-forward windows test on disjoint, consecutive ranges: one prediction per decision
+      if (k > 0 && !(ts[k]! > ts[k - 1]!))
+        throw new ValidationError(
+          `predictions.${symbol}`,
+          `two predictions for ${new Date(ts[k]!).toISOString()}: the scored windows overlap or are out of order`,
+        );
     }
   });
-  if (ascending) return { ts, of: list, series, entry, hint: 0 };
-  // overlapping windows: the later one's prediction stands, as a table keyed by time would keep it
-  for (let i = 0; i < n; i++) refs.push({ t: ts[i]!, s: series[i]!, e: entry[i]! });
-  refs.sort((a, b) => a.t - b.t || a.s - b.s);
-  const kept = refs.filter((r, i) => i + 1 === refs.length || refs[i + 1]!.t !== r.t);
-  return {
-    ts: Float64Array.from(kept, (r) => r.t),
-    of: list,
-    series: Int32Array.from(kept, (r) => r.s),
-    entry: Int32Array.from(kept, (r) => r.e),
-    hint: 0,
-  };
+  return { ts, of: list, series, entry, hint: 0 };
 }
 
 function find(m: MergedSeries, t: number): number {
@@ -444,28 +437,23 @@ function find(m: MergedSeries, t: number): number {
 }
 
 /**
- * A backtest's port over precomputed predictions: a lookup by (symbol, decision time); synchronous. Built from
- * scored series (a model backtest's windows) or from a table of predictions.
+ * A backtest's port over precomputed predictions (scored series, a model backtest's windows in order): a lookup
+ * by (symbol, decision time); synchronous.
  */
 export class PrecomputedPort implements PredictionPort {
   private readonly merged = new Map<string, MergedSeries>();
-  private readonly table: PredictionTable | undefined;
 
   constructor(
     readonly name: string,
-    source: PredictionTable | readonly ScoredSeries[],
+    series: readonly ScoredSeries[],
   ) {
-    if (!Array.isArray(source)) {
-      this.table = source as PredictionTable;
-      return;
-    }
     const bySymbol = new Map<string, ScoredSeries[]>();
-    for (const s of source as readonly ScoredSeries[]) {
+    for (const s of series) {
       const l = bySymbol.get(s.symbol);
       if (l) l.push(s);
       else bySymbol.set(s.symbol, [s]);
     }
-    for (const [symbol, list] of bySymbol) this.merged.set(symbol, mergeSeries(list));
+    for (const [symbol, list] of bySymbol) this.merged.set(symbol, mergeSeries(symbol, list));
   }
 
   predict(req: PredictionRequest): PredictionSet {
@@ -478,7 +466,6 @@ export class PrecomputedPort implements PredictionPort {
   }
 
   private lookup(symbol: string, t: number): Prediction | undefined {
-    if (this.table) return this.table.get(symbol)?.get(t);
     const m = this.merged.get(symbol);
     if (!m) return undefined;
     const i = find(m, t);
